@@ -1,0 +1,139 @@
+package catalog
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"cla/internal/markdown"
+)
+
+// demoItem describes a register entry of the Dieulefit demo (March 2025 list).
+type demoItem struct {
+	slug, name  string
+	status      Status
+	reason      string
+	explanation string
+	children    []demoItem
+}
+
+func conv(slug, name string, children ...demoItem) demoItem {
+	return demoItem{slug: slug, name: name, status: Conventionne, children: children}
+}
+
+func refused(slug, name, reason string) demoItem {
+	return demoItem{slug: slug, name: name, status: NonConventionne, reason: reason}
+}
+
+func wanted(slug, name, explanation string) demoItem {
+	return demoItem{slug: slug, name: name, status: DebatSouhaite, explanation: explanation}
+}
+
+const (
+	reasonNotLocal    = "Produit non local : les critères de mars 2025 retiennent les productions locales."
+	reasonNotFood     = "Produit non alimentaire, même issu d'une ferme locale : l'allocation est réservée à l'alimentation."
+	explainNotTreated = "Le Conseil n'a pas encore eu le temps de traiter ce sujet : un **débat est souhaité**."
+)
+
+// demoRegister is the list of March 2025 (decisions of April 2024 – April 2025).
+var demoRegister = []demoItem{
+	{slug: "productions-vegetales", name: "Productions végétales", status: Conventionne, children: []demoItem{
+		conv("fruits-et-legumes", "Fruits & légumes"),
+		conv("farines-pates-cereales", "Farines, pâtes, céréales",
+			wanted("riz-de-camargue", "Riz de Camargue", "Produit de base hors critères (non local) mais qui rendrait le panier plus complet. "+explainNotTreated)),
+		conv("legumineuses", "Légumineuses"),
+		conv("huiles", "Huiles"),
+		conv("pain", "Pain"),
+	}},
+	{slug: "produits-transformes", name: "Produits transformés", status: Conventionne,
+		explanation: "Transformés **localement**, avec des matières premières locales (tout ou en partie).",
+		children: []demoItem{
+			conv("viennoiseries-et-biscuits", "Viennoiseries & biscuits"),
+			conv("aperitifs-sales", "Apéritifs salés"),
+			conv("glaces", "Glaces"),
+			conv("conserves", "Conserves"),
+		}},
+	{slug: "boissons", name: "Boissons", status: Conventionne, children: []demoItem{
+		conv("jus-de-fruit", "Jus de fruit"),
+		conv("sirops", "Sirops"),
+		conv("tisanes", "Tisanes"),
+		refused("alcool", "Alcool", "Non conventionné pour des raisons de santé publique, après débat au sein du Conseil."),
+		wanted("kombucha", "Kombucha", explainNotTreated),
+	}},
+	{slug: "produits-origine-animale", name: "Produits d'origine animale", status: Conventionne, children: []demoItem{
+		conv("viande", "Viande"),
+		conv("charcuteries", "Charcuteries"),
+		conv("oeufs", "Œufs"),
+		conv("fromages-et-produits-laitiers", "Fromages & produits laitiers"),
+		conv("miel", "Miel"),
+		wanted("produits-de-la-peche", "Produits de la pêche", "Produits non locaux. "+explainNotTreated),
+		wanted("produits-de-la-chasse", "Produits de la chasse", explainNotTreated),
+	}},
+	{slug: "produits-non-locaux", name: "Produits non locaux", status: NonConventionne, reason: reasonNotLocal, children: []demoItem{
+		refused("the-cafe-chocolat", "Thé, café, chocolat", reasonNotLocal),
+		refused("fruits-exotiques", "Fruits exotiques (hors UE)", reasonNotLocal),
+		refused("agrumes-avocats-espagne", "Agrumes & avocats d'Espagne", reasonNotLocal),
+	}},
+	{slug: "produits-non-alimentaires", name: "Produits non alimentaires", status: NonConventionne, reason: reasonNotFood, children: []demoItem{
+		wanted("complements-alimentaires", "Compléments alimentaires (propolis, spiruline…)", "Produits fermiers de type compléments alimentaires. "+explainNotTreated),
+		refused("plantes-aromatiques-transformees", "Transformation des plantes aromatiques et médicinales (huiles essentielles, cosmétiques, hygiène, bougies…)", reasonNotFood),
+	}},
+}
+
+// demoShops are the three points de vente of 2025.
+var demoShops = []Shop{
+	{Slug: "marche-du-lavoir", Name: "Marché du Lavoir", Kind: "marche", Commune: "Dieulefit", Address: "Place du Lavoir",
+		Hours: "Le mercredi soir", Status: ShopConventionne,
+		Description: "Marché de producteurs locaux lancé en septembre 2021 : légumes, pommes, fromage de chèvre, œufs, miel, agneau, pain, pêches, noix et confitures."},
+	{Slug: "marche-de-pont-de-barret", Name: "Marché de Pont de Barret", Kind: "marche", Commune: "Pont-de-Barret",
+		Status: ShopConventionne, Description: "Marché de producteurs, point de vente depuis juin 2022."},
+	{Slug: "fournil-des-cometes", Name: "Fournil des Comètes", Kind: "boulangerie", Commune: "Le Poët-Laval",
+		Status: ShopConventionne, Description: "Boulangerie paysanne, point de vente depuis septembre 2022."},
+}
+
+// LoadDemo writes the Dieulefit register and points de vente for councilID.
+// Rows are keyed by slug, so loading twice changes nothing.
+func LoadDemo(ctx context.Context, db bun.IDB, councilID int64) error {
+	for i, it := range demoRegister {
+		if err := insertDemoItem(ctx, db, councilID, nil, Family, i+1, it); err != nil {
+			return err
+		}
+	}
+	for _, s := range demoShops {
+		s.CouncilID = councilID
+		if _, err := db.NewInsert().Model(&s).On("CONFLICT (council_id, slug) DO NOTHING").Exec(ctx); err != nil {
+			return fmt.Errorf("demo shop %s: %w", s.Slug, err)
+		}
+	}
+	return nil
+}
+
+func insertDemoItem(ctx context.Context, db bun.IDB, councilID int64, parent *int64, kind Kind, pos int, d demoItem) error {
+	it := &Item{
+		CouncilID: councilID, ParentID: parent, Kind: kind, Slug: d.slug, Name: d.name, Position: pos,
+		Status: d.status, Reason: d.reason, ExplanationMD: d.explanation, ExplanationHTML: markdown.ToHTML(d.explanation),
+	}
+	if d.explanation == "" {
+		it.ExplanationHTML = ""
+	}
+	if err := it.Validate(); err != nil {
+		return fmt.Errorf("demo item %s: %w", d.slug, err)
+	}
+	// The no-op update makes RETURNING give the id of an existing row as well.
+	if _, err := db.NewInsert().Model(it).
+		On("CONFLICT (council_id, slug) DO UPDATE SET slug = EXCLUDED.slug").
+		Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("demo item %s: %w", d.slug, err)
+	}
+	childKind := Category
+	if kind != Family {
+		childKind = Product
+	}
+	for i, c := range d.children {
+		if err := insertDemoItem(ctx, db, councilID, &it.ID, childKind, i+1, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,124 @@
+// Package catalog is the convention register: families, categories and products
+// with their conventionnement status, and the points de vente.
+package catalog
+
+import (
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"cla/internal/apperr"
+)
+
+// Status is an item's conventionnement status.
+type Status string
+
+// The four statuses of the register.
+const (
+	Conventionne          Status = "conventionne"
+	SousConditions        Status = "sous_conditions"
+	NonConventionne       Status = "non_conventionne"
+	DebatSouhaite         Status = "debat_souhaite"
+	maxNameLen                   = 200
+	maxConditionsOrReason        = 2000
+)
+
+// Statuses lists the statuses in the order pages present them.
+var Statuses = []Status{Conventionne, SousConditions, NonConventionne, DebatSouhaite}
+
+// Label is the status in French, as eaters read it.
+func (s Status) Label() string {
+	switch s {
+	case Conventionne:
+		return "Conventionné"
+	case SousConditions:
+		return "Conventionné sous conditions"
+	case NonConventionne:
+		return "Non conventionné"
+	case DebatSouhaite:
+		return "Pas encore traité — débat souhaité"
+	}
+	return string(s)
+}
+
+// Valid reports whether s is one of the four statuses.
+func (s Status) Valid() bool {
+	switch s {
+	case Conventionne, SousConditions, NonConventionne, DebatSouhaite:
+		return true
+	}
+	return false
+}
+
+// Kind is an item's level in the register.
+type Kind string
+
+// The three levels of the register.
+const (
+	Family   Kind = "family"
+	Category Kind = "category"
+	Product  Kind = "product"
+)
+
+// Item is one entry of the register: a family, a category or a product.
+type Item struct {
+	bun.BaseModel `bun:"table:register_items"`
+
+	ID              int64      `bun:"id,pk,autoincrement"`
+	CouncilID       int64      `bun:"council_id"`
+	ParentID        *int64     `bun:"parent_id"`
+	Kind            Kind       `bun:"kind"`
+	Slug            string     `bun:"slug"`
+	Name            string     `bun:"name"`
+	Position        int        `bun:"position"`
+	Status          Status     `bun:"status"`
+	Conditions      string     `bun:"conditions"`
+	ReviewOn        *time.Time `bun:"review_on,type:date"`
+	Reason          string     `bun:"reason"`
+	ExplanationMD   string     `bun:"explanation_md"`
+	ExplanationHTML string     `bun:"explanation_html"`
+	CreatedAt       time.Time  `bun:"created_at,nullzero,default:current_timestamp"`
+	UpdatedAt       time.Time  `bun:"updated_at,nullzero,default:current_timestamp"`
+}
+
+// Validate checks the item's own rules; the schema checks them again.
+func (it *Item) Validate() error {
+	f := apperr.Fields{}
+	it.Name = strings.TrimSpace(it.Name)
+	switch n := utf8.RuneCountInString(it.Name); {
+	case n == 0:
+		f.Add("name", "Le nom est obligatoire.")
+	case n > maxNameLen:
+		f.Add("name", "Le nom ne doit pas dépasser 200 caractères.")
+	}
+	switch it.Kind {
+	case Family:
+		if it.ParentID != nil {
+			f.Add("parent", "Une famille ne peut pas avoir de parent.")
+		}
+	case Category, Product:
+		if it.ParentID == nil {
+			f.Add("parent", "Choisissez la famille ou la catégorie parente.")
+		}
+	default:
+		f.Add("kind", "Type d'élément inconnu.")
+	}
+	if !it.Status.Valid() {
+		f.Add("status", "Statut inconnu.")
+	}
+	if it.Status == SousConditions && strings.TrimSpace(it.Conditions) == "" {
+		f.Add("conditions", "Précisez les conditions du conventionnement.")
+	}
+	if it.Status == NonConventionne && strings.TrimSpace(it.Reason) == "" {
+		f.Add("reason", "Donnez la raison du non-conventionnement.")
+	}
+	if utf8.RuneCountInString(it.Conditions) > maxConditionsOrReason {
+		f.Add("conditions", "Les conditions ne doivent pas dépasser 2000 caractères.")
+	}
+	if utf8.RuneCountInString(it.Reason) > maxConditionsOrReason {
+		f.Add("reason", "La raison ne doit pas dépasser 2000 caractères.")
+	}
+	return f.Err()
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"cla/internal/web"
+)
+
+// Config is the whole configuration of a cla process: flags, each with an
+// environment variable as its default.
+type Config struct {
+	Addr           string
+	DataDir        string
+	DatabaseURL    string
+	BaseURL        string
+	TrustedProxies []string
+	LogLevel       slog.Level
+	NoDemo         bool
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// bindFlags declares the flags shared by every sub-command on fs.
+func (c *Config) bindFlags(fs *flag.FlagSet) (proxies, level *string) {
+	fs.StringVar(&c.Addr, "addr", envOr("CLA_ADDR", "127.0.0.1:8080"), "address to listen on (env CLA_ADDR)")
+	fs.StringVar(&c.DataDir, "data", envOr("CLA_DATA", "./data"), "data folder; the private PostgreSQL lives in <data>/postgres (env CLA_DATA)")
+	fs.StringVar(&c.DatabaseURL, "database-url", envOr("DATABASE_URL", ""), "PostgreSQL URL; empty starts a private PostgreSQL (env DATABASE_URL)")
+	fs.StringVar(&c.BaseURL, "base-url", envOr("CLA_BASE_URL", ""), "public base URL, e.g. https://cla.example.org; https turns on Secure cookies and HSTS (env CLA_BASE_URL)")
+	proxies = fs.String("trusted-proxies", envOr("CLA_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-* headers are trusted (env CLA_TRUSTED_PROXIES)")
+	level = fs.String("log-level", envOr("CLA_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env CLA_LOG_LEVEL)")
+	noDemo, _ := strconv.ParseBool(envOr("CLA_NO_DEMO", "false"))
+	fs.BoolVar(&c.NoDemo, "no-demo", noDemo, "do not load the Dieulefit demo into an empty database (env CLA_NO_DEMO)")
+	return proxies, level
+}
+
+// finish validates the parsed flags; errors are one line for the operator.
+func (c *Config) finish(proxies, level string) error {
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("--addr %q invalide : attendu hôte:port, par exemple 127.0.0.1:8080", c.Addr)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return errors.New("--data ne peut pas être vide")
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--base-url %q invalide : attendu http(s)://hôte", c.BaseURL)
+		}
+		c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
+	}
+	c.TrustedProxies = nil
+	for _, p := range strings.Split(proxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.TrustedProxies = append(c.TrustedProxies, p)
+		}
+	}
+	if _, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return err
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		return fmt.Errorf("--log-level %q invalide : debug, info, warn ou error", level)
+	}
+	return nil
+}
+
+const usage = `cla — the food council's platform (Conseil Local de l'Alimentation).
+
+Usage:
+  cla [serve] [flags]          serve the platform (the default)
+  cla migrate status|up|down   show, apply or undo database migrations
+  cla demo                     load the Dieulefit demo (idempotent)
+
+Flags (each also read from the environment variable shown):
+`
+
+// parseConfig parses args (without the sub-command) into a Config.
+func parseConfig(name string, args []string, out io.Writer) (*Config, []string, error) {
+	cfg := &Config{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	proxies, level := cfg.bindFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprint(out, usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if err := cfg.finish(*proxies, *level); err != nil {
+		return nil, nil, err
+	}
+	return cfg, fs.Args(), nil
+}

@@ -1,0 +1,268 @@
+// Command cla serves the food council's platform. See README.md.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"cla/catalog"
+	"cla/governance"
+	"cla/internal/database"
+	"cla/internal/pgserver"
+	"cla/internal/web"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "cla:", err)
+			stop()
+			os.Exit(1)
+		}
+	}
+}
+
+// run dispatches the sub-command; it returns when the command is done (for serve:
+// after a signal and a clean shutdown).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve", "migrate", "demo":
+	case "help":
+		_, _, err := parseConfig("cla", []string{"-h"}, stdout)
+		return err
+	default:
+		return fmt.Errorf("sous-commande inconnue %q (voir cla --help)", cmd)
+	}
+	cfg, rest, err := parseConfig("cla "+cmd, args, stdout)
+	if err != nil {
+		return err
+	}
+	m := &Main{Config: *cfg, Logger: newLogger(stderr, cfg.LogLevel)}
+	defer m.Close()
+	switch cmd {
+	case "migrate":
+		return m.migrateCommand(ctx, rest, stdout)
+	case "demo":
+		if err := m.OpenDatabase(ctx); err != nil {
+			return err
+		}
+		co, err := governance.LoadDemo(ctx, m.DB)
+		if err == nil {
+			fmt.Fprintf(stdout, "demo loaded: %s\n", co.Name)
+		}
+		return err
+	}
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	m.Logger.Info("shutting down")
+	return m.Close()
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// Main is a running cla: its database (private or external), its HTTP app and
+// listener. Tests start one with Run and stop it with Close.
+type Main struct {
+	Config Config
+	Logger *slog.Logger
+
+	PG  *pgserver.Server // nil with an external DATABASE_URL
+	DB  *bun.DB
+	App *fiber.App
+
+	listener net.Listener
+	served   chan error
+}
+
+// OpenDatabase connects (see connect) and applies pending migrations.
+func (m *Main) OpenDatabase(ctx context.Context) error {
+	if err := m.connect(ctx); err != nil {
+		return err
+	}
+	n, err := database.Migrate(ctx, m.DB)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		m.Logger.Info("migrations applied", "count", n)
+	}
+	return nil
+}
+
+// connect opens DATABASE_URL, or starts the private PostgreSQL and opens its
+// "cla" database (created on first start).
+func (m *Main) connect(ctx context.Context) error {
+	url := m.Config.DatabaseURL
+	if url == "" {
+		pg, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(m.Config.DataDir, "postgres"), Logger: m.Logger})
+		if err != nil {
+			return err
+		}
+		m.PG = pg
+		admin, err := database.Open(ctx, pg.URL("postgres"))
+		if err != nil {
+			return err
+		}
+		err = database.CreateDatabase(ctx, admin.DB, "cla")
+		_ = admin.Close()
+		if err != nil {
+			return fmt.Errorf("créer la base cla : %w", err)
+		}
+		url = pg.URL("cla")
+	}
+	db, err := database.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	m.DB = db
+	return nil
+}
+
+// Run opens the database, loads the demo into an empty database (unless
+// --no-demo), builds the app and starts serving in the background.
+func (m *Main) Run(ctx context.Context) error {
+	if err := m.OpenDatabase(ctx); err != nil {
+		return err
+	}
+	if !m.Config.NoDemo {
+		empty, err := noCouncil(ctx, m.DB)
+		if err != nil {
+			return err
+		}
+		if empty {
+			co, err := governance.LoadDemo(ctx, m.DB)
+			if err != nil {
+				return fmt.Errorf("chargement de la démo : %w", err)
+			}
+			m.Logger.Info("demo loaded", "council", co.Name)
+		}
+	}
+	app, err := NewApp(m.DB, &m.Config, m.Logger)
+	if err != nil {
+		return err
+	}
+	m.App = app
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("écoute sur %s impossible : %w", m.Config.Addr, err)
+	}
+	m.listener = ln
+	m.served = make(chan error, 1)
+	go func() { m.served <- app.Listener(ln) }()
+	m.Logger.Info("cla is serving", "url", "http://"+ln.Addr().String()+"/")
+	return nil
+}
+
+// Addr returns the address the app listens on (useful with port 0).
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Close stops accepting requests, lets those in flight finish, closes the pool
+// and stops the private PostgreSQL. It is safe to call more than once.
+func (m *Main) Close() error {
+	var errs []error
+	if m.App != nil {
+		if err := m.App.ShutdownWithTimeout(8 * time.Second); err != nil {
+			errs = append(errs, err)
+		}
+		<-m.served
+		m.App = nil
+	}
+	if m.DB != nil {
+		if err := m.DB.Close(); err != nil {
+			errs = append(errs, err)
+		}
+		m.DB = nil
+	}
+	if m.PG != nil {
+		m.PG.Stop()
+		m.PG = nil
+	}
+	return errors.Join(errs...)
+}
+
+func noCouncil(ctx context.Context, db bun.IDB) (bool, error) {
+	exists, err := db.NewSelect().Table("councils").Exists(ctx)
+	return !exists, err
+}
+
+// NewApp wires every domain's routes onto the shared app. Tests build the same
+// app over their own database.
+func NewApp(db *bun.DB, cfg *Config, logger *slog.Logger) (*fiber.App, error) {
+	app, err := web.New(web.Options{DB: db, Logger: logger, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL})
+	if err != nil {
+		return nil, err
+	}
+	(&catalog.Handlers{DB: db}).Routes(app)
+	(&governance.Handlers{DB: db}).Routes(app)
+	app.Use(web.NotFound)
+	return app, nil
+}
+
+func (m *Main) migrateCommand(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) != 1 {
+		return errors.New("usage : cla migrate status|up|down")
+	}
+	switch args[0] {
+	case "up":
+		// OpenDatabase applies pending migrations.
+		if err := m.OpenDatabase(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "migrations: up to date")
+		return nil
+	case "status", "down":
+	default:
+		return fmt.Errorf("usage : cla migrate status|up|down (reçu %q)", args[0])
+	}
+	if err := m.connect(ctx); err != nil {
+		return err
+	}
+	if args[0] == "down" {
+		undone, err := database.Rollback(ctx, m.DB)
+		if err != nil {
+			return err
+		}
+		for _, mg := range undone {
+			fmt.Fprintf(out, "rolled back %s\n", mg.Name)
+		}
+		if len(undone) == 0 {
+			fmt.Fprintln(out, "nothing to roll back")
+		}
+		return nil
+	}
+	all, err := database.Status(ctx, m.DB)
+	if err != nil {
+		return err
+	}
+	for _, mg := range all {
+		state := "pending"
+		if mg.IsApplied() {
+			state = "applied " + mg.MigratedAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(out, "%s_%s\t%s\n", mg.Name, mg.Comment, state)
+	}
+	return nil
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"cla/governance"
+	"cla/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// newTestApp returns the real app over a fresh database holding the demo.
+func newTestApp(t *testing.T) (*fiber.App, *bun.DB) {
+	t.Helper()
+	db := testdb.New(t)
+	if _, err := governance.LoadDemo(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	return newAppOver(t, db), db
+}
+
+func newAppOver(t *testing.T, db *bun.DB) *fiber.App {
+	t.Helper()
+	app, err := NewApp(db, &Config{}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+// get runs a GET through the real router and returns the response and its body.
+func get(t *testing.T, app *fiber.App, path string, header ...string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := app.Test(req, -1)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+func TestHomeShowsTheRegisterReadFromTheDatabase(t *testing.T) {
+	t.Parallel()
+	app, db := newTestApp(t)
+	resp, body := get(t, app, "/")
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	for _, want := range []string{"Fruits &amp; légumes", "Produits d&#39;origine animale", "Alcool", "Non conventionné", `lang="fr"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("home page lacks %q", want)
+		}
+	}
+	// A category added to the database shows on the next request: the page is
+	// read from the database, not from the demo's source.
+	if _, err := db.ExecContext(context.Background(), `INSERT INTO register_items (council_id, parent_id, kind, slug, name, position, status)
+		SELECT council_id, id, 'category', 'champignons', 'Champignons de Saoû', 99, 'conventionne' FROM register_items WHERE slug = 'productions-vegetales'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, app, "/"); !strings.Contains(body, "Champignons de Saoû") {
+		t.Error("a category inserted in the database does not appear on the home page")
+	}
+}
+
+func TestPublicPagesRender(t *testing.T) {
+	t.Parallel()
+	app, _ := newTestApp(t)
+	pages := map[string]string{
+		"/registre":        "Raison : Non conventionné pour des raisons de santé publique",
+		"/points-de-vente": "Fournil des Comètes",
+		"/debats":          "Les produits de la pêche",
+		"/boussole":        "Désirabilité de la SSA",
+		"/seances":         "en cours de construction",
+		"/connexion":       "en cours de construction",
+	}
+	for path, want := range pages {
+		resp, body := get(t, app, path)
+		if resp.StatusCode != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET %s: status %d, want 200 and %q", path, resp.StatusCode, want)
+		}
+		if ct := resp.Header.Get("Content-Type"); ct != "text/html; charset=utf-8" {
+			t.Errorf("GET %s: Content-Type %q", path, ct)
+		}
+	}
+}
+
+func TestSecurityHeadersOnEveryResponse(t *testing.T) {
+	t.Parallel()
+	app, _ := newTestApp(t)
+	for _, path := range []string{"/", "/registre", "/debats", "/nope", "/api/v1/nope", "/static/css/app.css", "/static/nope.css", "/healthz", "/readyz"} {
+		resp, _ := get(t, app, path)
+		h := resp.Header
+		if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
+			t.Errorf("%s: CSP %q", path, csp)
+		}
+		if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" || h.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: missing nosniff, Referrer-Policy or X-Frame-Options: %v", path, h)
+		}
+		if h.Get("Strict-Transport-Security") != "" {
+			t.Errorf("%s: HSTS sent over plain HTTP without a trusted proxy", path)
+		}
+	}
+}
+
+func TestHSTSOnlyWhenServedOverTLS(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	if _, err := governance.LoadDemo(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	// An untrusted client claiming https gets no HSTS; the public https URL does.
+	plain := newAppOver(t, db)
+	if resp, _ := get(t, plain, "/healthz", "X-Forwarded-Proto", "https"); resp.Header.Get("Strict-Transport-Security") != "" {
+		t.Error("X-Forwarded-Proto from an untrusted client turned HSTS on")
+	}
+	tls, err := NewApp(db, &Config{BaseURL: "https://cla.example.org"}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := get(t, tls, "/healthz"); !strings.Contains(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
+		t.Error("no HSTS with an https base URL")
+	}
+}
+
+func TestErrorsAreFrenchPagesOrJSON(t *testing.T) {
+	t.Parallel()
+	app, _ := newTestApp(t)
+	resp, body := get(t, app, "/pas-de-page-ici")
+	if resp.StatusCode != 404 || !strings.Contains(body, "Page introuvable") || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("unknown page: status %d, body %.200q", resp.StatusCode, body)
+	}
+	resp, body = get(t, app, "/api/v1/register/versions/999999")
+	if resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || !strings.Contains(body, `"error"`) {
+		t.Errorf("unknown API path: status %d, type %q, body %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader("x"))
+	resp, err := app.Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 404 && resp.StatusCode != 405 {
+		t.Errorf("POST / : status %d", resp.StatusCode)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	t.Parallel()
+	app, db := newTestApp(t)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if resp, body := get(t, app, path); resp.StatusCode != 200 || body != "ok" {
+			t.Errorf("%s: %d %q", path, resp.StatusCode, body)
+		}
+	}
+	_ = db.Close()
+	if resp, _ := get(t, app, "/readyz"); resp.StatusCode != 503 {
+		t.Errorf("/readyz with the database gone: %d, want 503", resp.StatusCode)
+	}
+	if resp, _ := get(t, app, "/healthz"); resp.StatusCode != 200 {
+		t.Errorf("/healthz with the database gone: %d, want 200 (the process is up)", resp.StatusCode)
+	}
+}
+
+func TestStaticAssetsAreCachedAndRevalidated(t *testing.T) {
+	t.Parallel()
+	app, _ := newTestApp(t)
+	_, home := get(t, app, "/")
+	i := strings.Index(home, "/static/css/app.css?v=")
+	if i < 0 {
+		t.Fatal("home page does not link the fingerprinted stylesheet")
+	}
+	url := home[i : i+strings.IndexByte(home[i:], '"')]
+	resp, body := get(t, app, url)
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Cache-Control"), "immutable") || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/css") || !strings.Contains(body, ":root") {
+		t.Fatalf("%s: %d %v", url, resp.StatusCode, resp.Header)
+	}
+	resp, _ = get(t, app, url, "If-None-Match", resp.Header.Get("ETag"))
+	if resp.StatusCode != 304 {
+		t.Errorf("revalidation: %d, want 304", resp.StatusCode)
+	}
+}
+
+func TestCouncilIsResolvedByHost(t *testing.T) {
+	t.Parallel()
+	app, db := newTestApp(t)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `WITH c AS (INSERT INTO councils (slug, name) VALUES ('montpellier', 'CLA de Montpellier') RETURNING id)
+		INSERT INTO council_hosts (host, council_id) SELECT 'montpellier.example', id FROM c`); err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Host = "Montpellier.example:8080"
+	resp, err := app.Test(req, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	body := string(b)
+	if !strings.Contains(body, "CLA de Montpellier") || strings.Contains(body, "Fruits &amp; légumes") {
+		t.Error("the Montpellier host shows another council's register")
+	}
+	if _, body := get(t, app, "/"); !strings.Contains(body, "Dieulefit") {
+		t.Error("an unknown host does not fall back to the default council")
+	}
+}
+
+func TestEmptyInstanceSaysNoCouncil(t *testing.T) {
+	t.Parallel()
+	app := newAppOver(t, testdb.New(t))
+	resp, body := get(t, app, "/")
+	if resp.StatusCode != 404 || !strings.Contains(body, "Aucun conseil") {
+		t.Errorf("empty instance: %d %.300q", resp.StatusCode, body)
+	}
+}

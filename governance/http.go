@@ -1,0 +1,75 @@
+package governance
+
+import (
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"cla/internal/web"
+)
+
+// Handlers serves the council's process pages.
+type Handlers struct {
+	DB *bun.DB
+}
+
+// Routes lists every route of the governance side in one place.
+func (h *Handlers) Routes(app fiber.Router) {
+	app.Get("/debats", h.debates)
+	app.Get("/boussole", h.boussole)
+	app.Get("/seances", soon("Séances", "Le calendrier des séances, leurs ordres du jour et leurs comptes rendus seront publiés ici."))
+	app.Get("/connexion", soon("Connexion", "La connexion des membres du Conseil sera bientôt ouverte."))
+}
+
+// SoonView is a page for a part not built yet.
+type SoonView struct {
+	web.Page
+	What string
+}
+
+func soon(title, what string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		return web.Render(c, "errors/soon", SoonView{Page: web.NewPage(c, title), What: what})
+	}
+}
+
+// DebateGroup is the debates of one theme.
+type DebateGroup struct {
+	Theme   Theme
+	Debates []Debate
+}
+
+// DebatesView lists the council's debates by theme.
+type DebatesView struct {
+	web.Page
+	Groups []DebateGroup
+}
+
+func (h *Handlers) debates(c *fiber.Ctx) error {
+	ds, err := Debates(c.UserContext(), h.DB, web.Council(c).ID)
+	if err != nil {
+		return err
+	}
+	view := DebatesView{Page: web.NewPage(c, "Débats")}
+	for _, d := range ds {
+		if n := len(view.Groups); n == 0 || view.Groups[n-1].Theme != d.Theme {
+			view.Groups = append(view.Groups, DebateGroup{Theme: d.Theme})
+		}
+		g := &view.Groups[len(view.Groups)-1]
+		g.Debates = append(g.Debates, d)
+	}
+	return web.Render(c, "governance/debates", view)
+}
+
+// BoussoleView shows the boussole in force.
+type BoussoleView struct {
+	web.Page
+	Boussole *Boussole
+}
+
+func (h *Handlers) boussole(c *fiber.Ctx) error {
+	b, err := CurrentBoussole(c.UserContext(), h.DB, web.Council(c).ID)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "governance/boussole", BoussoleView{Page: web.NewPage(c, "La boussole du conventionnement"), Boussole: b})
+}

@@ -1,0 +1,149 @@
+// Package database opens the PostgreSQL connection pool and applies the embedded
+// migrations.
+package database
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/migrate"
+
+	"cla/migrations"
+)
+
+// MaxConns caps the pool of one app instance, so that several instances can share
+// one PostgreSQL.
+const MaxConns = 16
+
+// Open parses url, connects and checks the server answers. Errors are one line,
+// readable by the person who set DATABASE_URL.
+func Open(ctx context.Context, url string) (*bun.DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL invalide : %s", oneLine(err))
+	}
+	sqldb := stdlib.OpenDB(*cfg)
+	sqldb.SetMaxOpenConns(MaxConns)
+	sqldb.SetMaxIdleConns(MaxConns)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	db := bun.NewDB(sqldb, pgdialect.New())
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := db.PingContext(pctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("base de données injoignable (%s:%d/%s) : %s", cfg.Host, cfg.Port, cfg.Database, oneLine(err))
+	}
+	return db, nil
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+// migrationLockKey is the advisory lock that serialises migrations across
+// instances. An advisory lock (rather than bun's lock table) is released by the
+// server if the instance holding it crashes.
+const migrationLockKey = 0x636c615f6d6967 // "cla_mig"
+
+// Migrator builds bun's migrator over the embedded SQL files.
+func Migrator(db *bun.DB) (*migrate.Migrator, error) {
+	ms := migrate.NewMigrations()
+	if err := ms.Discover(migrations.FS); err != nil {
+		return nil, err
+	}
+	return migrate.NewMigrator(db, ms, migrate.WithMarkAppliedOnSuccess(true)), nil
+}
+
+// withMigrationLock runs fn while holding the cluster-wide migration lock.
+func withMigrationLock(ctx context.Context, db *bun.DB, fn func(*migrate.Migrator) error) error {
+	m, err := Migrator(db)
+	if err != nil {
+		return err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(?)", migrationLockKey); err != nil {
+		return fmt.Errorf("verrou de migration : %w", err)
+	}
+	defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock(?)", migrationLockKey) //nolint:errcheck
+	if err := m.Init(ctx); err != nil {
+		return err
+	}
+	return fn(m)
+}
+
+// Migrate applies every pending migration and returns how many it applied.
+func Migrate(ctx context.Context, db *bun.DB) (int, error) {
+	var applied int
+	err := withMigrationLock(ctx, db, func(m *migrate.Migrator) error {
+		group, err := m.Migrate(ctx)
+		if err != nil {
+			return err
+		}
+		applied = len(group.Migrations)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("migration : %w", err)
+	}
+	return applied, nil
+}
+
+// Rollback undoes the last group of migrations.
+func Rollback(ctx context.Context, db *bun.DB) (migrate.MigrationSlice, error) {
+	var undone migrate.MigrationSlice
+	err := withMigrationLock(ctx, db, func(m *migrate.Migrator) error {
+		group, err := m.Rollback(ctx)
+		if err != nil {
+			return err
+		}
+		undone = group.Migrations
+		return nil
+	})
+	return undone, err
+}
+
+// Status lists every known migration with whether it is applied.
+func Status(ctx context.Context, db *bun.DB) (migrate.MigrationSlice, error) {
+	var all migrate.MigrationSlice
+	err := withMigrationLock(ctx, db, func(m *migrate.Migrator) error {
+		var err error
+		all, err = m.MigrationsWithStatus(ctx)
+		return err
+	})
+	return all, err
+}
+
+// Ready reports whether the database answers a trivial query within the context.
+func Ready(ctx context.Context, db *bun.DB) error {
+	var one int
+	return db.NewRaw("SELECT 1").Scan(ctx, &one)
+}
+
+// CreateDatabase creates name on the server behind admin if it does not exist.
+func CreateDatabase(ctx context.Context, admin *sql.DB, name string) error {
+	var exists bool
+	if err := admin.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err := admin.ExecContext(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	var pgErr interface{ SQLState() string }
+	if errors.As(err, &pgErr) && pgErr.SQLState() == "42P04" { // created meanwhile by another instance
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,158 @@
+// Package web holds the HTTP plumbing shared by every domain: the Fiber app with
+// its middleware, rendering, the single error handler, static assets, client
+// addresses behind proxies, and health checks.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/template/html/v2"
+	"github.com/uptrace/bun"
+
+	"cla/internal/council"
+	"cla/internal/database"
+	"cla/templates"
+)
+
+// Options configure the shared app.
+type Options struct {
+	DB             *bun.DB
+	Logger         *slog.Logger
+	TrustedProxies []string // CIDRs or addresses of reverse proxies whose X-Forwarded-* headers count
+	BaseURL        string   // public base URL, e.g. https://cla.example.org; "" for local use
+	BodyLimit      int      // bytes; 0 means 1 MiB
+}
+
+// New builds the Fiber app with the middleware every route shares. Domains add
+// their routes afterwards.
+func New(opts Options) (*fiber.App, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.BodyLimit == 0 {
+		opts.BodyLimit = 1 << 20
+	}
+	proxies, err := ParseTrustedProxies(opts.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	engine := html.NewFileSystem(http.FS(templates.FS), ".html")
+	engine.AddFuncMap(templateFuncs())
+	if err := engine.Load(); err != nil {
+		return nil, err
+	}
+	cfg := fiber.Config{
+		Views:                 engine,
+		ErrorHandler:          errorHandler(opts.Logger),
+		BodyLimit:             opts.BodyLimit,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		DisableStartupMessage: true,
+		AppName:               "cla",
+	}
+	// Fiber honours X-Forwarded-Proto/Host only from these peers (none by
+	// default); the client address itself is computed by ClientIP.
+	cfg.EnableTrustedProxyCheck = true
+	cfg.TrustedProxies = opts.TrustedProxies
+	app := fiber.New(cfg)
+	app.Use(recover.New())
+	app.Use(func(c *fiber.Ctx) error {
+		c.Locals(proxiesKey, proxies)
+		return c.Next()
+	})
+	app.Use(requestLogger(opts.Logger))
+	app.Use(securityHeaders(strings.HasPrefix(opts.BaseURL, "https://")))
+	mountStatic(app)
+	app.Get("/healthz", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.SendString("ok")
+	})
+	app.Get("/readyz", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+		defer cancel()
+		if err := database.Ready(ctx, opts.DB); err != nil {
+			opts.Logger.Warn("readiness check failed", "err", err)
+			return c.Status(fiber.StatusServiceUnavailable).SendString("database unavailable")
+		}
+		return c.SendString("ok")
+	})
+	resolver := council.NewResolver(opts.DB, 30*time.Second)
+	app.Use(func(c *fiber.Ctx) error {
+		co, err := resolver.Resolve(c.UserContext(), c.Hostname())
+		if err != nil {
+			return err
+		}
+		c.Locals(councilKey, co)
+		return c.Next()
+	})
+	return app, nil
+}
+
+// NotFound is the last handler: anything no route matched gets the French 404.
+func NotFound(c *fiber.Ctx) error {
+	return fiber.ErrNotFound
+}
+
+type localKey int
+
+const (
+	councilKey localKey = iota
+	proxiesKey
+	viewerKey
+	csrfKey
+)
+
+// Council returns the council resolved for this request.
+func Council(c *fiber.Ctx) *council.Council {
+	co, _ := c.Locals(councilKey).(*council.Council)
+	return co
+}
+
+func requestLogger(log *slog.Logger) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		start := time.Now()
+		err := c.Next()
+		status := c.Response().StatusCode()
+		if err != nil {
+			if fe, ok := err.(*fiber.Error); ok {
+				status = fe.Code
+			} else {
+				status = statusOf(err)
+			}
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+		}
+		// Copy: fasthttp reuses these buffers after the handler returns.
+		log.Log(c.UserContext(), level, "request",
+			"method", c.Method(), "path", string([]byte(c.Path())), "status", status,
+			"duration_ms", float64(time.Since(start).Microseconds())/1000, "ip", ClientIP(c))
+		return err
+	}
+}
+
+func securityHeaders(tls bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		h := &c.Response().Header
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+			"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		if tls || c.Protocol() == "https" {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		return c.Next()
+	}
+}

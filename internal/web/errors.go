@@ -1,0 +1,100 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cla/internal/apperr"
+)
+
+// statusOf maps an application error code to its HTTP status: the one place
+// where that mapping lives.
+func statusOf(err error) int {
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid:
+		return fiber.StatusUnprocessableEntity
+	case apperr.NotFound:
+		return fiber.StatusNotFound
+	case apperr.Conflict:
+		return fiber.StatusConflict
+	case apperr.Unauthorized:
+		return fiber.StatusUnauthorized
+	case apperr.Forbidden:
+		return fiber.StatusForbidden
+	case apperr.TooMany:
+		return fiber.StatusTooManyRequests
+	default:
+		return fiber.StatusInternalServerError
+	}
+}
+
+// ErrorView is the French error page.
+type ErrorView struct {
+	Page
+	Status  int
+	Heading string
+	Message string
+}
+
+// messages for errors that Fiber itself raises (no route, body too large…).
+var fiberMessages = map[int][2]string{
+	fiber.StatusNotFound:              {"Page introuvable", "Cette page n'existe pas ou a été déplacée. Vérifiez l'adresse, ou repartez de l'accueil."},
+	fiber.StatusMethodNotAllowed:      {"Action impossible", "Cette adresse n'accepte pas ce type de requête."},
+	fiber.StatusRequestEntityTooLarge: {"Envoi trop volumineux", "Ce que vous avez envoyé dépasse la taille autorisée. Raccourcissez le texte et réessayez."},
+	fiber.StatusForbidden:             {"Accès refusé", "Vous n'avez pas le droit de faire cette action."},
+	fiber.StatusUnauthorized:          {"Connexion nécessaire", "Connectez-vous pour continuer."},
+	fiber.StatusTooManyRequests:       {"Trop de tentatives", "Trop de demandes en peu de temps. Patientez une minute avant de réessayer."},
+	fiber.StatusBadRequest:            {"Requête invalide", "La requête n'a pas pu être comprise."},
+	fiber.StatusServiceUnavailable:    {"Service indisponible", "Le service est momentanément indisponible. Réessayez dans un instant."},
+}
+
+var codeHeadings = map[apperr.Code]string{
+	apperr.Invalid:      "Données invalides",
+	apperr.NotFound:     "Page introuvable",
+	apperr.Conflict:     "Conflit",
+	apperr.Unauthorized: "Connexion nécessaire",
+	apperr.Forbidden:    "Accès refusé",
+	apperr.TooMany:      "Trop de tentatives",
+	apperr.Internal:     "Erreur interne",
+}
+
+// errorHandler is Fiber's single error handler: application codes and Fiber's own
+// errors become a status and a French page (or JSON under /api/). The text of an
+// internal error is logged, never shown.
+func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return func(c *fiber.Ctx, err error) error {
+		var status int
+		var heading, message string
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			status = fe.Code
+			if m, ok := fiberMessages[status]; ok {
+				heading, message = m[0], m[1]
+			} else {
+				heading, message = "Erreur", "La requête n'a pas pu aboutir."
+			}
+		} else {
+			status = statusOf(err)
+			heading = codeHeadings[apperr.CodeOf(err)]
+			message = apperr.MessageOf(err)
+		}
+		if status >= 500 {
+			log.Error("internal error", "method", c.Method(), "path", c.Path(), "err", err)
+		}
+		c.Status(status)
+		if strings.HasPrefix(c.Path(), "/api/") || strings.Contains(c.Get(fiber.HeaderAccept), "application/json") && !strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
+			return c.JSON(fiber.Map{"error": fiber.Map{"status": status, "message": message}})
+		}
+		view := ErrorView{Page: NewPage(c, heading), Status: status, Heading: heading, Message: message}
+		if rerr := c.Render("errors/error", view); rerr != nil {
+			log.Error("rendering the error page failed", "err", rerr)
+			c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+			return c.SendString(heading + " — " + message)
+		}
+		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		return nil
+	}
+}

@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS debates, shops, register_items, criteria, criterion_groups, boussole_versions, council_hosts, councils;
