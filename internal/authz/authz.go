@@ -1,0 +1,62 @@
+// Package authz is the one table of who may do what: every handler that acts
+// for a signed-in person asks Can before doing anything.
+package authz
+
+// Role is a membership's role in one council. An account has no role in a
+// council it is not a member of.
+type Role string
+
+// The roles, from least to most rights.
+const (
+	None        Role = ""
+	Member      Role = "member"      // membre du CLA
+	Facilitator Role = "facilitator" // animateur·ice
+	Admin       Role = "admin"       // runs the council's settings
+)
+
+// Label is the role in French.
+func (r Role) Label() string {
+	switch r {
+	case Member:
+		return "Membre du CLA"
+	case Facilitator:
+		return "Animateur·ice"
+	case Admin:
+		return "Administrateur·ice"
+	}
+	return "Visiteur"
+}
+
+// Action is something a person may try to do in a council.
+type Action string
+
+// Actions. Each domain adds its own here, with its row in the table below.
+const (
+	// Register (catalog).
+	EditItemWording Action = "register_item.edit_wording" // fix typos and descriptions, no status change
+)
+
+// table lists, for each action, the roles allowed to do it. An action missing
+// here is allowed to no one.
+var table = map[Action][]Role{
+	EditItemWording: {Facilitator, Admin},
+}
+
+// Can reports whether role may do action in its council.
+func Can(role Role, action Action) bool {
+	for _, r := range table[action] {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// Actions returns every action of the table, for tests that walk it.
+func Actions() []Action {
+	out := make([]Action, 0, len(table))
+	for a := range table {
+		out = append(out, a)
+	}
+	return out
+}
