@@ -12,12 +12,22 @@ type Handlers struct {
 	DB *bun.DB
 }
 
-// Routes lists every route of the governance side in one place.
+// Routes lists every route of the governance side in one place, grouped by
+// part of the process.
 func (h *Handlers) Routes(app fiber.Router) {
-	app.Get("/debats", h.debates)
+	// The boussole.
 	app.Get("/boussole", h.boussole)
-	app.Get("/seances", soon("Séances", "Le calendrier des séances, leurs ordres du jour et leurs comptes rendus seront publiés ici."))
+
+	// Members, sign-in and the audit trail.
 	app.Get("/connexion", soon("Connexion", "La connexion des membres du Conseil sera bientôt ouverte."))
+
+	// Proposals and scoring.
+
+	// Debates and search.
+	app.Get("/debats", h.debates)
+
+	// Meetings, votes and decisions.
+	app.Get("/seances", soon("Séances", "Le calendrier des séances, leurs ordres du jour et leurs comptes rendus seront publiés ici."))
 }
 
 // SoonView is a page for a part not built yet.

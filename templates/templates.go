@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds every template, named by its path without the .html extension.
 //
-//go:embed partials/*.html errors/*.html catalog/*.html governance/*.html
+//go:embed */*.html
 var FS embed.FS

@@ -215,6 +215,8 @@ func NewApp(db *bun.DB, cfg *Config, logger *slog.Logger) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Sessions and CSRF protection (internal/auth) are installed here, before
+	// any domain route.
 	(&catalog.Handlers{DB: db}).Routes(app)
 	(&governance.Handlers{DB: db}).Routes(app)
 	app.Use(web.NotFound)
