@@ -3,6 +3,13 @@
 
 CREATE EXTENSION IF NOT EXISTS unaccent;
 
+-- French full-text search that ignores accents and ligatures ("oeufs" finds
+-- "Œufs", "peche" finds "pêche"). Use it as to_tsvector('fr_unaccent', …): with a
+-- constant configuration that expression is immutable, so it can be indexed.
+CREATE TEXT SEARCH CONFIGURATION fr_unaccent (COPY = french);
+ALTER TEXT SEARCH CONFIGURATION fr_unaccent
+    ALTER MAPPING FOR hword, hword_part, word WITH unaccent, french_stem;
+
 -- One instance hosts several caisses; every domain row carries council_id.
 CREATE TABLE councils (
     id          bigserial PRIMARY KEY,
