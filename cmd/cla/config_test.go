@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"cla/internal/testdb"
+)
+
+func TestConfigFromEnvironmentAndFlags(t *testing.T) {
+	t.Setenv("CLA_ADDR", "127.0.0.1:9999")
+	t.Setenv("CLA_DATA", "/srv/cla")
+	t.Setenv("CLA_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.5")
+	t.Setenv("CLA_LOG_LEVEL", "warn")
+	t.Setenv("DATABASE_URL", "")
+	cfg, rest, err := parseConfig("cla", nil, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "127.0.0.1:9999" || cfg.DataDir != "/srv/cla" || cfg.LogLevel != slog.LevelWarn || len(rest) != 0 {
+		t.Errorf("environment not applied: %+v", cfg)
+	}
+	if len(cfg.TrustedProxies) != 2 || cfg.TrustedProxies[1] != "192.168.1.5" {
+		t.Errorf("trusted proxies: %q", cfg.TrustedProxies)
+	}
+	// Flags win over the environment.
+	cfg, _, err = parseConfig("cla", []string{"--addr", "0.0.0.0:80", "--data", "d", "--base-url", "https://cla.example.org/", "--no-demo"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "0.0.0.0:80" || cfg.DataDir != "d" || cfg.BaseURL != "https://cla.example.org" || !cfg.NoDemo {
+		t.Errorf("flags not applied: %+v", cfg)
+	}
+}
+
+func TestConfigRejectsBadValues(t *testing.T) {
+	t.Setenv("CLA_ADDR", "")
+	for _, args := range [][]string{
+		{"--addr", "8080"},
+		{"--base-url", "ftp://x"},
+		{"--base-url", "cla.example.org"},
+		{"--trusted-proxies", "not-an-ip"},
+		{"--log-level", "loud"},
+		{"--data", " "},
+		{"--unknown"},
+	} {
+		if _, _, err := parseConfig("cla", args, &bytes.Buffer{}); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
+
+func TestHelpListsEveryOption(t *testing.T) {
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"--help"}, &out, &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("--help: %v", err)
+	}
+	for _, want := range []string{"-addr", "CLA_ADDR", "-data", "CLA_DATA", "DATABASE_URL", "-trusted-proxies", "-base-url", "-log-level", "-no-demo", "migrate status|up|down"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--help does not mention %s", want)
+		}
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, &out, &out); err == nil {
+		t.Error("an unknown sub-command was accepted")
+	}
+}
+
+func TestMigrateSubcommand(t *testing.T) {
+	t.Setenv("DATABASE_URL", "")
+	url := testdb.URL(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"migrate", "--database-url", url, "status"}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "0001_foundation") || strings.Contains(out.String(), "pending") {
+		t.Errorf("migrate status on a migrated database:\n%s", out.String())
+	}
+	if err := run(context.Background(), []string{"migrate", "--database-url", url, "sideways"}, &out, &bytes.Buffer{}); err == nil {
+		t.Error("migrate sideways accepted")
+	}
+}
