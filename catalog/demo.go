@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/uptrace/bun"
+	"time"
 
-	"cla/internal/markdown"
+	"github.com/uptrace/bun"
 )
 
 // demoItem describes a register entry of the Dieulefit demo (March 2025 list).
@@ -81,59 +81,68 @@ var demoRegister = []demoItem{
 	}},
 }
 
-// demoShops are the three points de vente of 2025.
-var demoShops = []Shop{
-	{Slug: "marche-du-lavoir", Name: "Marché du Lavoir", Kind: "marche", Commune: "Dieulefit", Address: "Place du Lavoir",
+// demoShops are the three points de vente of 2025, with the categories each carries.
+var demoShops = []struct {
+	shop       Shop
+	categories []string
+}{
+	{Shop{Slug: "marche-du-lavoir", Name: "Marché du Lavoir", Kind: "marche", Commune: "Dieulefit", Address: "Place du Lavoir",
 		Hours: "Le mercredi soir", Status: ShopConventionne,
 		Description: "Marché de producteurs locaux lancé en septembre 2021 : légumes, pommes, fromage de chèvre, œufs, miel, agneau, pain, pêches, noix et confitures."},
-	{Slug: "marche-de-pont-de-barret", Name: "Marché de Pont de Barret", Kind: "marche", Commune: "Pont-de-Barret",
+		[]string{"fruits-et-legumes", "pain", "conserves", "viande", "oeufs", "fromages-et-produits-laitiers", "miel"}},
+	{Shop{Slug: "marche-de-pont-de-barret", Name: "Marché de Pont de Barret", Kind: "marche", Commune: "Pont-de-Barret",
 		Status: ShopConventionne, Description: "Marché de producteurs, point de vente depuis juin 2022."},
-	{Slug: "fournil-des-cometes", Name: "Fournil des Comètes", Kind: "boulangerie", Commune: "Le Poët-Laval",
+		[]string{"fruits-et-legumes", "pain", "oeufs", "fromages-et-produits-laitiers", "miel"}},
+	{Shop{Slug: "fournil-des-cometes", Name: "Fournil des Comètes", Kind: "boulangerie", Commune: "Le Poët-Laval",
 		Status: ShopConventionne, Description: "Boulangerie paysanne, point de vente depuis septembre 2022."},
+		[]string{"farines-pates-cereales", "pain", "viennoiseries-et-biscuits"}},
 }
 
-// LoadDemo writes the Dieulefit register and points de vente for councilID.
-// Rows are keyed by slug, so loading twice changes nothing.
+// DemoEffectiveOn is the date the demo's first register version takes effect.
+var DemoEffectiveOn = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// LoadDemo writes the Dieulefit register and points de vente for councilID, as
+// register version 1 ("Liste de mars 2025") created through ApplyChange. It
+// does nothing when the council already has a register version, so loading
+// twice changes nothing. Pass a transaction to make it part of a larger load.
 func LoadDemo(ctx context.Context, db bun.IDB, councilID int64) error {
-	for i, it := range demoRegister {
-		if err := insertDemoItem(ctx, db, councilID, nil, Family, i+1, it); err != nil {
-			return err
-		}
+	if tx, ok := db.(bun.Tx); ok {
+		return loadDemo(ctx, tx, councilID)
 	}
-	for _, s := range demoShops {
-		s.CouncilID = councilID
-		if _, err := db.NewInsert().Model(&s).On("CONFLICT (council_id, slug) DO NOTHING").Exec(ctx); err != nil {
-			return fmt.Errorf("demo shop %s: %w", s.Slug, err)
-		}
-	}
-	return nil
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return loadDemo(ctx, tx, councilID) })
 }
 
-func insertDemoItem(ctx context.Context, db bun.IDB, councilID int64, parent *int64, kind Kind, pos int, d demoItem) error {
-	it := &Item{
-		CouncilID: councilID, ParentID: parent, Kind: kind, Slug: d.slug, Name: d.name, Position: pos,
-		Status: d.status, Reason: d.reason, ExplanationMD: d.explanation, ExplanationHTML: markdown.ToHTML(d.explanation),
+func loadDemo(ctx context.Context, tx bun.Tx, councilID int64) error {
+	exists, err := tx.NewSelect().Table("register_versions").Where("council_id = ?", councilID).Exists(ctx)
+	if err != nil || exists {
+		return err
 	}
-	if d.explanation == "" {
-		it.ExplanationHTML = ""
-	}
-	if err := it.Validate(); err != nil {
-		return fmt.Errorf("demo item %s: %w", d.slug, err)
-	}
-	// The no-op update makes RETURNING give the id of an existing row as well.
-	if _, err := db.NewInsert().Model(it).
-		On("CONFLICT (council_id, slug) DO UPDATE SET slug = EXCLUDED.slug").
-		Returning("id").Exec(ctx); err != nil {
-		return fmt.Errorf("demo item %s: %w", d.slug, err)
-	}
-	childKind := Category
-	if kind != Family {
-		childKind = Product
-	}
-	for i, c := range d.children {
-		if err := insertDemoItem(ctx, db, councilID, &it.ID, childKind, i+1, c); err != nil {
-			return err
+	change := Change{EffectiveOn: DemoEffectiveOn, Summary: "Liste de mars 2025"}
+	var add func(parent string, kind Kind, d demoItem)
+	add = func(parent string, kind Kind, d demoItem) {
+		change.Items = append(change.Items, ItemChange{Slug: d.slug, Name: d.name, Kind: kind, ParentSlug: parent,
+			Status: d.status, Reason: d.reason, ExplanationMD: d.explanation})
+		childKind := Category
+		if kind != Family {
+			childKind = Product
 		}
+		for _, c := range d.children {
+			add(d.slug, childKind, c)
+		}
+	}
+	for _, d := range demoRegister {
+		add("", Family, d)
+	}
+	signed := DemoEffectiveOn
+	for _, s := range demoShops {
+		shop := s.shop
+		change.Shops = append(change.Shops, ShopChange{Slug: shop.Slug, Status: shop.Status, SignedOn: &signed,
+			Categories: s.categories, New: &shop})
+	}
+	_, err = ApplyChange(ctx, tx, councilID, change, DecisionRef{
+		Title: "Décisions du Conseil d'avril 2024 à avril 2025 (liste de mars 2025)", ActorName: "Démonstration"})
+	if err != nil {
+		return fmt.Errorf("demo register: %w", err)
 	}
 	return nil
 }

@@ -1,10 +1,17 @@
 package catalog
 
 import (
+	"regexp"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
+
+	"cla/internal/apperr"
 )
+
+var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,119}$`)
 
 // ShopStatus is a point de vente's convention status.
 type ShopStatus string
@@ -50,6 +57,8 @@ func (k ShopKind) Label() string {
 		return "Supermarché"
 	case "magasin_franchise":
 		return "Magasin franchisé"
+	case "autre":
+		return "Autre"
 	}
 	return "Autre"
 }
@@ -68,6 +77,80 @@ type Shop struct {
 	Hours       string     `bun:"hours"`
 	Status      ShopStatus `bun:"status"`
 	Description string     `bun:"description"`
+	Latitude    *float64   `bun:"latitude"`
+	Longitude   *float64   `bun:"longitude"`
+	Contact     string     `bun:"contact"`
+	Website     string     `bun:"website"`
+	Network     string     `bun:"network"` // "" when independent
+	SignedOn    *time.Time `bun:"signed_on,type:date"`
+	RenewalOn   *time.Time `bun:"renewal_on,type:date"`
 	CreatedAt   time.Time  `bun:"created_at,nullzero,default:current_timestamp"`
 	UpdatedAt   time.Time  `bun:"updated_at,nullzero,default:current_timestamp"`
+}
+
+// ShopStatuses lists the shop statuses in the order pages present them.
+var ShopStatuses = []ShopStatus{ShopConventionne, ShopCandidat, ShopSuspendu, ShopRetire}
+
+// ShopKinds lists the kinds of point de vente, in the order filters show them.
+var ShopKinds = []ShopKind{"marche", "epicerie", "producteur", "boulangerie", "supermarche", "magasin_franchise", "autre"}
+
+// Valid reports whether s is one of the four shop statuses.
+func (s ShopStatus) Valid() bool {
+	switch s {
+	case ShopCandidat, ShopConventionne, ShopSuspendu, ShopRetire:
+		return true
+	}
+	return false
+}
+
+// Valid reports whether k is a known kind.
+func (k ShopKind) Valid() bool {
+	for _, v := range ShopKinds {
+		if v == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Independent reports whether the shop belongs to no network.
+func (s *Shop) Independent() bool { return s.Network == "" }
+
+// Validate checks the shop's own rules; the schema checks them again.
+func (s *Shop) Validate() error {
+	f := apperr.Fields{}
+	s.Name = strings.TrimSpace(s.Name)
+	s.Commune = strings.TrimSpace(s.Commune)
+	s.Website = strings.TrimSpace(s.Website)
+	s.Network = strings.TrimSpace(s.Network)
+	if !slugRE.MatchString(s.Slug) {
+		f.Add("slug", "Identifiant invalide (minuscules, chiffres et tirets).")
+	}
+	if n := utf8.RuneCountInString(s.Name); n == 0 || n > maxNameLen {
+		f.Add("name", "Le nom est obligatoire (200 caractères au plus).")
+	}
+	if n := utf8.RuneCountInString(s.Commune); n == 0 || n > 120 {
+		f.Add("commune", "La commune est obligatoire (120 caractères au plus).")
+	}
+	if !s.Kind.Valid() {
+		f.Add("kind", "Type de point de vente inconnu.")
+	}
+	if !s.Status.Valid() {
+		f.Add("status", "Statut inconnu.")
+	}
+	if s.Website != "" && !strings.HasPrefix(s.Website, "https://") && !strings.HasPrefix(s.Website, "http://") {
+		f.Add("website", "L'adresse du site doit commencer par https://.")
+	}
+	if (s.Latitude == nil) != (s.Longitude == nil) ||
+		s.Latitude != nil && (*s.Latitude < -90 || *s.Latitude > 90 || *s.Longitude < -180 || *s.Longitude > 180) {
+		f.Add("coordinates", "Coordonnées invalides.")
+	}
+	if s.SignedOn != nil && s.RenewalOn != nil && s.RenewalOn.Before(*s.SignedOn) {
+		f.Add("renewal_on", "Le renouvellement ne peut pas précéder la signature.")
+	}
+	if utf8.RuneCountInString(s.Address) > 300 || utf8.RuneCountInString(s.Contact) > 300 || utf8.RuneCountInString(s.Hours) > 500 ||
+		utf8.RuneCountInString(s.Description) > 2000 || utf8.RuneCountInString(s.Network) > 200 || len(s.Website) > 300 {
+		f.Add("length", "Un des textes est trop long.")
+	}
+	return f.Err()
 }

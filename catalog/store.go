@@ -2,8 +2,13 @@ package catalog
 
 import (
 	"context"
+	"database/sql"
+	"errors"
+	"time"
 
 	"github.com/uptrace/bun"
+
+	"cla/internal/apperr"
 )
 
 // Node is an item with its children, for pages that show the register as a tree.
@@ -66,9 +71,173 @@ func StatusCounts(ctx context.Context, db bun.IDB, councilID int64) (map[Status]
 func Shops(ctx context.Context, db bun.IDB, councilID int64) ([]Shop, error) {
 	var shops []Shop
 	err := db.NewSelect().Model(&shops).
-		Column("id", "slug", "name", "kind", "address", "commune", "hours", "status", "description").
+		Column("id", "slug", "name", "kind", "address", "commune", "hours", "status", "description",
+			"latitude", "longitude", "contact", "website", "network", "signed_on", "renewal_on").
 		Where("council_id = ?", councilID).
 		Order("name").
 		Scan(ctx)
 	return shops, err
+}
+
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// loadItems reads every item of the council with all its columns (for changes).
+func loadItems(ctx context.Context, db bun.IDB, councilID int64) ([]Item, error) {
+	var items []Item
+	err := db.NewSelect().Model(&items).Where("council_id = ?", councilID).Order("position", "id").Scan(ctx)
+	return items, err
+}
+
+// walk visits the tree depth-first: each family, then its categories and their products.
+func walk(nodes []*Node, fn func(n *Node, parent *Node)) {
+	var rec func(ns []*Node, parent *Node)
+	rec = func(ns []*Node, parent *Node) {
+		for _, n := range ns {
+			fn(n, parent)
+			rec(n.Children, n)
+		}
+	}
+	rec(nodes, nil)
+}
+
+// snapshotItems lists the council's items in register order, as open data.
+func snapshotItems(ctx context.Context, db bun.IDB, councilID int64) ([]SnapshotItem, error) {
+	tree, err := Tree(ctx, db, councilID)
+	if err != nil {
+		return nil, err
+	}
+	out := []SnapshotItem{}
+	walk(tree, func(n, parent *Node) {
+		si := SnapshotItem{Slug: n.Slug, Kind: n.Kind, Name: n.Name, Status: n.Status, StatusLabel: n.Status.Label(),
+			Conditions: n.Conditions, ReviewOn: dateString(n.ReviewOn), Reason: n.Reason, ExplanationHTML: n.ExplanationHTML}
+		if parent != nil {
+			si.Parent = parent.Slug
+		}
+		out = append(out, si)
+	})
+	return out, nil
+}
+
+// shopCategorySlugs maps each shop id of the council to the slugs of the
+// register items it carries, in register order. One query.
+func shopCategorySlugs(ctx context.Context, db bun.IDB, councilID int64) (map[int64][]string, error) {
+	var rows []struct {
+		ShopID int64  `bun:"shop_id"`
+		Slug   string `bun:"slug"`
+	}
+	err := db.NewSelect().TableExpr("shop_categories AS sc").
+		ColumnExpr("sc.shop_id, i.slug").
+		Join("JOIN register_items AS i ON i.id = sc.item_id AND i.council_id = sc.council_id").
+		Where("sc.council_id = ?", councilID).
+		OrderExpr("sc.shop_id, i.position, i.id").
+		Scan(ctx, &rows)
+	out := make(map[int64][]string)
+	for _, r := range rows {
+		out[r.ShopID] = append(out[r.ShopID], r.Slug)
+	}
+	return out, err
+}
+
+func snapshotShops(ctx context.Context, db bun.IDB, councilID int64) ([]SnapshotShop, error) {
+	shops, err := Shops(ctx, db, councilID)
+	if err != nil {
+		return nil, err
+	}
+	cats, err := shopCategorySlugs(ctx, db, councilID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SnapshotShop, 0, len(shops))
+	for _, s := range shops {
+		c := cats[s.ID]
+		if c == nil {
+			c = []string{}
+		}
+		out = append(out, SnapshotShop{Slug: s.Slug, Name: s.Name, Kind: s.Kind, Commune: s.Commune, Status: s.Status, Categories: c})
+	}
+	return out, nil
+}
+
+// buildSnapshot reads the council's register as version v shows it.
+func buildSnapshot(ctx context.Context, db bun.IDB, councilID int64, councilSlug string, v *Version) (*Snapshot, error) {
+	items, err := snapshotItems(ctx, db, councilID)
+	if err != nil {
+		return nil, err
+	}
+	shops, err := snapshotShops(ctx, db, councilID)
+	if err != nil {
+		return nil, err
+	}
+	return &Snapshot{Council: councilSlug, Version: v.Number, EffectiveOn: v.EffectiveOn.Format(time.DateOnly), Summary: v.Summary,
+		Decision: &SnapDecision{Ref: v.DecisionRef, Title: v.DecisionTitle, URL: v.DecisionURL}, Items: items, Shops: shops}, nil
+}
+
+// CurrentVersion returns the council's latest register version without its
+// snapshot, or nil when the register has none yet.
+func CurrentVersion(ctx context.Context, db bun.IDB, councilID int64) (*Version, error) {
+	v := new(Version)
+	err := db.NewSelect().Model(v).ExcludeColumn("snapshot").
+		Where("council_id = ?", councilID).Order("number DESC").Limit(1).Scan(ctx)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	return v, err
+}
+
+// Versions lists the council's register versions, newest first, without snapshots.
+func Versions(ctx context.Context, db bun.IDB, councilID int64) ([]Version, error) {
+	var vs []Version
+	err := db.NewSelect().Model(&vs).ExcludeColumn("snapshot").
+		Where("council_id = ?", councilID).Order("number DESC").Scan(ctx)
+	return vs, err
+}
+
+// VersionByNumber returns one version with its snapshot (apperr.NotFound if none).
+func VersionByNumber(ctx context.Context, db bun.IDB, councilID int64, number int) (*Version, error) {
+	v := new(Version)
+	err := db.NewSelect().Model(v).Where("council_id = ? AND number = ?", councilID, number).Scan(ctx)
+	if isNoRows(err) {
+		return nil, apperr.New(apperr.NotFound, "Cette version du registre n'existe pas.")
+	}
+	return v, err
+}
+
+// ItemBySlug returns one item of the council (apperr.NotFound if none).
+func ItemBySlug(ctx context.Context, db bun.IDB, councilID int64, slug string) (*Item, error) {
+	it := new(Item)
+	err := db.NewSelect().Model(it).Where("council_id = ? AND slug = ?", councilID, slug).Scan(ctx)
+	if isNoRows(err) {
+		return nil, apperr.New(apperr.NotFound, "Cet élément du registre n'existe pas.")
+	}
+	return it, err
+}
+
+// ItemHistory lists the statuses an item received, newest first.
+func ItemHistory(ctx context.Context, db bun.IDB, councilID, itemID int64) ([]HistoryEntry, error) {
+	var h []HistoryEntry
+	err := db.NewSelect().Model(&h).Where("council_id = ? AND item_id = ?", councilID, itemID).
+		Order("version_number DESC").Scan(ctx)
+	return h, err
+}
+
+// ShopBySlug returns one point de vente of the council (apperr.NotFound if none).
+func ShopBySlug(ctx context.Context, db bun.IDB, councilID int64, slug string) (*Shop, error) {
+	s := new(Shop)
+	err := db.NewSelect().Model(s).Where("council_id = ? AND slug = ?", councilID, slug).Scan(ctx)
+	if isNoRows(err) {
+		return nil, apperr.New(apperr.NotFound, "Ce point de vente n'existe pas.")
+	}
+	return s, err
+}
+
+// ShopItemIDs returns the ids of the register items a shop carries.
+func ShopItemIDs(ctx context.Context, db bun.IDB, councilID, shopID int64) (map[int64]bool, error) {
+	var ids []int64
+	err := db.NewSelect().Table("shop_categories").Column("item_id").
+		Where("council_id = ? AND shop_id = ?", councilID, shopID).Scan(ctx, &ids)
+	out := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, err
 }

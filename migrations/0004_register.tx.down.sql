@@ -1,0 +1,17 @@
+DROP TABLE register_item_history;
+DROP TABLE register_versions;
+DROP FUNCTION register_versions_immutable();
+DROP TABLE register_heads;
+DROP INDEX register_items_search;
+DROP TABLE shop_categories;
+DROP INDEX shops_directory;
+ALTER TABLE shops
+    DROP CONSTRAINT shops_renewal_after_signature,
+    DROP CONSTRAINT shops_coordinates_pair,
+    DROP COLUMN renewal_on,
+    DROP COLUMN signed_on,
+    DROP COLUMN network,
+    DROP COLUMN website,
+    DROP COLUMN contact,
+    DROP COLUMN longitude,
+    DROP COLUMN latitude;
