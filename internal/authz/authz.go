@@ -34,12 +34,48 @@ type Action string
 const (
 	// Register (catalog).
 	EditItemWording Action = "register_item.edit_wording" // fix typos and descriptions, no status change
+
+	// Members, accounts and the audit trail (governance, internal/auth).
+	MemberList         Action = "member.list"          // the management list, with emails and invitations
+	MemberInvite       Action = "member.invite"        // invite someone as member or facilitator
+	MemberPasswordLink Action = "member.password_link" // create a password reset link for a member
+	MemberDisable      Action = "member.disable"       // disable or re-enable a membership
+	MemberSetRole      Action = "member.role"          // change a member's role
+	MemberManageAdmin  Action = "member.manage_admin"  // invite, change, reset or disable an admin
+	AuditRead          Action = "audit.read"           // read the audit trail
+
+	// Proposals and scoring (governance).
+	CreateProposal   Action = "proposal.create"      // write a proposal (a draft)
+	PublishProposal  Action = "proposal.publish"     // open one's own draft to scoring and debate
+	WithdrawProposal Action = "proposal.withdraw"    // withdraw one's own proposal before the vote
+	ScheduleProposal Action = "proposal.schedule"    // put on (or take off) an agenda, open the vote
+	DecideProposal   Action = "proposal.decide"      // record adopted / rejected / adjourned
+	ApplyProposal    Action = "proposal.apply"       // mark an adopted proposal applied
+	ScoreProposal    Action = "proposal.score"       // grade a proposal against the boussole
+	ReadScoreDetails Action = "proposal.read_scores" // see each member's grades and comments
 )
 
 // table lists, for each action, the roles allowed to do it. An action missing
 // here is allowed to no one.
 var table = map[Action][]Role{
 	EditItemWording: {Facilitator, Admin},
+
+	MemberList:         {Facilitator, Admin},
+	MemberInvite:       {Facilitator, Admin},
+	MemberPasswordLink: {Facilitator, Admin},
+	MemberDisable:      {Facilitator, Admin},
+	MemberSetRole:      {Admin},
+	MemberManageAdmin:  {Admin},
+	AuditRead:          {Facilitator, Admin},
+
+	CreateProposal:   {Member, Facilitator, Admin},
+	PublishProposal:  {Member, Facilitator, Admin},
+	WithdrawProposal: {Member, Facilitator, Admin},
+	ScheduleProposal: {Facilitator, Admin},
+	DecideProposal:   {Facilitator, Admin},
+	ApplyProposal:    {Facilitator, Admin},
+	ScoreProposal:    {Member, Facilitator, Admin},
+	ReadScoreDetails: {Member, Facilitator, Admin},
 }
 
 // Can reports whether role may do action in its council.

@@ -1,0 +1,132 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"cla/internal/authz"
+)
+
+// NewToken returns 256 random bits, base64url-encoded: session ids, CSRF
+// tokens, invitation and password links.
+func NewToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// tokenLen is the length of a token from NewToken.
+const tokenLen = 43
+
+func wellFormed(token string) bool {
+	if len(token) != tokenLen {
+		return false
+	}
+	_, err := base64.RawURLEncoding.DecodeString(token)
+	return err == nil
+}
+
+// HashToken is what the database stores instead of a secret token.
+func HashToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// Session is a signed-in browser, as the middleware loads it for one council.
+type Session struct {
+	AccountID  int64      `bun:"account_id"`
+	Name       string     `bun:"name"`
+	Role       authz.Role `bun:"role"`
+	CSRFToken  string     `bun:"csrf_token"`
+	LastSeenAt time.Time  `bun:"last_seen_at"`
+
+	idHash []byte
+}
+
+// sessionRow is the stored session.
+type sessionRow struct {
+	bun.BaseModel `bun:"table:sessions"`
+
+	IDHash     []byte    `bun:"id_hash,pk"`
+	AccountID  int64     `bun:"account_id"`
+	CSRFToken  string    `bun:"csrf_token"`
+	CreatedAt  time.Time `bun:"created_at,nullzero,default:current_timestamp"`
+	LastSeenAt time.Time `bun:"last_seen_at,nullzero,default:current_timestamp"`
+	ExpiresAt  time.Time `bun:"expires_at"`
+	ClientIP   string    `bun:"client_ip"`
+	UserAgent  string    `bun:"user_agent"`
+}
+
+// createSession stores a new session for accountID and returns its id (the
+// cookie value) and CSRF token.
+func createSession(ctx context.Context, db bun.IDB, accountID int64, absolute time.Duration, ip, ua string) (id, csrf string, err error) {
+	id, csrf = NewToken(), NewToken()
+	if len(ua) > 300 {
+		ua = ua[:300]
+	}
+	row := &sessionRow{IDHash: HashToken(id), AccountID: accountID, CSRFToken: csrf,
+		ExpiresAt: time.Now().Add(absolute), ClientIP: ip, UserAgent: ua}
+	_, err = db.NewInsert().Model(row).Column("id_hash", "account_id", "csrf_token", "expires_at", "client_ip", "user_agent").Exec(ctx)
+	return id, csrf, err
+}
+
+// loadSession returns the live session with that id, with the account's role
+// in councilID, or nil when the id is unknown, expired or idle too long.
+func loadSession(ctx context.Context, db bun.IDB, id string, councilID int64, idle time.Duration) (*Session, error) {
+	if !wellFormed(id) {
+		return nil, nil
+	}
+	s := &Session{idHash: HashToken(id)}
+	err := db.NewSelect().TableExpr("sessions AS s").
+		Join("JOIN accounts AS a ON a.id = s.account_id").
+		Join("LEFT JOIN memberships AS m ON m.account_id = s.account_id AND m.council_id = ? AND m.disabled_at IS NULL", councilID).
+		ColumnExpr("s.account_id, a.name, coalesce(m.role, '') AS role, s.csrf_token, s.last_seen_at").
+		Where("s.id_hash = ?", s.idHash).
+		Where("s.expires_at > now()").
+		Where("s.last_seen_at > now() - make_interval(secs => ?)", idle.Seconds()).
+		Scan(ctx, s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	// Refresh the idle clock at most once a minute: no write on most requests.
+	if time.Since(s.LastSeenAt) > time.Minute {
+		if _, err := db.NewUpdate().Model((*sessionRow)(nil)).Set("last_seen_at = now()").
+			Where("id_hash = ?", s.idHash).Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func deleteSession(ctx context.Context, db bun.IDB, idHash []byte) error {
+	_, err := db.NewDelete().Model((*sessionRow)(nil)).Where("id_hash = ?", idHash).Exec(ctx)
+	return err
+}
+
+// DeleteSessionsOf ends every session of an account, at once, on every instance.
+func DeleteSessionsOf(ctx context.Context, db bun.IDB, accountID int64) error {
+	_, err := db.NewDelete().Model((*sessionRow)(nil)).Where("account_id = ?", accountID).Exec(ctx)
+	return err
+}
+
+// DeleteExpiredSessions removes sessions past their absolute or idle timeout.
+func DeleteExpiredSessions(ctx context.Context, db bun.IDB, idle time.Duration) (int64, error) {
+	res, err := db.NewDelete().Model((*sessionRow)(nil)).
+		Where("expires_at <= now() OR last_seen_at <= now() - make_interval(secs => ?)", idle.Seconds()).Exec(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
