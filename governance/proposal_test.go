@@ -1,0 +1,215 @@
+package governance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/uptrace/bun"
+
+	"cla/internal/apperr"
+	"cla/internal/authz"
+	"cla/internal/testdb"
+)
+
+// fixture is a demo council with accounts in every role.
+type fixture struct {
+	db                                 *bun.DB
+	councilID                          int64
+	author, member, facilitator, admin Actor
+	outsider                           Actor // an account with no membership here
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	db := testdb.New(t)
+	ctx := context.Background()
+	co, err := LoadDemo(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{db: db, councilID: co.ID}
+	f.author = f.account(t, "Autrice", authz.Member)
+	f.member = f.account(t, "Membre", authz.Member)
+	f.facilitator = f.account(t, "Animatrice", authz.Facilitator)
+	f.admin = f.account(t, "Admin", authz.Admin)
+	f.outsider = f.account(t, "Passant", authz.None)
+	return f
+}
+
+var accountSeq int
+
+// account creates an account, a member of the fixture's council with role (none for authz.None).
+func (f *fixture) account(t *testing.T, name string, role authz.Role) Actor {
+	t.Helper()
+	ctx := context.Background()
+	var id int64
+	accountSeq++
+	email := fmt.Sprintf("%s-%d-%d@example.org", "p", f.councilID, accountSeq)
+	if err := f.db.NewRaw("INSERT INTO accounts (email, name) VALUES (?, ?) RETURNING id", email, name).Scan(ctx, &id); err != nil {
+		t.Fatal(err)
+	}
+	if role != authz.None {
+		if _, err := f.db.ExecContext(ctx, "INSERT INTO memberships (council_id, account_id, role) VALUES (?, ?, ?)", f.councilID, id, string(role)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return Actor{AccountID: id, Name: name, Role: role}
+}
+
+// proposal creates a proposal by the fixture's author and moves it to state by
+// the shortest allowed path.
+func (f *fixture) proposal(t *testing.T, state ProposalState) *Proposal {
+	t.Helper()
+	ctx := context.Background()
+	p := &Proposal{CouncilID: f.councilID, Kind: ProposalCriteria, Title: "Conventionner les fermes en conversion",
+		Outcome: "Les fermes en conversion bio sont conventionnées, revue dans 12 mois.", RationaleMD: "Parce que **la transition** compte."}
+	if err := CreateProposal(ctx, f.db, p, f.author); err != nil {
+		t.Fatal(err)
+	}
+	path := map[ProposalState][]ProposalState{
+		ProposalDraft:     nil,
+		ProposalOpen:      {ProposalOpen},
+		ProposalScheduled: {ProposalOpen, ProposalScheduled},
+		ProposalVoting:    {ProposalOpen, ProposalScheduled, ProposalVoting},
+		ProposalAdopted:   {ProposalOpen, ProposalScheduled, ProposalVoting, ProposalAdopted},
+		ProposalRejected:  {ProposalOpen, ProposalScheduled, ProposalVoting, ProposalRejected},
+		ProposalAdjourned: {ProposalOpen, ProposalScheduled, ProposalVoting, ProposalAdjourned},
+		ProposalApplied:   {ProposalOpen, ProposalScheduled, ProposalVoting, ProposalAdopted, ProposalApplied},
+		ProposalWithdrawn: {ProposalWithdrawn},
+	}[state]
+	for _, to := range path {
+		actor := f.facilitator
+		if to == ProposalOpen || to == ProposalWithdrawn {
+			actor = f.author
+		}
+		if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, actor, to, ""); err != nil {
+			t.Fatalf("to %s: %v", to, err)
+		}
+	}
+	p.State = state
+	return p
+}
+
+func TestCreateProposalValidatesAndRecordsTheTimeline(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	bad := &Proposal{CouncilID: f.councilID, Kind: ProposalItemStatus, Title: "x", ProposedStatus: "sous_conditions"}
+	err := CreateProposal(ctx, f.db, bad, f.author)
+	fields := apperr.FieldsOf(err)
+	for _, k := range []string{"title", "target_item", "conditions", "outcome"} {
+		if fields[k] == "" {
+			t.Errorf("no message for %s: %v", k, fields)
+		}
+	}
+	if err := CreateProposal(ctx, f.db, &Proposal{CouncilID: f.councilID, Kind: ProposalCriteria, Title: "Titre", Outcome: "x"}, f.outsider); apperr.CodeOf(err) != apperr.Forbidden {
+		t.Errorf("a non-member created a proposal: %v", err)
+	}
+	p := f.proposal(t, ProposalOpen)
+	got, err := GetProposal(ctx, f.db, f.councilID, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.State != ProposalOpen || got.RationaleHTML == "" || got.AuthorName != "Autrice" {
+		t.Errorf("stored proposal: %+v", got)
+	}
+	evs, err := ProposalEvents(ctx, f.db, f.councilID, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || evs[0].ToState != ProposalDraft || evs[1].FromState != ProposalDraft || evs[1].ToState != ProposalOpen {
+		t.Errorf("timeline: %+v", evs)
+	}
+	if _, err := GetProposal(ctx, f.db, f.councilID+1000, p.ID); apperr.CodeOf(err) != apperr.NotFound {
+		t.Errorf("another council read the proposal: %v", err)
+	}
+	var audited int
+	if err := f.db.NewRaw("SELECT count(*) FROM audit_log WHERE object_type = 'proposal' AND object_id = ?", fmt.Sprint(p.ID)).Scan(ctx, &audited); err != nil {
+		t.Fatal(err)
+	}
+	if audited != 2 {
+		t.Errorf("%d audit entries, want 2 (creation, opening)", audited)
+	}
+}
+
+func TestEveryTransitionByRole(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	allowed := map[[2]ProposalState]bool{}
+	for _, tr := range Transitions {
+		allowed[[2]ProposalState{tr.From, tr.To}] = true
+	}
+	actors := map[string]Actor{"author": f.author, "member": f.member, "facilitator": f.facilitator, "admin": f.admin,
+		"outsider": f.outsider, "anonymous": {}}
+	// who may make each allowed move.
+	authorMoves := map[ProposalState]bool{ProposalWithdrawn: true}
+	for _, from := range ProposalStates {
+		for _, to := range ProposalStates {
+			for name, actor := range actors {
+				want := apperr.Code("")
+				switch {
+				case !allowed[[2]ProposalState{from, to}]:
+					want = apperr.Conflict
+				case actor.AccountID == 0:
+					want = apperr.Unauthorized
+				case from == ProposalDraft && to == ProposalOpen || authorMoves[to]:
+					if name != "author" {
+						want = apperr.Forbidden
+					}
+				default:
+					if name != "facilitator" && name != "admin" {
+						want = apperr.Forbidden
+					}
+				}
+				p := &Proposal{ID: 1, State: from, AuthorID: &f.author.AccountID}
+				err := CheckTransition(p, actor, to)
+				got := apperr.Code("")
+				if err != nil {
+					got = apperr.CodeOf(err)
+				}
+				if got != want {
+					t.Errorf("%s → %s by %s: got %q, want %q (%v)", from, to, name, got, want, err)
+				}
+			}
+		}
+	}
+	// Through the database: each allowed move once, from a real proposal.
+	for _, tr := range Transitions {
+		p := f.proposal(t, tr.From)
+		actor := f.facilitator
+		if tr.AuthorOnly {
+			actor = f.author
+		}
+		if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, actor, tr.To, "note"); err != nil {
+			t.Errorf("%s → %s: %v", tr.From, tr.To, err)
+			continue
+		}
+		got, err := GetProposal(ctx, f.db, f.councilID, p.ID)
+		if err != nil || got.State != tr.To {
+			t.Errorf("%s → %s: stored state %v (%v)", tr.From, tr.To, got, err)
+		}
+		// The same move again is now refused (the state moved on), and nothing changes.
+		err = TransitionProposal(ctx, f.db, f.councilID, p.ID, actor, tr.To, "")
+		if tr.From != tr.To && apperr.CodeOf(err) != apperr.Conflict && !(tr.To == ProposalScheduled && tr.From == ProposalAdjourned) {
+			t.Errorf("%s → %s twice: %v", tr.From, tr.To, err)
+		}
+	}
+	// A forbidden move leaves the state and timeline untouched.
+	p := f.proposal(t, ProposalOpen)
+	if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, f.member, ProposalScheduled, ""); apperr.CodeOf(err) != apperr.Forbidden {
+		t.Errorf("a member put a proposal on the agenda: %v", err)
+	}
+	if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, ProposalAdopted, ""); apperr.CodeOf(err) != apperr.Conflict {
+		t.Errorf("an open proposal was adopted without a vote: %v", err)
+	}
+	if err := TransitionProposal(ctx, f.db, f.councilID+1000, p.ID, f.facilitator, ProposalScheduled, ""); !errors.Is(err, errProposalNotFound) {
+		t.Errorf("another council moved the proposal: %v", err)
+	}
+	evs, _ := ProposalEvents(ctx, f.db, f.councilID, p.ID)
+	if len(evs) != 2 {
+		t.Errorf("refused moves wrote the timeline: %+v", evs)
+	}
+}
