@@ -99,7 +99,7 @@ func Launch() (*Browser, error) {
 	select {
 	case err = <-started:
 	case <-time.After(60 * time.Second):
-		err = errors.New("Chromium did not start within 60 s")
+		err = errors.New("the browser did not start within 60 s")
 	}
 	b := &Browser{ctx: ctx, cancel: func() {
 		cancel()
