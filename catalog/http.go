@@ -1,22 +1,113 @@
 package catalog
 
 import (
+	"bytes"
+	"context"
+	"html/template"
+	"log/slog"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/internal/apperr"
 	"cla/internal/web"
 )
 
-// Handlers serves the register's public pages.
+// Handlers serves the register's public pages, open data and the
+// facilitators' wording corrections.
 type Handlers struct {
-	DB *bun.DB
+	DB     *bun.DB
+	Logger *slog.Logger
+	// Cache holds the anonymous pages and the open data. Routes creates it
+	// (and stops it when the app shuts down) when it is nil.
+	Cache *Cache
 }
 
+// Cache-Control policies.
+const (
+	htmlCacheControl = "no-cache"           // revalidate every time, with the ETag
+	dataCacheControl = "public, max-age=60" // open data: short, then revalidate
+	privateNoCache   = "private, no-cache"
+)
+
 // Routes lists every route of the register in one place.
-func (h *Handlers) Routes(app fiber.Router) {
+func (h *Handlers) Routes(app *fiber.App) {
+	if h.Cache == nil {
+		h.Cache = NewCache(h.DB, h.Logger)
+		cache := h.Cache
+		app.Hooks().OnShutdown(func() error { cache.Close(); return nil })
+	}
 	app.Get("/", h.home)
 	app.Get("/registre", h.register)
+	app.Get("/registre/versions", h.versions)
+	app.Get("/registre/changements", h.diff)
+	app.Get("/registre/:slug", h.item)
+	app.Get("/puis-je-acheter", h.search)
 	app.Get("/points-de-vente", h.shops)
+	app.Get("/points-de-vente/:slug", h.shop)
+	app.Get("/points-de-vente/:slug/affiche", h.poster)
+
+	app.Get("/api/v1/register", h.apiRegister)
+	app.Get("/api/v1/register/versions", h.apiVersions)
+	app.Get("/api/v1/register/versions/:n", h.apiVersion)
+	app.Get("/api/v1/shops", h.apiShops)
+	app.Get("/register.csv", h.registerCSV)
+	app.Get("/shops.csv", h.shopsCSV)
+
+	app.Get("/gestion/registre/:slug", h.wordingForm)
+	app.Post("/gestion/registre/:slug", h.wordingSave)
+}
+
+// serve answers from the cache for anonymous visitors; otherwise (or on a miss)
+// build computes the body. The epoch is read before build reads the database,
+// so an entry built across a register change is not kept.
+func (h *Handlers) serve(c *fiber.Ctx, key, contentType, cacheControl string, build func(ctx context.Context) ([]byte, error)) error {
+	co := web.Council(c)
+	shared := web.ViewerOf(c) == nil && len(c.Query("ok")) == 0
+	if !shared && strings.HasPrefix(contentType, "text/html") {
+		cacheControl = privateNoCache
+	}
+	if shared {
+		if e, _ := h.Cache.Get(co.ID, key); e != nil {
+			return e.Send(c)
+		}
+	}
+	_, epoch := h.Cache.Get(co.ID, "")
+	body, err := build(c.UserContext())
+	if err != nil {
+		return err
+	}
+	e := NewEntry(body, contentType, cacheControl)
+	if shared {
+		h.Cache.Put(co.ID, key, epoch, e)
+	}
+	if strings.HasPrefix(contentType, "text/html") {
+		c.Vary(fiber.HeaderCookie)
+	}
+	return e.Send(c)
+}
+
+// page renders a template to bytes for serve.
+func page(c *fiber.Ctx, name string, view any) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := c.App().Config().Views.Render(&buf, name, view); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func (h *Handlers) html(c *fiber.Ctx, key, name string, build func(ctx context.Context) (any, error)) error {
+	return h.serve(c, key, fiber.MIMETextHTMLCharsetUTF8, htmlCacheControl, func(ctx context.Context) ([]byte, error) {
+		view, err := build(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return page(c, name, view)
+	})
 }
 
 // StatusCount is one line of the register summary.
@@ -30,50 +121,343 @@ type HomeView struct {
 	web.Page
 	Counts   []StatusCount
 	Families []*Node
+	Current  *Version
 }
 
 func (h *Handlers) home(c *fiber.Ctx) error {
-	co := web.Council(c)
-	ctx := c.UserContext()
-	families, err := Tree(ctx, h.DB, co.ID)
-	if err != nil {
-		return err
-	}
-	counts, err := StatusCounts(ctx, h.DB, co.ID)
-	if err != nil {
-		return err
-	}
-	view := HomeView{Page: web.NewPage(c, "Accueil"), Families: families}
-	for _, s := range Statuses {
-		view.Counts = append(view.Counts, StatusCount{Status: s, Count: counts[s]})
-	}
-	return web.Render(c, "catalog/home", view)
+	return h.html(c, "/", "catalog/home", func(ctx context.Context) (any, error) {
+		co := web.Council(c)
+		families, err := Tree(ctx, h.DB, co.ID)
+		if err != nil {
+			return nil, err
+		}
+		cur, err := CurrentVersion(ctx, h.DB, co.ID)
+		if err != nil {
+			return nil, err
+		}
+		view := HomeView{Page: web.NewPage(c, "Accueil"), Families: families, Current: cur}
+		counts := map[Status]int{}
+		walk(families, func(n, _ *Node) {
+			if n.Kind != Family {
+				counts[n.Status]++
+			}
+		})
+		for _, s := range Statuses {
+			view.Counts = append(view.Counts, StatusCount{Status: s, Count: counts[s]})
+		}
+		return view, nil
+	})
 }
 
 // RegisterView is the full register page.
 type RegisterView struct {
 	web.Page
 	Families []*Node
+	Current  *Version
 }
 
 func (h *Handlers) register(c *fiber.Ctx) error {
-	families, err := Tree(c.UserContext(), h.DB, web.Council(c).ID)
-	if err != nil {
-		return err
+	return h.html(c, "/registre", "catalog/register", func(ctx context.Context) (any, error) {
+		co := web.Council(c)
+		families, err := Tree(ctx, h.DB, co.ID)
+		if err != nil {
+			return nil, err
+		}
+		cur, err := CurrentVersion(ctx, h.DB, co.ID)
+		if err != nil {
+			return nil, err
+		}
+		return RegisterView{Page: web.NewPage(c, "Ce que mon allocation peut payer"), Families: families, Current: cur}, nil
+	})
+}
+
+// ItemView is an item's page: its status, explanation and history.
+type ItemView struct {
+	web.Page
+	Item     *Item
+	Parent   *Item
+	Children []Item
+	History  []HistoryEntry
+	Shops    []Shop
+	CanEdit  bool
+}
+
+func (h *Handlers) item(c *fiber.Ctx) error {
+	slug := c.Params("slug")
+	if !slugRE.MatchString(slug) {
+		return apperr.New(apperr.NotFound, "Cet élément du registre n'existe pas.")
 	}
-	return web.Render(c, "catalog/register", RegisterView{Page: web.NewPage(c, "Ce que mon allocation peut payer"), Families: families})
+	return h.html(c, "/registre/"+slug, "catalog/item", func(ctx context.Context) (any, error) {
+		co := web.Council(c)
+		items, err := Tree(ctx, h.DB, co.ID)
+		if err != nil {
+			return nil, err
+		}
+		var node, parent *Node
+		walk(items, func(n, p *Node) {
+			if n.Slug == slug {
+				node, parent = n, p
+			}
+		})
+		if node == nil {
+			return nil, apperr.New(apperr.NotFound, "Cet élément du registre n'existe pas.")
+		}
+		view := ItemView{Page: web.NewPage(c, node.Name), Item: &node.Item}
+		if parent != nil {
+			view.Parent = &parent.Item
+		}
+		for _, ch := range node.Children {
+			view.Children = append(view.Children, ch.Item)
+		}
+		if view.History, err = ItemHistory(ctx, h.DB, co.ID, node.ID); err != nil {
+			return nil, err
+		}
+		err = h.DB.NewSelect().Model(&view.Shops).ColumnExpr("shop.slug, shop.name, shop.commune").
+			Join("JOIN shop_categories AS sc ON sc.shop_id = shop.id AND sc.council_id = shop.council_id").
+			Where("shop.council_id = ? AND shop.status = ? AND sc.item_id IN (?)", co.ID, ShopConventionne, bun.In(ancestry(node, parent))).
+			GroupExpr("shop.id").Order("shop.name").Scan(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if v := view.Viewer; v != nil {
+			view.CanEdit = canEditWording(v)
+		}
+		return view, nil
+	})
+}
+
+// ancestry is the ids of an item and its parent: a shop carrying "Viande"
+// carries its products too.
+func ancestry(n, parent *Node) []int64 {
+	ids := []int64{n.ID}
+	if parent != nil {
+		ids = append(ids, parent.ID)
+		if parent.ParentID != nil {
+			ids = append(ids, *parent.ParentID)
+		}
+	}
+	return ids
 }
 
 // ShopsView is the directory of points de vente.
 type ShopsView struct {
 	web.Page
-	Shops []Shop
+	Shops    []Shop
+	Communes []string
+	Kinds    []ShopKind
+	Statuses []ShopStatus
+	Commune  string
+	Kind     ShopKind
+	Status   ShopStatus
+	Filtered bool
 }
 
 func (h *Handlers) shops(c *fiber.Ctx) error {
-	shops, err := Shops(c.UserContext(), h.DB, web.Council(c).ID)
-	if err != nil {
-		return err
+	kind, status, commune := ShopKind(c.Query("type")), ShopStatus(c.Query("statut")), c.Query("commune")
+	if !kind.Valid() {
+		kind = ""
 	}
-	return web.Render(c, "catalog/shops", ShopsView{Page: web.NewPage(c, "Points de vente"), Shops: shops})
+	if !status.Valid() {
+		status = ""
+	}
+	if len(commune) > 120 {
+		commune = ""
+	}
+	commune = strings.Clone(commune)
+	key := "/points-de-vente?" + url.Values{"type": {string(kind)}, "statut": {string(status)}, "commune": {commune}}.Encode()
+	return h.html(c, key, "catalog/shops", func(ctx context.Context) (any, error) {
+		all, err := Shops(ctx, h.DB, web.Council(c).ID)
+		if err != nil {
+			return nil, err
+		}
+		view := ShopsView{Page: web.NewPage(c, "Points de vente"), Kinds: ShopKinds, Statuses: ShopStatuses,
+			Kind: kind, Status: status, Filtered: kind != "" || status != "" || commune != ""}
+		seen := map[string]bool{}
+		for _, s := range all {
+			if !seen[s.Commune] {
+				seen[s.Commune] = true
+				view.Communes = append(view.Communes, s.Commune)
+			}
+		}
+		sort.Strings(view.Communes)
+		if seen[commune] {
+			view.Commune = commune
+		}
+		for _, s := range all {
+			if (kind == "" || s.Kind == kind) && (status == "" || s.Status == status) && (view.Commune == "" || s.Commune == view.Commune) {
+				view.Shops = append(view.Shops, s)
+			}
+		}
+		return view, nil
+	})
+}
+
+// ShopView is a point de vente's page: what the allocation can buy there.
+type ShopView struct {
+	web.Page
+	Shop       *Shop
+	Covered    []*Node // carried items the allocation pays for, with their exceptions
+	NotCovered []*Node // carried items it does not pay for
+	Current    *Version
+	PageURL    string
+	QR         template.HTML
+}
+
+// shopView loads what a shop's page and poster show. Four queries.
+func (h *Handlers) shopView(ctx context.Context, c *fiber.Ctx, slug string) (*ShopView, error) {
+	co := web.Council(c)
+	shop, err := ShopBySlug(ctx, h.DB, co.ID, slug)
+	if err != nil {
+		return nil, err
+	}
+	carried, err := ShopItemIDs(ctx, h.DB, co.ID, shop.ID)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := Tree(ctx, h.DB, co.ID)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := CurrentVersion(ctx, h.DB, co.ID)
+	if err != nil {
+		return nil, err
+	}
+	view := &ShopView{Page: web.NewPage(c, shop.Name), Shop: shop, Current: cur}
+	walk(tree, func(n, _ *Node) {
+		if !carried[n.ID] {
+			return
+		}
+		if n.Status == Conventionne || n.Status == SousConditions {
+			view.Covered = append(view.Covered, n)
+		} else {
+			view.NotCovered = append(view.NotCovered, n)
+		}
+	})
+	return view, nil
+}
+
+func (h *Handlers) shop(c *fiber.Ctx) error {
+	slug := c.Params("slug")
+	if !slugRE.MatchString(slug) {
+		return apperr.New(apperr.NotFound, "Ce point de vente n'existe pas.")
+	}
+	return h.html(c, "/points-de-vente/"+slug, "catalog/shop", func(ctx context.Context) (any, error) {
+		return h.shopView(ctx, c, slug)
+	})
+}
+
+// PosterView is the printable A4 poster of a shop.
+type PosterView struct {
+	*ShopView
+	Excluded []*Node // what the allocation never pays for (non conventionné), register-wide
+}
+
+func (h *Handlers) poster(c *fiber.Ctx) error {
+	slug := c.Params("slug")
+	if !slugRE.MatchString(slug) {
+		return apperr.New(apperr.NotFound, "Ce point de vente n'existe pas.")
+	}
+	base := strings.Clone(c.BaseURL())
+	return h.html(c, base+"/points-de-vente/"+slug+"/affiche", "catalog/poster", func(ctx context.Context) (any, error) {
+		sv, err := h.shopView(ctx, c, slug)
+		if err != nil {
+			return nil, err
+		}
+		sv.Title = "Affiche — " + sv.Shop.Name
+		sv.PageURL = base + "/points-de-vente/" + slug
+		if sv.QR, err = QRCodeSVG(sv.PageURL); err != nil {
+			return nil, err
+		}
+		tree, err := Tree(ctx, h.DB, web.Council(c).ID)
+		if err != nil {
+			return nil, err
+		}
+		view := PosterView{ShopView: sv}
+		for _, f := range tree {
+			if f.Status == NonConventionne {
+				view.Excluded = append(view.Excluded, f)
+				continue
+			}
+			for _, ch := range f.Children {
+				if ch.Status == NonConventionne {
+					view.Excluded = append(view.Excluded, ch)
+				}
+			}
+		}
+		return view, nil
+	})
+}
+
+// VersionsView is the history of register versions.
+type VersionsView struct {
+	web.Page
+	Versions []Version
+}
+
+func (h *Handlers) versions(c *fiber.Ctx) error {
+	return h.html(c, "/registre/versions", "catalog/versions", func(ctx context.Context) (any, error) {
+		vs, err := Versions(ctx, h.DB, web.Council(c).ID)
+		if err != nil {
+			return nil, err
+		}
+		return VersionsView{Page: web.NewPage(c, "Les versions du registre"), Versions: vs}, nil
+	})
+}
+
+// DiffView shows what changed between two register versions.
+type DiffView struct {
+	web.Page
+	From, To *Version
+	Lines    []DiffLine
+	Numbers  []int
+}
+
+func (h *Handlers) diff(c *fiber.Ctx) error {
+	from, errFrom := strconv.Atoi(c.Query("de", "0"))
+	to, errTo := strconv.Atoi(c.Query("a", "0"))
+	if errFrom != nil || errTo != nil || from < 0 || to < 0 || from > 1e6 || to > 1e6 {
+		return apperr.New(apperr.Invalid, "Les numéros de version doivent être des nombres entiers.")
+	}
+	key := "/registre/changements?de=" + strconv.Itoa(from) + "&a=" + strconv.Itoa(to)
+	return h.html(c, key, "catalog/diff", func(ctx context.Context) (any, error) {
+		co := web.Council(c)
+		vs, err := Versions(ctx, h.DB, co.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(vs) == 0 {
+			return nil, apperr.New(apperr.NotFound, "Le registre n'a encore aucune version.")
+		}
+		if to == 0 {
+			to = vs[0].Number
+		}
+		if from == 0 {
+			from = to - 1
+		}
+		view := DiffView{Page: web.NewPage(c, "Ce qui a changé")}
+		for _, v := range vs {
+			view.Numbers = append(view.Numbers, v.Number)
+		}
+		var a, b *Snapshot
+		if from >= 1 {
+			va, err := VersionByNumber(ctx, h.DB, co.ID, from)
+			if err != nil {
+				return nil, err
+			}
+			view.From = va
+			if a, err = va.Decode(); err != nil {
+				return nil, err
+			}
+		}
+		vb, err := VersionByNumber(ctx, h.DB, co.ID, to)
+		if err != nil {
+			return nil, err
+		}
+		view.To = vb
+		if b, err = vb.Decode(); err != nil {
+			return nil, err
+		}
+		view.Lines = Diff(a, b)
+		return view, nil
+	})
 }

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -133,7 +132,7 @@ func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change,
 	if err != nil {
 		return nil, err
 	}
-	if v.Snapshot, err = json.Marshal(snap); err != nil {
+	if v.Snapshot, err = marshalJSON(snap); err != nil {
 		return nil, err
 	}
 	if _, err := tx.NewInsert().Model(v).Returning("id, created_at").Exec(ctx); err != nil {

@@ -129,7 +129,7 @@ func shopCategorySlugs(ctx context.Context, db bun.IDB, councilID int64) (map[in
 		ColumnExpr("sc.shop_id, i.slug").
 		Join("JOIN register_items AS i ON i.id = sc.item_id AND i.council_id = sc.council_id").
 		Where("sc.council_id = ?", councilID).
-		OrderExpr("sc.shop_id, i.position, i.id").
+		OrderExpr("sc.shop_id, i.id").
 		Scan(ctx, &rows)
 	out := make(map[int64][]string)
 	for _, r := range rows {

@@ -1,0 +1,133 @@
+package catalog
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"cla/internal/apperr"
+	"cla/internal/audit"
+	"cla/internal/authz"
+	"cla/internal/markdown"
+	"cla/internal/web"
+)
+
+// WordingView is the facilitators' form to correct an item's wording.
+type WordingView struct {
+	web.Page
+	Item   *Item
+	Name   string
+	Expl   string
+	Errors apperr.Fields
+}
+
+func canEditWording(v *web.Viewer) bool {
+	return v != nil && authz.Can(authz.Role(v.Role), authz.EditItemWording)
+}
+
+func requireWordingEditor(c *fiber.Ctx) error {
+	v := web.ViewerOf(c)
+	if v == nil {
+		return apperr.New(apperr.Unauthorized, "Connectez-vous pour corriger le registre.")
+	}
+	if !canEditWording(v) {
+		return apperr.New(apperr.Forbidden, "Seul·es les animateur·ices peuvent corriger la rédaction du registre.")
+	}
+	return nil
+}
+
+func (h *Handlers) wordingForm(c *fiber.Ctx) error {
+	if err := requireWordingEditor(c); err != nil {
+		return err
+	}
+	it, err := ItemBySlug(c.UserContext(), h.DB, web.Council(c).ID, c.Params("slug"))
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "private, no-store")
+	return web.Render(c, "catalog/wording", WordingView{Page: web.NewPage(c, "Corriger : "+it.Name), Item: it,
+		Name: it.Name, Expl: it.ExplanationMD})
+}
+
+// CorrectWording changes an item's name and public explanation, never its
+// status, writes the edit to the audit trail and tells the caches. It runs in
+// its own transaction.
+func CorrectWording(ctx context.Context, db *bun.DB, councilID int64, slug, name, explanationMD string, actor *web.Viewer) (*Item, error) {
+	var out *Item
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		it := new(Item)
+		err := tx.NewSelect().Model(it).Where("council_id = ? AND slug = ?", councilID, slug).For("UPDATE").Scan(ctx)
+		if isNoRows(err) {
+			return apperr.New(apperr.NotFound, "Cet élément du registre n'existe pas.")
+		}
+		if err != nil {
+			return err
+		}
+		before := *it
+		it.Name = name
+		it.ExplanationMD = strings.TrimSpace(strings.ReplaceAll(explanationMD, "\r\n", "\n"))
+		if err := it.Validate(); err != nil {
+			return err
+		}
+		if utf8.RuneCountInString(it.ExplanationMD) > 20000 {
+			return apperr.Fields{"explanation": "L'explication ne doit pas dépasser 20 000 caractères."}.Err()
+		}
+		if it.Name == before.Name && it.ExplanationMD == before.ExplanationMD {
+			out = it
+			return nil
+		}
+		it.ExplanationHTML = ""
+		if it.ExplanationMD != "" {
+			it.ExplanationHTML = markdown.ToHTML(it.ExplanationMD)
+		}
+		it.UpdatedAt = time.Now()
+		if _, err := tx.NewUpdate().Model(it).Column("name", "explanation_md", "explanation_html", "updated_at").
+			Where("id = ? AND council_id = ?", it.ID, councilID).Exec(ctx); err != nil {
+			return err
+		}
+		e := audit.Entry{CouncilID: &councilID, Action: "register_item.wording", ObjectType: "register_item",
+			ObjectID: strconv.FormatInt(it.ID, 10), Summary: "Correction de rédaction : " + it.Name}
+		if actor != nil {
+			e.ActorID, e.ActorName = &actor.AccountID, actor.Name
+		}
+		type wording struct {
+			Name          string `json:"name"`
+			ExplanationMD string `json:"explanation_md"`
+		}
+		if err := audit.Record(ctx, tx, e, wording{before.Name, before.ExplanationMD}, wording{it.Name, it.ExplanationMD}); err != nil {
+			return err
+		}
+		out = it
+		return Touch(ctx, tx, councilID)
+	})
+	return out, err
+}
+
+func (h *Handlers) wordingSave(c *fiber.Ctx) error {
+	if err := requireWordingEditor(c); err != nil {
+		return err
+	}
+	co := web.Council(c)
+	slug := strings.Clone(c.Params("slug"))
+	name, expl := strings.Clone(c.FormValue("name")), strings.Clone(c.FormValue("explanation"))
+	it, err := CorrectWording(c.UserContext(), h.DB, co.ID, slug, name, expl, web.ViewerOf(c))
+	if f := apperr.FieldsOf(err); f != nil {
+		cur, lerr := ItemBySlug(c.UserContext(), h.DB, co.ID, slug)
+		if lerr != nil {
+			return lerr
+		}
+		c.Status(fiber.StatusUnprocessableEntity)
+		return web.Render(c, "catalog/wording", WordingView{Page: web.NewPage(c, "Corriger : "+cur.Name), Item: cur,
+			Name: name, Expl: expl, Errors: f})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/registre/"+it.Slug+"?ok="+url.QueryEscape("Correction enregistrée."), fiber.StatusSeeOther)
+}
