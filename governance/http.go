@@ -4,6 +4,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/internal/auth"
+	"cla/internal/authz"
 	"cla/internal/web"
 )
 
@@ -19,7 +21,23 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/boussole", h.boussole)
 
 	// Members, sign-in and the audit trail.
-	app.Get("/connexion", soon("Connexion", "La connexion des membres du Conseil sera bientôt ouverte."))
+	app.Get("/connexion", h.signInForm)
+	app.Post("/connexion", h.signIn)
+	app.Post("/deconnexion", h.signOut)
+	app.Get("/compte", auth.RequireSignedIn(), h.account)
+	app.Post("/compte/mot-de-passe", auth.RequireSignedIn(), h.changePassword)
+	app.Get("/invitation/:token", h.invitationForm)
+	app.Post("/invitation/:token", h.acceptInvitation)
+	app.Get("/mot-de-passe/:token", h.passwordLinkForm)
+	app.Post("/mot-de-passe/:token", h.usePasswordLink)
+	app.Get("/conseil", h.councilMembers)
+	app.Get("/gestion/membres", auth.Require(authz.MemberList), h.membersAdmin)
+	app.Post("/gestion/membres/invitations", auth.Require(authz.MemberInvite), h.invite)
+	app.Post("/gestion/membres/:id/role", auth.Require(authz.MemberSetRole), h.setMemberRole)
+	app.Post("/gestion/membres/:id/desactiver", auth.Require(authz.MemberDisable), h.disableMember)
+	app.Post("/gestion/membres/:id/reactiver", auth.Require(authz.MemberDisable), h.enableMember)
+	app.Post("/gestion/membres/:id/mot-de-passe", auth.Require(authz.MemberPasswordLink), h.memberPasswordLink)
+	app.Get("/gestion/journal", auth.Require(authz.AuditRead), h.auditLog)
 
 	// Proposals and scoring.
 

@@ -234,3 +234,17 @@ func SafeNext(next string) string {
 	}
 	return next
 }
+
+// RequireSignedIn is route middleware for pages about one's own account: an
+// anonymous visitor is sent to the sign-in form (GET) or refused (401).
+func RequireSignedIn() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if web.ViewerOf(c) != nil {
+			return c.Next()
+		}
+		if c.Method() == fiber.MethodGet {
+			return c.Redirect("/connexion?suite="+url.QueryEscape(c.OriginalURL()), fiber.StatusSeeOther)
+		}
+		return apperr.New(apperr.Unauthorized, "Connectez-vous pour continuer.")
+	}
+}

@@ -1,0 +1,240 @@
+package governance
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cla/internal/apperr"
+	"cla/internal/auth"
+	"cla/internal/authz"
+	"cla/internal/web"
+)
+
+func urlQuery(s string) string { return url.QueryEscape(s) }
+
+func actorOf(c *fiber.Ctx) auth.Actor {
+	if v := web.ViewerOf(c); v != nil {
+		return auth.Actor{ID: v.AccountID, Name: v.Name}
+	}
+	return auth.Actor{}
+}
+
+// PublicMember is a member as the public composition page shows them: no email.
+type PublicMember struct {
+	Name     string
+	RoleName string
+}
+
+// CouncilView is the public composition of the council.
+type CouncilView struct {
+	web.Page
+	Members []PublicMember
+}
+
+func (h *Handlers) councilMembers(c *fiber.Ctx) error {
+	ms, err := auth.Members(c.UserContext(), h.DB, web.Council(c).ID, false)
+	if err != nil {
+		return err
+	}
+	view := CouncilView{Page: web.NewPage(c, "Composition du conseil")}
+	for _, m := range ms {
+		view.Members = append(view.Members, PublicMember{Name: m.Name, RoleName: m.Role.Label()})
+	}
+	return web.Render(c, "governance/members", view)
+}
+
+// RoleOption is one choice of a role select.
+type RoleOption struct {
+	Value    authz.Role
+	Label    string
+	Selected bool
+}
+
+// ManagedMember is one line of the management list, with what the viewer may
+// do to that member.
+type ManagedMember struct {
+	auth.Member
+	RoleName     string
+	Self         bool
+	CanManage    bool // disable / re-enable / password link
+	RoleOptions  []RoleOption
+	CanSetRole   bool
+	CreatedLabel string
+}
+
+// MembersAdminView is /gestion/membres: members, pending invitations and the
+// invitation form.
+type MembersAdminView struct {
+	web.Page
+	Members     []ManagedMember
+	Invitations []auth.Link
+	InviteRoles []RoleOption
+	Email       string
+	Errors      apperr.Fields
+}
+
+// roleOptions lists the roles the viewer may give, the selected one marked.
+func roleOptions(viewer authz.Role, selected authz.Role) []RoleOption {
+	var out []RoleOption
+	for _, r := range auth.Roles {
+		if r == authz.Admin && !authz.Can(viewer, authz.MemberManageAdmin) {
+			continue
+		}
+		out = append(out, RoleOption{Value: r, Label: r.Label(), Selected: r == selected})
+	}
+	return out
+}
+
+func (h *Handlers) membersAdminView(c *fiber.Ctx) (MembersAdminView, error) {
+	ctx := c.UserContext()
+	co := web.Council(c)
+	viewer := auth.Role(c)
+	me := web.ViewerOf(c).AccountID
+	ms, err := auth.Members(ctx, h.DB, co.ID, true)
+	if err != nil {
+		return MembersAdminView{}, err
+	}
+	invs, err := auth.PendingInvitations(ctx, h.DB, co.ID)
+	if err != nil {
+		return MembersAdminView{}, err
+	}
+	view := MembersAdminView{Page: web.NewPage(c, "Gestion des membres"), Invitations: invs,
+		InviteRoles: roleOptions(viewer, authz.Member)}
+	for _, m := range ms {
+		mm := ManagedMember{Member: m, RoleName: m.Role.Label(), Self: m.AccountID == me}
+		mayTouch := !mm.Self && (m.Role != authz.Admin || authz.Can(viewer, authz.MemberManageAdmin))
+		mm.CanManage = mayTouch && authz.Can(viewer, authz.MemberDisable)
+		mm.CanSetRole = mayTouch && authz.Can(viewer, authz.MemberSetRole)
+		if mm.CanSetRole {
+			mm.RoleOptions = roleOptions(viewer, m.Role)
+		}
+		view.Members = append(view.Members, mm)
+	}
+	return view, nil
+}
+
+func (h *Handlers) membersAdmin(c *fiber.Ctx) error {
+	view, err := h.membersAdminView(c)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return web.Render(c, "governance/members_admin", view)
+}
+
+// MemberLinkView shows a single-use link just created, to pass on to its
+// recipient (no mail is sent unless SMTP is configured).
+type MemberLinkView struct {
+	web.Page
+	Heading string
+	For     string
+	Link    string
+	Expiry  string
+}
+
+func (h *Handlers) invite(c *fiber.Ctx) error {
+	email := strings.TrimSpace(strings.Clone(c.FormValue("email")))
+	role := authz.Role(strings.Clone(c.FormValue("role")))
+	if role == authz.Admin {
+		if err := auth.Authorize(c, authz.MemberManageAdmin); err != nil {
+			return err
+		}
+	}
+	token, err := auth.Invite(c.UserContext(), h.DB, web.Council(c).ID, actorOf(c), email, role)
+	if fields := apperr.FieldsOf(err); fields != nil {
+		view, verr := h.membersAdminView(c)
+		if verr != nil {
+			return verr
+		}
+		view.Email, view.Errors = email, fields
+		view.InviteRoles = roleOptions(auth.Role(c), role)
+		c.Status(fiber.StatusUnprocessableEntity)
+		return web.Render(c, "governance/members_admin", view)
+	}
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return web.Render(c, "governance/member_link", MemberLinkView{Page: web.NewPage(c, "Invitation créée"),
+		Heading: "Invitation créée", For: email + " (" + role.Label() + ")",
+		Link: auth.PublicURL(c, "/invitation/"+token), Expiry: "7 jours"})
+}
+
+// targetMember loads the member named by :id in the request's council and
+// checks the viewer may act on them (only admins act on admins).
+func (h *Handlers) targetMember(c *fiber.Ctx) (*auth.Member, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return nil, apperr.New(apperr.NotFound, "Ce membre n'existe pas dans ce conseil.")
+	}
+	m, err := auth.MemberByAccount(c.UserContext(), h.DB, web.Council(c).ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.Role == authz.Admin {
+		if err := auth.Authorize(c, authz.MemberManageAdmin); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (h *Handlers) setMemberRole(c *fiber.Ctx) error {
+	m, err := h.targetMember(c)
+	if err != nil {
+		return err
+	}
+	role := authz.Role(strings.Clone(c.FormValue("role")))
+	if role == authz.Admin {
+		if err := auth.Authorize(c, authz.MemberManageAdmin); err != nil {
+			return err
+		}
+	}
+	if !auth.ValidRole(role) {
+		return apperr.New(apperr.Invalid, "Choisissez un rôle dans la liste.")
+	}
+	if err := auth.SetRole(c.UserContext(), h.DB, web.Council(c).ID, actorOf(c), m.AccountID, role); err != nil {
+		return err
+	}
+	return c.Redirect("/gestion/membres?ok="+urlQuery("Rôle de "+m.Name+" : "+role.Label()+"."), fiber.StatusSeeOther)
+}
+
+func (h *Handlers) disableMember(c *fiber.Ctx) error { return h.setDisabled(c, true) }
+func (h *Handlers) enableMember(c *fiber.Ctx) error  { return h.setDisabled(c, false) }
+
+func (h *Handlers) setDisabled(c *fiber.Ctx, disabled bool) error {
+	m, err := h.targetMember(c)
+	if err != nil {
+		return err
+	}
+	if err := auth.SetDisabled(c.UserContext(), h.DB, web.Council(c).ID, actorOf(c), m.AccountID, disabled); err != nil {
+		return err
+	}
+	msg := m.Name + " est de nouveau membre actif."
+	if disabled {
+		msg = m.Name + " est désactivé·e ; ses sessions sont fermées."
+	}
+	return c.Redirect("/gestion/membres?ok="+urlQuery(msg), fiber.StatusSeeOther)
+}
+
+func (h *Handlers) memberPasswordLink(c *fiber.Ctx) error {
+	m, err := h.targetMember(c)
+	if err != nil {
+		return err
+	}
+	if m.AccountID == web.ViewerOf(c).AccountID {
+		return apperr.New(apperr.Forbidden, "Changez votre propre mot de passe depuis la page Mon compte.")
+	}
+	co := web.Council(c).ID
+	token, err := auth.CreatePasswordLink(c.UserContext(), h.DB, &co, actorOf(c), m.AccountID)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return web.Render(c, "governance/member_link", MemberLinkView{Page: web.NewPage(c, "Lien de mot de passe créé"),
+		Heading: "Lien de nouveau mot de passe créé", For: m.Name,
+		Link: auth.PublicURL(c, "/mot-de-passe/"+token), Expiry: "3 jours"})
+}
