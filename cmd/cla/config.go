@@ -83,6 +83,8 @@ Usage:
   cla [serve] [flags]          serve the platform (the default)
   cla migrate status|up|down   show, apply or undo database migrations
   cla demo                     load the Dieulefit demo (idempotent)
+  cla admin create --email E --name N   create an operator account; prints a set-password link
+  cla audit verify             recompute the audit trail's hash chain
 
 Flags (each also read from the environment variable shown):
 `

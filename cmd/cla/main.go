@@ -46,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {
+	case "admin", "audit":
+		return runAdmin(ctx, cmd, args, stdout, stderr)
 	case "serve", "migrate", "demo":
 	case "help":
 		_, _, err := parseConfig("cla", []string{"-h"}, stdout)

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+
+	"cla/internal/audit"
+	"cla/internal/auth"
+	"cla/internal/authz"
+	"cla/internal/council"
+)
+
+const adminUsage = `Usage:
+  cla admin create --email <adresse> --name <nom> [--council <slug>] [--role admin|facilitator|member] [flags]
+      creates the account (or finds it) with that role in the council (the
+      default council when --council is omitted) and prints a one-time link
+      to set its password, valid 3 days
+  cla audit verify [flags]
+      recomputes the audit trail's hash chain and reports the first broken entry
+
+Flags (each also read from the environment variable shown):
+`
+
+// runAdmin runs "cla admin …" and "cla audit …": operator commands that
+// work on the database directly.
+func runAdmin(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stdout, adminUsage)
+		if len(args) == 0 {
+			return errors.New("sous-commande manquante")
+		}
+		return flag.ErrHelp
+	}
+	sub := cmd + " " + args[0]
+	cfg := &Config{}
+	fs := flag.NewFlagSet("cla "+sub, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	proxies, level := cfg.bindFlags(fs)
+	var email, name, councilSlug, role string
+	switch sub {
+	case "admin create":
+		fs.StringVar(&email, "email", "", "email address of the account")
+		fs.StringVar(&name, "name", "", "display name of the account")
+		fs.StringVar(&councilSlug, "council", "", "slug of the council (default: the default council)")
+		fs.StringVar(&role, "role", string(authz.Admin), "role in that council: admin, facilitator or member")
+	case "audit verify":
+	default:
+		fmt.Fprint(stdout, adminUsage)
+		return fmt.Errorf("sous-commande inconnue %q", sub)
+	}
+	fs.Usage = func() {
+		fmt.Fprint(stdout, adminUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := cfg.finish(*proxies, *level); err != nil {
+		return err
+	}
+	m := &Main{Config: *cfg, Logger: newLogger(stderr, cfg.LogLevel)}
+	defer m.Close()
+	if err := m.OpenDatabase(ctx); err != nil {
+		return err
+	}
+	if sub == "audit verify" {
+		n, err := audit.Verify(ctx, m.DB)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "audit trail OK: %d entries verified\n", n)
+		return nil
+	}
+	link, err := createOperator(ctx, m, email, name, councilSlug, authz.Role(role))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Lien à usage unique pour choisir le mot de passe (valable 3 jours) :\n%s\n", link)
+	return nil
+}
+
+// createOperator creates (or finds) the account, gives it role in the council
+// and returns a one-time link to set its password.
+func createOperator(ctx context.Context, m *Main, email, name, councilSlug string, role authz.Role) (string, error) {
+	email = auth.NormalizeEmail(email)
+	if msg := auth.CheckEmail(email); msg != "" {
+		return "", errors.New("--email : " + msg)
+	}
+	if !auth.ValidRole(role) {
+		return "", fmt.Errorf("--role %q : attendu admin, facilitator ou member", role)
+	}
+	co := new(council.Council)
+	var err error
+	if councilSlug != "" {
+		co, err = council.BySlug(ctx, m.DB, councilSlug)
+	} else {
+		err = m.DB.NewSelect().Model(co).Where("is_default").Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = errors.New("aucun conseil par défaut : chargez la démo (cla demo) ou indiquez --council")
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("conseil : %w", err)
+	}
+	a, err := auth.AccountByEmail(ctx, m.DB, email)
+	if err != nil {
+		return "", err
+	}
+	if a == nil {
+		a = &auth.Account{Email: email, Name: auth.CleanName(name)}
+		if msg := auth.CheckName(a.Name); msg != "" {
+			return "", errors.New("--name : " + msg)
+		}
+		if err := auth.CreateAccount(ctx, m.DB, a); err != nil {
+			return "", err
+		}
+		if err := audit.Record(ctx, m.DB, audit.Entry{CouncilID: &co.ID, ActorName: "système (cla admin)", Action: "account.create",
+			ObjectType: "member", ObjectID: strconv.FormatInt(a.ID, 10), Summary: "Compte créé en ligne de commande pour " + a.Name},
+			nil, map[string]any{"email": a.Email, "name": a.Name}); err != nil {
+			return "", err
+		}
+	}
+	before, err := auth.ActiveRole(ctx, m.DB, co.ID, a.ID)
+	if err != nil {
+		return "", err
+	}
+	if before != role {
+		if err := auth.SetMembership(ctx, m.DB, co.ID, a.ID, role); err != nil {
+			return "", err
+		}
+		if err := audit.Record(ctx, m.DB, audit.Entry{CouncilID: &co.ID, ActorName: "système (cla admin)", Action: "member.role",
+			ObjectType: "member", ObjectID: strconv.FormatInt(a.ID, 10),
+			Summary: fmt.Sprintf("Rôle de %s : %s → %s (ligne de commande)", a.Name, before.Label(), role.Label())},
+			map[string]any{"role": before}, map[string]any{"role": role}); err != nil {
+			return "", err
+		}
+	}
+	token, err := auth.CreatePasswordLink(ctx, m.DB, nil, auth.Actor{Name: "système (cla admin)"}, a.ID)
+	if err != nil {
+		return "", err
+	}
+	base := m.Config.BaseURL
+	if base == "" {
+		base = "http://" + m.Config.Addr
+	}
+	return base + "/mot-de-passe/" + token, nil
+}
