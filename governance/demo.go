@@ -38,44 +38,6 @@ var demoBoussole = []struct {
 	}},
 }
 
-// demoDebates is the council's own backlog of open questions (March 2025).
-var demoDebates = []Debate{
-	{Slug: "pratiques-non-labellisees", Theme: "criteres", Title: "Évaluer les pratiques agricoles non labellisées bio",
-		Question: "Comment évaluer les pratiques agricoles, et avec quels moyens, si l'on ne s'appuie pas sur les labels ?"},
-	{Slug: "fermes-en-conversion", Theme: "criteres", Title: "Les fermes en conversion bio",
-		Question: "Faut-il conventionner les productions des fermes en conversion vers l'agriculture biologique ?"},
-	{Slug: "complements-alimentaires", Theme: "produits", Title: "Les compléments alimentaires fermiers",
-		Question: "Faut-il conventionner les produits fermiers de type compléments alimentaires (spiruline, propolis…) ?"},
-	{Slug: "produits-de-base-hors-criteres", Theme: "produits", Title: "Les produits de base hors critères",
-		Question: "Des produits hors critères rendraient le panier plus attractif, complet et accessible : pâtes, tofu, maïs… Faut-il les conventionner ?"},
-	{Slug: "riz-de-camargue", Theme: "produits", Title: "Le riz de Camargue",
-		Question: "Le riz de Camargue n'est pas local mais c'est un produit de base : faut-il le conventionner ?"},
-	{Slug: "plants-potagers", Theme: "produits", Title: "Les plants potagers",
-		Question: "Les plants de légumes pour le potager peuvent-ils être payés avec l'allocation ?"},
-	{Slug: "produits-de-la-peche", Theme: "produits", Title: "Les produits de la pêche",
-		Question: "Faut-il conventionner le poisson, par exemple les conserves de poisson de Poiscaille (avec ingrédients complémentaires bio) ?"},
-	{Slug: "produits-de-la-chasse", Theme: "produits", Title: "Les produits de la chasse",
-		Question: "Faut-il conventionner le gibier et ses conserves ?"},
-	{Slug: "producteurs-en-supermarche", Theme: "points_de_vente", Title: "Un producteur conventionné vendu en supermarché",
-		Question: "Des producteurs conventionnés vendent aussi via un supermarché (Super U) : faut-il conventionner ce supermarché ?"},
-	{Slug: "epiceries-franchisees", Theme: "points_de_vente", Title: "Les épiceries franchisées",
-		Question: "Quid des magasins non indépendants, comme les épiceries franchisées de la grande distribution ?"},
-	{Slug: "charte-engagement", Theme: "points_de_vente", Title: "Une charte d'engagement des points de vente",
-		Question: "Faut-il affiner le processus d'adhésion avec une charte d'engagement des points de vente ?"},
-	{Slug: "saisonnalite-approvisionnement", Theme: "points_de_vente", Title: "Saisonnalité et régularité de l'approvisionnement",
-		Question: "Comment tenir compte des aléas des fournisseurs et de la saisonnalité dans le temps ?"},
-	{Slug: "ethique-elevage", Theme: "societe", Title: "L'éthique de l'élevage et de la viande",
-		Question: "Quelle éthique de l'élevage et de la consommation de viande ?"},
-	{Slug: "recommandations-nutritionnelles", Theme: "societe", Title: "S'aligner sur les recommandations nutritionnelles ?",
-		Question: "Viande, produits transformés, sucrés, salés, boissons sucrées, alcool : santé ou désirabilité et plaisir ?"},
-	{Slug: "pourquoi-le-local", Theme: "societe", Title: "Pourquoi le local ?",
-		Question: "Circuits courts, nombre d'intermédiaires : que veut dire « local » pour la caisse ?"},
-	{Slug: "informer-les-mangeurs", Theme: "transmission", Title: "Informer les mangeurs",
-		Question: "Comment informe-t-on le consommateur sur ce qu'il mange, même sans bénévole présent sur le point de vente ?"},
-	{Slug: "documenter-le-conventionnement", Theme: "transmission", Title: "Documenter et transmettre le conventionnement",
-		Question: "Comment documenter et transmettre notre processus de conventionnement ?"},
-}
-
 // demoLockKey serialises demo loading across instances starting together.
 const demoLockKey = 0x636c615f64656d6f // "cla_demo"
 
@@ -103,13 +65,8 @@ func LoadDemo(ctx context.Context, db *bun.DB) (*council.Council, error) {
 		if err := loadDemoBoussole(ctx, tx, co.ID); err != nil {
 			return err
 		}
-		for _, d := range demoDebates {
-			d.CouncilID, d.State = co.ID, DebateRequested
-			if _, err := tx.NewInsert().Model(&d).On("CONFLICT (council_id, slug) DO NOTHING").Exec(ctx); err != nil {
-				return fmt.Errorf("demo debate %s: %w", d.Slug, err)
-			}
-		}
-		return nil
+		// Debates last: the demo arguments refer to the boussole's criteria.
+		return loadDemoDebates(ctx, tx, co.ID)
 	})
 	return co, err
 }

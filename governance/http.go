@@ -40,9 +40,25 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/gestion/journal", auth.Require(authz.AuditRead), h.auditLog)
 
 	// Proposals and scoring.
+	h.proposalRoutes(app)
 
 	// Debates and search.
 	app.Get("/debats", h.debates)
+	app.Get("/debats/souhaites", h.backlog)
+	app.Post("/debats/souhaites/:slug/soutien", auth.Require(authz.SupportDebate), h.support)
+	app.Get("/debats/proposer", h.suggestForm)
+	app.Post("/debats/proposer", h.suggest)
+	app.Get("/debats/suggestions", auth.Require(authz.ReviewSuggestion), h.suggestions)
+	app.Post("/debats/suggestions/:id", auth.Require(authz.ReviewSuggestion), h.reviewSuggestion)
+	app.Get("/debats/:slug", h.debate)
+	app.Get("/debats/:slug/animer", auth.Require(authz.EditDebate), h.editDebateForm)
+	app.Post("/debats/:slug/animer", auth.Require(authz.EditDebate), h.editDebate)
+	app.Post("/debats/:slug/etat", auth.Require(authz.ChangeDebate), h.changeDebateState)
+	app.Post("/debats/:slug/arguments", auth.Require(authz.AddArgument), h.addArgument)
+	app.Get("/debats/:slug/arguments/:id", h.argument)
+	app.Post("/debats/:slug/arguments/:id", auth.Require(authz.EditOwnArgument), h.editArgument)
+	app.Post("/debats/:slug/arguments/:id/masquer", auth.Require(authz.HideArgument), h.hideArgument)
+	app.Get("/recherche", h.search)
 
 	// Meetings, votes and decisions.
 	app.Get("/seances", soon("Séances", "Le calendrier des séances, leurs ordres du jour et leurs comptes rendus seront publiés ici."))
@@ -58,34 +74,6 @@ func soon(title, what string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		return web.Render(c, "errors/soon", SoonView{Page: web.NewPage(c, title), What: what})
 	}
-}
-
-// DebateGroup is the debates of one theme.
-type DebateGroup struct {
-	Theme   Theme
-	Debates []Debate
-}
-
-// DebatesView lists the council's debates by theme.
-type DebatesView struct {
-	web.Page
-	Groups []DebateGroup
-}
-
-func (h *Handlers) debates(c *fiber.Ctx) error {
-	ds, err := Debates(c.UserContext(), h.DB, web.Council(c).ID)
-	if err != nil {
-		return err
-	}
-	view := DebatesView{Page: web.NewPage(c, "Débats")}
-	for _, d := range ds {
-		if n := len(view.Groups); n == 0 || view.Groups[n-1].Theme != d.Theme {
-			view.Groups = append(view.Groups, DebateGroup{Theme: d.Theme})
-		}
-		g := &view.Groups[len(view.Groups)-1]
-		g.Debates = append(g.Debates, d)
-	}
-	return web.Render(c, "governance/debates", view)
 }
 
 // BoussoleView shows the boussole in force.

@@ -53,6 +53,15 @@ const (
 	ApplyProposal    Action = "proposal.apply"       // mark an adopted proposal applied
 	ScoreProposal    Action = "proposal.score"       // grade a proposal against the boussole
 	ReadScoreDetails Action = "proposal.read_scores" // see each member's grades and comments
+
+	// Debates, arguments and the backlog of requested debates (governance).
+	AddArgument      Action = "argument.add"      // write an argument or a reply in an open debate
+	EditOwnArgument  Action = "argument.edit_own" // rewrite one's own argument (history kept)
+	HideArgument     Action = "argument.hide"     // hide an argument, with a reason shown to all
+	EditDebate       Action = "debate.edit"       // write context and synthesis, link register items
+	ChangeDebate     Action = "debate.state"      // open a requested debate, close one with a conclusion
+	SupportDebate    Action = "debate.support"    // support a requested debate (one per member)
+	ReviewSuggestion Action = "debate.review"     // accept or refuse topics suggested by the public
 )
 
 // table lists, for each action, the roles allowed to do it. An action missing
@@ -76,6 +85,14 @@ var table = map[Action][]Role{
 	ApplyProposal:    {Facilitator, Admin},
 	ScoreProposal:    {Member, Facilitator, Admin},
 	ReadScoreDetails: {Member, Facilitator, Admin},
+
+	AddArgument:      {Member, Facilitator, Admin},
+	EditOwnArgument:  {Member, Facilitator, Admin},
+	HideArgument:     {Facilitator, Admin},
+	EditDebate:       {Facilitator, Admin},
+	ChangeDebate:     {Facilitator, Admin},
+	SupportDebate:    {Member, Facilitator, Admin},
+	ReviewSuggestion: {Facilitator, Admin},
 }
 
 // Can reports whether role may do action in its council.

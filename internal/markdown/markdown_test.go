@@ -107,7 +107,7 @@ func checkSafe(out string) error {
 					return fmt.Errorf("attribute %s on <%s>", a.Key, tok.Data)
 				}
 			}
-			if tok.Data == "a" && tt == html.StartTagToken && !hasAttr(tok, "rel") {
+			if tok.Data == "a" && tt == html.StartTagToken && hasAttr(tok, "href") && !hasAttr(tok, "rel") {
 				return fmt.Errorf("link without rel: %s", tok)
 			}
 		}

@@ -1,0 +1,610 @@
+package governance
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"cla/internal/apperr"
+	"cla/internal/auth"
+	"cla/internal/authz"
+	"cla/internal/web"
+)
+
+// reservedDebateSlugs are path segments under /debats that are not debates.
+var reservedDebateSlugs = map[string]bool{"souhaites": true, "proposer": true, "suggestions": true}
+
+// DebateGroup is the debates of one theme.
+type DebateGroup struct {
+	Theme   Theme
+	Debates []Debate
+}
+
+// DebatesView lists the council's debates by theme.
+type DebatesView struct {
+	web.Page
+	Groups []DebateGroup
+}
+
+func (h *Handlers) debates(c *fiber.Ctx) error {
+	ds, err := Debates(c.UserContext(), h.DB, web.Council(c).ID)
+	if err != nil {
+		return err
+	}
+	view := DebatesView{Page: web.NewPage(c, "Débats")}
+	for _, d := range ds {
+		if n := len(view.Groups); n == 0 || view.Groups[n-1].Theme != d.Theme {
+			view.Groups = append(view.Groups, DebateGroup{Theme: d.Theme})
+		}
+		g := &view.Groups[len(view.Groups)-1]
+		g.Debates = append(g.Debates, d)
+	}
+	return web.Render(c, "governance/debates", view)
+}
+
+// CriterionOption is a boussole criterion offered in forms and filters.
+type CriterionOption struct {
+	ID   int64  `bun:"id"`
+	Name string `bun:"name"`
+}
+
+// currentCriteria returns the criteria of the council's current boussole, in one query.
+func currentCriteria(ctx context.Context, db bun.IDB, councilID int64) ([]CriterionOption, error) {
+	var out []CriterionOption
+	err := db.NewRaw(`SELECT id, name FROM criteria WHERE council_id = ? AND boussole_version_id =
+		(SELECT id FROM boussole_versions WHERE council_id = ? ORDER BY number DESC LIMIT 1) ORDER BY position`,
+		councilID, councilID).Scan(ctx, &out)
+	return out, err
+}
+
+// ArgumentForm is the state of an argument form: the values sent back and the
+// messages when they were refused.
+type ArgumentForm struct {
+	Stance      Stance
+	CriterionID int64
+	Body        string
+	Errors      apperr.Fields
+	Message     string
+}
+
+// Balance is the count of arguments for and against bearing on one criterion,
+// with the bar geometry of its small server-side SVG chart (100 units each side).
+type Balance struct {
+	CriterionID  int64
+	Name         string
+	For, Against int
+	Others       int
+	ForX         int
+	ForWidth     int
+	AgainstWidth int
+	Selected     bool
+}
+
+// StanceColumn is the top-level arguments of one stance.
+type StanceColumn struct {
+	Stance    Stance
+	Arguments []*Argument
+}
+
+// DebateView is a debate's page: synthesis first, then for and against side by
+// side, the other stances, the balance by criterion and the argument form.
+type DebateView struct {
+	web.Page
+	Debate      *Debate
+	Items       []LinkedItem
+	Criteria    []CriterionOption
+	Stances     []Stance
+	Filter      int64
+	FilterName  string
+	For         StanceColumn
+	Against     StanceColumn
+	Others      []StanceColumn
+	Balance     []Balance
+	Count       int
+	CanArgue    bool
+	CanModerate bool
+	CanEdit     bool
+	Form        ArgumentForm
+}
+
+func (h *Handlers) debate(c *fiber.Ctx) error {
+	filter, _ := strconv.ParseInt(c.Query("critere"), 10, 64)
+	return h.renderDebate(c, strings.Clone(c.Params("slug")), filter, ArgumentForm{Stance: StanceFor})
+}
+
+// renderDebate builds the debate page in a fixed number of queries (debate,
+// arguments, criteria, linked items), whatever the number of arguments.
+func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form ArgumentForm) error {
+	ctx, co := c.UserContext(), web.Council(c)
+	d, err := DebateBySlug(ctx, h.DB, co.ID, slug)
+	if err != nil {
+		return err
+	}
+	args, err := DebateArguments(ctx, h.DB, co.ID, d.ID)
+	if err != nil {
+		return err
+	}
+	crit, err := currentCriteria(ctx, h.DB, co.ID)
+	if err != nil {
+		return err
+	}
+	items, err := DebateItems(ctx, h.DB, co.ID, d.ID)
+	if err != nil {
+		return err
+	}
+	role := auth.Role(c)
+	view := DebateView{Page: web.NewPage(c, d.Title), Debate: d, Items: items, Criteria: crit, Stances: Stances,
+		Filter: filter, For: StanceColumn{Stance: StanceFor}, Against: StanceColumn{Stance: StanceAgainst},
+		CanArgue:    d.State == DebateOpen && authz.Can(role, authz.AddArgument),
+		CanModerate: authz.Can(role, authz.HideArgument),
+		CanEdit:     authz.Can(role, authz.EditDebate) || authz.Can(role, authz.ChangeDebate),
+		Form:        form}
+	view.Balance = balance(args, crit, filter)
+	for _, b := range view.Balance {
+		if b.Selected {
+			view.FilterName = b.Name
+		}
+	}
+	if view.FilterName == "" {
+		for _, cr := range crit {
+			if cr.ID == filter {
+				view.FilterName = cr.Name
+			}
+		}
+	}
+	others := map[Stance]*StanceColumn{}
+	for _, s := range []Stance{StanceNuance, StanceQuestion, StanceFact} {
+		view.Others = append(view.Others, StanceColumn{Stance: s})
+	}
+	for i := range view.Others {
+		others[view.Others[i].Stance] = &view.Others[i]
+	}
+	for _, a := range args {
+		view.Count += 1 + len(a.Replies)
+		if filter != 0 && (a.CriterionID == nil || *a.CriterionID != filter) {
+			continue
+		}
+		switch a.Stance {
+		case StanceFor:
+			view.For.Arguments = append(view.For.Arguments, a)
+		case StanceAgainst:
+			view.Against.Arguments = append(view.Against.Arguments, a)
+		default:
+			if col := others[a.Stance]; col != nil {
+				col.Arguments = append(col.Arguments, a)
+			}
+		}
+	}
+	if form.Errors != nil {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	return web.Render(c, "governance/debate", view)
+}
+
+// balance counts visible top-level arguments and replies per criterion.
+func balance(args []*Argument, crit []CriterionOption, filter int64) []Balance {
+	idx := map[int64]int{}
+	out := make([]Balance, 0, len(crit))
+	for _, cr := range crit {
+		idx[cr.ID] = len(out)
+		out = append(out, Balance{CriterionID: cr.ID, Name: cr.Name, Selected: cr.ID == filter})
+	}
+	count := func(a *Argument) {
+		if a.CriterionID == nil || a.Hidden() {
+			return
+		}
+		i, ok := idx[*a.CriterionID]
+		if !ok {
+			return
+		}
+		switch a.Stance {
+		case StanceFor:
+			out[i].For++
+		case StanceAgainst:
+			out[i].Against++
+		default:
+			out[i].Others++
+		}
+	}
+	max := 1
+	for _, a := range args {
+		count(a)
+		for _, r := range a.Replies {
+			count(r)
+		}
+	}
+	kept := out[:0]
+	for _, b := range out {
+		if b.For+b.Against+b.Others > 0 {
+			kept = append(kept, b)
+			if b.For > max {
+				max = b.For
+			}
+			if b.Against > max {
+				max = b.Against
+			}
+		}
+	}
+	for i := range kept {
+		kept[i].ForWidth = kept[i].For * 100 / max
+		kept[i].AgainstWidth = kept[i].Against * 100 / max
+		kept[i].ForX = 100 - kept[i].ForWidth
+	}
+	return kept
+}
+
+func argumentInput(c *fiber.Ctx) (ArgumentInput, ArgumentForm) {
+	crit, _ := strconv.ParseInt(c.FormValue("criterion"), 10, 64)
+	parent, _ := strconv.ParseInt(c.FormValue("parent"), 10, 64)
+	in := ArgumentInput{ParentID: parent, Stance: Stance(strings.Clone(c.FormValue("stance"))), CriterionID: crit,
+		BodyMD: strings.Clone(c.FormValue("body"))}
+	return in, ArgumentForm{Stance: in.Stance, CriterionID: crit, Body: in.BodyMD}
+}
+
+// formFailure turns a refused input into form messages, or returns err when it
+// is not a refusal the form can show.
+func formFailure(err error, form *ArgumentForm) error {
+	if f := apperr.FieldsOf(err); f != nil {
+		form.Errors = f
+		return nil
+	}
+	switch apperr.CodeOf(err) {
+	case apperr.Conflict:
+		form.Errors = apperr.Fields{}
+		form.Message = apperr.MessageOf(err)
+		return nil
+	}
+	return err
+}
+
+func (h *Handlers) addArgument(c *fiber.Ctx) error {
+	slug := strings.Clone(c.Params("slug"))
+	in, form := argumentInput(c)
+	a, err := AddArgument(c.UserContext(), h.DB, web.Council(c).ID, slug, ActorOf(web.ViewerOf(c)), in)
+	if err != nil {
+		if ferr := formFailure(err, &form); ferr != nil {
+			return ferr
+		}
+		if in.ParentID != 0 {
+			return h.renderArgument(c, slug, in.ParentID, form, ArgumentForm{})
+		}
+		return h.renderDebate(c, slug, 0, form)
+	}
+	return c.Redirect("/debats/"+url.PathEscape(slug)+"?ok="+url.QueryEscape("Argument publié.")+"#"+a.Anchor(), fiber.StatusSeeOther)
+}
+
+// ArgumentView is the permalink page of one argument: the argument, its
+// replies, its earlier texts, and the forms its readers may use.
+type ArgumentView struct {
+	web.Page
+	Debate      *Debate
+	Argument    *Argument
+	Revisions   []Revision
+	Criteria    []CriterionOption
+	Stances     []Stance
+	Source      string
+	CanReply    bool
+	CanEditOwn  bool
+	CanModerate bool
+	Reply       ArgumentForm
+	Edit        ArgumentForm
+}
+
+func (h *Handlers) argument(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "Cet argument n'existe pas.")
+	}
+	return h.renderArgument(c, strings.Clone(c.Params("slug")), id, ArgumentForm{Stance: StanceNuance}, ArgumentForm{})
+}
+
+func (h *Handlers) renderArgument(c *fiber.Ctx, slug string, id int64, reply, edit ArgumentForm) error {
+	ctx, co := c.UserContext(), web.Council(c)
+	d, err := DebateBySlug(ctx, h.DB, co.ID, slug)
+	if err != nil {
+		return err
+	}
+	a, err := ArgumentThread(ctx, h.DB, co.ID, d.ID, id)
+	if err != nil {
+		return err
+	}
+	view := ArgumentView{Page: web.NewPage(c, "Argument — "+d.Title), Debate: d, Argument: a, Stances: Stances, Reply: reply, Edit: edit}
+	if !a.Hidden() {
+		if view.Revisions, err = ArgumentRevisions(ctx, h.DB, co.ID, a.ID); err != nil {
+			return err
+		}
+	}
+	role, v := auth.Role(c), web.ViewerOf(c)
+	view.CanModerate = !a.Hidden() && authz.Can(role, authz.HideArgument)
+	view.CanReply = !a.Hidden() && a.ParentID == nil && d.State == DebateOpen && authz.Can(role, authz.AddArgument)
+	view.CanEditOwn = !a.Hidden() && v != nil && a.AuthorID != nil && *a.AuthorID == v.AccountID && authz.Can(role, authz.EditOwnArgument)
+	if view.CanReply || view.CanEditOwn {
+		if view.Criteria, err = currentCriteria(ctx, h.DB, co.ID); err != nil {
+			return err
+		}
+	}
+	if view.CanEditOwn && edit.Stance == "" {
+		src, err := ArgumentSource(ctx, h.DB, co.ID, a.ID)
+		if err != nil {
+			return err
+		}
+		view.Edit = ArgumentForm{Stance: a.Stance, Body: src}
+		if a.CriterionID != nil {
+			view.Edit.CriterionID = *a.CriterionID
+		}
+	}
+	if reply.Errors != nil || edit.Errors != nil {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	return web.Render(c, "governance/debate_argument", view)
+}
+
+func argumentURL(slug string, id int64) string {
+	return "/debats/" + url.PathEscape(slug) + "/arguments/" + itoa64(id)
+}
+
+func (h *Handlers) editArgument(c *fiber.Ctx) error {
+	slug := strings.Clone(c.Params("slug"))
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "Cet argument n'existe pas.")
+	}
+	if _, err := DebateBySlug(c.UserContext(), h.DB, web.Council(c).ID, slug); err != nil {
+		return err
+	}
+	in, form := argumentInput(c)
+	if _, err := EditArgument(c.UserContext(), h.DB, web.Council(c).ID, id, ActorOf(web.ViewerOf(c)), in); err != nil {
+		if ferr := formFailure(err, &form); ferr != nil {
+			return ferr
+		}
+		return h.renderArgument(c, slug, id, ArgumentForm{Stance: StanceNuance}, form)
+	}
+	return c.Redirect(argumentURL(slug, id)+"?ok="+url.QueryEscape("Argument modifié ; la version précédente reste consultable."), fiber.StatusSeeOther)
+}
+
+func (h *Handlers) hideArgument(c *fiber.Ctx) error {
+	slug := strings.Clone(c.Params("slug"))
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "Cet argument n'existe pas.")
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	d, err := DebateBySlug(ctx, h.DB, co.ID, slug)
+	if err != nil {
+		return err
+	}
+	if _, err := ArgumentThread(ctx, h.DB, co.ID, d.ID, id); err != nil {
+		return err
+	}
+	if _, err := HideArgument(ctx, h.DB, co.ID, id, ActorOf(web.ViewerOf(c)), strings.Clone(c.FormValue("reason"))); err != nil {
+		if f := apperr.FieldsOf(err); f != nil {
+			return apperr.New(apperr.Invalid, "Indiquez la raison du masquage (500 caractères au plus).")
+		}
+		return err
+	}
+	return c.Redirect(argumentURL(slug, id)+"?ok="+url.QueryEscape("Argument masqué."), fiber.StatusSeeOther)
+}
+
+// DebateEditView is the facilitators' form: context, synthesis, register links,
+// and opening or closing the debate.
+type DebateEditView struct {
+	web.Page
+	Debate     *Debate
+	Items      []LinkedItem // every register item of the council
+	Linked     map[int64]bool
+	Errors     apperr.Fields
+	Context    string
+	Synthesis  string
+	Conclusion string
+	CanChange  bool
+}
+
+func (h *Handlers) allItems(ctx context.Context, councilID int64) ([]LinkedItem, error) {
+	var out []LinkedItem
+	err := h.DB.NewRaw(`SELECT id, slug, name, status FROM register_items WHERE council_id = ? AND kind <> 'family' ORDER BY name`, councilID).Scan(ctx, &out)
+	return out, err
+}
+
+func (h *Handlers) editDebateForm(c *fiber.Ctx) error {
+	ctx, co := c.UserContext(), web.Council(c)
+	d, err := DebateBySlug(ctx, h.DB, co.ID, strings.Clone(c.Params("slug")))
+	if err != nil {
+		return err
+	}
+	return h.renderDebateEdit(c, d, d.ContextMD, d.SynthesisMD, "", nil, nil)
+}
+
+func (h *Handlers) renderDebateEdit(c *fiber.Ctx, d *Debate, ctxMD, synMD, conclusion string, linked []int64, errs apperr.Fields) error {
+	ctx, co := c.UserContext(), web.Council(c)
+	all, err := h.allItems(ctx, co.ID)
+	if err != nil {
+		return err
+	}
+	view := DebateEditView{Page: web.NewPage(c, "Animer — "+d.Title), Debate: d, Items: all, Linked: map[int64]bool{},
+		Errors: errs, Context: ctxMD, Synthesis: synMD, Conclusion: conclusion, CanChange: authz.Can(auth.Role(c), authz.ChangeDebate)}
+	if linked == nil {
+		cur, err := DebateItems(ctx, h.DB, co.ID, d.ID)
+		if err != nil {
+			return err
+		}
+		for _, it := range cur {
+			view.Linked[it.ID] = true
+		}
+	}
+	for _, id := range linked {
+		view.Linked[id] = true
+	}
+	if errs != nil {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	return web.Render(c, "governance/debate_edit", view)
+}
+
+func formIDs(c *fiber.Ctx, key string) []int64 {
+	var ids []int64
+	args := c.Request().PostArgs()
+	for _, v := range args.PeekMulti(key) {
+		if id, err := strconv.ParseInt(string(v), 10, 64); err == nil && id > 0 && len(ids) < 500 {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func (h *Handlers) editDebate(c *fiber.Ctx) error {
+	slug := strings.Clone(c.Params("slug"))
+	in := DebateEdit{ContextMD: strings.Clone(c.FormValue("context")), SynthesisMD: strings.Clone(c.FormValue("synthesis")), ItemIDs: formIDs(c, "item")}
+	_, err := EditDebate(c.UserContext(), h.DB, web.Council(c).ID, slug, ActorOf(web.ViewerOf(c)), in)
+	if f := apperr.FieldsOf(err); f != nil {
+		d, derr := DebateBySlug(c.UserContext(), h.DB, web.Council(c).ID, slug)
+		if derr != nil {
+			return derr
+		}
+		return h.renderDebateEdit(c, d, in.ContextMD, in.SynthesisMD, "", in.ItemIDs, f)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/debats/"+url.PathEscape(slug)+"?ok="+url.QueryEscape("Débat mis à jour."), fiber.StatusSeeOther)
+}
+
+func (h *Handlers) changeDebateState(c *fiber.Ctx) error {
+	slug := strings.Clone(c.Params("slug"))
+	to := DebateState(strings.Clone(c.FormValue("state")))
+	conclusion := strings.Clone(c.FormValue("conclusion"))
+	_, err := ChangeDebateState(c.UserContext(), h.DB, web.Council(c).ID, slug, ActorOf(web.ViewerOf(c)), to, conclusion)
+	if f := apperr.FieldsOf(err); f != nil {
+		d, derr := DebateBySlug(c.UserContext(), h.DB, web.Council(c).ID, slug)
+		if derr != nil {
+			return derr
+		}
+		return h.renderDebateEdit(c, d, d.ContextMD, d.SynthesisMD, conclusion, nil, f)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/debats/"+url.PathEscape(slug)+"?ok="+url.QueryEscape("Débat : "+to.Label()+"."), fiber.StatusSeeOther)
+}
+
+// BacklogView is the backlog of requested debates, most supported first.
+type BacklogView struct {
+	web.Page
+	Entries    []BacklogEntry
+	CanSupport bool
+	CanReview  bool
+}
+
+func (h *Handlers) backlog(c *fiber.Ctx) error {
+	var viewerID int64
+	if v := web.ViewerOf(c); v != nil {
+		viewerID = v.AccountID
+	}
+	entries, err := Backlog(c.UserContext(), h.DB, web.Council(c).ID, viewerID)
+	if err != nil {
+		return err
+	}
+	role := auth.Role(c)
+	return web.Render(c, "governance/backlog", BacklogView{Page: web.NewPage(c, "Débats souhaités"), Entries: entries,
+		CanSupport: authz.Can(role, authz.SupportDebate), CanReview: authz.Can(role, authz.ReviewSuggestion)})
+}
+
+func (h *Handlers) support(c *fiber.Ctx) error {
+	on := c.FormValue("soutien") != "retirer"
+	if err := Support(c.UserContext(), h.DB, web.Council(c).ID, strings.Clone(c.Params("slug")), ActorOf(web.ViewerOf(c)), on); err != nil {
+		return err
+	}
+	msg := "Soutien enregistré."
+	if !on {
+		msg = "Soutien retiré."
+	}
+	return c.Redirect("/debats/souhaites?ok="+url.QueryEscape(msg), fiber.StatusSeeOther)
+}
+
+// SuggestView is the public form to suggest a debate topic.
+type SuggestView struct {
+	web.Page
+	Themes     []Theme
+	Suggestion Suggestion
+	Errors     apperr.Fields
+}
+
+func (h *Handlers) suggestForm(c *fiber.Ctx) error {
+	return web.Render(c, "governance/backlog_suggest", SuggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: Themes})
+}
+
+func (h *Handlers) suggest(c *fiber.Ctx) error {
+	s := &Suggestion{Title: strings.Clone(c.FormValue("title")), Question: strings.Clone(c.FormValue("question")),
+		Theme: Theme(strings.Clone(c.FormValue("theme"))), AuthorName: strings.Clone(c.FormValue("author_name"))}
+	// Honeypot: a field hidden from people that robots fill in. Pretend success.
+	if c.FormValue("site_web") != "" {
+		return c.Redirect("/debats/souhaites?ok="+url.QueryEscape("Merci ! Votre sujet sera relu par l'équipe d'animation."), fiber.StatusSeeOther)
+	}
+	err := Suggest(c.UserContext(), h.DB, web.Council(c).ID, web.ClientIP(c), s)
+	if f := apperr.FieldsOf(err); f != nil {
+		c.Status(fiber.StatusUnprocessableEntity)
+		return web.Render(c, "governance/backlog_suggest", SuggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: Themes, Suggestion: *s, Errors: f})
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/debats/souhaites?ok="+url.QueryEscape("Merci ! Votre sujet sera relu par l'équipe d'animation."), fiber.StatusSeeOther)
+}
+
+// SuggestionsView is the facilitators' review list.
+type SuggestionsView struct {
+	web.Page
+	Suggestions []Suggestion
+}
+
+func (h *Handlers) suggestions(c *fiber.Ctx) error {
+	list, err := PendingSuggestions(c.UserContext(), h.DB, web.Council(c).ID)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "governance/backlog_review", SuggestionsView{Page: web.NewPage(c, "Sujets proposés à relire"), Suggestions: list})
+}
+
+func (h *Handlers) reviewSuggestion(c *fiber.Ctx) error {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "Cette suggestion n'existe pas.")
+	}
+	accept := c.FormValue("decision") == "accepter"
+	d, err := ReviewSuggestion(c.UserContext(), h.DB, web.Council(c).ID, id, ActorOf(web.ViewerOf(c)), accept, strings.Clone(c.FormValue("note")))
+	if err != nil {
+		return err
+	}
+	if d != nil {
+		return c.Redirect("/debats/souhaites?ok="+url.QueryEscape("Sujet accepté : « "+d.Title+" » rejoint les débats souhaités.")+"#"+d.Slug, fiber.StatusSeeOther)
+	}
+	return c.Redirect("/debats/suggestions?ok="+url.QueryEscape("Suggestion refusée."), fiber.StatusSeeOther)
+}
+
+// SearchView is the search page.
+type SearchView struct {
+	web.Page
+	Results *SearchResults
+	Prev    string
+	Next    string
+}
+
+func (h *Handlers) search(c *fiber.Ctx) error {
+	page, _ := strconv.Atoi(c.Query("page"))
+	res, err := Search(c.UserContext(), h.DB, web.Council(c).ID, strings.Clone(c.Query("q")), page)
+	if err != nil {
+		return err
+	}
+	view := SearchView{Page: web.NewPage(c, "Recherche"), Results: res}
+	q := url.QueryEscape(res.Query)
+	if res.Page > 1 {
+		view.Prev = "/recherche?q=" + q + "&page=" + strconv.Itoa(res.Page-1)
+	}
+	if res.Page < res.Pages() && res.Page < 50 {
+		view.Next = "/recherche?q=" + q + "&page=" + strconv.Itoa(res.Page+1)
+	}
+	return web.Render(c, "governance/search", view)
+}

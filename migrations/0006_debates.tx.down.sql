@@ -1,0 +1,22 @@
+DROP INDEX IF EXISTS register_items_fulltext;
+DROP TABLE IF EXISTS debate_suggestions;
+DROP TABLE IF EXISTS debate_supports;
+DROP TABLE IF EXISTS argument_revisions;
+DROP TABLE IF EXISTS arguments;
+DROP TABLE IF EXISTS debate_proposals;
+DROP TABLE IF EXISTS debate_register_items;
+DROP INDEX IF EXISTS debates_search;
+ALTER TABLE debates
+    DROP COLUMN IF EXISTS search_doc,
+    DROP CONSTRAINT IF EXISTS debates_closed_has_conclusion,
+    DROP COLUMN IF EXISTS closed_at,
+    DROP COLUMN IF EXISTS opened_at,
+    DROP COLUMN IF EXISTS conclusion_html,
+    DROP COLUMN IF EXISTS conclusion_md,
+    DROP COLUMN IF EXISTS synthesis_at,
+    DROP COLUMN IF EXISTS synthesis_by_name,
+    DROP COLUMN IF EXISTS synthesis_by_id,
+    DROP COLUMN IF EXISTS synthesis_html,
+    DROP COLUMN IF EXISTS synthesis_md,
+    DROP COLUMN IF EXISTS context_html,
+    DROP COLUMN IF EXISTS context_md;
