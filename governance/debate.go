@@ -182,7 +182,6 @@ func Debates(ctx context.Context, db bun.IDB, councilID int64) ([]Debate, error)
 func DebateBySlug(ctx context.Context, db bun.IDB, councilID int64, slug string) (*Debate, error) {
 	d := new(Debate)
 	err := db.NewSelect().Model(d).
-		
 		Where("council_id = ? AND slug = ?", councilID, slug).
 		Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -196,7 +195,6 @@ func DebateBySlug(ctx context.Context, db bun.IDB, councilID int64, slug string)
 func DebateByID(ctx context.Context, db bun.IDB, councilID, id int64) (*Debate, error) {
 	d := new(Debate)
 	err := db.NewSelect().Model(d).
-		
 		Where("council_id = ? AND id = ?", councilID, id).
 		Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
