@@ -14,41 +14,35 @@ func (v *Version) Decode() (*Snapshot, error) {
 	return s, nil
 }
 
-// DiffLine is one difference between two register versions.
+// DiffLine is what changed for one item or shop between two register versions.
 type DiffLine struct {
-	Object string // "item" or "shop"
-	Slug   string
-	Name   string
-	Change string // "ajout", "retrait", "statut", "conditions", "échéance", "raison", "nom", "catégories"
-	From   string
-	To     string
+	Object  string // "item" or "shop"
+	Slug    string
+	Name    string
+	Action  string // "ajout", "retrait" or "modification"
+	Changes []FieldDiff
 }
 
-// What names the line's change in French.
+// FieldDiff is one field's change.
+type FieldDiff struct {
+	Field string // French: "Statut", "Conditions", "Date de réexamen", "Raison", "Nom", "Catégories vendues"
+	From  string
+	To    string
+}
+
+// What names the line's action in French.
 func (d DiffLine) What() string {
-	switch d.Change {
+	switch d.Action {
 	case "ajout":
 		return "Ajouté"
 	case "retrait":
 		return "Retiré"
-	case "statut":
-		return "Statut"
-	case "conditions":
-		return "Conditions"
-	case "échéance":
-		return "Date de réexamen"
-	case "raison":
-		return "Raison"
-	case "nom":
-		return "Nom"
-	case "catégories":
-		return "Catégories vendues"
 	}
-	return d.Change
+	return "Modifié"
 }
 
-// Diff lists what changed from a to b (a may be nil: everything in b is new).
-// Items come first, in b's register order, then shops.
+// Diff lists what changed from a to b (a may be nil: everything in b is new),
+// one line per item or shop. Items come first, in b's register order, then shops.
 func Diff(a, b *Snapshot) []DiffLine {
 	if a == nil {
 		a = &Snapshot{}
@@ -61,33 +55,32 @@ func Diff(a, b *Snapshot) []DiffLine {
 	newItems := make(map[string]bool, len(b.Items))
 	for _, it := range b.Items {
 		newItems[it.Slug] = true
+		line := DiffLine{Object: "item", Slug: it.Slug, Name: it.Name, Action: "modification"}
 		o, ok := oldItems[it.Slug]
-		line := func(change, from, to string) {
-			out = append(out, DiffLine{Object: "item", Slug: it.Slug, Name: it.Name, Change: change, From: from, To: to})
-		}
 		if !ok {
-			line("ajout", "", it.Status.Label())
+			line.Action = "ajout"
+			line.Changes = []FieldDiff{{"Statut", "", it.Status.Label()}}
+			out = append(out, line)
 			continue
 		}
-		if o.Status != it.Status {
-			line("statut", o.Status.Label(), it.Status.Label())
+		field := func(name, from, to string) {
+			if from != to {
+				line.Changes = append(line.Changes, FieldDiff{name, from, to})
+			}
 		}
-		if o.Conditions != it.Conditions {
-			line("conditions", o.Conditions, it.Conditions)
-		}
-		if o.ReviewOn != it.ReviewOn {
-			line("échéance", o.ReviewOn, it.ReviewOn)
-		}
-		if o.Reason != it.Reason {
-			line("raison", o.Reason, it.Reason)
-		}
-		if o.Name != it.Name {
-			line("nom", o.Name, it.Name)
+		field("Statut", o.Status.Label(), it.Status.Label())
+		field("Conditions", o.Conditions, it.Conditions)
+		field("Date de réexamen", o.ReviewOn, it.ReviewOn)
+		field("Raison", o.Reason, it.Reason)
+		field("Nom", o.Name, it.Name)
+		if len(line.Changes) > 0 {
+			out = append(out, line)
 		}
 	}
 	for _, it := range a.Items {
 		if !newItems[it.Slug] {
-			out = append(out, DiffLine{Object: "item", Slug: it.Slug, Name: it.Name, Change: "retrait", From: it.Status.Label()})
+			out = append(out, DiffLine{Object: "item", Slug: it.Slug, Name: it.Name, Action: "retrait",
+				Changes: []FieldDiff{{"Statut", it.Status.Label(), ""}}})
 		}
 	}
 	oldShops := make(map[string]SnapshotShop, len(a.Shops))
@@ -97,27 +90,30 @@ func Diff(a, b *Snapshot) []DiffLine {
 	newShops := make(map[string]bool, len(b.Shops))
 	for _, s := range b.Shops {
 		newShops[s.Slug] = true
+		line := DiffLine{Object: "shop", Slug: s.Slug, Name: s.Name, Action: "modification"}
 		o, ok := oldShops[s.Slug]
-		line := func(change, from, to string) {
-			out = append(out, DiffLine{Object: "shop", Slug: s.Slug, Name: s.Name, Change: change, From: from, To: to})
-		}
 		if !ok {
-			line("ajout", "", s.Status.Label())
+			line.Action = "ajout"
+			line.Changes = []FieldDiff{{"Statut", "", s.Status.Label()}}
+			out = append(out, line)
 			continue
 		}
-		if o.Status != s.Status {
-			line("statut", o.Status.Label(), s.Status.Label())
+		field := func(name, from, to string) {
+			if from != to {
+				line.Changes = append(line.Changes, FieldDiff{name, from, to})
+			}
 		}
-		if from, to := strings.Join(o.Categories, ", "), strings.Join(s.Categories, ", "); from != to {
-			line("catégories", from, to)
-		}
-		if o.Name != s.Name {
-			line("nom", o.Name, s.Name)
+		field("Statut", o.Status.Label(), s.Status.Label())
+		field("Catégories vendues", strings.Join(o.Categories, ", "), strings.Join(s.Categories, ", "))
+		field("Nom", o.Name, s.Name)
+		if len(line.Changes) > 0 {
+			out = append(out, line)
 		}
 	}
 	for _, s := range a.Shops {
 		if !newShops[s.Slug] {
-			out = append(out, DiffLine{Object: "shop", Slug: s.Slug, Name: s.Name, Change: "retrait", From: s.Status.Label()})
+			out = append(out, DiffLine{Object: "shop", Slug: s.Slug, Name: s.Name, Action: "retrait",
+				Changes: []FieldDiff{{"Statut", s.Status.Label(), ""}}})
 		}
 	}
 	return out

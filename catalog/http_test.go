@@ -40,6 +40,12 @@ func newApp(t *testing.T) (*fiber.App, *bun.DB, int64) {
 	t.Helper()
 	db := testdb.New(t)
 	id := demoCouncil(t, db)
+	return newAppOver(t, db), db, id
+}
+
+// newAppOver is one more app instance over db, with its own cache.
+func newAppOver(t *testing.T, db *bun.DB) *fiber.App {
+	t.Helper()
 	app, err := web.New(web.Options{DB: db, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
@@ -48,13 +54,16 @@ func newApp(t *testing.T) (*fiber.App, *bun.DB, int64) {
 	h.Routes(app)
 	app.Use(web.NotFound)
 	t.Cleanup(func() { h.Cache.Close() })
-	return app, db, id
+	return app
 }
 
 func get(t *testing.T, app *fiber.App, path string, header ...string) (*http.Response, string) {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1]
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := app.Test(req, -1)
