@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 )
@@ -167,7 +168,15 @@ func (c *Cache) listen(ctx context.Context) {
 		if ctx.Err() != nil || isClosed(err) {
 			return
 		}
-		c.log.Warn("register cache listener stopped; reconnecting", "err", err)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "3D000" { // the database was dropped
+			return
+		}
+		if errors.As(err, &pgErr) && pgErr.Code == "57P01" { // terminated by an administrator
+			c.log.Info("register cache listener disconnected; reconnecting", "err", err)
+		} else {
+			c.log.Warn("register cache listener stopped; reconnecting", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -221,7 +221,7 @@ func NewApp(db *bun.DB, cfg *Config, logger *slog.Logger) (*fiber.App, error) {
 	// Sessions and CSRF protection (internal/auth) are installed here, before
 	// any domain route.
 	app.Use(auth.New(auth.Options{DB: db, Logger: logger, BaseURL: cfg.BaseURL}).Middleware())
-	(&catalog.Handlers{DB: db}).Routes(app)
+	(&catalog.Handlers{DB: db, Logger: logger}).Routes(app)
 	(&governance.Handlers{DB: db}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil

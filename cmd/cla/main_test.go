@@ -8,10 +8,12 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/catalog"
 	"cla/governance"
 	"cla/internal/testdb"
 )
@@ -69,14 +71,29 @@ func TestHomeShowsTheRegisterReadFromTheDatabase(t *testing.T) {
 			t.Errorf("home page lacks %q", want)
 		}
 	}
-	// A category added to the database shows on the next request: the page is
-	// read from the database, not from the demo's source.
-	if _, err := db.ExecContext(context.Background(), `INSERT INTO register_items (council_id, parent_id, kind, slug, name, position, status)
-		SELECT council_id, id, 'category', 'champignons', 'Champignons de Saoû', 99, 'conventionne' FROM register_items WHERE slug = 'productions-vegetales'`); err != nil {
+	// A category added to the register shows once the change is committed: the
+	// page is read from the database (through the register cache, which the
+	// change's NOTIFY invalidates), not from the demo's source.
+	err := db.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
+		var councilID int64
+		if err := tx.NewRaw("SELECT id FROM councils WHERE slug = 'dieulefit'").Scan(ctx, &councilID); err != nil {
+			return err
+		}
+		_, err := catalog.ApplyChange(ctx, tx, councilID, catalog.Change{EffectiveOn: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
+			Summary: "Champignons", Items: []catalog.ItemChange{{Slug: "champignons", Name: "Champignons de Saoû", Kind: catalog.Category,
+				ParentSlug: "productions-vegetales", Status: catalog.Conventionne}}}, catalog.DecisionRef{})
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, body := get(t, app, "/"); !strings.Contains(body, "Champignons de Saoû") {
-		t.Error("a category inserted in the database does not appear on the home page")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, body := get(t, app, "/"); strings.Contains(body, "Champignons de Saoû") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a category added to the register does not appear on the home page")
+		}
 	}
 }
 
