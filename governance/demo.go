@@ -65,6 +65,12 @@ func LoadDemo(ctx context.Context, db *bun.DB) (*council.Council, error) {
 		if err := loadDemoBoussole(ctx, tx, co.ID); err != nil {
 			return err
 		}
+		if err := loadDemoMembers(ctx, tx, co.ID); err != nil {
+			return err
+		}
+		if err := loadDemoProposals(ctx, tx, co.ID); err != nil {
+			return err
+		}
 		// Debates last: the demo arguments refer to the boussole's criteria.
 		return loadDemoDebates(ctx, tx, co.ID)
 	})
