@@ -1,0 +1,153 @@
+package governance
+
+import (
+	"math/rand"
+	"reflect"
+	"testing"
+)
+
+func profile(counts map[Grade]int) MeritProfile {
+	var p MeritProfile
+	for g, n := range counts {
+		p.Counts[g] = n
+	}
+	return p
+}
+
+// The majority value is read by removing one median grade at a time.
+func TestMajorityValueRemovesMedians(t *testing.T) {
+	t.Parallel()
+	// Grades 2, 3, 3, 5, 6: medians 3, then 3 (of 2 3 5 6, lower), 5 (of 2 5 6), 2 (of 2 6), 6.
+	p := profile(map[Grade]int{Insuffisant: 1, Passable: 2, Bien: 1, TresBien: 1})
+	want := []Grade{Passable, Passable, Bien, Insuffisant, TresBien}
+	if got := p.MajorityValue(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("majority value = %v, want %v", got, want)
+	}
+	if p.Median() != Passable {
+		t.Fatalf("median = %v", p.Median())
+	}
+}
+
+// Balinski & Laraki's rule on the classic four-cities profile (100 voters):
+// two options share the majority grade; the majority gauge (grades above and
+// below it) separates them.
+func TestJudgmentTieBrokenByGauge(t *testing.T) {
+	t.Parallel()
+	memphis := profile(map[Grade]int{Excellent: 42, ARejeter: 58})
+	nashville := profile(map[Grade]int{TresBien: 26, Bien: 42, AssezBien: 32})
+	chattanooga := profile(map[Grade]int{TresBien: 15, Bien: 43, AssezBien: 42})
+	knoxville := profile(map[Grade]int{TresBien: 17, Bien: 15, AssezBien: 68})
+	ps := []MeritProfile{memphis, nashville, chattanooga, knoxville}
+	if nashville.Median() != Bien || chattanooga.Median() != Bien || knoxville.Median() != AssezBien || memphis.Median() != ARejeter {
+		t.Fatalf("medians: %v %v %v %v", memphis.Median(), nashville.Median(), chattanooga.Median(), knoxville.Median())
+	}
+	above, _, below := nashville.Gauge()
+	if above != 26 || below != 32 {
+		t.Fatalf("nashville gauge = %d/%d", above, below)
+	}
+	order, tie := RankProfiles(ps)
+	if tie || !reflect.DeepEqual(order, []int{1, 2, 3, 0}) {
+		t.Fatalf("order = %v (tie %v), want Nashville, Chattanooga, Knoxville, Memphis", order, tie)
+	}
+}
+
+// Same majority grade: the option whose gauge leans above ("+") beats the one
+// leaning below ("−"), even with fewer grades above.
+func TestJudgmentPlusBeatsMinus(t *testing.T) {
+	t.Parallel()
+	a := profile(map[Grade]int{Excellent: 3, Bien: 5, ARejeter: 2})  // median Bien, 3 above, 2 below: +
+	b := profile(map[Grade]int{Excellent: 4, Bien: 2, Passable: 4}) // median Bien? sorted P P P P B B E E E E: idx 4 = Bien; 4 above, 4 below: −
+	if a.Median() != Bien || b.Median() != Bien {
+		t.Fatalf("medians %v %v", a.Median(), b.Median())
+	}
+	if CompareProfiles(a, b) != 1 || CompareProfiles(b, a) != -1 {
+		t.Fatalf("a should beat b")
+	}
+}
+
+// Identical profiles cannot be separated: a tie, and the vote names no winner.
+func TestJudgmentExactTie(t *testing.T) {
+	t.Parallel()
+	a := profile(map[Grade]int{TresBien: 2, Passable: 2})
+	b := profile(map[Grade]int{TresBien: 2, Passable: 2})
+	c := profile(map[Grade]int{Insuffisant: 4})
+	order, tie := RankProfiles([]MeritProfile{a, b, c})
+	if !tie || order[2] != 2 {
+		t.Fatalf("order %v tie %v", order, tie)
+	}
+	v := &Vote{Method: MethodJudgment, Options: []VoteOption{{Label: "a"}, {Label: "b"}, {Label: "c"}}}
+	tally := &VoteTally{Profiles: []MeritProfile{a, b, c}}
+	if out, w := tally.Decide(v); out != "rejete" || w != nil || !tally.Tie {
+		t.Fatalf("decide = %s %v tie %v", out, w, tally.Tie)
+	}
+}
+
+// Medians that differ decide alone; several successive removals may be needed
+// when the profiles share their first majority grades.
+func TestJudgmentDeepTieBreak(t *testing.T) {
+	t.Parallel()
+	// a: 3 3 4 4 6 -> values 4,3,4,3,6 ; b: 3 3 4 4 5 -> 4,3,4,3,5: a wins at the last step.
+	a := profile(map[Grade]int{Passable: 2, AssezBien: 2, TresBien: 1})
+	b := profile(map[Grade]int{Passable: 2, AssezBien: 2, Bien: 1})
+	if CompareProfiles(a, b) != 1 {
+		t.Fatalf("a should beat b: %v vs %v", a.MajorityValue(), b.MajorityValue())
+	}
+}
+
+// gaugeCompare is Balinski & Laraki's majority-gauge rule, written separately:
+// 0 when the gauge cannot decide.
+func gaugeCompare(a, b MeritProfile) int {
+	pa, ma, qa := a.Gauge()
+	pb, mb, qb := b.Gauge()
+	if ma != mb {
+		if ma > mb {
+			return 1
+		}
+		return -1
+	}
+	plusA, plusB := pa > qa, pb > qb
+	switch {
+	case plusA && !plusB:
+		return 1
+	case !plusA && plusB:
+		return -1
+	case plusA && plusB && pa != pb:
+		if pa > pb {
+			return 1
+		}
+		return -1
+	case !plusA && !plusB && qa != qb && pa != qa && pb != qb:
+		if qa < qb {
+			return 1
+		}
+		return -1
+	}
+	return 0
+}
+
+// On random profiles of the same size, removing medians agrees with the
+// majority gauge whenever the gauge decides (Balinski & Laraki's theorem).
+func TestJudgmentAgreesWithGauge(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewSource(7))
+	decided := 0
+	for i := 0; i < 3000; i++ {
+		n := 1 + r.Intn(30)
+		var a, b MeritProfile
+		for j := 0; j < n; j++ {
+			a.Counts[1+r.Intn(7)]++
+			b.Counts[1+r.Intn(7)]++
+		}
+		g := gaugeCompare(a, b)
+		if g == 0 {
+			continue
+		}
+		decided++
+		if c := CompareProfiles(a, b); c != g {
+			t.Fatalf("profiles %v %v: majority value says %d, gauge %d", a.Counts, b.Counts, c, g)
+		}
+	}
+	if decided < 1000 {
+		t.Fatalf("only %d decided cases", decided)
+	}
+}

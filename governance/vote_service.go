@@ -1,0 +1,339 @@
+package governance
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"cla/internal/apperr"
+	"cla/internal/audit"
+)
+
+// OpenVote opens a vote on an item of a running meeting. The quorum must be
+// reached unless the council allows votes without it. A vote on a proposal moves
+// the proposal to "en vote" in the same transaction.
+func OpenVote(ctx context.Context, db *bun.DB, actor Actor, v *Vote) error {
+	if err := v.Validate(); err != nil {
+		return err
+	}
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		m, err := lockMeeting(ctx, tx, v.CouncilID, v.MeetingID)
+		if err != nil {
+			return err
+		}
+		if m.State != MeetingOpen {
+			return apperr.New(apperr.Conflict, "Un vote ne s'ouvre que pendant la séance (séance « %s »).", m.State.Label())
+		}
+		item := new(AgendaItem)
+		if err := tx.NewSelect().Model(item).Where("id = ? AND meeting_id = ? AND council_id = ?", v.AgendaItemID, v.MeetingID, v.CouncilID).Scan(ctx); err != nil {
+			if isNoRows(err) {
+				return apperr.Fields{"agenda_item": "Ce point n'est pas à l'ordre du jour de la séance."}.Err()
+			}
+			return err
+		}
+		q, err := QuorumOf(ctx, tx, v.CouncilID, v.MeetingID)
+		if err != nil {
+			return err
+		}
+		if !q.VoteAllowed() {
+			return apperr.New(apperr.Conflict, "Le quorum n'est pas atteint (%d présent·es sur %d requis·es) : le vote ne peut pas s'ouvrir.", q.Present, q.Required)
+		}
+		if v.ClosesAt != nil && !v.ClosesAt.After(time.Now()) {
+			return apperr.Fields{"closes_at": "La fin du vote doit être à venir."}.Err()
+		}
+		v.State, v.OpenedAt, v.Outcome = VoteOpen, time.Now(), ""
+		if _, err := tx.NewInsert().Model(v).Returning("id, opened_at").Exec(ctx); err != nil {
+			return fmt.Errorf("insert vote: %w", err)
+		}
+		for i := range v.Options {
+			v.Options[i].CouncilID, v.Options[i].VoteID, v.Options[i].Position = v.CouncilID, v.ID, i+1
+		}
+		if len(v.Options) > 0 {
+			if _, err := tx.NewInsert().Model(&v.Options).Exec(ctx); err != nil {
+				return fmt.Errorf("insert options: %w", err)
+			}
+		}
+		if item.Kind == AgendaProposal && item.ProposalID != nil {
+			if err := TransitionProposal(ctx, tx, v.CouncilID, *item.ProposalID, actor, ProposalVoting, "Vote ouvert en séance : "+v.Question); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, actorEntry(v.CouncilID, actor, "vote.open", "vote", v.ID, "Vote ouvert : "+v.Question), nil, v)
+	})
+}
+
+func actorEntry(councilID int64, actor Actor, action, objType string, id int64, summary string) audit.Entry {
+	e := audit.Entry{CouncilID: &councilID, ActorName: actor.Name, Action: action, ObjectType: objType,
+		ObjectID: strconv.FormatInt(id, 10), Summary: summary}
+	if actor.AccountID != 0 {
+		id := actor.AccountID
+		e.ActorID = &id
+	}
+	return e
+}
+
+// GetVote loads one of the council's votes with its options.
+func GetVote(ctx context.Context, db bun.IDB, councilID, id int64) (*Vote, error) {
+	v := new(Vote)
+	err := db.NewSelect().Model(v).Where("id = ? AND council_id = ?", id, councilID).Scan(ctx)
+	if isNoRows(err) {
+		return nil, apperr.New(apperr.NotFound, "Vote introuvable.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	err = db.NewSelect().Model(&v.Options).Where("vote_id = ? AND council_id = ?", id, councilID).Order("position").Scan(ctx)
+	return v, err
+}
+
+// MeetingVotes lists the votes of a meeting with their options (two queries).
+func MeetingVotes(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]Vote, error) {
+	var vs []Vote
+	if err := db.NewSelect().Model(&vs).Where("council_id = ? AND meeting_id = ?", councilID, meetingID).Order("id").Scan(ctx); err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return vs, nil
+	}
+	ids := make([]int64, len(vs))
+	for i := range vs {
+		ids[i] = vs[i].ID
+	}
+	var opts []VoteOption
+	if err := db.NewSelect().Model(&opts).Where("council_id = ? AND vote_id IN (?)", councilID, bun.In(ids)).Order("vote_id", "position").Scan(ctx); err != nil {
+		return nil, err
+	}
+	for _, o := range opts {
+		for i := range vs {
+			if vs[i].ID == o.VoteID {
+				vs[i].Options = append(vs[i].Options, o)
+			}
+		}
+	}
+	return vs, nil
+}
+
+// lockVote loads a vote and its options, the vote row locked FOR UPDATE: casting
+// and closing both take this lock, so no ballot lands after the close.
+func lockVote(ctx context.Context, tx bun.Tx, councilID, id int64) (*Vote, error) {
+	v := new(Vote)
+	err := tx.NewSelect().Model(v).Where("id = ? AND council_id = ?", id, councilID).For("UPDATE").Scan(ctx)
+	if isNoRows(err) {
+		return nil, apperr.New(apperr.NotFound, "Vote introuvable.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	err = tx.NewSelect().Model(&v.Options).Where("vote_id = ? AND council_id = ?", id, councilID).Order("position").Scan(ctx)
+	return v, err
+}
+
+// CastBallot records (or replaces) a member's ballot in an open online vote.
+// During a meeting only members marked present vote; a vote with a time window
+// (closes_at) is open to every active member until it ends.
+func CastBallot(ctx context.Context, db *bun.DB, councilID, voteID, memberID int64, b *Ballot) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		v, err := lockVote(ctx, tx, councilID, voteID)
+		if err != nil {
+			return err
+		}
+		if v.State != VoteOpen || (v.ClosesAt != nil && !time.Now().Before(*v.ClosesAt)) {
+			return apperr.New(apperr.Conflict, "Ce vote est clos : le bulletin n'a pas été pris en compte.")
+		}
+		if v.InRoom() {
+			return apperr.New(apperr.Conflict, "Ce vote se fait à main levée, en salle.")
+		}
+		if err := b.ValidateFor(v); err != nil {
+			return err
+		}
+		var allowed bool
+		if v.ClosesAt == nil {
+			allowed, err = tx.NewSelect().Table("attendances").
+				Where("meeting_id = ? AND council_id = ? AND member_id = ? AND status = 'present'", v.MeetingID, councilID, memberID).Exists(ctx)
+		} else {
+			allowed, err = tx.NewSelect().Table("memberships").
+				Where("council_id = ? AND account_id = ? AND disabled_at IS NULL", councilID, memberID).Exists(ctx)
+		}
+		if err != nil {
+			return err
+		}
+		if !allowed {
+			return apperr.New(apperr.Forbidden, "Seuls les membres présents à la séance votent.")
+		}
+		b.CouncilID, b.VoteID, b.MemberID = councilID, voteID, memberID
+		if b.Grades == nil {
+			b.Grades = []int16{}
+		}
+		_, err = tx.NewRaw(`INSERT INTO ballots (council_id, vote_id, member_id, choice, reason, grades, cast_at)
+			VALUES (?, ?, ?, ?, ?, ?, clock_timestamp())
+			ON CONFLICT (vote_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason,
+				grades = EXCLUDED.grades, cast_at = clock_timestamp(), changes = ballots.changes + 1`,
+			councilID, voteID, memberID, b.Choice, b.Reason, pgArray(b.Grades)).Exec(ctx)
+		return err
+	})
+}
+
+func pgArray(g []int16) string {
+	s := "{"
+	for i, x := range g {
+		if i > 0 {
+			s += ","
+		}
+		s += strconv.Itoa(int(x))
+	}
+	return s + "}"
+}
+
+// MyBallot returns a member's ballot in a vote, or nil.
+func MyBallot(ctx context.Context, db bun.IDB, councilID, voteID, memberID int64) (*Ballot, error) {
+	b := new(Ballot)
+	err := db.NewSelect().Model(b).Where("vote_id = ? AND council_id = ? AND member_id = ?", voteID, councilID, memberID).Scan(ctx)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	return b, err
+}
+
+// NominalBallot is a ballot with its voter's name, shown after the close of a
+// nominal vote only.
+type NominalBallot struct {
+	Name   string  `bun:"name"`
+	Choice Choice  `bun:"choice"`
+	Reason string  `bun:"reason"`
+	Grades []int16 `bun:"grades,array"`
+}
+
+// NominalBallots lists who voted what in a closed nominal vote; nothing for an
+// anonymous or open vote.
+func NominalBallots(ctx context.Context, db bun.IDB, v *Vote) ([]NominalBallot, error) {
+	if v.Anonymous() || !v.Closed() {
+		return nil, nil
+	}
+	var out []NominalBallot
+	err := db.NewRaw(`SELECT a.name, b.choice, b.reason, b.grades FROM ballots b JOIN accounts a ON a.id = b.member_id
+		WHERE b.vote_id = ? AND b.council_id = ? ORDER BY a.name, a.id`, v.ID, v.CouncilID).Scan(ctx, &out)
+	return out, err
+}
+
+// RoomCounts are the counts of a show of hands, entered by the facilitator.
+type RoomCounts struct {
+	For, Against, Abstain int
+	Objections            int
+	ObjectionReasons      []string
+	Profiles              []MeritProfile // majority judgment: per option, by position
+}
+
+// CloseInput is what the facilitator gives when closing a vote.
+type CloseInput struct {
+	Room       *RoomCounts // for an in-room vote
+	Adjourn    bool        // record the proposal as adjourned whatever the tally
+	Motivation string      // the decision's motivation (markdown)
+}
+
+// CloseVote closes a vote: in one transaction it locks the vote, computes the
+// tally from the stored ballots (or the counts entered in the room), stores it
+// with the outcome and, for a vote on a proposal, records the decision and
+// applies an adopted change to the register. All or nothing.
+func CloseVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor Actor, in CloseInput) (*Vote, *Decision, error) {
+	var v *Vote
+	var d *Decision
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if v, err = lockVote(ctx, tx, councilID, voteID); err != nil {
+			return err
+		}
+		if v.State != VoteOpen {
+			return apperr.New(apperr.Conflict, "Ce vote est déjà clos.")
+		}
+		tally := &VoteTally{InRoom: v.InRoom()}
+		if err := tx.NewSelect().Table("attendances").ColumnExpr("count(*)").
+			Where("meeting_id = ? AND council_id = ? AND status = 'present'", v.MeetingID, councilID).Scan(ctx, &tally.Present); err != nil {
+			return err
+		}
+		var ballots []Ballot
+		if err := tx.NewSelect().Model(&ballots).Where("vote_id = ? AND council_id = ?", voteID, councilID).Order("id").Scan(ctx); err != nil {
+			return err
+		}
+		if v.InRoom() {
+			if in.Room == nil {
+				return apperr.Fields{"counts": "Saisissez le décompte du vote à main levée."}.Err()
+			}
+			if err := roomTally(v, in.Room, tally); err != nil {
+				return err
+			}
+		} else {
+			for i := range ballots {
+				tally.Add(v, &ballots[i])
+			}
+		}
+		outcome, winner := tally.Decide(v)
+		raw, err := json.Marshal(tally)
+		if err != nil {
+			return err
+		}
+		n := len(ballots)
+		if v.InRoom() {
+			n = tally.Ballots
+		}
+		if err := tx.NewRaw(`UPDATE votes SET state = ?, closed_at = greatest(clock_timestamp(), opened_at), tally = ?, ballot_count = ?,
+			outcome = ?, winner_option = ? WHERE id = ? AND council_id = ? RETURNING closed_at`,
+			VoteClosed, string(raw), n, outcome, winner, voteID, councilID).Scan(ctx, &v.ClosedAt); err != nil {
+			return fmt.Errorf("close vote: %w", err)
+		}
+		v.State, v.Tally, v.BallotCount, v.Outcome, v.WinnerOption = VoteClosed, tally, &n, outcome, winner
+		if err := audit.Record(ctx, tx, actorEntry(councilID, actor, "vote.close", "vote", v.ID,
+			fmt.Sprintf("Vote clos (%s) : %s", v.OutcomeLabel(), v.Question)), nil, tally); err != nil {
+			return err
+		}
+		d, err = decideOnClose(ctx, tx, v, actor, in)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, d, nil
+}
+
+func roomTally(v *Vote, rc *RoomCounts, t *VoteTally) error {
+	if rc.For < 0 || rc.Against < 0 || rc.Abstain < 0 || rc.Objections < 0 {
+		return apperr.Fields{"counts": "Les décomptes sont des nombres positifs."}.Err()
+	}
+	switch v.Method {
+	case MethodMajority:
+		t.For, t.Against, t.Abstain = rc.For, rc.Against, rc.Abstain
+		t.Ballots = rc.For + rc.Against + rc.Abstain
+	case MethodConsent:
+		t.Objections, t.ObjectionReasons = rc.Objections, rc.ObjectionReasons
+		if rc.Objections > 0 && len(rc.ObjectionReasons) == 0 {
+			return apperr.Fields{"reasons": "Une objection doit être motivée : notez sa raison."}.Err()
+		}
+		t.Consent = t.Present - rc.Objections
+		if t.Consent < 0 {
+			t.Consent = 0
+		}
+		t.Ballots = t.Consent + t.Objections
+	case MethodJudgment:
+		if len(rc.Profiles) != len(v.Options) {
+			return apperr.Fields{"counts": "Saisissez le profil de mérite de chaque option."}.Err()
+		}
+		t.Profiles = rc.Profiles
+		for _, p := range rc.Profiles {
+			if p.Total() > t.Ballots {
+				t.Ballots = p.Total()
+			}
+			for g := range p.Counts {
+				if p.Counts[g] < 0 {
+					return apperr.Fields{"counts": "Les décomptes sont des nombres positifs."}.Err()
+				}
+			}
+		}
+	}
+	if t.Present > 0 && t.Ballots > t.Present {
+		return apperr.Fields{"counts": "Plus de voix que de membres présents."}.Err()
+	}
+	return nil
+}

@@ -1,0 +1,13 @@
+DROP TABLE IF EXISTS minutes;
+DROP TABLE IF EXISTS decisions;
+DROP TABLE IF EXISTS ballots;
+DROP TABLE IF EXISTS vote_options;
+DROP TABLE IF EXISTS votes;
+DROP TABLE IF EXISTS attendances;
+DROP TABLE IF EXISTS agenda_items;
+DROP TABLE IF EXISTS meetings;
+DROP TABLE IF EXISTS meeting_rules;
+DROP FUNCTION IF EXISTS votes_closed_frozen();
+DROP FUNCTION IF EXISTS ballots_keep_closed();
+DROP FUNCTION IF EXISTS meetings_append_only();
+DROP FUNCTION IF EXISTS ballots_vote_open();
