@@ -80,12 +80,18 @@ type Argument struct {
 	HiddenReason  string     `bun:"hidden_reason"`
 	IsDemo        bool       `bun:"is_demo"`
 	CriterionName string     `bun:"criterion_name,scanonly"`
+	DebateSlug    string     `bun:"-"` // set by pages, for Permalink
 
 	Replies []*Argument `bun:"-"`
 }
 
 // Hidden reports whether a facilitator hid the argument.
 func (a *Argument) Hidden() bool { return a.HiddenAt != nil }
+
+// Permalink is the argument's own page (DebateSlug must be set).
+func (a *Argument) Permalink() string {
+	return "/debats/" + a.DebateSlug + "/arguments/" + itoa64(a.ID)
+}
 
 // Anchor is the fragment of the argument on its debate page.
 func (a *Argument) Anchor() string { return "argument-" + itoa64(a.ID) }

@@ -164,6 +164,10 @@ func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form Ar
 		others[view.Others[i].Stance] = &view.Others[i]
 	}
 	for _, a := range args {
+		a.DebateSlug = d.Slug
+		for _, r := range a.Replies {
+			r.DebateSlug = d.Slug
+		}
 		view.Count += 1 + len(a.Replies)
 		if filter != 0 && (a.CriterionID == nil || *a.CriterionID != filter) {
 			continue
@@ -311,6 +315,10 @@ func (h *Handlers) renderArgument(c *fiber.Ctx, slug string, id int64, reply, ed
 	a, err := ArgumentThread(ctx, h.DB, co.ID, d.ID, id)
 	if err != nil {
 		return err
+	}
+	a.DebateSlug = d.Slug
+	for _, r := range a.Replies {
+		r.DebateSlug = d.Slug
 	}
 	view := ArgumentView{Page: web.NewPage(c, "Argument — "+d.Title), Debate: d, Argument: a, Stances: Stances, Reply: reply, Edit: edit}
 	if !a.Hidden() {
@@ -607,4 +615,27 @@ func (h *Handlers) search(c *fiber.Ctx) error {
 		view.Next = "/recherche?q=" + q + "&page=" + strconv.Itoa(res.Page+1)
 	}
 	return web.Render(c, "governance/search", view)
+}
+
+// ArgumentFields is what the shared argument form fields need.
+type ArgumentFields struct {
+	Prefix   string // id prefix, so that two forms on one page keep unique ids
+	Form     ArgumentForm
+	Stances  []Stance
+	Criteria []CriterionOption
+}
+
+// NewFields is the new-argument form of the debate page.
+func (v DebateView) NewFields() ArgumentFields {
+	return ArgumentFields{Prefix: "nouvel-", Form: v.Form, Stances: v.Stances, Criteria: v.Criteria}
+}
+
+// ReplyFields is the reply form of the permalink page.
+func (v ArgumentView) ReplyFields() ArgumentFields {
+	return ArgumentFields{Prefix: "reponse-", Form: v.Reply, Stances: v.Stances, Criteria: v.Criteria}
+}
+
+// EditFields is the author's edit form of the permalink page.
+func (v ArgumentView) EditFields() ArgumentFields {
+	return ArgumentFields{Prefix: "modif-", Form: v.Edit, Stances: v.Stances, Criteria: v.Criteria}
 }
