@@ -132,6 +132,7 @@ type Page struct {
 
 	mu       sync.Mutex
 	problems []string
+	docURL   string // URL of the main frame's document
 }
 
 // NewPage opens a tab in a fresh browser context. Content-Security-Policy
@@ -184,6 +185,13 @@ func (p *Page) Close() {
 func (p *Page) record(ev any) {
 	var msg string
 	switch e := ev.(type) {
+	case *page.EventFrameNavigated:
+		if e.Frame != nil && e.Frame.ParentID == "" {
+			p.mu.Lock()
+			p.docURL = e.Frame.URL
+			p.mu.Unlock()
+		}
+		return
 	case *runtime.EventConsoleAPICalled:
 		if e.Type != runtime.ConsoleAPICalledTypeError && e.Type != runtime.ConsoleAPICalledTypeAssert {
 			return
@@ -209,6 +217,14 @@ func (p *Page) record(ev any) {
 		msg = fmt.Sprintf("uncaught exception: %s (%s:%d:%d)", text, d.URL, d.LineNumber+1, d.ColumnNumber+1)
 	case *log.EventEntryAdded:
 		if e.Entry.Level != log.EntryLevelError {
+			return
+		}
+		p.mu.Lock()
+		doc := p.docURL
+		p.mu.Unlock()
+		// The document's own status (a 404 page, a 422 form) is the test's
+		// business, not a console problem; a failed sub-resource is.
+		if e.Entry.Source == log.EntrySourceNetwork && e.Entry.URL == doc {
 			return
 		}
 		msg = fmt.Sprintf("browser log error (%s): %s %s", e.Entry.Source, e.Entry.Text, e.Entry.URL)
@@ -303,4 +319,18 @@ func (p *Page) PDF() ([]byte, error) {
 	ctx, cancel := context.WithTimeout(p.Ctx, 60*time.Second)
 	defer cancel()
 	return chromedp.Run(ctx, chromedp.PrintToPDF(chromedp.PDFPreferCSSPageSize(), chromedp.PDFPrintBackground()))
+}
+
+// Cookies returns the cookies the tab holds for its current URL, as name →
+// value (for example to give an HTTP client the browser's session).
+func (p *Page) Cookies() (map[string]string, error) {
+	res, err := chromedp.Call(p.Ctx, network.GetCookies, network.GetCookiesParams{})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, c := range res.Cookies {
+		out[c.Name] = c.Value
+	}
+	return out, nil
 }

@@ -1,0 +1,591 @@
+package main
+
+// Quality gates (issue 9): accessibility (axe-core in headless Chromium, plus
+// keyboard basics), valid HTML (the Nu HTML Checker) and the headers walk.
+//
+// Which pages: the gates crawl the real app, served by Main on a loopback port
+// over a fresh database holding the Dieulefit demo, twice: anonymously and signed
+// in as a facilitator (through the real /connexion form). The crawl starts from
+// every GET route without parameters (app.GetRoutes) and from gateSeeds, and
+// follows every same-site <a href> and redirect. It keeps at most
+// gatePerPattern URLs per route pattern (so /registre/:slug is checked on a few
+// items, not all of them). A page reachable by a link is therefore checked
+// without any change here; a page reachable only through a form or a typed URL
+// must be added to gateSeeds.
+//
+// Run one gate alone:
+//
+//	go test ./cmd/cla -run TestAccessibility
+//	go test ./cmd/cla -run TestHTMLValidity
+//	go test ./cmd/cla -run TestHeadersOnEveryRoute
+//
+// The tools come from .tools (installed by scripts/test) or CLA_* variables;
+// see internal/browsertest.
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/gofiber/fiber/v2"
+
+	"cla/internal/auth"
+	"cla/internal/authz"
+	"cla/internal/browsertest"
+	"cla/internal/webtest"
+)
+
+// gateSeed is a URL the crawler cannot find by following links.
+type gateSeed struct {
+	Path     string
+	Status   int  // expected status; 0 means 200
+	SignedIn bool // only in the facilitator's crawl
+}
+
+// gateSeeds lists the pages the crawler cannot reach through links. Add yours
+// here when it is reachable only from a form, a redirect target with
+// parameters, or a typed URL. Pages linked from any crawled page need nothing.
+var gateSeeds = []gateSeed{
+	{Path: "/page-qui-n-existe-pas", Status: http.StatusNotFound},
+	{Path: "/registre/pas-de-categorie-de-ce-nom", Status: http.StatusNotFound},
+}
+
+// gatePerPattern is how many URLs of one route pattern the gates check.
+const gatePerPattern = 2
+
+// gateMaxPages bounds one crawl.
+const gateMaxPages = 250
+
+// Roles of the two crawls.
+const (
+	roleAnonymous   = "anonymous"
+	roleFacilitator = "facilitator"
+)
+
+// gateEnv is a running cla for the gates.
+type gateEnv struct {
+	t      *testing.T
+	m      *Main
+	base   string
+	routes []fiber.Route
+}
+
+func newGateEnv(t *testing.T) *gateEnv {
+	t.Helper()
+	m := startServer(t)
+	return &gateEnv{t: t, m: m, base: "http://" + m.Addr(), routes: m.App.GetRoutes(true)}
+}
+
+// defaultCouncil returns the id of the demo council.
+func (e *gateEnv) defaultCouncil() int64 {
+	e.t.Helper()
+	var id int64
+	if err := e.m.DB.NewSelect().Table("councils").Column("id").Where("is_default").Limit(1).Scan(context.Background(), &id); err != nil {
+		e.t.Fatalf("default council: %v", err)
+	}
+	return id
+}
+
+// newFacilitator creates a facilitator account of the demo council and returns
+// its email (password webtest.Password).
+func (e *gateEnv) newFacilitator() string {
+	e.t.Helper()
+	_, email := webtest.CreateMember(e.t, e.m.DB, e.defaultCouncil(), authz.Facilitator, "Camille Animatrice")
+	return email
+}
+
+// client returns an HTTP client that keeps cookies and does not follow
+// redirects (the crawler follows them itself).
+func (e *gateEnv) client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+var csrfValue = regexp.MustCompile(`name="` + regexp.QuoteMeta(auth.CSRFField) + `" value="([^"]*)"`)
+
+// signInHTTP signs c in through the real /connexion form; wrong passwords
+// return the re-rendered form (status and body) instead of failing.
+func (e *gateEnv) signInHTTP(c *http.Client, email, password string) (int, []byte) {
+	e.t.Helper()
+	_, _, body := e.get(c, "/connexion")
+	m := csrfValue.FindSubmatch(body)
+	if m == nil {
+		e.t.Fatal("no CSRF token on /connexion")
+	}
+	form := url.Values{"email": {email}, "password": {password}, auth.CSRFField: {html.UnescapeString(string(m[1]))}}
+	resp, err := c.PostForm(e.base+"/connexion", form)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func (e *gateEnv) get(c *http.Client, path string) (*http.Response, string, []byte) {
+	e.t.Helper()
+	resp, err := c.Get(e.base + path)
+	if err != nil {
+		e.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatalf("GET %s: %v", path, err)
+	}
+	return resp, resp.Header.Get("Content-Type"), b
+}
+
+// routePattern matches concrete paths against a route's path.
+type routePattern struct {
+	Route fiber.Route
+	re    *regexp.Regexp
+}
+
+var paramToken = regexp.MustCompile(`:[A-Za-z0-9_]+(<[^>]*>)?\??|\*|\+`)
+
+func compileRoute(r fiber.Route) routePattern {
+	var b strings.Builder
+	b.WriteString("^")
+	last := 0
+	for _, loc := range paramToken.FindAllStringIndex(r.Path, -1) {
+		b.WriteString(regexp.QuoteMeta(r.Path[last:loc[0]]))
+		switch tok := r.Path[loc[0]:loc[1]]; tok {
+		case "*":
+			b.WriteString(".*")
+		case "+":
+			b.WriteString(".+")
+		default:
+			b.WriteString("[^/]+")
+		}
+		last = loc[1]
+	}
+	b.WriteString(regexp.QuoteMeta(r.Path[last:]))
+	b.WriteString("/?$")
+	return routePattern{Route: r, re: regexp.MustCompile(b.String())}
+}
+
+func hasParams(path string) bool { return paramToken.MatchString(path) }
+
+// patterns returns the compiled routes of method, most specific (fewest
+// parameters, longest) first.
+func (e *gateEnv) patterns(method string) []routePattern {
+	var out []routePattern
+	for _, r := range e.routes {
+		if r.Method == method {
+			out = append(out, compileRoute(r))
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		pi, pj := len(paramToken.FindAllString(out[i].Route.Path, -1)), len(paramToken.FindAllString(out[j].Route.Path, -1))
+		if pi != pj {
+			return pi < pj
+		}
+		return len(out[i].Route.Path) > len(out[j].Route.Path)
+	})
+	return out
+}
+
+func patternOf(pats []routePattern, path string) string {
+	for _, p := range pats {
+		if p.re.MatchString(path) {
+			return p.Route.Path
+		}
+	}
+	return "unrouted:" + path
+}
+
+// gatePage is one crawled URL.
+type gatePage struct {
+	Role    string
+	Path    string // path and query
+	Pattern string // the route it matched
+	Status  int
+	Type    string // Content-Type
+	Body    []byte
+	From    string // the page that linked it ("" for a seed)
+}
+
+// IsHTML reports whether the page is an HTML document.
+func (p gatePage) IsHTML() bool { return strings.HasPrefix(p.Type, "text/html") }
+
+var hrefAttr = regexp.MustCompile(`(?is)<a\s[^>]*?href\s*=\s*"([^"]*)"`)
+
+// crawl walks the app as the client c sees it. It returns every page fetched
+// and the broken links (a linked page answering 4xx or 5xx, a seed answering
+// another status than expected, any 5xx).
+//
+// A pattern already in done (another role's crawl) gets one URL, not
+// gatePerPattern: the facilitator sees the public pages with little change.
+func (e *gateEnv) crawl(c *http.Client, role string, done ...[]gatePage) (pages []gatePage, broken []string) {
+	e.t.Helper()
+	pats := e.patterns(http.MethodGet)
+	type item struct {
+		path, from string
+		want       int // expected status of a seed; 0 for links
+		seed       bool
+	}
+	var queue []item
+	for _, r := range e.routes {
+		if r.Method == http.MethodGet && !hasParams(r.Path) {
+			queue = append(queue, item{path: r.Path, seed: true})
+		}
+	}
+	for _, s := range gateSeeds {
+		if s.SignedIn && role == roleAnonymous {
+			continue
+		}
+		want := s.Status
+		if want == 0 {
+			want = http.StatusOK
+		}
+		queue = append(queue, item{path: s.Path, want: want, seed: true})
+	}
+	seen := map[string]bool{}
+	perPattern := map[string]int{}
+	limit := map[string]int{}
+	for _, ps := range done {
+		for _, p := range ps {
+			limit[p.Pattern] = 1
+		}
+	}
+	for len(queue) > 0 && len(pages) < gateMaxPages {
+		it := queue[0]
+		queue = queue[1:]
+		if seen[it.path] {
+			continue
+		}
+		seen[it.path] = true
+		u, err := url.Parse(it.path)
+		if err != nil {
+			continue
+		}
+		pattern := patternOf(pats, u.Path)
+		max := gatePerPattern
+		if l, ok := limit[pattern]; ok {
+			max = l
+		}
+		if !it.seed && perPattern[pattern] >= max {
+			continue
+		}
+		perPattern[pattern]++
+		resp, ct, body := e.get(c, it.path)
+		pg := gatePage{Role: role, Path: it.path, Pattern: pattern, Status: resp.StatusCode, Type: ct, Body: body, From: it.from}
+		pages = append(pages, pg)
+		switch {
+		case resp.StatusCode >= 500:
+			broken = append(broken, fmt.Sprintf("%s: GET %s → %d (linked from %q)", role, it.path, resp.StatusCode, it.from))
+		case it.want != 0 && resp.StatusCode != it.want:
+			broken = append(broken, fmt.Sprintf("%s: GET %s → %d, want %d", role, it.path, resp.StatusCode, it.want))
+		case !it.seed && resp.StatusCode >= 400:
+			broken = append(broken, fmt.Sprintf("%s: broken link to %s (%d) on %s", role, it.path, resp.StatusCode, it.from))
+		}
+		var links []string
+		if loc := resp.Header.Get("Location"); loc != "" && resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			links = append(links, loc)
+		}
+		if pg.IsHTML() {
+			for _, m := range hrefAttr.FindAllSubmatch(body, -1) {
+				links = append(links, html.UnescapeString(string(m[1])))
+			}
+		}
+		for _, l := range links {
+			if p, ok := e.sameSite(it.path, l); ok && !seen[p] {
+				queue = append(queue, item{path: p, from: it.path})
+			}
+		}
+	}
+	return pages, broken
+}
+
+// sameSite resolves link against the page at from and returns its path and
+// query when it points into the app (not /static/, not another host).
+func (e *gateEnv) sameSite(from, link string) (string, bool) {
+	base, _ := url.Parse(e.base + from)
+	u, err := base.Parse(link)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host != base.Host {
+		return "", false
+	}
+	if strings.HasPrefix(u.Path, "/static/") {
+		return "", false
+	}
+	u.Fragment = ""
+	return u.RequestURI(), true
+}
+
+// crawlBoth crawls anonymously and as a facilitator signed in over HTTP.
+func (e *gateEnv) crawlBoth() []gatePage {
+	e.t.Helper()
+	anon, broken := e.crawl(e.client(), roleAnonymous)
+	fc := e.client()
+	if status, body := e.signInHTTP(fc, e.newFacilitator(), webtest.Password); status != http.StatusSeeOther {
+		e.t.Fatalf("facilitator sign-in: status %d: %.300s", status, body)
+	}
+	fac, broken2 := e.crawl(fc, roleFacilitator, anon)
+	for _, b := range append(broken, broken2...) {
+		e.t.Error(b)
+	}
+	return append(anon, fac...)
+}
+
+func htmlPages(pages []gatePage) []gatePage {
+	var out []gatePage
+	for _, p := range pages {
+		if p.IsHTML() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ---------------------------------------------------------------------------
+// Accessibility
+
+// keyboardCheck runs after a page loads in the browser: the first focusable
+// element is a skip link to an existing target, Tab reaches it first and shows
+// it on screen, and the first focus stops all have a visible focus indicator.
+// Fields marked aria-invalid must be described (aria-describedby or
+// aria-errormessage pointing at text), or the page must announce its error in a
+// role="alert" or aria-live region.
+func keyboardCheck(p *browsertest.Page) []string {
+	var problems []string
+	const firstFocusable = `(() => {
+		const sel = 'a[href], area[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex="-1"]), [contenteditable=""], [contenteditable=true]';
+		const el = Array.from(document.querySelectorAll(sel)).find(el => !el.disabled && !el.closest('[inert]') && el.tabIndex >= 0);
+		if (!el) return 'no focusable element';
+		const href = el.getAttribute('href') || '';
+		if (el.tagName !== 'A' || !href.startsWith('#') || href.length < 2) return 'the first focusable element is not a skip link: ' + el.outerHTML.slice(0, 120);
+		if (!document.getElementById(decodeURIComponent(href.slice(1)))) return 'the skip link points to a missing target ' + href;
+		return '';
+	})()`
+	if msg, err := browsertest.Eval[string](p, firstFocusable); err != nil {
+		return []string{"keyboard check: " + err.Error()}
+	} else if msg != "" {
+		problems = append(problems, msg)
+	}
+	const focused = `(() => {
+		const el = document.activeElement;
+		if (!el || el === document.body) return {tag: '', visible: false, skip: false, onScreen: false};
+		const s = getComputedStyle(el);
+		const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+		const shadow = s.boxShadow && s.boxShadow !== 'none';
+		const r = el.getBoundingClientRect();
+		return {tag: el.outerHTML.slice(0, 100), visible: outline || !!shadow,
+			skip: el.matches('a[href^="#"]'),
+			onScreen: r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0 && r.left < innerWidth && r.top < innerHeight};
+	})()`
+	type focusState struct {
+		Tag      string `json:"tag"`
+		Visible  bool   `json:"visible"`
+		Skip     bool   `json:"skip"`
+		OnScreen bool   `json:"onScreen"`
+	}
+	for i := 0; i < 6; i++ {
+		if err := chromedp.Do(p.Ctx, chromedp.KeyEvent("\t")); err != nil {
+			return append(problems, "Tab: "+err.Error())
+		}
+		st, err := browsertest.Eval[focusState](p, focused)
+		if err != nil {
+			return append(problems, "focus state: "+err.Error())
+		}
+		if st.Tag == "" {
+			break // focus left the document: fewer focus stops than tabs
+		}
+		if i == 0 && (!st.Skip || !st.OnScreen) {
+			problems = append(problems, "the first Tab does not show the skip link on screen: "+st.Tag)
+		}
+		if !st.Visible {
+			problems = append(problems, "no visible focus indicator on "+st.Tag)
+		}
+	}
+	const errors = `(() => {
+		const out = [];
+		const announced = Array.from(document.querySelectorAll('[role=alert], [aria-live=assertive], [aria-live=polite], [role=status]')).some(e => e.textContent.trim() !== '');
+		for (const el of document.querySelectorAll('[aria-invalid=true]')) {
+			const ids = ((el.getAttribute('aria-describedby') || '') + ' ' + (el.getAttribute('aria-errormessage') || '')).split(/\s+/).filter(Boolean);
+			const described = ids.length > 0 && ids.every(id => { const d = document.getElementById(id); return d && d.textContent.trim() !== ''; });
+			if (ids.length > 0 && !described) out.push('aria-describedby/aria-errormessage of ' + (el.id || el.name) + ' points to a missing or empty element');
+			if (!described && !announced) out.push('invalid field ' + (el.id || el.name) + ' has no error message announced to screen readers');
+		}
+		return out;
+	})()`
+	if msgs, err := browsertest.Eval[[]string](p, errors); err != nil {
+		problems = append(problems, "error announcement check: "+err.Error())
+	} else {
+		problems = append(problems, msgs...)
+	}
+	return problems
+}
+
+// auditPage runs every browser check on the page loaded in p and returns the
+// problems found, one per line.
+func auditPage(p *browsertest.Page) []string {
+	problems := keyboardCheck(p)
+	vs, err := p.Axe()
+	if err != nil {
+		return append(problems, "axe: "+err.Error())
+	}
+	for _, v := range vs {
+		if v.Serious() {
+			problems = append(problems, "axe "+v.String())
+		}
+	}
+	for _, msg := range p.Problems() {
+		problems = append(problems, "console: "+msg)
+	}
+	return problems
+}
+
+// TestAccessibility opens every crawled HTML page (anonymous, then as a
+// facilitator signed in through the /connexion form in the browser) in one
+// headless Chromium and fails on any axe-core violation of impact serious or
+// critical, on keyboard problems (skip link first, visible focus), on
+// unannounced field errors, and on console errors or exceptions.
+func TestAccessibility(t *testing.T) {
+	t.Parallel()
+	e := newGateEnv(t)
+	b := browsertest.Start(t)
+	var failures []string
+	report := func(role, path string, problems []string) {
+		if len(problems) > 0 {
+			failures = append(failures, fmt.Sprintf("%s %s%s:\n    %s", role, e.base, path, strings.Join(problems, "\n    ")))
+		}
+	}
+	visit := func(p *browsertest.Page, pg gatePage) {
+		status, err := p.Navigate(e.base + pg.Path)
+		if err != nil {
+			report(pg.Role, pg.Path, []string{err.Error()})
+			return
+		}
+		if status != pg.Status {
+			report(pg.Role, pg.Path, []string{fmt.Sprintf("status %d in the browser, %d over HTTP", status, pg.Status)})
+			return
+		}
+		report(pg.Role, pg.Path, auditPage(p))
+	}
+	checked := 0
+
+	// Anonymous.
+	anon := b.NewPage(t)
+	pages, broken := e.crawl(e.client(), roleAnonymous)
+	anonPages := pages
+	for _, s := range broken {
+		t.Error(s)
+	}
+	for _, pg := range htmlPages(pages) {
+		visit(anon, pg)
+		checked++
+	}
+
+	// A sign-in that fails: its error must be announced.
+	email := e.newFacilitator()
+	fac := b.NewPage(t)
+	signIn := func(password string) (int, error) {
+		if _, err := fac.Navigate(e.base + "/connexion"); err != nil {
+			return 0, err
+		}
+		ctx, cancel := context.WithTimeout(fac.Ctx, 30*time.Second)
+		defer cancel()
+		resp, err := chromedp.RunResponse(ctx,
+			chromedp.SendKeys(chromedp.CSS("#email"), email),
+			chromedp.SendKeys(chromedp.CSS("#password"), password),
+			chromedp.Click(chromedp.CSS(`main form[action="/connexion"] button[type=submit]`)))
+		if err != nil {
+			return 0, err
+		}
+		return int(resp.Status), nil
+	}
+	if status, err := signIn("pas le bon mot de passe"); err != nil {
+		t.Fatalf("sign-in form in the browser: %v", err)
+	} else {
+		problems := auditPage(fac)
+		if n, _ := browsertest.Eval[int](fac, `document.querySelectorAll('[role=alert]').length`); n == 0 {
+			problems = append(problems, "a failed sign-in shows no role=alert message")
+		}
+		report(roleAnonymous, fmt.Sprintf("/connexion (after a wrong password, status %d)", status), problems)
+		checked++
+	}
+
+	// Signed in as a facilitator through the real form, in the browser.
+	if _, err := signIn(webtest.Password); err != nil {
+		t.Fatalf("sign-in in the browser: %v", err)
+	}
+	cookies, err := fac.Cookies()
+	if err != nil || cookies[auth.SessionCookie] == "" {
+		t.Fatalf("no session cookie after signing in through the browser (%v): %v", err, cookies)
+	}
+	fc := e.client()
+	u, _ := url.Parse(e.base)
+	for name, value := range cookies {
+		fc.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
+	}
+	pages, broken = e.crawl(fc, roleFacilitator, anonPages)
+	for _, s := range broken {
+		t.Error(s)
+	}
+	for _, pg := range htmlPages(pages) {
+		visit(fac, pg)
+		checked++
+	}
+	if checked < 10 {
+		t.Errorf("only %d pages checked: the crawl is broken", checked)
+	}
+	if len(failures) > 0 {
+		t.Errorf("accessibility problems on %d of %d pages (fix the page; see README.md, Quality gates):\n  %s", len(failures), checked, strings.Join(failures, "\n  "))
+	}
+	t.Logf("%d pages checked", checked)
+}
+
+// ---------------------------------------------------------------------------
+// HTML validity
+
+// TestHTMLValidity sends every crawled HTML page (anonymous and facilitator,
+// error pages and a failed sign-in included) through the Nu HTML Checker in one
+// run and fails on any error.
+func TestHTMLValidity(t *testing.T) {
+	t.Parallel()
+	e := newGateEnv(t)
+	pages := htmlPages(e.crawlBoth())
+	var docs []browsertest.Document
+	for _, p := range pages {
+		docs = append(docs, browsertest.Document{Name: p.Role + " " + e.base + p.Path, HTML: p.Body})
+	}
+	if status, body := e.signInHTTP(e.client(), "personne@example.org", "pas le bon"); status >= 500 {
+		t.Errorf("failed sign-in: status %d", status)
+	} else {
+		docs = append(docs, browsertest.Document{Name: "anonymous POST /connexion (wrong password)", HTML: body})
+	}
+	if len(docs) < 10 {
+		t.Fatalf("only %d pages: the crawl is broken", len(docs))
+	}
+	res, err := browsertest.ValidateHTML(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(res))
+	for n := range res {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "\n  %s:", n)
+		for _, m := range res[n] {
+			fmt.Fprintf(&b, "\n    %s", m)
+		}
+	}
+	if len(names) > 0 {
+		t.Errorf("invalid HTML on %d of %d pages (Nu HTML Checker):%s", len(names), len(docs), b.String())
+	}
+	t.Logf("%d pages validated", len(docs))
+}
