@@ -14,6 +14,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/auth"
+	"cla/internal/authz"
 	"cla/internal/web"
 )
 
@@ -58,8 +60,8 @@ func (h *Handlers) Routes(app *fiber.App) {
 	app.Get("/register.csv", h.registerCSV)
 	app.Get("/shops.csv", h.shopsCSV)
 
-	app.Get("/gestion/registre/:slug", h.wordingForm)
-	app.Post("/gestion/registre/:slug", h.wordingSave)
+	app.Get("/gestion/registre/:slug", auth.Require(authz.EditItemWording), h.wordingForm)
+	app.Post("/gestion/registre/:slug", auth.Require(authz.EditItemWording), h.wordingSave)
 }
 
 // serve answers from the cache for anonymous visitors; otherwise (or on a miss)

@@ -29,8 +29,8 @@ func TestFacilitatorCorrectsWordingWithoutChangingStatus(t *testing.T) {
 	}
 	// Anonymous visitors and members may not; facilitators may.
 	anon := webtest.New(t, app)
-	if resp, _ := anon.Get("/gestion/registre/kombucha"); resp.StatusCode != 401 {
-		t.Errorf("anonymous form: %d, want 401", resp.StatusCode)
+	if resp, _ := anon.Get("/gestion/registre/kombucha"); resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), "/connexion") {
+		t.Errorf("anonymous form: %d, want 303 to the sign-in form", resp.StatusCode)
 	}
 	member, _ := webtest.SignIn(t, app, db, councilID, authz.Member)
 	if resp, _ := member.Get("/gestion/registre/kombucha"); resp.StatusCode != 403 {

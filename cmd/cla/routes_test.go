@@ -1,0 +1,326 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"cla/governance"
+	"cla/internal/auth"
+	"cla/internal/authz"
+	"cla/internal/webtest"
+)
+
+// The route-walk authorization suite: every route registered on the real app is
+// requested by five personas and must answer what the table below says. A route
+// without a row fails the suite, so a new route cannot ship without deciding
+// who may use it.
+
+// Personas, in the order of routeCase.want.
+const (
+	anon    = iota // anonymous visitor
+	memberA        // member of council A (the demo council, Dieulefit)
+	facA           // facilitator of A
+	adminA         // admin of A
+	facB           // facilitator of council B, visiting A with their session
+	nPersonas
+)
+
+var personaNames = [nPersonas]string{"anonymous", "member A", "facilitator A", "admin A", "facilitator B"}
+
+// routeCase is one row: a route as registered ("METHOD /pattern"), the path to
+// request when the pattern has parameters (placeholders in braces are filled
+// from the demo, see placeholders), the form posted (the CSRF token is added)
+// and the expected status per persona.
+type routeCase struct {
+	route string
+	path  string
+	form  url.Values
+	want  [nPersonas]int
+}
+
+// all expects the same status from every persona.
+func all(status int) [nPersonas]int {
+	return [nPersonas]int{status, status, status, status, status}
+}
+
+// by lists the expected statuses: anonymous, member A, facilitator A, admin A,
+// facilitator B.
+func by(anonymous, member, facilitator, admin, otherFacilitator int) [nPersonas]int {
+	return [nPersonas]int{anonymous, member, facilitator, admin, otherFacilitator}
+}
+
+// Common answers of protected routes.
+var (
+	// A page for facilitators and admins of A: anonymous visitors are sent to sign in.
+	facilitatorPage = by(303, 403, 200, 200, 403)
+	// An action for facilitators and admins of A (the allowed answer is the second argument).
+	facilitatorAction = func(ok int) [nPersonas]int { return by(401, 403, ok, ok, 403) }
+	// A page for any member of A.
+	memberPage = by(303, 200, 200, 200, 403)
+	// An action for any member of A.
+	memberAction = func(ok int) [nPersonas]int { return by(401, ok, ok, ok, 403) }
+)
+
+// placeholders fill path parameters from the demo council (A); each is a query
+// returning one text value, with ? bound to A's id. Add yours.
+var placeholders = map[string]string{
+	"{membre}": `SELECT m.account_id::text FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.council_id = ? AND a.email = 'paul@dieulefit.example'`,
+	"{forged}": `SELECT 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' WHERE ? > 0`,
+	"{item}":   `SELECT slug FROM register_items WHERE council_id = ? AND kind = 'category' ORDER BY id LIMIT 1`,
+	"{shop}":   `SELECT slug FROM shops WHERE council_id = ? ORDER BY id LIMIT 1`,
+	// A debate with arguments when the demo has some, and its first argument.
+	"{debat}":       `SELECT d.slug FROM debates d WHERE d.council_id = ? ORDER BY EXISTS (SELECT 1 FROM arguments a WHERE a.debate_id = d.id) DESC, d.id LIMIT 1`,
+	"{argument}":    `SELECT coalesce((SELECT min(a.id)::text FROM arguments a WHERE a.debate_id = (SELECT d.id FROM debates d WHERE d.council_id = ? ORDER BY EXISTS (SELECT 1 FROM arguments a WHERE a.debate_id = d.id) DESC, d.id LIMIT 1)), '999999')`,
+	"{souhaite}":    `SELECT slug FROM debates WHERE council_id = ? AND state = 'souhaite' ORDER BY id LIMIT 1`,
+	"{suggestion}":  `SELECT coalesce((SELECT min(id)::text FROM debate_suggestions WHERE council_id = ?), '999999')`,
+	"{proposition}": `SELECT coalesce((SELECT min(id)::text FROM proposals WHERE council_id = ?), '999999')`,
+}
+
+// routeTable: one row per route. Keep it sorted by route.
+var routeTable = []routeCase{
+	// Public pages and data.
+	{route: "GET /", want: all(200)},
+	{route: "GET /api/v1/register", want: all(200)},
+	{route: "GET /api/v1/register/versions", want: all(200)},
+	{route: "GET /api/v1/register/versions/:n", path: "/api/v1/register/versions/1", want: all(200)},
+	{route: "GET /api/v1/shops", want: all(200)},
+	{route: "GET /boussole", want: all(200)},
+	{route: "GET /healthz", want: all(200)},
+	{route: "GET /readyz", want: all(200)},
+	{route: "GET /register.csv", want: all(200)},
+	{route: "GET /shops.csv", want: all(200)},
+	{route: "GET /static/*", path: "/static/css/app.css", want: all(200)},
+	{route: "GET /registre", want: all(200)},
+	{route: "GET /registre/:slug", path: "/registre/{item}", want: all(200)},
+	{route: "GET /registre/changements", want: all(200)},
+	{route: "GET /registre/versions", want: all(200)},
+	{route: "GET /points-de-vente", want: all(200)},
+	{route: "GET /points-de-vente/:slug", path: "/points-de-vente/{shop}", want: all(200)},
+	{route: "GET /points-de-vente/:slug/affiche", path: "/points-de-vente/{shop}/affiche", want: all(200)},
+	{route: "GET /puis-je-acheter", want: all(200)},
+	{route: "GET /recherche", want: all(200)},
+	{route: "GET /seances", want: all(200)},
+
+	// Debates.
+	{route: "GET /debats", want: all(0)},
+	{route: "GET /debats/:slug", path: "/debats/{debat}", want: all(0)},
+	{route: "GET /debats/:slug/animer", path: "/debats/{debat}/animer", want: all(0)},
+	{route: "POST /debats/:slug/animer", path: "/debats/{debat}/animer", want: all(0)},
+	{route: "POST /debats/:slug/arguments", path: "/debats/{debat}/arguments", want: all(0)},
+	{route: "GET /debats/:slug/arguments/:id", path: "/debats/{debat}/arguments/{argument}", want: all(0)},
+	{route: "POST /debats/:slug/arguments/:id", path: "/debats/{debat}/arguments/{argument}", want: all(0)},
+	{route: "POST /debats/:slug/arguments/:id/masquer", path: "/debats/{debat}/arguments/{argument}/masquer", want: all(0)},
+	{route: "POST /debats/:slug/etat", path: "/debats/{debat}/etat", want: all(0)},
+	{route: "GET /debats/proposer", want: all(0)},
+	{route: "POST /debats/proposer", want: all(0)},
+	{route: "GET /debats/souhaites", want: all(0)},
+	{route: "POST /debats/souhaites/:slug/soutien", path: "/debats/souhaites/{souhaite}/soutien", want: all(0)},
+	{route: "GET /debats/suggestions", want: all(0)},
+	{route: "POST /debats/suggestions/:id", path: "/debats/suggestions/{suggestion}", want: all(0)},
+
+	// Register management.
+	{route: "GET /gestion/registre/:slug", path: "/gestion/registre/{item}", want: facilitatorPage},
+	{route: "POST /gestion/registre/:slug", path: "/gestion/registre/{item}", form: url.Values{"name": {""}}, want: facilitatorAction(422)},
+
+	// Proposals and scoring.
+	{route: "GET /propositions", want: all(0)},
+	{route: "GET /propositions/:id", path: "/propositions/{proposition}", want: all(0)},
+	{route: "POST /propositions/:id/etat", path: "/propositions/{proposition}/etat", want: all(0)},
+	{route: "GET /propositions/:id/evaluer", path: "/propositions/{proposition}/evaluer", want: all(0)},
+	{route: "POST /propositions/:id/evaluer", path: "/propositions/{proposition}/evaluer", want: all(0)},
+	{route: "GET /propositions/:id/radar.svg", path: "/propositions/{proposition}/radar.svg", want: all(0)},
+	{route: "GET /propositions/comparer", want: all(0)},
+	{route: "GET /propositions/nouvelle", want: all(0)},
+	{route: "POST /propositions/nouvelle", want: all(0)},
+
+	// Members, sign-in and the audit trail.
+	{route: "GET /compte", want: by(303, 200, 200, 200, 200)}, // one's own account, whatever the council
+	{route: "POST /compte/mot-de-passe", form: url.Values{"current": {"faux"}}, want: by(401, 422, 422, 422, 422)},
+	{route: "GET /connexion", want: all(200)},
+	{route: "POST /connexion", form: url.Values{"email": {"personne@example.org"}, "password": {"mauvais mot de passe"}}, want: all(422)},
+	{route: "GET /conseil", want: all(200)},
+	{route: "POST /deconnexion", want: all(303)},
+	{route: "GET /gestion/journal", want: facilitatorPage},
+	{route: "GET /gestion/membres", want: facilitatorPage},
+	{route: "POST /gestion/membres/invitations", form: url.Values{"email": {"pas-une-adresse"}, "role": {"member"}}, want: facilitatorAction(422)},
+	{route: "POST /gestion/membres/:id/desactiver", path: "/gestion/membres/{membre}/desactiver", want: facilitatorAction(303)},
+	{route: "POST /gestion/membres/:id/mot-de-passe", path: "/gestion/membres/{membre}/mot-de-passe", want: facilitatorAction(200)},
+	{route: "POST /gestion/membres/:id/reactiver", path: "/gestion/membres/{membre}/reactiver", want: facilitatorAction(303)},
+	{route: "POST /gestion/membres/:id/role", path: "/gestion/membres/{membre}/role", form: url.Values{"role": {"member"}}, want: by(401, 403, 403, 303, 403)},
+	{route: "GET /invitation/:token", path: "/invitation/{forged}", want: all(404)},
+	{route: "POST /invitation/:token", path: "/invitation/{forged}", form: url.Values{"name": {"X"}, "password": {"un mot de passe long"}}, want: all(404)},
+	{route: "GET /mot-de-passe/:token", path: "/mot-de-passe/{forged}", want: all(404)},
+	{route: "POST /mot-de-passe/:token", path: "/mot-de-passe/{forged}", form: url.Values{"password": {"un mot de passe long"}}, want: all(404)},
+}
+
+// walkFixture is the demo council A, a council B and one client per persona.
+type walkFixture struct {
+	app     *fiber.App
+	db      *bun.DB
+	clients [nPersonas]*webtest.Client
+	emails  [nPersonas]string
+	params  map[string]string
+}
+
+func newWalkFixture(t *testing.T) *walkFixture {
+	t.Helper()
+	app, db := newTestApp(t)
+	ctx := context.Background()
+	var a, b int64
+	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.NewRaw(`WITH c AS (INSERT INTO councils (slug, name) VALUES ('conseil-b', 'Conseil B') RETURNING id)
+		INSERT INTO council_hosts (host, council_id) SELECT 'b.test', id FROM c RETURNING council_id`).Scan(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	f := &walkFixture{app: app, db: db, params: map[string]string{}}
+	f.clients[anon] = webtest.New(t, app)
+	for p, spec := range map[int]struct {
+		council int64
+		role    authz.Role
+	}{memberA: {a, authz.Member}, facA: {a, authz.Facilitator}, adminA: {a, authz.Admin}, facB: {b, authz.Facilitator}} {
+		_, email := webtest.CreateMember(t, db, spec.council, spec.role, "")
+		c := webtest.New(t, app)
+		c.Host = webtest.HostFor(t, db, spec.council)
+		c.SignInAs(email, webtest.Password)
+		f.clients[p], f.emails[p] = c, email
+	}
+	// Facilitator B now visits council A with the session opened on B.
+	f.clients[facB].Host = webtest.HostFor(t, db, a)
+	for name, q := range placeholders {
+		var v string
+		if err := db.NewRaw(q, a).Scan(ctx, &v); err == nil {
+			f.params[name] = v
+		}
+	}
+	return f
+}
+
+func (f *walkFixture) fill(t *testing.T, path string) string {
+	t.Helper()
+	for name, v := range f.params {
+		path = strings.ReplaceAll(path, name, v)
+	}
+	if i := strings.IndexAny(path, "{:*"); i >= 0 {
+		t.Fatalf("path %q: parameter not filled (add a placeholder, or a concrete path)", path)
+	}
+	return path
+}
+
+// resignIn opens a new session when a request (sign-out, disable…) ended it.
+func (f *walkFixture) resignIn(p int) {
+	if p != anon && f.clients[p].Cookie(auth.SessionCookie) == "" {
+		host := f.clients[p].Host
+		if p == facB {
+			f.clients[p].Host = "b.test"
+		}
+		f.clients[p].SignInAs(f.emails[p], webtest.Password)
+		f.clients[p].Host = host
+	}
+}
+
+func TestEveryRouteAnswersEachPersonaAsTheTableSays(t *testing.T) {
+	t.Parallel()
+	f := newWalkFixture(t)
+	rows := map[string]routeCase{}
+	for _, rc := range routeTable {
+		if _, dup := rows[rc.route]; dup {
+			t.Errorf("route %s has two rows", rc.route)
+		}
+		rows[rc.route] = rc
+	}
+	seen := map[string]bool{}
+	var routes []string
+	for _, r := range f.app.GetRoutes(true) {
+		key := r.Method + " " + r.Path
+		if r.Method == fiber.MethodHead || seen[key] {
+			continue // HEAD mirrors GET
+		}
+		seen[key] = true
+		routes = append(routes, key)
+	}
+	sort.Strings(routes)
+	for _, key := range routes {
+		rc, ok := rows[key]
+		if !ok {
+			t.Errorf("route %s has no row in routeTable (cmd/cla/routes_test.go): decide who may use it%s", key, f.suggest(t, key))
+			continue
+		}
+		method := key[:strings.IndexByte(key, ' ')]
+		path := rc.path
+		if path == "" {
+			path = key[len(method)+1:]
+		}
+		path = f.fill(t, path)
+		for p := 0; p < nPersonas; p++ {
+			c := f.clients[p]
+			var resp *http.Response
+			var body string
+			if method == fiber.MethodGet {
+				resp, body = c.Get(path)
+			} else {
+				// Without a token, and with another browser's, every persona is refused.
+				if resp, _ := c.PostFormRaw(path, rc.form); resp.StatusCode != 403 {
+					t.Errorf("%s as %s without CSRF token: %d, want 403", key, personaNames[p], resp.StatusCode)
+				}
+				other := f.clients[(p+1)%nPersonas]
+				forged := url.Values{auth.CSRFField: {other.CSRFToken()}}
+				for k, v := range rc.form {
+					forged[k] = v
+				}
+				if resp, _ := c.PostFormRaw(path, forged); resp.StatusCode != 403 {
+					t.Errorf("%s as %s with %s's CSRF token: %d, want 403", key, personaNames[p], personaNames[(p+1)%nPersonas], resp.StatusCode)
+				}
+				resp, body = c.PostForm(path, rc.form)
+			}
+			if resp.StatusCode != rc.want[p] {
+				t.Errorf("%s %s as %s: %d, want %d (%.200q)", method, path, personaNames[p], resp.StatusCode, rc.want[p], body)
+			}
+			if resp.StatusCode == 303 && rc.want[p] == 303 && method == fiber.MethodGet && p == anon {
+				if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, "/connexion?suite=") {
+					t.Errorf("%s as anonymous: redirected to %q, want the sign-in form", path, loc)
+				}
+			}
+			f.resignIn(p)
+		}
+	}
+	for key := range rows {
+		if !seen[key] {
+			t.Errorf("routeTable has a row for %s, which is not a route of the app", key)
+		}
+	}
+}
+
+// suggest returns, when CLA_ROUTES_SUGGEST is set, the statuses the route
+// gives today as a row to paste — after checking each one is what you want.
+func (f *walkFixture) suggest(t *testing.T, key string) string {
+	if os.Getenv("CLA_ROUTES_SUGGEST") == "" {
+		return " (set CLA_ROUTES_SUGGEST=1 to see what it answers today)"
+	}
+	method, path, _ := strings.Cut(key, " ")
+	if strings.ContainsAny(path, ":*") {
+		return " (path parameters: write the row by hand)"
+	}
+	var got [nPersonas]int
+	for p := 0; p < nPersonas; p++ {
+		var resp *http.Response
+		if method == fiber.MethodGet {
+			resp, _ = f.clients[p].Get(path)
+		} else {
+			resp, _ = f.clients[p].PostForm(path, nil)
+		}
+		got[p] = resp.StatusCode
+		f.resignIn(p)
+	}
+	return fmt.Sprintf("; today: {route: %q, want: by(%d, %d, %d, %d, %d)}", key, got[0], got[1], got[2], got[3], got[4])
+}
