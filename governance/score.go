@@ -156,7 +156,7 @@ func SaveScores(ctx context.Context, db *bun.DB, councilID, proposalID int64, ac
 		if len(cleared) > 0 {
 			if _, err := tx.NewDelete().Model((*Score)(nil)).
 				Where("council_id = ? AND proposal_id = ? AND account_id = ?", councilID, proposalID, actor.AccountID).
-				Where("criterion_id IN (?)", bun.In(cleared)).Exec(ctx); err != nil {
+				Where("criterion_id IN (?)", bun.List(cleared)).Exec(ctx); err != nil {
 				return fmt.Errorf("clear scores: %w", err)
 			}
 		}
@@ -178,7 +178,7 @@ func ProposalScores(ctx context.Context, db bun.IDB, councilID int64, ids ...int
 		Column("sc.proposal_id", "sc.account_id", "sc.criterion_id", "sc.boussole_version_id", "sc.grade", "sc.comment", "sc.updated_at").
 		ColumnExpr("a.name AS grader_name").
 		Join("JOIN accounts AS a ON a.id = sc.account_id").
-		Where("sc.council_id = ? AND sc.proposal_id IN (?)", councilID, bun.In(ids)).
+		Where("sc.council_id = ? AND sc.proposal_id IN (?)", councilID, bun.List(ids)).
 		Order("sc.proposal_id", "a.name", "sc.account_id").Scan(ctx)
 	return out, err
 }

@@ -1,0 +1,502 @@
+package governance
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"cla/catalog"
+	"cla/internal/apperr"
+	"cla/internal/auth"
+	"cla/internal/authz"
+	"cla/internal/web"
+)
+
+// proposalRoutes lists the proposal and scoring routes; Routes calls it under
+// "Proposals and scoring".
+func (h *Handlers) proposalRoutes(app fiber.Router) {
+	app.Get("/propositions", h.proposals)
+	app.Get("/propositions/nouvelle", auth.Require(authz.CreateProposal), h.proposalForm)
+	app.Post("/propositions/nouvelle", h.createProposal)
+	app.Get("/propositions/comparer", h.compareProposals)
+	app.Get("/propositions/:id/radar.svg", h.proposalRadar)
+	app.Get("/propositions/:id/evaluer", auth.Require(authz.ScoreProposal), h.scoreForm)
+	app.Post("/propositions/:id/evaluer", h.saveScores)
+	app.Post("/propositions/:id/etat", h.transitionProposal)
+	app.Get("/propositions/:id", h.proposal)
+}
+
+// proposalID reads the :id parameter; anything but a positive integer is not found.
+func proposalID(c *fiber.Ctx) (int64, error) {
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, errProposalNotFound
+	}
+	return id, nil
+}
+
+// visibleProposal reads a proposal the viewer may see (a draft only by its author).
+func (h *Handlers) visibleProposal(c *fiber.Ctx) (*Proposal, error) {
+	id, err := proposalID(c)
+	if err != nil {
+		return nil, err
+	}
+	p, err := GetProposal(c.UserContext(), h.DB, web.Council(c).ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if !p.VisibleTo(web.ViewerOf(c)) {
+		return nil, errProposalNotFound
+	}
+	return p, nil
+}
+
+// ProposalsView lists proposals by state and kind, with the viewer's "à évaluer".
+type ProposalsView struct {
+	web.Page
+	State     ProposalState
+	Kind      ProposalKind
+	States    []ProposalState
+	Kinds     []ProposalKind
+	Proposals []ProposalSummary
+	ToScore   []ProposalSummary
+	CanScore  bool
+	CanCreate bool
+	Members   int // active members of the council: the scoring progress's denominator
+}
+
+func (h *Handlers) proposals(c *fiber.Ctx) error {
+	ctx, co, v := c.UserContext(), web.Council(c), web.ViewerOf(c)
+	view := ProposalsView{Page: web.NewPage(c, "Propositions"), States: ProposalStates, Kinds: ProposalKinds}
+	if s := ProposalState(c.Query("etat")); s.Valid() {
+		view.State = s
+	}
+	if k := ProposalKind(c.Query("type")); k.Valid() {
+		view.Kind = k
+	}
+	actor := ActorOf(v)
+	view.CanScore = authz.Can(actor.Role, authz.ScoreProposal)
+	view.CanCreate = authz.Can(actor.Role, authz.CreateProposal)
+	var err error
+	if view.Proposals, err = ListProposals(ctx, h.DB, co.ID, ProposalFilter{State: view.State, Kind: view.Kind, ViewerID: actor.AccountID}); err != nil {
+		return err
+	}
+	if view.CanScore {
+		if view.ToScore, err = ListProposals(ctx, h.DB, co.ID, ProposalFilter{ViewerID: actor.AccountID, ToScore: true}); err != nil {
+			return err
+		}
+	}
+	if view.Members, err = activeMembers(ctx, h.DB, co.ID); err != nil {
+		return err
+	}
+	return web.Render(c, "governance/proposals", view)
+}
+
+// activeMembers counts the council's enabled memberships.
+func activeMembers(ctx context.Context, db bun.IDB, councilID int64) (int, error) {
+	return db.NewSelect().Table("memberships").Where("council_id = ? AND disabled_at IS NULL", councilID).Count(ctx)
+}
+
+// Option is one choice of a select.
+type Option struct {
+	ID   int64  `bun:"id"`
+	Name string `bun:"name"`
+}
+
+// ProposalFormView is the form of a new proposal.
+type ProposalFormView struct {
+	web.Page
+	Proposal     *Proposal
+	TargetItem   string // as typed, to keep it on re-render
+	TargetShop   string
+	Errors       apperr.Fields
+	Kinds        []ProposalKind
+	ItemStatuses []catalog.Status
+	Items        []Option
+	Shops        []Option
+}
+
+func (h *Handlers) proposalFormView(c *fiber.Ctx, p *Proposal, errs apperr.Fields) (ProposalFormView, error) {
+	ctx, co := c.UserContext(), web.Council(c)
+	view := ProposalFormView{Page: web.NewPage(c, "Nouvelle proposition"), Proposal: p, Errors: errs,
+		Kinds: ProposalKinds, ItemStatuses: catalog.Statuses}
+	if p.TargetItemID != nil {
+		view.TargetItem = strconv.FormatInt(*p.TargetItemID, 10)
+	}
+	if p.TargetShopID != nil {
+		view.TargetShop = strconv.FormatInt(*p.TargetShopID, 10)
+	}
+	if err := h.DB.NewSelect().Table("register_items").Column("id", "name").
+		Where("council_id = ?", co.ID).OrderExpr("name, id").Scan(ctx, &view.Items); err != nil {
+		return view, err
+	}
+	err := h.DB.NewSelect().Table("shops").Column("id", "name").
+		Where("council_id = ?", co.ID).OrderExpr("name, id").Scan(ctx, &view.Shops)
+	return view, err
+}
+
+func (h *Handlers) proposalForm(c *fiber.Ctx) error {
+	p := &Proposal{Kind: ProposalKind(c.Query("type"))}
+	view, err := h.proposalFormView(c, p, nil)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "governance/proposal_form", view)
+}
+
+func optionalID(s string) *int64 {
+	id, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || id <= 0 {
+		return nil
+	}
+	return &id
+}
+
+func (h *Handlers) createProposal(c *fiber.Ctx) error {
+	if err := auth.Authorize(c, authz.CreateProposal); err != nil {
+		return err
+	}
+	form := func(k string) string { return strings.Clone(c.FormValue(k)) }
+	p := &Proposal{CouncilID: web.Council(c).ID, Kind: ProposalKind(form("kind")), Title: form("title"),
+		TargetItemID: optionalID(form("target_item")), TargetShopID: optionalID(form("target_shop")),
+		ItemName: form("item_name"), ProposedStatus: catalog.Status(form("proposed_status")),
+		Conditions: form("conditions"), Reason: form("reason"), Outcome: form("outcome"),
+		RationaleMD: form("rationale"), Sources: form("sources")}
+	err := CreateProposal(c.UserContext(), h.DB, p, ActorOf(web.ViewerOf(c)))
+	if fields := apperr.FieldsOf(err); fields != nil {
+		view, verr := h.proposalFormView(c, p, fields)
+		if verr != nil {
+			return verr
+		}
+		c.Status(fiber.StatusUnprocessableEntity)
+		return c.Render("governance/proposal_form", view)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/propositions/%d?ok=%s", p.ID, url.QueryEscape("Brouillon enregistré. Ouvrez-le à l'évaluation quand il est prêt.")), fiber.StatusSeeOther)
+}
+
+// CriterionDetail is one member's grade of a criterion, shown to council members.
+type CriterionDetail struct {
+	Name    string
+	Grade   Grade
+	Comment string
+}
+
+// ProposalView is a proposal's page: its text, timeline, aggregated scores and radar.
+type ProposalView struct {
+	web.Page
+	Proposal    *Proposal
+	Sources     []Source
+	Events      []ProposalEvent
+	Results     *Results
+	Radar       template.HTML
+	Members     int
+	CanScore    bool // the viewer may grade it now
+	HasScored   bool // the viewer has graded at least one criterion
+	ShowDetails bool // the viewer may read individual grades and comments
+	Details     map[int64][]CriterionDetail
+	Transitions []Transition
+	OtherScores int // scores given against other boussole versions
+}
+
+func (h *Handlers) proposal(c *fiber.Ctx) error {
+	p, err := h.visibleProposal(c)
+	if err != nil {
+		return err
+	}
+	ctx, co, v := c.UserContext(), web.Council(c), web.ViewerOf(c)
+	actor := ActorOf(v)
+	b, err := CurrentBoussole(ctx, h.DB, co.ID)
+	if err != nil {
+		return err
+	}
+	scores, err := ProposalScores(ctx, h.DB, co.ID, p.ID)
+	if err != nil {
+		return err
+	}
+	view := ProposalView{Page: web.NewPage(c, p.Title), Proposal: p, Sources: p.SourceList(),
+		Results: Aggregate(b, scores), Transitions: AvailableTransitions(p, actor),
+		CanScore:    p.State.Scorable() && authz.Can(actor.Role, authz.ScoreProposal),
+		ShowDetails: authz.Can(actor.Role, authz.ReadScoreDetails)}
+	view.OtherScores = view.Results.OtherVersionScores()
+	if view.Events, err = ProposalEvents(ctx, h.DB, co.ID, p.ID); err != nil {
+		return err
+	}
+	if view.Members, err = activeMembers(ctx, h.DB, co.ID); err != nil {
+		return err
+	}
+	view.Radar = RadarSVG("Boussole de « "+p.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: p.Title, Values: view.Results.Majorities()}}, false)
+	if view.ShowDetails {
+		view.Details = map[int64][]CriterionDetail{}
+		for _, s := range scores {
+			if s.BoussoleVersionID == b.Version.ID {
+				view.Details[s.CriterionID] = append(view.Details[s.CriterionID], CriterionDetail{Name: s.GraderName, Grade: s.Grade, Comment: s.Comment})
+			}
+		}
+	}
+	for _, s := range scores {
+		if s.AccountID == actor.AccountID {
+			view.HasScored = true
+		}
+	}
+	return web.Render(c, "governance/proposal", view)
+}
+
+func (h *Handlers) proposalRadar(c *fiber.Ctx) error {
+	p, err := h.visibleProposal(c)
+	if err != nil {
+		return err
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	b, err := CurrentBoussole(ctx, h.DB, co.ID)
+	if err != nil {
+		return err
+	}
+	scores, err := ProposalScores(ctx, h.DB, co.ID, p.ID)
+	if err != nil {
+		return err
+	}
+	svg := RadarSVG("Boussole de « "+p.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: p.Title, Values: Aggregate(b, scores).Majorities()}}, true)
+	c.Set(fiber.HeaderContentType, "image/svg+xml; charset=utf-8")
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	return c.SendString(string(svg))
+}
+
+// ScoreFormView is the scoring form of one proposal for the signed-in member.
+type ScoreFormView struct {
+	web.Page
+	Proposal *Proposal
+	Boussole *Boussole
+	Grades   []Grade
+	Values   map[int64]ScoreInput
+	Errors   apperr.Fields
+}
+
+// Checked reports whether grade g is the value of criterion id.
+func (v ScoreFormView) Checked(id int64, g Grade) bool {
+	in, ok := v.Values[id]
+	return ok && in.Set && in.Grade == g
+}
+
+// Unset reports whether criterion id has no grade yet.
+func (v ScoreFormView) Unset(id int64) bool { return !v.Values[id].Set }
+
+// Comment is the comment of criterion id.
+func (v ScoreFormView) Comment(id int64) string { return v.Values[id].Comment }
+
+// Error is the message of a field of criterion id ("grade" or "comment").
+func (v ScoreFormView) Error(field string, id int64) string {
+	return v.Errors[field+"_"+strconv.FormatInt(id, 10)]
+}
+
+// scorable reads a proposal the viewer may grade now, or the error to show.
+func (h *Handlers) scorable(c *fiber.Ctx) (*Proposal, *Boussole, error) {
+	if err := auth.Authorize(c, authz.ScoreProposal); err != nil {
+		return nil, nil, err
+	}
+	p, err := h.visibleProposal(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !p.State.Scorable() {
+		return nil, nil, apperr.New(apperr.Conflict, "Les évaluations de cette proposition sont closes : elle est « %s ».", p.State.Label())
+	}
+	b, err := CurrentBoussole(c.UserContext(), h.DB, p.CouncilID)
+	return p, b, err
+}
+
+func (h *Handlers) scoreForm(c *fiber.Ctx) error {
+	p, b, err := h.scorable(c)
+	if err != nil {
+		return err
+	}
+	v := web.ViewerOf(c)
+	scores, err := h.myScores(c.UserContext(), p, v.AccountID)
+	if err != nil {
+		return err
+	}
+	view := ScoreFormView{Page: web.NewPage(c, "Évaluer « "+p.Title+" »"), Proposal: p, Boussole: b, Grades: Grades, Values: map[int64]ScoreInput{}}
+	for _, s := range scores {
+		if s.BoussoleVersionID == b.Version.ID {
+			view.Values[s.CriterionID] = ScoreInput{CriterionID: s.CriterionID, Set: true, Grade: s.Grade, Comment: s.Comment}
+		}
+	}
+	return web.Render(c, "governance/proposal_score", view)
+}
+
+func (h *Handlers) myScores(ctx context.Context, p *Proposal, accountID int64) ([]Score, error) {
+	var out []Score
+	err := h.DB.NewSelect().Model(&out).Column("criterion_id", "boussole_version_id", "grade", "comment").
+		Where("council_id = ? AND proposal_id = ? AND account_id = ?", p.CouncilID, p.ID, accountID).Scan(ctx)
+	return out, err
+}
+
+func (h *Handlers) saveScores(c *fiber.Ctx) error {
+	p, b, err := h.scorable(c)
+	if err != nil {
+		return err
+	}
+	form := map[string]string{}
+	c.Request().PostArgs().VisitAll(func(k, v []byte) { form[string(k)] = string(v) })
+	inputs, err := ParseScoreForm(b, form)
+	if err == nil {
+		err = SaveScores(c.UserContext(), h.DB, p.CouncilID, p.ID, ActorOf(web.ViewerOf(c)), inputs)
+	}
+	if fields := apperr.FieldsOf(err); fields != nil {
+		view := ScoreFormView{Page: web.NewPage(c, "Évaluer « "+p.Title+" »"), Proposal: p, Boussole: b, Grades: Grades,
+			Values: map[int64]ScoreInput{}, Errors: fields}
+		for _, in := range inputs {
+			view.Values[in.CriterionID] = in
+		}
+		c.Status(fiber.StatusUnprocessableEntity)
+		return c.Render("governance/proposal_score", view)
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/propositions/%d?ok=%s#resultats", p.ID, url.QueryEscape("Votre évaluation est enregistrée. Vous pouvez la réviser jusqu'à l'ouverture du vote.")), fiber.StatusSeeOther)
+}
+
+func (h *Handlers) transitionProposal(c *fiber.Ctx) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	if web.ViewerOf(c) == nil {
+		return apperr.New(apperr.Unauthorized, "Connectez-vous pour agir sur une proposition.")
+	}
+	co := web.Council(c)
+	to := ProposalState(strings.Clone(c.FormValue("to")))
+	note := strings.Clone(c.FormValue("note"))
+	actor := ActorOf(web.ViewerOf(c))
+	// A draft of someone else is not found, not forbidden: it does not exist for them.
+	p, err := GetProposal(c.UserContext(), h.DB, co.ID, id)
+	if err != nil {
+		return err
+	}
+	if !p.VisibleTo(web.ViewerOf(c)) {
+		return errProposalNotFound
+	}
+	if !to.Valid() {
+		return apperr.New(apperr.Invalid, "État demandé inconnu.")
+	}
+	err = h.DB.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
+		return TransitionProposal(ctx, tx, co.ID, id, actor, to, note)
+	})
+	if err != nil {
+		return err
+	}
+	return c.Redirect(fmt.Sprintf("/propositions/%d?ok=%s", id, url.QueryEscape("La proposition est maintenant « "+to.Label()+" ».")), fiber.StatusSeeOther)
+}
+
+// CompareRow is one criterion across the compared proposals.
+type CompareRow struct {
+	Criterion Criterion
+	Grades    []Grade
+	Disagree  []bool
+}
+
+// CompareView overlays two to four proposals on one radar.
+type CompareView struct {
+	web.Page
+	Boussole  *Boussole
+	Proposals []*Proposal
+	Results   []*Results
+	Colors    []string
+	Rows      []CompareRow
+	Radar     template.HTML
+	Choices   []ProposalSummary // proposals one may compare, for the form
+	Selected  map[int64]bool
+	Message   string
+}
+
+func (h *Handlers) compareProposals(c *fiber.Ctx) error {
+	ctx, co, v := c.UserContext(), web.Council(c), web.ViewerOf(c)
+	view := CompareView{Page: web.NewPage(c, "Comparer des propositions"), Colors: RadarColors, Selected: map[int64]bool{}}
+	var ids []int64
+	// ids=1,2 or, from the form's checkboxes, ids=1&ids=2.
+	c.Context().QueryArgs().VisitAll(func(k, val []byte) {
+		if string(k) != "ids" {
+			return
+		}
+		for _, s := range strings.Split(string(val), ",") {
+			if id := optionalID(s); id != nil && !view.Selected[*id] {
+				ids = append(ids, *id)
+				view.Selected[*id] = true
+			}
+		}
+	})
+	var err error
+	if view.Choices, err = ListProposals(ctx, h.DB, co.ID, ProposalFilter{ViewerID: ActorOf(v).AccountID}); err != nil {
+		return err
+	}
+	if len(ids) < 2 || len(ids) > 4 {
+		if len(ids) > 0 {
+			c.Status(fiber.StatusUnprocessableEntity)
+		}
+		view.Message = "Choisissez de deux à quatre propositions à comparer."
+		return c.Render("governance/proposal_compare", view)
+	}
+	var ps []*Proposal
+	if err := selectProposal(h.DB, &ps).Where("p.council_id = ? AND p.id IN (?)", co.ID, bun.List(ids)).Scan(ctx); err != nil {
+		return err
+	}
+	byID := map[int64]*Proposal{}
+	for _, p := range ps {
+		if p.VisibleTo(v) {
+			byID[p.ID] = p
+		}
+	}
+	for _, id := range ids {
+		if byID[id] == nil {
+			return apperr.New(apperr.NotFound, "La proposition n°%d n'existe pas dans ce Conseil.", id)
+		}
+		view.Proposals = append(view.Proposals, byID[id])
+	}
+	if view.Boussole, err = CurrentBoussole(ctx, h.DB, co.ID); err != nil {
+		return err
+	}
+	scores, err := ProposalScores(ctx, h.DB, co.ID, ids...)
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(scores, func(i, j int) bool { return scores[i].ProposalID < scores[j].ProposalID })
+	var series []RadarSeries
+	for _, p := range view.Proposals {
+		var mine []Score
+		for _, s := range scores {
+			if s.ProposalID == p.ID {
+				mine = append(mine, s)
+			}
+		}
+		r := Aggregate(view.Boussole, mine)
+		view.Results = append(view.Results, r)
+		series = append(series, RadarSeries{Label: p.Title, Values: r.Majorities()})
+	}
+	for gi, g := range view.Boussole.Groups {
+		for ci, crit := range g.Criteria {
+			row := CompareRow{Criterion: crit}
+			for _, r := range view.Results {
+				t := r.Groups[gi].Criteria[ci].Tally
+				row.Grades = append(row.Grades, t.Majority())
+				row.Disagree = append(row.Disagree, t.Disagreement())
+			}
+			view.Rows = append(view.Rows, row)
+		}
+	}
+	var titles []string
+	for _, p := range view.Proposals {
+		titles = append(titles, p.Title)
+	}
+	view.Radar = RadarSVG("Comparaison : "+strings.Join(titles, ", "), RadarAxesOf(view.Boussole), series, false)
+	return web.Render(c, "governance/proposal_compare", view)
+}

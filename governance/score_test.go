@@ -1,0 +1,201 @@
+package governance
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"cla/internal/apperr"
+)
+
+func currentBoussole(t *testing.T, f *fixture) *Boussole {
+	t.Helper()
+	b, err := CurrentBoussole(context.Background(), f.db, f.councilID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// allGrades grades every criterion of b with g.
+func allGrades(b *Boussole, g Grade) []ScoreInput {
+	var out []ScoreInput
+	for _, gr := range b.Groups {
+		for _, c := range gr.Criteria {
+			out = append(out, ScoreInput{CriterionID: c.ID, Set: true, Grade: g})
+		}
+	}
+	return out
+}
+
+func TestSaveScoresRevisesUntilTheVoteThenFreezes(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	b := currentBoussole(t, f)
+	p := f.proposal(t, ProposalOpen)
+	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, Bien)); err != nil {
+		t.Fatal(err)
+	}
+	// Revise: one criterion to Excellent with a comment, one cleared, others kept.
+	in := allGrades(b, Bien)
+	in[0] = ScoreInput{CriterionID: in[0].CriterionID, Set: true, Grade: Excellent, Comment: "Prix très bas"}
+	in[1] = ScoreInput{CriterionID: in[1].CriterionID}
+	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, in); err != nil {
+		t.Fatal(err)
+	}
+	scores, err := ProposalScores(ctx, f.db, f.councilID, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scores) != 11 {
+		t.Fatalf("%d score rows, want 11 (one cleared)", len(scores))
+	}
+	for _, s := range scores {
+		if s.BoussoleVersionID != b.Version.ID || s.GraderName != "Membre" {
+			t.Errorf("score not tied to its boussole version or grader: %+v", s)
+		}
+		if s.CriterionID == in[0].CriterionID && (s.Grade != Excellent || s.Comment != "Prix très bas") {
+			t.Errorf("revision not saved: %+v", s)
+		}
+	}
+	// On the agenda: still revisable. In vote: frozen.
+	if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, ProposalScheduled, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.facilitator, allGrades(b, Passable)); err != nil {
+		t.Errorf("scoring a proposal on the agenda: %v", err)
+	}
+	if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, ProposalVoting, ""); err != nil {
+		t.Fatal(err)
+	}
+	err = SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, ARejeter))
+	if apperr.CodeOf(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), "closes") {
+		t.Errorf("scoring a proposal in vote: %v", err)
+	}
+}
+
+func TestSaveScoresRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	b := currentBoussole(t, f)
+	p := f.proposal(t, ProposalOpen)
+	draft := f.proposal(t, ProposalDraft)
+
+	// A criterion of another boussole version.
+	v2 := &BoussoleVersion{CouncilID: f.councilID, Number: 2, AdoptedOn: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	if _, err := f.db.NewInsert().Model(v2).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// v2 is now the version in force: grading v1's criteria is refused.
+	err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, Bien))
+	if apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(apperr.FieldsOf(err)["boussole"], "version 2") {
+		t.Errorf("criterion of another boussole version: %v %v", err, apperr.FieldsOf(err))
+	}
+	if _, err := f.db.NewDelete().Model(v2).WherePK().Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	cases := []struct {
+		name  string
+		actor Actor
+		id    int64
+		in    []ScoreInput
+		want  apperr.Code
+	}{
+		{"grade outside the scale", f.member, p.ID, []ScoreInput{{CriterionID: b.Groups[0].Criteria[0].ID, Set: true, Grade: 8}}, apperr.Invalid},
+		{"comment too long", f.member, p.ID, []ScoreInput{{CriterionID: b.Groups[0].Criteria[0].ID, Set: true, Grade: Bien, Comment: strings.Repeat("é", 501)}}, apperr.Invalid},
+		{"a non-member", f.outsider, p.ID, allGrades(b, Bien), apperr.Forbidden},
+		{"anonymous", Actor{}, p.ID, allGrades(b, Bien), apperr.Unauthorized},
+		{"a draft", f.member, draft.ID, allGrades(b, Bien), apperr.Conflict},
+		{"no such proposal", f.member, p.ID + 1000, allGrades(b, Bien), apperr.NotFound},
+	}
+	for _, c := range cases {
+		if err := SaveScores(ctx, f.db, f.councilID, c.id, c.actor, c.in); apperr.CodeOf(err) != c.want {
+			t.Errorf("%s: got %v, want %s", c.name, err, c.want)
+		}
+	}
+	// Another council's member, through their own council, cannot reach this proposal.
+	other := &fixture{db: f.db}
+	if err := f.db.NewRaw("INSERT INTO councils (slug, name) VALUES ('autre', 'Autre conseil') RETURNING id").Scan(ctx, &other.councilID); err != nil {
+		t.Fatal(err)
+	}
+	stranger := other.account(t, "Étrangère", "member")
+	if err := SaveScores(ctx, f.db, other.councilID, p.ID, stranger, allGrades(b, Bien)); apperr.CodeOf(err) != apperr.NotFound {
+		t.Errorf("scoring a proposal of another council: %v", err)
+	}
+	if scores, _ := ProposalScores(ctx, f.db, f.councilID, p.ID); len(scores) != 0 {
+		t.Errorf("refused scores were stored: %d", len(scores))
+	}
+}
+
+func TestParseScoreFormKeepsInputAndNamesErrors(t *testing.T) {
+	t.Parallel()
+	b := &Boussole{Version: BoussoleVersion{ID: 1, Number: 3}, Groups: []CriterionGroup{{ID: 1, Criteria: []Criterion{{ID: 10}, {ID: 11}, {ID: 12}}}}}
+	in, err := ParseScoreForm(b, map[string]string{
+		"grade_10": "6", "comment_10": " bon ", "grade_11": "9", "grade_12": "", "grade_99": "5",
+	})
+	fields := apperr.FieldsOf(err)
+	if !strings.Contains(fields["grade_11"], "n'est pas une mention") || !strings.Contains(fields["boussole"], "version 3") {
+		t.Errorf("messages: %v", fields)
+	}
+	if len(in) != 3 || !in[0].Set || in[0].Grade != TresBien || in[0].Comment != "bon" || in[1].Set || in[2].Set {
+		t.Errorf("inputs: %+v", in)
+	}
+	if _, err := ParseScoreForm(b, map[string]string{"grade_10": "0", "grade_11": strconv.Itoa(int(Excellent))}); err != nil {
+		t.Errorf("a valid form was refused: %v", err)
+	}
+}
+
+func TestAggregateByCriterionGroupAndOverall(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	b := currentBoussole(t, f)
+	p := f.proposal(t, ProposalOpen)
+	// Three graders: member Bien everywhere, facilitator Excellent everywhere,
+	// admin sans avis everywhere but criterion 1 (À rejeter).
+	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, Bien)); err != nil {
+		t.Fatal(err)
+	}
+	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.facilitator, allGrades(b, Excellent)); err != nil {
+		t.Fatal(err)
+	}
+	adm := allGrades(b, NoOpinion)
+	adm[0].Grade = ARejeter
+	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.admin, adm); err != nil {
+		t.Fatal(err)
+	}
+	scores, err := ProposalScores(ctx, f.db, f.councilID, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Aggregate(b, scores)
+	if r.Graders != 3 || len(r.Groups) != 3 {
+		t.Fatalf("graders %d, groups %d", r.Graders, len(r.Groups))
+	}
+	c1 := r.Groups[0].Criteria[0]
+	if c1.Tally.Majority() != Bien || c1.Answers != 3 || c1.Tally.Graded() != 3 || !c1.Tally.Disagreement() {
+		t.Errorf("criterion 1: majority %s, answers %d, disagreement %v", c1.Tally.Majority().Label(), c1.Answers, c1.Tally.Disagreement())
+	}
+	c2 := r.Groups[0].Criteria[1]
+	if c2.Tally.Majority() != Bien || c2.Tally.Graded() != 2 || c2.Tally.NoOpinions() != 1 {
+		t.Errorf("criterion 2 (lower median of Bien, Excellent): %s, %+v", c2.Tally.Majority().Label(), c2.Tally.Counts)
+	}
+	if g := r.Groups[1]; g.Tally.Graded() != 4 || g.Graders != 3 || g.Tally.Majority() != Bien {
+		t.Errorf("group 2: %+v, graders %d", g.Tally.Counts, g.Graders)
+	}
+	if r.Overall.Graded() != 25 || r.Overall.NoOpinions() != 11 {
+		t.Errorf("overall counts %+v", r.Overall.Counts)
+	}
+	if m := r.Majorities(); len(m) != 12 || m[0] != Bien || m[11] != Bien {
+		t.Errorf("radar values %v", m)
+	}
+	svg := string(RadarSVG("Test", RadarAxesOf(b), []RadarSeries{{Label: "P", Values: r.Majorities()}}, true))
+	if !strings.HasPrefix(svg, "<?xml") || strings.Count(svg, "<text ") != 12 || strings.Contains(svg, "style=") {
+		t.Errorf("radar SVG: %s", svg)
+	}
+}
