@@ -218,6 +218,7 @@ type DebateEdit struct {
 	ContextMD   string
 	SynthesisMD string
 	ItemIDs     []int64
+	ProposalIDs []int64
 }
 
 // EditDebate saves a facilitator's context and synthesis (rendered once, here)
@@ -250,6 +251,9 @@ func EditDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, b
 		if err := setDebateItems(ctx, tx, councilID, d.ID, in.ItemIDs); err != nil {
 			return err
 		}
+		if err := setDebateProposals(ctx, tx, councilID, d.ID, in.ProposalIDs); err != nil {
+			return err
+		}
 		out = d
 		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: actorID(by), ActorName: by.Name,
 			Action: "debate.edit", ObjectType: "debate", ObjectID: itoa64(d.ID),
@@ -270,6 +274,21 @@ func setDebateItems(ctx context.Context, tx bun.Tx, councilID, debateID int64, i
 	// Only the council's own items: others are silently not linkable.
 	_, err := tx.NewRaw(`INSERT INTO debate_register_items (council_id, debate_id, register_item_id)
 		SELECT ?, ?, id FROM register_items WHERE council_id = ? AND id IN (?) ON CONFLICT DO NOTHING`,
+		councilID, debateID, councilID, bun.In(ids)).Exec(ctx)
+	return err
+}
+
+func setDebateProposals(ctx context.Context, tx bun.Tx, councilID, debateID int64, ids []int64) error {
+	if _, err := tx.NewDelete().Table("debate_proposals").
+		Where("council_id = ? AND debate_id = ?", councilID, debateID).Exec(ctx); err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	// Only the council's public proposals: drafts are their author's.
+	_, err := tx.NewRaw(`INSERT INTO debate_proposals (council_id, debate_id, proposal_id)
+		SELECT ?, ?, id FROM proposals WHERE council_id = ? AND state <> 'brouillon' AND id IN (?) ON CONFLICT DO NOTHING`,
 		councilID, debateID, councilID, bun.In(ids)).Exec(ctx)
 	return err
 }
@@ -357,5 +376,21 @@ func DebateItems(ctx context.Context, db bun.IDB, councilID, debateID int64) ([]
 	err := db.NewRaw(`SELECT r.id, r.slug, r.name, r.status FROM debate_register_items l
 		JOIN register_items r ON r.id = l.register_item_id AND r.council_id = l.council_id
 		WHERE l.council_id = ? AND l.debate_id = ? ORDER BY r.name`, councilID, debateID).Scan(ctx, &out)
+	return out, err
+}
+
+// LinkedProposal is a proposal a debate bears on.
+type LinkedProposal struct {
+	ID    int64  `bun:"id"`
+	Title string `bun:"title"`
+	State string `bun:"state"`
+}
+
+// DebateProposals returns the public proposals linked to a debate, in one query.
+func DebateProposals(ctx context.Context, db bun.IDB, councilID, debateID int64) ([]LinkedProposal, error) {
+	var out []LinkedProposal
+	err := db.NewRaw(`SELECT p.id, p.title, p.state FROM debate_proposals l
+		JOIN proposals p ON p.id = l.proposal_id AND p.council_id = l.council_id
+		WHERE l.council_id = ? AND l.debate_id = ? AND p.state <> 'brouillon' ORDER BY p.id`, councilID, debateID).Scan(ctx, &out)
 	return out, err
 }

@@ -96,6 +96,7 @@ type DebateView struct {
 	web.Page
 	Debate      *Debate
 	Items       []LinkedItem
+	Proposals   []LinkedProposal
 	Criteria    []CriterionOption
 	Stances     []Stance
 	Filter      int64
@@ -136,8 +137,12 @@ func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form Ar
 	if err != nil {
 		return err
 	}
+	props, err := DebateProposals(ctx, h.DB, co.ID, d.ID)
+	if err != nil {
+		return err
+	}
 	role := auth.Role(c)
-	view := DebateView{Page: web.NewPage(c, d.Title), Debate: d, Items: items, Criteria: crit, Stances: Stances,
+	view := DebateView{Page: web.NewPage(c, d.Title), Debate: d, Items: items, Proposals: props, Criteria: crit, Stances: Stances,
 		Filter: filter, For: StanceColumn{Stance: StanceFor}, Against: StanceColumn{Stance: StanceAgainst},
 		CanArgue:    d.State == DebateOpen && authz.Can(role, authz.AddArgument),
 		CanModerate: authz.Can(role, authz.HideArgument),
@@ -402,8 +407,10 @@ func (h *Handlers) hideArgument(c *fiber.Ctx) error {
 type DebateEditView struct {
 	web.Page
 	Debate     *Debate
-	Items      []LinkedItem // every register item of the council
-	Linked     map[int64]bool
+	Items      []LinkedItem     // every register item of the council
+	Proposals  []LinkedProposal // every public proposal of the council
+	Linked     map[int64]bool   // linked register items
+	LinkedProp map[int64]bool   // linked proposals
 	Errors     apperr.Fields
 	Context    string
 	Synthesis  string
@@ -417,22 +424,33 @@ func (h *Handlers) allItems(ctx context.Context, councilID int64) ([]LinkedItem,
 	return out, err
 }
 
+func (h *Handlers) allProposals(ctx context.Context, councilID int64) ([]LinkedProposal, error) {
+	var out []LinkedProposal
+	err := h.DB.NewRaw(`SELECT id, title, state FROM proposals WHERE council_id = ? AND state <> 'brouillon' ORDER BY id DESC LIMIT 300`, councilID).Scan(ctx, &out)
+	return out, err
+}
+
 func (h *Handlers) editDebateForm(c *fiber.Ctx) error {
 	ctx, co := c.UserContext(), web.Council(c)
 	d, err := DebateBySlug(ctx, h.DB, co.ID, strings.Clone(c.Params("slug")))
 	if err != nil {
 		return err
 	}
-	return h.renderDebateEdit(c, d, d.ContextMD, d.SynthesisMD, "", nil, nil)
+	return h.renderDebateEdit(c, d, d.ContextMD, d.SynthesisMD, "", nil, nil, nil)
 }
 
-func (h *Handlers) renderDebateEdit(c *fiber.Ctx, d *Debate, ctxMD, synMD, conclusion string, linked []int64, errs apperr.Fields) error {
+func (h *Handlers) renderDebateEdit(c *fiber.Ctx, d *Debate, ctxMD, synMD, conclusion string, linked, linkedProps []int64, errs apperr.Fields) error {
 	ctx, co := c.UserContext(), web.Council(c)
 	all, err := h.allItems(ctx, co.ID)
 	if err != nil {
 		return err
 	}
+	props, err := h.allProposals(ctx, co.ID)
+	if err != nil {
+		return err
+	}
 	view := DebateEditView{Page: web.NewPage(c, "Animer — "+d.Title), Debate: d, Items: all, Linked: map[int64]bool{},
+		Proposals: props, LinkedProp: map[int64]bool{},
 		Errors: errs, Context: ctxMD, Synthesis: synMD, Conclusion: conclusion, CanChange: authz.Can(auth.Role(c), authz.ChangeDebate)}
 	if linked == nil {
 		cur, err := DebateItems(ctx, h.DB, co.ID, d.ID)
@@ -445,6 +463,18 @@ func (h *Handlers) renderDebateEdit(c *fiber.Ctx, d *Debate, ctxMD, synMD, concl
 	}
 	for _, id := range linked {
 		view.Linked[id] = true
+	}
+	if linkedProps == nil {
+		cur, err := DebateProposals(ctx, h.DB, co.ID, d.ID)
+		if err != nil {
+			return err
+		}
+		for _, p := range cur {
+			view.LinkedProp[p.ID] = true
+		}
+	}
+	for _, id := range linkedProps {
+		view.LinkedProp[id] = true
 	}
 	if errs != nil {
 		c.Status(fiber.StatusUnprocessableEntity)
@@ -465,14 +495,15 @@ func formIDs(c *fiber.Ctx, key string) []int64 {
 
 func (h *Handlers) editDebate(c *fiber.Ctx) error {
 	slug := strings.Clone(c.Params("slug"))
-	in := DebateEdit{ContextMD: strings.Clone(c.FormValue("context")), SynthesisMD: strings.Clone(c.FormValue("synthesis")), ItemIDs: formIDs(c, "item")}
+	in := DebateEdit{ContextMD: strings.Clone(c.FormValue("context")), SynthesisMD: strings.Clone(c.FormValue("synthesis")),
+		ItemIDs: formIDs(c, "item"), ProposalIDs: formIDs(c, "proposal")}
 	_, err := EditDebate(c.UserContext(), h.DB, web.Council(c).ID, slug, ActorOf(web.ViewerOf(c)), in)
 	if f := apperr.FieldsOf(err); f != nil {
 		d, derr := DebateBySlug(c.UserContext(), h.DB, web.Council(c).ID, slug)
 		if derr != nil {
 			return derr
 		}
-		return h.renderDebateEdit(c, d, in.ContextMD, in.SynthesisMD, "", in.ItemIDs, f)
+		return h.renderDebateEdit(c, d, in.ContextMD, in.SynthesisMD, "", in.ItemIDs, in.ProposalIDs, f)
 	}
 	if err != nil {
 		return err
@@ -490,7 +521,7 @@ func (h *Handlers) changeDebateState(c *fiber.Ctx) error {
 		if derr != nil {
 			return derr
 		}
-		return h.renderDebateEdit(c, d, d.ContextMD, d.SynthesisMD, conclusion, nil, f)
+		return h.renderDebateEdit(c, d, d.ContextMD, d.SynthesisMD, conclusion, nil, nil, f)
 	}
 	if err != nil {
 		return err

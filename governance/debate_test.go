@@ -172,6 +172,28 @@ func TestSearchFindsAccentInsensitiveRankedAndScoped(t *testing.T) {
 	if kinds[ResultDebate] == 0 || kinds[ResultArgument] == 0 {
 		t.Errorf("riz camargue: %v", kinds)
 	}
+	// Public proposals are found; drafts never are.
+	if _, err := db.ExecContext(ctx, `INSERT INTO proposals (council_id, kind, state, title, outcome, author_name) VALUES
+		(?, 'criteria', 'ouverte', 'Conventionner le kombucha fermier', 'Le kombucha est conventionné.', 'A'),
+		(?, 'criteria', 'brouillon', 'Brouillon secret sur le kombucha', 'Rien.', 'B')`, co.ID, co.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err = Search(ctx, db, co.ID, "kombucha", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proposals := 0
+	for _, r := range res.Results {
+		if r.Kind == ResultProposal {
+			proposals++
+			if r.Title != "Conventionner le kombucha fermier" || !strings.HasPrefix(r.URL(), "/propositions/") {
+				t.Errorf("kombucha: %+v", r)
+			}
+		}
+	}
+	if proposals != 1 {
+		t.Errorf("kombucha: %d proposals found, want the public one only", proposals)
+	}
 	// Another council sees none of it.
 	var other int64
 	if err := db.NewRaw("INSERT INTO councils (slug, name) VALUES ('autre', 'Autre') RETURNING id").Scan(ctx, &other); err != nil {

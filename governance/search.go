@@ -130,11 +130,18 @@ var searchSources = []string{
 		r.name || ' — ' || r.conditions || ' ' || r.reason || ' ' || r.explanation_md
 	 FROM register_items r
 	 WHERE r.council_id = ?0 AND to_tsvector('fr_unaccent', r.name || ' ' || r.conditions || ' ' || r.reason || ' ' || r.explanation_md) @@ q.query`,
+	// Drafts are their author's only: never searchable.
+	`SELECT 'proposal', p.id, '', p.title,
+		to_tsvector('fr_unaccent', p.title || ' ' || p.item_name || ' ' || p.outcome || ' ' || p.reason || ' ' || p.conditions || ' ' || p.rationale_md),
+		p.title || ' — ' || p.outcome || ' ' || p.reason || ' ' || p.conditions || ' ' || p.rationale_md
+	 FROM proposals p
+	 WHERE p.council_id = ?0 AND p.state <> 'brouillon'
+	   AND to_tsvector('fr_unaccent', p.title || ' ' || p.item_name || ' ' || p.outcome || ' ' || p.reason || ' ' || p.conditions || ' ' || p.rationale_md) @@ q.query`,
 }
 
 // Search runs a French full-text search (accents ignored, stemming, web-style
 // syntax: "riz camargue", "pêche -chasse", "\"riz de camargue\"") over the
-// council's debates, visible arguments and register items. Results are ranked,
+// council's debates, visible arguments, register items and public proposals. Results are ranked,
 // paginated, and carry a highlighted headline; headlines are computed for the
 // page's rows only. One query.
 func Search(ctx context.Context, db bun.IDB, councilID int64, query string, page int) (*SearchResults, error) {
