@@ -333,10 +333,17 @@ var Transitions = []Transition{
 	{ProposalAdopted, ProposalApplied, authz.ApplyProposal, false, "Marquer comme appliquée"},
 }
 
-// CheckTransition says whether actor may move p to the state to: a Conflict
-// error when the lifecycle has no such move from p's state, Unauthorized for an
-// anonymous actor, Forbidden when the actor's role or authorship does not allow it.
+// CheckTransition says whether actor may move p to the state to: Unauthorized
+// for an anonymous actor, Forbidden for a non-member, a Conflict error when the
+// lifecycle has no such move from p's state, Forbidden when the member's role or
+// authorship does not allow it.
 func CheckTransition(p *Proposal, actor Actor, to ProposalState) error {
+	if actor.AccountID == 0 {
+		return apperr.New(apperr.Unauthorized, "Connectez-vous pour agir sur une proposition.")
+	}
+	if actor.Role == authz.None {
+		return apperr.New(apperr.Forbidden, "Seul·es les membres du Conseil peuvent agir sur ses propositions.")
+	}
 	var rule *Transition
 	for i := range Transitions {
 		if Transitions[i].From == p.State && Transitions[i].To == to {
@@ -347,9 +354,6 @@ func CheckTransition(p *Proposal, actor Actor, to ProposalState) error {
 	if rule == nil {
 		return apperr.New(apperr.Conflict, "Cette proposition est « %s » : elle ne peut pas passer à l'état « %s ».",
 			p.State.Label(), to.Label())
-	}
-	if actor.AccountID == 0 {
-		return apperr.New(apperr.Unauthorized, "Connectez-vous pour agir sur une proposition.")
 	}
 	if !authz.Can(actor.Role, rule.Action) {
 		return apperr.New(apperr.Forbidden, "Votre rôle dans ce Conseil ne permet pas de faire passer une proposition à l'état « %s ».", to.Label())

@@ -151,10 +151,12 @@ func TestEveryTransitionByRole(t *testing.T) {
 			for name, actor := range actors {
 				want := apperr.Code("")
 				switch {
-				case !allowed[[2]ProposalState{from, to}]:
-					want = apperr.Conflict
 				case actor.AccountID == 0:
 					want = apperr.Unauthorized
+				case name == "outsider":
+					want = apperr.Forbidden
+				case !allowed[[2]ProposalState{from, to}]:
+					want = apperr.Conflict
 				case from == ProposalDraft && to == ProposalOpen || authorMoves[to]:
 					if name != "author" {
 						want = apperr.Forbidden
