@@ -61,7 +61,7 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/recherche", h.search)
 
 	// Meetings, votes and decisions.
-	app.Get("/seances", soon("Séances", "Le calendrier des séances, leurs ordres du jour et leurs comptes rendus seront publiés ici."))
+	h.meetingRoutes(app)
 }
 
 // SoonView is a page for a part not built yet.

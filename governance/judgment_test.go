@@ -55,7 +55,7 @@ func TestJudgmentTieBrokenByGauge(t *testing.T) {
 // leaning below ("−"), even with fewer grades above.
 func TestJudgmentPlusBeatsMinus(t *testing.T) {
 	t.Parallel()
-	a := profile(map[Grade]int{Excellent: 3, Bien: 5, ARejeter: 2})  // median Bien, 3 above, 2 below: +
+	a := profile(map[Grade]int{Excellent: 3, Bien: 5, ARejeter: 2}) // median Bien, 3 above, 2 below: +
 	b := profile(map[Grade]int{Excellent: 4, Bien: 2, Passable: 4}) // median Bien? sorted P P P P B B E E E E: idx 4 = Bien; 4 above, 4 below: −
 	if a.Median() != Bien || b.Median() != Bien {
 		t.Fatalf("medians %v %v", a.Median(), b.Median())

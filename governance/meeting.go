@@ -113,6 +113,9 @@ type AgendaItem struct {
 	Notes      string     `bun:"notes"`
 	Minutes    int        `bun:"minutes"`
 	CreatedAt  time.Time  `bun:"created_at,nullzero,default:current_timestamp"`
+
+	// Read with the agenda.
+	DebateSlug string `bun:"debate_slug,scanonly"`
 }
 
 // Validate checks an agenda item.

@@ -104,13 +104,17 @@ func SetMeetingState(ctx context.Context, db *bun.DB, councilID, id int64, to Me
 // Agenda returns a meeting's agenda in order.
 func Agenda(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]AgendaItem, error) {
 	var items []AgendaItem
-	err := db.NewSelect().Model(&items).Where("council_id = ? AND meeting_id = ?", councilID, meetingID).Order("position").Scan(ctx)
+	err := db.NewSelect().Model(&items).ColumnExpr("agenda_item.*, coalesce(d.slug, '') AS debate_slug").
+		Join("LEFT JOIN debates AS d ON d.id = agenda_item.debate_id AND d.council_id = agenda_item.council_id").
+		Where("agenda_item.council_id = ? AND agenda_item.meeting_id = ?", councilID, meetingID).Order("agenda_item.position").Scan(ctx)
 	return items, err
 }
 
 // AddAgendaItem appends an item at the end of a meeting's agenda. A proposal
 // or debate item takes its title from the proposal or debate when none is given.
-func AddAgendaItem(ctx context.Context, db *bun.DB, it *AgendaItem) error {
+// An open or adjourned proposal becomes "inscrite à l'ordre du jour" in the same
+// transaction (one already inscrite stays so).
+func AddAgendaItem(ctx context.Context, db *bun.DB, actor Actor, it *AgendaItem) error {
 	if it.Title == "" {
 		var err error
 		switch it.Kind {
@@ -148,6 +152,15 @@ func AddAgendaItem(ctx context.Context, db *bun.DB, it *AgendaItem) error {
 		}
 		if _, err := tx.NewInsert().Model(it).Returning("id, created_at").Exec(ctx); err != nil {
 			return fmt.Errorf("agenda item: %w", err)
+		}
+		if it.Kind == AgendaProposal {
+			p, err := GetProposal(ctx, tx, it.CouncilID, *it.ProposalID)
+			if err != nil {
+				return err
+			}
+			if p.State != ProposalScheduled {
+				return TransitionProposal(ctx, tx, it.CouncilID, p.ID, actor, ProposalScheduled, "Inscrite à l'ordre du jour : "+m.Title)
+			}
 		}
 		return nil
 	})
@@ -193,7 +206,8 @@ func MoveAgendaItem(ctx context.Context, db *bun.DB, councilID, meetingID, itemI
 
 // RemoveAgendaItem takes an item off the agenda of a meeting not yet closed, as
 // long as no vote was held on it; the following items move up.
-func RemoveAgendaItem(ctx context.Context, db *bun.DB, councilID, meetingID, itemID int64) error {
+// A proposal still "inscrite" goes back to "ouverte".
+func RemoveAgendaItem(ctx context.Context, db *bun.DB, actor Actor, councilID, meetingID, itemID int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		m, err := lockMeeting(ctx, tx, councilID, meetingID)
 		if err != nil {
@@ -209,17 +223,32 @@ func RemoveAgendaItem(ctx context.Context, db *bun.DB, councilID, meetingID, ite
 		if voted {
 			return apperr.New(apperr.Conflict, "Un vote a eu lieu sur ce point : il reste à l'ordre du jour.")
 		}
-		var pos int
-		err = tx.NewRaw("DELETE FROM agenda_items WHERE id = ? AND council_id = ? AND meeting_id = ? RETURNING position",
-			itemID, councilID, meetingID).Scan(ctx, &pos)
+		var row struct {
+			Position   int    `bun:"position"`
+			ProposalID *int64 `bun:"proposal_id"`
+		}
+		err = tx.NewRaw("DELETE FROM agenda_items WHERE id = ? AND council_id = ? AND meeting_id = ? RETURNING position, proposal_id",
+			itemID, councilID, meetingID).Scan(ctx, &row)
+		pos := row.Position
 		if isNoRows(err) {
 			return apperr.New(apperr.NotFound, "Point de l'ordre du jour introuvable.")
 		} else if err != nil {
 			return err
 		}
-		_, err = tx.NewUpdate().Table("agenda_items").Set("position = position - 1").
-			Where("meeting_id = ? AND council_id = ? AND position > ?", meetingID, councilID, pos).Exec(ctx)
-		return err
+		if _, err = tx.NewUpdate().Table("agenda_items").Set("position = position - 1").
+			Where("meeting_id = ? AND council_id = ? AND position > ?", meetingID, councilID, pos).Exec(ctx); err != nil {
+			return err
+		}
+		if row.ProposalID != nil {
+			p, err := GetProposal(ctx, tx, councilID, *row.ProposalID)
+			if err != nil {
+				return err
+			}
+			if p.State == ProposalScheduled {
+				return TransitionProposal(ctx, tx, councilID, p.ID, actor, ProposalOpen, "Retirée de l'ordre du jour : "+m.Title)
+			}
+		}
+		return nil
 	})
 }
 

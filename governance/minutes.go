@@ -39,6 +39,14 @@ const (
 // Approved reports whether the minutes were approved (and so are public).
 func (m *Minutes) Approved() bool { return m.State == MinutesApproved }
 
+// ApprovedTime is the approval time (zero for a draft).
+func (m *Minutes) ApprovedTime() time.Time {
+	if m.ApprovedAt == nil {
+		return time.Time{}
+	}
+	return *m.ApprovedAt
+}
+
 // GetMinutes returns a meeting's minutes, or nil when none were drafted.
 func GetMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (*Minutes, error) {
 	m := new(Minutes)

@@ -140,6 +140,22 @@ const (
 // Closed reports whether the vote is closed.
 func (v *Vote) Closed() bool { return v.State == VoteClosed }
 
+// ClosedTime is the close time (zero while open).
+func (v *Vote) ClosedTime() time.Time {
+	if v.ClosedAt == nil {
+		return time.Time{}
+	}
+	return *v.ClosedAt
+}
+
+// Count is the number of ballots counted at the close (0 while open).
+func (v *Vote) Count() int {
+	if v.BallotCount == nil {
+		return 0
+	}
+	return *v.BallotCount
+}
+
 // Anonymous reports whether ballots are secret.
 func (v *Vote) Anonymous() bool { return v.Secrecy == SecrecyAnonymous }
 

@@ -207,6 +207,15 @@ type NominalBallot struct {
 	Grades []int16 `bun:"grades,array"`
 }
 
+// GradeLabels are the ballot's grades in French, by option.
+func (b NominalBallot) GradeLabels() []string {
+	out := make([]string, len(b.Grades))
+	for i, g := range b.Grades {
+		out[i] = Grade(g).Label()
+	}
+	return out
+}
+
 // NominalBallots lists who voted what in a closed nominal vote; nothing for an
 // anonymous or open vote.
 func NominalBallots(ctx context.Context, db bun.IDB, v *Vote) ([]NominalBallot, error) {

@@ -73,7 +73,7 @@ func newMeetingFixture(t testing.TB, db *bun.DB, members int) *meetingFixture {
 func (f *meetingFixture) freeItem(t testing.TB, title string) *AgendaItem {
 	t.Helper()
 	it := &AgendaItem{CouncilID: f.councilID, MeetingID: f.meeting.ID, Kind: AgendaFree, Title: title}
-	if err := AddAgendaItem(context.Background(), f.db, it); err != nil {
+	if err := AddAgendaItem(context.Background(), f.db, f.facilitator, it); err != nil {
 		t.Fatal(err)
 	}
 	return it

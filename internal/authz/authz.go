@@ -62,6 +62,12 @@ const (
 	ChangeDebate     Action = "debate.state"      // open a requested debate, close one with a conclusion
 	SupportDebate    Action = "debate.support"    // support a requested debate (one per member)
 	ReviewSuggestion Action = "debate.review"     // accept or refuse topics suggested by the public
+
+	// Meetings, votes and decisions (governance).
+	ManageMeeting    Action = "meeting.manage"     // schedule meetings, build agendas, take the roll, open and close votes, edit and approve minutes
+	SetMeetingRules  Action = "meeting.rules"      // set the council's quorum rule
+	CastBallot       Action = "vote.cast"          // vote online in a meeting (when present) or within a time window
+	ReadDraftMinutes Action = "minutes.read_draft" // read minutes before their approval
 )
 
 // table lists, for each action, the roles allowed to do it. An action missing
@@ -93,6 +99,11 @@ var table = map[Action][]Role{
 	ChangeDebate:     {Facilitator, Admin},
 	SupportDebate:    {Member, Facilitator, Admin},
 	ReviewSuggestion: {Facilitator, Admin},
+
+	ManageMeeting:    {Facilitator, Admin},
+	SetMeetingRules:  {Admin},
+	CastBallot:       {Member, Facilitator, Admin},
+	ReadDraftMinutes: {Member, Facilitator, Admin},
 }
 
 // Can reports whether role may do action in its council.

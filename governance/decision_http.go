@@ -1,0 +1,164 @@
+package governance
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cla/internal/auth"
+	"cla/internal/web"
+)
+
+// DecisionsView lists the council's decisions.
+type DecisionsView struct {
+	web.Page
+	Decisions []Decision
+}
+
+func (h *Handlers) decisions(c *fiber.Ctx) error {
+	ds, err := Decisions(c.UserContext(), h.DB, web.Council(c).ID, 0)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "governance/decisions", DecisionsView{Page: web.NewPage(c, "Décisions du Conseil"), Decisions: ds})
+}
+
+// DebateLink is a debate a decision's proposal was argued in.
+type DebateLink struct {
+	Slug  string `bun:"slug"`
+	Title string `bun:"title"`
+}
+
+// DecisionView is a decision's page.
+type DecisionView struct {
+	web.Page
+	Decision *Decision
+	Vote     *Vote
+	Proposal *Proposal
+	Debates  []DebateLink
+	Graders  int
+}
+
+// TallyLine is the vote's result in one sentence.
+func (v DecisionView) TallyLine() string {
+	if v.Vote == nil {
+		return ""
+	}
+	return tallyLine(v.Vote)
+}
+
+// Results are the vote's majority-judgment lines.
+func (v DecisionView) Results() []OptionResult {
+	if v.Vote == nil {
+		return nil
+	}
+	return VoteView{Vote: v.Vote}.Results()
+}
+
+func (h *Handlers) decision(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	d, err := GetDecision(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return err
+	}
+	view := DecisionView{Page: web.NewPage(c, d.Title), Decision: d}
+	if d.VoteID != nil {
+		if view.Vote, err = GetVote(ctx, h.DB, co.ID, *d.VoteID); err != nil {
+			return err
+		}
+	}
+	if d.ProposalID != nil {
+		if view.Proposal, err = GetProposal(ctx, h.DB, co.ID, *d.ProposalID); err != nil {
+			return err
+		}
+		if err := h.DB.NewRaw(`SELECT d.slug, d.title FROM debate_proposals dp JOIN debates d ON d.id = dp.debate_id AND d.council_id = dp.council_id
+			WHERE dp.council_id = ? AND dp.proposal_id = ? ORDER BY d.title`, co.ID, *d.ProposalID).Scan(ctx, &view.Debates); err != nil {
+			return err
+		}
+		if err := h.DB.NewSelect().Table("proposal_scores").ColumnExpr("count(DISTINCT account_id)").
+			Where("council_id = ? AND proposal_id = ?", co.ID, *d.ProposalID).Scan(ctx, &view.Graders); err != nil {
+			return err
+		}
+	}
+	return web.Render(c, "governance/decision", view)
+}
+
+func (h *Handlers) decisionsAtom(c *fiber.Ctx) error {
+	co := web.Council(c)
+	ds, err := Decisions(c.UserContext(), h.DB, co.ID, 50)
+	if err != nil {
+		return err
+	}
+	base := auth.PublicURL(c, "")
+	feed := &AtomFeed{Lang: "fr", ID: "tag:" + co.Slug + ".cla,2024:decisions", Title: "Décisions — " + co.Name,
+		Links: []AtomLink{{Rel: "self", Type: "application/atom+xml", Href: base + "/decisions.atom"},
+			{Rel: "alternate", Type: "text/html", Href: base + "/decisions"}},
+		Author: AtomPerson{Name: co.Name}, Updated: AtomTime(co.CreatedAt)}
+	for i, d := range ds {
+		if i == 0 || d.CreatedAt.After(latest(feed.Updated)) {
+			feed.Updated = AtomTime(d.CreatedAt)
+		}
+		summary := d.Outcome.Label() + " — séance du " + web.FrenchDate(d.MeetingStart)
+		if d.RegisterVersion != nil {
+			summary += " — registre version " + strconv.Itoa(*d.RegisterVersion)
+		}
+		feed.Entries = append(feed.Entries, AtomEntry{
+			ID: "tag:" + co.Slug + ".cla,2024:decision/" + strconv.FormatInt(d.ID, 10), Title: d.Title,
+			Updated: AtomTime(d.CreatedAt), Published: AtomTime(d.DecidedAt),
+			Links:   []AtomLink{{Rel: "alternate", Type: "text/html", Href: base + d.Path()}},
+			Summary: &AtomText{Type: "text", Body: summary},
+			Content: &AtomText{Type: "html", Body: d.MotivationHTML},
+		})
+	}
+	out, err := feed.Marshal()
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "application/atom+xml; charset=utf-8")
+	return c.Send(out)
+}
+
+func latest(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
+}
+
+func (h *Handlers) meetingsICS(c *fiber.Ctx) error {
+	ctx, co := c.UserContext(), web.Council(c)
+	ms, err := Meetings(ctx, h.DB, co.ID)
+	if err != nil {
+		return err
+	}
+	var items []AgendaItem
+	if err := h.DB.NewSelect().Model(&items).Column("meeting_id", "position", "title").
+		Where("council_id = ?", co.ID).Order("meeting_id", "position").Scan(ctx); err != nil {
+		return err
+	}
+	agenda := map[int64][]string{}
+	for _, it := range items {
+		agenda[it.MeetingID] = append(agenda[it.MeetingID], strconv.Itoa(it.Position)+". "+it.Title)
+	}
+	host := co.Slug + ".cla"
+	events := make([]ICalEvent, 0, len(ms))
+	for _, m := range ms {
+		desc := "Séance du " + co.Name + "."
+		if a := agenda[m.ID]; len(a) > 0 {
+			desc += "\nOrdre du jour :\n" + strings.Join(a, "\n")
+		}
+		if m.Note != "" {
+			desc += "\n\n" + m.Note
+		}
+		events = append(events, ICalEvent{UID: m.UID + "@" + host, Sequence: m.Sequence, Stamp: m.UpdatedAt,
+			Start: m.StartsAt, End: m.EndsAt, Summary: m.Title, Location: m.Place, Desc: desc,
+			URL: auth.PublicURL(c, meetingPath(m.ID))})
+	}
+	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `inline; filename="seances.ics"`)
+	return c.SendString(ICalendar("Séances — "+co.Name, events))
+}

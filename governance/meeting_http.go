@@ -1,0 +1,635 @@
+package governance
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"cla/internal/apperr"
+	"cla/internal/auth"
+	"cla/internal/authz"
+	"cla/internal/web"
+)
+
+// meetingRoutes lists the routes of meetings, votes, decisions, minutes and
+// their feeds.
+func (h *Handlers) meetingRoutes(app fiber.Router) {
+	app.Get("/seances", h.meetings)
+	app.Post("/seances", auth.Require(authz.ManageMeeting), h.createMeeting)
+	app.Get("/seances/regles", auth.Require(authz.SetMeetingRules), h.rulesForm)
+	app.Post("/seances/regles", auth.Require(authz.SetMeetingRules), h.saveRules)
+	app.Get("/seances/:id", h.meeting)
+	app.Post("/seances/:id/etat", auth.Require(authz.ManageMeeting), h.meetingState)
+	app.Post("/seances/:id/ordre-du-jour", auth.Require(authz.ManageMeeting), h.addAgendaItem)
+	app.Post("/seances/:id/ordre-du-jour/:item/deplacer", auth.Require(authz.ManageMeeting), h.moveAgendaItem)
+	app.Post("/seances/:id/ordre-du-jour/:item/retirer", auth.Require(authz.ManageMeeting), h.removeAgendaItem)
+	app.Post("/seances/:id/appel", auth.Require(authz.ManageMeeting), h.takeRoll)
+	app.Post("/seances/:id/votes", auth.Require(authz.ManageMeeting), h.openVote)
+	app.Get("/seances/:id/convocation", h.convocation)
+	app.Get("/seances/:id/dossier", h.meetingPack)
+	app.Get("/seances/:id/compte-rendu", h.minutes)
+	app.Post("/seances/:id/compte-rendu", auth.Require(authz.ManageMeeting), h.saveMinutes)
+	app.Post("/seances/:id/compte-rendu/regenerer", auth.Require(authz.ManageMeeting), h.regenerateMinutes)
+	app.Post("/seances/:id/compte-rendu/approuver", auth.Require(authz.ManageMeeting), h.approveMinutes)
+	app.Get("/votes/:id", h.vote)
+	app.Post("/votes/:id/bulletin", auth.Require(authz.CastBallot), h.castBallot)
+	app.Post("/votes/:id/cloture", auth.Require(authz.ManageMeeting), h.closeVote)
+	app.Get("/decisions", h.decisions)
+	app.Get("/decisions.atom", h.decisionsAtom)
+	app.Get("/decisions/:id", h.decision)
+	app.Get("/meetings.ics", h.meetingsICS)
+}
+
+func can(c *fiber.Ctx, a authz.Action) bool {
+	v := web.ViewerOf(c)
+	return v != nil && authz.Can(authz.Role(v.Role), a)
+}
+
+func paramID(c *fiber.Ctx, name string) (int64, error) {
+	id, err := strconv.ParseInt(c.Params(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.New(apperr.NotFound, "Page introuvable.")
+	}
+	return id, nil
+}
+
+func formInt(c *fiber.Ctx, name string) int {
+	n, _ := strconv.Atoi(strings.TrimSpace(c.FormValue(name)))
+	return n
+}
+
+// parseParisTime reads a datetime-local value ("2025-03-05T18:30") in Paris time.
+func parseParisTime(s string) (time.Time, bool) {
+	t, err := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(s), web.Paris())
+	return t, err == nil
+}
+
+func back(c *fiber.Ctx, path, msg string) error {
+	if msg != "" {
+		path += "?ok=" + url.QueryEscape(msg)
+	}
+	return c.Redirect(path, fiber.StatusSeeOther)
+}
+
+func meetingPath(id int64) string { return "/seances/" + strconv.FormatInt(id, 10) }
+
+// MeetingsView lists the council's meetings.
+type MeetingsView struct {
+	web.Page
+	Upcoming  []Meeting
+	Past      []Meeting
+	CanManage bool
+	CanRules  bool
+	Errors    apperr.Fields
+	Form      Meeting
+}
+
+func (h *Handlers) meetingsView(c *fiber.Ctx) (MeetingsView, error) {
+	ms, err := Meetings(c.UserContext(), h.DB, web.Council(c).ID)
+	if err != nil {
+		return MeetingsView{}, err
+	}
+	view := MeetingsView{Page: web.NewPage(c, "Séances du Conseil"), CanManage: can(c, authz.ManageMeeting), CanRules: can(c, authz.SetMeetingRules)}
+	now := time.Now()
+	for _, m := range ms {
+		if m.State != MeetingClosed && m.EndsAt.After(now.Add(-24*time.Hour)) {
+			view.Upcoming = append([]Meeting{m}, view.Upcoming...)
+		} else {
+			view.Past = append(view.Past, m)
+		}
+	}
+	return view, nil
+}
+
+func (h *Handlers) meetings(c *fiber.Ctx) error {
+	view, err := h.meetingsView(c)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "governance/meetings", view)
+}
+
+func (h *Handlers) createMeeting(c *fiber.Ctx) error {
+	m := &Meeting{CouncilID: web.Council(c).ID, Title: c.FormValue("title"), Place: c.FormValue("place"), Note: c.FormValue("note")}
+	errs := apperr.Fields{}
+	if t, ok := parseParisTime(c.FormValue("starts_at")); ok {
+		m.StartsAt = t
+		m.EndsAt = t.Add(time.Duration(formInt(c, "duration")) * time.Minute)
+	}
+	if err := m.Validate(); err != nil {
+		if f := apperr.FieldsOf(err); f != nil {
+			errs = f
+		} else {
+			return err
+		}
+	}
+	if len(errs) == 0 {
+		if err := CreateMeeting(c.UserContext(), h.DB, m); err != nil {
+			return err
+		}
+		return back(c, meetingPath(m.ID), "Séance programmée.")
+	}
+	view, err := h.meetingsView(c)
+	if err != nil {
+		return err
+	}
+	view.Errors, view.Form = errs, *m
+	c.Status(fiber.StatusUnprocessableEntity)
+	return web.Render(c, "governance/meetings", view)
+}
+
+// AgendaEntry is an agenda item with what its page shows.
+type AgendaEntry struct {
+	AgendaItem
+	Votes     []Vote
+	Decisions []Decision
+	Link      string
+}
+
+// AgendaSuggestion is an item the agenda builder proposes.
+type AgendaSuggestion struct {
+	Kind   AgendaKind
+	ID     int64
+	Title  string
+	Reason string
+}
+
+// MeetingView is a meeting's page.
+type MeetingView struct {
+	web.Page
+	Meeting     *Meeting
+	Agenda      []AgendaEntry
+	Quorum      Quorum
+	Roll        []RollEntry
+	Minutes     *Minutes
+	Suggestions []AgendaSuggestion
+	CanManage   bool
+	CanVote     bool
+	Methods     []VoteMethod
+	Thresholds  []Threshold
+	Pending     []Minutes // closed meetings' drafts this meeting may approve
+	PendingMeet []Meeting
+}
+
+func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, error) {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	m, err := GetMeeting(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	items, err := Agenda(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	votes, err := MeetingVotes(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	decisions, err := MeetingDecisions(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	q, err := QuorumOf(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	mins, err := GetMinutes(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if title == "" {
+		title = m.Title
+	}
+	view := &MeetingView{Page: web.NewPage(c, title), Meeting: m, Quorum: q, Minutes: mins,
+		CanManage: can(c, authz.ManageMeeting), CanVote: can(c, authz.CastBallot),
+		Methods: []VoteMethod{MethodMajority, MethodConsent, MethodJudgment}, Thresholds: []Threshold{ThresholdCast, ThresholdTwoThirds, ThresholdOfPresents}}
+	for _, it := range items {
+		e := AgendaEntry{AgendaItem: it}
+		switch {
+		case it.ProposalID != nil:
+			e.Link = "/propositions/" + strconv.FormatInt(*it.ProposalID, 10)
+		case it.DebateID != nil:
+			e.Link = "/debats/" + it.DebateSlug
+		}
+		for _, v := range votes {
+			if v.AgendaItemID == it.ID {
+				e.Votes = append(e.Votes, v)
+			}
+		}
+		for _, d := range decisions {
+			if d.AgendaItemID == it.ID {
+				e.Decisions = append(e.Decisions, d)
+			}
+		}
+		view.Agenda = append(view.Agenda, e)
+	}
+	return view, nil
+}
+
+func (h *Handlers) meeting(c *fiber.Ctx) error {
+	view, err := h.loadMeetingView(c, "")
+	if err != nil {
+		return err
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	if view.CanManage {
+		if view.Roll, err = Roll(ctx, h.DB, co.ID, view.Meeting.ID); err != nil {
+			return err
+		}
+		if view.Meeting.State != MeetingClosed {
+			if view.Suggestions, err = AgendaSuggestions(ctx, h.DB, co.ID, view.Meeting.ID); err != nil {
+				return err
+			}
+		}
+		if view.Meeting.State == MeetingOpen {
+			if err := h.DB.NewSelect().Model(&view.PendingMeet).Column("id", "title", "starts_at").
+				Where("council_id = ? AND state = ? AND starts_at < ?", co.ID, MeetingClosed, view.Meeting.StartsAt).
+				Where("EXISTS (SELECT 1 FROM minutes mi WHERE mi.meeting_id = meeting.id AND mi.council_id = meeting.council_id AND mi.state = ?)", MinutesDraft).
+				Order("starts_at").Limit(20).Scan(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return web.Render(c, "governance/meeting", view)
+}
+
+// AgendaSuggestions is the agenda builder: open proposals with enough graders,
+// adjourned proposals, and the most supported requested debates, leaving out
+// what this meeting's agenda already holds. Three queries.
+func AgendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]AgendaSuggestion, error) {
+	const minGraders = 3
+	var out []AgendaSuggestion
+	var ripe []struct {
+		ID      int64  `bun:"id"`
+		Title   string `bun:"title"`
+		State   string `bun:"state"`
+		Graders int    `bun:"graders"`
+	}
+	err := db.NewRaw(`SELECT p.id, p.title, p.state, count(DISTINCT s.account_id) AS graders
+		FROM proposals p LEFT JOIN proposal_scores s ON s.proposal_id = p.id AND s.council_id = p.council_id
+		WHERE p.council_id = ? AND p.state IN ('ouverte', 'ajournee', 'inscrite')
+		AND NOT EXISTS (SELECT 1 FROM agenda_items a WHERE a.meeting_id = ? AND a.proposal_id = p.id)
+		GROUP BY p.id
+		HAVING p.state <> 'ouverte' OR count(DISTINCT s.account_id) >= ?
+		ORDER BY (p.state = 'ajournee') DESC, graders DESC, p.id LIMIT 15`, councilID, meetingID, minGraders).Scan(ctx, &ripe)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ripe {
+		reason := strconv.Itoa(p.Graders) + " membre(s) l'ont évaluée"
+		switch p.State {
+		case string(ProposalAdjourned):
+			reason = "Ajournée lors d'une séance précédente"
+		case string(ProposalScheduled):
+			reason = "Déjà inscrite, pas encore à une séance"
+		}
+		out = append(out, AgendaSuggestion{Kind: AgendaProposal, ID: p.ID, Title: p.Title, Reason: reason})
+	}
+	var debates []struct {
+		ID       int64  `bun:"id"`
+		Title    string `bun:"title"`
+		Supports int    `bun:"supports"`
+	}
+	err = db.NewRaw(`SELECT d.id, d.title, (SELECT count(*) FROM debate_supports s WHERE s.debate_id = d.id AND s.council_id = d.council_id) AS supports
+		FROM debates d WHERE d.council_id = ? AND d.state = 'souhaite'
+		AND NOT EXISTS (SELECT 1 FROM agenda_items a WHERE a.meeting_id = ? AND a.debate_id = d.id)
+		ORDER BY supports DESC, d.id LIMIT 5`, councilID, meetingID).Scan(ctx, &debates)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range debates {
+		out = append(out, AgendaSuggestion{Kind: AgendaDebate, ID: d.ID, Title: d.Title, Reason: "Débat souhaité, " + strconv.Itoa(d.Supports) + " soutien(s)"})
+	}
+	return out, nil
+}
+
+func (h *Handlers) meetingState(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	to := MeetingState(c.FormValue("to"))
+	if err := SetMeetingState(c.UserContext(), h.DB, web.Council(c).ID, id, to); err != nil {
+		return err
+	}
+	return back(c, meetingPath(id), "Séance : "+to.Label()+".")
+}
+
+func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	it := &AgendaItem{CouncilID: web.Council(c).ID, MeetingID: id, Kind: AgendaKind(c.FormValue("kind")),
+		Title: c.FormValue("title"), Notes: c.FormValue("notes"), Minutes: formInt(c, "minutes")}
+	if ref, err := strconv.ParseInt(c.FormValue("ref"), 10, 64); err == nil && ref > 0 {
+		switch it.Kind {
+		case AgendaProposal:
+			it.ProposalID = &ref
+		case AgendaDebate:
+			it.DebateID = &ref
+		}
+	}
+	if err := AddAgendaItem(c.UserContext(), h.DB, ActorOf(web.ViewerOf(c)), it); err != nil {
+		return err
+	}
+	return back(c, meetingPath(id), "Point ajouté à l'ordre du jour.")
+}
+
+func (h *Handlers) moveAgendaItem(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	item, err := paramID(c, "item")
+	if err != nil {
+		return err
+	}
+	delta := 1
+	if c.FormValue("dir") == "up" {
+		delta = -1
+	}
+	if err := MoveAgendaItem(c.UserContext(), h.DB, web.Council(c).ID, id, item, delta); err != nil {
+		return err
+	}
+	return back(c, meetingPath(id)+"#ordre-du-jour", "")
+}
+
+func (h *Handlers) removeAgendaItem(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	item, err := paramID(c, "item")
+	if err != nil {
+		return err
+	}
+	if err := RemoveAgendaItem(c.UserContext(), h.DB, ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, item); err != nil {
+		return err
+	}
+	return back(c, meetingPath(id), "Point retiré de l'ordre du jour.")
+}
+
+func (h *Handlers) takeRoll(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	answers := map[int64]AttendanceStatus{}
+	c.Request().PostArgs().VisitAll(func(k, v []byte) {
+		key := string(k)
+		if !strings.HasPrefix(key, "m") || len(v) == 0 {
+			return
+		}
+		if mid, err := strconv.ParseInt(key[1:], 10, 64); err == nil {
+			answers[mid] = AttendanceStatus(string(v))
+		}
+	})
+	if err := RecordAttendance(c.UserContext(), h.DB, web.Council(c).ID, id, answers); err != nil {
+		return err
+	}
+	return back(c, meetingPath(id)+"#appel", "Appel enregistré.")
+}
+
+func (h *Handlers) openVote(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	item, _ := strconv.ParseInt(c.FormValue("item"), 10, 64)
+	v := &Vote{CouncilID: web.Council(c).ID, MeetingID: id, AgendaItemID: item, Question: c.FormValue("question"),
+		Method: VoteMethod(c.FormValue("method")), Mode: c.FormValue("mode"), Secrecy: c.FormValue("secrecy"),
+		Threshold: Threshold(c.FormValue("threshold"))}
+	if v.Method == MethodJudgment {
+		for _, line := range strings.Split(c.FormValue("options"), "\n") {
+			label, effect, _ := strings.Cut(strings.TrimSpace(line), "|")
+			if label = strings.TrimSpace(label); label != "" {
+				v.Options = append(v.Options, VoteOption{Label: label, Effect: strings.TrimSpace(effect)})
+			}
+		}
+	}
+	if t, ok := parseParisTime(c.FormValue("closes_at")); ok {
+		v.ClosesAt = &t
+	}
+	if err := OpenVote(c.UserContext(), h.DB, ActorOf(web.ViewerOf(c)), v); err != nil {
+		return err
+	}
+	return back(c, "/votes/"+strconv.FormatInt(v.ID, 10), "Vote ouvert.")
+}
+
+// VoteView is a vote's page: the ballot form while open, the results after.
+type VoteView struct {
+	web.Page
+	Vote      *Vote
+	Meeting   *Meeting
+	Item      *AgendaItem
+	Mine      *Ballot
+	Nominal   []NominalBallot
+	Decision  *Decision
+	CanVote   bool
+	CanManage bool
+	Grades    []Grade
+	Errors    apperr.Fields
+}
+
+// OptionResult is one option's line in a majority-judgment result.
+type OptionResult struct {
+	Rank    int
+	Label   string
+	Profile MeritProfile
+	Median  Grade
+	Above   int
+	Below   int
+	Winner  bool
+}
+
+// Results returns the majority-judgment lines in ranking order.
+func (v VoteView) Results() []OptionResult {
+	t := v.Vote.Tally
+	if t == nil || v.Vote.Method != MethodJudgment {
+		return nil
+	}
+	var out []OptionResult
+	for i, pos := range t.Ranking {
+		if pos < 1 || pos > len(t.Profiles) || pos > len(v.Vote.Options) {
+			continue
+		}
+		p := t.Profiles[pos-1]
+		above, med, below := p.Gauge()
+		out = append(out, OptionResult{Rank: i + 1, Label: v.Vote.Options[pos-1].Label, Profile: p, Median: med, Above: above, Below: below,
+			Winner: v.Vote.WinnerOption != nil && *v.Vote.WinnerOption == pos})
+	}
+	return out
+}
+
+// MyGrade is the viewer's grade for option i ("" when none).
+func (v VoteView) MyGrade(i int) Grade {
+	if v.Mine == nil || i >= len(v.Mine.Grades) {
+		return NoOpinion
+	}
+	return Grade(v.Mine.Grades[i])
+}
+
+// Choices are the answers of a majority vote.
+func (v VoteView) Choices() []Choice { return []Choice{ChoiceFor, ChoiceAgainst, ChoiceAbstain} }
+
+// TallyLine is the result in one sentence.
+func (v VoteView) TallyLine() string { return tallyLine(v.Vote) }
+
+func (h *Handlers) voteView(c *fiber.Ctx) (*VoteView, error) {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	v, err := GetVote(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := GetMeeting(ctx, h.DB, co.ID, v.MeetingID)
+	if err != nil {
+		return nil, err
+	}
+	item := new(AgendaItem)
+	if err := h.DB.NewSelect().Model(item).Where("id = ? AND council_id = ?", v.AgendaItemID, co.ID).Scan(ctx); err != nil {
+		return nil, err
+	}
+	view := &VoteView{Page: web.NewPage(c, "Vote : "+v.Question), Vote: v, Meeting: m, Item: item,
+		CanVote: can(c, authz.CastBallot) && !v.Closed() && !v.InRoom(), CanManage: can(c, authz.ManageMeeting), Grades: Grades}
+	if viewer := web.ViewerOf(c); viewer != nil && view.CanVote {
+		if view.Mine, err = MyBallot(ctx, h.DB, co.ID, v.ID, viewer.AccountID); err != nil {
+			return nil, err
+		}
+	}
+	if v.Closed() {
+		if view.Nominal, err = NominalBallots(ctx, h.DB, v); err != nil {
+			return nil, err
+		}
+		d := new(Decision)
+		err := selectDecisions(h.DB, d).Where("d.vote_id = ? AND d.council_id = ?", v.ID, co.ID).Scan(ctx)
+		if err == nil {
+			view.Decision = d
+		} else if !isNoRows(err) {
+			return nil, err
+		}
+	}
+	return view, nil
+}
+
+func (h *Handlers) vote(c *fiber.Ctx) error {
+	view, err := h.voteView(c)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return web.Render(c, "governance/vote", view)
+}
+
+func (h *Handlers) castBallot(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	v, err := GetVote(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return err
+	}
+	b := &Ballot{Choice: Choice(c.FormValue("choice")), Reason: c.FormValue("reason")}
+	if v.Method == MethodJudgment {
+		for i := range v.Options {
+			g, _ := ParseGrade(c.FormValue("g" + strconv.Itoa(i+1)))
+			b.Grades = append(b.Grades, int16(g))
+		}
+	}
+	err = CastBallot(ctx, h.DB, co.ID, id, web.ViewerOf(c).AccountID, b)
+	if f := apperr.FieldsOf(err); f != nil {
+		view, verr := h.voteView(c)
+		if verr != nil {
+			return verr
+		}
+		view.Errors, view.Mine = f, b
+		c.Status(fiber.StatusUnprocessableEntity)
+		return web.Render(c, "governance/vote", view)
+	} else if err != nil {
+		return err
+	}
+	return back(c, "/votes/"+strconv.FormatInt(id, 10), "Votre bulletin est enregistré. Vous pouvez le modifier jusqu'à la clôture.")
+}
+
+func (h *Handlers) closeVote(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	v, err := GetVote(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return err
+	}
+	in := CloseInput{Adjourn: c.FormValue("adjourn") == "1", Motivation: c.FormValue("motivation")}
+	if v.InRoom() {
+		rc := &RoomCounts{For: formInt(c, "pour"), Against: formInt(c, "contre"), Abstain: formInt(c, "abstention"), Objections: formInt(c, "objections")}
+		for _, r := range strings.Split(c.FormValue("reasons"), "\n") {
+			if r = strings.TrimSpace(r); r != "" {
+				rc.ObjectionReasons = append(rc.ObjectionReasons, r)
+			}
+		}
+		if v.Method == MethodJudgment {
+			for i := range v.Options {
+				var p MeritProfile
+				for g := ARejeter; g <= Excellent; g++ {
+					p.Counts[g] = formInt(c, "o"+strconv.Itoa(i+1)+"g"+strconv.Itoa(int(g)))
+				}
+				rc.Profiles = append(rc.Profiles, p)
+			}
+		}
+		in.Room = rc
+	}
+	closed, d, err := CloseVote(ctx, h.DB, co.ID, id, ActorOf(web.ViewerOf(c)), in)
+	if err != nil {
+		return err
+	}
+	if d != nil {
+		return back(c, d.Path(), "Vote clos, décision enregistrée.")
+	}
+	return back(c, "/votes/"+strconv.FormatInt(closed.ID, 10), "Vote clos.")
+}
+
+// RulesView is the quorum rule form.
+type RulesView struct {
+	web.Page
+	Rules  MeetingRules
+	Errors apperr.Fields
+}
+
+func (h *Handlers) rulesForm(c *fiber.Ctx) error {
+	r, err := Rules(c.UserContext(), h.DB, web.Council(c).ID)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "governance/meeting_rules", RulesView{Page: web.NewPage(c, "Règles des séances"), Rules: r})
+}
+
+func (h *Handlers) saveRules(c *fiber.Ctx) error {
+	r := &MeetingRules{CouncilID: web.Council(c).ID, QuorumKind: QuorumKind(c.FormValue("quorum_kind")),
+		QuorumCount: formInt(c, "quorum_count"), QuorumPercent: formInt(c, "quorum_percent"),
+		VoteWithoutQuorum: c.FormValue("vote_without_quorum") == "1"}
+	if err := SaveRules(c.UserContext(), h.DB, r); err != nil {
+		if f := apperr.FieldsOf(err); f != nil {
+			c.Status(fiber.StatusUnprocessableEntity)
+			return web.Render(c, "governance/meeting_rules", RulesView{Page: web.NewPage(c, "Règles des séances"), Rules: *r, Errors: f})
+		}
+		return err
+	}
+	return back(c, "/seances", "Règles des séances enregistrées.")
+}

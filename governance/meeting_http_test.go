@@ -1,0 +1,252 @@
+package governance
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"cla/catalog"
+	"cla/internal/auth"
+	"cla/internal/authz"
+	"cla/internal/testdb"
+	"cla/internal/web"
+	"cla/internal/webtest"
+)
+
+// newMeetingApp wires the app as cmd/cla's NewApp does.
+func newMeetingApp(t *testing.T, db *bun.DB) *fiber.App {
+	t.Helper()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	app, err := web.New(web.Options{DB: db, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app.Use(auth.New(auth.Options{DB: db, Logger: logger}).Middleware())
+	(&catalog.Handlers{DB: db, Logger: logger}).Routes(app)
+	(&Handlers{DB: db}).Routes(app)
+	app.Use(web.NotFound)
+	return app
+}
+
+func location(t *testing.T, res *http.Response, body string) string {
+	t.Helper()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("status %d, want 303; body: %.600s", res.StatusCode, body)
+	}
+	loc := res.Header.Get("Location")
+	if i := strings.IndexByte(loc, '?'); i >= 0 {
+		loc = loc[:i]
+	}
+	return loc
+}
+
+func idOf(t *testing.T, path string) int64 {
+	t.Helper()
+	id, err := strconv.ParseInt(path[strings.LastIndexByte(path, '/')+1:], 10, 64)
+	if err != nil {
+		t.Fatalf("no id in %q", path)
+	}
+	return id
+}
+
+// The whole journey over HTTP: schedule, build the agenda, take the roll, open a
+// vote, three members vote, close; the register moves to a new version (new
+// ETag), the Atom feed and the minutes show the decision, the calendar parses.
+func TestMeetingJourney(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	co, err := LoadDemo(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := newMeetingApp(t, db)
+	fac, facID := webtest.SignIn(t, app, db, co.ID, authz.Facilitator)
+	voters := make([]*webtest.Client, 3)
+	voterIDs := make([]int64, 3)
+	for i := range voters {
+		voters[i], voterIDs[i] = webtest.SignIn(t, app, db, co.ID, authz.Member)
+	}
+	anon := webtest.New(t, app)
+
+	// An open proposal to conventionner Camargue rice.
+	item, err := catalog.ItemBySlug(ctx, db, co.ID, "riz-de-camargue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int64
+	if err := db.NewRaw(`INSERT INTO proposals (council_id, kind, state, title, target_item_id, proposed_status, outcome, author_name)
+		VALUES (?, 'item_status', 'ouverte', 'Conventionner le riz de Camargue', ?, 'conventionne', 'Le riz de Camargue devient conventionné.', 'Test')
+		RETURNING id`, co.ID, item.ID).Scan(ctx, &pid); err != nil {
+		t.Fatal(err)
+	}
+
+	// Members cannot schedule; the facilitator can.
+	start := time.Now().In(web.Paris()).Add(time.Hour).Format("2006-01-02T15:04")
+	form := url.Values{"title": {"Séance de décembre"}, "starts_at": {start}, "duration": {"120"}, "place": {"Salle Bel Air, Dieulefit"}}
+	if res, _ := voters[0].PostForm("/seances", form); res.StatusCode != http.StatusForbidden {
+		t.Fatalf("member scheduling: %d", res.StatusCode)
+	}
+	res, body := fac.PostForm("/seances", form)
+	mpath := location(t, res, body)
+	mid := idOf(t, mpath)
+
+	res, body = fac.PostForm(mpath+"/ordre-du-jour", url.Values{"kind": {"proposal"}, "ref": {strconv.FormatInt(pid, 10)}})
+	location(t, res, body)
+	res, body = fac.PostForm(mpath+"/ordre-du-jour", url.Values{"kind": {"free"}, "title": {"Questions diverses"}})
+	location(t, res, body)
+	p, err := GetProposal(ctx, db, co.ID, pid)
+	if err != nil || p.State != ProposalScheduled {
+		t.Fatalf("proposal after scheduling: %v %v", p.State, err)
+	}
+	res, body = fac.PostForm(mpath+"/etat", url.Values{"to": {"en_cours"}})
+	location(t, res, body)
+	roll := url.Values{"m" + strconv.FormatInt(facID, 10): {"present"}}
+	for _, id := range voterIDs {
+		roll.Set("m"+strconv.FormatInt(id, 10), "present")
+	}
+	res, body = fac.PostForm(mpath+"/appel", roll)
+	location(t, res, body)
+	// The demo council has more members than are here: a quorum of three present.
+	if err := SaveRules(ctx, db, &MeetingRules{CouncilID: co.ID, QuorumKind: QuorumCount, QuorumCount: 3}); err != nil {
+		t.Fatal(err)
+	}
+	res, body = fac.Get(mpath)
+	if res.StatusCode != 200 || !strings.Contains(body, "Conventionner le riz de Camargue") || !strings.Contains(body, "4 présent·es") {
+		t.Fatalf("meeting page: %d %.2000s", res.StatusCode, body)
+	}
+	agenda, err := Agenda(ctx, db, co.ID, mid)
+	if err != nil || len(agenda) != 2 || agenda[0].Kind != AgendaProposal {
+		t.Fatalf("agenda: %+v %v", agenda, err)
+	}
+
+	res, body = fac.PostForm(mpath+"/votes", url.Values{"item": {strconv.FormatInt(agenda[0].ID, 10)},
+		"question": {"Conventionner le riz de Camargue ?"}, "method": {"majorite"}, "threshold": {"exprimes"},
+		"mode": {"en_ligne"}, "secrecy": {"anonyme"}})
+	vpath := location(t, res, body)
+
+	choices := []string{"pour", "pour", "contre"}
+	for i, c := range voters {
+		res, body = c.PostForm(vpath+"/bulletin", url.Values{"choice": {"contre"}})
+		location(t, res, body)
+		res, body = c.PostForm(vpath+"/bulletin", url.Values{"choice": {choices[i]}}) // changed before the close
+		location(t, res, body)
+	}
+	if res, _ := anon.PostForm(vpath+"/bulletin", url.Values{"choice": {"pour"}}); res.StatusCode < 400 {
+		t.Fatalf("anonymous ballot: %d", res.StatusCode)
+	}
+	// Results stay hidden until the close.
+	if _, body = voters[0].Get(vpath); !strings.Contains(body, "Les résultats seront publiés à la clôture") || strings.Contains(body, "Résultat :") {
+		t.Fatalf("open vote page shows results: %.1500s", body)
+	}
+
+	res, _ = anon.Get("/api/v1/register")
+	etag := res.Header.Get("ETag")
+	res, body = fac.PostForm(vpath+"/cloture", url.Values{"motivation": {"Produit de base, **complète le panier**."}})
+	dpath := location(t, res, body)
+	if !strings.HasPrefix(dpath, "/decisions/") {
+		t.Fatalf("close redirected to %s", dpath)
+	}
+	if res, _ := voters[1].PostForm(vpath+"/bulletin", url.Values{"choice": {"pour"}}); res.StatusCode != http.StatusConflict {
+		t.Fatalf("ballot after close: %d", res.StatusCode)
+	}
+
+	res, body = anon.Get(dpath)
+	if res.StatusCode != 200 || !containsAll(body, "Adoptée : Conventionner le riz de Camargue", "Version 2", "<strong>complète le panier</strong>", "2 pour, 1 contre") {
+		t.Fatalf("decision page: %d %.3000s", res.StatusCode, body)
+	}
+	// The register cache reloads on the NOTIFY sent at commit: give it a moment.
+	for i := 0; i < 30; i++ {
+		if res, body = anon.Get("/api/v1/register"); res.Header.Get("ETag") != etag {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if res.Header.Get("ETag") == etag || !strings.Contains(body, `"riz-de-camargue"`) {
+		t.Fatalf("register ETag %q (was %q)", res.Header.Get("ETag"), etag)
+	}
+	it, _ := catalog.ItemBySlug(ctx, db, co.ID, "riz-de-camargue")
+	if it.Status != catalog.Conventionne {
+		t.Fatalf("item status %s", it.Status)
+	}
+	if p, _ := GetProposal(ctx, db, co.ID, pid); p.State != ProposalApplied {
+		t.Fatalf("proposal state %s", p.State)
+	}
+
+	res, body = anon.Get("/decisions.atom")
+	var feed struct {
+		XMLName xml.Name `xml:"http://www.w3.org/2005/Atom feed"`
+		ID      string   `xml:"id"`
+		Updated string   `xml:"updated"`
+		Entries []struct {
+			ID      string `xml:"id"`
+			Title   string `xml:"title"`
+			Updated string `xml:"updated"`
+			Link    struct {
+				Href string `xml:"href,attr"`
+			} `xml:"link"`
+		} `xml:"entry"`
+	}
+	if err := xml.Unmarshal([]byte(body), &feed); err != nil || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/atom+xml") {
+		t.Fatalf("atom: %v %s", err, res.Header.Get("Content-Type"))
+	}
+	if len(feed.Entries) == 0 || feed.Entries[0].Title != "Adoptée : Conventionner le riz de Camargue" || !strings.HasSuffix(feed.Entries[0].Link.Href, dpath) || feed.ID == "" {
+		t.Fatalf("atom entries: %+v", feed.Entries)
+	}
+	if _, err := time.Parse(time.RFC3339, feed.Entries[0].Updated); err != nil {
+		t.Fatal(err)
+	}
+
+	res, body = fac.PostForm(mpath+"/etat", url.Values{"to": {"close"}})
+	location(t, res, body)
+	if res, _ := anon.Get(mpath + "/compte-rendu"); res.StatusCode != http.StatusNotFound {
+		t.Fatalf("draft minutes public: %d", res.StatusCode)
+	}
+	res, body = voters[0].Get(mpath + "/compte-rendu")
+	if res.StatusCode != 200 || !containsAll(body, "Brouillon", "Adoptée : Conventionner le riz de Camargue", "Registre version 2") {
+		t.Fatalf("minutes draft: %d %.3000s", res.StatusCode, body)
+	}
+
+	// The calendar feed reads with a standard parser.
+	res, body = anon.Get("/meetings.ics")
+	if !strings.HasPrefix(res.Header.Get("Content-Type"), "text/calendar") {
+		t.Fatalf("ics content type %s", res.Header.Get("Content-Type"))
+	}
+	cal, err := ics.ParseCalendar(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, ev := range cal.Events() {
+		if ev.GetProperty(ics.ComponentPropertySummary).Value == "Séance de décembre" {
+			found = true
+			if u := ev.GetProperty(ics.ComponentPropertyUrl); u == nil || !strings.HasSuffix(u.Value, mpath) {
+				t.Fatalf("event URL %v", u)
+			}
+			st, err := ev.GetStartAt()
+			if err != nil || st.Format("2006-01-02T15:04") != start && st.In(web.Paris()).Format("2006-01-02T15:04") != start {
+				t.Fatalf("event start %v %v, want %s Paris", st, err, start)
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("meeting missing from calendar:\n%s", body)
+	}
+	for _, line := range bytes.Split([]byte(body), []byte("\r\n")) {
+		if len(line) > 75 {
+			t.Fatalf("unfolded line of %d octets: %q", len(line), line)
+		}
+	}
+}
