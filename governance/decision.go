@@ -242,7 +242,11 @@ func registerChange(ctx context.Context, tx bun.Tx, p *Proposal, status catalog.
 		switch p.Kind {
 		case ProposalShopAdhesion:
 			signed := civilDay(at)
-			renewal := signed.AddDate(1, 0, 0)
+			// One year by default, per council (convention_settings, see charter.go).
+			renewal, err := RenewalDate(ctx, tx, p.CouncilID, signed)
+			if err != nil {
+				return nil, err
+			}
 			sc.Status, sc.SignedOn, sc.RenewalOn = catalog.ShopConventionne, &signed, &renewal
 		case ProposalShopSuspension:
 			sc.Status = catalog.ShopSuspendu

@@ -72,7 +72,10 @@ func LoadDemo(ctx context.Context, db *bun.DB) (*council.Council, error) {
 			return err
 		}
 		// Debates last: the demo arguments refer to the boussole's criteria.
-		return loadDemoDebates(ctx, tx, co.ID)
+		if err := loadDemoDebates(ctx, tx, co.ID); err != nil {
+			return err
+		}
+		return loadDemoApplications(ctx, tx, co.ID)
 	})
 	return co, err
 }

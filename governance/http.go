@@ -60,6 +60,9 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Post("/debats/:slug/arguments/:id/masquer", auth.Require(authz.HideArgument), h.hideArgument)
 	app.Get("/recherche", h.search)
 
+	// Shop applications.
+	h.applicationRoutes(app)
+
 	// Meetings, votes and decisions.
 	h.meetingRoutes(app)
 }

@@ -86,6 +86,7 @@ var placeholders = map[string]string{
 	"{souhaite}":    `SELECT slug FROM debates WHERE council_id = ? AND state = 'souhaite' ORDER BY id LIMIT 1`,
 	"{suggestion}":  `SELECT coalesce((SELECT min(id)::text FROM debate_suggestions WHERE council_id = ?), '999999')`,
 	"{proposition}": `SELECT coalesce((SELECT min(id)::text FROM proposals WHERE council_id = ?), '999999')`,
+	"{candidature}": `SELECT coalesce((SELECT min(id)::text FROM shop_applications WHERE council_id = ?), '999999')`,
 }
 
 // routeTable: one row per route. Keep it sorted by route.
@@ -144,6 +145,25 @@ var routeTable = []routeCase{
 	{route: "GET /propositions/comparer", want: all(200)},
 	{route: "GET /propositions/nouvelle", want: memberPage},
 	{route: "POST /propositions/nouvelle", want: memberAction(422)},
+
+	// Shop applications, the charter, renewals and the export.
+	{route: "GET /devenir-point-de-vente", want: all(200)},
+	{route: "POST /devenir-point-de-vente", form: url.Values{"shop_name": {"X"}}, want: all(422)},
+	{route: "GET /charte", want: all(200)},
+	{route: "GET /candidature/:token", path: "/candidature/{forged}", want: all(404)},
+	{route: "POST /candidature/:token/reponse", path: "/candidature/{forged}/reponse", form: url.Values{"body": {"Bonjour"}}, want: all(404)},
+	{route: "POST /candidature/:token/completer", path: "/candidature/{forged}/completer", want: all(404)},
+	{route: "GET /gestion/candidatures", want: memberPage},
+	{route: "GET /gestion/candidatures/:id", path: "/gestion/candidatures/{candidature}", want: memberPage},
+	{route: "POST /gestion/candidatures/:id/commentaires", path: "/gestion/candidatures/{candidature}/commentaires", form: url.Values{"body": {""}}, want: memberAction(422)},
+	{route: "POST /gestion/candidatures/:id/questions", path: "/gestion/candidatures/{candidature}/questions", form: url.Values{"body": {""}}, want: facilitatorAction(422)},
+	{route: "POST /gestion/candidatures/:id/etat", path: "/gestion/candidatures/{candidature}/etat", form: url.Values{"state": {"acceptee"}}, want: facilitatorAction(409)},
+	{route: "POST /gestion/candidatures/:id/proposition", path: "/gestion/candidatures/{candidature}/proposition", form: url.Values{"title": {""}}, want: facilitatorAction(422)},
+	{route: "GET /gestion/renouvellements", want: memberPage},
+	{route: "GET /gestion/points-de-vente/export.csv", want: facilitatorPage},
+	{route: "GET /gestion/charte", want: facilitatorPage},
+	{route: "POST /gestion/charte", form: url.Values{"title": {""}}, want: facilitatorAction(422)},
+	{route: "POST /gestion/charte/duree", form: url.Values{"renewal_months": {"0"}}, want: facilitatorAction(422)},
 
 	// Members, sign-in and the audit trail.
 	{route: "GET /compte", want: by(303, 200, 200, 200, 200)}, // one's own account, whatever the council

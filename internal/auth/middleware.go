@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"log/slog"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"time"
@@ -153,6 +154,12 @@ func SignIn(c *fiber.Ctx, accountID int64) error {
 	if old := c.Cookies(SessionCookie); wellFormed(old) {
 		if err := deleteSession(ctx, m.db, HashToken(old)); err != nil {
 			return err
+		}
+	}
+	// Expired sessions are swept now and then, at sign-in: no background job.
+	if rand.IntN(20) == 0 {
+		if _, err := DeleteExpiredSessions(ctx, m.db, m.idle); err != nil {
+			m.log.Warn("sweeping expired sessions failed", "err", err)
 		}
 	}
 	id, csrf, err := createSession(ctx, m.db, accountID, m.absolute, web.ClientIP(c), c.Get(fiber.HeaderUserAgent))

@@ -63,6 +63,13 @@ const (
 	SupportDebate    Action = "debate.support"    // support a requested debate (one per member)
 	ReviewSuggestion Action = "debate.review"     // accept or refuse topics suggested by the public
 
+	// Shop applications, the charter, renewals and the export (governance).
+	ApplicationRead    Action = "application.read"    // list and read shops' applications, renewals
+	ApplicationComment Action = "application.comment" // comment an application internally
+	ApplicationManage  Action = "application.manage"  // ask the shop questions, change state, turn into a proposal
+	ShopExport         Action = "shop.export"         // export points de vente with contact details
+	CharterEdit        Action = "charter.edit"        // publish a charter version, set the convention period
+
 	// Meetings, votes and decisions (governance).
 	ManageMeeting    Action = "meeting.manage"     // schedule meetings, build agendas, take the roll, open and close votes, edit and approve minutes
 	SetMeetingRules  Action = "meeting.rules"      // set the council's quorum rule
@@ -99,6 +106,12 @@ var table = map[Action][]Role{
 	ChangeDebate:     {Facilitator, Admin},
 	SupportDebate:    {Member, Facilitator, Admin},
 	ReviewSuggestion: {Facilitator, Admin},
+
+	ApplicationRead:    {Member, Facilitator, Admin},
+	ApplicationComment: {Member, Facilitator, Admin},
+	ApplicationManage:  {Facilitator, Admin},
+	ShopExport:         {Facilitator, Admin},
+	CharterEdit:        {Facilitator, Admin},
 
 	ManageMeeting:    {Facilitator, Admin},
 	SetMeetingRules:  {Admin},

@@ -1,0 +1,141 @@
+package governance
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"cla/internal/apperr"
+	"cla/internal/testdb"
+)
+
+func TestValidSIRET(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		siret string
+		want  bool
+	}{
+		{"73282932000074", true},  // Luhn key valid
+		{"73282932000075", false}, // last digit changed
+		{"73282932000047", false}, // two digits swapped
+		{"35600000000048", true},  // La Poste head office: valid by Luhn too
+		{"35600000049837", true},  // La Poste establishment: digit sum 45, Luhn invalid
+		{"35600000049838", false}, // La Poste prefix, digit sum not a multiple of 5
+		{"1234567890123", false},  // 13 digits
+		{"7328293200007a", false}, // not a digit
+		{"", false},
+	}
+	for _, c := range cases {
+		if got := ValidSIRET(c.siret); got != c.want {
+			t.Errorf("ValidSIRET(%q) = %v, want %v", c.siret, got, c.want)
+		}
+	}
+	if luhnOK("35600000049837") {
+		t.Fatal("test case 35600000049837 must fail Luhn to test La Poste's rule")
+	}
+}
+
+func luhnOK(s string) bool {
+	sum := 0
+	for i := len(s) - 1; i >= 0; i-- {
+		d := int(s[i] - '0')
+		if (len(s)-1-i)%2 == 1 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return sum%10 == 0
+}
+
+func validApplication() *Application {
+	return &Application{ShopName: "Épicerie du Bourg", Kind: "epicerie", SIRET: "732 829 320 00074", Address: "1 place",
+		Commune: "Dieulefit", ContactName: "Camille", Email: "Camille@Example.org", Phone: "+33 4 75 00 00 00",
+		Website: "https://epicerie.example", Categories: []string{"pain"}, LocalShare: 50, OrganicShare: 25,
+		CharterAccepted: true}
+}
+
+func TestApplicationValidate(t *testing.T) {
+	t.Parallel()
+	known := map[string]bool{"pain": true, "miel": true}
+	cases := []struct {
+		name  string
+		edit  func(a *Application)
+		field string // "" when valid
+	}{
+		{"valid", func(a *Application) {}, ""},
+		{"wrong SIRET checksum", func(a *Application) { a.SIRET = "73282932000075" }, "siret"},
+		{"SIRET too short", func(a *Application) { a.SIRET = "7328293200" }, "siret"},
+		{"SIRET with letters", func(a *Application) { a.SIRET = "7328293200007A" }, "siret"},
+		{"SIRET missing for a shop", func(a *Application) { a.SIRET = "" }, "siret"},
+		{"SIRET optional for a market", func(a *Application) { a.SIRET, a.Kind = "", "marche" }, ""},
+		{"SIRET optional for a farm", func(a *Application) { a.SIRET, a.Kind = "", "producteur" }, ""},
+		{"invalid email", func(a *Application) { a.Email = "camille@" }, "email"},
+		{"email with a name", func(a *Application) { a.Email = "Camille <c@example.org>" }, "email"},
+		{"email without dot", func(a *Application) { a.Email = "c@localhost" }, "email"},
+		{"missing email", func(a *Application) { a.Email = " " }, "email"},
+		{"bad phone", func(a *Application) { a.Phone = "appelez-moi" }, "phone"},
+		{"short phone", func(a *Application) { a.Phone = "0475" }, "phone"},
+		{"bad URL", func(a *Application) { a.Website = "javascript:alert(1)" }, "website"},
+		{"URL without scheme", func(a *Application) { a.Website = "epicerie.example" }, "website"},
+		{"missing charter", func(a *Application) { a.CharterAccepted = false }, "charter"},
+		{"missing name", func(a *Application) { a.ShopName = "   " }, "shop_name"},
+		{"name too long", func(a *Application) { a.ShopName = strings.Repeat("é", 201) }, "shop_name"},
+		{"message too long", func(a *Application) { a.Message = strings.Repeat("x", 5001) }, "message"},
+		{"message at the limit", func(a *Application) { a.Message = strings.Repeat("é", 5000) }, ""},
+		{"unknown kind", func(a *Application) { a.Kind = "casino" }, "kind"},
+		{"no category", func(a *Application) { a.Categories = nil }, "categories"},
+		{"unknown category", func(a *Application) { a.Categories = []string{"pain", "tabac"} }, "categories"},
+		{"no local share", func(a *Application) { a.LocalShare = -1 }, "local_share"},
+		{"odd organic share", func(a *Application) { a.OrganicShare = 33 }, "organic_share"},
+		{"network without its name", func(a *Application) { a.InNetwork, a.Network = true, "" }, "network"},
+		{"network named", func(a *Application) { a.InNetwork, a.Network = true, "Biocoop" }, ""},
+		{"HTML is text", func(a *Application) { a.ShopName = "<script>alert(1)</script>" }, ""},
+	}
+	for _, c := range cases {
+		a := validApplication()
+		c.edit(a)
+		err := a.Validate(known)
+		f := apperr.FieldsOf(err)
+		if c.field == "" {
+			if err != nil {
+				t.Errorf("%s: unexpected error %v (%v)", c.name, err, f)
+			}
+			continue
+		}
+		if f[c.field] == "" {
+			t.Errorf("%s: no message on %q (got %v)", c.name, c.field, f)
+		}
+	}
+	a := validApplication()
+	_ = a.Validate(known)
+	if a.SIRET != "73282932000074" || a.Email != "camille@example.org" || a.Network != "" {
+		t.Errorf("normalisation: SIRET %q, email %q, network %q", a.SIRET, a.Email, a.Network)
+	}
+}
+
+func TestDemoApplicationAndCharterLoad(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	co, err := LoadDemo(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadDemo(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := CurrentCharter(ctx, db, co.ID)
+	if err != nil || ch.Version != 1 || !strings.Contains(ch.BodyHTML, "deux paniers") {
+		t.Fatalf("charter: %+v, %v", ch, err)
+	}
+	apps, err := ListApplications(ctx, db, co.ID, AppNew)
+	if err != nil || len(apps) != 1 {
+		t.Fatalf("demo applications: %d, %v", len(apps), err)
+	}
+	if !ValidSIRET(apps[0].SIRET) {
+		t.Errorf("demo SIRET %s is not valid", apps[0].SIRET)
+	}
+}
