@@ -64,6 +64,7 @@ type NavItem struct {
 var Nav = []NavItem{
 	{"/registre", "Registre"},
 	{"/debats", "Débats"},
+	{"/propositions", "Propositions"},
 	{"/seances", "Séances"},
 	{"/points-de-vente", "Points de vente"},
 }
