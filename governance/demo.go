@@ -75,7 +75,11 @@ func LoadDemo(ctx context.Context, db *bun.DB) (*council.Council, error) {
 		if err := loadDemoDebates(ctx, tx, co.ID); err != nil {
 			return err
 		}
-		return loadDemoApplications(ctx, tx, co.ID)
+		if err := loadDemoApplications(ctx, tx, co.ID); err != nil {
+			return err
+		}
+		// Meetings last: their agendas and decisions refer to everything above.
+		return loadDemoMeetings(ctx, tx, co.ID)
 	})
 	return co, err
 }
