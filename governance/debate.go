@@ -274,7 +274,7 @@ func setDebateItems(ctx context.Context, tx bun.Tx, councilID, debateID int64, i
 	// Only the council's own items: others are silently not linkable.
 	_, err := tx.NewRaw(`INSERT INTO debate_register_items (council_id, debate_id, register_item_id)
 		SELECT ?, ?, id FROM register_items WHERE council_id = ? AND id IN (?) ON CONFLICT DO NOTHING`,
-		councilID, debateID, councilID, bun.In(ids)).Exec(ctx)
+		councilID, debateID, councilID, bun.List(ids)).Exec(ctx)
 	return err
 }
 
@@ -289,7 +289,7 @@ func setDebateProposals(ctx context.Context, tx bun.Tx, councilID, debateID int6
 	// Only the council's public proposals: drafts are their author's.
 	_, err := tx.NewRaw(`INSERT INTO debate_proposals (council_id, debate_id, proposal_id)
 		SELECT ?, ?, id FROM proposals WHERE council_id = ? AND state <> 'brouillon' AND id IN (?) ON CONFLICT DO NOTHING`,
-		councilID, debateID, councilID, bun.In(ids)).Exec(ctx)
+		councilID, debateID, councilID, bun.List(ids)).Exec(ctx)
 	return err
 }
 

@@ -278,13 +278,17 @@ func TestBacklogOverHTTP(t *testing.T) {
 	}
 
 	// Facilitators open and close debates; closing needs a conclusion.
+	var kombucha string
+	if err := db.NewRaw("SELECT id::text FROM register_items WHERE council_id = ? AND slug = 'kombucha'", co).Scan(context.Background(), &kombucha); err != nil {
+		t.Fatal(err)
+	}
 	if resp, _ := facilitator.PostForm("/debats/le-kombucha/etat", url.Values{"state": {"ouvert"}}); resp.StatusCode != 303 {
 		t.Errorf("open: %d", resp.StatusCode)
 	}
 	if resp, _ := facilitator.PostForm("/debats/le-kombucha/etat", url.Values{"state": {"clos"}}); resp.StatusCode != 422 {
 		t.Errorf("close without conclusion: %d", resp.StatusCode)
 	}
-	if resp, _ := facilitator.PostForm("/debats/le-kombucha/animer", url.Values{"synthesis": {"Deux avis **partagés**."}, "context": {"Le kombucha de Dieulefit."}}); resp.StatusCode != 303 {
+	if resp, _ := facilitator.PostForm("/debats/le-kombucha/animer", url.Values{"synthesis": {"Deux avis **partagés**."}, "context": {"Le kombucha de Dieulefit."}, "item": {kombucha, "999999"}}); resp.StatusCode != 303 {
 		t.Errorf("synthesis: %d", resp.StatusCode)
 	}
 	if resp, _ := facilitator.PostForm("/debats/le-kombucha/etat", url.Values{"state": {"clos"}, "conclusion": {"Conventionné à l'essai."}}); resp.StatusCode != 303 {
@@ -294,7 +298,8 @@ func TestBacklogOverHTTP(t *testing.T) {
 		t.Errorf("state change by a member: %d", resp.StatusCode)
 	}
 	_, body = anon.Get("/debats/le-kombucha")
-	if !strings.Contains(body, "Conventionné à l&#39;essai.") || !strings.Contains(body, "<strong>partagés</strong>") || !strings.Contains(body, "Clos") {
+	if !strings.Contains(body, "Conventionné à l&#39;essai.") || !strings.Contains(body, "<strong>partagés</strong>") || !strings.Contains(body, "Clos") ||
+		!strings.Contains(body, `href="/registre#kombucha"`) {
 		t.Error("closed debate page lacks its conclusion or synthesis")
 	}
 }
