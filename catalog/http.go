@@ -24,8 +24,8 @@ import (
 type Handlers struct {
 	DB     *bun.DB
 	Logger *slog.Logger
-	// Cache holds the anonymous pages and the open data. Routes creates it
-	// (and stops it when the app shuts down) when it is nil.
+	// Cache holds the anonymous pages and the open data. Routes or
+	// OpenDataRoutes creates it (and stops it when the app shuts down) when nil.
 	Cache *Cache
 }
 
@@ -36,13 +36,32 @@ const (
 	privateNoCache   = "private, no-cache"
 )
 
-// Routes lists every route of the register in one place.
-func (h *Handlers) Routes(app *fiber.App) {
+func (h *Handlers) ensureCache(app *fiber.App) {
 	if h.Cache == nil {
 		h.Cache = NewCache(h.DB, h.Logger)
 		cache := h.Cache
 		app.Hooks().OnShutdown(func() error { cache.Close(); return nil })
 	}
+}
+
+// OpenDataRoutes lists the open-data routes (JSON and CSV). They use no
+// session, so the app installs them before the session middleware: a cached
+// answer then costs no more than the council lookup.
+func (h *Handlers) OpenDataRoutes(app *fiber.App) {
+	h.ensureCache(app)
+	app.Get("/api/v1/register", h.apiRegister)
+	app.Get("/api/v1/register/versions", h.apiVersions)
+	app.Get("/api/v1/register/versions/:n", h.apiVersion)
+	app.Get("/api/v1/shops", h.apiShops)
+	app.Get("/register.csv", h.registerCSV)
+	app.Get("/shops.csv", h.shopsCSV)
+}
+
+// Routes lists the register's pages and the facilitators' wording form (install
+// OpenDataRoutes too). The first of the two to run creates the cache and stops
+// it when the app shuts down.
+func (h *Handlers) Routes(app *fiber.App) {
+	h.ensureCache(app)
 	app.Get("/", h.home)
 	app.Get("/registre", h.register)
 	app.Get("/registre/versions", h.versions)
@@ -52,13 +71,6 @@ func (h *Handlers) Routes(app *fiber.App) {
 	app.Get("/points-de-vente", h.shops)
 	app.Get("/points-de-vente/:slug", h.shop)
 	app.Get("/points-de-vente/:slug/affiche", h.poster)
-
-	app.Get("/api/v1/register", h.apiRegister)
-	app.Get("/api/v1/register/versions", h.apiVersions)
-	app.Get("/api/v1/register/versions/:n", h.apiVersion)
-	app.Get("/api/v1/shops", h.apiShops)
-	app.Get("/register.csv", h.registerCSV)
-	app.Get("/shops.csv", h.shopsCSV)
 
 	app.Get("/gestion/registre/:slug", auth.Require(authz.EditItemWording), h.wordingForm)
 	app.Post("/gestion/registre/:slug", auth.Require(authz.EditItemWording), h.wordingSave)
@@ -129,7 +141,7 @@ type HomeView struct {
 func (h *Handlers) home(c *fiber.Ctx) error {
 	return h.html(c, "/", "catalog/home", func(ctx context.Context) (any, error) {
 		co := web.Council(c)
-		families, err := Tree(ctx, h.DB, co.ID)
+		families, err := Outline(ctx, h.DB, co.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -137,13 +149,11 @@ func (h *Handlers) home(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
+		counts, err := StatusCounts(ctx, h.DB, co.ID)
+		if err != nil {
+			return nil, err
+		}
 		view := HomeView{Page: web.NewPage(c, "Accueil"), Families: families, Current: cur}
-		counts := map[Status]int{}
-		walk(families, func(n, _ *Node) {
-			if n.Kind != Family {
-				counts[n.Status]++
-			}
-		})
 		for _, s := range Statuses {
 			view.Counts = append(view.Counts, StatusCount{Status: s, Count: counts[s]})
 		}
@@ -161,7 +171,7 @@ type RegisterView struct {
 func (h *Handlers) register(c *fiber.Ctx) error {
 	return h.html(c, "/registre", "catalog/register", func(ctx context.Context) (any, error) {
 		co := web.Council(c)
-		families, err := Tree(ctx, h.DB, co.ID)
+		families, err := Outline(ctx, h.DB, co.ID)
 		if err != nil {
 			return nil, err
 		}

@@ -51,6 +51,7 @@ func newAppOver(t *testing.T, db *bun.DB) *fiber.App {
 		t.Fatal(err)
 	}
 	h := &catalog.Handlers{DB: db, Logger: quiet}
+	h.OpenDataRoutes(app)
 	h.Routes(app)
 	app.Use(web.NotFound)
 	t.Cleanup(func() { h.Cache.Close() })

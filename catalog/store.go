@@ -15,7 +15,13 @@ import (
 type Node struct {
 	Item
 	Children []*Node
+	// ProductCount is the number of products of a category (set by Outline).
+	ProductCount int
 }
+
+// ProductsElsewhere reports whether a category's products are listed on its
+// own page rather than under it (see Outline).
+func (n *Node) ProductsElsewhere() bool { return n.ProductCount > InlineProducts }
 
 // Tree returns the council's register as families with their categories and
 // products, ordered by position. One query, whatever the register's size.
@@ -173,10 +179,10 @@ func buildSnapshot(ctx context.Context, db bun.IDB, councilID int64, councilSlug
 }
 
 // CurrentVersion returns the council's latest register version without its
-// snapshot, or nil when the register has none yet.
+// snapshot and change lines, or nil when the register has none yet.
 func CurrentVersion(ctx context.Context, db bun.IDB, councilID int64) (*Version, error) {
 	v := new(Version)
-	err := db.NewSelect().Model(v).ExcludeColumn("snapshot").
+	err := db.NewSelect().Model(v).ExcludeColumn("snapshot", "changes").
 		Where("council_id = ?", councilID).Order("number DESC").Limit(1).Scan(ctx)
 	if isNoRows(err) {
 		return nil, nil
@@ -240,4 +246,41 @@ func ShopItemIDs(ctx context.Context, db bun.IDB, councilID, shopID int64) (map[
 		out[id] = true
 	}
 	return out, err
+}
+
+// InlineProducts is how many products a category may have for the register page
+// to list them under it; beyond that it links to the category's own page.
+const InlineProducts = 5
+
+// Outline returns the register as the register page shows it: every family
+// and category, each with its number of products, and the products of the
+// categories that have at most InlineProducts of them. One query, and a page of
+// bounded size however many products the register holds.
+func Outline(ctx context.Context, db bun.IDB, councilID int64) ([]*Node, error) {
+	var rows []struct {
+		Item
+		ProductCount int `bun:"product_count"`
+	}
+	err := db.NewRaw(`WITH counts AS (
+			SELECT parent_id, count(*) AS n FROM register_items
+			WHERE council_id = ? AND kind = 'product' GROUP BY parent_id)
+		SELECT i.id, i.parent_id, i.kind, i.slug, i.name, i.position, i.status, i.conditions, i.review_on, i.reason,
+			i.explanation_html, coalesce(c.n, 0) AS product_count
+		FROM register_items AS i
+		LEFT JOIN counts AS c ON c.parent_id = i.id
+		LEFT JOIN counts AS pc ON pc.parent_id = i.parent_id
+		WHERE i.council_id = ? AND (i.kind <> 'product' OR pc.n <= ?)
+		ORDER BY i.position, i.id`, councilID, councilID, InlineProducts).Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Item, len(rows))
+	counts := make(map[int64]int, len(rows))
+	for i := range rows {
+		items[i] = rows[i].Item
+		counts[rows[i].ID] = rows[i].ProductCount
+	}
+	roots := buildTree(items)
+	walk(roots, func(n, _ *Node) { n.ProductCount = counts[n.ID] })
+	return roots, nil
 }

@@ -218,10 +218,13 @@ func NewApp(db *bun.DB, cfg *Config, logger *slog.Logger) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
+	register := &catalog.Handlers{DB: db, Logger: logger}
+	// Open data uses no session: served before the session middleware.
+	register.OpenDataRoutes(app)
 	// Sessions and CSRF protection (internal/auth) are installed here, before
 	// any domain route.
 	app.Use(auth.New(auth.Options{DB: db, Logger: logger, BaseURL: cfg.BaseURL}).Middleware())
-	(&catalog.Handlers{DB: db, Logger: logger}).Routes(app)
+	register.Routes(app)
 	(&governance.Handlers{DB: db}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
