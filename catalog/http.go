@@ -201,23 +201,11 @@ func (h *Handlers) item(c *fiber.Ctx) error {
 	}
 	return h.html(c, "/registre/"+slug, "catalog/item", func(ctx context.Context) (any, error) {
 		co := web.Council(c)
-		items, err := Tree(ctx, h.DB, co.ID)
+		node, parentItem, err := ItemFamily(ctx, h.DB, co.ID, slug)
 		if err != nil {
 			return nil, err
 		}
-		var node, parent *Node
-		walk(items, func(n, p *Node) {
-			if n.Slug == slug {
-				node, parent = n, p
-			}
-		})
-		if node == nil {
-			return nil, apperr.New(apperr.NotFound, "Cet élément du registre n'existe pas.")
-		}
-		view := ItemView{Page: web.NewPage(c, node.Name), Item: &node.Item}
-		if parent != nil {
-			view.Parent = &parent.Item
-		}
+		view := ItemView{Page: web.NewPage(c, node.Name), Item: &node.Item, Parent: parentItem}
 		for _, ch := range node.Children {
 			view.Children = append(view.Children, ch.Item)
 		}
@@ -226,7 +214,7 @@ func (h *Handlers) item(c *fiber.Ctx) error {
 		}
 		err = h.DB.NewSelect().Model(&view.Shops).ColumnExpr("shop.slug, shop.name, shop.commune").
 			Join("JOIN shop_categories AS sc ON sc.shop_id = shop.id AND sc.council_id = shop.council_id").
-			Where("shop.council_id = ? AND shop.status = ? AND sc.item_id IN (?)", co.ID, ShopConventionne, bun.In(ancestry(node, parent))).
+			Where("shop.council_id = ? AND shop.status = ? AND sc.item_id IN (?)", co.ID, ShopConventionne, bun.In(ancestry(node, parentItem))).
 			GroupExpr("shop.id").Order("shop.name").Scan(ctx)
 		if err != nil {
 			return nil, err
@@ -240,7 +228,7 @@ func (h *Handlers) item(c *fiber.Ctx) error {
 
 // ancestry is the ids of an item and its parent: a shop carrying "Viande"
 // carries its products too.
-func ancestry(n, parent *Node) []int64 {
+func ancestry(n *Node, parent *Item) []int64 {
 	ids := []int64{n.ID}
 	if parent != nil {
 		ids = append(ids, parent.ID)
@@ -315,18 +303,14 @@ type ShopView struct {
 	QR         template.HTML
 }
 
-// shopView loads what a shop's page and poster show. Four queries.
+// shopView loads what a shop's page and poster show. Three queries.
 func (h *Handlers) shopView(ctx context.Context, c *fiber.Ctx, slug string) (*ShopView, error) {
 	co := web.Council(c)
 	shop, err := ShopBySlug(ctx, h.DB, co.ID, slug)
 	if err != nil {
 		return nil, err
 	}
-	carried, err := ShopItemIDs(ctx, h.DB, co.ID, shop.ID)
-	if err != nil {
-		return nil, err
-	}
-	tree, err := Tree(ctx, h.DB, co.ID)
+	carried, err := ShopItems(ctx, h.DB, co.ID, shop.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -335,16 +319,13 @@ func (h *Handlers) shopView(ctx context.Context, c *fiber.Ctx, slug string) (*Sh
 		return nil, err
 	}
 	view := &ShopView{Page: web.NewPage(c, shop.Name), Shop: shop, Current: cur}
-	walk(tree, func(n, _ *Node) {
-		if !carried[n.ID] {
-			return
-		}
+	for _, n := range carried {
 		if n.Status == Conventionne || n.Status == SousConditions {
 			view.Covered = append(view.Covered, n)
 		} else {
 			view.NotCovered = append(view.NotCovered, n)
 		}
-	})
+	}
 	return view, nil
 }
 
@@ -361,7 +342,7 @@ func (h *Handlers) shop(c *fiber.Ctx) error {
 // PosterView is the printable A4 poster of a shop.
 type PosterView struct {
 	*ShopView
-	Excluded []*Node // what the allocation never pays for (non conventionné), register-wide
+	Excluded []Item // what the allocation never pays for (non conventionné), register-wide
 }
 
 func (h *Handlers) poster(c *fiber.Ctx) error {
@@ -380,20 +361,19 @@ func (h *Handlers) poster(c *fiber.Ctx) error {
 		if sv.QR, err = QRCodeSVG(sv.PageURL); err != nil {
 			return nil, err
 		}
-		tree, err := Tree(ctx, h.DB, web.Council(c).ID)
+		excluded, err := Excluded(ctx, h.DB, web.Council(c).ID)
 		if err != nil {
 			return nil, err
 		}
 		view := PosterView{ShopView: sv}
-		for _, f := range tree {
-			if f.Status == NonConventionne {
-				view.Excluded = append(view.Excluded, f)
-				continue
-			}
-			for _, ch := range f.Children {
-				if ch.Status == NonConventionne {
-					view.Excluded = append(view.Excluded, ch)
-				}
+		// A refused family covers its categories: list the family only.
+		refused := map[int64]bool{}
+		for _, it := range excluded {
+			refused[it.ID] = true
+		}
+		for _, it := range excluded {
+			if it.ParentID == nil || !refused[*it.ParentID] {
+				view.Excluded = append(view.Excluded, it)
 			}
 		}
 		return view, nil

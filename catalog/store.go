@@ -284,3 +284,84 @@ func Outline(ctx context.Context, db bun.IDB, councilID int64) ([]*Node, error) 
 	walk(roots, func(n, _ *Node) { n.ProductCount = counts[n.ID] })
 	return roots, nil
 }
+
+// itemColumns are the columns public pages show.
+var itemColumns = []string{"id", "parent_id", "kind", "slug", "name", "position", "status", "conditions", "review_on", "reason", "explanation_html"}
+
+// ItemFamily returns the item with its parent (nil for a family) and children.
+// Two queries.
+func ItemFamily(ctx context.Context, db bun.IDB, councilID int64, slug string) (*Node, *Item, error) {
+	it := new(Item)
+	err := db.NewSelect().Model(it).Column(itemColumns...).Where("council_id = ? AND slug = ?", councilID, slug).Scan(ctx)
+	if isNoRows(err) {
+		return nil, nil, apperr.New(apperr.NotFound, "Cet élément du registre n'existe pas.")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var kin []Item
+	q := db.NewSelect().Model(&kin).Column(itemColumns...).Where("council_id = ?", councilID)
+	if it.ParentID != nil {
+		q = q.Where("(parent_id = ? OR id = ?)", it.ID, *it.ParentID)
+	} else {
+		q = q.Where("parent_id = ?", it.ID)
+	}
+	if err := q.Order("position", "id").Scan(ctx); err != nil {
+		return nil, nil, err
+	}
+	n := &Node{Item: *it}
+	var parent *Item
+	for i := range kin {
+		if it.ParentID != nil && kin[i].ID == *it.ParentID {
+			parent = &kin[i]
+		} else {
+			n.Children = append(n.Children, &Node{Item: kin[i]})
+		}
+	}
+	return n, parent, nil
+}
+
+// ShopItems returns the register items a shop carries, with their children,
+// in register order. One query.
+func ShopItems(ctx context.Context, db bun.IDB, councilID, shopID int64) ([]*Node, error) {
+	var rows []struct {
+		Item
+		Carried bool `bun:"carried"`
+	}
+	err := db.NewRaw(`WITH carried AS (SELECT item_id FROM shop_categories WHERE council_id = ? AND shop_id = ?)
+		SELECT i.id, i.parent_id, i.kind, i.slug, i.name, i.position, i.status, i.conditions, i.review_on, i.reason,
+			i.explanation_html, i.id IN (SELECT item_id FROM carried) AS carried
+		FROM register_items AS i
+		WHERE i.council_id = ? AND (i.id IN (SELECT item_id FROM carried) OR i.parent_id IN (SELECT item_id FROM carried))
+		ORDER BY i.id`, councilID, shopID, councilID).Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	nodes := make(map[int64]*Node, len(rows))
+	for i := range rows {
+		nodes[rows[i].ID] = &Node{Item: rows[i].Item}
+	}
+	var out []*Node
+	for i := range rows {
+		n := nodes[rows[i].ID]
+		if rows[i].Carried {
+			out = append(out, n)
+		}
+		if n.ParentID != nil && !rows[i].Carried {
+			if p := nodes[*n.ParentID]; p != nil {
+				p.Children = append(p.Children, n)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Excluded returns the families and categories the allocation never pays for
+// (non conventionné), in the order they were added. One query.
+func Excluded(ctx context.Context, db bun.IDB, councilID int64) ([]Item, error) {
+	var items []Item
+	err := db.NewSelect().Model(&items).Column(itemColumns...).
+		Where("council_id = ? AND kind <> 'product' AND status = ?", councilID, NonConventionne).
+		Order("id").Scan(ctx)
+	return items, err
+}
