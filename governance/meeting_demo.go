@@ -159,7 +159,7 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 		Title string `bun:"title"`
 	}
 	if err := tx.NewSelect().Table("proposals").Column("id", "title").
-		Where("council_id = ? AND state = 'ouverte' AND demo_key IS NOT NULL", councilID).Order("id").Limit(2).Scan(ctx, &props); err != nil {
+		Where("council_id = ? AND state = 'ouverte' AND demo_key IS NOT NULL", councilID).Order("id DESC").Limit(1).Scan(ctx, &props); err != nil {
 		return err
 	}
 	var debate []struct {

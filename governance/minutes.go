@@ -206,6 +206,14 @@ func RegenerateMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int
 		if _, err := lockMeeting(ctx, tx, councilID, meetingID); err != nil {
 			return err
 		}
+		approved, err := tx.NewSelect().Table("minutes").
+			Where("meeting_id = ? AND council_id = ? AND state = ?", meetingID, councilID, MinutesApproved).Exists(ctx)
+		if err != nil {
+			return err
+		}
+		if approved {
+			return apperr.New(apperr.Conflict, "Un compte rendu approuvé ne change plus.")
+		}
 		return writeDraftMinutes(ctx, tx, councilID, meetingID, true)
 	})
 }
