@@ -165,7 +165,7 @@ func Search(ctx context.Context, db bun.IDB, councilID int64, query string, page
 		FROM q, LATERAL (` + union + `) h),
 	page AS (SELECT *, count(*) OVER () AS total FROM hits ORDER BY rank DESC, kind, id LIMIT ?2 OFFSET ?3)
 	SELECT p.kind, p.id, p.slug, p.title, p.rank, p.total::int AS total,
-		ts_headline('fr_unaccent', p.text, q.query,
+		ts_headline('fr_unaccent', regexp_replace(p.text, '\]\([^)]*\)|[*_#>\[\]~|]+', ' ', 'g'), q.query,
 			'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') AS headline
 	FROM page p, q ORDER BY p.rank DESC, p.kind, p.id`
 	err := db.NewRaw(sqlText, councilID, query, SearchPageSize, (page-1)*SearchPageSize).Scan(ctx, &out.Results)
