@@ -59,6 +59,11 @@ type gateSeed struct {
 var gateSeeds = []gateSeed{
 	{Path: "/page-qui-n-existe-pas", Status: http.StatusNotFound},
 	{Path: "/registre/pas-de-categorie-de-ce-nom", Status: http.StatusNotFound},
+	{Path: "/puis-je-acheter?q=oeufs"},
+	{Path: "/puis-je-acheter?q=alcool"},
+	{Path: "/puis-je-acheter?q=xyzzy"},
+	{Path: "/registre/changements?de=0&a=1"},
+	{Path: "/points-de-vente?type=marche&commune=Dieulefit"},
 }
 
 // gatePerPattern is how many URLs of one route pattern the gates check.
