@@ -2,6 +2,8 @@ module cla
 
 go 1.26.8
 
+toolchain go1.26.10
+
 require (
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/gofiber/template/html/v2 v2.1.3
