@@ -245,6 +245,11 @@ func (p *Proposal) Validate() error {
 	case n > maxOutcome:
 		f.Add("outcome", "La décision proposée ne doit pas dépasser 2000 caractères.")
 	}
+	if p.Kind == ProposalBoussole && f["outcome"] == "" {
+		if _, err := ParseBoussoleSpec(p.Outcome); err != nil {
+			f.Add("outcome", "Nouvelle boussole : "+err.Error()+".")
+		}
+	}
 	if tooLong(p.RationaleMD, maxRationale) {
 		f.Add("rationale", "L'argumentaire ne doit pas dépasser 20 000 caractères.")
 	}

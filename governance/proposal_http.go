@@ -205,7 +205,9 @@ type ProposalView struct {
 	ShowDetails bool // the viewer may read individual grades and comments
 	Details     map[int64][]CriterionDetail
 	Transitions []Transition
-	OtherScores int // scores given against other boussole versions
+	OtherScores int        // scores given against other boussole versions
+	Older       []*Results // results against earlier boussole versions, newest first
+	Spec        []BoussoleSpecGroup
 }
 
 func (h *Handlers) proposal(c *fiber.Ctx) error {
@@ -228,6 +230,20 @@ func (h *Handlers) proposal(c *fiber.Ctx) error {
 		CanScore:    p.State.Scorable() && authz.Can(actor.Role, authz.ScoreProposal),
 		ShowDetails: authz.Can(actor.Role, authz.ReadScoreDetails)}
 	view.OtherScores = view.Results.OtherVersionScores()
+	view.Spec = p.BoussoleSpec()
+	if view.OtherScores > 0 {
+		var ids []int64
+		for id := range view.Results.OtherVersions {
+			ids = append(ids, id)
+		}
+		older, err := BoussolesByVersion(ctx, h.DB, co.ID, ids)
+		if err != nil {
+			return err
+		}
+		for _, ob := range older {
+			view.Older = append(view.Older, Aggregate(ob, scores))
+		}
+	}
 	if view.Events, err = ProposalEvents(ctx, h.DB, co.ID, p.ID); err != nil {
 		return err
 	}

@@ -117,7 +117,8 @@ func GetProposal(ctx context.Context, db bun.IDB, councilID, id int64) (*Proposa
 
 // TransitionProposal moves one of the council's proposals to the state to, if
 // the lifecycle allows that move from its current state and actor may make it
-// (see CheckTransition). The state change, its timeline line and its audit entry
+// (see CheckTransition). Applying an adopted proposal of kind "boussole"
+// creates the council's next boussole version. The state change, its timeline line and its audit entry
 // are written in db, which should be the caller's transaction (meetings and votes
 // call this inside theirs); the proposal row is locked until it commits.
 func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID int64, actor Actor, to ProposalState, note string) error {
@@ -126,7 +127,7 @@ func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID i
 		return apperr.Fields{"note": "La note ne doit pas dépasser 1000 caractères."}.Err()
 	}
 	p := new(Proposal)
-	err := db.NewSelect().Model(p).Column("id", "council_id", "state", "title", "kind", "author_id").
+	err := db.NewSelect().Model(p).Column("id", "council_id", "state", "title", "kind", "author_id", "outcome").
 		Where("id = ? AND council_id = ?", proposalID, councilID).For("UPDATE").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return errProposalNotFound
@@ -145,6 +146,11 @@ func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID i
 	if _, err := db.NewUpdate().Model(p).Column("state", "updated_at", "state_changed_at").
 		Where("id = ? AND council_id = ?", p.ID, councilID).Exec(ctx); err != nil {
 		return fmt.Errorf("update proposal state: %w", err)
+	}
+	if to == ProposalApplied && p.Kind == ProposalBoussole {
+		if err := applyBoussoleProposal(ctx, db, p); err != nil {
+			return err
+		}
 	}
 	ev := &ProposalEvent{CouncilID: councilID, ProposalID: p.ID, FromState: from, ToState: to,
 		ActorID: &actor.AccountID, ActorName: actor.Name, Note: note}

@@ -186,11 +186,11 @@ func TestCompareProposals(t *testing.T) {
 	app, db := newTestApp(t)
 	anon := webtest.New(t, app)
 	var ids []int64
-	if err := db.NewRaw("SELECT id FROM proposals WHERE state = 'ouverte' ORDER BY id").Scan(context.Background(), &ids); err != nil {
+	if err := db.NewRaw("SELECT id FROM proposals WHERE state <> 'brouillon' ORDER BY id").Scan(context.Background(), &ids); err != nil {
 		t.Fatal(err)
 	}
 	if len(ids) < 2 {
-		t.Fatalf("the demo has %d open proposals, want at least 2", len(ids))
+		t.Fatalf("the demo has %d public proposals, want at least 2", len(ids))
 	}
 	resp, body := anon.Get(fmt.Sprintf("/propositions/comparer?ids=%d,%d", ids[0], ids[1]))
 	if resp.StatusCode != 200 || strings.Count(body, `class="radar-series"`) != 2 || !strings.Contains(body, "riz de Camargue") {
@@ -268,5 +268,49 @@ func TestProposalPageRunsAFixedNumberOfQueries(t *testing.T) {
 	}
 	if l1 := count(anon, "/propositions"); l1 == 0 || l1 > 6 {
 		t.Errorf("list: %d statements", l1)
+	}
+}
+
+// TestOlderScoresShowWithTheirBoussoleVersion: once a boussole proposal is
+// applied, the scores given on the earlier version are shown with that version.
+func TestOlderScoresShowWithTheirBoussoleVersion(t *testing.T) {
+	t.Parallel()
+	app, db := newTestApp(t)
+	ctx := context.Background()
+	co := demoCouncilID(t, db)
+	authorID, _ := webtest.CreateMember(t, db, co, authz.Member, "Autrice")
+	facID, _ := webtest.CreateMember(t, db, co, authz.Facilitator, "Animatrice")
+	author := governance.Actor{AccountID: authorID, Name: "Autrice", Role: authz.Member}
+	fac := governance.Actor{AccountID: facID, Name: "Animatrice", Role: authz.Facilitator}
+	p := &governance.Proposal{CouncilID: co, Kind: governance.ProposalBoussole, Title: "Boussole resserrée",
+		Outcome: "# Pour les mangeurs\nPrix\nGoût\n# Pour le territoire\nProximité"}
+	if err := governance.CreateProposal(ctx, db, p, author); err != nil {
+		t.Fatal(err)
+	}
+	if err := governance.TransitionProposal(ctx, db, co, p.ID, author, governance.ProposalOpen, ""); err != nil {
+		t.Fatal(err)
+	}
+	var in []governance.ScoreInput
+	for _, id := range criterionIDs(t, db, co) {
+		in = append(in, governance.ScoreInput{CriterionID: id, Set: true, Grade: governance.Bien})
+	}
+	if err := governance.SaveScores(ctx, db, co, p.ID, author, in); err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, app, fmt.Sprintf("/propositions/%d", p.ID))
+	if !strings.Contains(body, "Nouvelle boussole proposée") || !strings.Contains(body, "Proximité") {
+		t.Error("the proposed boussole is not shown")
+	}
+	for _, to := range []governance.ProposalState{governance.ProposalScheduled, governance.ProposalVoting, governance.ProposalAdopted, governance.ProposalApplied} {
+		if err := governance.TransitionProposal(ctx, db, co, p.ID, fac, to, ""); err != nil {
+			t.Fatalf("to %s: %v", to, err)
+		}
+	}
+	resp, body := get(t, app, fmt.Sprintf("/propositions/%d", p.ID))
+	if resp.StatusCode != 200 || !strings.Contains(body, "Évaluations sur la boussole version 1") || !strings.Contains(body, "boussole version 2") {
+		t.Errorf("older scores not shown with their version: %d", resp.StatusCode)
+	}
+	if _, body := get(t, app, "/boussole"); !strings.Contains(body, "Version 2") || !strings.Contains(body, "Goût") {
+		t.Error("the boussole page does not show the new version")
 	}
 }
