@@ -87,6 +87,13 @@ var placeholders = map[string]string{
 	"{suggestion}":  `SELECT coalesce((SELECT min(id)::text FROM debate_suggestions WHERE council_id = ?), '999999')`,
 	"{proposition}": `SELECT coalesce((SELECT min(id)::text FROM proposals WHERE council_id = ?), '999999')`,
 	"{candidature}": `SELECT coalesce((SELECT min(id)::text FROM shop_applications WHERE council_id = ?), '999999')`,
+	// Meetings: the demo's next (planned) meeting and its past February meeting (closed, minutes approved).
+	"{seance}":       `SELECT id::text FROM meetings WHERE council_id = ? AND demo_key = 'prochaine'`,
+	"{seance_close}": `SELECT id::text FROM meetings WHERE council_id = ? AND demo_key = 'fevrier-2025'`,
+	"{point}":        `SELECT min(a.id)::text FROM agenda_items a JOIN meetings m ON m.id = a.meeting_id WHERE m.council_id = ? AND m.demo_key = 'prochaine'`,
+	"{point_close}":  `SELECT min(a.id)::text FROM agenda_items a JOIN meetings m ON m.id = a.meeting_id WHERE m.council_id = ? AND m.demo_key = 'fevrier-2025'`,
+	"{vote}":         `SELECT min(id)::text FROM votes WHERE council_id = ?`,
+	"{decision}":     `SELECT min(id)::text FROM decisions WHERE council_id = ?`,
 }
 
 // routeTable: one row per route. Keep it sorted by route.
@@ -112,7 +119,32 @@ var routeTable = []routeCase{
 	{route: "GET /points-de-vente/:slug/affiche", path: "/points-de-vente/{shop}/affiche", want: all(200)},
 	{route: "GET /puis-je-acheter", want: all(200)},
 	{route: "GET /recherche", want: all(200)},
+
+	// Meetings, votes and decisions.
+	{route: "GET /decisions", want: all(200)},
+	{route: "GET /decisions.atom", want: all(200)},
+	{route: "GET /decisions/:id", path: "/decisions/{decision}", want: all(200)},
+	{route: "GET /meetings.ics", want: all(200)},
 	{route: "GET /seances", want: all(200)},
+	{route: "POST /seances", form: url.Values{"title": {""}}, want: facilitatorAction(422)},
+	{route: "GET /seances/:id", path: "/seances/{seance}", want: all(200)},
+	{route: "POST /seances/:id/appel", path: "/seances/{seance_close}/appel", want: facilitatorAction(409)},
+	{route: "GET /seances/:id/compte-rendu", path: "/seances/{seance_close}/compte-rendu", want: all(200)},
+	{route: "POST /seances/:id/compte-rendu", path: "/seances/{seance_close}/compte-rendu", form: url.Values{"body": {"Texte"}}, want: facilitatorAction(409)},
+	{route: "POST /seances/:id/compte-rendu/approuver", path: "/seances/{seance_close}/compte-rendu/approuver", want: facilitatorAction(422)},
+	{route: "POST /seances/:id/compte-rendu/regenerer", path: "/seances/{seance_close}/compte-rendu/regenerer", want: facilitatorAction(409)},
+	{route: "GET /seances/:id/convocation", path: "/seances/{seance}/convocation", want: all(200)},
+	{route: "GET /seances/:id/dossier", path: "/seances/{seance}/dossier", want: all(200)},
+	{route: "POST /seances/:id/etat", path: "/seances/{seance_close}/etat", form: url.Values{"to": {"en_cours"}}, want: facilitatorAction(409)},
+	{route: "POST /seances/:id/ordre-du-jour", path: "/seances/{seance}/ordre-du-jour", form: url.Values{"kind": {"free"}, "title": {""}}, want: facilitatorAction(422)},
+	{route: "POST /seances/:id/ordre-du-jour/:item/deplacer", path: "/seances/{seance}/ordre-du-jour/{point}/deplacer", form: url.Values{"dir": {"down"}}, want: facilitatorAction(303)},
+	{route: "POST /seances/:id/ordre-du-jour/:item/retirer", path: "/seances/{seance_close}/ordre-du-jour/{point_close}/retirer", want: facilitatorAction(409)},
+	{route: "POST /seances/:id/votes", path: "/seances/{seance}/votes", form: url.Values{"question": {"Adopter ?"}, "method": {"majorite"}, "threshold": {"exprimes"}, "mode": {"en_ligne"}, "secrecy": {"anonyme"}}, want: facilitatorAction(409)},
+	{route: "GET /seances/regles", want: by(303, 403, 403, 200, 403)},
+	{route: "POST /seances/regles", form: url.Values{"quorum_kind": {"aucun"}}, want: by(401, 403, 403, 422, 403)},
+	{route: "GET /votes/:id", path: "/votes/{vote}", want: all(200)},
+	{route: "POST /votes/:id/bulletin", path: "/votes/{vote}/bulletin", form: url.Values{"choice": {"pour"}}, want: memberAction(409)},
+	{route: "POST /votes/:id/cloture", path: "/votes/{vote}/cloture", want: facilitatorAction(409)},
 
 	// Debates.
 	{route: "GET /debats", want: all(200)},
