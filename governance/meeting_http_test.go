@@ -25,7 +25,7 @@ import (
 	"cla/internal/webtest"
 )
 
-// newMeetingApp wires the app as cmd/cla's NewApp does.
+// newMeetingApp wires the app as cmd/cla's NewApp does (keep the two in step).
 func newMeetingApp(t *testing.T, db *bun.DB) *fiber.App {
 	t.Helper()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -33,8 +33,10 @@ func newMeetingApp(t *testing.T, db *bun.DB) *fiber.App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	register := &catalog.Handlers{DB: db, Logger: logger}
+	register.OpenDataRoutes(app)
 	app.Use(auth.New(auth.Options{DB: db, Logger: logger}).Middleware())
-	(&catalog.Handlers{DB: db, Logger: logger}).Routes(app)
+	register.Routes(app)
 	(&Handlers{DB: db}).Routes(app)
 	app.Use(web.NotFound)
 	return app
@@ -162,6 +164,10 @@ func TestMeetingJourney(t *testing.T) {
 	if res, _ := voters[1].PostForm(vpath+"/bulletin", url.Values{"choice": {"pour"}}); res.StatusCode != http.StatusConflict {
 		t.Fatalf("ballot after close: %d", res.StatusCode)
 	}
+	// An anonymous vote never shows who voted what.
+	if res, body := voters[0].Get(vpath); res.StatusCode != 200 || strings.Contains(body, "Bulletins nominatifs") || !strings.Contains(body, "Résultat : Adopté") {
+		t.Fatalf("closed anonymous vote page: %d %.2000s", res.StatusCode, body)
+	}
 
 	res, body = anon.Get(dpath)
 	if res.StatusCode != 200 || !containsAll(body, "Adoptée : Conventionner le riz de Camargue", "Version 2", "<strong>complète le panier</strong>", "2 pour, 1 contre") {
@@ -175,7 +181,7 @@ func TestMeetingJourney(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if res.Header.Get("ETag") == etag || !strings.Contains(body, `"riz-de-camargue"`) {
-		t.Fatalf("register ETag %q (was %q)", res.Header.Get("ETag"), etag)
+		t.Fatalf("register ETag %q (was %q), status %d: %.300s", res.Header.Get("ETag"), etag, res.StatusCode, body)
 	}
 	it, _ := catalog.ItemBySlug(ctx, db, co.ID, "riz-de-camargue")
 	if it.Status != catalog.Conventionne {
@@ -248,5 +254,58 @@ func TestMeetingJourney(t *testing.T) {
 		if len(line) > 75 {
 			t.Fatalf("unfolded line of %d octets: %q", len(line), line)
 		}
+	}
+}
+
+// A meeting, its vote and its minutes belong to one council: another council's
+// host answers 404, and its feeds do not list them.
+func TestMeetingsStayInTheirCouncil(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	if _, err := LoadDemo(ctx, db); err != nil { // the default council
+		t.Fatal(err)
+	}
+	b := newMeetingFixture(t, db, 3)
+	if _, err := db.ExecContext(ctx, "INSERT INTO council_hosts (host, council_id) VALUES ('b.test', ?)", b.councilID); err != nil {
+		t.Fatal(err)
+	}
+	b.meeting.Title = "Séance secrète du conseil B"
+	if _, err := db.NewUpdate().Model(b.meeting).Column("title").WherePK().Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	item := b.freeItem(t, "Point du conseil B")
+	v := b.openVote(t, item, &Vote{Question: "Vote du conseil B ?", Method: MethodMajority, Secrecy: SecrecyNominal})
+	for _, id := range b.members {
+		if err := CastBallot(ctx, db, b.councilID, v.ID, id, &Ballot{Choice: ChoiceFor}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := CloseVote(ctx, db, b.councilID, v.ID, b.facilitator, CloseInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := SetMeetingState(ctx, db, b.councilID, b.meeting.ID, MeetingClosed); err != nil {
+		t.Fatal(err)
+	}
+	app := newMeetingApp(t, db)
+	onA := webtest.New(t, app) // the default council (the demo)
+	onB := webtest.New(t, app)
+	onB.Host = "b.test"
+	mpath, vpath := meetingPath(b.meeting.ID), "/votes/"+strconv.FormatInt(v.ID, 10)
+	for _, path := range []string{mpath, vpath, mpath + "/convocation", mpath + "/dossier", mpath + "/compte-rendu"} {
+		if res, _ := onA.Get(path); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s on council A: %d, want 404", path, res.StatusCode)
+		}
+	}
+	if res, body := onB.Get(vpath); res.StatusCode != 200 || !containsAll(body, "Bulletins nominatifs", "Membre 01") {
+		t.Fatalf("nominal vote on B: %d", res.StatusCode)
+	}
+	for _, path := range []string{"/meetings.ics", "/seances", "/decisions.atom"} {
+		if _, body := onA.Get(path); strings.Contains(body, "conseil B") {
+			t.Errorf("%s of council A lists council B's meeting", path)
+		}
+	}
+	if _, body := onB.Get("/meetings.ics"); !strings.Contains(body, "Séance secrète du conseil B") {
+		t.Error("council B's calendar misses its meeting")
 	}
 }
