@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
 	"cla/governance"
 	"cla/internal/authz"
 	"cla/internal/browsertest"
@@ -108,5 +111,50 @@ func TestBrowserMemberScoresAndTheRadarChanges(t *testing.T) {
 	}
 	if problems := p.Problems(); len(problems) > 0 {
 		t.Errorf("console errors or CSP violations:\n  %s", strings.Join(problems, "\n  "))
+	}
+}
+
+// TestBrowserComparisonOnAPhoneAndInPrint: the comparison page overlays two
+// demo proposals; on a 360-pixel-wide phone the radar fits the screen with
+// axis numbers at least 12 px high, and the page prints to a PDF with the radar.
+func TestBrowserComparisonOnAPhoneAndInPrint(t *testing.T) {
+	t.Parallel()
+	m := startServer(t)
+	ctx := context.Background()
+	var ids []int64
+	if err := m.DB.NewRaw("SELECT id FROM proposals WHERE state <> 'brouillon' ORDER BY id LIMIT 2").Scan(ctx, &ids); err != nil || len(ids) != 2 {
+		t.Fatalf("demo proposals: %v %v", ids, err)
+	}
+	b := browsertest.Start(t)
+	p := b.NewStrictPage(t)
+	if _, err := chromedp.Call(p.Ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+		Width: 360, Height: 740, DeviceScaleFactor: 2, Mobile: true}); err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("http://%s/propositions/comparer?ids=%d,%d", m.Addr(), ids[0], ids[1])
+	if status, err := p.Navigate(url); err != nil || status != 200 {
+		t.Fatalf("comparison: %d %v", status, err)
+	}
+	type box struct {
+		Width, Right, Page, Series, Label float64
+	}
+	got, err := browsertest.Eval[box](p, `(() => {
+		const svg = document.querySelector('svg.radar'), r = svg.getBoundingClientRect();
+		return {Width: r.width, Right: r.right, Page: document.documentElement.clientWidth,
+			Series: svg.querySelectorAll('.radar-series').length,
+			Label: svg.querySelector('text').getBoundingClientRect().height};
+	})()`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Series != 2 || got.Width < 250 || got.Right > got.Page || got.Label < 12 {
+		t.Errorf("radar on a phone: %+v (want 2 series, at least 250 px wide, within the %v px screen, labels ≥ 12 px)", got, got.Page)
+	}
+	if problems := p.Problems(); len(problems) > 0 {
+		t.Errorf("console errors or CSP violations:\n  %s", strings.Join(problems, "\n  "))
+	}
+	pdf, err := p.PDF()
+	if err != nil || !strings.HasPrefix(string(pdf), "%PDF") || len(pdf) < 2000 {
+		t.Fatalf("print to PDF: %d bytes, %v", len(pdf), err)
 	}
 }
