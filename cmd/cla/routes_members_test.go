@@ -154,6 +154,15 @@ func TestAnExistingAccountJoinsAnotherCouncilWithItsPassword(t *testing.T) {
 	if _, body := jeanne.Get("/compte"); !strings.Contains(body, "Jeanne Faure") || !strings.Contains(body, "Membre du CLA") {
 		t.Error("not a member of council B after joining")
 	}
+	// Council B's facilitator cannot take over, by a password link, an account
+	// that has rights in council A.
+	var jeanneID int64
+	if err := db.NewRaw("SELECT id FROM accounts WHERE email = 'jeanne@dieulefit.example'").Scan(ctx, &jeanneID); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := facB.PostForm(fmt.Sprintf("/gestion/membres/%d/mot-de-passe", jeanneID), nil); resp.StatusCode != 403 || !strings.Contains(body, "autre conseil") {
+		t.Errorf("password link for an account of two councils: %d, want 403", resp.StatusCode)
+	}
 }
 
 func TestFacilitatorsAndAdminsManageMembers(t *testing.T) {

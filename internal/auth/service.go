@@ -282,6 +282,18 @@ func CreatePasswordLink(ctx context.Context, db *bun.DB, councilID *int64, by Ac
 		if err != nil {
 			return err
 		}
+		if councilID != nil {
+			// A council's facilitators must not take over an account that has
+			// rights in another council.
+			elsewhere, err := tx.NewSelect().Model((*Membership)(nil)).
+				Where("account_id = ? AND council_id <> ? AND disabled_at IS NULL", accountID, *councilID).Exists(ctx)
+			if err != nil {
+				return err
+			}
+			if elsewhere {
+				return ErrAccountElsewhere
+			}
+		}
 		l := &Link{TokenHash: HashToken(token), Kind: KindPassword, CouncilID: councilID, AccountID: ptr(accountID),
 			ExpiresAt: time.Now().Add(PasswordLinkValidity)}
 		if by.ID != 0 {
@@ -296,6 +308,11 @@ func CreatePasswordLink(ctx context.Context, db *bun.DB, councilID *int64, by Ac
 	})
 	return token, err
 }
+
+// ErrAccountElsewhere refuses a council's password link for an account that is
+// also a member of another council.
+var ErrAccountElsewhere = apperr.New(apperr.Forbidden, "Ce compte est aussi membre d'un autre conseil : "+
+	"pour protéger ses autres accès, seul l'opérateur de la plateforme peut lui créer un lien de mot de passe (cla admin create).")
 
 // UsePasswordLink sets the password of the link's account, ends all its
 // sessions and uses the link up. It returns the account id.
