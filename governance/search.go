@@ -115,29 +115,51 @@ type SearchResults struct {
 // Pages is the number of result pages.
 func (s *SearchResults) Pages() int { return (s.Total + SearchPageSize - 1) / SearchPageSize }
 
-// searchSources are the searchable documents, each a SELECT of (kind, id, slug,
-// title, doc, text) scoped by council ("?" is the council id). Each doc
-// expression matches a GIN index on (council_id, doc).
+// The searchable documents. Each branch selects (kind, id, rank) of the
+// council's matching rows; its WHERE clause repeats the exact expression of a
+// GIN index on (council_id, document), and the tsquery is a call on a bound
+// parameter, so that PostgreSQL plans a bitmap index scan for one council.
+const (
+	searchTSQuery = `websearch_to_tsquery('fr_unaccent', ?1)`
+	itemDoc       = `to_tsvector('fr_unaccent', r.name || ' ' || r.conditions || ' ' || r.reason || ' ' || r.explanation_md)`
+	proposalDoc   = `to_tsvector('fr_unaccent', pr.title || ' ' || pr.item_name || ' ' || pr.outcome || ' ' || pr.reason || ' ' || pr.conditions || ' ' || pr.rationale_md)`
+)
+
 var searchSources = []string{
-	`SELECT 'debate' AS kind, d.id, d.slug, d.title, d.search_doc AS doc,
-		d.title || ' — ' || d.question || ' ' || d.synthesis_md || ' ' || d.conclusion_md || ' ' || d.context_md AS text
-	 FROM debates d WHERE d.council_id = ?0 AND d.search_doc @@ q.query`,
-	`SELECT 'argument', a.id, d.slug, d.title, a.search_doc, a.body_text
-	 FROM arguments a JOIN debates d ON d.id = a.debate_id
-	 WHERE a.council_id = ?0 AND a.hidden_at IS NULL AND a.search_doc @@ q.query`,
-	`SELECT 'register_item', r.id, r.slug, r.name,
-		to_tsvector('fr_unaccent', r.name || ' ' || r.conditions || ' ' || r.reason || ' ' || r.explanation_md),
-		r.name || ' — ' || r.conditions || ' ' || r.reason || ' ' || r.explanation_md
-	 FROM register_items r
-	 WHERE r.council_id = ?0 AND to_tsvector('fr_unaccent', r.name || ' ' || r.conditions || ' ' || r.reason || ' ' || r.explanation_md) @@ q.query`,
+	`SELECT 'debate' AS kind, d.id, ts_rank_cd(d.search_doc, ` + searchTSQuery + `) AS rank
+	 FROM debates d WHERE d.council_id = ?0 AND d.search_doc @@ ` + searchTSQuery,
+	`SELECT 'argument', a.id, ts_rank_cd(a.search_doc, ` + searchTSQuery + `)
+	 FROM arguments a WHERE a.council_id = ?0 AND a.hidden_at IS NULL AND a.search_doc @@ ` + searchTSQuery,
+	`SELECT 'register_item', r.id, ts_rank_cd(` + itemDoc + `, ` + searchTSQuery + `)
+	 FROM register_items r WHERE r.council_id = ?0 AND ` + itemDoc + ` @@ ` + searchTSQuery,
 	// Drafts are their author's only: never searchable.
-	`SELECT 'proposal', p.id, '', p.title,
-		to_tsvector('fr_unaccent', p.title || ' ' || p.item_name || ' ' || p.outcome || ' ' || p.reason || ' ' || p.conditions || ' ' || p.rationale_md),
-		p.title || ' — ' || p.outcome || ' ' || p.reason || ' ' || p.conditions || ' ' || p.rationale_md
-	 FROM proposals p
-	 WHERE p.council_id = ?0 AND p.state <> 'brouillon'
-	   AND to_tsvector('fr_unaccent', p.title || ' ' || p.item_name || ' ' || p.outcome || ' ' || p.reason || ' ' || p.conditions || ' ' || p.rationale_md) @@ q.query`,
+	`SELECT 'proposal', pr.id, ts_rank_cd(` + proposalDoc + `, ` + searchTSQuery + `)
+	 FROM proposals pr WHERE pr.council_id = ?0 AND pr.state <> 'brouillon' AND ` + proposalDoc + ` @@ ` + searchTSQuery,
 }
+
+// searchSQL ranks every hit, keeps one page, and only then fetches the page's
+// titles and texts and computes their headlines.
+var searchSQL = `WITH hits AS (` + strings.Join(searchSources, "\nUNION ALL\n") + `),
+	page AS (SELECT kind, id, rank, count(*) OVER () AS total FROM hits ORDER BY rank DESC, kind, id LIMIT ?2 OFFSET ?3),
+	docs AS (SELECT p.kind, p.id, p.rank, p.total,
+		coalesce(d.slug, ad.slug, r.slug, '') AS slug,
+		coalesce(d.title, ad.title, r.name, pr.title, '') AS title,
+		CASE p.kind
+			WHEN 'debate' THEN d.title || ' — ' || d.question || ' ' || d.synthesis_md || ' ' || d.conclusion_md || ' ' || d.context_md
+			WHEN 'argument' THEN a.body_text
+			WHEN 'register_item' THEN r.name || ' — ' || r.conditions || ' ' || r.reason || ' ' || r.explanation_md
+			ELSE pr.title || ' — ' || pr.outcome || ' ' || pr.reason || ' ' || pr.conditions || ' ' || pr.rationale_md
+		END AS text
+		FROM page p
+		LEFT JOIN debates d ON p.kind = 'debate' AND d.id = p.id AND d.council_id = ?0
+		LEFT JOIN arguments a ON p.kind = 'argument' AND a.id = p.id AND a.council_id = ?0
+		LEFT JOIN debates ad ON ad.id = a.debate_id AND ad.council_id = ?0
+		LEFT JOIN register_items r ON p.kind = 'register_item' AND r.id = p.id AND r.council_id = ?0
+		LEFT JOIN proposals pr ON p.kind = 'proposal' AND pr.id = p.id AND pr.council_id = ?0)
+	SELECT kind, id, slug, title, rank, total::int AS total,
+		ts_headline('fr_unaccent', regexp_replace(text, '\]\([^)]*\)|[*_#>\[\]~|]+', ' ', 'g'), ` + searchTSQuery + `,
+			'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') AS headline
+	FROM docs ORDER BY rank DESC, kind, id`
 
 // Search runs a French full-text search (accents ignored, stemming, web-style
 // syntax: "riz camargue", "pêche -chasse", "\"riz de camargue\"") over the
@@ -159,16 +181,7 @@ func Search(ctx context.Context, db bun.IDB, councilID int64, query string, page
 	if query == "" {
 		return out, nil
 	}
-	union := strings.Join(searchSources, "\nUNION ALL\n")
-	sqlText := `WITH q AS (SELECT websearch_to_tsquery('fr_unaccent', ?1) AS query),
-	hits AS (SELECT h.kind, h.id, h.slug, h.title, h.text, ts_rank_cd(h.doc, q.query) AS rank
-		FROM q, LATERAL (` + union + `) h),
-	page AS (SELECT *, count(*) OVER () AS total FROM hits ORDER BY rank DESC, kind, id LIMIT ?2 OFFSET ?3)
-	SELECT p.kind, p.id, p.slug, p.title, p.rank, p.total::int AS total,
-		ts_headline('fr_unaccent', regexp_replace(p.text, '\]\([^)]*\)|[*_#>\[\]~|]+', ' ', 'g'), q.query,
-			'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') AS headline
-	FROM page p, q ORDER BY p.rank DESC, p.kind, p.id`
-	err := db.NewRaw(sqlText, councilID, query, SearchPageSize, (page-1)*SearchPageSize).Scan(ctx, &out.Results)
+	err := db.NewRaw(searchSQL, councilID, query, SearchPageSize, (page-1)*SearchPageSize).Scan(ctx, &out.Results)
 	if err != nil {
 		return nil, err
 	}

@@ -102,6 +102,11 @@ func BenchmarkSearch(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	var plan []string
+	if err := db.NewRaw("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) "+searchSQL, council, "riz camargue", SearchPageSize, 0).Scan(ctx, &plan); err != nil {
+		b.Fatal(err)
+	}
+	b.Log("plan of \"riz camargue\":\n" + strings.Join(plan, "\n"))
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
