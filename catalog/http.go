@@ -12,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
+	"golang.org/x/sync/singleflight"
 
 	"cla/internal/apperr"
 	"cla/internal/auth"
@@ -27,6 +28,8 @@ type Handlers struct {
 	// Cache holds the anonymous pages and the open data. Routes or
 	// OpenDataRoutes creates it (and stops it when the app shuts down) when nil.
 	Cache *Cache
+
+	flight singleflight.Group
 }
 
 // Cache-Control policies.
@@ -90,14 +93,30 @@ func (h *Handlers) serve(c *fiber.Ctx, key, contentType, cacheControl string, bu
 			return e.Send(c)
 		}
 	}
-	_, epoch := h.Cache.Get(co.ID, "")
-	body, err := build(c.UserContext())
-	if err != nil {
-		return err
-	}
-	e := NewEntry(body, contentType, cacheControl)
+	var e *Entry
 	if shared {
-		h.Cache.Put(co.ID, key, epoch, e)
+		// One build per key at a time: after a register change, concurrent
+		// visitors wait for the first one's rendering instead of all rendering.
+		v, err, _ := h.flight.Do(strconv.FormatInt(co.ID, 10)+" "+key, func() (any, error) {
+			_, epoch := h.Cache.Get(co.ID, "")
+			body, err := build(c.UserContext())
+			if err != nil {
+				return nil, err
+			}
+			e := NewEntry(body, contentType, cacheControl)
+			h.Cache.Put(co.ID, key, epoch, e)
+			return e, nil
+		})
+		if err != nil {
+			return err
+		}
+		e = v.(*Entry)
+	} else {
+		body, err := build(c.UserContext())
+		if err != nil {
+			return err
+		}
+		e = NewEntry(body, contentType, cacheControl)
 	}
 	if strings.HasPrefix(contentType, "text/html") {
 		c.Vary(fiber.HeaderCookie)
