@@ -459,7 +459,8 @@ func gateAuditPage(p *browsertest.Page) []string {
 // facilitator signed in through the /connexion form in the browser) in one
 // headless Chromium and fails on any axe-core violation of impact serious or
 // critical, on keyboard problems (skip link first, visible focus), on
-// unannounced field errors, and on console errors or exceptions.
+// unannounced field errors, and on console errors, Content-Security-Policy
+// violations (the pages are loaded with their CSP enforced) or exceptions.
 func TestAccessibility(t *testing.T) {
 	t.Parallel()
 	e := newGateEnv(t)
@@ -485,7 +486,7 @@ func TestAccessibility(t *testing.T) {
 	checked := 0
 
 	// Anonymous.
-	anon := b.NewPage(t)
+	anon := b.NewStrictPage(t)
 	pages, broken := e.crawl(e.client(), gateAnonymous)
 	anonPages := pages
 	for _, s := range broken {
@@ -498,7 +499,7 @@ func TestAccessibility(t *testing.T) {
 
 	// A sign-in that fails: its error must be announced.
 	email := e.newFacilitator()
-	fac := b.NewPage(t)
+	fac := b.NewStrictPage(t)
 	signIn := func(password string) (int, error) {
 		if _, err := fac.Navigate(e.base + "/connexion"); err != nil {
 			return 0, err
@@ -869,7 +870,7 @@ func TestHeadersOnEveryRoute(t *testing.T) {
 func TestGatesBite(t *testing.T) {
 	t.Parallel()
 	b := browsertest.Start(t)
-	p := b.NewPage(t)
+	p := b.NewStrictPage(t)
 	if err := p.SetContent(`<!doctype html><html lang="fr"><head><title>Mauvaise page</title>
 		<style>*:focus { outline: none !important; box-shadow: none !important }</style></head><body><main>
 		<h1>Mauvaise page</h1><form><input type="text" name="nom" aria-invalid="true"></form>

@@ -135,18 +135,18 @@ type Page struct {
 	docURL   string // URL of the main frame's document
 }
 
-// NewPage opens a tab in a fresh browser context. Content-Security-Policy
-// bypass is on in the tab, so that Inject can add scripts (axe-core) that the
-// app's own CSP would refuse; the page's own behaviour under its CSP is still
-// visible through console errors of the documents loaded without injection.
-// Use NewStrictPage for a tab that enforces CSP.
+// NewPage opens a tab in a fresh browser context with Content-Security-Policy
+// bypass on, for scripts that add elements the page's CSP would refuse (Inject
+// and Axe do not need it: what the DevTools protocol evaluates is not subject to
+// the page's CSP). Prefer NewStrictPage, which shows CSP violations.
 func (b *Browser) NewPage(t testing.TB) *Page {
 	t.Helper()
 	return b.newPage(t, true)
 }
 
-// NewStrictPage opens a tab that enforces the pages' Content-Security-Policy:
-// a CSP violation then shows as a console error.
+// NewStrictPage opens a tab in a fresh browser context that enforces the
+// pages' Content-Security-Policy: a violation (an inline script or style
+// attribute) is then reported by Problems.
 func (b *Browser) NewStrictPage(t testing.TB) *Page {
 	t.Helper()
 	return b.newPage(t, false)
@@ -296,9 +296,9 @@ func Eval[T any](p *Page, expression string) (T, error) {
 	return chromedp.Run(ctx, chromedp.Evaluate[T](expression, chromedp.EvalAwaitPromise))
 }
 
-// Inject evaluates the JavaScript file at path in the page (the tab bypasses
-// CSP, so this works on the app's pages). The script lives until the next
-// navigation.
+// Inject evaluates the JavaScript file at path in the page, through the DevTools
+// protocol, so the page's CSP does not block it. The script lives until the
+// next navigation.
 func (p *Page) Inject(path string) error {
 	src, err := os.ReadFile(path)
 	if err != nil {

@@ -2,6 +2,8 @@ package browsertest
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -28,6 +30,27 @@ func TestGatesBite(t *testing.T) {
 		}
 		if again := p.Problems(); len(again) != 0 {
 			t.Errorf("Problems does not forget what it returned: %q", again)
+		}
+	})
+
+	t.Run("CSP violations are problems on a strict page", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'")
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = w.Write([]byte(`<!doctype html><html lang="fr"><title>x</title><p style="color:red">x</p><script>console.log(1)</script>`))
+		}))
+		defer srv.Close()
+		p := b.NewStrictPage(t)
+		if _, err := p.Navigate(srv.URL); err != nil {
+			t.Fatal(err)
+		}
+		// axe still runs under the page's CSP.
+		if _, err := p.Axe(); err != nil {
+			t.Fatalf("axe under CSP: %v", err)
+		}
+		got := strings.Join(p.Problems(), "\n")
+		if !strings.Contains(got, "inline style") || !strings.Contains(got, "inline script") {
+			t.Errorf("CSP violations not reported: %q", got)
 		}
 	})
 
