@@ -67,18 +67,6 @@ func (h *Handlers) Routes(app fiber.Router) {
 	h.meetingRoutes(app)
 }
 
-// SoonView is a page for a part not built yet.
-type SoonView struct {
-	web.Page
-	What string
-}
-
-func soon(title, what string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		return web.Render(c, "errors/soon", SoonView{Page: web.NewPage(c, title), What: what})
-	}
-}
-
 // BoussoleView shows the boussole in force.
 type BoussoleView struct {
 	web.Page

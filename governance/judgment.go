@@ -20,7 +20,7 @@ func (p MeritProfile) Total() int {
 // Median is the majority grade: the lower median of the grades (Balinski &
 // Laraki), or NoOpinion for an empty profile.
 func (p MeritProfile) Median() Grade {
-	t := Tally{Counts: p.Counts}
+	t := Tally(p)
 	t.Counts[NoOpinion] = 0
 	return t.Majority()
 }

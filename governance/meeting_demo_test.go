@@ -68,7 +68,7 @@ func TestDemoMeetings(t *testing.T) {
 			t.Fatalf("GET %s: %d %.1500s", path, res.StatusCode, body)
 		}
 	}
-	res, body = anon.Get(meetingPath(next.ID) + "/dossier")
+	_, body = anon.Get(meetingPath(next.ID) + "/dossier")
 	if !strings.Contains(body, "<svg") || !strings.Contains(body, "Profil des scores") {
 		t.Fatalf("pack without radar or profile: %.3000s", body)
 	}

@@ -66,7 +66,7 @@ func (h *Handlers) meetingPack(c *fiber.Ctx) error {
 	var b *Boussole
 	var scores []Score
 	if len(pids) > 0 {
-		if err := selectProposal(h.DB, &props).Where("p.council_id = ? AND p.id IN (?)", co.ID, bun.In(pids)).Scan(ctx); err != nil {
+		if err := selectProposal(h.DB, &props).Where("p.council_id = ? AND p.id IN (?)", co.ID, bun.List(pids)).Scan(ctx); err != nil {
 			return err
 		}
 		if b, err = CurrentBoussole(ctx, h.DB, co.ID); err != nil {
@@ -80,7 +80,7 @@ func (h *Handlers) meetingPack(c *fiber.Ctx) error {
 		if err := h.DB.NewRaw(`SELECT d.id AS debate_id, coalesce(dp.proposal_id, 0) AS proposal_id, d.title, d.synthesis_html
 			FROM debates d LEFT JOIN debate_proposals dp ON dp.debate_id = d.id AND dp.council_id = d.council_id AND dp.proposal_id IN (?)
 			WHERE d.council_id = ? AND (d.id IN (?) OR dp.proposal_id IS NOT NULL)
-			ORDER BY d.title`, bun.In(append(pids, 0)), co.ID, bun.In(append(dids, 0))).Scan(ctx, &syntheses); err != nil {
+			ORDER BY d.title`, bun.List(append(pids, 0)), co.ID, bun.List(append(dids, 0))).Scan(ctx, &syntheses); err != nil {
 			return err
 		}
 	}

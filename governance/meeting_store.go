@@ -321,7 +321,7 @@ func RecordAttendance(ctx context.Context, db *bun.DB, councilID, meetingID int6
 		}
 		var members []int64
 		if err := tx.NewSelect().Table("memberships").Column("account_id").
-			Where("council_id = ? AND disabled_at IS NULL AND account_id IN (?)", councilID, bun.In(ids)).Scan(ctx, &members); err != nil {
+			Where("council_id = ? AND disabled_at IS NULL AND account_id IN (?)", councilID, bun.List(ids)).Scan(ctx, &members); err != nil {
 			return err
 		}
 		if len(members) != len(ids) {

@@ -104,7 +104,7 @@ func MeetingVotes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 		ids[i] = vs[i].ID
 	}
 	var opts []VoteOption
-	if err := db.NewSelect().Model(&opts).Where("council_id = ? AND vote_id IN (?)", councilID, bun.In(ids)).Order("vote_id", "position").Scan(ctx); err != nil {
+	if err := db.NewSelect().Model(&opts).Where("council_id = ? AND vote_id IN (?)", councilID, bun.List(ids)).Order("vote_id", "position").Scan(ctx); err != nil {
 		return nil, err
 	}
 	for _, o := range opts {
