@@ -126,6 +126,15 @@ func TestProposalLifecycleAndScoringOverHTTP(t *testing.T) {
 	if resp, _ := outsider.PostForm(page+"/evaluer", form); resp.StatusCode != 403 {
 		t.Errorf("non-member scores: %d", resp.StatusCode)
 	}
+	// From their own council, the proposal of another council does not exist.
+	outsider.Host = webtest.HostFor(t, db, other)
+	if resp, body := outsider.PostForm(page+"/evaluer", form); resp.StatusCode != 404 || !strings.Contains(body, "n&#39;existe pas dans ce Conseil") {
+		t.Errorf("scoring a proposal of another council: %d", resp.StatusCode)
+	}
+	if resp, _ := outsider.Get(page); resp.StatusCode != 404 {
+		t.Errorf("reading a proposal of another council: %d", resp.StatusCode)
+	}
+	outsider.Host = webtest.HostFor(t, db, co)
 	if resp, _ := member.PostForm("/propositions/999999/evaluer", form); resp.StatusCode != 404 {
 		t.Errorf("scoring a missing proposal: %d", resp.StatusCode)
 	}
