@@ -233,7 +233,7 @@ func (h *Handlers) item(c *fiber.Ctx) error {
 		}
 		err = h.DB.NewSelect().Model(&view.Shops).ColumnExpr("shop.slug, shop.name, shop.commune").
 			Join("JOIN shop_categories AS sc ON sc.shop_id = shop.id AND sc.council_id = shop.council_id").
-			Where("shop.council_id = ? AND shop.status = ? AND sc.item_id IN (?)", co.ID, ShopConventionne, bun.In(ancestry(node, parentItem))).
+			Where("shop.council_id = ? AND shop.status = ? AND sc.item_id IN (?)", co.ID, ShopConventionne, bun.List(ancestry(node, parentItem))).
 			GroupExpr("shop.id").Order("shop.name").Scan(ctx)
 		if err != nil {
 			return nil, err
