@@ -369,6 +369,13 @@ func TestShopDirectoryAndPages(t *testing.T) {
 			t.Errorf("shop page lacks %q", want)
 		}
 	}
+	// An item's page says where to buy it: shops carrying it or its category.
+	_, eggs := get(t, app, "/registre/oeufs")
+	_, rice := get(t, app, "/registre/riz-de-camargue")
+	if !strings.Contains(eggs, `href="/points-de-vente/marche-du-lavoir"`) || !strings.Contains(eggs, `href="/points-de-vente/marche-de-pont-de-barret"`) ||
+		strings.Contains(eggs, `href="/points-de-vente/fournil-des-cometes"`) || !strings.Contains(rice, `href="/points-de-vente/fournil-des-cometes"`) {
+		t.Error("item pages do not list the right shops")
+	}
 	if resp, _ := get(t, app, "/points-de-vente/nope"); resp.StatusCode != 404 {
 		t.Errorf("unknown shop: %d", resp.StatusCode)
 	}
