@@ -133,6 +133,8 @@ type MemberLinkView struct {
 	For     string
 	Link    string
 	Expiry  string
+	MailTo  string // the address the link was mailed to, "" when no mail was sent
+	MailOn  bool   // mail is configured (a failure to send is then worth saying)
 }
 
 func (h *Handlers) invite(c *fiber.Ctx) error {
@@ -157,10 +159,17 @@ func (h *Handlers) invite(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return web.Render(c, "governance/member_link", MemberLinkView{Page: web.NewPage(c, "Invitation créée"),
+	view := MemberLinkView{Page: web.NewPage(c, "Invitation créée"),
 		Heading: "Invitation créée", For: email + " (" + role.Label() + ")",
-		Link: auth.PublicURL(c, "/invitation/"+token), Expiry: "7 jours"})
+		Link: auth.PublicURL(c, "/invitation/"+token), Expiry: "7 jours", MailOn: auth.MailConfigured(c)}
+	if auth.SendMail(c, auth.NormalizeEmail(email), "Invitation au "+web.Council(c).Name,
+		"Bonjour,\n\n"+actorOf(c).Name+" vous invite à rejoindre le "+web.Council(c).Name+" comme "+role.Label()+
+			".\n\nPour accepter, ouvrez ce lien (valable 7 jours, à usage unique) :\n"+view.Link+
+			"\n\nSi vous ne vous attendiez pas à ce message, ignorez-le.\n") {
+		view.MailTo = auth.NormalizeEmail(email)
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return web.Render(c, "governance/member_link", view)
 }
 
 // targetMember loads the member named by :id in the request's council and
@@ -233,8 +242,14 @@ func (h *Handlers) memberPasswordLink(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return web.Render(c, "governance/member_link", MemberLinkView{Page: web.NewPage(c, "Lien de mot de passe créé"),
+	view := MemberLinkView{Page: web.NewPage(c, "Lien de mot de passe créé"),
 		Heading: "Lien de nouveau mot de passe créé", For: m.Name,
-		Link: auth.PublicURL(c, "/mot-de-passe/"+token), Expiry: "3 jours"})
+		Link: auth.PublicURL(c, "/mot-de-passe/"+token), Expiry: "3 jours", MailOn: auth.MailConfigured(c)}
+	if auth.SendMail(c, m.Email, "Nouveau mot de passe — "+web.Council(c).Name,
+		"Bonjour "+m.Name+",\n\n"+actorOf(c).Name+" a créé pour vous un lien pour choisir un nouveau mot de passe (valable 3 jours, à usage unique) :\n"+
+			view.Link+"\n\nSi vous n'avez rien demandé, prévenez l'équipe du conseil.\n") {
+		view.MailTo = m.Email
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return web.Render(c, "governance/member_link", view)
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"strconv"
@@ -25,6 +26,12 @@ type Config struct {
 	TrustedProxies []string
 	LogLevel       slog.Level
 	NoDemo         bool
+
+	// Optional mail (invitations, password links); off when SMTPAddr is "".
+	SMTPAddr     string
+	SMTPFrom     string
+	SMTPUser     string
+	SMTPPassword string // from CLA_SMTP_PASSWORD only, never a flag
 }
 
 func envOr(name, def string) string {
@@ -44,6 +51,10 @@ func (c *Config) bindFlags(fs *flag.FlagSet) (proxies, level *string) {
 	level = fs.String("log-level", envOr("CLA_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env CLA_LOG_LEVEL)")
 	noDemo, _ := strconv.ParseBool(envOr("CLA_NO_DEMO", "false"))
 	fs.BoolVar(&c.NoDemo, "no-demo", noDemo, "do not load the Dieulefit demo into an empty database (env CLA_NO_DEMO)")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", envOr("CLA_SMTP_ADDR", ""), "SMTP server host:port for invitation and password mails; empty: links are only shown on screen (env CLA_SMTP_ADDR)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", envOr("CLA_SMTP_FROM", ""), "sender address of mails (env CLA_SMTP_FROM)")
+	fs.StringVar(&c.SMTPUser, "smtp-user", envOr("CLA_SMTP_USER", ""), "SMTP user name; the password is read from CLA_SMTP_PASSWORD (env CLA_SMTP_USER)")
+	c.SMTPPassword = os.Getenv("CLA_SMTP_PASSWORD")
 	return proxies, level
 }
 
@@ -70,6 +81,14 @@ func (c *Config) finish(proxies, level string) error {
 	}
 	if _, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		return err
+	}
+	if c.SMTPAddr != "" {
+		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			return fmt.Errorf("--smtp-addr %q invalide : attendu hôte:port, par exemple smtp.example.org:587", c.SMTPAddr)
+		}
+		if a, err := mail.ParseAddress(c.SMTPFrom); err != nil || a.Address != c.SMTPFrom {
+			return fmt.Errorf("--smtp-from %q invalide : indiquez l'adresse d'expédition des e-mails", c.SMTPFrom)
+		}
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return fmt.Errorf("--log-level %q invalide : debug, info, warn ou error", level)

@@ -223,7 +223,11 @@ func NewApp(db *bun.DB, cfg *Config, logger *slog.Logger) (*fiber.App, error) {
 	register.OpenDataRoutes(app)
 	// Sessions and CSRF protection (internal/auth) are installed here, before
 	// any domain route.
-	app.Use(auth.New(auth.Options{DB: db, Logger: logger, BaseURL: cfg.BaseURL}).Middleware())
+	var mailer auth.Mailer
+	if cfg.SMTPAddr != "" {
+		mailer = &auth.SMTPMailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser, Password: cfg.SMTPPassword}
+	}
+	app.Use(auth.New(auth.Options{DB: db, Logger: logger, BaseURL: cfg.BaseURL, Mailer: mailer}).Middleware())
 	register.Routes(app)
 	(&governance.Handlers{DB: db}).Routes(app)
 	app.Use(web.NotFound)

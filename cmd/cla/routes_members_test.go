@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"cla/internal/audit"
 	"cla/internal/authz"
@@ -285,5 +288,102 @@ func TestMembersOfOneCouncilHaveNoRightsInAnother(t *testing.T) {
 	}
 	if n := authCount(t, db, "SELECT count(*) FROM memberships WHERE account_id = ? AND disabled_at IS NOT NULL", jeanne); n != 0 {
 		t.Error("council A's member was disabled from council B")
+	}
+}
+
+// fakeSMTP accepts SMTP sessions on a loopback port and hands each message's
+// data to messages.
+func fakeSMTP(t *testing.T) (addr string, messages <-chan string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	out := make(chan string, 10)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(conn net.Conn) {
+				defer conn.Close()
+				r := bufio.NewReader(conn)
+				fmt.Fprint(conn, "220 fake ESMTP\r\n")
+				for {
+					line, err := r.ReadString('\n')
+					if err != nil {
+						return
+					}
+					switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
+					case strings.HasPrefix(cmd, "EHLO"):
+						fmt.Fprint(conn, "250-fake\r\n250 8BITMIME\r\n")
+					case cmd == "DATA":
+						fmt.Fprint(conn, "354 go on\r\n")
+						var data strings.Builder
+						for {
+							l, err := r.ReadString('\n')
+							if err != nil || l == ".\r\n" {
+								break
+							}
+							data.WriteString(l)
+						}
+						out <- data.String()
+						fmt.Fprint(conn, "250 queued\r\n")
+					case cmd == "QUIT":
+						fmt.Fprint(conn, "221 bye\r\n")
+						return
+					default:
+						fmt.Fprint(conn, "250 ok\r\n")
+					}
+				}
+			}(conn)
+		}
+	}()
+	return ln.Addr().String(), out
+}
+
+func TestInvitationsAndPasswordLinksAreMailedWhenSMTPIsConfigured(t *testing.T) {
+	t.Parallel()
+	_, db := newTestApp(t)
+	addr, messages := fakeSMTP(t)
+	app, err := NewApp(db, &Config{SMTPAddr: addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	co := authDemoCouncil(t, db)
+	fac, _ := webtest.SignIn(t, app, db, co, authz.Facilitator)
+	_, body := fac.PostForm("/gestion/membres/invitations", url.Values{"email": {"courrier@example.org"}, "role": {"member"}})
+	if !strings.Contains(body, "envoyé par e-mail à courrier@example.org") {
+		t.Errorf("the page does not say the invitation was mailed: %.500q", body)
+	}
+	select {
+	case msg := <-messages:
+		link := invitationLink.FindStringSubmatch(body)
+		if link == nil || !strings.Contains(msg, "To: courrier@example.org") || !strings.Contains(msg, "https://cla.example.org"+link[1]) {
+			t.Errorf("mail: %q", msg)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no mail received")
+	}
+	var paul int64
+	if err := db.NewRaw("SELECT id FROM accounts WHERE email = 'paul@dieulefit.example'").Scan(context.Background(), &paul); err != nil {
+		t.Fatal(err)
+	}
+	_, body = fac.PostForm(fmt.Sprintf("/gestion/membres/%d/mot-de-passe", paul), nil)
+	if msg := <-messages; !strings.Contains(msg, "To: paul@dieulefit.example") || !strings.Contains(msg, "/mot-de-passe/") || !strings.Contains(body, "envoyé par e-mail") {
+		t.Errorf("password mail: %q", msg)
+	}
+	// Mail down: the link is still shown, with a warning.
+	broken, err := NewApp(db, &Config{SMTPAddr: "127.0.0.1:1", SMTPFrom: "cla@example.org"}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	facBroken := webtest.New(t, broken)
+	facBroken.SetCookie("cla_session", fac.Cookie("cla_session"))
+	resp, body := facBroken.PostFormRaw("/gestion/membres/invitations", url.Values{"_csrf": {fac.CSRFToken()}, "email": {"autre@example.org"}, "role": {"member"}})
+	if resp.StatusCode != 200 || !strings.Contains(body, "L&#39;envoi de l&#39;e-mail a échoué") || invitationLink.FindStringSubmatch(body) == nil {
+		t.Errorf("mail failure: %d %.300q", resp.StatusCode, body)
 	}
 }

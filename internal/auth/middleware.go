@@ -38,6 +38,7 @@ type Options struct {
 	BaseURL         string        // public base URL; https turns on Secure cookies
 	IdleTimeout     time.Duration // 0 means DefaultIdleTimeout
 	AbsoluteTimeout time.Duration // 0 means DefaultAbsoluteTimeout
+	Mailer          Mailer        // nil: no mail, links are shown on screen only
 }
 
 // Manager runs sessions and CSRF protection. All its state is in PostgreSQL:
@@ -49,6 +50,7 @@ type Manager struct {
 	secure   bool
 	idle     time.Duration
 	absolute time.Duration
+	mailer   Mailer
 }
 
 // New returns a Manager.
@@ -63,7 +65,8 @@ func New(opts Options) *Manager {
 		opts.AbsoluteTimeout = DefaultAbsoluteTimeout
 	}
 	return &Manager{db: opts.DB, log: opts.Logger, baseURL: strings.TrimSuffix(opts.BaseURL, "/"),
-		secure: strings.HasPrefix(opts.BaseURL, "https://"), idle: opts.IdleTimeout, absolute: opts.AbsoluteTimeout}
+		secure: strings.HasPrefix(opts.BaseURL, "https://"), idle: opts.IdleTimeout, absolute: opts.AbsoluteTimeout,
+		mailer: opts.Mailer}
 }
 
 type localKey int
