@@ -79,12 +79,12 @@ func (h *Handlers) Routes(app *fiber.App) {
 	app.Post("/gestion/registre/:slug", auth.Require(authz.EditItemWording), h.wordingSave)
 }
 
-// serve answers from the cache for anonymous visitors; otherwise (or on a miss)
-// build computes the body. The epoch is read before build reads the database,
+// serve answers from the cache for anonymous visitors; otherwise (or on a miss,
+// or when key is "": an answer not worth keeping) build computes the body. The epoch is read before build reads the database,
 // so an entry built across a register change is not kept.
 func (h *Handlers) serve(c *fiber.Ctx, key, contentType, cacheControl string, build func(ctx context.Context) ([]byte, error)) error {
 	co := web.Council(c)
-	shared := web.ViewerOf(c) == nil && len(c.Query("ok")) == 0
+	shared := web.ViewerOf(c) == nil && len(c.Query("ok")) == 0 && key != ""
 	if !shared && strings.HasPrefix(contentType, "text/html") {
 		cacheControl = privateNoCache
 	}
@@ -283,7 +283,12 @@ func (h *Handlers) shops(c *fiber.Ctx) error {
 		commune = ""
 	}
 	commune = strings.Clone(commune)
-	key := "/points-de-vente?" + url.Values{"type": {string(kind)}, "statut": {string(status)}, "commune": {commune}}.Encode()
+	key := "/points-de-vente?" + url.Values{"type": {string(kind)}, "statut": {string(status)}}.Encode()
+	if commune != "" {
+		// Communes are free text: such pages are not kept, so that made-up
+		// values cannot fill the cache.
+		key = ""
+	}
 	return h.html(c, key, "catalog/shops", func(ctx context.Context) (any, error) {
 		all, err := Shops(ctx, h.DB, web.Council(c).ID)
 		if err != nil {
