@@ -375,7 +375,8 @@ func (h *Handlers) poster(c *fiber.Ctx) error {
 		return apperr.New(apperr.NotFound, "Ce point de vente n'existe pas.")
 	}
 	base := strings.Clone(c.BaseURL())
-	return h.html(c, base+"/points-de-vente/"+slug+"/affiche", "catalog/poster", func(ctx context.Context) (any, error) {
+	// Not kept: the QR code depends on the Host header, and posters are rare.
+	return h.html(c, "", "catalog/poster", func(ctx context.Context) (any, error) {
 		sv, err := h.shopView(ctx, c, slug)
 		if err != nil {
 			return nil, err
