@@ -464,7 +464,7 @@ func (h *Handlers) renewals(c *fiber.Ctx) error {
 // ExportHeader is the header row of the export for the payment tool; the
 // columns are documented in docs/api.md.
 var ExportHeader = []string{"ref", "name", "type", "street", "city", "country", "email", "phone", "website", "siret",
-	"status", "convention_signed_on", "convention_renewal_on", "renewal_due"}
+	"status", "status_label", "convention_signed_on", "convention_renewal_on", "renewal_due"}
 
 // exportRecord is one point de vente as a CSV record.
 func exportRecord(s ExportShop, today time.Time) []string {
@@ -479,7 +479,7 @@ func exportRecord(s ExportShop, today time.Time) []string {
 		due = "oui"
 	}
 	return []string{s.Slug, s.Name, catalog.ShopKind(s.Kind).Label(), s.Address, s.Commune, "FR", s.Email, s.Phone, s.Website,
-		s.SIRET, catalog.ShopStatus(s.Status).Label(), date(s.SignedOn), date(s.RenewalOn), due}
+		s.SIRET, s.Status, catalog.ShopStatus(s.Status).Label(), date(s.SignedOn), date(s.RenewalOn), due}
 }
 
 func (h *Handlers) shopExport(c *fiber.Ctx) error {

@@ -504,12 +504,12 @@ func TestShopExportRoundTrip(t *testing.T) {
 		if r[9] == testSIRET {
 			found = r
 		}
-		if r[1] == "Fournil des Comètes" && r[10] != "Conventionné" {
+		if r[1] == "Fournil des Comètes" && (r[10] != "conventionne" || r[11] != "Conventionné" || r[12] == "") {
 			t.Errorf("demo shop %v", r)
 		}
 	}
 	want := []string{`Épicerie "Chez Zoé", l'Œuf & Cie`, "Épicerie", "Place de l'Église\nBâtiment B; 2e étage", "Dieulefit", "FR",
-		"helene@epicerie.example", "04 75 46 00 00", "https://epicerie.example", testSIRET, "Candidat", "", "", "non"}
+		"helene@epicerie.example", "04 75 46 00 00", "https://epicerie.example", testSIRET, "candidat", "Candidat", "", "", "non"}
 	if found == nil || strings.Join(found[1:], "|") != strings.Join(want, "|") {
 		t.Errorf("exported record\n got %q\nwant %q", found, want)
 	}
@@ -518,5 +518,33 @@ func TestShopExportRoundTrip(t *testing.T) {
 	}
 	if resp, _ := webtest.New(t, app).Get("/gestion/points-de-vente/export.csv"); resp.StatusCode != 303 {
 		t.Errorf("anonymous export: %d", resp.StatusCode)
+	}
+}
+
+// The renewals list shows conventions due within 60 days (and overdue ones),
+// not later ones.
+func TestRenewalsList(t *testing.T) {
+	t.Parallel()
+	app, db := newTestApp(t)
+	ctx := context.Background()
+	councilID := demoCouncil(t, db)
+	set := func(slug string, days int) {
+		if _, err := db.ExecContext(ctx, `UPDATE shops SET status = 'conventionne', signed_on = current_date - 300,
+			renewal_on = current_date + ?::int WHERE council_id = ? AND slug = ?`, days, councilID, slug); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set("marche-du-lavoir", 30)
+	set("marche-de-pont-de-barret", 90)
+	set("fournil-des-cometes", -5)
+	member, _ := webtest.SignIn(t, app, db, councilID, authz.Member)
+	resp, body := member.Get("/gestion/renouvellements")
+	if resp.StatusCode != 200 {
+		t.Fatalf("renewals: %d", resp.StatusCode)
+	}
+	mustContain(t, "renewals", body, "Marché du Lavoir", "Fournil des Comètes", "(échue)")
+	mustNotContain(t, "renewals", body, "Marché de Pont de Barret")
+	if i, j := strings.Index(body, "Fournil des Comètes"), strings.Index(body, "Marché du Lavoir"); i > j {
+		t.Error("the overdue convention is not listed first")
 	}
 }
