@@ -125,7 +125,7 @@ func decideOnClose(ctx context.Context, tx bun.Tx, v *Vote, actor Actor, in Clos
 		return nil, err
 	}
 	if outcome == DecisionAdopted {
-		change, err := registerChange(ctx, tx, p, status, d.DecidedAt)
+		change, err := registerChange(ctx, tx, p, status, d.DecidedAt, motivation)
 		if err != nil {
 			return nil, err
 		}
@@ -194,7 +194,20 @@ func defaultMotivation(v *Vote, o DecisionOutcome, option string) string {
 
 // registerChange is what an adopted proposal does to the register, or nil when
 // it does not touch the register (criteria, boussole).
-func registerChange(ctx context.Context, tx bun.Tx, p *Proposal, status catalog.Status, at time.Time) (*catalog.Change, error) {
+//
+// A majority-judgment vote may retain a status the proposal did not ask for:
+// the conditions or the reason it then needs default to the motivation.
+func registerChange(ctx context.Context, tx bun.Tx, p *Proposal, status catalog.Status, at time.Time, motivation string) (*catalog.Change, error) {
+	conditions, reason := p.Conditions, p.Reason
+	if r := []rune(motivation); len(r) > 2000 {
+		motivation = string(r[:2000])
+	}
+	if status == catalog.SousConditions && strings.TrimSpace(conditions) == "" {
+		conditions = motivation
+	}
+	if status == catalog.NonConventionne && strings.TrimSpace(reason) == "" {
+		reason = motivation
+	}
 	slugOf := func(table string, id *int64) (string, string, error) {
 		if id == nil {
 			return "", "", apperr.Fields{"target": "La proposition ne désigne pas son objet."}.Err()
@@ -213,10 +226,10 @@ func registerChange(ctx context.Context, tx bun.Tx, p *Proposal, status catalog.
 		if err != nil {
 			return nil, err
 		}
-		ch.Items = []catalog.ItemChange{{Slug: slug, Status: status, Conditions: p.Conditions, Reason: p.Reason}}
+		ch.Items = []catalog.ItemChange{{Slug: slug, Status: status, Conditions: conditions, Reason: reason}}
 	case ProposalItemNew:
-		ic := catalog.ItemChange{Slug: itemSlug(p.ItemName), Name: p.ItemName, Status: status, Conditions: p.Conditions,
-			Reason: p.Reason, Kind: catalog.Family}
+		ic := catalog.ItemChange{Slug: itemSlug(p.ItemName), Name: p.ItemName, Status: status, Conditions: conditions,
+			Reason: reason, Kind: catalog.Family}
 		if p.TargetItemID != nil {
 			parent, kind, err := slugOf("register_items", p.TargetItemID)
 			if err != nil {

@@ -30,13 +30,21 @@ var meetingSeq atomic.Int64
 
 func newMeetingFixture(t testing.TB, db *bun.DB, members int) *meetingFixture {
 	t.Helper()
-	ctx := context.Background()
-	f := &meetingFixture{db: db}
-	n := meetingSeq.Add(1)
+	var councilID int64
 	if err := db.NewRaw("INSERT INTO councils (slug, name) VALUES (?, ?) RETURNING id",
-		fmt.Sprintf("seances-%d", n), "Conseil de test").Scan(ctx, &f.councilID); err != nil {
+		fmt.Sprintf("seances-%d", meetingSeq.Add(1)), "Conseil de test").Scan(context.Background(), &councilID); err != nil {
 		t.Fatal(err)
 	}
+	return newMeetingFixtureIn(t, db, councilID, members)
+}
+
+// newMeetingFixtureIn is newMeetingFixture in an existing council (the demo's,
+// for decisions that change its register).
+func newMeetingFixtureIn(t testing.TB, db *bun.DB, councilID int64, members int) *meetingFixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &meetingFixture{db: db, councilID: councilID}
+	n := meetingSeq.Add(1)
 	mk := func(name string, role authz.Role) int64 {
 		var id int64
 		email := fmt.Sprintf("m%d-%d-%s@example.org", n, meetingSeq.Add(1), role)
