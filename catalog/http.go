@@ -153,7 +153,7 @@ type StatusCount struct {
 type HomeView struct {
 	web.Page
 	Counts   []StatusCount
-	Families []*Node
+	Families []*Row
 	Current  *Version
 }
 
@@ -172,7 +172,7 @@ func (h *Handlers) home(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
-		view := HomeView{Page: web.NewPage(c, "Accueil"), Families: families, Current: cur}
+		view := HomeView{Page: web.NewPage(c, "Accueil"), Families: Rows(families), Current: cur}
 		for _, s := range Statuses {
 			view.Counts = append(view.Counts, StatusCount{Status: s, Count: counts[s]})
 		}
@@ -183,7 +183,7 @@ func (h *Handlers) home(c *fiber.Ctx) error {
 // RegisterView is the full register page.
 type RegisterView struct {
 	web.Page
-	Families []*Node
+	Families []*Row
 	Current  *Version
 }
 
@@ -198,7 +198,7 @@ func (h *Handlers) register(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
-		return RegisterView{Page: web.NewPage(c, "Ce que mon allocation peut payer"), Families: families, Current: cur}, nil
+		return RegisterView{Page: web.NewPage(c, "Ce que mon allocation peut payer"), Families: Rows(families), Current: cur}, nil
 	})
 }
 

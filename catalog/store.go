@@ -365,3 +365,31 @@ func Excluded(ctx context.Context, db bun.IDB, councilID int64) ([]Item, error) 
 		Order("id").Scan(ctx)
 	return items, err
 }
+
+// Row is an item as the register and home pages render it: flat fields, which
+// templates read much faster than the promoted fields of Node.
+type Row struct {
+	Slug            string
+	Name            string
+	Status          Status
+	StatusLabel     string
+	Conditions      string
+	ReviewOn        *time.Time
+	Reason          string
+	ExplanationHTML string
+	ProductCount    int
+	// More is true when the products are listed on the item's own page only.
+	More     bool
+	Children []*Row
+}
+
+// Rows converts a tree of nodes to rows.
+func Rows(nodes []*Node) []*Row {
+	out := make([]*Row, len(nodes))
+	for i, n := range nodes {
+		out[i] = &Row{Slug: n.Slug, Name: n.Name, Status: n.Status, StatusLabel: n.Status.Label(), Conditions: n.Conditions,
+			ReviewOn: n.ReviewOn, Reason: n.Reason, ExplanationHTML: n.ExplanationHTML, ProductCount: n.ProductCount,
+			More: n.ProductsElsewhere(), Children: Rows(n.Children)}
+	}
+	return out
+}
