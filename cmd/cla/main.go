@@ -48,7 +48,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "admin", "audit":
 		return runAdmin(ctx, cmd, args, stdout, stderr)
-	case "serve", "migrate", "demo":
+	case "demo":
+		if hasScaleFlag(args) { // generated network (cmd/cla/scale.go)
+			return scaleDemoCommand(ctx, args, stdout, stderr)
+		}
+	case "serve", "migrate":
 	case "help":
 		_, _, err := parseConfig("cla", []string{"-h"}, stdout)
 		return err
