@@ -501,7 +501,7 @@ func candidateShop(ctx context.Context, tx bun.Tx, a *Application) (int64, error
 	if len(a.Categories) > 0 {
 		if _, err := tx.NewRaw(`INSERT INTO shop_categories (council_id, shop_id, item_id)
 			SELECT ?, ?, id FROM register_items WHERE council_id = ? AND slug IN (?)`,
-			a.CouncilID, shop.ID, a.CouncilID, bun.In(a.Categories)).Exec(ctx); err != nil {
+			a.CouncilID, shop.ID, a.CouncilID, bun.List(a.Categories)).Exec(ctx); err != nil {
 			return 0, err
 		}
 	}
