@@ -419,3 +419,26 @@ func TestOpenDataIsScopedToOneCouncil(t *testing.T) {
 var tags = regexp.MustCompile(`<[^>]+>`)
 
 func stripTags(s string) string { return tags.ReplaceAllString(s, "") }
+
+func TestCacheFallsBackOnThePeriodicCheck(t *testing.T) {
+	t.Parallel()
+	app, db, councilID := newApp(t)
+	// Let the periodic check learn the current generation, then warm the page.
+	time.Sleep(3 * catalog.PollInterval)
+	if _, body := get(t, app, "/registre"); !strings.Contains(body, ">Kombucha<") {
+		t.Fatal("no kombucha")
+	}
+	// A change that sends no NOTIFY (as if the notification were lost): only
+	// the generation moves.
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "UPDATE register_items SET name = 'Kombucha artisanal' WHERE slug = 'kombucha'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := get(t, app, "/registre"); !strings.Contains(body, ">Kombucha<") {
+		t.Fatal("the cached page changed without any signal: is it cached at all?")
+	}
+	if _, err := db.ExecContext(ctx, "UPDATE register_heads SET generation = generation + 1 WHERE council_id = ?", councilID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, app, "/registre", func(r *httpResult) bool { return strings.Contains(r.body, ">Kombucha artisanal<") })
+}
