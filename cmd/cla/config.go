@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,6 +33,10 @@ type Config struct {
 	SMTPFrom     string
 	SMTPUser     string
 	SMTPPassword string // from CLA_SMTP_PASSWORD only, never a flag
+
+	// RequestContext, when set (by tests only), wraps every request's context;
+	// see web.Options.RequestContext.
+	RequestContext func(context.Context) context.Context
 }
 
 func envOr(name, def string) string {

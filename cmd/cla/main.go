@@ -218,7 +218,7 @@ func noCouncil(ctx context.Context, db bun.IDB) (bool, error) {
 // NewApp wires every domain's routes onto the shared app. Tests build the same
 // app over their own database.
 func NewApp(db *bun.DB, cfg *Config, logger *slog.Logger) (*fiber.App, error) {
-	app, err := web.New(web.Options{DB: db, Logger: logger, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL})
+	app, err := web.New(web.Options{DB: db, Logger: logger, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, RequestContext: cfg.RequestContext})
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,10 @@ type Options struct {
 	TrustedProxies []string // CIDRs or addresses of reverse proxies whose X-Forwarded-* headers count
 	BaseURL        string   // public base URL, e.g. https://cla.example.org; "" for local use
 	BodyLimit      int      // bytes; 0 means 1 MiB
+	// RequestContext, when set, wraps each request's UserContext before any
+	// other middleware. A test hook: the query-budget tests attach a per-request
+	// SQL statement counter that a bun.QueryHook finds in the context.
+	RequestContext func(context.Context) context.Context
 }
 
 // New builds the Fiber app with the middleware every route shares. Domains add
@@ -63,6 +67,12 @@ func New(opts Options) (*fiber.App, error) {
 	cfg.TrustedProxies = opts.TrustedProxies
 	app := fiber.New(cfg)
 	app.Use(recover.New())
+	if opts.RequestContext != nil {
+		app.Use(func(c *fiber.Ctx) error {
+			c.SetUserContext(opts.RequestContext(c.UserContext()))
+			return c.Next()
+		})
+	}
 	app.Use(func(c *fiber.Ctx) error {
 		c.Locals(proxiesKey, proxies)
 		return c.Next()

@@ -1,0 +1,643 @@
+// Command clabench is the platform's load benchmark (issue 10, docs/perf.md).
+//
+//	go run ./cmd/clabench --scale 0.2
+//
+// It builds cla, generates a network (`cla demo --scale`) in a private
+// PostgreSQL started in a temporary folder (or in DATABASE_URL), serves it with
+// `cla serve` as a child process, and measures requests per second and p50/p99
+// latency at 8 and 32 concurrent keep-alive connections for: a bare Fiber
+// handler (a child process too: the reference of the same run), the register
+// page, /api/v1/register (200 and 304), a debate page with 500 arguments, a
+// signed-in proposal page, a search and ballot casting. Meanwhile it samples
+// the app's resident memory (/proc/<pid>/status) and its database connections
+// (pg_stat_activity). It writes a table to its section of docs/perf.md
+// (replaced on each run) and exits with status 1 if a target is missed.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"html"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"cla/governance"
+	"cla/internal/pgserver"
+)
+
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == "-bare-server" {
+		bareServer(os.Args[2])
+		return
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "clabench:", err)
+		os.Exit(1)
+	}
+}
+
+// bareServer is the reference: a bare Fiber handler, in its own process like the app.
+func bareServer(addr string) {
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Get("/", func(c *fiber.Ctx) error { return c.SendString("ok") })
+	if err := app.Listen(addr); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	scale    float64
+	seed     int64
+	duration time.Duration
+	conns    []int
+	out      string
+	dbURL    string
+	keep     bool
+}
+
+func run() error {
+	var o options
+	var conns string
+	flag.Float64Var(&o.scale, "scale", 0.2, "size of the generated network (1 = the whole French network, see cla demo --scale)")
+	flag.Int64Var(&o.seed, "seed", 1, "generator seed")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "measuring time per line (after a 1 s warm-up)")
+	flag.StringVar(&conns, "conns", "8,32", "concurrent connections, comma-separated")
+	flag.StringVar(&o.out, "out", "docs/perf.md", "Markdown file whose clabench section is replaced; empty: print only")
+	flag.StringVar(&o.dbURL, "database-url", os.Getenv("DATABASE_URL"), "an empty database to use instead of a private PostgreSQL (env DATABASE_URL)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder")
+	flag.Parse()
+	for _, c := range strings.Split(conns, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(c))
+		if err != nil || n < 1 {
+			return fmt.Errorf("--conns %q", conns)
+		}
+		o.conns = append(o.conns, n)
+	}
+	ctx := context.Background()
+	tmp, err := os.MkdirTemp("", "clabench-")
+	if err != nil {
+		return err
+	}
+	if !o.keep {
+		defer os.RemoveAll(tmp)
+	}
+	logf("building cla and clabench")
+	bin := filepath.Join(tmp, "cla")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/cla").CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/cla (run clabench from the repository root): %v\n%s", err, out)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if o.dbURL == "" {
+		pg, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(tmp, "pg"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			return err
+		}
+		defer pg.Stop()
+		admin, err := sql.Open("pgx", pg.URL("postgres"))
+		if err != nil {
+			return err
+		}
+		if _, err := admin.Exec("CREATE DATABASE cla"); err != nil {
+			return err
+		}
+		admin.Close()
+		o.dbURL = pg.URL("cla")
+		logf("private PostgreSQL (durable settings: fsync on) in %s", tmp)
+	}
+	db, err := sql.Open("pgx", o.dbURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(2)
+
+	logf("generating scale %v", o.scale)
+	start := time.Now()
+	gen := exec.Command(bin, "demo", "--scale", fmt.Sprint(o.scale), "--seed", fmt.Sprint(o.seed), "--database-url", o.dbURL, "--log-level", "warn")
+	gen.Stdout, gen.Stderr = os.Stderr, os.Stderr
+	if err := gen.Run(); err != nil {
+		return fmt.Errorf("cla demo --scale: %w", err)
+	}
+	genTime := time.Since(start)
+
+	appAddr, bareAddr := freeAddr(), freeAddr()
+	app := exec.Command(bin, "serve", "--database-url", o.dbURL, "--addr", appAddr, "--no-demo", "--log-level", "error")
+	app.Stderr = os.Stderr
+	if err := app.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = app.Process.Signal(os.Interrupt); _ = app.Wait() }()
+	bare := exec.Command(self, "-bare-server", bareAddr)
+	bare.Stderr = os.Stderr
+	if err := bare.Start(); err != nil {
+		return err
+	}
+	defer func() { _ = bare.Process.Kill(); _ = bare.Wait() }()
+	for _, a := range []string{appAddr, bareAddr} {
+		if err := waitUp("http://" + a + "/healthz"); err != nil {
+			return err
+		}
+	}
+
+	fx, err := loadFixtures(ctx, db, "http://"+appAddr, max(o.conns[len(o.conns)-1], 32))
+	if err != nil {
+		return err
+	}
+	mon := startMonitor(db, app.Process.Pid)
+
+	var lines []line
+	for _, c := range o.conns {
+		for _, sc := range scenarios(fx, "http://"+appAddr, "http://"+bareAddr) {
+			r := measure(sc, c, o.duration)
+			logf("%-44s %3d conns  %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d", sc.name, c, r.rps, ms(r.p50), ms(r.p99), r.errors)
+			lines = append(lines, line{scenario: sc.name, conns: c, result: r})
+		}
+	}
+	maxRSS, maxConns := mon.stop()
+	var ballots int64
+	_ = db.QueryRow("SELECT count(*) FROM ballots b JOIN votes v ON v.id = b.vote_id WHERE v.state = 'ouvert'").Scan(&ballots)
+
+	rep := report(o, lines, maxRSS, maxConns, genTime)
+	fmt.Println(rep.text)
+	if o.out != "" {
+		if err := replaceSection(o.out, rep.text); err != nil {
+			return err
+		}
+		logf("wrote %s", o.out)
+	}
+	if len(rep.missed) > 0 {
+		return fmt.Errorf("targets missed: %s", strings.Join(rep.missed, "; "))
+	}
+	return nil
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func freeAddr() string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitUp(u string) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(u); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not come up", u)
+}
+
+// fixtures are the generated rows the scenarios use, in the default council.
+type fixtures struct {
+	proposalID int64
+	debate     string
+	votes      []int64
+	sessions   []session
+	etag       string
+}
+
+type session struct {
+	cookies string
+	csrf    string
+}
+
+var csrfInput = regexp.MustCompile(`name="_csrf" value="([^"]*)"`)
+
+func loadFixtures(ctx context.Context, db *sql.DB, base string, members int) (*fixtures, error) {
+	fx := &fixtures{debate: "debat-1"}
+	var council int64
+	var slug string
+	if err := db.QueryRowContext(ctx, "SELECT id, slug FROM councils WHERE is_default").Scan(&council, &slug); err != nil {
+		return nil, fmt.Errorf("default council: %w", err)
+	}
+	var args int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM arguments a JOIN debates d ON d.id = a.debate_id
+		WHERE d.council_id = $1 AND d.slug = $2`, council, fx.debate).Scan(&args); err != nil {
+		return nil, err
+	}
+	logf("debate %s has %d arguments", fx.debate, args)
+	if err := db.QueryRowContext(ctx, "SELECT id FROM proposals WHERE council_id = $1 AND state <> 'brouillon' ORDER BY id LIMIT 1", council).Scan(&fx.proposalID); err != nil {
+		return nil, fmt.Errorf("proposal: %w", err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT id FROM votes WHERE council_id = $1 AND state = 'ouvert' ORDER BY id", council)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		fx.votes = append(fx.votes, id)
+	}
+	if err := rows.Err(); err != nil || len(fx.votes) == 0 {
+		return nil, fmt.Errorf("open votes: %v (found %d)", err, len(fx.votes))
+	}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM memberships WHERE council_id = $1", council).Scan(&n); err != nil {
+		return nil, err
+	}
+	members = min(members, n)
+	logf("signing in %d members through /connexion", members)
+	for k := 1; k <= members; k++ {
+		s, err := signIn(base, fmt.Sprintf("membre-%s-%d@scale.example.org", slug, k), fx.votes[0])
+		if err != nil {
+			return nil, err
+		}
+		fx.sessions = append(fx.sessions, s)
+	}
+	resp, err := http.Get(base + "/api/v1/register")
+	if err != nil {
+		return nil, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	fx.etag = resp.Header.Get("ETag")
+	if fx.etag == "" {
+		return nil, errors.New("/api/v1/register has no ETag")
+	}
+	return fx, nil
+}
+
+// signIn signs in through the real form and returns the session's cookies and
+// the CSRF token of its forms (read on a vote page).
+func signIn(base, email string, voteID int64) (session, error) {
+	jar := map[string]string{}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	do := func(req *http.Request) (string, int, error) {
+		for k, v := range jar {
+			req.AddCookie(&http.Cookie{Name: k, Value: v})
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return "", 0, err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		for _, c := range resp.Cookies() {
+			jar[c.Name] = c.Value
+		}
+		return string(b), resp.StatusCode, nil
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/connexion", nil)
+	body, _, err := do(req)
+	if err != nil {
+		return session{}, err
+	}
+	m := csrfInput.FindStringSubmatch(body)
+	if m == nil {
+		return session{}, errors.New("no CSRF token on /connexion")
+	}
+	form := url.Values{"email": {email}, "password": {governance.ScalePassword}, "_csrf": {html.UnescapeString(m[1])}}
+	req, _ = http.NewRequest(http.MethodPost, base+"/connexion", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if _, code, err := do(req); err != nil || code != http.StatusSeeOther {
+		return session{}, fmt.Errorf("sign-in as %s: status %d, %v", email, code, err)
+	}
+	req, _ = http.NewRequest(http.MethodGet, base+"/votes/"+strconv.FormatInt(voteID, 10), nil)
+	body, _, err = do(req)
+	if err != nil {
+		return session{}, err
+	}
+	if m = csrfInput.FindStringSubmatch(body); m == nil {
+		return session{}, fmt.Errorf("no ballot form for %s on /votes/%d", email, voteID)
+	}
+	var parts []string
+	for k, v := range jar {
+		parts = append(parts, k+"="+v)
+	}
+	sort.Strings(parts)
+	return session{cookies: strings.Join(parts, "; "), csrf: html.UnescapeString(m[1])}, nil
+}
+
+// scenario builds the i-th request of worker w; ok tells a success.
+type scenario struct {
+	name   string
+	target string // which target applies (see report)
+	req    func(w, i int) *http.Request
+	ok     int // expected status
+}
+
+func scenarios(fx *fixtures, app, bare string) []scenario {
+	get := func(u string) func(int, int) *http.Request {
+		return func(int, int) *http.Request { r, _ := http.NewRequest(http.MethodGet, u, nil); return r }
+	}
+	terms := []string{"producteurs", "prix", "local", "transport", "traçabilité", "saison"}
+	choices := []string{"pour", "contre", "abstention"}
+	return []scenario{
+		{name: "bare Fiber handler (reference)", target: "ref", req: get(bare + "/"), ok: 200},
+		{name: "/registre, anonymous (cached)", target: "cached", req: get(app + "/registre"), ok: 200},
+		{name: "/api/v1/register, 200", req: get(app + "/api/v1/register"), ok: 200},
+		{name: "/api/v1/register, If-None-Match → 304", target: "304", req: func(int, int) *http.Request {
+			r, _ := http.NewRequest(http.MethodGet, app+"/api/v1/register", nil)
+			r.Header.Set("If-None-Match", fx.etag)
+			return r
+		}, ok: 304},
+		{name: "/debats/" + fx.debate + " (500 arguments), anonymous", req: get(app + "/debats/" + fx.debate), ok: 200},
+		{name: "/propositions/" + strconv.FormatInt(fx.proposalID, 10) + ", signed-in member", target: "signed", req: func(w, _ int) *http.Request {
+			r, _ := http.NewRequest(http.MethodGet, app+"/propositions/"+strconv.FormatInt(fx.proposalID, 10), nil)
+			r.Header.Set("Cookie", fx.sessions[w%len(fx.sessions)].cookies)
+			return r
+		}, ok: 200},
+		{name: "/recherche?q=…, anonymous", req: func(w, i int) *http.Request {
+			r, _ := http.NewRequest(http.MethodGet, app+"/recherche?q="+url.QueryEscape(terms[(w+i)%len(terms)]), nil)
+			return r
+		}, ok: 200},
+		{name: "POST /votes/…/bulletin (ballot casting)", target: "ballot", req: func(w, i int) *http.Request {
+			s := fx.sessions[w%len(fx.sessions)]
+			form := url.Values{"choice": {choices[(w+i)%3]}, "_csrf": {s.csrf}}
+			r, _ := http.NewRequest(http.MethodPost, app+"/votes/"+strconv.FormatInt(fx.votes[(w+i)%len(fx.votes)], 10)+"/bulletin", strings.NewReader(form.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			r.Header.Set("Cookie", s.cookies)
+			return r
+		}, ok: 303},
+	}
+}
+
+type result struct {
+	rps      float64
+	p50, p99 time.Duration
+	errors   int64
+	n        int
+}
+
+// measure runs sc on conns keep-alive connections: 1 s of warm-up, then d.
+func measure(sc scenario, conns int, d time.Duration) result {
+	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true, IdleConnTimeout: time.Minute}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var errs atomic.Int64
+	var recording atomic.Bool
+	var stop atomic.Bool
+	lat := make([][]time.Duration, conns)
+	var wg sync.WaitGroup
+	for w := 0; w < conns; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			buf := make([]byte, 32<<10)
+			for i := 0; !stop.Load(); i++ {
+				req := sc.req(w, i)
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err == nil {
+					for {
+						if _, rerr := resp.Body.Read(buf); rerr != nil {
+							break
+						}
+					}
+					resp.Body.Close()
+				}
+				el := time.Since(t0)
+				if !recording.Load() {
+					continue
+				}
+				if err != nil || resp.StatusCode != sc.ok {
+					if errs.Add(1) == 1 {
+						code := 0
+						if resp != nil {
+							code = resp.StatusCode
+						}
+						logf("  %s: unexpected answer: status %d, %v", sc.name, code, err)
+					}
+					continue
+				}
+				lat[w] = append(lat[w], el)
+			}
+		}(w)
+	}
+	time.Sleep(time.Second)
+	recording.Store(true)
+	t0 := time.Now()
+	time.Sleep(d)
+	recording.Store(false)
+	elapsed := time.Since(t0)
+	stop.Store(true)
+	wg.Wait()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	r := result{errors: errs.Load(), n: len(all)}
+	if len(all) > 0 {
+		r.rps = float64(len(all)) / elapsed.Seconds()
+		r.p50 = all[len(all)*50/100]
+		r.p99 = all[min(len(all)-1, len(all)*99/100)]
+	}
+	return r
+}
+
+// monitor samples the app's VmRSS and its database connections.
+type monitor struct {
+	done     chan struct{}
+	wg       sync.WaitGroup
+	maxRSS   atomic.Int64
+	maxConns atomic.Int64
+}
+
+func startMonitor(db *sql.DB, pid int) *monitor {
+	m := &monitor{done: make(chan struct{})}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for i := 0; ; i++ {
+			if kb := vmRSS(pid); kb > m.maxRSS.Load() {
+				m.maxRSS.Store(kb)
+			}
+			if i%3 == 0 {
+				var n int64
+				// Every backend on the app's database but this monitor's own.
+				if err := db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()").Scan(&n); err == nil && n > m.maxConns.Load() {
+					m.maxConns.Store(n)
+				}
+			}
+			select {
+			case <-m.done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return m
+}
+
+func (m *monitor) stop() (rssKB, conns int64) {
+	close(m.done)
+	m.wg.Wait()
+	return m.maxRSS.Load(), m.maxConns.Load()
+}
+
+func vmRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			f := strings.Fields(l)
+			if len(f) >= 2 {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				return kb
+			}
+		}
+	}
+	return 0
+}
+
+type line struct {
+	scenario string
+	conns    int
+	result
+}
+
+type reportOut struct {
+	text   string
+	missed []string
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func report(o options, lines []line, rssKB, dbConns int64, genTime time.Duration) reportOut {
+	var b strings.Builder
+	var missed []string
+	ref := map[int]float64{}
+	for _, l := range lines {
+		if l.scenario == "bare Fiber handler (reference)" {
+			ref[l.conns] = l.rps
+		}
+	}
+	targets := map[string]string{}
+	for _, sc := range scenarios(&fixtures{sessions: []session{{}}, votes: []int64{0}, debate: "debat-1"}, "", "") {
+		targets[sc.name] = sc.target
+	}
+	fmt.Fprintf(&b, "Run on %s with `go run ./cmd/clabench --scale %v --duration %s`: %d CPU cores, load average before the report %s "+
+		"(other engineers' test suites were running on the same machine). Generated data: scale %v (%d councils), loaded by `cla demo --scale` in %s. "+
+		"Load generator: Go keep-alive clients in the clabench process, on the same 2 cores as the app, PostgreSQL and the reference server.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), o.scale, o.duration, runtime.NumCPU(), loadAverage(), o.scale, governance.SizesFor(o.scale).Councils, genTime.Round(time.Second))
+	b.WriteString("| line | conns | req/s | × bare | p50 | p99 | errors | target |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
+	for _, l := range lines {
+		ratio := 0.0
+		if ref[l.conns] > 0 {
+			ratio = l.rps / ref[l.conns]
+		}
+		verdict := ""
+		check := func(ok bool, what string) {
+			if ok {
+				verdict = what + ": met"
+			} else {
+				verdict = "**" + what + ": missed**"
+				missed = append(missed, fmt.Sprintf("%s at %d conns (%s)", l.scenario, l.conns, what))
+			}
+		}
+		switch targets[l.scenario] {
+		case "cached":
+			check(ratio >= 0.35, "≥ 0.35 × bare")
+		case "304":
+			check(ratio >= 0.3, "≥ 0.30 × bare")
+		case "signed":
+			if l.conns == 32 {
+				check(ratio >= 0.01 && l.p99 <= 75*time.Millisecond, "≥ 0.01 × bare, p99 ≤ 75 ms")
+			} else {
+				check(ratio >= 0.01, "≥ 0.01 × bare")
+			}
+		case "ballot":
+			if l.conns == 32 {
+				check(l.rps >= 2000 && l.p99 <= 25*time.Millisecond, "≥ 2,000/s, p99 ≤ 25 ms")
+			}
+		}
+		if l.errors > 0 {
+			missed = append(missed, fmt.Sprintf("%s at %d conns: %d errors", l.scenario, l.conns, l.errors))
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %.3f | %.2f ms | %.2f ms | %d | %s |\n", l.scenario, l.conns, l.rps, ratio, ms(l.p50), ms(l.p99), l.errors, verdict)
+	}
+	rssOK, connsOK := rssKB <= 256*1024, dbConns <= 16
+	fmt.Fprintf(&b, "\n- App resident memory (VmRSS of `cla serve`, sampled every 100 ms): max **%.1f MiB** (target ≤ 256 MiB: %s).\n", float64(rssKB)/1024, metStr(rssOK))
+	fmt.Fprintf(&b, "- Database connections of the instance (pg_stat_activity, sampled every 300 ms): max **%d** (target ≤ 16: %s).\n", dbConns, metStr(connsOK))
+	if !rssOK {
+		missed = append(missed, "resident memory")
+	}
+	if !connsOK {
+		missed = append(missed, "database connections")
+	}
+	return reportOut{text: b.String(), missed: missed}
+}
+
+func metStr(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**missed**"
+}
+
+const (
+	sectionStart = "<!-- clabench:start (generated by go run ./cmd/clabench; replaced on each run) -->"
+	sectionEnd   = "<!-- clabench:end -->"
+)
+
+// replaceSection writes text between the clabench markers of path, appending
+// a "Scale benchmark (clabench)" section the first time.
+func replaceSection(path, text string) error {
+	b, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	s := string(b)
+	block := sectionStart + "\n" + text + sectionEnd
+	i, j := strings.Index(s, sectionStart), strings.Index(s, sectionEnd)
+	if i >= 0 && j > i {
+		s = s[:i] + block + s[j+len(sectionEnd):]
+	} else {
+		s = strings.TrimRight(s, "\n") + "\n\n## Scale benchmark (clabench)\n\n### Last run\n\n" + block + "\n"
+	}
+	return os.WriteFile(path, []byte(s), 0o644)
+}
