@@ -19,10 +19,17 @@ type PersonOption struct {
 	Selected bool
 }
 
+// AuditRow is one entry as the page shows it: short before → after inline,
+// long ones folded.
+type AuditRow struct {
+	audit.Entry
+	Long bool
+}
+
 // AuditView is the audit trail page for facilitators.
 type AuditView struct {
 	web.Page
-	Entries     []audit.Entry
+	Entries     []AuditRow
 	People      []PersonOption
 	ObjectTypes []string
 	ObjectType  string
@@ -56,9 +63,12 @@ func (h *Handlers) auditLog(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	view := AuditView{Page: web.NewPage(c, "Journal des modifications"), Entries: entries, ObjectTypes: types,
+	view := AuditView{Page: web.NewPage(c, "Journal des modifications"), ObjectTypes: types,
 		ObjectType: f.ObjectType, ObjectID: f.ObjectID, ActorID: f.ActorID,
 		Filtered: f.ActorID != 0 || f.ObjectType != ""}
+	for _, e := range entries {
+		view.Entries = append(view.Entries, AuditRow{Entry: e, Long: len(e.BeforeJSON)+len(e.AfterJSON) > 160})
+	}
 	for _, m := range members {
 		view.People = append(view.People, PersonOption{ID: m.AccountID, Name: m.Name, Selected: m.AccountID == f.ActorID})
 	}
