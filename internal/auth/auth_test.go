@@ -140,3 +140,34 @@ func TestTokensAndSafeNext(t *testing.T) {
 		}
 	}
 }
+
+func TestExpiredSessionsAreSwept(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	a := &Account{Email: "balai@example.org", Name: "Balai"}
+	if err := CreateAccount(ctx, db, a); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := 0; i < 3; i++ {
+		id, _, err := createSession(ctx, db, a.ID, time.Hour, "192.0.2.1", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if _, err := db.NewRaw("UPDATE sessions SET last_seen_at = now() - interval '2 hours' WHERE id_hash = ?", HashToken(ids[0])).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewRaw("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id_hash = ?", HashToken(ids[1])).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	n, err := DeleteExpiredSessions(ctx, db, time.Hour)
+	if err != nil || n != 2 {
+		t.Fatalf("swept %d sessions (%v), want 2", n, err)
+	}
+	if s, err := loadSession(ctx, db, ids[2], 0, time.Hour); err != nil || s == nil || s.AccountID != a.ID {
+		t.Errorf("the live session was swept: %v %v", s, err)
+	}
+}
