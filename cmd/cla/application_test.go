@@ -548,3 +548,68 @@ func TestRenewalsList(t *testing.T) {
 		t.Error("the overdue convention is not listed first")
 	}
 }
+
+// The charter is versioned: a new version applies to new applications, an
+// application keeps the version it accepted, and a bad text is refused with
+// what was typed kept.
+func TestCharterVersions(t *testing.T) {
+	t.Parallel()
+	app, db := newTestApp(t)
+	ctx := context.Background()
+	councilID := demoCouncil(t, db)
+	shop := webtest.New(t, app)
+	apply(t, shop, shopForm("Épicerie Première", testSIRET))
+	fac, _ := webtest.SignIn(t, app, db, councilID, authz.Facilitator)
+	resp, body := fac.PostForm("/gestion/charte", url.Values{"title": {"Charte <b>v2</b>"}, "body": {"trop court"}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "entre 20 et 20 000 caractères") || !strings.Contains(body, "Charte &lt;b&gt;v2&lt;/b&gt;") {
+		t.Fatalf("short charter: %d", resp.StatusCode)
+	}
+	text := "Je m'engage à afficher la liste des produits conventionnés <script>alert(1)</script> et à **séparer les deux paniers**."
+	if resp, _ := fac.PostForm("/gestion/charte", url.Values{"title": {"Charte d'engagement 2027"}, "body": {text}}); resp.StatusCode != 303 {
+		t.Fatalf("publish: %d", resp.StatusCode)
+	}
+	_, body = shop.Get("/charte")
+	mustContain(t, "public charter", body, "Charte d&#39;engagement 2027", "Version 2", "<strong>séparer les deux paniers</strong>")
+	mustNotContain(t, "public charter", body, "<script>alert(1)")
+	_, body = shop.Get("/devenir-point-de-vente")
+	mustContain(t, "form", body, "(version 2)")
+	follow := apply(t, shop, shopForm("Épicerie Seconde", siretN(3)))
+	_, body = shop.Get(follow)
+	mustContain(t, "follow-up", body, "charte d'engagement version 2 acceptée le")
+	var versions []int
+	if err := db.NewRaw("SELECT charter_version FROM shop_applications WHERE council_id = ? AND demo_key IS NULL ORDER BY id", councilID).Scan(ctx, &versions); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(versions) != "[1 2]" {
+		t.Errorf("accepted versions %v, want [1 2]", versions)
+	}
+}
+
+// HTML typed in every field of a valid application is shown as text to the
+// shop and to the council.
+func TestApplicationHTMLIsEscaped(t *testing.T) {
+	t.Parallel()
+	app, db := newTestApp(t)
+	councilID := demoCouncil(t, db)
+	shop := webtest.New(t, app)
+	xss := `<img src=x onerror=alert(1)>`
+	form := shopForm("Épicerie "+xss, testSIRET)
+	for _, k := range []string{"address", "commune", "contact_name", "seasonality", "message", "network"} {
+		form.Set(k, k+" "+xss)
+	}
+	form.Set("independent", "non")
+	follow := apply(t, shop, form)
+	_, body := shop.Get(follow)
+	mustNotContain(t, "follow-up", body, "<img src=x")
+	mustContain(t, "follow-up", body, "Épicerie &lt;img src=x onerror=alert(1)&gt;", "message &lt;img")
+	fac, _ := webtest.SignIn(t, app, db, councilID, authz.Facilitator)
+	_, list := fac.Get("/gestion/candidatures")
+	mustNotContain(t, "council list", list, "<img src=x")
+	var id int64
+	if err := db.NewRaw("SELECT id FROM shop_applications WHERE siret = ?", testSIRET).Scan(context.Background(), &id); err != nil {
+		t.Fatal(err)
+	}
+	_, body = fac.Get(fmt.Sprintf("/gestion/candidatures/%d", id))
+	mustNotContain(t, "council detail", body, "<img src=x")
+	mustContain(t, "council detail", body, "network &lt;img src=x onerror=alert(1)&gt;")
+}
