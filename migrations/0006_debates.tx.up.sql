@@ -80,6 +80,8 @@ CREATE TABLE arguments (
     CHECK (author_id IS NOT NULL OR is_demo)
 );
 CREATE INDEX arguments_debate ON arguments (debate_id, created_at, id);
+-- One council's arguments, for search plans that intersect it with the text index.
+CREATE INDEX arguments_council ON arguments (council_id);
 CREATE INDEX arguments_search ON arguments USING gin (council_id, search_doc) WHERE hidden_at IS NULL;
 
 -- Earlier versions of an argument, one row per edit: the text before the edit.
