@@ -25,6 +25,7 @@ func (h *Handlers) meetingRoutes(app fiber.Router) {
 	app.Post("/seances/regles", auth.Require(authz.SetMeetingRules), h.saveRules)
 	app.Get("/seances/:id", h.meeting)
 	app.Post("/seances/:id/etat", auth.Require(authz.ManageMeeting), h.meetingState)
+	app.Post("/seances/:id/modifier", auth.Require(authz.ManageMeeting), h.editMeeting)
 	app.Post("/seances/:id/ordre-du-jour", auth.Require(authz.ManageMeeting), h.addAgendaItem)
 	app.Post("/seances/:id/ordre-du-jour/:item/deplacer", auth.Require(authz.ManageMeeting), h.moveAgendaItem)
 	app.Post("/seances/:id/ordre-du-jour/:item/retirer", auth.Require(authz.ManageMeeting), h.removeAgendaItem)
@@ -158,6 +159,12 @@ type AgendaSuggestion struct {
 	Title  string
 	Reason string
 }
+
+// StartInput is the start as a datetime-local value in Paris time.
+func (v MeetingView) StartInput() string { return v.Meeting.StartsAt.In(web.Paris()).Format("2006-01-02T15:04") }
+
+// DurationMinutes is the meeting's planned length.
+func (v MeetingView) DurationMinutes() int { return int(v.Meeting.EndsAt.Sub(v.Meeting.StartsAt).Minutes()) }
 
 // MeetingView is a meeting's page.
 type MeetingView struct {
@@ -322,6 +329,24 @@ func (h *Handlers) meetingState(c *fiber.Ctx) error {
 		return err
 	}
 	return back(c, meetingPath(id), "Séance : "+to.Label()+".")
+}
+
+// editMeeting changes a meeting's title, date, place or note (calendars see a
+// new SEQUENCE).
+func (h *Handlers) editMeeting(c *fiber.Ctx) error {
+	id, err := paramID(c, "id")
+	if err != nil {
+		return err
+	}
+	m := &Meeting{ID: id, CouncilID: web.Council(c).ID, Title: c.FormValue("title"), Place: c.FormValue("place"), Note: c.FormValue("note")}
+	if t, ok := parseParisTime(c.FormValue("starts_at")); ok {
+		m.StartsAt = t
+		m.EndsAt = t.Add(time.Duration(formInt(c, "duration")) * time.Minute)
+	}
+	if err := UpdateMeeting(c.UserContext(), h.DB, m); err != nil {
+		return err
+	}
+	return back(c, meetingPath(id), "Séance modifiée.")
 }
 
 func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {

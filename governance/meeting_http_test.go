@@ -105,6 +105,12 @@ func TestMeetingJourney(t *testing.T) {
 	mpath := location(t, res, body)
 	mid := idOf(t, mpath)
 
+	// A change of place reaches calendars as a new SEQUENCE.
+	res, body = fac.PostForm(mpath+"/modifier", url.Values{"title": {"Séance de décembre"}, "starts_at": {start}, "duration": {"150"}, "place": {"Salle Bel Air, Dieulefit"}})
+	location(t, res, body)
+	if _, body = anon.Get("/meetings.ics"); !strings.Contains(body, "SEQUENCE:1\r\n") || !strings.Contains(body, "LOCATION:Salle Bel Air\\, Dieulefit") {
+		t.Fatalf("calendar after the change:\n%s", body)
+	}
 	res, body = fac.PostForm(mpath+"/ordre-du-jour", url.Values{"kind": {"proposal"}, "ref": {strconv.FormatInt(pid, 10)}})
 	location(t, res, body)
 	res, body = fac.PostForm(mpath+"/ordre-du-jour", url.Values{"kind": {"free"}, "title": {"Questions diverses"}})

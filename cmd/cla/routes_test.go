@@ -136,6 +136,7 @@ var routeTable = []routeCase{
 	{route: "GET /seances/:id/convocation", path: "/seances/{seance}/convocation", want: all(200)},
 	{route: "GET /seances/:id/dossier", path: "/seances/{seance}/dossier", want: all(200)},
 	{route: "POST /seances/:id/etat", path: "/seances/{seance_close}/etat", form: url.Values{"to": {"en_cours"}}, want: facilitatorAction(409)},
+	{route: "POST /seances/:id/modifier", path: "/seances/{seance_close}/modifier", form: url.Values{"title": {""}}, want: facilitatorAction(422)},
 	{route: "POST /seances/:id/ordre-du-jour", path: "/seances/{seance}/ordre-du-jour", form: url.Values{"kind": {"free"}, "title": {""}}, want: facilitatorAction(422)},
 	{route: "POST /seances/:id/ordre-du-jour/:item/deplacer", path: "/seances/{seance}/ordre-du-jour/{point}/deplacer", form: url.Values{"dir": {"down"}}, want: facilitatorAction(303)},
 	{route: "POST /seances/:id/ordre-du-jour/:item/retirer", path: "/seances/{seance_close}/ordre-du-jour/{point_close}/retirer", want: facilitatorAction(409)},
