@@ -161,10 +161,14 @@ type AgendaSuggestion struct {
 }
 
 // StartInput is the start as a datetime-local value in Paris time.
-func (v MeetingView) StartInput() string { return v.Meeting.StartsAt.In(web.Paris()).Format("2006-01-02T15:04") }
+func (v MeetingView) StartInput() string {
+	return v.Meeting.StartsAt.In(web.Paris()).Format("2006-01-02T15:04")
+}
 
 // DurationMinutes is the meeting's planned length.
-func (v MeetingView) DurationMinutes() int { return int(v.Meeting.EndsAt.Sub(v.Meeting.StartsAt).Minutes()) }
+func (v MeetingView) DurationMinutes() int {
+	return int(v.Meeting.EndsAt.Sub(v.Meeting.StartsAt).Minutes())
+}
 
 // MeetingView is a meeting's page.
 type MeetingView struct {
