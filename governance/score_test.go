@@ -199,3 +199,55 @@ func TestAggregateByCriterionGroupAndOverall(t *testing.T) {
 		t.Errorf("radar SVG: %s", svg)
 	}
 }
+
+// TestNoScoreLandsAfterTheVoteOpens: members keep saving grades while the
+// facilitator opens the vote; every save either lands before the vote opened
+// or is refused as frozen.
+func TestNoScoreLandsAfterTheVoteOpens(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	b := currentBoussole(t, f)
+	p := f.proposal(t, ProposalScheduled)
+	graders := []Actor{f.member, f.author, f.admin}
+	for i := 0; i < 5; i++ {
+		graders = append(graders, f.account(t, "Membre "+strconv.Itoa(i), "member"))
+	}
+	start := make(chan struct{})
+	errs := make(chan error, len(graders)*4)
+	done := make(chan struct{})
+	for _, g := range graders {
+		go func(g Actor) {
+			<-start
+			for k := 0; k < 4; k++ {
+				errs <- SaveScores(ctx, f.db, f.councilID, p.ID, g, allGrades(b, Grade(1+k)))
+			}
+			done <- struct{}{}
+		}(g)
+	}
+	close(start)
+	if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, ProposalVoting, ""); err != nil {
+		t.Fatal(err)
+	}
+	for range graders {
+		<-done
+	}
+	close(errs)
+	for err := range errs {
+		if err != nil && apperr.CodeOf(err) != apperr.Conflict {
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	// The audit trail is appended under one lock, in commit order: no grade
+	// saved may come after the opening of the vote.
+	var late int
+	if err := f.db.NewRaw(`SELECT count(*) FROM audit_log s WHERE s.object_type = 'proposal' AND s.object_id = ?
+		AND s.action = 'proposal.score' AND s.id > (SELECT max(id) FROM audit_log v WHERE v.object_type = 'proposal'
+		AND v.object_id = ? AND v.action = 'proposal.transition' AND v.after_json LIKE '%en_vote%')`,
+		strconv.FormatInt(p.ID, 10), strconv.FormatInt(p.ID, 10)).Scan(ctx, &late); err != nil {
+		t.Fatal(err)
+	}
+	if late != 0 {
+		t.Errorf("%d grades were saved after the vote opened", late)
+	}
+}
