@@ -456,7 +456,8 @@ func (h *Handlers) compareProposals(c *fiber.Ctx) error {
 		return err
 	}
 	if len(ids) < 2 || len(ids) > 4 {
-		if len(ids) > 0 {
+		// One proposal is a start (the form comes preselected); five is too many.
+		if len(ids) > 4 {
 			c.Status(fiber.StatusUnprocessableEntity)
 		}
 		view.Message = "Choisissez de deux à quatre propositions à comparer."

@@ -208,6 +208,9 @@ func TestCompareProposals(t *testing.T) {
 	if resp, _ := anon.Get(fmt.Sprintf("/propositions/comparer?ids=%d&ids=999999", ids[0])); resp.StatusCode != 404 {
 		t.Errorf("compare with a missing proposal: %d", resp.StatusCode)
 	}
+	if resp, body := anon.Get(fmt.Sprintf("/propositions/comparer?ids=%d", ids[0])); resp.StatusCode != 200 || !strings.Contains(body, fmt.Sprintf(`value="%d" checked`, ids[0])) {
+		t.Errorf("compare one (a start): %d", resp.StatusCode)
+	}
 	if resp, _ := anon.Get("/propositions/comparer?ids=1,2,3,4,5"); resp.StatusCode != 422 {
 		t.Errorf("compare five: %d", resp.StatusCode)
 	}
