@@ -356,3 +356,29 @@ func containsAll(s string, parts ...string) bool {
 	}
 	return true
 }
+
+// A vote with a time window is open to every active member, present or not,
+// until it ends; then ballots are refused even before the facilitator closes.
+func TestVoteTimeWindow(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	f := newMeetingFixture(t, db, 3)
+	ctx := context.Background()
+	if err := RecordAttendance(ctx, db, f.councilID, f.meeting.ID, map[int64]AttendanceStatus{f.members[2]: Excused}); err != nil {
+		t.Fatal(err)
+	}
+	item := f.freeItem(t, "Vote à distance")
+	ends := time.Now().Add(1500 * time.Millisecond)
+	v := f.openVote(t, item, &Vote{Question: "Voter à distance ?", Method: MethodConsent, ClosesAt: &ends})
+	if err := CastBallot(ctx, db, f.councilID, v.ID, f.members[2], &Ballot{Choice: ChoiceConsent}); err != nil {
+		t.Fatalf("excused member within the window: %v", err)
+	}
+	time.Sleep(time.Until(ends) + 100*time.Millisecond)
+	if err := CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &Ballot{Choice: ChoiceConsent}); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("ballot after the window: %v", err)
+	}
+	c, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{})
+	if err != nil || c.Tally.Consent != 1 || c.Outcome != "adopte" {
+		t.Fatalf("close: %v %+v", err, c)
+	}
+}
