@@ -145,7 +145,7 @@ func run() error {
 	genTime := time.Since(start)
 
 	appAddr, bareAddr := freeAddr(), freeAddr()
-	app := exec.Command(bin, "serve", "--database-url", o.dbURL, "--addr", appAddr, "--no-demo", "--log-level", "error")
+	app := exec.Command(bin, "serve", "--database-url", o.dbURL, "--addr", appAddr, "--no-demo", "--log-level", "warn")
 	app.Stderr = os.Stderr
 	if err := app.Start(); err != nil {
 		return err
@@ -157,8 +157,8 @@ func run() error {
 		return err
 	}
 	defer func() { _ = bare.Process.Kill(); _ = bare.Wait() }()
-	for _, a := range []string{appAddr, bareAddr} {
-		if err := waitUp("http://" + a + "/healthz"); err != nil {
+	for _, u := range []string{"http://" + appAddr + "/healthz", "http://" + bareAddr + "/"} {
+		if err := waitUp(u); err != nil {
 			return err
 		}
 	}
