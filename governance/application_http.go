@@ -2,7 +2,9 @@ package governance
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
+	"log/slog"
 	"net/url"
 	"strconv"
 	"strings"
@@ -134,7 +136,7 @@ func (h *Handlers) apply(c *fiber.Ctx) error {
 		var token string
 		token, err = SubmitApplication(c.UserContext(), h.DB, a, web.ClientIP(c))
 		if err == nil {
-			return c.Redirect("/candidature/"+token+"?envoyee=1", fiber.StatusSeeOther)
+			return c.Redirect("/candidature/"+token+"?envoyee="+h.mailLink(c, a, token), fiber.StatusSeeOther)
 		}
 	}
 	fields := apperr.FieldsOf(err)
@@ -156,6 +158,32 @@ func (h *Handlers) apply(c *fiber.Ctx) error {
 	return web.Render(c, "governance/application_form", v)
 }
 
+// mailLink mails the follow-up link to the shop when SMTP is configured. It
+// returns what the follow-up page then says: "1" (no mail), "2" (mailed) or
+// "3" (the mail failed; the link is on screen all the same).
+func (h *Handlers) mailLink(c *fiber.Ctx, a *Application, token string) string {
+	if h.Mailer == nil {
+		return "1"
+	}
+	base := h.BaseURL
+	if base == "" {
+		base = c.BaseURL()
+	}
+	co := web.Council(c)
+	body := "Bonjour " + a.ContactName + ",\r\n\r\n" +
+		"Votre candidature « " + a.ShopName + " » pour devenir point de vente de " + co.Name + " est bien arrivée.\r\n\r\n" +
+		"Suivez-la, lisez les questions du Conseil et répondez-y avec ce lien privé (gardez-le, ne le partagez pas) :\r\n" +
+		strings.TrimRight(base, "/") + "/candidature/" + token + "\r\n\r\n" +
+		"Si vous n'avez pas envoyé cette candidature, ignorez ce message.\r\n"
+	ctx, cancel := context.WithTimeout(c.UserContext(), 20*time.Second)
+	defer cancel()
+	if err := h.Mailer.Send(ctx, a.Email, "Votre candidature : lien de suivi", body); err != nil {
+		slog.Default().Warn("application mail failed", "application", a.ID, "err", err)
+		return "3"
+	}
+	return "2"
+}
+
 // FollowUpView is the shop's private follow-up page.
 type FollowUpView struct {
 	web.Page
@@ -165,6 +193,8 @@ type FollowUpView struct {
 	Link     string // the full follow-up link
 	Action   string // the page's path, which forms post under
 	JustSent bool
+	Mailed   bool // the link was mailed to the shop
+	MailFail bool // mailing the link failed
 	Answer   string
 	Errors   apperr.Fields
 	Fields   ApplicationFields // the completion form, while à compléter
@@ -175,7 +205,8 @@ func (h *Handlers) followUpView(c *fiber.Ctx, a *Application, errs apperr.Fields
 	ctx := c.UserContext()
 	token := strings.Clone(c.Params("token"))
 	v := FollowUpView{Page: web.NewPage(c, "Suivi de votre candidature"), App: a, State: a.Effective,
-		Link: c.BaseURL() + "/candidature/" + token, Action: "/candidature/" + token, JustSent: c.Query("envoyee") == "1", Errors: errs}
+		Link: c.BaseURL() + "/candidature/" + token, Action: "/candidature/" + token, JustSent: c.Query("envoyee") != "", Mailed: c.Query("envoyee") == "2",
+		MailFail: c.Query("envoyee") == "3", Errors: errs}
 	msgs, err := ApplicationMessages(ctx, h.DB, a.CouncilID, a.ID, false)
 	if err != nil {
 		return v, err

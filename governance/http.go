@@ -12,6 +12,11 @@ import (
 // Handlers serves the council's process pages.
 type Handlers struct {
 	DB *bun.DB
+	// Mailer sends shops their follow-up link; nil when SMTP is off (the link
+	// is then only shown on screen).
+	Mailer auth.Mailer
+	// BaseURL is the public base URL for links in mails ("" uses the request's).
+	BaseURL string
 }
 
 // Routes lists every route of the governance side in one place, grouped by

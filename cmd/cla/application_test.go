@@ -35,7 +35,7 @@ func shopForm(name, siret string) url.Values {
 	}
 }
 
-var followLink = regexp.MustCompile(`^/candidature/([A-Za-z0-9_-]{43})\?envoyee=1$`)
+var followLink = regexp.MustCompile(`^/candidature/([A-Za-z0-9_-]{43})\?envoyee=[123]$`)
 
 // apply posts form as an anonymous shop and returns the follow-up path.
 func apply(t *testing.T, c *webtest.Client, form url.Values) string {
@@ -612,4 +612,47 @@ func TestApplicationHTMLIsEscaped(t *testing.T) {
 	_, body = fac.Get(fmt.Sprintf("/gestion/candidatures/%d", id))
 	mustNotContain(t, "council detail", body, "<img src=x")
 	mustContain(t, "council detail", body, "network &lt;img src=x onerror=alert(1)&gt;")
+}
+
+// With SMTP configured, the shop also gets its follow-up link by mail; when
+// the mail fails, the link is still on screen with a warning.
+func TestApplicationLinkIsMailedWhenSMTPIsConfigured(t *testing.T) {
+	t.Parallel()
+	_, db := newTestApp(t)
+	addr, messages := fakeSMTP(t)
+	app, err := NewApp(db, &Config{SMTPAddr: addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop := webtest.New(t, app)
+	shop.Get("/devenir-point-de-vente")
+	resp, _ := shop.PostForm("/devenir-point-de-vente", shopForm("Épicerie Postale", testSIRET))
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != 303 || !strings.HasSuffix(loc, "?envoyee=2") {
+		t.Fatalf("apply: %d %s", resp.StatusCode, loc)
+	}
+	follow := strings.TrimSuffix(loc, "?envoyee=2")
+	select {
+	case msg := <-messages:
+		if !strings.Contains(msg, "To: helene@epicerie.example") || !strings.Contains(msg, "https://cla.example.org"+follow) {
+			t.Errorf("mail: %q", msg)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no mail received")
+	}
+	_, body := shop.Get(loc)
+	mustContain(t, "follow-up", body, "envoyé ce lien par courriel, à helene@epicerie.example", follow)
+
+	broken, err := NewApp(db, &Config{SMTPAddr: "127.0.0.1:1", SMTPFrom: "cla@example.org"}, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := webtest.New(t, broken)
+	other.Get("/devenir-point-de-vente")
+	resp, _ = other.PostForm("/devenir-point-de-vente", shopForm("Épicerie Sans Courrier", siretN(4)))
+	if loc := resp.Header.Get("Location"); resp.StatusCode != 303 || !strings.HasSuffix(loc, "?envoyee=3") {
+		t.Fatalf("apply with mail down: %d %s", resp.StatusCode, loc)
+	} else if _, body := other.Get(loc); !strings.Contains(body, "envoi du courriel avec ce lien a échoué") || !strings.Contains(body, strings.TrimSuffix(loc, "?envoyee=3")) {
+		t.Error("the follow-up page does not warn that the mail failed")
+	}
 }

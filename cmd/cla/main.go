@@ -233,7 +233,7 @@ func NewApp(db *bun.DB, cfg *Config, logger *slog.Logger) (*fiber.App, error) {
 	}
 	app.Use(auth.New(auth.Options{DB: db, Logger: logger, BaseURL: cfg.BaseURL, Mailer: mailer}).Middleware())
 	register.Routes(app)
-	(&governance.Handlers{DB: db}).Routes(app)
+	(&governance.Handlers{DB: db, Mailer: mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
 }
