@@ -105,7 +105,7 @@ func TestPublicPagesRender(t *testing.T) {
 		"/points-de-vente": "Fournil des Comètes",
 		"/debats":          "Les produits de la pêche",
 		"/boussole":        "Désirabilité de la SSA",
-		"/seances":         "en cours de construction",
+		"/seances":         "Calendrier des séances (iCalendar)",
 		"/connexion":       "Se connecter",
 	}
 	for path, want := range pages {

@@ -67,6 +67,7 @@ var Nav = []NavItem{
 	{"/propositions", "Propositions"},
 	{"/seances", "Séances"},
 	{"/points-de-vente", "Points de vente"},
+	{"/conseil", "Le conseil"},
 }
 
 // Render writes the named template with status 200 and an HTML content type.
