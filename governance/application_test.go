@@ -139,3 +139,70 @@ func TestDemoApplicationAndCharterLoad(t *testing.T) {
 		t.Errorf("demo SIRET %s is not valid", apps[0].SIRET)
 	}
 }
+
+// An application's state follows its proposal: adopted or applied gives
+// acceptée, rejected gives refusée; a facilitator may refuse by hand only
+// before it is proposed; a closed application takes no more answers.
+func TestApplicationStateFollowsTheProposal(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	co, err := LoadDemo(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var facID int64
+	if err := db.NewRaw("SELECT account_id FROM memberships WHERE council_id = ? AND role = 'facilitator' LIMIT 1", co.ID).Scan(ctx, &facID); err != nil {
+		t.Fatal(err)
+	}
+	fac := Actor{AccountID: facID, Name: "Animatrice", Role: "facilitator"}
+	submit := func(name string) *Application {
+		a := validApplication()
+		a.CouncilID, a.ShopName, a.SIRET, a.Kind = co.ID, name, "", "marche"
+		a.Categories = []string{"pain"}
+		if _, err := SubmitApplication(ctx, db, a, "192.0.2."+name[len(name)-1:]); err != nil {
+			t.Fatal(err)
+		}
+		got, err := GetApplication(ctx, db, co.ID, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	a := submit("Marché 1")
+	p, err := ProposeApplication(ctx, db, a, DraftProposal(a, nil), fac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SetApplicationState(ctx, db, a, AppRefused, fac); apperr.CodeOf(err) != apperr.Conflict {
+		t.Errorf("refusing a proposed application by hand: %v", err)
+	}
+	for proposal, want := range map[ProposalState]ApplicationState{ProposalOpen: AppProposed, ProposalRejected: AppRefused,
+		ProposalAdopted: AppAccepted, ProposalApplied: AppAccepted} {
+		if _, err := db.ExecContext(ctx, "UPDATE proposals SET state = ? WHERE id = ?", proposal, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, err := GetApplication(ctx, db, co.ID, a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Effective != want {
+			t.Errorf("proposal %s: application %s, want %s", proposal, got.Effective, want)
+		}
+		if want == AppAccepted {
+			err := AddApplicationMessage(ctx, db, got, &ApplicationMessage{Kind: MsgAnswer, Body: "encore moi"}, Actor{}, false)
+			if apperr.CodeOf(err) != apperr.Conflict {
+				t.Errorf("answer on an accepted application: %v", err)
+			}
+		}
+	}
+	b := submit("Marché 2")
+	if err := SetApplicationState(ctx, db, b, AppRefused, fac); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ProposeApplication(ctx, db, b, DraftProposal(b, nil), fac); apperr.CodeOf(err) != apperr.Conflict {
+		t.Errorf("proposing a refused application: %v", err)
+	}
+	// Once refused, the same shop may apply again.
+	submit("Marché 2")
+}
