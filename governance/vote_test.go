@@ -382,3 +382,29 @@ func TestVoteTimeWindow(t *testing.T) {
 		t.Fatalf("close: %v %+v", err, c)
 	}
 }
+
+// In the room the facilitator enters the counts: an objection needs its reason,
+// and a majority-judgment profile per option is ranked like online ballots.
+func TestInRoomCounts(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	f := newMeetingFixture(t, db, 5)
+	ctx := context.Background()
+	item := f.freeItem(t, "À main levée")
+	v := f.openVote(t, item, &Vote{Question: "Consentez-vous ?", Method: MethodConsent, Mode: ModeInRoom})
+	if _, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{Objections: 1}}); apperr.FieldsOf(err)["reasons"] == "" {
+		t.Fatalf("objection without reason: %v", err)
+	}
+	c, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{Objections: 1, ObjectionReasons: []string{"Trop cher"}}})
+	if err != nil || c.Outcome != "rejete" || c.Tally.Consent != 5 || c.Tally.Objections != 1 {
+		t.Fatalf("consent in room: %v %+v", err, c.Tally)
+	}
+	v = f.openVote(t, item, &Vote{Question: "Quelle option ?", Method: MethodJudgment, Mode: ModeInRoom,
+		Options: []VoteOption{{Label: "A"}, {Label: "B"}}})
+	a := profile(map[Grade]int{Bien: 3, Passable: 3})
+	b := profile(map[Grade]int{Bien: 3, AssezBien: 3})
+	c, _, err = CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{Profiles: []MeritProfile{a, b}}})
+	if err != nil || c.WinnerOption == nil || *c.WinnerOption != 2 || *c.BallotCount != 6 {
+		t.Fatalf("judgment in room: %v %+v", err, c)
+	}
+}
