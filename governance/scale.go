@@ -431,6 +431,12 @@ func (g *scaleGen) votes(ctx context.Context) (int64, error) {
 		ORDER BY x.council_id, x.v`, z.Votes, z.Proposals); err != nil {
 		return 0, err
 	}
+	// The proposals on the agenda of the meeting in progress are being voted on.
+	if _, err := g.exec(ctx, `
+		UPDATE proposals p SET state = 'en_vote' FROM agenda_items ai JOIN sg_meetings mt ON mt.id = ai.meeting_id
+		WHERE mt.state = 'en_cours' AND ai.proposal_id = p.id`); err != nil {
+		return 0, err
+	}
 	return g.exec(ctx, `
 		INSERT INTO votes (council_id, meeting_id, agenda_item_id, question, method, mode, secrecy, threshold, state, opened_at, created_at)
 		SELECT ai.council_id, ai.meeting_id, ai.id, left('Adopter : ' || ai.title, 300), 'majorite', 'en_ligne', 'nominatif', 'exprimes', 'ouvert',
