@@ -83,8 +83,9 @@ type Cache struct {
 	disabled bool
 }
 
-// NoCache returns a cache that stores nothing, so that every request renders
-// its answer (for benchmarks of the uncached pages).
+// NoCache returns a cache that stores nothing and turns off the coalescing of
+// concurrent builds, so that every request renders its answer (for benchmarks
+// of the uncached pages).
 func NoCache() *Cache {
 	return &Cache{councils: map[int64]*councilCache{}, cancel: func() {}, disabled: true}
 }
