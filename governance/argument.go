@@ -282,8 +282,8 @@ func HideArgument(ctx context.Context, db *bun.DB, councilID, id int64, by Actor
 }
 
 // DebateArguments returns every argument of a debate (replies nested under their
-// argument), oldest first, in one query whatever their number. criterion, when
-// not 0, keeps only the top-level arguments bearing on it (with their replies).
+// argument), oldest first, in one query whatever their number. Pages filter by
+// criterion in Go, so that the balance chart still counts every argument.
 func DebateArguments(ctx context.Context, db bun.IDB, councilID, debateID int64) ([]*Argument, error) {
 	var all []*Argument
 	err := db.NewSelect().Model(&all).ModelTableExpr("arguments AS a").

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"cla/internal/apperr"
 	"cla/internal/authz"
@@ -284,5 +285,29 @@ func TestBacklogOrderAndSuggestions(t *testing.T) {
 	}
 	if Slugify("Œufs & pêche : « local » ?") != "oeufs-peche-local" {
 		t.Errorf("Slugify = %q", Slugify("Œufs & pêche : « local » ?"))
+	}
+}
+
+func TestBalanceCountsVisibleArgumentsAndRepliesPerCriterion(t *testing.T) {
+	t.Parallel()
+	env, price := int64(10), int64(1)
+	hidden := time.Now()
+	args := []*Argument{
+		{ID: 1, Stance: StanceFor, CriterionID: &env, Replies: []*Argument{{ID: 2, Stance: StanceAgainst, CriterionID: &env}}},
+		{ID: 3, Stance: StanceAgainst, CriterionID: &env},
+		{ID: 4, Stance: StanceAgainst, CriterionID: &env, HiddenAt: &hidden},
+		{ID: 5, Stance: StanceQuestion, CriterionID: &price},
+		{ID: 6, Stance: StanceFor},
+	}
+	got := balance(args, []CriterionOption{{ID: price, Name: "Prix"}, {ID: 7, Name: "Vide"}, {ID: env, Name: "Environnement"}}, env)
+	if len(got) != 2 {
+		t.Fatalf("balance rows %+v, want the two criteria with arguments", got)
+	}
+	if got[0].Name != "Prix" || got[0].Others != 1 || got[0].For+got[0].Against != 0 {
+		t.Errorf("prix: %+v", got[0])
+	}
+	e := got[1]
+	if e.For != 1 || e.Against != 2 || !e.Selected || e.AgainstWidth != 100 || e.ForWidth != 50 || e.ForX != 50 {
+		t.Errorf("environnement: %+v", e)
 	}
 }
