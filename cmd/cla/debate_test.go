@@ -160,6 +160,32 @@ func TestDebateArgumentOverHTTP(t *testing.T) {
 	if resp, body := member.PostForm("/debats/riz-de-camargue/arguments", url.Values{"parent": {id}, "stance": {"pour"}, "body": {"Réponse"}}); resp.StatusCode != 422 || !strings.Contains(body, "masqué") {
 		t.Errorf("reply to a hidden argument: %d", resp.StatusCode)
 	}
+
+	// Invalid UTF-8 is kept as U+FFFD, never stored as is.
+	resp, _ = member.PostForm("/debats/riz-de-camargue/arguments", url.Values{"stance": {"question"}, "body": {"Caf\xe9 \xff\xfe ou thé ?"}})
+	m = argumentLocation.FindStringSubmatch(resp.Header.Get("Location"))
+	if resp.StatusCode != 303 || m == nil {
+		t.Fatalf("invalid UTF-8: %d", resp.StatusCode)
+	}
+	if _, body := anon.Get("/debats/riz-de-camargue/arguments/" + m[1]); !strings.Contains(body, "Caf\uFFFD") {
+		t.Error("invalid UTF-8 not replaced")
+	}
+
+	// Another council's host sees none of this council's debates or arguments.
+	var other int64
+	if err := db.NewRaw("INSERT INTO councils (slug, name) VALUES ('nyons', 'CLA de Nyons') RETURNING id").Scan(context.Background(), &other); err != nil {
+		t.Fatal(err)
+	}
+	elsewhere := webtest.New(t, app)
+	elsewhere.Host = webtest.HostFor(t, db, other)
+	for _, path := range []string{"/debats/riz-de-camargue", permalink} {
+		if resp, _ := elsewhere.Get(path); resp.StatusCode != 404 {
+			t.Errorf("%s from another council: %d", path, resp.StatusCode)
+		}
+	}
+	if _, body := elsewhere.Get("/recherche?q=riz"); strings.Contains(body, "riz-de-camargue") {
+		t.Error("another council's search finds this council's debate")
+	}
 }
 
 // countQueries counts every query run on db.
