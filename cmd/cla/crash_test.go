@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -21,14 +20,6 @@ import (
 	"cla/internal/pgserver"
 	"cla/internal/testdb"
 )
-
-// slowTests skips crash scenarios unless CLA_SLOW_TESTS=1 (see README).
-func slowTests(t *testing.T) {
-	t.Helper()
-	if os.Getenv("CLA_SLOW_TESTS") == "" {
-		t.Skip("crash scenario: set CLA_SLOW_TESTS=1 to run it")
-	}
-}
 
 // pgProxy forwards TCP connections to a PostgreSQL Unix socket that may move:
 // a restarted private PostgreSQL gets a new socket folder, while the app keeps
@@ -111,7 +102,7 @@ func waitStatus(t *testing.T, client *http.Client, u string, want int, d time.Du
 // the app serves requests that query it. /readyz turns red, then green; the
 // app serves again without a restart; no goroutine is left behind.
 func TestDatabaseRestartUnderLoad(t *testing.T) {
-	slowTests(t)
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	pg, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(dir, "pg"), Fast: true, Logger: quiet})
@@ -238,7 +229,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 // acknowledged choice, or the one in flight at the kill), no member has two
 // ballots in a vote, and re-sending the unacknowledged ballots is safe.
 func TestKillDuringBallots(t *testing.T) {
-	slowTests(t)
+	t.Parallel()
 	ctx := context.Background()
 	dbURL := testdb.URL(t)
 	db, err := database.Open(ctx, dbURL)
