@@ -13,6 +13,7 @@ import (
 
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/auth"
 	"cla/internal/markdown"
 )
 
@@ -124,26 +125,12 @@ func (s *Suggestion) Validate() error {
 }
 
 // Suggestion rate limit: at most SuggestLimit suggestions per client address
-// per SuggestWindow, counted in PostgreSQL (rate_limits) so that every app
-// instance shares the counters.
+// per SuggestWindow, counted in PostgreSQL (the shared rate_limits counters of
+// internal/auth) so that every app instance sees the same counts.
 const (
 	SuggestLimit  = 5
 	SuggestWindow = time.Hour
 )
-
-// Hit counts one hit on key in the current window of the shared rate_limits
-// table and reports whether the limit is exceeded.
-func Hit(ctx context.Context, db bun.IDB, key string, limit int, window time.Duration) (bool, error) {
-	bucket := time.Now().UTC().Truncate(window)
-	var hits int
-	err := db.NewRaw(`INSERT INTO rate_limits (key, bucket, hits) VALUES (?, ?, 1)
-		ON CONFLICT (key, bucket) DO UPDATE SET hits = rate_limits.hits + 1 RETURNING hits`,
-		key, bucket).Scan(ctx, &hits)
-	if err != nil {
-		return false, err
-	}
-	return hits > limit, nil
-}
 
 // Suggest records a public suggestion after the rate limit for clientIP. It
 // waits for a facilitator's review.
@@ -155,12 +142,16 @@ func Suggest(ctx context.Context, db bun.IDB, councilID int64, clientIP string, 
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	over, err := Hit(ctx, db, "debate_suggest:"+itoa64(councilID)+":"+clientIP, SuggestLimit, SuggestWindow)
+	key := "debate_suggest:" + itoa64(councilID) + ":" + clientIP
+	n, err := auth.RateCount(ctx, db, key, SuggestWindow)
 	if err != nil {
 		return err
 	}
-	if over {
+	if n >= SuggestLimit {
 		return apperr.New(apperr.TooMany, "Vous avez déjà proposé plusieurs sujets depuis une heure. Réessayez plus tard.")
+	}
+	if err := auth.RateHit(ctx, db, key); err != nil {
+		return err
 	}
 	_, err = db.NewInsert().Model(s).Column("council_id", "title", "question", "theme", "author_name", "status").
 		Returning("id, created_at").Exec(ctx)
