@@ -290,12 +290,12 @@ func (a *Application) Validate(known map[string]bool) error {
 	if a.Website != "" && (len(a.Website) > maxAppURL || !validURL(a.Website)) {
 		f.Add("website", "L'adresse du site doit commencer par https:// (300 caractères au plus).")
 	}
-	if !a.InNetwork {
-		a.Network = ""
-	} else if a.Network == "" {
-		f.Add("network", "Indiquez le réseau ou la franchise dont vous faites partie.")
+	if a.InNetwork {
+		if a.Network == "" {
+			f.Add("network", "Indiquez le réseau ou la franchise dont vous faites partie.")
+		}
+		text("network", a.Network, 0, maxAppName, "Le nom du réseau ou de l'enseigne")
 	}
-	text("network", a.Network, 0, maxAppName, "Le nom du réseau ou de l'enseigne")
 	seen := map[string]bool{}
 	cats := a.Categories[:0:0]
 	for _, c := range a.Categories {
@@ -327,7 +327,13 @@ func (a *Application) Validate(known map[string]bool) error {
 	if !a.CharterAccepted {
 		f.Add("charter", "Pour candidater, lisez la charte d'engagement et cochez la case qui l'accepte.")
 	}
-	return f.Err()
+	if len(f) > 0 {
+		return f.Err() // everything typed is kept for the form
+	}
+	if !a.InNetwork {
+		a.Network = "" // independent: a name typed before choosing is dropped
+	}
+	return nil
 }
 
 // ApplicationMessage is one line of the conversation around an application:

@@ -86,9 +86,7 @@ func parseApplication(c *fiber.Ctx) *Application {
 		CharterAccepted: c.FormValue("charter") == "oui",
 		LocalShare:      -1, OrganicShare: -1,
 	}
-	if c.FormValue("independent") == "non" {
-		a.InNetwork, a.Network = true, formString(c, "network")
-	}
+	a.InNetwork, a.Network = c.FormValue("independent") == "non", formString(c, "network")
 	if n, err := strconv.Atoi(c.FormValue("local_share")); err == nil {
 		a.LocalShare = n
 	}
@@ -240,7 +238,11 @@ func (h *Handlers) renderFollowUp(c *fiber.Ctx, a *Application, errs apperr.Fiel
 }
 
 func (h *Handlers) byToken(c *fiber.Ctx) (*Application, error) {
-	return ApplicationByToken(c.UserContext(), h.DB, web.Council(c).ID, c.Params("token"))
+	a, err := ApplicationByToken(c.UserContext(), h.DB, web.Council(c).ID, c.Params("token"))
+	if err == nil {
+		a.InNetwork = a.Network != "" // as stored, for the completion form
+	}
+	return a, err
 }
 
 func (h *Handlers) followUp(c *fiber.Ctx) error {

@@ -313,6 +313,15 @@ func TestApplicationBadInput(t *testing.T) {
 		`value="`+badSIRET+`"`, `value="fruits-et-legumes" checked`, `value="75" selected`)
 	mustNotContain(t, "re-rendered form", body, `<script>alert`, `<b onmouseover`)
 
+	// Independent chosen with a network name typed, and another error: the
+	// name and the choice are both kept.
+	ind := shopForm("Épicerie Indépendante", badSIRET)
+	ind.Set("network", "Réseau tapé avant")
+	resp, body = c.PostForm("/devenir-point-de-vente", ind)
+	if resp.StatusCode != 422 || !strings.Contains(body, `value="Réseau tapé avant"`) || !strings.Contains(body, `value="oui" checked`) {
+		t.Errorf("independent with a network typed: %d %q", resp.StatusCode, regexp.MustCompile(`<input type="(radio|text)" (name="independent"|id="network")[^>]*>`).FindAllString(body, -1))
+	}
+
 	// Beyond a field's limit but within the body limit: a message on that field, text kept.
 	long := shopForm("Épicerie Longue", "")
 	long.Set("kind", "marche") // SIRET optional for a market
