@@ -158,6 +158,11 @@ func TestBrowserHostileMarkdownNeverRuns(t *testing.T) {
 	}
 	br := browsertest.Start(t)
 	page := debateBrowser{t, br.NewPage(t)} // CSP bypassed on purpose
+	// The detector bites: unsanitised, the same payload does run.
+	if err := page.p.SetContent(`<img src=x onerror="` + run + `">`); err != nil {
+		t.Fatal(err)
+	}
+	page.waitFor("control payload", `window.__xss === 1`)
 	page.open("http://" + m.Addr() + "/debats/produits-de-la-peche")
 	// Give onload/onfocus/ontoggle handlers a chance to fire, and hover everything.
 	page.do("hover", `document.querySelectorAll('.argument-body *').forEach(e => { e.dispatchEvent(new MouseEvent('mouseover', {bubbles: true})); e.dispatchEvent(new FocusEvent('focus')); })`)
