@@ -121,6 +121,7 @@ func (h *Handlers) decisionsAtom(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "application/atom+xml; charset=utf-8")
+	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
 	return c.Send(out)
 }
 
@@ -159,6 +160,7 @@ func (h *Handlers) meetingsICS(c *fiber.Ctx) error {
 			URL: auth.PublicURL(c, meetingPath(m.ID))})
 	}
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
+	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
 	c.Set(fiber.HeaderContentDisposition, `inline; filename="seances.ics"`)
 	return c.SendString(ICalendar("Séances — "+co.Name, events))
 }
