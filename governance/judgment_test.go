@@ -28,9 +28,9 @@ func TestMajorityValueRemovesMedians(t *testing.T) {
 	}
 }
 
-// Balinski & Laraki's rule on the classic four-cities profile (100 voters):
-// two options share the majority grade; the majority gauge (grades above and
-// below it) separates them.
+// Balinski & Laraki's rule on a four-option profile of 100 voters (constructed
+// after the "Tennessee capital" example, hand-checked): two options share the
+// majority grade and both lean below it; the one with fewer grades below wins.
 func TestJudgmentTieBrokenByGauge(t *testing.T) {
 	t.Parallel()
 	memphis := profile(map[Grade]int{Excellent: 42, ARejeter: 58})
@@ -149,5 +149,26 @@ func TestJudgmentAgreesWithGauge(t *testing.T) {
 	}
 	if decided < 1000 {
 		t.Fatalf("only %d decided cases", decided)
+	}
+}
+
+// The published example of Wikipedia's "Condorcet criterion" article (majority
+// judgment section): 100 voters on the scale excellent, good, fair, poor.
+// 35 rate A excellent, B fair, C poor; 34 rate C excellent, B fair, A poor; 31
+// rate B excellent, C good, A fair. C wins with "good" although B is the
+// Condorcet winner. A and B share "fair": A's gauge (35 above, 34 below) beats
+// B's (31 above, 0 below) because more grades lie above it.
+func TestJudgmentPublishedCondorcetExample(t *testing.T) {
+	t.Parallel()
+	excellent, good, fair, poor := Excellent, Bien, Passable, Insuffisant
+	a := profile(map[Grade]int{excellent: 35, poor: 34, fair: 31})
+	b := profile(map[Grade]int{fair: 35 + 34, excellent: 31})
+	c := profile(map[Grade]int{poor: 35, excellent: 34, good: 31})
+	if a.Median() != fair || b.Median() != fair || c.Median() != good {
+		t.Fatalf("medians %v %v %v", a.Median(), b.Median(), c.Median())
+	}
+	order, tie := RankProfiles([]MeritProfile{a, b, c})
+	if tie || !reflect.DeepEqual(order, []int{2, 0, 1}) {
+		t.Fatalf("order %v (tie %v), want C, A, B", order, tie)
 	}
 }
