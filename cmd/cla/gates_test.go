@@ -543,7 +543,16 @@ func TestAccessibility(t *testing.T) {
 	for _, s := range broken {
 		t.Error(s)
 	}
+	// A facilitator page whose <main> is the same as the anonymous one differs
+	// only in the header, which the facilitator's home page checks: skip it.
+	anonMain := map[string]string{}
+	for _, pg := range gateHTMLPages(anonPages) {
+		anonMain[pg.Path] = gateMainOf(pg.Body)
+	}
 	for _, pg := range gateHTMLPages(pages) {
+		if m, ok := anonMain[pg.Path]; ok && pg.Path != "/" && m == gateMainOf(pg.Body) {
+			continue
+		}
 		visit(fac, pg)
 		checked++
 	}
@@ -554,6 +563,17 @@ func TestAccessibility(t *testing.T) {
 		t.Errorf("accessibility problems on %d of %d pages (fix the page; see README.md, Quality gates):\n  %s", len(failures), checked, strings.Join(failures, "\n  "))
 	}
 	t.Logf("%d pages checked", checked)
+}
+
+// gateMainOf returns the <main> element of a page ("" without one).
+func gateMainOf(body []byte) string {
+	s := string(body)
+	i := strings.Index(s, "<main")
+	j := strings.LastIndex(s, "</main>")
+	if i < 0 || j < i {
+		return ""
+	}
+	return s[i:j]
 }
 
 // ---------------------------------------------------------------------------
