@@ -102,6 +102,18 @@ func loadDemoDebates(ctx context.Context, tx bun.Tx, councilID int64) error {
 			return fmt.Errorf("demo debate %s: %w", d.Slug, err)
 		}
 	}
+	// A demo debate is linked to the register item and the demo proposal that
+	// share its slug (riz-de-camargue, produits-de-la-peche…).
+	if _, err := tx.NewRaw(`INSERT INTO debate_register_items (council_id, debate_id, register_item_id)
+		SELECT d.council_id, d.id, r.id FROM debates d JOIN register_items r ON r.council_id = d.council_id AND r.slug = d.slug
+		WHERE d.council_id = ? AND d.is_demo ON CONFLICT DO NOTHING`, councilID).Exec(ctx); err != nil {
+		return fmt.Errorf("demo debate links: %w", err)
+	}
+	if _, err := tx.NewRaw(`INSERT INTO debate_proposals (council_id, debate_id, proposal_id)
+		SELECT d.council_id, d.id, p.id FROM debates d JOIN proposals p ON p.council_id = d.council_id AND p.demo_key = d.slug
+		WHERE d.council_id = ? AND d.is_demo AND p.state <> 'brouillon' ON CONFLICT DO NOTHING`, councilID).Exec(ctx); err != nil {
+		return fmt.Errorf("demo debate links: %w", err)
+	}
 	var crit []struct {
 		ID   int64  `bun:"id"`
 		Name string `bun:"name"`

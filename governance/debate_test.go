@@ -46,6 +46,14 @@ func TestDemoOpensFishAndRiceWithArgumentsAndIsIdempotent(t *testing.T) {
 		if n != 4 || replies != 1 {
 			t.Errorf("%s: %d arguments and %d replies after loading twice, want 4 and 1", slug, n, replies)
 		}
+		items, err := DebateItems(ctx, db, co.ID, d.ID)
+		if err != nil || len(items) != 1 || items[0].Slug != slug {
+			t.Errorf("%s: linked items %+v %v", slug, items, err)
+		}
+		props, err := DebateProposals(ctx, db, co.ID, d.ID)
+		if err != nil || len(props) != 1 {
+			t.Errorf("%s: linked proposals %+v %v", slug, props, err)
+		}
 	}
 	backlog, err := Backlog(ctx, db, co.ID, 0)
 	if err != nil {
