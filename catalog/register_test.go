@@ -371,10 +371,16 @@ func TestShopDirectoryAndPages(t *testing.T) {
 	}
 	// An item's page says where to buy it: shops carrying it or its category.
 	_, eggs := get(t, app, "/registre/oeufs")
+	_, bread := get(t, app, "/registre/pain")
 	_, rice := get(t, app, "/registre/riz-de-camargue")
 	if !strings.Contains(eggs, `href="/points-de-vente/marche-du-lavoir"`) || !strings.Contains(eggs, `href="/points-de-vente/marche-de-pont-de-barret"`) ||
-		strings.Contains(eggs, `href="/points-de-vente/fournil-des-cometes"`) || !strings.Contains(rice, `href="/points-de-vente/fournil-des-cometes"`) {
+		strings.Contains(eggs, `href="/points-de-vente/fournil-des-cometes"`) || !strings.Contains(bread, `href="/points-de-vente/fournil-des-cometes"`) {
 		t.Error("item pages do not list the right shops")
+	}
+	// Rice is not decided yet: no shop is offered for it, even the Fournil
+	// that carries its category.
+	if strings.Contains(rice, `href="/points-de-vente/`) || !strings.Contains(html.UnescapeString(rice), "l'allocation ne paie pas ce produit") {
+		t.Error("the rice page offers shops for a product the allocation does not pay for")
 	}
 	if resp, _ := get(t, app, "/points-de-vente/nope"); resp.StatusCode != 404 {
 		t.Errorf("unknown shop: %d", resp.StatusCode)
