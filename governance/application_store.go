@@ -23,9 +23,11 @@ import (
 
 // effectiveStateSQL is an application's state as the shop and the council see
 // it: once turned into a proposal, the proposal's fate decides (adopted or
-// applied: acceptée; rejected: refusée). It needs the proposal joined as p.
+// applied: acceptée; rejected: refusée; withdrawn by its author: back to en
+// examen, so that it can be proposed again). It needs the proposal joined as p.
 const effectiveStateSQL = `CASE WHEN a.state = 'proposee' AND p.state IN ('adoptee', 'appliquee') THEN 'acceptee'
-	WHEN a.state = 'proposee' AND p.state = 'rejetee' THEN 'refusee' ELSE a.state END`
+	WHEN a.state = 'proposee' AND p.state = 'rejetee' THEN 'refusee'
+	WHEN a.state = 'proposee' AND p.state = 'retiree' THEN 'en_examen' ELSE a.state END`
 
 func selectApplications(db bun.IDB, dst any) *bun.SelectQuery {
 	return db.NewSelect().Model(dst).ColumnExpr("a.*").
@@ -296,10 +298,10 @@ var applicationMoves = map[ApplicationState][]ApplicationState{
 
 // ApplicationMoves returns the states a facilitator may move a to by hand.
 func ApplicationMoves(a *Application) []ApplicationState {
-	if a.Effective != a.State {
+	if a.Effective != a.State && !(a.State == AppProposed && a.Effective == AppReview) {
 		return nil
 	}
-	return applicationMoves[a.State]
+	return applicationMoves[a.Effective]
 }
 
 // SetApplicationState moves a to state to by hand (see ApplicationMoves).
@@ -434,8 +436,10 @@ func ProposeApplication(ctx context.Context, db *bun.DB, a *Application, draft A
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// Lock the application: a double click makes one proposal.
 		var state ApplicationState
-		if err := tx.NewSelect().Table("shop_applications").Column("state").
-			Where("id = ? AND council_id = ?", a.ID, a.CouncilID).For("UPDATE").Scan(ctx, &state); err != nil {
+		if err := tx.NewSelect().TableExpr("shop_applications AS a").
+			Join("LEFT JOIN proposals AS p ON p.id = a.proposal_id AND p.council_id = a.council_id").
+			ColumnExpr(effectiveStateSQL).
+			Where("a.id = ? AND a.council_id = ?", a.ID, a.CouncilID).For("UPDATE OF a").Scan(ctx, &state); err != nil {
 			return err
 		}
 		if state == AppProposed || !state.Pending() {

@@ -177,6 +177,18 @@ func TestApplicationStateFollowsTheProposal(t *testing.T) {
 	if err := SetApplicationState(ctx, db, a, AppRefused, fac); apperr.CodeOf(err) != apperr.Conflict {
 		t.Errorf("refusing a proposed application by hand: %v", err)
 	}
+	// Withdrawn by its author: back under review, and it can be proposed again,
+	// for the same candidate shop.
+	if _, err := db.ExecContext(ctx, "UPDATE proposals SET state = 'retiree' WHERE id = ?", p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if a, err = GetApplication(ctx, db, co.ID, a.ID); err != nil || a.Effective != AppReview || len(ApplicationMoves(a)) == 0 {
+		t.Fatalf("after withdrawal: %v %v %v", a.Effective, ApplicationMoves(a), err)
+	}
+	first := *a.ShopID
+	if p, err = ProposeApplication(ctx, db, a, DraftProposal(a, nil), fac); err != nil || *a.ShopID != first {
+		t.Fatalf("second proposal: %v (shop %d, first %d)", err, *a.ShopID, first)
+	}
 	for proposal, want := range map[ProposalState]ApplicationState{ProposalOpen: AppProposed, ProposalRejected: AppRefused,
 		ProposalAdopted: AppAccepted, ProposalApplied: AppAccepted} {
 		if _, err := db.ExecContext(ctx, "UPDATE proposals SET state = ? WHERE id = ?", proposal, p.ID); err != nil {
