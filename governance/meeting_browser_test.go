@@ -95,14 +95,27 @@ func TestBrowserMeetingJourney(t *testing.T) {
 	t.Cleanup(func() { _ = app.Shutdown() })
 	base := "http://" + ln.Addr().String()
 	b := browsertest.Start(t)
-	signIn := func(role authz.Role, name string) browserUser {
+	signInOn := func(page *browsertest.Page, role authz.Role, name string) browserUser {
 		_, email := webtest.CreateMember(t, db, co.ID, role, name)
-		u := browserUser{t: t, p: b.NewStrictPage(t)}
+		u := browserUser{t: t, p: page}
 		u.open(base + "/connexion")
 		u.do("sign in", fmt.Sprintf(`document.querySelector('#email').value = %q; document.querySelector('#password').value = %q;
 			document.querySelector('#password').form.querySelector('button[type=submit], button:not([type])').click()`, email, webtest.Password))
 		u.waitFor("sign in", `location.pathname !== '/connexion' && document.readyState === 'complete'`)
 		return u
+	}
+	signIn := func(role authz.Role, name string) browserUser { return signInOn(b.NewStrictPage(t), role, name) }
+	axeCheck := func(u browserUser, what string) {
+		t.Helper()
+		vs, err := u.p.Axe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vs {
+			if v.Serious() {
+				t.Errorf("%s: %s", what, v)
+			}
+		}
 	}
 	fac := signIn(authz.Facilitator, "Nadia Animatrice")
 	voters := []browserUser{signIn(authz.Member, "Votante Une"), signIn(authz.Member, "Votant Deux"), signIn(authz.Member, "Votante Trois")}
@@ -151,6 +164,14 @@ func TestBrowserMeetingJourney(t *testing.T) {
 			t.Fatal("results shown before the close")
 		}
 	}
+	// Accessibility of the ballot and close forms (axe-core, in a tab that
+	// bypasses CSP to inject it).
+	auditor := signInOn(b.NewPage(t), authz.Facilitator, "Auditrice")
+	auditor.open(base + vpath)
+	axeCheck(auditor, "open vote page")
+	auditor.open(base + mpath)
+	axeCheck(auditor, "running meeting page")
+
 	// Close: the decision page.
 	fac.open(base + vpath)
 	fac.do("motivation", `document.querySelector('#motivation').value = 'À l\'essai pour un an.'`)
@@ -176,6 +197,10 @@ func TestBrowserMeetingJourney(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	auditor.open(base + "/decisions")
+	auditor.do("open the decision", `document.querySelector('.decision-list a').click()`)
+	auditor.waitFor("decision page", `/^\/decisions\/\d+$/.test(location.pathname) && document.readyState === 'complete'`)
+	axeCheck(auditor, "decision page")
 	anon.open(base + "/registre")
 	anon.waitFor("register", `document.body.innerText.includes('Producteurs locaux uniquement')`)
 	res, err = http.Get(base + "/decisions.atom")
