@@ -174,7 +174,7 @@ func run() error {
 		for _, sc := range scenarios(fx, "http://"+appAddr, "http://"+bareAddr) {
 			r := measure(sc, c, o.duration)
 			logf("%-44s %3d conns  %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d", sc.name, c, r.rps, ms(r.p50), ms(r.p99), r.errors)
-			lines = append(lines, line{scenario: sc.name, conns: c, result: r})
+			lines = append(lines, line{scenario: sc.name, target: sc.target, conns: c, result: r})
 		}
 	}
 	maxRSS, maxConns := mon.stop()
@@ -526,6 +526,7 @@ func vmRSS(pid int) int64 {
 
 type line struct {
 	scenario string
+	target   string
 	conns    int
 	result
 }
@@ -552,13 +553,9 @@ func report(o options, lines []line, rssKB, dbConns int64, genTime time.Duration
 	var missed []string
 	ref := map[int]float64{}
 	for _, l := range lines {
-		if l.scenario == "bare Fiber handler (reference)" {
+		if l.target == "ref" {
 			ref[l.conns] = l.rps
 		}
-	}
-	targets := map[string]string{}
-	for _, sc := range scenarios(&fixtures{sessions: []session{{}}, votes: []int64{0}, debate: "debat-1"}, "", "") {
-		targets[sc.name] = sc.target
 	}
 	fmt.Fprintf(&b, "Run on %s with `go run ./cmd/clabench --scale %v --duration %s`: %d CPU cores, load average before the report %s "+
 		"(other engineers' test suites were running on the same machine). Generated data: scale %v (%d councils), loaded by `cla demo --scale` in %s. "+
@@ -579,7 +576,7 @@ func report(o options, lines []line, rssKB, dbConns int64, genTime time.Duration
 				missed = append(missed, fmt.Sprintf("%s at %d conns (%s)", l.scenario, l.conns, what))
 			}
 		}
-		switch targets[l.scenario] {
+		switch l.target {
 		case "cached":
 			check(ratio >= 0.35, "≥ 0.35 × bare")
 		case "304":
