@@ -127,10 +127,12 @@ func (h *Handlers) applyForm(c *fiber.Ctx) error {
 func (h *Handlers) apply(c *fiber.Ctx) error {
 	a := parseApplication(c)
 	a.CouncilID = web.Council(c).ID
-	var err error
-	if c.FormValue(honeypotField) != "" {
+	err := CountApplyAttempt(c.UserContext(), h.DB, web.ClientIP(c))
+	switch {
+	case err != nil:
+	case c.FormValue(honeypotField) != "":
 		err = apperr.Fields{"form": "Votre envoi ressemble à un envoi automatique et n'a pas été enregistré. Si vous êtes une personne, videz le champ « Ne pas remplir » et renvoyez le formulaire."}.Err()
-	} else {
+	default:
 		var token string
 		token, err = SubmitApplication(c.UserContext(), h.DB, a, web.ClientIP(c))
 		if err == nil {

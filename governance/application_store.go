@@ -63,6 +63,27 @@ const (
 // applyRateKey names the counter of applications sent from one address.
 func applyRateKey(ip string) string { return "application:ip:" + ip }
 
+// Attempts (valid or not, honeypot included) per client address: a robot
+// posting invalid forms in a loop is stopped too.
+const (
+	AttemptLimit  = 30
+	AttemptWindow = 10 * time.Minute
+)
+
+// CountApplyAttempt counts one posted application form from clientIP and
+// returns errApplyTooMany beyond AttemptLimit in AttemptWindow.
+func CountApplyAttempt(ctx context.Context, db bun.IDB, clientIP string) error {
+	key := "application-attempt:ip:" + clientIP
+	n, err := auth.RateCount(ctx, db, key, AttemptWindow)
+	if err != nil {
+		return err
+	}
+	if n >= AttemptLimit {
+		return errApplyTooMany
+	}
+	return auth.RateHit(ctx, db, key)
+}
+
 // errApplyTooMany answers submissions beyond the rate limit.
 var errApplyTooMany = apperr.New(apperr.TooMany, "Trop de candidatures envoyées depuis cette connexion en peu de temps. Réessayez dans une heure, ou écrivez au Conseil.")
 

@@ -665,3 +665,21 @@ func TestApplicationLinkIsMailedWhenSMTPIsConfigured(t *testing.T) {
 		t.Error("the follow-up page does not warn that the mail failed")
 	}
 }
+
+// Invalid posts count too: a robot looping on the form is stopped, and a
+// person then keeps what they typed.
+func TestApplicationAttemptLimit(t *testing.T) {
+	t.Parallel()
+	app, _ := newTestApp(t)
+	c := webtest.New(t, app)
+	c.Get("/devenir-point-de-vente")
+	for i := 0; i < governance.AttemptLimit; i++ {
+		if resp, _ := c.PostForm("/devenir-point-de-vente", url.Values{"shop_name": {"x"}}); resp.StatusCode != 422 {
+			t.Fatalf("attempt %d: %d", i+1, resp.StatusCode)
+		}
+	}
+	resp, body := c.PostForm("/devenir-point-de-vente", shopForm("Épicerie Patiente", testSIRET))
+	if resp.StatusCode != 429 || !strings.Contains(body, "Trop de candidatures") || !strings.Contains(body, `value="Épicerie Patiente"`) {
+		t.Errorf("over the attempt limit: %d", resp.StatusCode)
+	}
+}
