@@ -266,6 +266,9 @@ type Quorum struct {
 	Rules    MeetingRules
 }
 
+// RollTaken reports whether any member's attendance was recorded.
+func (q Quorum) RollTaken() bool { return q.Present+q.Excused+q.Absent > 0 }
+
 // Reached reports whether enough members are present.
 func (q Quorum) Reached() bool { return q.Present >= q.Required && q.Present > 0 }
 

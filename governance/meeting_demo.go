@@ -23,15 +23,15 @@ var demoPastDecisions = []demoPastDecision{
 	{"liste-mars-2025", "Adopter la liste de conventionnement de mars 2025",
 		"Adoptée : liste de conventionnement de mars 2025",
 		"Après un an de travail (avril 2024 – avril 2025), le Conseil adopte la liste : produits végétaux, produits transformés localement, boissons et produits animaux **bio et locaux** sont conventionnés. Les points encore à débattre restent « débat souhaité ».",
-		6, 0, 0, true},
+		5, 0, 0, true},
 	{"alcool", "L'alcool est-il conventionné ?",
 		"Adoptée : l'alcool n'est pas conventionné",
 		"Choix de santé publique, après débat : l'allocation ne finance pas l'alcool, même produit localement.",
-		4, 1, 1, false},
+		3, 1, 1, false},
 	{"non-alimentaire", "Les produits non alimentaires des fermes sont-ils conventionnés ?",
 		"Adoptée : les produits non alimentaires ne sont pas conventionnés",
 		"La caisse finance l'alimentation : huiles essentielles, cosmétiques et bougies restent hors du panier, même issus de fermes locales.",
-		5, 0, 1, false},
+		4, 0, 1, false},
 }
 
 // loadDemoMeetings loads a past meeting (February 2025) whose decisions are the
@@ -102,6 +102,10 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 		it := &AgendaItem{CouncilID: councilID, MeetingID: feb.ID, Position: i + 1, Kind: AgendaFree, Title: d.item, Minutes: 30}
 		if _, err := tx.NewInsert().Model(it).Returning("id").Exec(ctx); err != nil {
 			return fmt.Errorf("demo agenda: %w", err)
+		}
+		// Never more hands than members present (a council with fewer demo members).
+		for d.pour+d.contre+d.abstention > present && d.pour > 0 {
+			d.pour--
 		}
 		t := VoteTally{For: d.pour, Against: d.contre, Abstain: d.abstention, Present: present, Ballots: d.pour + d.contre + d.abstention, InRoom: true}
 		key := d.key

@@ -52,6 +52,15 @@ func TestDemoMeetings(t *testing.T) {
 		t.Fatalf("%d decisions publish register version 1", withVersion)
 	}
 	feb := ms[2]
+	votes, err := MeetingVotes(ctx, db, co.ID, feb.ID)
+	if err != nil || len(votes) != 3 {
+		t.Fatalf("february votes: %d %v", len(votes), err)
+	}
+	for _, v := range votes {
+		if v.Count() > v.Tally.Present || v.Count() != v.Tally.For+v.Tally.Against+v.Tally.Abstain {
+			t.Fatalf("demo vote %q: %d hands, %d present, tally %+v", v.Question, v.Count(), v.Tally.Present, v.Tally)
+		}
+	}
 	app := newMeetingApp(t, db)
 	anon := webtest.New(t, app)
 	res, body := anon.Get(meetingPath(feb.ID) + "/compte-rendu")
