@@ -146,9 +146,13 @@ var scaleTowns = []string{"Dieulefit", "Montpellier", "Cadenet", "Nantes", "Bord
 	"Marseille", "Rennes", "Lille", "Strasbourg", "Besançon", "Clermont-Ferrand", "Poitiers", "Limoges", "Nancy", "Dijon", "Tours"}
 
 func (g *scaleGen) councils(ctx context.Context, hash string) ([]int64, error) {
-	var hasDefault bool
-	if err := g.tx.NewRaw("SELECT EXISTS (SELECT 1 FROM councils WHERE is_default)").Scan(ctx, &hasDefault); err != nil {
+	var hasDefault, generated bool
+	if err := g.tx.NewRaw("SELECT EXISTS (SELECT 1 FROM councils WHERE is_default), EXISTS (SELECT 1 FROM councils WHERE slug = 'cla-001')").
+		Scan(ctx, &hasDefault, &generated); err != nil {
 		return nil, err
+	}
+	if generated {
+		return nil, fmt.Errorf("this database already holds a generated network (council cla-001): use an empty database")
 	}
 	ids := make([]int64, g.z.Councils)
 	for i := range ids {
