@@ -111,12 +111,14 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	pgPID := 0 // the private postmaster, whose backends' CPU is measured
 	if o.dbURL == "" {
 		pg, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(tmp, "pg"), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			return err
 		}
 		defer pg.Stop()
+		pgPID = pg.PID()
 		admin, err := sql.Open("pgx", pg.URL("postgres"))
 		if err != nil {
 			return err
@@ -172,7 +174,11 @@ func run() error {
 	var lines []line
 	for _, c := range o.conns {
 		for _, sc := range scenarios(fx, "http://"+appAddr, "http://"+bareAddr) {
-			r := measure(sc, c, o.duration)
+			pid := app.Process.Pid
+			if sc.target == "ref" {
+				pid = bare.Process.Pid
+			}
+			r := measure(sc, c, o.duration, func() [2]float64 { return [2]float64{procCPU(pid), treeCPU(pgPID)} })
 			logf("%-44s %3d conns  %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d", sc.name, c, r.rps, ms(r.p50), ms(r.p99), r.errors)
 			lines = append(lines, line{scenario: sc.name, target: sc.target, conns: c, result: r})
 		}
@@ -392,14 +398,17 @@ func scenarios(fx *fixtures, app, bare string) []scenario {
 }
 
 type result struct {
-	rps      float64
-	p50, p99 time.Duration
-	errors   int64
-	n        int
+	// appCPU and pgCPU are the CPU milliseconds per request spent by the
+	// server process and by PostgreSQL (0: unknown), whatever the machine's load.
+	appCPU, pgCPU float64
+	rps           float64
+	p50, p99      time.Duration
+	errors        int64
+	n             int
 }
 
 // measure runs sc on conns keep-alive connections: 1 s of warm-up, then d.
-func measure(sc scenario, conns int, d time.Duration) result {
+func measure(sc scenario, conns int, d time.Duration, cpu func() [2]float64) result {
 	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -444,11 +453,13 @@ func measure(sc scenario, conns int, d time.Duration) result {
 		}(w)
 	}
 	time.Sleep(time.Second)
+	cpu0 := cpu()
 	recording.Store(true)
 	t0 := time.Now()
 	time.Sleep(d)
 	recording.Store(false)
 	elapsed := time.Since(t0)
+	cpu1 := cpu()
 	stop.Store(true)
 	wg.Wait()
 	var all []time.Duration
@@ -459,6 +470,8 @@ func measure(sc scenario, conns int, d time.Duration) result {
 	r := result{errors: errs.Load(), n: len(all)}
 	if len(all) > 0 {
 		r.rps = float64(len(all)) / elapsed.Seconds()
+		r.appCPU = (cpu1[0] - cpu0[0]) * 1000 / float64(len(all))
+		r.pgCPU = (cpu1[1] - cpu0[1]) * 1000 / float64(len(all))
 		r.p50 = all[len(all)*50/100]
 		r.p99 = all[min(len(all)-1, len(all)*99/100)]
 	}
@@ -524,6 +537,59 @@ func vmRSS(pid int) int64 {
 	return 0
 }
 
+// statFields returns the fields of /proc/<pid>/stat after the command name.
+func statFields(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(b[i+1:]))
+}
+
+// clockTicks is USER_HZ, 100 on Linux.
+const clockTicks = 100
+
+// procCPU returns the user+system CPU seconds of pid.
+func procCPU(pid int) float64 {
+	f := statFields(pid)
+	if len(f) < 15 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	sy, _ := strconv.ParseFloat(f[12], 64)
+	return (u + sy) / clockTicks
+}
+
+// treeCPU returns the CPU seconds of pid, of its children, and of its children
+// that exited (cutime, cstime): a postmaster and its backends. 0 for pid 0.
+func treeCPU(pid int) float64 {
+	if pid == 0 {
+		return 0
+	}
+	f := statFields(pid)
+	if len(f) < 15 {
+		return 0
+	}
+	cu, _ := strconv.ParseFloat(f[13], 64)
+	cs, _ := strconv.ParseFloat(f[14], 64)
+	total := procCPU(pid) + (cu+cs)/clockTicks
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if cf := statFields(child); len(cf) > 2 && cf[1] == strconv.Itoa(pid) {
+			total += procCPU(child)
+		}
+	}
+	return total
+}
+
 type line struct {
 	scenario string
 	target   string
@@ -561,7 +627,7 @@ func report(o options, lines []line, rssKB, dbConns int64, genTime time.Duration
 		"(other engineers' test suites were running on the same machine). Generated data: scale %v (%d councils), loaded by `cla demo --scale` in %s. "+
 		"Load generator: Go keep-alive clients in the clabench process, on the same 2 cores as the app, PostgreSQL and the reference server.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), o.scale, o.duration, runtime.NumCPU(), loadAverage(), o.scale, governance.SizesFor(o.scale).Councils, genTime.Round(time.Second))
-	b.WriteString("| line | conns | req/s | × bare | p50 | p99 | errors | target |\n|---|---:|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString("| line | conns | req/s | × bare | p50 | p99 | errors | server CPU/req | PostgreSQL CPU/req | target |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, l := range lines {
 		ratio := 0.0
 		if ref[l.conns] > 0 {
@@ -595,9 +661,14 @@ func report(o options, lines []line, rssKB, dbConns int64, genTime time.Duration
 		if l.errors > 0 {
 			missed = append(missed, fmt.Sprintf("%s at %d conns: %d errors", l.scenario, l.conns, l.errors))
 		}
-		fmt.Fprintf(&b, "| %s | %d | %.0f | %.3f | %.2f ms | %.2f ms | %d | %s |\n", l.scenario, l.conns, l.rps, ratio, ms(l.p50), ms(l.p99), l.errors, verdict)
+		pgCPU := "–"
+		if l.pgCPU > 0 {
+			pgCPU = fmt.Sprintf("%.3f ms", l.pgCPU)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.0f | %.3f | %.2f ms | %.2f ms | %d | %.3f ms | %s | %s |\n", l.scenario, l.conns, l.rps, ratio, ms(l.p50), ms(l.p99), l.errors, l.appCPU, pgCPU, verdict)
 	}
 	rssOK, connsOK := rssKB <= 256*1024, dbConns <= 16
+	b.WriteString("\nCPU/req: CPU time of the server process (the app, or the bare server on its lines) and of PostgreSQL (postmaster and backends) during the line, divided by the requests served: unlike req/s it hardly depends on the machine's load.\n")
 	fmt.Fprintf(&b, "\n- App resident memory (VmRSS of `cla serve`, sampled every 100 ms): max **%.1f MiB** (target ≤ 256 MiB: %s).\n", float64(rssKB)/1024, metStr(rssOK))
 	fmt.Fprintf(&b, "- Database connections of the instance (pg_stat_activity, sampled every 300 ms): max **%d** (target ≤ 16: %s).\n", dbConns, metStr(connsOK))
 	if !rssOK {
