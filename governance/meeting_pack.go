@@ -2,6 +2,7 @@ package governance
 
 import (
 	"html/template"
+	"strconv"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
@@ -113,7 +114,7 @@ func (h *Handlers) meetingPack(c *fiber.Ctx) error {
 		}
 		if b != nil {
 			pp.Results = Aggregate(b, mine)
-			pp.Radar = RadarSVG("Boussole de « "+pp.Proposal.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: pp.Proposal.Title, Values: pp.Results.Majorities()}}, false)
+			pp.Radar = RadarSVG("radar-"+strconv.FormatInt(pp.Proposal.ID, 10), "Boussole de « "+pp.Proposal.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: pp.Proposal.Title, Values: pp.Results.Majorities()}}, false)
 		}
 		for _, s := range syntheses {
 			if s.ProposalID == pp.Proposal.ID {

@@ -250,7 +250,7 @@ func (h *Handlers) proposal(c *fiber.Ctx) error {
 	if view.Members, err = activeMembers(ctx, h.DB, co.ID); err != nil {
 		return err
 	}
-	view.Radar = RadarSVG("Boussole de « "+p.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: p.Title, Values: view.Results.Majorities()}}, false)
+	view.Radar = RadarSVG("radar", "Boussole de « "+p.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: p.Title, Values: view.Results.Majorities()}}, false)
 	if view.ShowDetails {
 		view.Details = map[int64][]CriterionDetail{}
 		for _, s := range scores {
@@ -281,7 +281,7 @@ func (h *Handlers) proposalRadar(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	svg := RadarSVG("Boussole de « "+p.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: p.Title, Values: Aggregate(b, scores).Majorities()}}, true)
+	svg := RadarSVG("radar", "Boussole de « "+p.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: p.Title, Values: Aggregate(b, scores).Majorities()}}, true)
 	c.Set(fiber.HeaderContentType, "image/svg+xml; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	return c.SendString(string(svg))
@@ -514,6 +514,6 @@ func (h *Handlers) compareProposals(c *fiber.Ctx) error {
 	for _, p := range view.Proposals {
 		titles = append(titles, p.Title)
 	}
-	view.Radar = RadarSVG("Comparaison : "+strings.Join(titles, ", "), RadarAxesOf(view.Boussole), series, false)
+	view.Radar = RadarSVG("radar", "Comparaison : "+strings.Join(titles, ", "), RadarAxesOf(view.Boussole), series, false)
 	return web.Render(c, "governance/proposal_compare", view)
 }

@@ -64,22 +64,23 @@ func RadarAxesOf(b *Boussole) []RadarAxis {
 // grade. title names the chart for assistive technologies; the page must give
 // the same numbers as a table. With standalone, the SVG carries its XML
 // declaration (for the .svg route); otherwise it is meant to be inlined in HTML.
+// id prefixes the chart's element ids, so that a page can inline several charts.
 // It uses presentation attributes only (no style attribute), as the CSP requires.
-func RadarSVG(title string, axes []RadarAxis, series []RadarSeries, standalone bool) template.HTML {
+func RadarSVG(id, title string, axes []RadarAxis, series []RadarSeries, standalone bool) template.HTML {
 	var b strings.Builder
 	n := len(axes)
 	esc := html.EscapeString
 	if standalone {
 		b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
 	}
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="radar" viewBox="%s %s %s %s" width="350" height="350" role="img" aria-labelledby="radar-title radar-desc" font-family="system-ui, sans-serif">`,
-		f1(-radarHalf), f1(-radarHalf), f1(2*radarHalf), f1(2*radarHalf))
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="radar" viewBox="%s %s %s %s" width="350" height="350" role="img" aria-labelledby="%s-title %s-desc" font-family="system-ui, sans-serif">`,
+		f1(-radarHalf), f1(-radarHalf), f1(2*radarHalf), f1(2*radarHalf), esc(id), esc(id))
 	var labels []string
 	for _, s := range series {
 		labels = append(labels, s.Label)
 	}
-	fmt.Fprintf(&b, `<title id="radar-title">%s</title><desc id="radar-desc">Diagramme radar : mention majoritaire de chaque critère de la boussole, du centre (aucune mention) au bord (Excellent). %s. Les mêmes valeurs figurent dans le tableau qui suit.</desc>`,
-		esc(title), esc(strings.Join(labels, " ; ")))
+	fmt.Fprintf(&b, `<title id="%s-title">%s</title><desc id="%s-desc">Diagramme radar : mention majoritaire de chaque critère de la boussole, du centre (aucune mention) au bord (Excellent). %s. Les mêmes valeurs figurent dans le tableau qui suit.</desc>`,
+		esc(id), esc(title), esc(id), esc(strings.Join(labels, " ; ")))
 	if n < 3 {
 		b.WriteString(`<text x="0" y="0" text-anchor="middle" font-size="14" fill="#1d1d1b">Boussole incomplète</text></svg>`)
 		return template.HTML(b.String()) //nolint:gosec // every text is escaped above

@@ -41,7 +41,7 @@ func TestRadarSVG(t *testing.T) {
 	values := []Grade{Excellent, TresBien, Bien, AssezBien, Passable, Insuffisant, ARejeter, NoOpinion, Bien, Bien, Bien, Bien}
 	series := []RadarSeries{{Label: `Riz "bio" <script>`, Values: values}, {Label: "Épeautre", Values: nil},
 		{Label: "Trois", Values: values}, {Label: "Quatre", Values: values}}
-	svg := string(RadarSVG("Comparaison <test>", axes, series, true))
+	svg := string(RadarSVG("radar", "Comparaison <test>", axes, series, true))
 	if !strings.HasPrefix(svg, `<?xml version="1.0" encoding="UTF-8"?>`) || !strings.Contains(svg, `xmlns="http://www.w3.org/2000/svg"`) {
 		t.Error("standalone SVG lacks its declaration or namespace")
 	}
@@ -66,11 +66,19 @@ func TestRadarSVG(t *testing.T) {
 			t.Errorf("series style %q missing", want)
 		}
 	}
-	inline := string(RadarSVG("x", axes, series[:1], false))
+	inline := string(RadarSVG("radar", "x", axes, series[:1], false))
 	if strings.HasPrefix(inline, "<?xml") {
 		t.Error("inline SVG carries an XML declaration")
 	}
 	svgElements(t, inline)
 	// Fewer than three axes cannot make a radar, but still gives a valid image.
-	svgElements(t, string(RadarSVG("x", axes[:2], series, true)))
+	svgElements(t, string(RadarSVG("radar", "x", axes[:2], series, true)))
+}
+
+func TestRadarIDsArePrefixed(t *testing.T) {
+	axes := []RadarAxis{{1, "a"}, {2, "b"}, {3, "c"}}
+	svg := string(RadarSVG("radar-42", "x", axes, []RadarSeries{{Label: "P", Values: []Grade{1, 2, 3}}}, false))
+	if !strings.Contains(svg, `id="radar-42-title"`) || !strings.Contains(svg, `aria-labelledby="radar-42-title radar-42-desc"`) || strings.Contains(svg, `id="radar-title"`) {
+		t.Errorf("ids not prefixed: %.300s", svg)
+	}
 }

@@ -194,7 +194,7 @@ func TestAggregateByCriterionGroupAndOverall(t *testing.T) {
 	if m := r.Majorities(); len(m) != 12 || m[0] != Bien || m[11] != Bien {
 		t.Errorf("radar values %v", m)
 	}
-	svg := string(RadarSVG("Test", RadarAxesOf(b), []RadarSeries{{Label: "P", Values: r.Majorities()}}, true))
+	svg := string(RadarSVG("radar", "Test", RadarAxesOf(b), []RadarSeries{{Label: "P", Values: r.Majorities()}}, true))
 	if !strings.HasPrefix(svg, "<?xml") || strings.Count(svg, "<text ") != 12 || strings.Contains(svg, "style=") {
 		t.Errorf("radar SVG: %s", svg)
 	}
