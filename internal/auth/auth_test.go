@@ -171,3 +171,42 @@ func TestExpiredSessionsAreSwept(t *testing.T) {
 		t.Errorf("the live session was swept: %v %v", s, err)
 	}
 }
+
+func TestLoadingASessionRefreshesItsIdleClockInOneStatement(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	a := &Account{Email: "horloge@example.org", Name: "Horloge"}
+	if err := CreateAccount(ctx, db, a); err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := createSession(ctx, db, a.ID, time.Hour, "192.0.2.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := func() (stale bool) {
+		if err := db.NewRaw("SELECT last_seen_at < now() - interval '4 minutes' FROM sessions WHERE id_hash = ?", HashToken(id)).Scan(ctx, &stale); err != nil {
+			t.Fatal(err)
+		}
+		return stale
+	}
+	if _, err := db.NewRaw("UPDATE sessions SET last_seen_at = now() - interval '5 minutes' WHERE id_hash = ?", HashToken(id)).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := loadSession(ctx, db, id, 0, time.Hour); err != nil || s == nil {
+		t.Fatalf("load: %v %v", s, err)
+	}
+	if seen() {
+		t.Error("loading a session five minutes idle did not refresh its idle clock")
+	}
+	// Idle past the limit: not loaded, and not revived either.
+	if _, err := db.NewRaw("UPDATE sessions SET last_seen_at = now() - interval '2 hours' WHERE id_hash = ?", HashToken(id)).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := loadSession(ctx, db, id, 0, time.Hour); err != nil || s != nil {
+		t.Fatalf("an idle session was loaded: %v %v", s, err)
+	}
+	if !seen() {
+		t.Error("loading an idle session revived it")
+	}
+}

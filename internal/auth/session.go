@@ -86,26 +86,26 @@ func loadSession(ctx context.Context, db bun.IDB, id string, councilID int64, id
 		return nil, nil
 	}
 	s := &Session{idHash: HashToken(id)}
-	err := db.NewSelect().TableExpr("sessions AS s").
-		Join("JOIN accounts AS a ON a.id = s.account_id").
-		Join("LEFT JOIN memberships AS m ON m.account_id = s.account_id AND m.council_id = ? AND m.disabled_at IS NULL", councilID).
-		ColumnExpr("s.account_id, a.name, coalesce(m.role, '') AS role, s.csrf_token, s.last_seen_at").
-		Where("s.id_hash = ?", s.idHash).
-		Where("s.expires_at > now()").
-		Where("s.last_seen_at > now() - make_interval(secs => ?)", idle.Seconds()).
-		Scan(ctx, s)
+	// One statement whatever happens, so that every request costs the same: the
+	// CTE refreshes the idle clock at most once a minute (no write on most
+	// requests) while the SELECT reads the session as it was.
+	err := db.NewRaw(`WITH live AS (
+			SELECT id_hash, account_id, csrf_token, last_seen_at FROM sessions
+			WHERE id_hash = ? AND expires_at > now() AND last_seen_at > now() - make_interval(secs => ?)
+		), touched AS (
+			UPDATE sessions SET last_seen_at = now()
+			WHERE id_hash = (SELECT id_hash FROM live) AND last_seen_at < now() - interval '1 minute'
+		)
+		SELECT live.account_id, a.name, coalesce(m.role, '') AS role, live.csrf_token, live.last_seen_at
+		FROM live
+		JOIN accounts AS a ON a.id = live.account_id
+		LEFT JOIN memberships AS m ON m.account_id = live.account_id AND m.council_id = ? AND m.disabled_at IS NULL`,
+		s.idHash, idle.Seconds(), councilID).Scan(ctx, s)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
-	}
-	// Refresh the idle clock at most once a minute: no write on most requests.
-	if time.Since(s.LastSeenAt) > time.Minute {
-		if _, err := db.NewUpdate().Model((*sessionRow)(nil)).Set("last_seen_at = now()").
-			Where("id_hash = ?", s.idHash).Exec(ctx); err != nil {
-			return nil, err
-		}
 	}
 	return s, nil
 }
