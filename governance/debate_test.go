@@ -319,3 +319,20 @@ func TestBalanceCountsVisibleArgumentsAndRepliesPerCriterion(t *testing.T) {
 		t.Errorf("environnement: %+v", e)
 	}
 }
+
+// FuzzHighlight: whatever the stored text holds, a search snippet carries no
+// markup but balanced <mark> elements.
+func FuzzHighlight(f *testing.F) {
+	f.Add("<b>riz</b> \uE000Camargue\uE001 & \uE001 \uE000x")
+	f.Add("\uE000<script>alert(1)</script>\uE001")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := string(highlight(s))
+		rest := strings.NewReplacer("<mark>", "", "</mark>", "").Replace(out)
+		if strings.ContainsAny(rest, "<>\"'") {
+			t.Fatalf("highlight(%q) = %q", s, out)
+		}
+		if strings.Count(out, "<mark>") != strings.Count(out, "</mark>") {
+			t.Fatalf("unbalanced marks in %q", out)
+		}
+	})
+}
