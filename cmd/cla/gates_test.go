@@ -19,7 +19,7 @@ package main
 //	go test ./cmd/cla -run TestHTMLValidity
 //	go test ./cmd/cla -run TestHeadersOnEveryRoute
 //
-// The tools come from .tools (installed by scripts/test) or CLA_* variables;
+// The tools come from ~/.cache/cla-tools (installed by scripts/test) or CLA_* variables;
 // see internal/browsertest.
 
 import (

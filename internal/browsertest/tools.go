@@ -31,17 +31,18 @@ func RepoRoot() (string, error) {
 	}
 }
 
-// ToolsDir returns the folder where scripts/test installs the npm test tools:
-// $CLA_TOOLS_DIR when set, otherwise <repo>/.tools.
+// ToolsDir returns the folder where scripts/test installs the test tools:
+// $CLA_TOOLS_DIR when set, otherwise the user's cache folder (so that every
+// clone on a machine shares one installation), as scripts/test does.
 func ToolsDir() (string, error) {
 	if d := os.Getenv("CLA_TOOLS_DIR"); d != "" {
 		return d, nil
 	}
-	root, err := RepoRoot()
+	cache, err := os.UserCacheDir()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(root, ".tools"), nil
+	return filepath.Join(cache, "cla-tools"), nil
 }
 
 func toolFile(env string, rel ...string) (string, error) {
@@ -60,7 +61,7 @@ func toolFile(env string, rel ...string) (string, error) {
 }
 
 // AxeScript returns the path of axe.min.js: $CLA_AXE_JS, or the copy that
-// scripts/test installs under .tools/npm.
+// scripts/test installs under <tools dir>/npm.
 func AxeScript() (string, error) {
 	return toolFile("CLA_AXE_JS", "npm", "node_modules", "axe-core", "axe.min.js")
 }
