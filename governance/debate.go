@@ -190,6 +190,24 @@ func DebateBySlug(ctx context.Context, db bun.IDB, councilID int64, slug string)
 	return d, err
 }
 
+// debatePageColumns are what public pages show of a debate: the stored HTML,
+// never the markdown sources.
+var debatePageColumns = []string{"id", "council_id", "slug", "theme", "title", "question", "state", "context_html",
+	"synthesis_html", "synthesis_by_name", "synthesis_at", "conclusion_html", "opened_at", "closed_at", "is_demo"}
+
+// DebatePage returns one debate of the council with the columns a page shows,
+// or NotFound.
+func DebatePage(ctx context.Context, db bun.IDB, councilID int64, slug string) (*Debate, error) {
+	d := new(Debate)
+	err := db.NewSelect().Model(d).Column(debatePageColumns...).
+		Where("council_id = ? AND slug = ?", councilID, slug).
+		Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "Ce débat n'existe pas.")
+	}
+	return d, err
+}
+
 // DebateByID returns one debate of the council, every column, or NotFound. The
 // meetings side uses it to show a debate's synthesis on an agenda.
 func DebateByID(ctx context.Context, db bun.IDB, councilID, id int64) (*Debate, error) {

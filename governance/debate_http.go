@@ -121,7 +121,7 @@ func (h *Handlers) debate(c *fiber.Ctx) error {
 // arguments, criteria, linked items), whatever the number of arguments.
 func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form ArgumentForm) error {
 	ctx, co := c.UserContext(), web.Council(c)
-	d, err := DebateBySlug(ctx, h.DB, co.ID, slug)
+	d, err := DebatePage(ctx, h.DB, co.ID, slug)
 	if err != nil {
 		return err
 	}
@@ -313,7 +313,7 @@ func (h *Handlers) argument(c *fiber.Ctx) error {
 
 func (h *Handlers) renderArgument(c *fiber.Ctx, slug string, id int64, reply, edit ArgumentForm) error {
 	ctx, co := c.UserContext(), web.Council(c)
-	d, err := DebateBySlug(ctx, h.DB, co.ID, slug)
+	d, err := DebatePage(ctx, h.DB, co.ID, slug)
 	if err != nil {
 		return err
 	}
@@ -366,7 +366,7 @@ func (h *Handlers) editArgument(c *fiber.Ctx) error {
 	if err != nil {
 		return apperr.New(apperr.NotFound, "Cet argument n'existe pas.")
 	}
-	if _, err := DebateBySlug(c.UserContext(), h.DB, web.Council(c).ID, slug); err != nil {
+	if _, err := DebatePage(c.UserContext(), h.DB, web.Council(c).ID, slug); err != nil {
 		return err
 	}
 	in, form := argumentInput(c)
@@ -386,7 +386,7 @@ func (h *Handlers) hideArgument(c *fiber.Ctx) error {
 		return apperr.New(apperr.NotFound, "Cet argument n'existe pas.")
 	}
 	ctx, co := c.UserContext(), web.Council(c)
-	d, err := DebateBySlug(ctx, h.DB, co.ID, slug)
+	d, err := DebatePage(ctx, h.DB, co.ID, slug)
 	if err != nil {
 		return err
 	}
