@@ -107,6 +107,7 @@ Usage:
   cla [serve] [flags]          serve the platform (the default)
   cla migrate status|up|down   show, apply or undo database migrations
   cla demo                     load the Dieulefit demo (idempotent)
+  cla demo --scale N [--seed S]   generate a network for load tests (1 = 50 councils, 1M grades…)
   cla admin create --email E --name N   create an operator account; prints a set-password link
   cla audit verify             recompute the audit trail's hash chain
 
