@@ -63,7 +63,7 @@ func (r SearchResult) URL() string {
 	case ResultArgument:
 		return "/debats/" + r.Slug + "/arguments/" + itoa64(r.ID)
 	case ResultItem:
-		return "/registre#" + r.Slug
+		return "/registre/" + r.Slug
 	case ResultProposal:
 		return "/propositions/" + itoa64(r.ID)
 	}

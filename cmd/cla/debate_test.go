@@ -325,7 +325,7 @@ func TestBacklogOverHTTP(t *testing.T) {
 	}
 	_, body = anon.Get("/debats/le-kombucha")
 	if !strings.Contains(body, "Conventionné à l&#39;essai.") || !strings.Contains(body, "<strong>partagés</strong>") || !strings.Contains(body, "Clos") ||
-		!strings.Contains(body, `href="/registre#kombucha"`) {
+		!strings.Contains(body, `href="/registre/kombucha"`) {
 		t.Error("closed debate page lacks its conclusion or synthesis")
 	}
 }
