@@ -86,6 +86,9 @@ func GetVote(ctx context.Context, db bun.IDB, councilID, id int64) (*Vote, error
 	if err != nil {
 		return nil, err
 	}
+	if v.Method != MethodJudgment {
+		return v, nil // only majority-judgment votes have options (Vote.Validate)
+	}
 	err = db.NewSelect().Model(&v.Options).Where("vote_id = ? AND council_id = ?", id, councilID).Order("position").Scan(ctx)
 	return v, err
 }
@@ -127,6 +130,9 @@ func lockVote(ctx context.Context, tx bun.Tx, councilID, id int64) (*Vote, error
 	}
 	if err != nil {
 		return nil, err
+	}
+	if v.Method != MethodJudgment {
+		return v, nil // only majority-judgment votes have options (Vote.Validate)
 	}
 	err = tx.NewSelect().Model(&v.Options).Where("vote_id = ? AND council_id = ?", id, councilID).Order("position").Scan(ctx)
 	return v, err
