@@ -88,6 +88,10 @@ type MeetingsView struct {
 	CanRules  bool
 	Errors    apperr.Fields
 	Form      Meeting
+	// StartsAt and Duration are the schedule form's fields as typed, so that a
+	// rejected form gives them back unchanged.
+	StartsAt string
+	Duration string
 }
 
 func (h *Handlers) meetingsView(c *fiber.Ctx) (MeetingsView, error) {
@@ -95,7 +99,8 @@ func (h *Handlers) meetingsView(c *fiber.Ctx) (MeetingsView, error) {
 	if err != nil {
 		return MeetingsView{}, err
 	}
-	view := MeetingsView{Page: web.NewPage(c, "Séances du Conseil"), CanManage: can(c, authz.ManageMeeting), CanRules: can(c, authz.SetMeetingRules)}
+	view := MeetingsView{Page: web.NewPage(c, "Séances du Conseil"), CanManage: can(c, authz.ManageMeeting), CanRules: can(c, authz.SetMeetingRules),
+		Duration: "120"}
 	now := time.Now()
 	for _, m := range ms {
 		if m.State != MeetingClosed && m.EndsAt.After(now.Add(-24*time.Hour)) {
@@ -140,6 +145,7 @@ func (h *Handlers) createMeeting(c *fiber.Ctx) error {
 		return err
 	}
 	view.Errors, view.Form = errs, *m
+	view.StartsAt, view.Duration = strings.Clone(c.FormValue("starts_at")), strings.Clone(c.FormValue("duration"))
 	c.Status(fiber.StatusUnprocessableEntity)
 	return web.Render(c, "governance/meetings", view)
 }

@@ -315,3 +315,29 @@ func TestMeetingsStayInTheirCouncil(t *testing.T) {
 		t.Error("council B's calendar misses its meeting")
 	}
 }
+
+func TestRejectedScheduleFormKeepsWhatWasTyped(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	co, err := LoadDemo(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := newMeetingApp(t, db)
+	fac, _ := webtest.SignIn(t, app, db, co.ID, authz.Facilitator)
+	res, body := fac.PostForm("/seances", url.Values{"title": {"x"}, "starts_at": {"2026-12-09T18:30"}, "duration": {"95"},
+		"place": {"Salle <b>des fêtes</b>"}, "note": {strings.Repeat("n", 2001)}})
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid schedule form: %d", res.StatusCode)
+	}
+	for _, want := range []string{`value="2026-12-09T18:30"`, `value="95"`, `value="Salle &lt;b&gt;des fêtes&lt;/b&gt;"`,
+		`aria-describedby="title-error"`, `id="title-error"`, `aria-describedby="note-error"`, `id="note-error"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the re-rendered form lacks %s", want)
+		}
+	}
+	var n int
+	if err := db.NewRaw("SELECT count(*) FROM meetings WHERE council_id = ? AND title = 'x'", co.ID).Scan(context.Background(), &n); err != nil || n != 0 {
+		t.Errorf("a rejected meeting was stored (%d, %v)", n, err)
+	}
+}
