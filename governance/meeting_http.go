@@ -575,16 +575,17 @@ func (h *Handlers) castBallot(c *fiber.Ctx) error {
 		return err
 	}
 	ctx, co := c.UserContext(), web.Council(c)
-	v, err := GetVote(ctx, h.DB, co.ID, id)
-	if err != nil {
-		return err
-	}
 	b := &Ballot{Choice: Choice(c.FormValue("choice")), Reason: c.FormValue("reason")}
-	if v.Method == MethodJudgment {
-		for i := range v.Options {
-			g, _ := ParseGrade(c.FormValue("g" + strconv.Itoa(i+1)))
-			b.Grades = append(b.Grades, int16(g))
+	// Grades g1…gN of a majority-judgment ballot, read without loading the vote:
+	// casting is the hot path, and CastBallot checks them against the vote's
+	// options under its lock (other methods ignore them).
+	for i := 1; i <= maxVoteOptions; i++ {
+		raw := c.FormValue("g" + strconv.Itoa(i))
+		if raw == "" {
+			break
 		}
+		g, _ := ParseGrade(raw)
+		b.Grades = append(b.Grades, int16(g))
 	}
 	err = CastBallot(ctx, h.DB, co.ID, id, web.ViewerOf(c).AccountID, b)
 	if f := apperr.FieldsOf(err); f != nil {

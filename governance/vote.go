@@ -10,6 +10,9 @@ import (
 	"cla/internal/apperr"
 )
 
+// maxVoteOptions is the most options a majority-judgment vote may offer.
+const maxVoteOptions = 20
+
 // VoteMethod is how a vote decides.
 type VoteMethod string
 
@@ -189,7 +192,7 @@ func (v *Vote) Validate() error {
 		v.Threshold = ThresholdCast
 	case MethodJudgment:
 		v.Threshold = ThresholdCast
-		if len(v.Options) < 2 || len(v.Options) > 20 {
+		if len(v.Options) < 2 || len(v.Options) > maxVoteOptions {
 			f.Add("options", "Le jugement majoritaire demande de 2 à 20 options.")
 		}
 		for i := range v.Options {
