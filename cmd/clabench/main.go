@@ -42,6 +42,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"cla/governance"
+	"cla/internal/database"
 	"cla/internal/pgserver"
 )
 
@@ -499,8 +500,8 @@ func startMonitor(db *sql.DB, pid int) *monitor {
 			}
 			if i%3 == 0 {
 				var n int64
-				// Every backend on the app's database but this monitor's own.
-				if err := db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()").Scan(&n); err == nil && n > m.maxConns.Load() {
+				// The app's backends: cla names its connections (database.ApplicationName).
+				if err := db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1", database.ApplicationName).Scan(&n); err == nil && n > m.maxConns.Load() {
 					m.maxConns.Store(n)
 				}
 			}

@@ -23,12 +23,21 @@ import (
 // one PostgreSQL.
 const MaxConns = 16
 
+// ApplicationName is what cla's connections show in pg_stat_activity, unless the
+// URL sets application_name.
+const ApplicationName = "cla"
+
 // Open parses url, connects and checks the server answers. Errors are one line,
 // readable by the person who set DATABASE_URL.
 func Open(ctx context.Context, url string) (*bun.DB, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL invalide : %s", oneLine(err))
+	}
+	// Name our sessions in pg_stat_activity, so operators (and clabench) can count
+	// an instance's connections.
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = ApplicationName
 	}
 	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(MaxConns)
