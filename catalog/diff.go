@@ -47,19 +47,41 @@ func Diff(a, b *Snapshot) []DiffLine {
 	if a == nil {
 		a = &Snapshot{}
 	}
+	items := diffEntries("item", a.Items, b.Items,
+		func(it SnapshotItem) (string, string, Status) { return it.Slug, it.Name, it.Status },
+		func(o, n SnapshotItem, field func(name, from, to string)) {
+			field("Conditions", o.Conditions, n.Conditions)
+			field("Date de réexamen", o.ReviewOn, n.ReviewOn)
+			field("Raison", o.Reason, n.Reason)
+		})
+	shops := diffEntries("shop", a.Shops, b.Shops,
+		func(s SnapshotShop) (string, string, ShopStatus) { return s.Slug, s.Name, s.Status },
+		func(o, n SnapshotShop, field func(name, from, to string)) {
+			field("Catégories vendues", strings.Join(o.Categories, ", "), strings.Join(n.Categories, ", "))
+		})
+	return append(items, shops...)
+}
+
+// diffEntries compares two lists of one kind of entry, keyed by slug: additions
+// and changes in after's order, then removals. Status and name are compared for
+// every kind; more compares the kind's own fields.
+func diffEntries[T any, S interface{ Label() string }](object string, before, after []T,
+	key func(T) (slug, name string, status S), more func(o, n T, field func(name, from, to string))) []DiffLine {
 	var out []DiffLine
-	oldItems := make(map[string]SnapshotItem, len(a.Items))
-	for _, it := range a.Items {
-		oldItems[it.Slug] = it
+	old := make(map[string]T, len(before))
+	for _, e := range before {
+		slug, _, _ := key(e)
+		old[slug] = e
 	}
-	newItems := make(map[string]bool, len(b.Items))
-	for _, it := range b.Items {
-		newItems[it.Slug] = true
-		line := DiffLine{Object: "item", Slug: it.Slug, Name: it.Name, Action: "modification"}
-		o, ok := oldItems[it.Slug]
+	kept := make(map[string]bool, len(after))
+	for _, e := range after {
+		slug, name, status := key(e)
+		kept[slug] = true
+		line := DiffLine{Object: object, Slug: slug, Name: name, Action: "modification"}
+		o, ok := old[slug]
 		if !ok {
 			line.Action = "ajout"
-			line.Changes = []FieldDiff{{"Statut", "", it.Status.Label()}}
+			line.Changes = []FieldDiff{{"Statut", "", status.Label()}}
 			out = append(out, line)
 			continue
 		}
@@ -68,52 +90,18 @@ func Diff(a, b *Snapshot) []DiffLine {
 				line.Changes = append(line.Changes, FieldDiff{name, from, to})
 			}
 		}
-		field("Statut", o.Status.Label(), it.Status.Label())
-		field("Conditions", o.Conditions, it.Conditions)
-		field("Date de réexamen", o.ReviewOn, it.ReviewOn)
-		field("Raison", o.Reason, it.Reason)
-		field("Nom", o.Name, it.Name)
+		_, oldName, oldStatus := key(o)
+		field("Statut", oldStatus.Label(), status.Label())
+		more(o, e, field)
+		field("Nom", oldName, name)
 		if len(line.Changes) > 0 {
 			out = append(out, line)
 		}
 	}
-	for _, it := range a.Items {
-		if !newItems[it.Slug] {
-			out = append(out, DiffLine{Object: "item", Slug: it.Slug, Name: it.Name, Action: "retrait",
-				Changes: []FieldDiff{{"Statut", it.Status.Label(), ""}}})
-		}
-	}
-	oldShops := make(map[string]SnapshotShop, len(a.Shops))
-	for _, s := range a.Shops {
-		oldShops[s.Slug] = s
-	}
-	newShops := make(map[string]bool, len(b.Shops))
-	for _, s := range b.Shops {
-		newShops[s.Slug] = true
-		line := DiffLine{Object: "shop", Slug: s.Slug, Name: s.Name, Action: "modification"}
-		o, ok := oldShops[s.Slug]
-		if !ok {
-			line.Action = "ajout"
-			line.Changes = []FieldDiff{{"Statut", "", s.Status.Label()}}
-			out = append(out, line)
-			continue
-		}
-		field := func(name, from, to string) {
-			if from != to {
-				line.Changes = append(line.Changes, FieldDiff{name, from, to})
-			}
-		}
-		field("Statut", o.Status.Label(), s.Status.Label())
-		field("Catégories vendues", strings.Join(o.Categories, ", "), strings.Join(s.Categories, ", "))
-		field("Nom", o.Name, s.Name)
-		if len(line.Changes) > 0 {
-			out = append(out, line)
-		}
-	}
-	for _, s := range a.Shops {
-		if !newShops[s.Slug] {
-			out = append(out, DiffLine{Object: "shop", Slug: s.Slug, Name: s.Name, Action: "retrait",
-				Changes: []FieldDiff{{"Statut", s.Status.Label(), ""}}})
+	for _, e := range before {
+		if slug, name, status := key(e); !kept[slug] {
+			out = append(out, DiffLine{Object: object, Slug: slug, Name: name, Action: "retrait",
+				Changes: []FieldDiff{{"Statut", status.Label(), ""}}})
 		}
 	}
 	return out
