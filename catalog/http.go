@@ -143,6 +143,20 @@ func (h *Handlers) html(c *fiber.Ctx, key, name string, build func(ctx context.C
 	})
 }
 
+// currentRegister is what the home and register pages both show: the register's
+// outline as rows, and the version in force.
+func (h *Handlers) currentRegister(ctx context.Context, councilID int64) ([]*Row, *Version, error) {
+	families, err := Outline(ctx, h.DB, councilID)
+	if err != nil {
+		return nil, nil, err
+	}
+	cur, err := CurrentVersion(ctx, h.DB, councilID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return Rows(families), cur, nil
+}
+
 // StatusCount is one line of the register summary.
 type StatusCount struct {
 	Status Status
@@ -160,11 +174,7 @@ type HomeView struct {
 func (h *Handlers) home(c *fiber.Ctx) error {
 	return h.html(c, "/", "catalog/home", func(ctx context.Context) (any, error) {
 		co := web.Council(c)
-		families, err := Outline(ctx, h.DB, co.ID)
-		if err != nil {
-			return nil, err
-		}
-		cur, err := CurrentVersion(ctx, h.DB, co.ID)
+		families, cur, err := h.currentRegister(ctx, co.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +182,7 @@ func (h *Handlers) home(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
-		view := HomeView{Page: web.NewPage(c, "Accueil"), Families: Rows(families), Current: cur}
+		view := HomeView{Page: web.NewPage(c, "Accueil"), Families: families, Current: cur}
 		for _, s := range Statuses {
 			view.Counts = append(view.Counts, StatusCount{Status: s, Count: counts[s]})
 		}
@@ -189,16 +199,11 @@ type RegisterView struct {
 
 func (h *Handlers) register(c *fiber.Ctx) error {
 	return h.html(c, "/registre", "catalog/register", func(ctx context.Context) (any, error) {
-		co := web.Council(c)
-		families, err := Outline(ctx, h.DB, co.ID)
+		families, cur, err := h.currentRegister(ctx, web.Council(c).ID)
 		if err != nil {
 			return nil, err
 		}
-		cur, err := CurrentVersion(ctx, h.DB, co.ID)
-		if err != nil {
-			return nil, err
-		}
-		return RegisterView{Page: web.NewPage(c, "Ce que mon allocation peut payer"), Families: Rows(families), Current: cur}, nil
+		return RegisterView{Page: web.NewPage(c, "Ce que mon allocation peut payer"), Families: families, Current: cur}, nil
 	})
 }
 
