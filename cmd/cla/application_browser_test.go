@@ -27,10 +27,7 @@ func TestBrowserShopAppliesFromAPhone(t *testing.T) {
 	t.Parallel()
 	m := startServer(t)
 	ctx := context.Background()
-	var co int64
-	if err := m.DB.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &co); err != nil {
-		t.Fatal(err)
-	}
+	co := demoCouncilID(t, m.DB)
 	facID, _ := webtest.CreateMember(t, m.DB, co, authz.Facilitator, "Animatrice Navigatrice")
 	fac := governance.Actor{AccountID: facID, Name: "Animatrice Navigatrice", Role: authz.Facilitator}
 	base := "http://" + m.Addr()

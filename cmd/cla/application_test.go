@@ -57,10 +57,7 @@ func apply(t *testing.T, c *webtest.Client, form url.Values) string {
 
 func demoCouncil(t *testing.T, db *bun.DB) int64 {
 	t.Helper()
-	var id int64
-	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(context.Background(), &id); err != nil {
-		t.Fatal(err)
-	}
+	id := demoCouncilID(t, db)
 	return id
 }
 

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
-	"cla/governance"
 	"cla/internal/authz"
 	"cla/internal/browsertest"
 	"cla/internal/webtest"
@@ -65,11 +63,7 @@ func (b debateBrowser) open(url string) {
 func TestBrowserMemberArguesAndACitizenReadsThePermalink(t *testing.T) {
 	t.Parallel()
 	m := startServer(t)
-	ctx := context.Background()
-	var co int64
-	if err := m.DB.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &co); err != nil {
-		t.Fatal(err)
-	}
+	co := demoCouncilID(t, m.DB)
 	_, email := webtest.CreateMember(t, m.DB, co, authz.Member, "Inès Argumente")
 	base := "http://" + m.Addr()
 	br := browsertest.Start(t)
@@ -134,11 +128,7 @@ func TestBrowserMemberArguesAndACitizenReadsThePermalink(t *testing.T) {
 func TestBrowserHostileMarkdownNeverRuns(t *testing.T) {
 	t.Parallel()
 	m := startServer(t)
-	ctx := context.Background()
-	var co int64
-	if err := m.DB.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &co); err != nil {
-		t.Fatal(err)
-	}
+	co := demoCouncilID(t, m.DB)
 	member, _ := webtest.SignIn(t, m.App, m.DB, co, authz.Member)
 	run := "window.__xss=(window.__xss||0)+1"
 	payloads := []string{

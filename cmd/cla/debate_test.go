@@ -17,10 +17,7 @@ import (
 
 func debateCouncilID(t *testing.T, db *bun.DB) int64 {
 	t.Helper()
-	var id int64
-	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(context.Background(), &id); err != nil {
-		t.Fatal(err)
-	}
+	id := demoCouncilID(t, db)
 	return id
 }
 

@@ -247,3 +247,13 @@ func TestEmptyInstanceSaysNoCouncil(t *testing.T) {
 		t.Errorf("empty instance: %d %.300q", resp.StatusCode, body)
 	}
 }
+
+// demoCouncilID returns the id of the demo council.
+func demoCouncilID(t *testing.T, db *bun.DB) int64 {
+	t.Helper()
+	var id int64
+	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(context.Background(), &id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}

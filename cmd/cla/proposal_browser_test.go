@@ -10,7 +10,6 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"cla/governance"
 	"cla/internal/authz"
 	"cla/internal/browsertest"
 	"cla/internal/webtest"
@@ -23,10 +22,7 @@ func TestBrowserMemberScoresAndTheRadarChanges(t *testing.T) {
 	t.Parallel()
 	m := startServer(t)
 	ctx := context.Background()
-	var co int64
-	if err := m.DB.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &co); err != nil {
-		t.Fatal(err)
-	}
+	co := demoCouncilID(t, m.DB)
 	var pid int64
 	if err := m.DB.NewRaw(`INSERT INTO proposals (council_id, kind, state, title, outcome, author_name)
 		VALUES (?, 'criteria', 'ouverte', 'Conventionner les plants potagers', 'Les plants potagers sont conventionnés.', 'Commission produits')

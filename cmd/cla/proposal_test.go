@@ -16,15 +16,6 @@ import (
 	"cla/internal/webtest"
 )
 
-func demoCouncilID(t *testing.T, db *bun.DB) int64 {
-	t.Helper()
-	var id int64
-	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(context.Background(), &id); err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 func criterionIDs(t *testing.T, db *bun.DB, councilID int64) []int64 {
 	t.Helper()
 	b, err := governance.CurrentBoussole(context.Background(), db, councilID)

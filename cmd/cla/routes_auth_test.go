@@ -14,7 +14,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"cla/governance"
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/webtest"
@@ -22,15 +21,6 @@ import (
 
 // Sessions, CSRF, rate limits and the member-management flows, through the
 // real app and a real database.
-
-func authDemoCouncil(t *testing.T, db *bun.DB) int64 {
-	t.Helper()
-	var id int64
-	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(context.Background(), &id); err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
 
 func authCount(t *testing.T, db *bun.DB, query string, args ...any) int {
 	t.Helper()
@@ -53,7 +43,7 @@ func cookieNamed(resp *http.Response, name string) *http.Cookie {
 func TestSessionIDChangesAtSignInAndAPlantedCookieIsNeverAdopted(t *testing.T) {
 	t.Parallel()
 	app, db := newTestApp(t)
-	co := authDemoCouncil(t, db)
+	co := demoCouncilID(t, db)
 	_, email := webtest.CreateMember(t, db, co, authz.Member, "Camille")
 
 	c := webtest.New(t, app)
@@ -107,7 +97,7 @@ func TestSecureCookiesWithAnHTTPSBaseURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, email := webtest.CreateMember(t, db, authDemoCouncil(t, db), authz.Member, "")
+	_, email := webtest.CreateMember(t, db, demoCouncilID(t, db), authz.Member, "")
 	c := webtest.New(t, app)
 	resp, _ := c.Get("/connexion")
 	if ck := cookieNamed(resp, auth.CSRFCookie); ck == nil || !ck.Secure || !ck.HttpOnly {
@@ -122,7 +112,7 @@ func TestSecureCookiesWithAnHTTPSBaseURL(t *testing.T) {
 func TestSignOutAndDisablingEndTheSessionAtOnce(t *testing.T) {
 	t.Parallel()
 	app, db := newTestApp(t)
-	co := authDemoCouncil(t, db)
+	co := demoCouncilID(t, db)
 	id, email := webtest.CreateMember(t, db, co, authz.Member, "Dominique")
 	fac, _ := webtest.SignIn(t, app, db, co, authz.Facilitator)
 
@@ -168,7 +158,7 @@ func TestSignOutAndDisablingEndTheSessionAtOnce(t *testing.T) {
 func TestIdleAndAbsoluteTimeouts(t *testing.T) {
 	t.Parallel()
 	app, db := newTestApp(t)
-	co := authDemoCouncil(t, db)
+	co := demoCouncilID(t, db)
 	ctx := context.Background()
 	for _, tc := range []struct{ name, update string }{
 		{"idle", "UPDATE sessions SET last_seen_at = now() - interval '73 hours' WHERE account_id = ?"},
@@ -191,7 +181,7 @@ func TestSessionsAreSharedByInstances(t *testing.T) {
 	t.Parallel()
 	one, db := newTestApp(t)
 	two := newAppOver(t, db)
-	c, _ := webtest.SignIn(t, one, db, authDemoCouncil(t, db), authz.Facilitator)
+	c, _ := webtest.SignIn(t, one, db, demoCouncilID(t, db), authz.Facilitator)
 	other := webtest.New(t, two)
 	other.SetCookie(auth.SessionCookie, c.Cookie(auth.SessionCookie))
 	if resp, _ := other.Get("/gestion/membres"); resp.StatusCode != 200 {
@@ -207,7 +197,7 @@ func TestSessionsAreSharedByInstances(t *testing.T) {
 func TestCSRF(t *testing.T) {
 	t.Parallel()
 	app, db := newTestApp(t)
-	co := authDemoCouncil(t, db)
+	co := demoCouncilID(t, db)
 	// Anonymous: a token without its cookie, or a cookie without the token, is refused.
 	anon := webtest.New(t, app)
 	token := anon.CSRFToken()
@@ -242,7 +232,7 @@ func TestCSRF(t *testing.T) {
 func TestTwentyWrongPasswordsFromOneAddressAreThrottledWhateverXForwardedFor(t *testing.T) {
 	t.Parallel()
 	app, db := newTestApp(t)
-	_, email := webtest.CreateMember(t, db, authDemoCouncil(t, db), authz.Member, "")
+	_, email := webtest.CreateMember(t, db, demoCouncilID(t, db), authz.Member, "")
 	c := webtest.New(t, app)
 	for i := 0; i < auth.IPFailureLimit; i++ {
 		c.Header.Set("X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1))
@@ -266,7 +256,7 @@ func TestBehindATrustedProxyEachClientAndEachEmailHasItsOwnLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, email := webtest.CreateMember(t, db, authDemoCouncil(t, db), authz.Member, "")
+	_, email := webtest.CreateMember(t, db, demoCouncilID(t, db), authz.Member, "")
 	c := webtest.New(t, app)
 	// Through the trusted proxy, 20 failures of one client do not block another.
 	c.Header.Set("X-Forwarded-For", "203.0.113.1")
@@ -301,7 +291,7 @@ func TestUnknownEmailAndWrongPasswordAnswerAlike(t *testing.T) {
 	// Not parallel: it counts this process's argon2id computations, so no other
 	// test may hash meanwhile (parallel tests wait until sequential ones end).
 	app, db := newTestApp(t)
-	_, email := webtest.CreateMember(t, db, authDemoCouncil(t, db), authz.Member, "")
+	_, email := webtest.CreateMember(t, db, demoCouncilID(t, db), authz.Member, "")
 	attempt := func(c *webtest.Client, e string) (int, string, time.Duration, int64) {
 		hashes := auth.HashesRun()
 		start := time.Now()

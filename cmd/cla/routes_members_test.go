@@ -23,7 +23,7 @@ func TestInvitationFromFacilitatorToMember(t *testing.T) {
 	t.Parallel()
 	app, db := newTestApp(t)
 	ctx := context.Background()
-	co := authDemoCouncil(t, db)
+	co := demoCouncilID(t, db)
 	fac, facID := webtest.SignIn(t, app, db, co, authz.Facilitator)
 
 	// Bad email: a French message next to the field, the input kept, nothing created.
@@ -171,7 +171,7 @@ func TestAnExistingAccountJoinsAnotherCouncilWithItsPassword(t *testing.T) {
 func TestFacilitatorsAndAdminsManageMembers(t *testing.T) {
 	t.Parallel()
 	app, db := newTestApp(t)
-	co := authDemoCouncil(t, db)
+	co := demoCouncilID(t, db)
 	fac, facID := webtest.SignIn(t, app, db, co, authz.Facilitator)
 	admin, _ := webtest.SignIn(t, app, db, co, authz.Admin)
 	memberID, memberEmail := webtest.CreateMember(t, db, co, authz.Member, "Alix Membre")
@@ -352,7 +352,7 @@ func TestInvitationsAndPasswordLinksAreMailedWhenSMTPIsConfigured(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	co := authDemoCouncil(t, db)
+	co := demoCouncilID(t, db)
 	fac, _ := webtest.SignIn(t, app, db, co, authz.Facilitator)
 	_, body := fac.PostForm("/gestion/membres/invitations", url.Values{"email": {"courrier@example.org"}, "role": {"member"}})
 	if !strings.Contains(body, "envoyé par e-mail à courrier@example.org") {
