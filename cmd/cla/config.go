@@ -27,6 +27,9 @@ type Config struct {
 	TrustedProxies []string
 	LogLevel       slog.Level
 	NoDemo         bool
+	// PprofAddr, when set, serves Go's profiler (net/http/pprof) on this
+	// address, apart from the app: for measuring (cmd/clabench), never public.
+	PprofAddr string
 
 	// Optional mail (invitations, password links); off when SMTPAddr is "".
 	SMTPAddr     string
@@ -56,6 +59,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet) (proxies, level *string) {
 	level = fs.String("log-level", envOr("CLA_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env CLA_LOG_LEVEL)")
 	noDemo, _ := strconv.ParseBool(envOr("CLA_NO_DEMO", "false"))
 	fs.BoolVar(&c.NoDemo, "no-demo", noDemo, "do not load the Dieulefit demo into an empty database (env CLA_NO_DEMO)")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", envOr("CLA_PPROF_ADDR", ""), "serve Go's profiler (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; empty: off (env CLA_PPROF_ADDR)")
 	fs.StringVar(&c.SMTPAddr, "smtp-addr", envOr("CLA_SMTP_ADDR", ""), "SMTP server host:port for invitation and password mails; empty: links are only shown on screen (env CLA_SMTP_ADDR)")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", envOr("CLA_SMTP_FROM", ""), "sender address of mails (env CLA_SMTP_FROM)")
 	fs.StringVar(&c.SMTPUser, "smtp-user", envOr("CLA_SMTP_USER", ""), "SMTP user name; the password is read from CLA_SMTP_PASSWORD (env CLA_SMTP_USER)")
@@ -67,6 +71,12 @@ func (c *Config) bindFlags(fs *flag.FlagSet) (proxies, level *string) {
 func (c *Config) finish(proxies, level string) error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("--addr %q invalide : attendu hôte:port, par exemple 127.0.0.1:8080", c.Addr)
+	}
+	if c.PprofAddr != "" {
+		host, _, err := net.SplitHostPort(c.PprofAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("--pprof-addr %q invalide : attendu une adresse de bouclage, par exemple 127.0.0.1:6060 (le profileur ne doit jamais être public)", c.PprofAddr)
+		}
 	}
 	if strings.TrimSpace(c.DataDir) == "" {
 		return errors.New("--data ne peut pas être vide")

@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -102,6 +104,7 @@ type Main struct {
 
 	listener net.Listener
 	served   chan error
+	pprof    *http.Server
 }
 
 // OpenDatabase connects (see connect) and applies pending migrations.
@@ -180,6 +183,29 @@ func (m *Main) Run(ctx context.Context) error {
 	m.served = make(chan error, 1)
 	go func() { m.served <- app.Listener(ln) }()
 	m.Logger.Info("cla is serving", "url", "http://"+ln.Addr().String()+"/")
+	if m.Config.PprofAddr != "" {
+		if err := m.servePprof(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// servePprof serves Go's profiler on its own loopback listener, apart from the
+// app's router and middleware (Config.PprofAddr).
+func (m *Main) servePprof() error {
+	ln, err := net.Listen("tcp", m.Config.PprofAddr)
+	if err != nil {
+		return fmt.Errorf("écoute du profileur sur %s impossible : %w", m.Config.PprofAddr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	m.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = m.pprof.Serve(ln) }()
+	m.Logger.Info("profiler listening", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
 	return nil
 }
 
@@ -190,6 +216,10 @@ func (m *Main) Addr() string { return m.listener.Addr().String() }
 // and stops the private PostgreSQL. It is safe to call more than once.
 func (m *Main) Close() error {
 	var errs []error
+	if m.pprof != nil {
+		_ = m.pprof.Close()
+		m.pprof = nil
+	}
 	if m.App != nil {
 		if err := m.App.ShutdownWithTimeout(8 * time.Second); err != nil {
 			errs = append(errs, err)

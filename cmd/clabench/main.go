@@ -75,6 +75,8 @@ type options struct {
 	out      string
 	dbURL    string
 	keep     bool
+	only     *regexp.Regexp // lines to run (nil: all); a partial run writes no report
+	profDir  string         // where to write a CPU profile of the app per line
 }
 
 func run() error {
@@ -87,7 +89,16 @@ func run() error {
 	flag.StringVar(&o.out, "out", "docs/perf.md", "Markdown file whose clabench section is replaced; empty: print only")
 	flag.StringVar(&o.dbURL, "database-url", os.Getenv("DATABASE_URL"), "an empty database to use instead of a private PostgreSQL (env DATABASE_URL)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary folder")
+	only := flag.String("only", "", "run only the lines whose name matches this regular expression (and the reference); prints, writes no report")
+	flag.StringVar(&o.profDir, "cpuprofile", "", "write a CPU profile of the app for each of its lines into this folder (go tool pprof)")
 	flag.Parse()
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			return fmt.Errorf("--only: %w", err)
+		}
+		o.only, o.out = re, ""
+	}
 	for _, c := range strings.Split(conns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(c))
 		if err != nil || n < 1 {
@@ -147,8 +158,16 @@ func run() error {
 	}
 	genTime := time.Since(start)
 
-	appAddr, bareAddr := freeAddr(), freeAddr()
-	app := exec.Command(bin, "serve", "--database-url", o.dbURL, "--addr", appAddr, "--no-demo", "--log-level", "warn")
+	appAddr, bareAddr, pprofAddr := freeAddr(), freeAddr(), ""
+	serveArgs := []string{"serve", "--database-url", o.dbURL, "--addr", appAddr, "--no-demo", "--log-level", "warn"}
+	if o.profDir != "" {
+		if err := os.MkdirAll(o.profDir, 0o755); err != nil {
+			return err
+		}
+		pprofAddr = freeAddr()
+		serveArgs = append(serveArgs, "--pprof-addr", pprofAddr)
+	}
+	app := exec.Command(bin, serveArgs...)
 	app.Stderr = os.Stderr
 	if err := app.Start(); err != nil {
 		return err
@@ -175,11 +194,25 @@ func run() error {
 	var lines []line
 	for _, c := range o.conns {
 		for _, sc := range scenarios(fx, "http://"+appAddr, "http://"+bareAddr) {
+			if o.only != nil && sc.target != "ref" && !o.only.MatchString(sc.name) {
+				continue
+			}
 			pid := app.Process.Pid
 			if sc.target == "ref" {
 				pid = bare.Process.Pid
 			}
+			var prof chan error
+			if pprofAddr != "" && sc.target != "ref" {
+				prof = make(chan error, 1)
+				file := filepath.Join(o.profDir, fmt.Sprintf("%s-%d.pprof", profileName(sc.name), c))
+				go func() { prof <- fetchProfile("http://"+pprofAddr, file, o.duration+time.Second) }()
+			}
 			r := measure(sc, c, o.duration, func() [2]float64 { return [2]float64{procCPU(pid), treeCPU(pgPID)} })
+			if prof != nil {
+				if err := <-prof; err != nil {
+					return err
+				}
+			}
 			logf("%-44s %3d conns  %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d", sc.name, c, r.rps, ms(r.p50), ms(r.p99), r.errors)
 			lines = append(lines, line{scenario: sc.name, target: sc.target, conns: c, result: r})
 		}
@@ -200,6 +233,34 @@ func run() error {
 		return fmt.Errorf("targets missed: %s", strings.Join(rep.missed, "; "))
 	}
 	return nil
+}
+
+// profileName turns a line's name into a file name.
+func profileName(name string) string {
+	return strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(name), "-"), "-")
+}
+
+// fetchProfile records the app's CPU profile for d (the line's warm-up and
+// measurement) into file.
+func fetchProfile(base, file string, d time.Duration) error {
+	resp, err := http.Get(base + "/debug/pprof/profile?seconds=" + strconv.Itoa(int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("profile: status %d", resp.StatusCode)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	logf("  CPU profile: %s", file)
+	return f.Close()
 }
 
 func logf(format string, args ...any) {
