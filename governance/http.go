@@ -17,11 +17,14 @@ type Handlers struct {
 	Mailer auth.Mailer
 	// BaseURL is the public base URL for links in mails ("" uses the request's).
 	BaseURL string
+
+	ballots *BallotWriter // set by Routes
 }
 
 // Routes lists every route of the governance side in one place, grouped by
 // part of the process.
 func (h *Handlers) Routes(app fiber.Router) {
+	h.ballots = NewBallotWriter(h.DB)
 	// The boussole.
 	app.Get("/boussole", h.boussole)
 

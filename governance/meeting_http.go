@@ -577,8 +577,8 @@ func (h *Handlers) castBallot(c *fiber.Ctx) error {
 	ctx, co := c.UserContext(), web.Council(c)
 	b := &Ballot{Choice: Choice(c.FormValue("choice")), Reason: c.FormValue("reason")}
 	// Grades g1…gN of a majority-judgment ballot, read without loading the vote:
-	// casting is the hot path, and CastBallot checks them against the vote's
-	// options under its lock (other methods ignore them).
+	// casting is the hot path, and its statement checks them against the vote's
+	// options (other methods ignore them).
 	for i := 1; i <= maxVoteOptions; i++ {
 		raw := c.FormValue("g" + strconv.Itoa(i))
 		if raw == "" {
@@ -587,7 +587,7 @@ func (h *Handlers) castBallot(c *fiber.Ctx) error {
 		g, _ := ParseGrade(raw)
 		b.Grades = append(b.Grades, int16(g))
 	}
-	err = CastBallot(ctx, h.DB, co.ID, id, web.ViewerOf(c).AccountID, b)
+	err = h.ballots.Cast(ctx, co.ID, id, web.ViewerOf(c).AccountID, b)
 	if f := apperr.FieldsOf(err); f != nil {
 		view, verr := h.voteView(c)
 		if verr != nil {

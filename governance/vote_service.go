@@ -120,8 +120,9 @@ func MeetingVotes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 	return vs, nil
 }
 
-// lockVote loads a vote and its options, the vote row locked FOR UPDATE: casting
-// and closing both take this lock, so no ballot lands after the close.
+// lockVote loads a vote and its options, the vote row locked FOR UPDATE for the
+// close: a ballot's write takes the row FOR SHARE (trigger ballots_vote_open),
+// so it either commits before the close and is counted, or waits and is refused.
 func lockVote(ctx context.Context, tx bun.Tx, councilID, id int64) (*Vote, error) {
 	v := new(Vote)
 	err := tx.NewSelect().Model(v).Where("id = ? AND council_id = ?", id, councilID).For("UPDATE").Scan(ctx)
@@ -136,62 +137,6 @@ func lockVote(ctx context.Context, tx bun.Tx, councilID, id int64) (*Vote, error
 	}
 	err = tx.NewSelect().Model(&v.Options).Where("vote_id = ? AND council_id = ?", id, councilID).Order("position").Scan(ctx)
 	return v, err
-}
-
-// CastBallot records (or replaces) a member's ballot in an open online vote.
-// During a meeting only members marked present vote; a vote with a time window
-// (closes_at) is open to every active member until it ends.
-func CastBallot(ctx context.Context, db *bun.DB, councilID, voteID, memberID int64, b *Ballot) error {
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		v, err := lockVote(ctx, tx, councilID, voteID)
-		if err != nil {
-			return err
-		}
-		if v.State != VoteOpen || (v.ClosesAt != nil && !time.Now().Before(*v.ClosesAt)) {
-			return apperr.New(apperr.Conflict, "Ce vote est clos : le bulletin n'a pas été pris en compte.")
-		}
-		if v.InRoom() {
-			return apperr.New(apperr.Conflict, "Ce vote se fait à main levée, en salle.")
-		}
-		if err := b.ValidateFor(v); err != nil {
-			return err
-		}
-		var allowed bool
-		if v.ClosesAt == nil {
-			allowed, err = tx.NewSelect().Table("attendances").
-				Where("meeting_id = ? AND council_id = ? AND member_id = ? AND status = 'present'", v.MeetingID, councilID, memberID).Exists(ctx)
-		} else {
-			allowed, err = tx.NewSelect().Table("memberships").
-				Where("council_id = ? AND account_id = ? AND disabled_at IS NULL", councilID, memberID).Exists(ctx)
-		}
-		if err != nil {
-			return err
-		}
-		if !allowed {
-			return apperr.New(apperr.Forbidden, "Seuls les membres présents à la séance votent.")
-		}
-		b.CouncilID, b.VoteID, b.MemberID = councilID, voteID, memberID
-		if b.Grades == nil {
-			b.Grades = []int16{}
-		}
-		_, err = tx.NewRaw(`INSERT INTO ballots (council_id, vote_id, member_id, choice, reason, grades, cast_at)
-			VALUES (?, ?, ?, ?, ?, ?, clock_timestamp())
-			ON CONFLICT (vote_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason,
-				grades = EXCLUDED.grades, cast_at = clock_timestamp(), changes = ballots.changes + 1`,
-			councilID, voteID, memberID, b.Choice, b.Reason, pgArray(b.Grades)).Exec(ctx)
-		return err
-	})
-}
-
-func pgArray(g []int16) string {
-	s := "{"
-	for i, x := range g {
-		if i > 0 {
-			s += ","
-		}
-		s += strconv.Itoa(int(x))
-	}
-	return s + "}"
 }
 
 // MyBallot returns a member's ballot in a vote, or nil.

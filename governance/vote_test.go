@@ -107,7 +107,8 @@ func (f *meetingFixture) openVote(t testing.TB, item *AgendaItem, v *Vote) *Vote
 
 // 50 members cast (and re-cast) while the facilitator closes: the stored tally
 // always equals the stored ballots, no ballot is dated after the close, and a
-// double submission leaves one ballot. Run it with -race:
+// double submission leaves one ballot. Odd rounds cast through a BallotWriter,
+// as the handler does, so that batches meet the close. Run it with -race:
 //
 //	go test -race -run TestCastWhileClosing ./governance/
 func TestCastWhileClosing(t *testing.T) {
@@ -121,7 +122,16 @@ func TestCastWhileClosing(t *testing.T) {
 		rounds = 2
 	}
 	choices := []Choice{ChoiceFor, ChoiceAgainst, ChoiceAbstain}
+	writer := NewBallotWriter(db)
 	for round := 0; round < rounds; round++ {
+		cast := func(voteID, memberID int64, b *Ballot) error {
+			return CastBallot(ctx, db, f.councilID, voteID, memberID, b)
+		}
+		if round%2 == 1 {
+			cast = func(voteID, memberID int64, b *Ballot) error {
+				return writer.Cast(ctx, f.councilID, voteID, memberID, b)
+			}
+		}
 		v := f.openVote(t, item, &Vote{Question: fmt.Sprintf("Adopter le point (tour %d) ?", round+1), Method: MethodMajority})
 		var wg sync.WaitGroup
 		var accepted, refused atomic.Int64
@@ -133,7 +143,7 @@ func TestCastWhileClosing(t *testing.T) {
 				<-start
 				// Each member submits twice (a double click, then a change of mind).
 				for k := 0; k < 2; k++ {
-					err := CastBallot(ctx, db, f.councilID, v.ID, id, &Ballot{Choice: choices[(i+k+round)%3]})
+					err := cast(v.ID, id, &Ballot{Choice: choices[(i+k+round)%3]})
 					switch {
 					case err == nil:
 						accepted.Add(1)
@@ -160,7 +170,7 @@ func TestCastWhileClosing(t *testing.T) {
 			t.Fatal(closeErr)
 		}
 		// A ballot after the close is refused, by the code and by the schema.
-		if err := CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &Ballot{Choice: ChoiceFor}); apperr.CodeOf(err) != apperr.Conflict {
+		if err := cast(v.ID, f.members[0], &Ballot{Choice: ChoiceFor}); apperr.CodeOf(err) != apperr.Conflict {
 			t.Fatalf("cast after close: %v", err)
 		}
 		if _, err := db.ExecContext(ctx, "UPDATE ballots SET choice = 'pour' WHERE vote_id = ?", v.ID); err == nil {

@@ -1,0 +1,143 @@
+// Package batch groups concurrent calls into one: the calls that arrive while
+// a batch is being run wait for the next batch, which runs them all at once.
+// Under load, N concurrent requests then cost one database round trip (and,
+// for writes, one commit) instead of N; alone, a call runs at once. Nothing
+// waits to fill a batch.
+package batch
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Result is the outcome of one call of a batch.
+type Result[Out any] struct {
+	Value Out
+	Err   error
+}
+
+// Group batches calls to Run. Its zero value is not usable: set Run.
+type Group[In, Out any] struct {
+	// Run runs a batch and returns one result per call, in the calls' order.
+	// Its context is not any caller's: one caller going away does not fail
+	// the others.
+	Run func(ctx context.Context, calls []In) []Result[Out]
+	// Max bounds a batch (default 64).
+	Max int
+	// Flushers is how many batches may run at once (default 1).
+	Flushers int
+	// Timeout bounds a batch (default 15 s).
+	Timeout time.Duration
+	// Key, when set, keeps two calls with the same key out of one batch: the
+	// later one runs in a later batch, after the earlier one.
+	Key func(In) any
+
+	mu       sync.Mutex
+	pending  []*call[In, Out]
+	flushers int
+}
+
+type call[In, Out any] struct {
+	in   In
+	done chan Result[Out]
+}
+
+// Do runs in within the next batch and returns its result. When ctx ends
+// first, Do returns ctx.Err() and the call may still run.
+func (g *Group[In, Out]) Do(ctx context.Context, in In) (Out, error) {
+	c := &call[In, Out]{in: in, done: make(chan Result[Out], 1)}
+	g.mu.Lock()
+	g.pending = append(g.pending, c)
+	if g.flushers < max(g.Flushers, 1) {
+		g.flushers++
+		go g.flush()
+	}
+	g.mu.Unlock()
+	select {
+	case r := <-c.done:
+		return r.Value, r.Err
+	case <-ctx.Done():
+		var zero Out
+		return zero, ctx.Err()
+	}
+}
+
+// Pending is how many calls wait for a batch (not those of running batches).
+func (g *Group[In, Out]) Pending() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.pending)
+}
+
+// flush runs batches until nothing is pending.
+func (g *Group[In, Out]) flush() {
+	timeout := g.Timeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	for {
+		calls := g.take()
+		if calls == nil {
+			return
+		}
+		in := make([]In, len(calls))
+		for i, c := range calls {
+			in[i] = c.in
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		results := g.Run(ctx, in)
+		cancel()
+		for i, c := range calls {
+			if i < len(results) {
+				c.done <- results[i]
+			} else {
+				c.done <- Result[Out]{Err: errMissing}
+			}
+		}
+	}
+}
+
+// take removes the next batch from the pending calls, oldest first; when
+// nothing is pending, the flusher stops.
+func (g *Group[In, Out]) take() []*call[In, Out] {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.pending) == 0 {
+		g.flushers--
+		return nil
+	}
+	limit := g.Max
+	if limit <= 0 {
+		limit = 64
+	}
+	if g.Key == nil && len(g.pending) <= limit {
+		calls := g.pending
+		g.pending = nil
+		return calls
+	}
+	seen := map[any]bool{}
+	var calls, rest []*call[In, Out]
+	for _, c := range g.pending {
+		var k any
+		if g.Key != nil {
+			k = g.Key(c.in)
+		}
+		if len(calls) == limit || (g.Key != nil && seen[k]) {
+			rest = append(rest, c)
+		} else {
+			calls = append(calls, c)
+		}
+		if g.Key != nil {
+			seen[k] = true
+		}
+	}
+	g.pending = rest
+	return calls
+}
+
+type missingError struct{}
+
+func (missingError) Error() string { return "batch: Run returned fewer results than calls" }
+
+var errMissing error = missingError{}

@@ -1,0 +1,179 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Calls made while a batch runs are answered together by the next one, each
+// with its own result; a lone call runs at once.
+func TestGroupBatchesConcurrentCalls(t *testing.T) {
+	release, started := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var sizes []int
+	g := &Group[int, int]{Run: func(_ context.Context, in []int) []Result[int] {
+		mu.Lock()
+		sizes = append(sizes, len(in))
+		first := len(sizes) == 1
+		mu.Unlock()
+		if first {
+			close(started)
+			<-release // hold the first batch while the others queue
+		}
+		out := make([]Result[int], len(in))
+		for i, x := range in {
+			if x%7 == 0 {
+				out[i].Err = errors.New("seven")
+			} else {
+				out[i].Value = x * 10
+			}
+		}
+		return out
+	}}
+	ctx := context.Background()
+	first := make(chan int, 1)
+	go func() { v, _ := g.Do(ctx, 1); first <- v }()
+	<-started
+	var wg sync.WaitGroup
+	const n = 40
+	got := make([]int, n)
+	errs := make([]error, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			got[i], errs[i] = g.Do(ctx, i+2)
+		}(i)
+	}
+	for g.Pending() < n {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if v := <-first; v != 10 {
+		t.Fatalf("first call: %d", v)
+	}
+	for i := 0; i < n; i++ {
+		x := i + 2
+		if x%7 == 0 {
+			if errs[i] == nil {
+				t.Errorf("call %d: no error", x)
+			}
+		} else if errs[i] != nil || got[i] != x*10 {
+			t.Errorf("call %d: %d, %v", x, got[i], errs[i])
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sizes) != 2 || sizes[0] != 1 || sizes[1] != n {
+		t.Fatalf("batch sizes %v, want [1 %d]", sizes, n)
+	}
+	// The flusher stops once nothing is pending (right after answering).
+	for deadline := time.Now().Add(5 * time.Second); g.running() != 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d flushers still running with nothing pending", g.running())
+		}
+	}
+}
+
+// Max bounds a batch; calls with the same Key never share a batch and run in
+// the order they came.
+func TestGroupMaxAndKey(t *testing.T) {
+	release, started := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var batches [][]string
+	g := &Group[string, string]{Max: 3, Key: func(s string) any { return s[:1] }, Run: func(_ context.Context, in []string) []Result[string] {
+		mu.Lock()
+		batches = append(batches, append([]string(nil), in...))
+		first := len(batches) == 1
+		mu.Unlock()
+		if first {
+			close(started)
+			<-release
+		}
+		out := make([]Result[string], len(in))
+		for i, s := range in {
+			out[i].Value = s
+		}
+		return out
+	}}
+	ctx := context.Background()
+	done := make(chan struct{})
+	go func() { _, _ = g.Do(ctx, "z0"); close(done) }()
+	<-started
+	var wg sync.WaitGroup
+	for _, s := range []string{"a1", "a2", "b1", "c1", "d1", "a3"} {
+		wg.Add(1)
+		go func(s string) { defer wg.Done(); _, _ = g.Do(ctx, s) }(s)
+		for !g.has(s) {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	close(release)
+	wg.Wait()
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	want := [][]string{{"z0"}, {"a1", "b1", "c1"}, {"a2", "d1"}, {"a3"}}
+	if len(batches) != len(want) {
+		t.Fatalf("batches %v, want %v", batches, want)
+	}
+	for i := range want {
+		if len(batches[i]) != len(want[i]) {
+			t.Fatalf("batches %v, want %v", batches, want)
+		}
+		for j := range want[i] {
+			if batches[i][j] != want[i][j] {
+				t.Fatalf("batches %v, want %v", batches, want)
+			}
+		}
+	}
+}
+
+// A caller whose context ends stops waiting; the others still get their results.
+func TestGroupCallerGivesUp(t *testing.T) {
+	release := make(chan struct{})
+	g := &Group[int, int]{Run: func(_ context.Context, in []int) []Result[int] {
+		<-release
+		return make([]Result[int], len(in))
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { _, err := g.Do(ctx, 1); errc <- err }()
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled call: %v", err)
+	}
+	close(release)
+	if _, err := g.Do(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A Run that answers fewer calls than it got fails the others, not silently.
+func TestGroupShortRun(t *testing.T) {
+	g := &Group[int, int]{Run: func(context.Context, []int) []Result[int] { return nil }}
+	if _, err := g.Do(context.Background(), 1); err == nil {
+		t.Fatal("no error for an unanswered call")
+	}
+}
+
+func (g *Group[In, Out]) running() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.flushers
+}
+
+func (g *Group[In, Out]) has(in In) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, c := range g.pending {
+		if any(c.in) == any(in) {
+			return true
+		}
+	}
+	return false
+}
