@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"crypto/subtle"
 	"log/slog"
 	"math/rand/v2"
@@ -14,6 +15,7 @@ import (
 
 	"cla/internal/apperr"
 	"cla/internal/authz"
+	"cla/internal/batch"
 	"cla/internal/web"
 )
 
@@ -51,6 +53,9 @@ type Manager struct {
 	idle     time.Duration
 	absolute time.Duration
 	mailer   Mailer
+	// sessions batches the session lookups of concurrent requests: one
+	// statement for all the requests that arrive while the previous one runs.
+	sessions *batch.Group[sessionLookup, *Session]
 }
 
 // New returns a Manager.
@@ -64,9 +69,13 @@ func New(opts Options) *Manager {
 	if opts.AbsoluteTimeout == 0 {
 		opts.AbsoluteTimeout = DefaultAbsoluteTimeout
 	}
-	return &Manager{db: opts.DB, log: opts.Logger, baseURL: strings.TrimSuffix(opts.BaseURL, "/"),
+	m := &Manager{db: opts.DB, log: opts.Logger, baseURL: strings.TrimSuffix(opts.BaseURL, "/"),
 		secure: strings.HasPrefix(opts.BaseURL, "https://"), idle: opts.IdleTimeout, absolute: opts.AbsoluteTimeout,
 		mailer: opts.Mailer}
+	m.sessions = &batch.Group[sessionLookup, *Session]{Run: func(ctx context.Context, keys []sessionLookup) []batch.Result[*Session] {
+		return loadSessions(ctx, m.db, keys, m.idle)
+	}}
+	return m
 }
 
 type localKey int
@@ -107,9 +116,11 @@ func (m *Manager) Middleware() fiber.Handler {
 		ctx := c.UserContext()
 		var sess *Session
 		if raw := c.Cookies(SessionCookie); raw != "" {
-			var err error
-			if sess, err = loadSession(ctx, m.db, raw, web.Council(c).ID, m.idle); err != nil {
-				return err
+			if wellFormed(raw) {
+				var err error
+				if sess, err = m.sessions.Do(ctx, sessionLookup{idHash: HashToken(raw), councilID: web.Council(c).ID}); err != nil {
+					return err
+				}
 			}
 			if sess == nil {
 				m.clearCookie(c, SessionCookie)

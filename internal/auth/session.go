@@ -4,14 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
-	"errors"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"cla/internal/authz"
+	"cla/internal/batch"
 )
 
 // NewToken returns 256 random bits, base64url-encoded: session ids, CSRF
@@ -81,33 +80,75 @@ func createSession(ctx context.Context, db bun.IDB, accountID int64, absolute ti
 
 // loadSession returns the live session with that id, with the account's role
 // in councilID, or nil when the id is unknown, expired or idle too long.
-func loadSession(ctx context.Context, db bun.IDB, id string, councilID int64, idle time.Duration) (*Session, error) {
+func loadSession(ctx context.Context, db *bun.DB, id string, councilID int64, idle time.Duration) (*Session, error) {
 	if !wellFormed(id) {
 		return nil, nil
 	}
-	s := &Session{idHash: HashToken(id)}
-	// One statement whatever happens, so that every request costs the same: the
-	// CTE refreshes the idle clock at most once a minute (no write on most
-	// requests) while the SELECT reads the session as it was.
-	err := db.NewRaw(`WITH live AS (
-			SELECT id_hash, account_id, csrf_token, last_seen_at FROM sessions
-			WHERE id_hash = ? AND expires_at > now() AND last_seen_at > now() - make_interval(secs => ?)
-		), touched AS (
-			UPDATE sessions SET last_seen_at = now()
-			WHERE id_hash = (SELECT id_hash FROM live) AND last_seen_at < now() - interval '1 minute'
-		)
-		SELECT live.account_id, a.name, coalesce(m.role, '') AS role, live.csrf_token, live.last_seen_at
-		FROM live
-		JOIN accounts AS a ON a.id = live.account_id
-		LEFT JOIN memberships AS m ON m.account_id = live.account_id AND m.council_id = ? AND m.disabled_at IS NULL`,
-		s.idHash, idle.Seconds(), councilID).Scan(ctx, s)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+	r := loadSessions(ctx, db, []sessionLookup{{idHash: HashToken(id), councilID: councilID}}, idle)[0]
+	return r.Value, r.Err
+}
+
+// sessionLookup is what loading a session needs: the hash of the cookie's id and
+// the request's council.
+type sessionLookup struct {
+	idHash    []byte
+	councilID int64
+}
+
+// loadSessionsSQL reads sessions ($1 id hashes, $2 councils, by position) that
+// are neither expired nor idle for longer than $3 seconds. One statement
+// whatever happens, so that every request costs the same: the CTE refreshes the
+// idle clock at most once a minute (no write on most requests) while the
+// SELECT reads the sessions as they were.
+const loadSessionsSQL = `WITH k AS (
+		SELECT * FROM unnest($1::bytea[], $2::bigint[]) WITH ORDINALITY AS k (id_hash, council_id, n)),
+	live AS (
+		SELECT k.n, k.council_id, s.id_hash, s.account_id, s.csrf_token, s.last_seen_at
+		FROM k JOIN sessions AS s ON s.id_hash = k.id_hash
+		WHERE s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => $3)),
+	touched AS (
+		UPDATE sessions SET last_seen_at = now()
+		WHERE id_hash IN (SELECT id_hash FROM live) AND last_seen_at < now() - interval '1 minute')
+	SELECT live.n, live.account_id, a.name, coalesce(m.role, ''), live.csrf_token, live.last_seen_at
+	FROM live
+	JOIN accounts AS a ON a.id = live.account_id
+	LEFT JOIN memberships AS m ON m.account_id = live.account_id AND m.council_id = live.council_id AND m.disabled_at IS NULL`
+
+// loadSessions loads the sessions of keys in one statement: the session
+// middleware batches the lookups of concurrent requests (Manager.sessions).
+// A nil Value is no live session.
+func loadSessions(ctx context.Context, db *bun.DB, keys []sessionLookup, idle time.Duration) []batch.Result[*Session] {
+	out := make([]batch.Result[*Session], len(keys))
+	hashes, councils := make([][]byte, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		hashes[i], councils[i] = k.idHash, k.councilID
+	}
+	// A fixed SQL text with bound parameters rather than bun's interpolation:
+	// the driver prepares it once per connection.
+	rows, err := db.DB.QueryContext(ctx, loadSessionsSQL, hashes, councils, idle.Seconds())
+	if err == nil {
+		defer rows.Close()
+		for rows.Next() {
+			var n int64
+			s := new(Session)
+			if err = rows.Scan(&n, &s.AccountID, &s.Name, &s.Role, &s.CSRFToken, &s.LastSeenAt); err != nil {
+				break
+			}
+			if n >= 1 && n <= int64(len(keys)) {
+				s.idHash = keys[n-1].idHash
+				out[n-1].Value = s
+			}
+		}
+		if err == nil {
+			err = rows.Err()
+		}
 	}
 	if err != nil {
-		return nil, err
+		for i := range out {
+			out[i] = batch.Result[*Session]{Err: err}
+		}
 	}
-	return s, nil
+	return out
 }
 
 func deleteSession(ctx context.Context, db bun.IDB, idHash []byte) error {
