@@ -203,7 +203,9 @@ type ProposalView struct {
 	CanScore    bool // the viewer may grade it now
 	HasScored   bool // the viewer has graded at least one criterion
 	ShowDetails bool // the viewer may read individual grades and comments
-	Details     map[int64][]CriterionDetail
+	// ResultsRows is the body of the results table (ResultsRows), with the
+	// individual grades when ShowDetails.
+	ResultsRows template.HTML
 	Transitions []Transition
 	OtherScores int        // scores given against other boussole versions
 	Older       []*Results // results against earlier boussole versions, newest first
@@ -251,14 +253,16 @@ func (h *Handlers) proposal(c *fiber.Ctx) error {
 		return err
 	}
 	view.Radar = RadarSVG("radar", "Boussole de « "+p.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: p.Title, Values: view.Results.Majorities()}}, false)
+	var details map[int64][]CriterionDetail
 	if view.ShowDetails {
-		view.Details = map[int64][]CriterionDetail{}
+		details = map[int64][]CriterionDetail{}
 		for _, s := range scores {
 			if s.BoussoleVersionID == b.Version.ID {
-				view.Details[s.CriterionID] = append(view.Details[s.CriterionID], CriterionDetail{Name: s.GraderName, Grade: s.Grade, Comment: s.Comment})
+				details[s.CriterionID] = append(details[s.CriterionID], CriterionDetail{Name: s.GraderName, Grade: s.Grade, Comment: s.Comment})
 			}
 		}
 	}
+	view.ResultsRows = ResultsRows(view.Results, details)
 	for _, s := range scores {
 		if s.AccountID == actor.AccountID {
 			view.HasScored = true
