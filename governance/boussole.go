@@ -4,6 +4,7 @@ package governance
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -52,29 +53,50 @@ type Boussole struct {
 	Groups  []CriterionGroup
 }
 
-// CurrentBoussole returns the council's latest boussole version with its criteria,
-// in two queries.
+// CurrentBoussole returns the council's latest boussole version with its
+// groups and criteria, in one query (sql.ErrNoRows when it has none).
 func CurrentBoussole(ctx context.Context, db bun.IDB, councilID int64) (*Boussole, error) {
-	b := &Boussole{}
-	if err := db.NewSelect().Model(&b.Version).
-		Where("council_id = ?", councilID).Order("number DESC").Limit(1).Scan(ctx); err != nil {
+	rows, err := db.QueryContext(ctx, `SELECT v.id, v.council_id, v.number, v.adopted_on, v.note,
+			g.id, g.position, g.name, c.id, c.position, c.name, c.description
+		FROM boussole_versions AS v
+		LEFT JOIN criterion_groups AS g ON g.boussole_version_id = v.id
+		LEFT JOIN criteria AS c ON c.group_id = g.id AND c.boussole_version_id = v.id
+		WHERE v.id = (SELECT id FROM boussole_versions WHERE council_id = ? ORDER BY number DESC LIMIT 1)
+		ORDER BY g.position, c.position`, councilID)
+	if err != nil {
 		return nil, err
 	}
-	if err := db.NewSelect().Model(&b.Groups).
-		Where("boussole_version_id = ?", b.Version.ID).Order("position").Scan(ctx); err != nil {
-		return nil, err
-	}
-	var criteria []Criterion
-	if err := db.NewSelect().Model(&criteria).
-		Where("boussole_version_id = ?", b.Version.ID).Order("position").Scan(ctx); err != nil {
-		return nil, err
-	}
-	for i := range b.Groups {
-		for _, c := range criteria {
-			if c.GroupID == b.Groups[i].ID {
-				b.Groups[i].Criteria = append(b.Groups[i].Criteria, c)
-			}
+	defer rows.Close()
+	var b *Boussole
+	for rows.Next() {
+		var v BoussoleVersion
+		var gID, cID sql.NullInt64
+		var gPos, cPos sql.NullInt32
+		var gName, cName, cDesc sql.NullString
+		if err := rows.Scan(&v.ID, &v.CouncilID, &v.Number, &v.AdoptedOn, &v.Note, &gID, &gPos, &gName, &cID, &cPos, &cName, &cDesc); err != nil {
+			return nil, err
 		}
+		if b == nil {
+			b = &Boussole{Version: v}
+		}
+		if !gID.Valid {
+			continue
+		}
+		if n := len(b.Groups); n == 0 || b.Groups[n-1].ID != gID.Int64 {
+			b.Groups = append(b.Groups, CriterionGroup{ID: gID.Int64, CouncilID: v.CouncilID, BoussoleVersionID: v.ID,
+				Position: int(gPos.Int32), Name: gName.String})
+		}
+		if cID.Valid {
+			g := &b.Groups[len(b.Groups)-1]
+			g.Criteria = append(g.Criteria, Criterion{ID: cID.Int64, CouncilID: v.CouncilID, BoussoleVersionID: v.ID,
+				GroupID: gID.Int64, Position: int(cPos.Int32), Name: cName.String, Description: cDesc.String})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if b == nil {
+		return nil, sql.ErrNoRows
 	}
 	return b, nil
 }

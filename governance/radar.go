@@ -5,7 +5,9 @@ import (
 	"html"
 	"html/template"
 	"math"
+	"strconv"
 	"strings"
+	"sync"
 )
 
 // RadarAxis is one spoke of a radar chart: a criterion.
@@ -41,7 +43,7 @@ func radarPoint(i, n int, grade float64) (float64, float64) {
 }
 
 func f1(x float64) string {
-	s := fmt.Sprintf("%.1f", x)
+	s := strconv.FormatFloat(x, 'f', 1, 64) // as %.1f, without fmt's cost
 	if s == "-0.0" {
 		return "0.0"
 	}
@@ -85,29 +87,8 @@ func RadarSVG(id, title string, axes []RadarAxis, series []RadarSeries, standalo
 		b.WriteString(`<text x="0" y="0" text-anchor="middle" font-size="14" fill="#1d1d1b">Boussole incomplète</text></svg>`)
 		return template.HTML(b.String()) //nolint:gosec // every text is escaped above
 	}
-	b.WriteString(`<rect x="-175" y="-175" width="350" height="350" fill="#ffffff"/>`)
-	// One ring per grade, the Excellent ring darker.
-	b.WriteString(`<g fill="none" stroke="#b9b2a0" stroke-width="1">`)
-	for g := ARejeter; g <= Excellent; g++ {
-		var pts []string
-		for i := 0; i < n; i++ {
-			x, y := radarPoint(i, n, float64(g))
-			pts = append(pts, f1(x)+","+f1(y))
-		}
-		width := ""
-		if g == Excellent {
-			width = ` stroke="#767676" stroke-width="1.5"`
-		}
-		fmt.Fprintf(&b, `<polygon points="%s"%s><title>%s</title></polygon>`, strings.Join(pts, " "), width, g.Label())
-	}
-	b.WriteString(`</g>`)
-	// Spokes and their numbers.
-	b.WriteString(`<g stroke="#b9b2a0" stroke-width="1">`)
-	for i := 0; i < n; i++ {
-		x, y := radarPoint(i, n, float64(Excellent))
-		fmt.Fprintf(&b, `<line x1="0" y1="0" x2="%s" y2="%s"/>`, f1(x), f1(y))
-	}
-	b.WriteString(`</g><g font-size="15" font-weight="700" fill="#1d1d1b" text-anchor="middle" dominant-baseline="central">`)
+	b.WriteString(radarGrid(n))
+	b.WriteString(`<g font-size="15" font-weight="700" fill="#1d1d1b" text-anchor="middle" dominant-baseline="central">`)
 	for i, a := range axes {
 		x, y := radarPoint(i, n, float64(Excellent)*1.16)
 		fmt.Fprintf(&b, `<text x="%s" y="%s"><title>%d. %s</title>%d</text>`, f1(x), f1(y), a.Number, esc(a.Name), a.Number)
@@ -144,6 +125,42 @@ func RadarSVG(id, title string, axes []RadarAxis, series []RadarSeries, standalo
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String()) //nolint:gosec // every text is escaped above
+}
+
+// radarGrids holds the drawing of radarGrid by number of axes.
+var radarGrids sync.Map
+
+// radarGrid draws the background, one ring per grade (the Excellent ring
+// darker) and the spokes of a radar with n axes. It depends on n only, so it
+// is drawn once per n.
+func radarGrid(n int) string {
+	if g, ok := radarGrids.Load(n); ok {
+		return g.(string)
+	}
+	var b strings.Builder
+	b.WriteString(`<rect x="-175" y="-175" width="350" height="350" fill="#ffffff"/>`)
+	b.WriteString(`<g fill="none" stroke="#b9b2a0" stroke-width="1">`)
+	for g := ARejeter; g <= Excellent; g++ {
+		var pts []string
+		for i := 0; i < n; i++ {
+			x, y := radarPoint(i, n, float64(g))
+			pts = append(pts, f1(x)+","+f1(y))
+		}
+		width := ""
+		if g == Excellent {
+			width = ` stroke="#767676" stroke-width="1.5"`
+		}
+		fmt.Fprintf(&b, `<polygon points="%s"%s><title>%s</title></polygon>`, strings.Join(pts, " "), width, g.Label())
+	}
+	b.WriteString(`</g>`)
+	b.WriteString(`<g stroke="#b9b2a0" stroke-width="1">`)
+	for i := 0; i < n; i++ {
+		x, y := radarPoint(i, n, float64(Excellent))
+		fmt.Fprintf(&b, `<line x1="0" y1="0" x2="%s" y2="%s"/>`, f1(x), f1(y))
+	}
+	b.WriteString(`</g>`)
+	radarGrids.Store(n, b.String())
+	return b.String()
 }
 
 // radarMarker draws a series' vertex marker: circle, square, triangle, diamond.
