@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
@@ -124,13 +125,19 @@ func (h *Handlers) serve(c *fiber.Ctx, key, contentType, cacheControl string, bu
 	return e.Send(c)
 }
 
+// pageBuffers are rendering buffers, reused: a page grown from an empty
+// buffer allocated three times its size.
+var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 // page renders a template to bytes for serve.
 func page(c *fiber.Ctx, name string, view any) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := c.App().Config().Views.Render(&buf, name, view); err != nil {
+	buf := pageBuffers.Get().(*bytes.Buffer)
+	defer pageBuffers.Put(buf)
+	buf.Reset()
+	if err := c.App().Config().Views.Render(buf, name, view); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(buf.Bytes()), nil
 }
 
 func (h *Handlers) html(c *fiber.Ctx, key, name string, build func(ctx context.Context) (any, error)) error {
@@ -141,20 +148,6 @@ func (h *Handlers) html(c *fiber.Ctx, key, name string, build func(ctx context.C
 		}
 		return page(c, name, view)
 	})
-}
-
-// currentRegister is what the home and register pages both show: the register's
-// outline as rows, and the version in force.
-func (h *Handlers) currentRegister(ctx context.Context, councilID int64) ([]*Row, *Version, error) {
-	families, err := Outline(ctx, h.DB, councilID)
-	if err != nil {
-		return nil, nil, err
-	}
-	cur, err := CurrentVersion(ctx, h.DB, councilID)
-	if err != nil {
-		return nil, nil, err
-	}
-	return Rows(families), cur, nil
 }
 
 // StatusCount is one line of the register summary.
@@ -174,7 +167,7 @@ type HomeView struct {
 func (h *Handlers) home(c *fiber.Ctx) error {
 	return h.html(c, "/", "catalog/home", func(ctx context.Context) (any, error) {
 		co := web.Council(c)
-		families, cur, err := h.currentRegister(ctx, co.ID)
+		families, cur, err := CurrentRegister(ctx, h.DB, co.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -193,17 +186,17 @@ func (h *Handlers) home(c *fiber.Ctx) error {
 // RegisterView is the full register page.
 type RegisterView struct {
 	web.Page
-	Families []*Row
+	Sections template.HTML // RegisterSections of the register's outline
 	Current  *Version
 }
 
 func (h *Handlers) register(c *fiber.Ctx) error {
 	return h.html(c, "/registre", "catalog/register", func(ctx context.Context) (any, error) {
-		families, cur, err := h.currentRegister(ctx, web.Council(c).ID)
+		families, cur, err := CurrentRegister(ctx, h.DB, web.Council(c).ID)
 		if err != nil {
 			return nil, err
 		}
-		return RegisterView{Page: web.NewPage(c, "Ce que mon allocation peut payer"), Families: families, Current: cur}, nil
+		return RegisterView{Page: web.NewPage(c, "Ce que mon allocation peut payer"), Sections: RegisterSections(families), Current: cur}, nil
 	})
 }
 

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
@@ -15,13 +17,7 @@ import (
 type Node struct {
 	Item
 	Children []*Node
-	// ProductCount is the number of products of a category (set by Outline).
-	ProductCount int
 }
-
-// ProductsElsewhere reports whether a category's products are listed on its
-// own page rather than under it (see Outline).
-func (n *Node) ProductsElsewhere() bool { return n.ProductCount > InlineProducts }
 
 // Tree returns the council's register as families with their categories and
 // products, ordered by position. One query, whatever the register's size.
@@ -252,36 +248,106 @@ func ShopItemIDs(ctx context.Context, db bun.IDB, councilID, shopID int64) (map[
 // to list them under it; beyond that it links to the category's own page.
 const InlineProducts = 5
 
-// Outline returns the register as the register page shows it: every family
-// and category, each with its number of products, and the products of the
-// categories that have at most InlineProducts of them. One query, and a page of
-// bounded size however many products the register holds.
-func Outline(ctx context.Context, db bun.IDB, councilID int64) ([]*Node, error) {
-	var rows []struct {
-		Item
-		ProductCount int `bun:"product_count"`
-	}
-	err := db.NewRaw(`WITH counts AS (
-			SELECT parent_id, count(*) AS n FROM register_items
-			WHERE council_id = ? AND kind = 'product' GROUP BY parent_id)
-		SELECT i.id, i.parent_id, i.kind, i.slug, i.name, i.position, i.status, i.conditions, i.review_on, i.reason,
-			i.explanation_html, coalesce(c.n, 0) AS product_count
-		FROM register_items AS i
-		LEFT JOIN counts AS c ON c.parent_id = i.id
-		LEFT JOIN counts AS pc ON pc.parent_id = i.parent_id
-		WHERE i.council_id = ? AND (i.kind <> 'product' OR pc.n <= ?)
-		ORDER BY i.position, i.id`, councilID, councilID, InlineProducts).Scan(ctx, &rows)
+// outlineSQL lists the register as the register and home pages show it
+// ($1 council, $2 InlineProducts): every family and category with its number
+// of products, and the products of the categories that have at most $2 of
+// them. A page of bounded size however many products the register holds:
+// each item keeps the count of its products (register_items.product_count,
+// maintained by triggers).
+const outlineSQL = `SELECT i.id, i.parent_id, i.position, i.slug, i.name, i.status, i.conditions, i.review_on,
+		i.reason, i.explanation_html, i.product_count
+	FROM register_items AS i
+	WHERE i.council_id = $1 AND i.kind <> 'product'
+	UNION ALL
+	SELECT p.id, p.parent_id, p.position, p.slug, p.name, p.status, p.conditions, p.review_on,
+		p.reason, p.explanation_html, 0
+	FROM register_items AS c JOIN register_items AS p ON p.council_id = c.council_id AND p.kind = 'product' AND p.parent_id = c.id
+	WHERE c.council_id = $1 AND c.kind <> 'product' AND c.product_count BETWEEN 1 AND $2
+	ORDER BY 3, 1`
+
+// currentVersionSQL reads the council's ($1) latest version, without its
+// snapshot and change lines.
+const currentVersionSQL = `SELECT id, council_id, number, effective_on, summary, decision_ref, decision_title, decision_url, created_at
+	FROM register_versions WHERE council_id = $1 ORDER BY number DESC LIMIT 1`
+
+// CurrentRegister returns what the register and home pages show: the outline
+// of the register (outlineSQL) as rows, and the version in force (nil before
+// the first one). The uncached register page is measured (docs/perf.md), so
+// both queries go in one round trip, through pgx itself rather than
+// database/sql: the second round trip and the per-value conversions were a
+// third of the page's time.
+func CurrentRegister(ctx context.Context, db *bun.DB, councilID int64) ([]*Row, *Version, error) {
+	conn, err := db.DB.Conn(ctx)
 	if err != nil {
+		return nil, nil, err
+	}
+	defer conn.Close()
+	var roots []*Row
+	var cur *Version
+	err = conn.Raw(func(driverConn any) error {
+		sc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return errors.New("catalog: not a pgx connection")
+		}
+		var b pgx.Batch
+		b.Queue(outlineSQL, councilID, InlineProducts)
+		b.Queue(currentVersionSQL, councilID)
+		br := sc.Conn().SendBatch(ctx, &b)
+		defer br.Close()
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		if roots, err = scanOutline(rows); err != nil {
+			return err
+		}
+		v := new(Version)
+		err = br.QueryRow().Scan(&v.ID, &v.CouncilID, &v.Number, &v.EffectiveOn, &v.Summary, &v.DecisionRef, &v.DecisionTitle,
+			&v.DecisionURL, &v.CreatedAt)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return nil
+		case err != nil:
+			return err
+		}
+		cur = v
+		return nil
+	})
+	return roots, cur, err
+}
+
+// scanOutline reads the rows of outlineSQL into a tree of rows.
+func scanOutline(rows pgx.Rows) ([]*Row, error) {
+	defer rows.Close()
+	type node struct {
+		row    *Row
+		parent *int64
+	}
+	order := make([]node, 0, 128)
+	byID := make(map[int64]*Row, 128)
+	for rows.Next() {
+		var id int64
+		var position int
+		r, n := new(Row), node{}
+		if err := rows.Scan(&id, &n.parent, &position, &r.Slug, &r.Name, &r.Status, &r.Conditions, &r.ReviewOn, &r.Reason,
+			&r.ExplanationHTML, &r.ProductCount); err != nil {
+			return nil, err
+		}
+		r.StatusLabel, r.More = r.Status.Label(), r.ProductCount > InlineProducts
+		n.row, byID[id] = r, r
+		order = append(order, n)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	items := make([]Item, len(rows))
-	counts := make(map[int64]int, len(rows))
-	for i := range rows {
-		items[i] = rows[i].Item
-		counts[rows[i].ID] = rows[i].ProductCount
+	var roots []*Row
+	for _, n := range order {
+		if n.parent == nil {
+			roots = append(roots, n.row)
+		} else if p := byID[*n.parent]; p != nil {
+			p.Children = append(p.Children, n.row)
+		}
 	}
-	roots := buildTree(items)
-	walk(roots, func(n, _ *Node) { n.ProductCount = counts[n.ID] })
 	return roots, nil
 }
 
@@ -381,15 +447,4 @@ type Row struct {
 	// More is true when the products are listed on the item's own page only.
 	More     bool
 	Children []*Row
-}
-
-// Rows converts a tree of nodes to rows.
-func Rows(nodes []*Node) []*Row {
-	out := make([]*Row, len(nodes))
-	for i, n := range nodes {
-		out[i] = &Row{Slug: n.Slug, Name: n.Name, Status: n.Status, StatusLabel: n.Status.Label(), Conditions: n.Conditions,
-			ReviewOn: n.ReviewOn, Reason: n.Reason, ExplanationHTML: n.ExplanationHTML, ProductCount: n.ProductCount,
-			More: n.ProductsElsewhere(), Children: Rows(n.Children)}
-	}
-	return out
 }

@@ -1,8 +1,8 @@
 package web
 
 import (
-	"html"
 	"html/template"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -32,13 +32,29 @@ func (f *Fragment) Tag(m markup) *Fragment {
 	return f
 }
 
+// htmlEscaper escapes as html/template does in text and quoted attribute
+// values, so that a fragment reads the same as the template it replaces.
+var htmlEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
+
+// escaped marks the bytes htmlEscaper replaces.
+var escaped = [256]bool{0: true, '"': true, '&': true, '\'': true, '+': true, '<': true, '>': true}
+
 // Text writes s, escaped.
 func (f *Fragment) Text(s string) *Fragment {
-	if strings.ContainsAny(s, `<>&'"`) {
-		s = html.EscapeString(s)
+	for i := 0; i < len(s); i++ {
+		if escaped[s[i]] {
+			f.b.WriteString(htmlEscaper.Replace(s))
+			return f
+		}
 	}
 	f.b.WriteString(s)
 	return f
+}
+
+// PathSegment writes s as one segment of a URL path, escaped (a slug is
+// written as it is).
+func (f *Fragment) PathSegment(s string) *Fragment {
+	return f.Text(url.PathEscape(s))
 }
 
 // Int writes n in decimal.

@@ -70,6 +70,30 @@ var Nav = []NavItem{
 	{"/conseil", "Le conseil"},
 }
 
+// NavItems renders the items of the main navigation for a page at path, the
+// current one marked, and the account link (or the sign-in link). Every page
+// has it: written with a Fragment rather than template actions (fragment.go).
+func NavItems(path string, viewer *Viewer) template.HTML {
+	var f Fragment
+	f.Grow(1024)
+	item := func(href, label string) {
+		f.Tag("\n        <li><a href=\"").Text(href).Tag("\"")
+		if path == href || strings.HasPrefix(path, href+"/") {
+			f.Tag(" aria-current=\"page\"")
+		}
+		f.Tag(">").Text(label).Tag("</a></li>")
+	}
+	for _, n := range Nav {
+		item(n.Href, n.Label)
+	}
+	if viewer != nil {
+		item("/compte", viewer.Name)
+	} else {
+		item("/connexion", "Connexion")
+	}
+	return f.HTML()
+}
+
 // Render writes the named template with status 200 and an HTML content type.
 func Render(c *fiber.Ctx, name string, view any) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
@@ -116,9 +140,6 @@ func templateFuncs() map[string]any {
 		// storedHTML marks HTML that was sanitised when it was saved (see
 		// internal/markdown); never pass it anything else.
 		"storedHTML": func(s string) template.HTML { return template.HTML(s) }, //nolint:gosec
-		"nav":        func() []NavItem { return Nav },
-		"active": func(current, href string) bool {
-			return current == href || strings.HasPrefix(current, href+"/")
-		},
+		"navItems":   NavItems,
 	}
 }
