@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -47,6 +48,9 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		{"--trusted-proxies", "not-an-ip"},
 		{"--log-level", "loud"},
 		{"--data", " "},
+		{"--pprof-addr", "0.0.0.0:6060"}, // the profiler is never public
+		{"--pprof-addr", "example.org:6060"},
+		{"--pprof-addr", "6060"},
 		{"--unknown"},
 	} {
 		if _, _, err := parseConfig("cla", args, &bytes.Buffer{}); err == nil {
@@ -61,7 +65,7 @@ func TestHelpListsEveryOption(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("--help: %v", err)
 	}
-	for _, want := range []string{"-addr", "CLA_ADDR", "-data", "CLA_DATA", "DATABASE_URL", "-trusted-proxies", "-base-url", "-log-level", "-no-demo", "migrate status|up|down"} {
+	for _, want := range []string{"-addr", "CLA_ADDR", "-data", "CLA_DATA", "DATABASE_URL", "-trusted-proxies", "-base-url", "-log-level", "-no-demo", "-pprof-addr", "migrate status|up|down"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--help does not mention %s", want)
 		}
@@ -83,5 +87,37 @@ func TestMigrateSubcommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"migrate", "--database-url", url, "sideways"}, &out, &bytes.Buffer{}); err == nil {
 		t.Error("migrate sideways accepted")
+	}
+}
+
+// The profiler answers on its own loopback listener only when asked for, not on
+// the app's address, and stops with the app.
+func TestProfilerOnlyWhenConfigured(t *testing.T) {
+	t.Parallel()
+	m := &Main{Config: Config{Addr: "127.0.0.1:0", DatabaseURL: testdb.URL(t), DataDir: t.TempDir(), PprofAddr: "127.0.0.1:0"}, Logger: quiet}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	resp, err := http.Get(m.PprofURL)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("profiler at %q: %v %v", m.PprofURL, resp, err)
+	}
+	resp.Body.Close()
+	if resp, err := http.Get("http://" + m.Addr() + "/debug/pprof/"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("the app's address serves the profiler: %v %v", resp, err)
+	}
+	url := m.PprofURL
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.Get(url); err == nil {
+		resp.Body.Close()
+		t.Fatal("the profiler still answers after Close")
+	}
+	// Off by default.
+	plain := startServer(t)
+	if plain.PprofURL != "" || plain.pprof != nil {
+		t.Fatalf("profiler started without --pprof-addr: %q", plain.PprofURL)
 	}
 }

@@ -105,6 +105,8 @@ type Main struct {
 	listener net.Listener
 	served   chan error
 	pprof    *http.Server
+	// PprofURL is the profiler's base URL when Config.PprofAddr is set.
+	PprofURL string
 }
 
 // OpenDatabase connects (see connect) and applies pending migrations.
@@ -205,7 +207,8 @@ func (m *Main) servePprof() error {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	m.pprof = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = m.pprof.Serve(ln) }()
-	m.Logger.Info("profiler listening", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
+	m.PprofURL = "http://" + ln.Addr().String() + "/debug/pprof/"
+	m.Logger.Info("profiler listening", "url", m.PprofURL)
 	return nil
 }
 
@@ -224,6 +227,9 @@ func (m *Main) Close() error {
 		if err := m.App.ShutdownWithTimeout(8 * time.Second); err != nil {
 			errs = append(errs, err)
 		}
+		// A Close right after Run can shut the server down before it started
+		// serving the listener, which it would then serve for ever: close it.
+		_ = m.listener.Close()
 		<-m.served
 		m.App = nil
 	}
