@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"cla/internal/authz"
 	"cla/internal/testdb"
 )
 
@@ -208,5 +209,62 @@ func TestLoadingASessionRefreshesItsIdleClockInOneStatement(t *testing.T) {
 	}
 	if !seen() {
 		t.Error("loading an idle session revived it")
+	}
+}
+
+// One statement loads the sessions of several requests: each gets its own
+// account, with its role in its own request's council, and unknown, expired or
+// revoked sessions get nothing.
+func TestSessionsLoadedTogetherKeepTheirCouncils(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	var councilA, councilB int64
+	for slug, id := range map[string]*int64{"lot-a": &councilA, "lot-b": &councilB} {
+		if err := db.NewRaw("INSERT INTO councils (slug, name) VALUES (?, ?) RETURNING id", slug, "Conseil "+slug).Scan(ctx, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	member := &Account{Email: "lot-membre@example.org", Name: "Membre de A"}
+	other := &Account{Email: "lot-autre@example.org", Name: "Animatrice de B"}
+	for _, a := range []*Account{member, other} {
+		if err := CreateAccount(ctx, db, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.ExecContext(ctx, "INSERT INTO memberships (council_id, account_id, role) VALUES (?, ?, 'member'), (?, ?, 'facilitator')",
+		councilA, member.ID, councilB, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	newSession := func(a *Account) string {
+		id, _, err := createSession(ctx, db, a.ID, time.Hour, "192.0.2.1", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	sm, so, revoked := newSession(member), newSession(other), newSession(member)
+	if err := deleteSession(ctx, db, HashToken(revoked)); err != nil {
+		t.Fatal(err)
+	}
+	keys := []sessionLookup{
+		{HashToken(sm), councilA}, {HashToken(sm), councilB}, {HashToken(so), councilB}, {HashToken(so), councilA},
+		{HashToken(revoked), councilA}, {HashToken(NewToken()), councilA},
+	}
+	got := loadSessions(ctx, db, keys, time.Hour)
+	want := []struct {
+		account int64
+		role    authz.Role
+	}{{member.ID, authz.Member}, {member.ID, ""}, {other.ID, authz.Facilitator}, {other.ID, ""}, {0, ""}, {0, ""}}
+	for i, w := range want {
+		r := got[i]
+		switch {
+		case r.Err != nil:
+			t.Errorf("key %d: %v", i, r.Err)
+		case w.account == 0 && r.Value != nil:
+			t.Errorf("key %d: a session was loaded: %+v", i, r.Value)
+		case w.account != 0 && (r.Value == nil || r.Value.AccountID != w.account || r.Value.Role != w.role):
+			t.Errorf("key %d: %+v, want account %d with role %q", i, r.Value, w.account, w.role)
+		}
 	}
 }
