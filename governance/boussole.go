@@ -53,43 +53,54 @@ type Boussole struct {
 	Groups  []CriterionGroup
 }
 
+// currentBoussoleSQL reads the council's ($1) latest boussole version with its
+// groups and criteria.
+const currentBoussoleSQL = `SELECT v.id, v.council_id, v.number, v.adopted_on, v.note,
+		g.id, g.position, g.name, c.id, c.position, c.name, c.description
+	FROM boussole_versions AS v
+	LEFT JOIN criterion_groups AS g ON g.boussole_version_id = v.id
+	LEFT JOIN criteria AS c ON c.group_id = g.id AND c.boussole_version_id = v.id
+	WHERE v.id = (SELECT id FROM boussole_versions WHERE council_id = $1 ORDER BY number DESC LIMIT 1)
+	ORDER BY g.position, c.position`
+
+var currentBoussoleBun = bunSQL(currentBoussoleSQL)
+
 // CurrentBoussole returns the council's latest boussole version with its
 // groups and criteria, in one query (sql.ErrNoRows when it has none).
 func CurrentBoussole(ctx context.Context, db bun.IDB, councilID int64) (*Boussole, error) {
-	rows, err := db.QueryContext(ctx, `SELECT v.id, v.council_id, v.number, v.adopted_on, v.note,
-			g.id, g.position, g.name, c.id, c.position, c.name, c.description
-		FROM boussole_versions AS v
-		LEFT JOIN criterion_groups AS g ON g.boussole_version_id = v.id
-		LEFT JOIN criteria AS c ON c.group_id = g.id AND c.boussole_version_id = v.id
-		WHERE v.id = (SELECT id FROM boussole_versions WHERE council_id = ? ORDER BY number DESC LIMIT 1)
-		ORDER BY g.position, c.position`, councilID)
+	rows, err := db.QueryContext(ctx, currentBoussoleBun, councilID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	return scanBoussole(rows)
+}
+
+// scanBoussole reads the rows of currentBoussoleSQL.
+func scanBoussole(rows rowScanner) (*Boussole, error) {
 	var b *Boussole
 	for rows.Next() {
 		var v BoussoleVersion
-		var gID, cID sql.NullInt64
-		var gPos, cPos sql.NullInt32
-		var gName, cName, cDesc sql.NullString
+		var gID, cID *int64
+		var gPos, cPos *int32
+		var gName, cName, cDesc *string
 		if err := rows.Scan(&v.ID, &v.CouncilID, &v.Number, &v.AdoptedOn, &v.Note, &gID, &gPos, &gName, &cID, &cPos, &cName, &cDesc); err != nil {
 			return nil, err
 		}
 		if b == nil {
 			b = &Boussole{Version: v}
 		}
-		if !gID.Valid {
+		if gID == nil {
 			continue
 		}
-		if n := len(b.Groups); n == 0 || b.Groups[n-1].ID != gID.Int64 {
-			b.Groups = append(b.Groups, CriterionGroup{ID: gID.Int64, CouncilID: v.CouncilID, BoussoleVersionID: v.ID,
-				Position: int(gPos.Int32), Name: gName.String})
+		if n := len(b.Groups); n == 0 || b.Groups[n-1].ID != *gID {
+			b.Groups = append(b.Groups, CriterionGroup{ID: *gID, CouncilID: v.CouncilID, BoussoleVersionID: v.ID,
+				Position: int(*gPos), Name: *gName})
 		}
-		if cID.Valid {
+		if cID != nil {
 			g := &b.Groups[len(b.Groups)-1]
-			g.Criteria = append(g.Criteria, Criterion{ID: cID.Int64, CouncilID: v.CouncilID, BoussoleVersionID: v.ID,
-				GroupID: gID.Int64, Position: int(cPos.Int32), Name: cName.String, Description: cDesc.String})
+			g.Criteria = append(g.Criteria, Criterion{ID: *cID, CouncilID: v.CouncilID, BoussoleVersionID: v.ID,
+				GroupID: *gID, Position: int(*cPos), Name: *cName, Description: *cDesc})
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -99,9 +99,16 @@ func (h *Handlers) proposals(c *fiber.Ctx) error {
 	return web.Render(c, "governance/proposals", view)
 }
 
+// activeMembersSQL counts the council's ($1) enabled memberships.
+const activeMembersSQL = `SELECT count(*) FROM memberships WHERE council_id = $1 AND disabled_at IS NULL`
+
+var activeMembersBun = bunSQL(activeMembersSQL)
+
 // activeMembers counts the council's enabled memberships.
 func activeMembers(ctx context.Context, db bun.IDB, councilID int64) (int, error) {
-	return db.NewSelect().Table("memberships").Where("council_id = ? AND disabled_at IS NULL", councilID).Count(ctx)
+	var n int
+	err := db.QueryRowContext(ctx, activeMembersBun, councilID).Scan(&n)
+	return n, err
 }
 
 // Option is one choice of a select.
@@ -213,20 +220,20 @@ type ProposalView struct {
 }
 
 func (h *Handlers) proposal(c *fiber.Ctx) error {
-	p, err := h.visibleProposal(c)
+	id, err := proposalID(c)
 	if err != nil {
 		return err
 	}
 	ctx, co, v := c.UserContext(), web.Council(c), web.ViewerOf(c)
+	pg, err := loadProposalPage(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return err
+	}
+	p, b, scores := pg.Proposal, pg.Boussole, pg.Scores
+	if !p.VisibleTo(v) {
+		return errProposalNotFound
+	}
 	actor := ActorOf(v)
-	b, err := CurrentBoussole(ctx, h.DB, co.ID)
-	if err != nil {
-		return err
-	}
-	scores, err := ProposalScores(ctx, h.DB, co.ID, p.ID)
-	if err != nil {
-		return err
-	}
 	view := ProposalView{Page: web.NewPage(c, p.Title), Proposal: p, Sources: p.SourceList(),
 		Results: Aggregate(b, scores), Transitions: AvailableTransitions(p, actor),
 		CanScore:    p.State.Scorable() && authz.Can(actor.Role, authz.ScoreProposal),
@@ -246,12 +253,7 @@ func (h *Handlers) proposal(c *fiber.Ctx) error {
 			view.Older = append(view.Older, Aggregate(ob, scores))
 		}
 	}
-	if view.Events, err = ProposalEvents(ctx, h.DB, co.ID, p.ID); err != nil {
-		return err
-	}
-	if view.Members, err = activeMembers(ctx, h.DB, co.ID); err != nil {
-		return err
-	}
+	view.Events, view.Members = pg.Events, pg.Members
 	view.Radar = RadarSVG("radar", "Boussole de « "+p.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: p.Title, Values: view.Results.Majorities()}}, false)
 	var details map[int64][]CriterionDetail
 	if view.ShowDetails {

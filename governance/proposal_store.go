@@ -17,15 +17,27 @@ import (
 	"cla/internal/markdown"
 )
 
-// proposalColumns are the columns pages read, with the target's name.
+// proposalColumns are the columns pages read, with the target's name (joined
+// by proposalJoins), in the order scanProposal reads them.
+const (
+	proposalColumns = `p.id, p.council_id, p.kind, p.state, p.title, p.target_item_id, p.target_shop_id, p.item_name,
+		p.proposed_status, p.conditions, p.reason, p.outcome, p.rationale_html, p.sources,
+		p.author_id, p.author_name, p.created_at, p.updated_at, p.state_changed_at,
+		COALESCE(ri.name, '') AS target_item_name, COALESCE(s.name, '') AS target_shop_name`
+	proposalJoins = `LEFT JOIN register_items AS ri ON ri.id = p.target_item_id AND ri.council_id = p.council_id
+		LEFT JOIN shops AS s ON s.id = p.target_shop_id AND s.council_id = p.council_id`
+)
+
+// selectProposal selects proposalColumns into dst.
 func selectProposal(db bun.IDB, dst any) *bun.SelectQuery {
-	return db.NewSelect().Model(dst).
-		ColumnExpr("p.id, p.council_id, p.kind, p.state, p.title, p.target_item_id, p.target_shop_id, p.item_name").
-		ColumnExpr("p.proposed_status, p.conditions, p.reason, p.outcome, p.rationale_html, p.sources").
-		ColumnExpr("p.author_id, p.author_name, p.created_at, p.updated_at, p.state_changed_at").
-		ColumnExpr("COALESCE(ri.name, '') AS target_item_name, COALESCE(s.name, '') AS target_shop_name").
-		Join("LEFT JOIN register_items AS ri ON ri.id = p.target_item_id AND ri.council_id = p.council_id").
-		Join("LEFT JOIN shops AS s ON s.id = p.target_shop_id AND s.council_id = p.council_id")
+	return db.NewSelect().Model(dst).ColumnExpr(proposalColumns).Join(proposalJoins)
+}
+
+// scanProposal reads a row of proposalColumns.
+func scanProposal(row interface{ Scan(...any) error }, p *Proposal) error {
+	return row.Scan(&p.ID, &p.CouncilID, &p.Kind, &p.State, &p.Title, &p.TargetItemID, &p.TargetShopID, &p.ItemName,
+		&p.ProposedStatus, &p.Conditions, &p.Reason, &p.Outcome, &p.RationaleHTML, &p.Sources,
+		&p.AuthorID, &p.AuthorName, &p.CreatedAt, &p.UpdatedAt, &p.StateChangedAt, &p.TargetItemName, &p.TargetShopName)
 }
 
 // CreateProposal validates p and saves it as a draft written by actor, with the
@@ -162,14 +174,33 @@ func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID i
 		Summary: fmt.Sprintf("Proposition « %s » : %s → %s", p.Title, from.Label(), to.Label())}, before, auditView(p))
 }
 
+// proposalEventsSQL reads a proposal's timeline ($1 council, $2 proposal),
+// oldest first.
+const proposalEventsSQL = `SELECT id, from_state, to_state, actor_name, note, created_at
+	FROM proposal_events WHERE council_id = $1 AND proposal_id = $2 ORDER BY id`
+
+var proposalEventsBun = bunSQL(proposalEventsSQL)
+
 // ProposalEvents is a proposal's timeline, oldest first.
 func ProposalEvents(ctx context.Context, db bun.IDB, councilID, proposalID int64) ([]ProposalEvent, error) {
+	rows, err := db.QueryContext(ctx, proposalEventsBun, councilID, proposalID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return scanProposalEvents(rows, councilID, proposalID)
+}
+
+func scanProposalEvents(rows rowScanner, councilID, proposalID int64) ([]ProposalEvent, error) {
 	var evs []ProposalEvent
-	err := db.NewSelect().Model(&evs).
-		Column("id", "from_state", "to_state", "actor_name", "note", "created_at").
-		Where("council_id = ? AND proposal_id = ?", councilID, proposalID).
-		Order("id").Scan(ctx)
-	return evs, err
+	for rows.Next() {
+		e := ProposalEvent{CouncilID: councilID, ProposalID: proposalID}
+		if err := rows.Scan(&e.ID, &e.FromState, &e.ToState, &e.ActorName, &e.Note, &e.CreatedAt); err != nil {
+			return nil, err
+		}
+		evs = append(evs, e)
+	}
+	return evs, rows.Err()
 }
 
 // ProposalSummary is a proposal as lists show it, with its scoring progress.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"cla/internal/apperr"
 	"cla/internal/audit"
@@ -170,21 +171,32 @@ func SaveScores(ctx context.Context, db *bun.DB, councilID, proposalID int64, ac
 // ProposalScores reads every score of the council's proposals ids, with the
 // graders' names, in one query.
 func ProposalScores(ctx context.Context, db bun.IDB, councilID int64, ids ...int64) ([]Score, error) {
-	var out []Score
 	if len(ids) == 0 {
-		return out, nil
+		return nil, nil
 	}
-	// Scanned by hand: a proposal graded by the whole council has hundreds of
-	// scores, and bun's reflective scan was a fifth of its page's time.
-	rows, err := db.QueryContext(ctx, `SELECT sc.proposal_id, sc.account_id, sc.criterion_id, sc.boussole_version_id,
-			sc.grade, sc.comment, sc.updated_at, a.name
-		FROM proposal_scores AS sc JOIN accounts AS a ON a.id = sc.account_id
-		WHERE sc.council_id = ? AND sc.proposal_id IN (?)
-		ORDER BY sc.proposal_id, a.name, sc.account_id`, councilID, bun.List(ids))
+	rows, err := db.QueryContext(ctx, proposalScoresBun, councilID, pgdialect.Array(ids))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	return scanScores(rows, councilID)
+}
+
+// proposalScoresSQL reads the scores of a council's ($1) proposals ($2, an
+// array), with the graders' names.
+const proposalScoresSQL = `SELECT sc.proposal_id, sc.account_id, sc.criterion_id, sc.boussole_version_id,
+		sc.grade, sc.comment, sc.updated_at, a.name
+	FROM proposal_scores AS sc JOIN accounts AS a ON a.id = sc.account_id
+	WHERE sc.council_id = $1 AND sc.proposal_id = ANY ($2::bigint[])
+	ORDER BY sc.proposal_id, a.name, sc.account_id`
+
+var proposalScoresBun = bunSQL(proposalScoresSQL)
+
+// scanScores reads the rows of proposalScoresSQL. Scanned by hand: a proposal
+// graded by the whole council has hundreds of scores, and bun's reflective
+// scan was a fifth of its page's time.
+func scanScores(rows rowScanner, councilID int64) ([]Score, error) {
+	var out []Score
 	for rows.Next() {
 		s := Score{CouncilID: councilID}
 		if err := rows.Scan(&s.ProposalID, &s.AccountID, &s.CriterionID, &s.BoussoleVersionID, &s.Grade, &s.Comment, &s.UpdatedAt, &s.GraderName); err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"cla/governance"
 	"cla/internal/authz"
+	"cla/internal/database"
 	"cla/internal/testdb"
 	"cla/internal/webtest"
 )
@@ -125,21 +126,6 @@ func TestScaleGeneratorDeterministic(t *testing.T) {
 	}
 }
 
-// queryCounter counts SQL statements per request: the app's RequestContext hook
-// puts a counter in each request's context and this bun.QueryHook increments
-// the counter it finds there.
-type queryCounter struct{}
-
-type counterKey struct{}
-
-func (queryCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-
-func (queryCounter) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
-	if n, ok := ctx.Value(counterKey{}).(*atomic.Int64); ok && !councilResolution(e.Query) {
-		n.Add(1)
-	}
-}
-
 // councilResolution tells the statements of council.Resolver, which runs once
 // per host every 30 s whatever the page: counting them would make a page's
 // count depend on the clock.
@@ -149,7 +135,8 @@ func councilResolution(q string) bool {
 }
 
 // countingApp is the real app (NewApp) over db, counting each request's SQL
-// statements into the counter its last request got.
+// statements (database.WithStatementHook: bun's and pgx's alike) into the
+// counter its last request got.
 type countingApp struct {
 	app  *fiber.App
 	last atomic.Pointer[atomic.Int64]
@@ -157,12 +144,15 @@ type countingApp struct {
 
 func newCountingApp(t *testing.T, db *bun.DB) *countingApp {
 	t.Helper()
-	db.AddQueryHook(queryCounter{})
 	ca := &countingApp{}
 	cfg := &Config{RequestContext: func(ctx context.Context) context.Context {
 		n := new(atomic.Int64)
 		ca.last.Store(n)
-		return context.WithValue(ctx, counterKey{}, n)
+		return database.WithStatementHook(ctx, func(sql string) {
+			if !councilResolution(sql) {
+				n.Add(1)
+			}
+		})
 	}}
 	app, err := NewApp(db, cfg, quiet)
 	if err != nil {

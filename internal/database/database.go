@@ -39,6 +39,7 @@ func Open(ctx context.Context, url string) (*bun.DB, error) {
 	if cfg.RuntimeParams["application_name"] == "" {
 		cfg.RuntimeParams["application_name"] = ApplicationName
 	}
+	cfg.Tracer = statementTracer{} // a no-op unless a context carries WithStatementHook
 	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(MaxConns)
 	sqldb.SetMaxIdleConns(MaxConns)

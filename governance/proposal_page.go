@@ -1,0 +1,81 @@
+package governance
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+)
+
+// proposalPage is what a proposal's page reads: the proposal, the boussole in
+// force, the scores, the timeline and the number of members who may score.
+type proposalPage struct {
+	Proposal *Proposal
+	Boussole *Boussole
+	Scores   []Score
+	Events   []ProposalEvent
+	Members  int
+}
+
+// proposalPageSQL reads a proposal ($1) of a council ($2).
+const proposalPageSQL = `SELECT ` + proposalColumns + ` FROM proposals AS p ` + proposalJoins + ` WHERE p.id = $1 AND p.council_id = $2`
+
+// loadProposalPage reads a proposal's page in one round trip: its five
+// statements go as one pgx batch on a pool connection, and are scanned by hand.
+// Members read this page while scoring, and it is measured (docs/perf.md):
+// five round trips were a third of its cost. The proposal is
+// errProposalNotFound when the council has no such proposal.
+func loadProposalPage(ctx context.Context, db *bun.DB, councilID, id int64) (*proposalPage, error) {
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	pg := &proposalPage{Proposal: new(Proposal)}
+	err = conn.Raw(func(driverConn any) error {
+		sc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return errors.New("governance: not a pgx connection")
+		}
+		var b pgx.Batch
+		b.Queue(proposalPageSQL, id, councilID)
+		b.Queue(currentBoussoleSQL, councilID)
+		b.Queue(proposalScoresSQL, councilID, []int64{id})
+		b.Queue(proposalEventsSQL, councilID, id)
+		b.Queue(activeMembersSQL, councilID)
+		br := sc.Conn().SendBatch(ctx, &b)
+		defer br.Close()
+		if err := scanProposal(br.QueryRow(), pg.Proposal); errors.Is(err, pgx.ErrNoRows) {
+			return errProposalNotFound
+		} else if err != nil {
+			return err
+		}
+		read := func(scan func(rows pgx.Rows) error) error {
+			rows, err := br.Query()
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			return scan(rows)
+		}
+		if err := read(func(rows pgx.Rows) (err error) { pg.Boussole, err = scanBoussole(rows); return err }); err != nil {
+			return err
+		}
+		if err := read(func(rows pgx.Rows) (err error) { pg.Scores, err = scanScores(rows, councilID); return err }); err != nil {
+			return err
+		}
+		if err := read(func(rows pgx.Rows) (err error) {
+			pg.Events, err = scanProposalEvents(rows, councilID, id)
+			return err
+		}); err != nil {
+			return err
+		}
+		return br.QueryRow().Scan(&pg.Members)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pg, nil
+}
