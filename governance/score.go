@@ -199,9 +199,11 @@ func scanScores(rows rowScanner, councilID int64) ([]Score, error) {
 	var out []Score
 	for rows.Next() {
 		s := Score{CouncilID: councilID}
-		if err := rows.Scan(&s.ProposalID, &s.AccountID, &s.CriterionID, &s.BoussoleVersionID, &s.Grade, &s.Comment, &s.UpdatedAt, &s.GraderName); err != nil {
+		var grade int16 // a plain type: pgx scans it without reflection
+		if err := rows.Scan(&s.ProposalID, &s.AccountID, &s.CriterionID, &s.BoussoleVersionID, &grade, &s.Comment, &s.UpdatedAt, &s.GraderName); err != nil {
 			return nil, err
 		}
+		s.Grade = Grade(grade)
 		out = append(out, s)
 	}
 	return out, rows.Err()
