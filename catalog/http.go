@@ -81,7 +81,8 @@ func (h *Handlers) Routes(app *fiber.App) {
 }
 
 // serve answers from the cache for anonymous visitors; otherwise (or on a miss,
-// or when key is "": an answer not worth keeping) build computes the body. The epoch is read before build reads the database,
+// or when key is "": an answer not worth keeping) build computes the body,
+// within the app's gate (web.Gate): cache hits never wait. The epoch is read before build reads the database,
 // so an entry built across a register change is not kept.
 func (h *Handlers) serve(c *fiber.Ctx, key, contentType, cacheControl string, build func(ctx context.Context) ([]byte, error)) error {
 	co := web.Council(c)
@@ -100,7 +101,7 @@ func (h *Handlers) serve(c *fiber.Ctx, key, contentType, cacheControl string, bu
 		// visitors wait for the first one's rendering instead of all rendering.
 		v, err, _ := h.flight.Do(strconv.FormatInt(co.ID, 10)+" "+key, func() (any, error) {
 			_, epoch := h.Cache.Get(co.ID, "")
-			body, err := build(c.UserContext())
+			body, err := gatedBuild(c, build)
 			if err != nil {
 				return nil, err
 			}
@@ -113,7 +114,7 @@ func (h *Handlers) serve(c *fiber.Ctx, key, contentType, cacheControl string, bu
 		}
 		e = v.(*Entry)
 	} else {
-		body, err := build(c.UserContext())
+		body, err := gatedBuild(c, build)
 		if err != nil {
 			return err
 		}
@@ -128,6 +129,16 @@ func (h *Handlers) serve(c *fiber.Ctx, key, contentType, cacheControl string, bu
 // pageBuffers are rendering buffers, reused: a page grown from an empty
 // buffer allocated three times its size.
 var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// gatedBuild runs build within the app's gate.
+func gatedBuild(c *fiber.Ctx, build func(ctx context.Context) ([]byte, error)) ([]byte, error) {
+	leave, err := web.EnterGate(c)
+	if err != nil {
+		return nil, err
+	}
+	defer leave()
+	return build(c.UserContext())
+}
 
 // page renders a template to bytes for serve.
 func page(c *fiber.Ctx, name string, view any) ([]byte, error) {

@@ -19,11 +19,11 @@ import (
 // meetingRoutes lists the routes of meetings, votes, decisions, minutes and
 // their feeds.
 func (h *Handlers) meetingRoutes(app fiber.Router) {
-	app.Get("/seances", h.meetings)
+	app.Get("/seances", web.Gated(h.meetings))
 	app.Post("/seances", auth.Require(authz.ManageMeeting), h.createMeeting)
-	app.Get("/seances/regles", auth.Require(authz.SetMeetingRules), h.rulesForm)
+	app.Get("/seances/regles", auth.Require(authz.SetMeetingRules), web.Gated(h.rulesForm))
 	app.Post("/seances/regles", auth.Require(authz.SetMeetingRules), h.saveRules)
-	app.Get("/seances/:id", h.meeting)
+	app.Get("/seances/:id", web.Gated(h.meeting))
 	app.Post("/seances/:id/etat", auth.Require(authz.ManageMeeting), h.meetingState)
 	app.Post("/seances/:id/modifier", auth.Require(authz.ManageMeeting), h.editMeeting)
 	app.Post("/seances/:id/ordre-du-jour", auth.Require(authz.ManageMeeting), h.addAgendaItem)
@@ -31,19 +31,19 @@ func (h *Handlers) meetingRoutes(app fiber.Router) {
 	app.Post("/seances/:id/ordre-du-jour/:item/retirer", auth.Require(authz.ManageMeeting), h.removeAgendaItem)
 	app.Post("/seances/:id/appel", auth.Require(authz.ManageMeeting), h.takeRoll)
 	app.Post("/seances/:id/votes", auth.Require(authz.ManageMeeting), h.openVote)
-	app.Get("/seances/:id/convocation", h.convocation)
-	app.Get("/seances/:id/dossier", h.meetingPack)
-	app.Get("/seances/:id/compte-rendu", h.minutes)
+	app.Get("/seances/:id/convocation", web.Gated(h.convocation))
+	app.Get("/seances/:id/dossier", web.Gated(h.meetingPack))
+	app.Get("/seances/:id/compte-rendu", web.Gated(h.minutes))
 	app.Post("/seances/:id/compte-rendu", auth.Require(authz.ManageMeeting), h.saveMinutes)
 	app.Post("/seances/:id/compte-rendu/regenerer", auth.Require(authz.ManageMeeting), h.regenerateMinutes)
 	app.Post("/seances/:id/compte-rendu/approuver", auth.Require(authz.ManageMeeting), h.approveMinutes)
-	app.Get("/votes/:id", h.vote)
+	app.Get("/votes/:id", web.Gated(h.vote))
 	app.Post("/votes/:id/bulletin", auth.Require(authz.CastBallot), h.castBallot)
 	app.Post("/votes/:id/cloture", auth.Require(authz.ManageMeeting), h.closeVote)
-	app.Get("/decisions", h.decisions)
-	app.Get("/decisions.atom", h.decisionsAtom)
-	app.Get("/decisions/:id", h.decision)
-	app.Get("/meetings.ics", h.meetingsICS)
+	app.Get("/decisions", web.Gated(h.decisions))
+	app.Get("/decisions.atom", web.Gated(h.decisionsAtom))
+	app.Get("/decisions/:id", web.Gated(h.decision))
+	app.Get("/meetings.ics", web.Gated(h.meetingsICS))
 }
 
 func can(c *fiber.Ctx, a authz.Action) bool {

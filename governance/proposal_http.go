@@ -22,15 +22,15 @@ import (
 // proposalRoutes lists the proposal and scoring routes; Routes calls it under
 // "Proposals and scoring".
 func (h *Handlers) proposalRoutes(app fiber.Router) {
-	app.Get("/propositions", h.proposals)
-	app.Get("/propositions/nouvelle", auth.Require(authz.CreateProposal), h.proposalForm)
+	app.Get("/propositions", web.Gated(h.proposals))
+	app.Get("/propositions/nouvelle", auth.Require(authz.CreateProposal), web.Gated(h.proposalForm))
 	app.Post("/propositions/nouvelle", h.createProposal)
-	app.Get("/propositions/comparer", h.compareProposals)
-	app.Get("/propositions/:id/radar.svg", h.proposalRadar)
-	app.Get("/propositions/:id/evaluer", auth.Require(authz.ScoreProposal), h.scoreForm)
+	app.Get("/propositions/comparer", web.Gated(h.compareProposals))
+	app.Get("/propositions/:id/radar.svg", web.Gated(h.proposalRadar))
+	app.Get("/propositions/:id/evaluer", auth.Require(authz.ScoreProposal), web.Gated(h.scoreForm))
 	app.Post("/propositions/:id/evaluer", h.saveScores)
 	app.Post("/propositions/:id/etat", h.transitionProposal)
-	app.Get("/propositions/:id", h.proposal)
+	app.Get("/propositions/:id", web.Gated(h.proposal))
 }
 
 // proposalID reads the :id parameter; anything but a positive integer is not found.

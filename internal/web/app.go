@@ -73,8 +73,10 @@ func New(opts Options) (*fiber.App, error) {
 			return c.Next()
 		})
 	}
+	gate := NewGate(defaultGateSize())
 	app.Use(func(c *fiber.Ctx) error {
 		c.Locals(proxiesKey, proxies)
+		c.Locals(gateKey, gate)
 		return c.Next()
 	})
 	app.Use(requestLogger(opts.Logger))
@@ -118,6 +120,7 @@ const (
 	proxiesKey
 	viewerKey
 	csrfKey
+	gateKey
 )
 
 // Council returns the council resolved for this request.
