@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/database"
 )
 
 // Node is an item with its children, for pages that show the register as a tree.
@@ -277,23 +277,12 @@ const currentVersionSQL = `SELECT id, council_id, number, effective_on, summary,
 // database/sql: the second round trip and the per-value conversions were a
 // third of the page's time.
 func CurrentRegister(ctx context.Context, db *bun.DB, councilID int64) ([]*Row, *Version, error) {
-	conn, err := db.DB.Conn(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer conn.Close()
 	var roots []*Row
 	var cur *Version
-	err = conn.Raw(func(driverConn any) error {
-		sc, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return errors.New("catalog: not a pgx connection")
-		}
-		var b pgx.Batch
-		b.Queue(outlineSQL, councilID, InlineProducts)
-		b.Queue(currentVersionSQL, councilID)
-		br := sc.Conn().SendBatch(ctx, &b)
-		defer br.Close()
+	var b pgx.Batch
+	b.Queue(outlineSQL, councilID, InlineProducts)
+	b.Queue(currentVersionSQL, councilID)
+	err := database.SendBatch(ctx, db, &b, func(br pgx.BatchResults) error {
 		rows, err := br.Query()
 		if err != nil {
 			return err

@@ -5,8 +5,9 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
+
+	"cla/internal/database"
 )
 
 // proposalPage is what a proposal's page reads: the proposal, the boussole in
@@ -28,25 +29,14 @@ const proposalPageSQL = `SELECT ` + proposalColumns + ` FROM proposals AS p ` + 
 // five round trips were a third of its cost. The proposal is
 // errProposalNotFound when the council has no such proposal.
 func loadProposalPage(ctx context.Context, db *bun.DB, councilID, id int64) (*proposalPage, error) {
-	conn, err := db.DB.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
 	pg := &proposalPage{Proposal: new(Proposal)}
-	err = conn.Raw(func(driverConn any) error {
-		sc, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return errors.New("governance: not a pgx connection")
-		}
-		var b pgx.Batch
-		b.Queue(proposalPageSQL, id, councilID)
-		b.Queue(currentBoussoleSQL, councilID)
-		b.Queue(proposalScoresSQL, councilID, []int64{id})
-		b.Queue(proposalEventsSQL, councilID, id)
-		b.Queue(activeMembersSQL, councilID)
-		br := sc.Conn().SendBatch(ctx, &b)
-		defer br.Close()
+	var b pgx.Batch
+	b.Queue(proposalPageSQL, id, councilID)
+	b.Queue(currentBoussoleSQL, councilID)
+	b.Queue(proposalScoresSQL, councilID, []int64{id})
+	b.Queue(proposalEventsSQL, councilID, id)
+	b.Queue(activeMembersSQL, councilID)
+	err := database.SendBatch(ctx, db, &b, func(br pgx.BatchResults) error {
 		if err := scanProposal(br.QueryRow(), pg.Proposal); errors.Is(err, pgx.ErrNoRows) {
 			return errProposalNotFound
 		} else if err != nil {

@@ -157,3 +157,27 @@ func CreateDatabase(ctx context.Context, admin *sql.DB, name string) error {
 	}
 	return err
 }
+
+// SendBatch sends the statements of b to PostgreSQL in one round trip, on one
+// of db's connections, and lets read take their results in order while it
+// holds the connection. For the measured pages whose statements are known in
+// advance (docs/perf.md): one round trip instead of one per statement.
+func SendBatch(ctx context.Context, db *bun.DB, b *pgx.Batch, read func(pgx.BatchResults) error) error {
+	conn, err := db.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		sc, ok := driverConn.(*stdlib.Conn)
+		if !ok {
+			return errors.New("database: not a pgx connection")
+		}
+		br := sc.Conn().SendBatch(ctx, b)
+		if err := read(br); err != nil {
+			_ = br.Close()
+			return err
+		}
+		return br.Close()
+	})
+}
