@@ -12,9 +12,11 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
+
+	"cla/internal/database"
 )
 
 // maxEntriesPerCouncil bounds the cache: filter combinations beyond it are
@@ -200,17 +202,7 @@ func (c *Cache) listen(ctx context.Context) {
 }
 
 func (c *Cache) listenOnce(ctx context.Context) error {
-	conn, err := c.db.DB.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(driverConn any) error {
-		sc, ok := driverConn.(*stdlib.Conn)
-		if !ok {
-			return errors.New("register cache: not a pgx connection")
-		}
-		pc := sc.Conn()
+	return database.WithConn(ctx, c.db, func(pc *pgx.Conn) error {
 		if _, err := pc.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
 			return err
 		}

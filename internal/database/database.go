@@ -158,11 +158,10 @@ func CreateDatabase(ctx context.Context, admin *sql.DB, name string) error {
 	return err
 }
 
-// SendBatch sends the statements of b to PostgreSQL in one round trip, on one
-// of db's connections, and lets read take their results in order while it
-// holds the connection. For the measured pages whose statements are known in
-// advance (docs/perf.md): one round trip instead of one per statement.
-func SendBatch(ctx context.Context, db *bun.DB, b *pgx.Batch, read func(pgx.BatchResults) error) error {
+// WithConn runs fn on one of db's connections, as pgx's own connection: for
+// what database/sql does not offer (LISTEN, batches). The connection goes back
+// to the pool afterwards (or is discarded when fn broke it).
+func WithConn(ctx context.Context, db *bun.DB, fn func(*pgx.Conn) error) error {
 	conn, err := db.DB.Conn(ctx)
 	if err != nil {
 		return err
@@ -173,7 +172,17 @@ func SendBatch(ctx context.Context, db *bun.DB, b *pgx.Batch, read func(pgx.Batc
 		if !ok {
 			return errors.New("database: not a pgx connection")
 		}
-		br := sc.Conn().SendBatch(ctx, b)
+		return fn(sc.Conn())
+	})
+}
+
+// SendBatch sends the statements of b to PostgreSQL in one round trip, on one
+// of db's connections, and lets read take their results in order while it
+// holds the connection. For the measured pages whose statements are known in
+// advance (docs/perf.md): one round trip instead of one per statement.
+func SendBatch(ctx context.Context, db *bun.DB, b *pgx.Batch, read func(pgx.BatchResults) error) error {
+	return WithConn(ctx, db, func(pc *pgx.Conn) error {
+		br := pc.SendBatch(ctx, b)
 		if err := read(br); err != nil {
 			_ = br.Close()
 			return err
