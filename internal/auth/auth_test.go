@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uptrace/bun"
+
 	"cla/internal/authz"
 	"cla/internal/testdb"
 )
@@ -267,4 +269,14 @@ func TestSessionsLoadedTogetherKeepTheirCouncils(t *testing.T) {
 			t.Errorf("key %d: %+v, want account %d with role %q", i, r.Value, w.account, w.role)
 		}
 	}
+}
+
+// loadSession loads one session as the middleware does (through loadSessions),
+// or nil when the id is malformed, unknown, expired or idle too long.
+func loadSession(ctx context.Context, db *bun.DB, id string, councilID int64, idle time.Duration) (*Session, error) {
+	if !wellFormed(id) {
+		return nil, nil
+	}
+	r := loadSessions(ctx, db, []sessionLookup{{idHash: HashToken(id), councilID: councilID}}, idle)[0]
+	return r.Value, r.Err
 }

@@ -78,16 +78,6 @@ func createSession(ctx context.Context, db bun.IDB, accountID int64, absolute ti
 	return id, csrf, err
 }
 
-// loadSession returns the live session with that id, with the account's role
-// in councilID, or nil when the id is unknown, expired or idle too long.
-func loadSession(ctx context.Context, db *bun.DB, id string, councilID int64, idle time.Duration) (*Session, error) {
-	if !wellFormed(id) {
-		return nil, nil
-	}
-	r := loadSessions(ctx, db, []sessionLookup{{idHash: HashToken(id), councilID: councilID}}, idle)[0]
-	return r.Value, r.Err
-}
-
 // sessionLookup is what loading a session needs: the hash of the cookie's id and
 // the request's council.
 type sessionLookup struct {
