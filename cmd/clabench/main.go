@@ -235,9 +235,11 @@ func run() error {
 	return nil
 }
 
+var notFileName = regexp.MustCompile(`[^a-z0-9]+`)
+
 // profileName turns a line's name into a file name.
 func profileName(name string) string {
-	return strings.Trim(regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(name), "-"), "-")
+	return strings.Trim(notFileName.ReplaceAllString(strings.ToLower(name), "-"), "-")
 }
 
 // fetchProfile records the app's CPU profile for d (the line's warm-up and
