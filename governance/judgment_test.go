@@ -1,9 +1,12 @@
 package governance
 
 import (
+	"math"
 	"math/rand"
 	"reflect"
+	"runtime"
 	"testing"
+	"time"
 )
 
 func profile(counts map[Grade]int) MeritProfile {
@@ -20,8 +23,13 @@ func TestMajorityValueRemovesMedians(t *testing.T) {
 	// Grades 2, 3, 3, 5, 6: medians 3, then 3 (of 2 3 5 6, lower), 5 (of 2 5 6), 2 (of 2 6), 6.
 	p := profile(map[Grade]int{Insuffisant: 1, Passable: 2, Bien: 1, TresBien: 1})
 	want := []Grade{Passable, Passable, Bien, Insuffisant, TresBien}
-	if got := p.MajorityValue(); !reflect.DeepEqual(got, want) {
+	if got := majorityValueByRemoval(p); !reflect.DeepEqual(got, want) {
 		t.Fatalf("majority value = %v, want %v", got, want)
+	}
+	for i, g := range want {
+		if got := p.MajorityValueAt(i); got != g {
+			t.Fatalf("MajorityValueAt(%d) = %v, want %v", i, got, g)
+		}
 	}
 	if p.Median() != Passable {
 		t.Fatalf("median = %v", p.Median())
@@ -90,7 +98,7 @@ func TestJudgmentDeepTieBreak(t *testing.T) {
 	a := profile(map[Grade]int{Passable: 2, AssezBien: 2, TresBien: 1})
 	b := profile(map[Grade]int{Passable: 2, AssezBien: 2, Bien: 1})
 	if CompareProfiles(a, b) != 1 {
-		t.Fatalf("a should beat b: %v vs %v", a.MajorityValue(), b.MajorityValue())
+		t.Fatalf("a should beat b: %v vs %v", majorityValueByRemoval(a), majorityValueByRemoval(b))
 	}
 }
 
@@ -170,5 +178,124 @@ func TestJudgmentPublishedCondorcetExample(t *testing.T) {
 	order, tie := RankProfiles([]MeritProfile{a, b, c})
 	if tie || !reflect.DeepEqual(order, []int{2, 0, 1}) {
 		t.Fatalf("order %v (tie %v), want C, A, B", order, tie)
+	}
+}
+
+// majorityValueByRemoval is the majority value as its definition states it:
+// take the majority grade, remove one grade equal to it, repeat. It builds the
+// whole sequence, one element per grade: a reference for small profiles only.
+func majorityValueByRemoval(p MeritProfile) []Grade {
+	c := p.Counts
+	n := p.Total()
+	out := make([]Grade, 0, n)
+	for ; n > 0; n-- {
+		idx, seen := (n-1)/2, 0
+		for g := ARejeter; g <= Excellent; g++ {
+			seen += c[g]
+			if seen > idx {
+				out = append(out, g)
+				c[g]--
+				break
+			}
+		}
+	}
+	return out
+}
+
+// compareByRemoval compares two profiles by their majority values built in
+// full, as CompareProfiles did before it compared runs.
+func compareByRemoval(a, b MeritProfile) int {
+	va, vb := majorityValueByRemoval(a), majorityValueByRemoval(b)
+	for i := 0; i < len(va) && i < len(vb); i++ {
+		switch {
+		case va[i] > vb[i]:
+			return 1
+		case va[i] < vb[i]:
+			return -1
+		}
+	}
+	return 0
+}
+
+// randomProfile draws a small profile: a few grades, often concentrated on
+// two or three of them (the alternating cases), sometimes empty.
+func randomProfile(r *rand.Rand) MeritProfile {
+	var p MeritProfile
+	grades := 1 + r.Intn(7)
+	for k := 0; k < grades; k++ {
+		p.Counts[1+r.Intn(7)] += r.Intn(12)
+	}
+	return p
+}
+
+// On random small profiles, the majority value read by position and the
+// comparison by runs give exactly what the definition gives (remove one
+// median grade at a time, compare the sequences built in full), including
+// profiles of different sizes and empty ones.
+func TestJudgmentRunsMatchTheDefinition(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewSource(2026))
+	for k := 0; k < 20000; k++ {
+		a, b := randomProfile(r), randomProfile(r)
+		if k%3 == 0 { // same size, as in a vote where every member grades every option
+			b = a
+			for moves := r.Intn(4); moves > 0; moves-- {
+				from, to := Grade(1+r.Intn(7)), Grade(1+r.Intn(7))
+				if b.Counts[from] > 0 {
+					b.Counts[from]--
+					b.Counts[to]++
+				}
+			}
+		}
+		if got, want := CompareProfiles(a, b), compareByRemoval(a, b); got != want {
+			t.Fatalf("CompareProfiles(%v, %v) = %d, the definition gives %d", a.Counts, b.Counts, got, want)
+		}
+		for i, g := range majorityValueByRemoval(a) {
+			if got := a.MajorityValueAt(i); got != g {
+				t.Fatalf("profile %v: MajorityValueAt(%d) = %v, want %v", a.Counts, i, got, g)
+			}
+		}
+		if got := a.MajorityValueAt(a.Total()); got != NoOpinion {
+			t.Fatalf("profile %v: a step past the end gives %v", a.Counts, got)
+		}
+	}
+}
+
+// Counts near MaxInt32 (and far beyond) are compared at once, with no memory
+// in proportion to them: the definition would build sequences of billions of
+// grades.
+func TestJudgmentHugeCountsReturnQuickly(t *testing.T) {
+	t.Parallel()
+	const big = math.MaxInt32
+	// Alternating: two grades only, equal counts, the worst case of one
+	// element per run; b differs from a by its best grade, read last.
+	a := profile(map[Grade]int{Passable: big, Bien: big})
+	b := profile(map[Grade]int{Passable: big, Bien: big - 1, TresBien: 1})
+	c := profile(map[Grade]int{ARejeter: 1_000_000_000_000, Excellent: 1_000_000_000_000, AssezBien: 3})
+	d := profile(map[Grade]int{ARejeter: 1_000_000_000_000, Excellent: 1_000_000_000_000, AssezBien: 2, Bien: 1})
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	for k := 0; k < 1000; k++ {
+		if CompareProfiles(a, b) != -1 || CompareProfiles(b, a) != 1 || CompareProfiles(a, a) != 0 {
+			t.Fatal("a one-grade difference at the end of two billion grades was missed")
+		}
+		if CompareProfiles(c, d) != -1 || CompareProfiles(d, c) != 1 {
+			t.Fatal("a difference at the median of two trillion grades was missed")
+		}
+	}
+	if order, tie := RankProfiles([]MeritProfile{a, b, c, d}); tie || !reflect.DeepEqual(order, []int{3, 2, 1, 0}) {
+		t.Fatalf("ranking of huge profiles: %v (tie %v)", order, tie)
+	}
+	if elapsed := time.Since(start); elapsed > 2*time.Second {
+		t.Fatalf("5000 comparisons of huge profiles took %v", elapsed)
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 64<<20 {
+		t.Fatalf("comparisons allocated %d bytes", grown)
+	}
+	if a.Median() != Passable || c.Median() != AssezBien || a.MajorityValueAt(2*big-1) != Bien {
+		t.Fatalf("medians %v %v, last of a %v", a.Median(), c.Median(), a.MajorityValueAt(2*big-1))
 	}
 }
