@@ -2,6 +2,8 @@ package governance
 
 import (
 	"context"
+	"errors"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -62,6 +64,30 @@ func paramID(c *fiber.Ctx, name string) (int64, error) {
 func formInt(c *fiber.Ctx, name string) int {
 	n, _ := strconv.Atoi(strings.TrimSpace(c.FormValue(name)))
 	return n
+}
+
+// maxWhole bounds the whole numbers typed in forms (formWhole): parsed within
+// int32, a few of them added together cannot overflow.
+const maxWhole = math.MaxInt32
+
+// formWhole reads a required whole number (0 or more) typed in a form field,
+// and returns it with "" or a French message saying what is wrong. An empty
+// field is missing, not 0.
+func formWhole(c *fiber.Ctx, name string) (int, string) {
+	raw := strings.TrimSpace(c.FormValue(name))
+	if raw == "" {
+		return 0, "Saisissez un nombre (0 s'il n'y en a pas)."
+	}
+	n, err := strconv.ParseInt(raw, 10, 32)
+	switch {
+	case errors.Is(err, strconv.ErrRange) && raw[0] != '-':
+		return 0, "Ce nombre est bien trop grand."
+	case err != nil:
+		return 0, "Saisissez un nombre entier, en chiffres (0, 1, 2…)."
+	case n < 0:
+		return 0, "Saisissez un nombre positif ou nul."
+	}
+	return int(n), ""
 }
 
 // parseParisTime reads a datetime-local value ("2025-03-05T18:30") in Paris time.
@@ -474,7 +500,47 @@ type VoteView struct {
 	CanManage bool
 	Grades    []Grade
 	Errors    apperr.Fields
+	// CloseErrors and CloseForm are a refused close's messages and what was
+	// typed in its form, shown again.
+	CloseErrors apperr.Fields
+	CloseForm   CloseForm
+	// Present is the number of members present, which bounds the in-room
+	// counts (read for the facilitator of an open in-room vote only).
+	Present int
 }
+
+// CloseForm is what the facilitator typed in the close form.
+type CloseForm struct {
+	Counts     map[string]string // in-room counts by field name, as typed
+	Reasons    string
+	Motivation string
+	Adjourn    bool
+}
+
+// CountField is one count input of the in-room close form.
+type CountField struct {
+	Name, Label, Value, Error string
+	Max                       int // the members present
+}
+
+// CountInput describes the in-room count input name: its value as typed after
+// a refusal ("0" at first) and its message.
+func (v VoteView) CountInput(name, label string) CountField {
+	f := CountField{Name: name, Label: label, Value: "0", Error: v.CloseErrors[name], Max: v.Present}
+	if typed, ok := v.CloseForm.Counts[name]; ok {
+		f.Value = typed
+	}
+	return f
+}
+
+// GradeCountInput is CountInput for the count of grade g of the option at
+// position pos (majority judgment).
+func (v VoteView) GradeCountInput(pos int, g Grade) CountField {
+	return v.CountInput(RoomCountField(pos, g), g.Label())
+}
+
+// OptionError is the message about the counts of the option at position pos.
+func (v VoteView) OptionError(pos int) string { return v.CloseErrors["o"+strconv.Itoa(pos)] }
 
 // OptionResult is one option's line in a majority-judgment result.
 type OptionResult struct {
@@ -545,6 +611,11 @@ func (h *Handlers) voteView(c *fiber.Ctx) (*VoteView, error) {
 			return nil, err
 		}
 	}
+	if view.CanManage && !v.Closed() && v.InRoom() {
+		if view.Present, err = presentCount(ctx, h.DB, co.ID, v.MeetingID); err != nil {
+			return nil, err
+		}
+	}
 	if v.Closed() {
 		if view.Nominal, err = NominalBallots(ctx, h.DB, v); err != nil {
 			return nil, err
@@ -612,33 +683,69 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in := CloseInput{Adjourn: c.FormValue("adjourn") == "1", Motivation: c.FormValue("motivation")}
+	if v.Closed() {
+		return apperr.New(apperr.Conflict, "Ce vote est déjà clos.")
+	}
+	form := CloseForm{Counts: map[string]string{}, Reasons: strings.Clone(c.FormValue("reasons")),
+		Motivation: strings.Clone(c.FormValue("motivation")), Adjourn: c.FormValue("adjourn") == "1"}
+	in := CloseInput{Adjourn: form.Adjourn, Motivation: form.Motivation}
 	if v.InRoom() {
-		rc := &RoomCounts{For: formInt(c, "pour"), Against: formInt(c, "contre"), Abstain: formInt(c, "abstention"), Objections: formInt(c, "objections")}
-		for _, r := range strings.Split(c.FormValue("reasons"), "\n") {
-			if r = strings.TrimSpace(r); r != "" {
-				rc.ObjectionReasons = append(rc.ObjectionReasons, r)
+		errs := apperr.Fields{}
+		count := func(name string) int {
+			form.Counts[name] = strings.Clone(c.FormValue(name))
+			n, msg := formWhole(c, name)
+			if msg != "" {
+				errs.Add(name, msg)
 			}
+			return n
 		}
-		if v.Method == MethodJudgment {
-			for i := range v.Options {
+		rc := &RoomCounts{}
+		switch v.Method {
+		case MethodMajority:
+			rc.For, rc.Against, rc.Abstain = count("pour"), count("contre"), count("abstention")
+		case MethodConsent:
+			rc.Objections = count("objections")
+			for _, r := range strings.Split(form.Reasons, "\n") {
+				if r = strings.TrimSpace(r); r != "" {
+					rc.ObjectionReasons = append(rc.ObjectionReasons, r)
+				}
+			}
+		case MethodJudgment:
+			for _, o := range v.Options {
 				var p MeritProfile
 				for g := ARejeter; g <= Excellent; g++ {
-					p.Counts[g] = formInt(c, "o"+strconv.Itoa(i+1)+"g"+strconv.Itoa(int(g)))
+					p.Counts[g] = count(RoomCountField(o.Position, g))
 				}
 				rc.Profiles = append(rc.Profiles, p)
 			}
 		}
+		if len(errs) > 0 {
+			return h.refuseClose(c, errs, form)
+		}
 		in.Room = rc
 	}
 	closed, d, err := CloseVote(ctx, h.DB, co.ID, id, ActorOf(web.ViewerOf(c)), in)
-	if err != nil {
+	if f := apperr.FieldsOf(err); f != nil {
+		return h.refuseClose(c, f, form)
+	} else if err != nil {
 		return err
 	}
 	if d != nil {
 		return back(c, d.Path(), "Vote clos, décision enregistrée.")
 	}
 	return back(c, "/votes/"+strconv.FormatInt(closed.ID, 10), "Vote clos.")
+}
+
+// refuseClose shows the vote page again with the close form's messages and
+// what was typed (422).
+func (h *Handlers) refuseClose(c *fiber.Ctx, errs apperr.Fields, form CloseForm) error {
+	view, err := h.voteView(c)
+	if err != nil {
+		return err
+	}
+	view.CloseErrors, view.CloseForm = errs, form
+	c.Status(fiber.StatusUnprocessableEntity)
+	return web.Render(c, "governance/vote", view)
 }
 
 // RulesView is the quorum rule form.

@@ -341,3 +341,137 @@ func TestRejectedScheduleFormKeepsWhatWasTyped(t *testing.T) {
 		t.Errorf("a rejected meeting was stored (%d, %v)", n, err)
 	}
 }
+
+// closeForm posts the in-room close form of vote v with counts and returns the
+// status and body.
+func closeForm(t *testing.T, fac *webtest.Client, v *Vote, counts url.Values) (int, string) {
+	t.Helper()
+	res, body := fac.PostForm("/votes/"+strconv.FormatInt(v.ID, 10)+"/cloture", counts)
+	return res.StatusCode, body
+}
+
+// voteState reads a vote's state and ballot count from the database.
+func voteState(t *testing.T, db *bun.DB, id int64) (string, *int) {
+	t.Helper()
+	var st struct {
+		State string `bun:"state"`
+		N     *int   `bun:"ballot_count"`
+	}
+	if err := db.NewRaw("SELECT state, ballot_count FROM votes WHERE id = ?", id).Scan(context.Background(), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.State, st.N
+}
+
+// In-room counts are required whole numbers between 0 and the members
+// present, and so are their sums: anything else re-shows the close form (422)
+// with the message beside its field and the counts as typed, and the vote
+// stays open. Counts of a trillion (which once allocated terabytes) and sums
+// that would overflow are refused the same way, at once.
+func TestInRoomCountsAreCheckedOnTheForm(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	f := newMeetingFixture(t, db, 3) // 4 present: the facilitator and 3 members
+	app := newMeetingApp(t, db)
+	fac, _ := webtest.SignIn(t, app, db, f.councilID, authz.Facilitator)
+	item := f.freeItem(t, "À main levée")
+
+	maj := f.openVote(t, item, &Vote{Question: "Adopter à main levée ?", Method: MethodMajority, Mode: ModeInRoom})
+	if _, body := fac.Get("/votes/" + strconv.FormatInt(maj.ID, 10)); !containsAll(body, `name="pour"`, `max="4"`, "4 membre(s) présent(s)") {
+		t.Fatalf("close form: %.3000s", body)
+	}
+	refused := []struct {
+		form      url.Values
+		field     string // the input whose message is expected ("" for the sum)
+		message   string
+		keepValue string
+	}{
+		{url.Values{"pour": {"1000000000000"}, "contre": {"0"}, "abstention": {"0"}}, "pour", "bien trop grand", "1000000000000"},
+		{url.Values{"pour": {"9223372036854775807"}, "contre": {"9223372036854775807"}, "abstention": {"2"}}, "contre", "bien trop grand", "9223372036854775807"},
+		{url.Values{"pour": {""}, "contre": {"1"}, "abstention": {"0"}}, "pour", "Saisissez un nombre (0 s&#39;il n&#39;y en a pas)", "1"},
+		{url.Values{"contre": {"1"}, "abstention": {"0"}}, "pour", "Saisissez un nombre", "1"},
+		{url.Values{"pour": {"-1"}, "contre": {"1"}, "abstention": {"0"}}, "pour", "positif ou nul", "-1"},
+		{url.Values{"pour": {"2,5"}, "contre": {"1"}, "abstention": {"0"}}, "pour", "nombre entier", "2,5"},
+		{url.Values{"pour": {"5"}, "contre": {"0"}, "abstention": {"0"}}, "pour", "Au plus 4 : le nombre de membres présents.", "5"},
+		{url.Values{"pour": {"3"}, "contre": {"2"}, "abstention": {"0"}}, "", "Pour, contre et abstentions font 5 voix pour 4 membres présents.", "3"},
+	}
+	for _, r := range refused {
+		start := time.Now()
+		status, body := closeForm(t, fac, maj, r.form)
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, r.message) {
+			t.Fatalf("counts %v: %d, want 422 with %q; body %.3000s", r.form, status, r.message, body)
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("counts %v took %v", r.form, time.Since(start))
+		}
+		if r.field != "" && !containsAll(body, `id="`+r.field+`-error"`, `aria-describedby="`+r.field+`-error"`) {
+			t.Errorf("counts %v: no message beside %s", r.form, r.field)
+		}
+		if !strings.Contains(body, `value="`+r.keepValue+`"`) {
+			t.Errorf("counts %v: the typed %q is not kept", r.form, r.keepValue)
+		}
+		if st, _ := voteState(t, db, maj.ID); st != VoteOpen {
+			t.Fatalf("counts %v closed the vote", r.form)
+		}
+	}
+	if status, _ := closeForm(t, fac, maj, url.Values{"pour": {"3"}, "contre": {" 1 "}, "abstention": {"0"}}); status != http.StatusSeeOther {
+		t.Fatalf("valid counts: %d", status)
+	}
+	if st, n := voteState(t, db, maj.ID); st != VoteClosed || n == nil || *n != 4 {
+		t.Fatalf("after valid counts: %s %v", st, n)
+	}
+
+	// Majority judgment: every grade of every option, each option's total
+	// within the members present.
+	mj := f.openVote(t, item, &Vote{Question: "Quelle option ?", Method: MethodJudgment, Mode: ModeInRoom,
+		Options: []VoteOption{{Label: "Conventionner"}, {Label: "Ne pas conventionner"}}})
+	grades := func(set map[string]string) url.Values {
+		form := url.Values{}
+		for pos := 1; pos <= 2; pos++ {
+			for g := ARejeter; g <= Excellent; g++ {
+				form.Set(RoomCountField(pos, g), "0")
+			}
+		}
+		for k, v := range set {
+			if v == "-" {
+				form.Del(k)
+			} else {
+				form.Set(k, v)
+			}
+		}
+		return form
+	}
+	for _, r := range []struct {
+		set     map[string]string
+		message string
+	}{
+		{map[string]string{"o1g7": "1000000000000"}, "bien trop grand"},
+		{map[string]string{"o1g7": "2147483647", "o1g6": "2147483647"}, "Au plus 4"},
+		{map[string]string{"o1g1": "3", "o1g2": "3"}, "« Conventionner » reçoit 6 mentions pour 4 membres présents."},
+		{map[string]string{"o2g4": "-"}, "Saisissez un nombre"},
+	} {
+		status, body := closeForm(t, fac, mj, grades(r.set))
+		if status != http.StatusUnprocessableEntity || !strings.Contains(body, r.message) {
+			t.Fatalf("grades %v: %d, want 422 with %q; body %.3000s", r.set, status, r.message, body)
+		}
+		for k, v := range r.set {
+			if v != "-" && !strings.Contains(body, `name="`+k+`" type="number" min="0" max="4" required value="`+v+`"`) {
+				t.Errorf("grades %v: %s=%s not kept", r.set, k, v)
+			}
+		}
+	}
+	if status, _ := closeForm(t, fac, mj, grades(map[string]string{"o1g6": "3", "o1g2": "1", "o2g3": "4"})); status != http.StatusSeeOther {
+		t.Fatalf("valid grades: %d", status)
+	}
+	closed, err := GetVote(context.Background(), db, f.councilID, mj.ID)
+	if err != nil || closed.WinnerOption == nil || *closed.WinnerOption != 1 || closed.Count() != 4 {
+		t.Fatalf("judgment in room: %v %+v", err, closed)
+	}
+
+	// Consent: the number of objections is required too.
+	cs := f.openVote(t, item, &Vote{Question: "Consentez-vous ?", Method: MethodConsent, Mode: ModeInRoom})
+	if status, body := closeForm(t, fac, cs, url.Values{"reasons": {"Trop cher"}}); status != http.StatusUnprocessableEntity ||
+		!containsAll(body, `id="objections-error"`, "Trop cher</textarea>") {
+		t.Fatalf("consent without a count: %d %.3000s", status, body)
+	}
+}

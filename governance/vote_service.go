@@ -187,6 +187,14 @@ type RoomCounts struct {
 	Profiles              []MeritProfile // majority judgment: per option, by position
 }
 
+// presentCount is the number of members marked present at a meeting.
+func presentCount(ctx context.Context, db bun.IDB, councilID, meetingID int64) (int, error) {
+	var n int
+	err := db.NewSelect().Table("attendances").ColumnExpr("count(*)").
+		Where("meeting_id = ? AND council_id = ? AND status = ?", meetingID, councilID, Present).Scan(ctx, &n)
+	return n, err
+}
+
 // CloseInput is what the facilitator gives when closing a vote.
 type CloseInput struct {
 	Room       *RoomCounts // for an in-room vote
@@ -210,8 +218,7 @@ func CloseVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor A
 			return apperr.New(apperr.Conflict, "Ce vote est déjà clos.")
 		}
 		tally := &VoteTally{InRoom: v.InRoom()}
-		if err := tx.NewSelect().Table("attendances").ColumnExpr("count(*)").
-			Where("meeting_id = ? AND council_id = ? AND status = 'present'", v.MeetingID, councilID).Scan(ctx, &tally.Present); err != nil {
+		if tally.Present, err = presentCount(ctx, tx, councilID, v.MeetingID); err != nil {
 			return err
 		}
 		var ballots []Ballot
@@ -258,42 +265,71 @@ func CloseVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor A
 	return v, d, nil
 }
 
+// RoomCountField is the form field (and validation key) of an in-room
+// majority-judgment count: option position, grade.
+func RoomCountField(position int, g Grade) string {
+	return "o" + strconv.Itoa(position) + "g" + strconv.Itoa(int(g))
+}
+
+// roomTally checks the counts of a show of hands and fills the tally. Every
+// count lies between 0 and the members present (members hold no proxies), and
+// so does each sum: each count is checked before anything is added, so no sum
+// can overflow, whatever the caller passed. Messages are keyed by form field.
 func roomTally(v *Vote, rc *RoomCounts, t *VoteTally) error {
-	if rc.For < 0 || rc.Against < 0 || rc.Abstain < 0 || rc.Objections < 0 {
-		return apperr.Fields{"counts": "Les décomptes sont des nombres positifs."}.Err()
+	f := apperr.Fields{}
+	bound := func(field string, n int) bool {
+		switch {
+		case n < 0:
+			f.Add(field, "Un décompte est un nombre positif ou nul.")
+		case n > t.Present && t.Present == 0:
+			f.Add(field, "Aucun membre n'est noté présent : faites l'appel avant de saisir le décompte.")
+		case n > t.Present:
+			f.Add(field, fmt.Sprintf("Au plus %d : le nombre de membres présents.", t.Present))
+		default:
+			return true
+		}
+		return false
 	}
 	switch v.Method {
 	case MethodMajority:
+		ok := bound("pour", rc.For)
+		ok = bound("contre", rc.Against) && ok
+		ok = bound("abstention", rc.Abstain) && ok
+		if ok && rc.For+rc.Against+rc.Abstain > t.Present {
+			f.Add("counts", fmt.Sprintf("Pour, contre et abstentions font %d voix pour %d membres présents.", rc.For+rc.Against+rc.Abstain, t.Present))
+		}
 		t.For, t.Against, t.Abstain = rc.For, rc.Against, rc.Abstain
 		t.Ballots = rc.For + rc.Against + rc.Abstain
 	case MethodConsent:
+		if bound("objections", rc.Objections) && rc.Objections > 0 && len(rc.ObjectionReasons) == 0 {
+			f.Add("reasons", "Une objection doit être motivée : notez sa raison.")
+		}
 		t.Objections, t.ObjectionReasons = rc.Objections, rc.ObjectionReasons
-		if rc.Objections > 0 && len(rc.ObjectionReasons) == 0 {
-			return apperr.Fields{"reasons": "Une objection doit être motivée : notez sa raison."}.Err()
-		}
-		t.Consent = t.Present - rc.Objections
-		if t.Consent < 0 {
-			t.Consent = 0
-		}
+		t.Consent = max(t.Present-rc.Objections, 0)
 		t.Ballots = t.Consent + t.Objections
 	case MethodJudgment:
 		if len(rc.Profiles) != len(v.Options) {
 			return apperr.Fields{"counts": "Saisissez le profil de mérite de chaque option."}.Err()
 		}
 		t.Profiles = rc.Profiles
-		for _, p := range rc.Profiles {
-			if p.Total() > t.Ballots {
-				t.Ballots = p.Total()
+		for i, p := range rc.Profiles {
+			ok := true
+			for g := ARejeter; g <= Excellent; g++ {
+				ok = bound(RoomCountField(i+1, g), p.Counts[g]) && ok
 			}
-			for g := range p.Counts {
-				if p.Counts[g] < 0 {
-					return apperr.Fields{"counts": "Les décomptes sont des nombres positifs."}.Err()
-				}
+			if p.Counts[NoOpinion] != 0 {
+				ok = false
+				f.Add("counts", "Chaque mention va de « À rejeter » à « Excellent ».")
+			}
+			if !ok {
+				continue
+			}
+			if n := p.Total(); n > t.Present {
+				f.Add("o"+strconv.Itoa(i+1), fmt.Sprintf("« %s » reçoit %d mentions pour %d membres présents.", v.Options[i].Label, n, t.Present))
+			} else if n > t.Ballots {
+				t.Ballots = n
 			}
 		}
 	}
-	if t.Present > 0 && t.Ballots > t.Present {
-		return apperr.Fields{"counts": "Plus de voix que de membres présents."}.Err()
-	}
-	return nil
+	return f.Err()
 }

@@ -3,6 +3,7 @@ package governance
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -413,8 +414,18 @@ func TestInRoomCounts(t *testing.T) {
 		Options: []VoteOption{{Label: "A"}, {Label: "B"}}})
 	a := profile(map[Grade]int{Bien: 3, Passable: 3})
 	b := profile(map[Grade]int{Bien: 3, AssezBien: 3})
+	// Counts that would overflow a sum, or allocate in proportion, are refused
+	// before anything is added.
+	huge := profile(map[Grade]int{Excellent: math.MaxInt, ARejeter: math.MaxInt})
+	if _, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{Profiles: []MeritProfile{huge, b}}}); apperr.FieldsOf(err)["o1g7"] == "" {
+		t.Fatalf("huge grade counts: %v", err)
+	}
 	c, _, err = CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{Profiles: []MeritProfile{a, b}}})
 	if err != nil || c.WinnerOption == nil || *c.WinnerOption != 2 || *c.BallotCount != 6 {
 		t.Fatalf("judgment in room: %v %+v", err, c)
+	}
+	v = f.openVote(t, item, &Vote{Question: "Débordement ?", Method: MethodMajority, Mode: ModeInRoom})
+	if _, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{For: math.MaxInt, Against: math.MaxInt, Abstain: 2}}); apperr.FieldsOf(err)["pour"] == "" {
+		t.Fatalf("counts whose sum overflows: %v", err)
 	}
 }
