@@ -3,7 +3,6 @@ package governance
 import (
 	"context"
 	"errors"
-	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -66,13 +65,10 @@ func formInt(c *fiber.Ctx, name string) int {
 	return n
 }
 
-// maxWhole bounds the whole numbers typed in forms (formWhole): parsed within
-// int32, a few of them added together cannot overflow.
-const maxWhole = math.MaxInt32
-
 // formWhole reads a required whole number (0 or more) typed in a form field,
 // and returns it with "" or a French message saying what is wrong. An empty
-// field is missing, not 0.
+// field is missing, not 0. It is parsed within int32: a few such numbers
+// added together cannot overflow.
 func formWhole(c *fiber.Ctx, name string) (int, string) {
 	raw := strings.TrimSpace(c.FormValue(name))
 	if raw == "" {
