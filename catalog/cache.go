@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -177,7 +179,7 @@ func (c *Cache) listen(ctx context.Context) {
 	defer c.wg.Done()
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := c.listenOnce(ctx)
+		err := c.listenOnceSafe(ctx)
 		if ctx.Err() != nil || isClosed(err) {
 			return
 		}
@@ -199,6 +201,18 @@ func (c *Cache) listen(ctx context.Context) {
 			backoff *= 2
 		}
 	}
+}
+
+// listenOnceSafe is listenOnce with a panic turned into an error: the
+// listener is a goroutine of its own, out of reach of the HTTP recover
+// middleware, and reconnects after an error instead of ending the process.
+func (c *Cache) listenOnceSafe(ctx context.Context) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic in the register cache listener: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return c.listenOnce(ctx)
 }
 
 func (c *Cache) listenOnce(ctx context.Context) error {
@@ -233,31 +247,47 @@ func (c *Cache) poll(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		var rows []struct {
-			CouncilID  int64 `bun:"council_id"`
-			Generation int64 `bun:"generation"`
+		if !c.checkGenerations(ctx) {
+			return
 		}
-		err := c.db.NewSelect().Table("register_heads").Column("council_id", "generation").Scan(ctx, &rows)
-		if err != nil {
-			if ctx.Err() != nil || isClosed(err) {
-				return
-			}
-			c.log.Warn("register cache check failed", "err", err)
-			continue
-		}
-		c.mu.Lock()
-		for _, r := range rows {
-			cc := c.councils[r.CouncilID]
-			if cc == nil {
-				cc = &councilCache{generation: r.Generation, entries: map[string]*Entry{}}
-				c.councils[r.CouncilID] = cc
-			}
-			if cc.generation != r.Generation {
-				cc.generation = r.Generation
-				cc.entries = map[string]*Entry{}
-				c.epoch++
-			}
-		}
-		c.mu.Unlock()
 	}
+}
+
+// checkGenerations runs one periodic check, and reports whether to go on. A
+// panic is logged and the next check runs: the poller is a goroutine of its
+// own, out of reach of the HTTP recover middleware.
+func (c *Cache) checkGenerations(ctx context.Context) (more bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("panic in the register cache check", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			more = true
+		}
+	}()
+	var rows []struct {
+		CouncilID  int64 `bun:"council_id"`
+		Generation int64 `bun:"generation"`
+	}
+	err := c.db.NewSelect().Table("register_heads").Column("council_id", "generation").Scan(ctx, &rows)
+	if err != nil {
+		if ctx.Err() != nil || isClosed(err) {
+			return false
+		}
+		c.log.Warn("register cache check failed", "err", err)
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range rows {
+		cc := c.councils[r.CouncilID]
+		if cc == nil {
+			cc = &councilCache{generation: r.Generation, entries: map[string]*Entry{}}
+			c.councils[r.CouncilID] = cc
+		}
+		if cc.generation != r.Generation {
+			cc.generation = r.Generation
+			cc.entries = map[string]*Entry{}
+			c.epoch++
+		}
+	}
+	return true
 }

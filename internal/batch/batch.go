@@ -7,6 +7,8 @@ package batch
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -86,7 +88,7 @@ func (g *Group[In, Out]) flush() {
 			in[i] = c.in
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		results := g.Run(ctx, in)
+		results := g.run(ctx, in)
 		cancel()
 		for i, c := range calls {
 			if i < len(results) {
@@ -97,6 +99,32 @@ func (g *Group[In, Out]) flush() {
 		}
 	}
 }
+
+// run calls Run. A panic there fails every call of the batch with a
+// PanicError instead of ending the process (the flusher is a goroutine of its
+// own, out of reach of the HTTP recover middleware), and the flusher goes on
+// with the next batch.
+func (g *Group[In, Out]) run(ctx context.Context, in []In) (results []Result[Out]) {
+	defer func() {
+		if r := recover(); r != nil {
+			err := &PanicError{Value: r, Stack: debug.Stack()}
+			results = make([]Result[Out], len(in))
+			for i := range results {
+				results[i].Err = err
+			}
+		}
+	}()
+	return g.Run(ctx, in)
+}
+
+// PanicError is the error of the calls of a batch whose Run panicked: its
+// text carries the panic value and stack, for the log line of the request.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("batch: panic: %v\n%s", e.Value, e.Stack) }
 
 // take removes the next batch from the pending calls, oldest first; when
 // nothing is pending, the flusher stops.

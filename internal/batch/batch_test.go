@@ -3,6 +3,8 @@ package batch
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -176,4 +178,25 @@ func (g *Group[In, Out]) has(in In) bool {
 		}
 	}
 	return false
+}
+
+// A Run that panics fails the calls of its batch with a PanicError, and the
+// group keeps serving the next calls: no panic escapes the flusher goroutine.
+func TestGroupRunPanics(t *testing.T) {
+	g := &Group[int, int]{Run: func(_ context.Context, in []int) []Result[int] {
+		if in[0] < 0 {
+			panic(fmt.Sprintf("bogue sur %d", in[0]))
+		}
+		return []Result[int]{{Value: in[0] * 2}}
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := g.Do(ctx, -1)
+	var pe *PanicError
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "bogue sur -1") || !strings.Contains(err.Error(), "batch_test.go") {
+		t.Fatalf("call of a panicking batch: %v", err)
+	}
+	if v, err := g.Do(ctx, 21); err != nil || v != 42 {
+		t.Fatalf("call after the panic: %d %v", v, err)
+	}
 }

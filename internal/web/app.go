@@ -5,16 +5,20 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/recover"
+	fiberrecover "github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/template/html/v2"
 	"github.com/uptrace/bun"
+	"github.com/valyala/fasthttp"
 
+	"cla/internal/apperr"
 	"cla/internal/council"
 	"cla/internal/database"
 	"cla/templates"
@@ -42,6 +46,7 @@ func New(opts Options) (*fiber.App, error) {
 	if opts.BodyLimit == 0 {
 		opts.BodyLimit = 1 << 20
 	}
+	tls := strings.HasPrefix(opts.BaseURL, "https://")
 	proxies, err := ParseTrustedProxies(opts.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -53,7 +58,7 @@ func New(opts Options) (*fiber.App, error) {
 	}
 	cfg := fiber.Config{
 		Views:                 engine,
-		ErrorHandler:          errorHandler(opts.Logger),
+		ErrorHandler:          errorHandler(opts.Logger, tls),
 		BodyLimit:             opts.BodyLimit,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          60 * time.Second,
@@ -66,7 +71,14 @@ func New(opts Options) (*fiber.App, error) {
 	cfg.EnableTrustedProxyCheck = true
 	cfg.TrustedProxies = opts.TrustedProxies
 	app := fiber.New(cfg)
-	app.Use(recover.New())
+	guardServer(app, opts.Logger, tls)
+	// A panic in a handler or middleware becomes the French 500 page (the
+	// error handler logs it) and a log line with its stack: it ends the
+	// request, never the process.
+	app.Use(fiberrecover.New(fiberrecover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		opts.Logger.Error("panic in a request", "method", c.Method(), "path", string([]byte(c.Path())), "panic", fmt.Sprint(e),
+			"stack", string(debug.Stack()))
+	}}))
 	if opts.RequestContext != nil {
 		app.Use(func(c *fiber.Ctx) error {
 			c.SetUserContext(opts.RequestContext(c.UserContext()))
@@ -80,7 +92,10 @@ func New(opts Options) (*fiber.App, error) {
 		return c.Next()
 	})
 	app.Use(requestLogger(opts.Logger))
-	app.Use(securityHeaders(strings.HasPrefix(opts.BaseURL, "https://")))
+	app.Use(func(c *fiber.Ctx) error {
+		setSecurityHeaders(c, tls)
+		return c.Next()
+	})
 	mountStatic(app)
 	app.Get("/healthz", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderCacheControl, "no-store")
@@ -153,19 +168,59 @@ func requestLogger(log *slog.Logger) fiber.Handler {
 	}
 }
 
-func securityHeaders(tls bool) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		h := &c.Response().Header
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-			"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-		h.Set("Cross-Origin-Opener-Policy", "same-origin")
-		if tls || c.Protocol() == "https" {
-			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+// setSecurityHeaders sets the headers every response carries (DESIGN.md,
+// "Web"): set by a middleware for routed requests and again by the error
+// handler, which also answers requests that never reach a route (431, 400).
+func setSecurityHeaders(c *fiber.Ctx, tls bool) {
+	setSecurityHeadersOn(&c.Response().Header, tls || c.Protocol() == "https")
+}
+
+func setSecurityHeadersOn(h *fasthttp.ResponseHeader, tls bool) {
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if tls {
+		h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+	}
+}
+
+// guardServer wraps the fasthttp handler under Fiber's router, for what Fiber
+// answers before any middleware runs: a request whose method Fiber does not
+// know (a garbage request line) gets the French 400 page through the error
+// handler instead of Fiber's English text, and a panic that escapes Fiber
+// itself (in the error handler, say) ends with a French 500, never the process.
+// Errors fasthttp meets while reading a request (431, 400, 408) already reach
+// the error handler through Fiber's Server.ErrorHandler.
+func guardServer(app *fiber.App, log *slog.Logger, tls bool) {
+	srv := app.Server()
+	next := srv.Handler
+	known := map[string]bool{}
+	for _, m := range app.Config().RequestMethods {
+		known[m] = true
+	}
+	srv.Handler = func(fctx *fasthttp.RequestCtx) {
+		defer func() {
+			if r := recover(); r != nil {
+				log.Error("panic outside the router", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				fctx.Response.Reset()
+				setSecurityHeadersOn(&fctx.Response.Header, tls)
+				fctx.SetStatusCode(fiber.StatusInternalServerError)
+				fctx.SetContentType(fiber.MIMETextPlainCharsetUTF8)
+				fctx.SetBodyString("Erreur interne — " + apperr.MessageOf(nil))
+			}
+		}()
+		if !known[string(fctx.Method())] {
+			c := app.AcquireCtx(fctx)
+			defer app.ReleaseCtx(c)
+			if err := app.ErrorHandler(c, fiber.ErrBadRequest); err != nil {
+				log.Error("error handler failed", "err", err)
+			}
+			return
 		}
-		return c.Next()
+		next(fctx)
 	}
 }

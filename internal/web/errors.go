@@ -48,7 +48,11 @@ var fiberMessages = map[int][2]string{
 	fiber.StatusUnauthorized:          {"Connexion nécessaire", "Connectez-vous pour continuer."},
 	fiber.StatusTooManyRequests:       {"Trop de tentatives", "Trop de demandes en peu de temps. Patientez une minute avant de réessayer."},
 	fiber.StatusBadRequest:            {"Requête invalide", "La requête n'a pas pu être comprise."},
-	fiber.StatusServiceUnavailable:    {"Service indisponible", "Le service est momentanément indisponible. Réessayez dans un instant."},
+	fiber.StatusRequestHeaderFieldsTooLarge: {"En-têtes trop volumineux", "La requête porte des en-têtes trop volumineux, souvent trop de cookies. " +
+		"Effacez les cookies de ce site, puis réessayez."},
+	fiber.StatusRequestTimeout:     {"Délai dépassé", "La requête a mis trop de temps à arriver. Réessayez."},
+	fiber.StatusBadGateway:         {"Connexion interrompue", "La connexion a été interrompue avant la fin de la requête. Réessayez."},
+	fiber.StatusServiceUnavailable: {"Service indisponible", "Le service est momentanément indisponible. Réessayez dans un instant."},
 }
 
 var codeHeadings = map[apperr.Code]string{
@@ -64,8 +68,9 @@ var codeHeadings = map[apperr.Code]string{
 // errorHandler is Fiber's single error handler: application codes and Fiber's own
 // errors become a status and a French page (or JSON under /api/). The text of an
 // internal error is logged, never shown.
-func errorHandler(log *slog.Logger) fiber.ErrorHandler {
+func errorHandler(log *slog.Logger, tls bool) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
+		setSecurityHeaders(c, tls)
 		var status int
 		var heading, message string
 		var fe *fiber.Error
