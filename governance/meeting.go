@@ -55,6 +55,21 @@ type Meeting struct {
 	UpdatedAt time.Time    `bun:"updated_at,nullzero,default:current_timestamp"`
 }
 
+// The range of meeting dates and the longest meeting: a date typed with the
+// wrong year (0001, 20255) or a duration of years is a mistake, refused on
+// the form rather than stored and published in every calendar.
+var (
+	MeetingsFrom  = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	MeetingsUntil = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// MaxMeetingLength is the longest meeting (MinMeetingMinutes is the form's
+// shortest).
+const (
+	MaxMeetingLength  = 12 * time.Hour
+	MinMeetingMinutes = 15
+)
+
 // Validate checks a meeting's fields and trims them.
 func (m *Meeting) Validate() error {
 	f := apperr.Fields{}
@@ -62,11 +77,15 @@ func (m *Meeting) Validate() error {
 	if n := utf8.RuneCountInString(m.Title); n < 3 || n > 200 {
 		f.Add("title", "Le titre doit compter de 3 à 200 caractères.")
 	}
-	if m.StartsAt.IsZero() {
+	switch {
+	case m.StartsAt.IsZero():
 		f.Add("starts_at", "La date et l'heure de début sont obligatoires.")
-	}
-	if !m.EndsAt.After(m.StartsAt) {
+	case m.StartsAt.Before(MeetingsFrom) || !m.StartsAt.Before(MeetingsUntil):
+		f.Add("starts_at", "Choisissez une date entre 2000 et 2099.")
+	case !m.EndsAt.After(m.StartsAt):
 		f.Add("ends_at", "La fin doit suivre le début.")
+	case m.EndsAt.Sub(m.StartsAt) > MaxMeetingLength:
+		f.Add("ends_at", "Une séance dure au plus 12 heures.")
 	}
 	if utf8.RuneCountInString(m.Place) > 300 {
 		f.Add("place", "Le lieu compte 300 caractères au plus.")

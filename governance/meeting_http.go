@@ -3,7 +3,9 @@ package governance
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -142,20 +144,51 @@ func (h *Handlers) meetings(c *fiber.Ctx) error {
 	return web.Render(c, "governance/meetings", view)
 }
 
-func (h *Handlers) createMeeting(c *fiber.Ctx) error {
-	m := &Meeting{CouncilID: web.Council(c).ID, Title: c.FormValue("title"), Place: c.FormValue("place"), Note: c.FormValue("note")}
+// meetingFromForm reads the schedule form (title, starts_at, duration in
+// minutes, place, note) into m, and returns the refusals: the form's own
+// (an unreadable date, a duration out of range) and then Meeting.Validate's.
+func meetingFromForm(c *fiber.Ctx, m *Meeting) apperr.Fields {
+	m.Title, m.Place, m.Note = c.FormValue("title"), c.FormValue("place"), c.FormValue("note")
 	errs := apperr.Fields{}
-	if t, ok := parseParisTime(c.FormValue("starts_at")); ok {
-		m.StartsAt = t
-		m.EndsAt = t.Add(time.Duration(formInt(c, "duration")) * time.Minute)
+	raw := strings.TrimSpace(c.FormValue("starts_at"))
+	start, ok := parseParisTime(raw)
+	if !ok && raw != "" {
+		errs.Add("starts_at", "Date et heure illisibles : choisissez-les dans le calendrier (jour, mois, année, heure).")
 	}
-	if err := m.Validate(); err != nil {
-		if f := apperr.FieldsOf(err); f != nil {
-			errs = f
-		} else {
-			return err
+	minutes, msg := formWhole(c, "duration")
+	switch {
+	case msg != "":
+		errs.Add("ends_at", msg)
+	case minutes < MinMeetingMinutes || minutes > int(MaxMeetingLength/time.Minute):
+		errs.Add("ends_at", fmt.Sprintf("La durée va de %d à %d minutes (12 heures).", MinMeetingMinutes, int(MaxMeetingLength/time.Minute)))
+	}
+	if ok {
+		// The duration is bounded before it is multiplied: no overflow.
+		m.StartsAt, m.EndsAt = start, start.Add(time.Duration(max(minutes, 1))*time.Minute)
+	}
+	if f := apperr.FieldsOf(m.Validate()); f != nil {
+		for k, v := range f {
+			errs.Add(k, v)
 		}
 	}
+	return errs
+}
+
+// MeetingForm is the schedule form as typed, given back when it is refused.
+type MeetingForm struct {
+	Title, StartsAt, Duration, Place, Note string
+}
+
+// typedMeetingForm copies the schedule form's fields (Fiber reuses their
+// memory after the handler).
+func typedMeetingForm(c *fiber.Ctx) MeetingForm {
+	return MeetingForm{Title: strings.Clone(c.FormValue("title")), StartsAt: strings.Clone(c.FormValue("starts_at")),
+		Duration: strings.Clone(c.FormValue("duration")), Place: strings.Clone(c.FormValue("place")), Note: strings.Clone(c.FormValue("note"))}
+}
+
+func (h *Handlers) createMeeting(c *fiber.Ctx) error {
+	m := &Meeting{CouncilID: web.Council(c).ID}
+	errs := meetingFromForm(c, m)
 	if len(errs) == 0 {
 		if err := CreateMeeting(c.UserContext(), h.DB, m); err != nil {
 			return err
@@ -166,8 +199,9 @@ func (h *Handlers) createMeeting(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	view.Errors, view.Form = errs, *m
-	view.StartsAt, view.Duration = strings.Clone(c.FormValue("starts_at")), strings.Clone(c.FormValue("duration"))
+	typed := typedMeetingForm(c)
+	view.Errors, view.Form = errs, Meeting{Title: typed.Title, Place: typed.Place, Note: typed.Note}
+	view.StartsAt, view.Duration = typed.StartsAt, typed.Duration
 	c.Status(fiber.StatusUnprocessableEntity)
 	return web.Render(c, "governance/meetings", view)
 }
@@ -188,14 +222,20 @@ type AgendaSuggestion struct {
 	Reason string
 }
 
-// StartInput is the start as a datetime-local value in Paris time.
-func (v MeetingView) StartInput() string {
-	return v.Meeting.StartsAt.In(web.Paris()).Format("2006-01-02T15:04")
-}
-
-// DurationMinutes is the meeting's planned length.
-func (v MeetingView) DurationMinutes() int {
-	return int(v.Meeting.EndsAt.Sub(v.Meeting.StartsAt).Minutes())
+// VoteFormFor is the open-vote form of an agenda item: as typed, with its
+// messages, when it was refused; its defaults otherwise.
+func (v MeetingView) VoteFormFor(it AgendaEntry) VoteForm {
+	if v.VoteForm.Item == it.ID && v.VoteErrors != nil {
+		f := v.VoteForm
+		f.Errors = v.VoteErrors
+		return f
+	}
+	f := VoteForm{Item: it.ID, Method: string(MethodMajority), Threshold: string(ThresholdCast), Mode: ModeOnline, Secrecy: SecrecyAnonymous,
+		Options: "Conventionner | conventionne\nConventionner sous conditions | sous_conditions\nNe pas conventionner | non_conventionne"}
+	if it.Kind == AgendaProposal {
+		f.Question = "Adopter la proposition « " + it.Title + " » ?"
+	}
+	return f
 }
 
 // MeetingView is a meeting's page.
@@ -213,6 +253,22 @@ type MeetingView struct {
 	Thresholds  []Threshold
 	Pending     []Minutes // closed meetings' drafts this meeting may approve
 	PendingMeet []Meeting
+	// EditForm is the edit form's fields (the meeting's, or as typed when
+	// refused, with EditErrors).
+	EditForm   MeetingForm
+	EditErrors apperr.Fields
+	// VoteForm is the open-vote form refused for one agenda item, as typed,
+	// with VoteErrors; the other items' forms show their defaults.
+	VoteForm   VoteForm
+	VoteErrors apperr.Fields
+}
+
+// VoteForm is the open-vote form as typed.
+type VoteForm struct {
+	Item                                                int64
+	Question, Method, Threshold, Options, Mode, Secrecy string
+	ClosesAt                                            string
+	Errors                                              apperr.Fields // set by MeetingView.VoteFormFor
 }
 
 func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, error) {
@@ -249,6 +305,8 @@ func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, er
 		title = m.Title
 	}
 	view := &MeetingView{Page: web.NewPage(c, title), Meeting: m, Quorum: q, Minutes: mins,
+		EditForm: MeetingForm{Title: m.Title, Place: m.Place, Note: m.Note,
+			StartsAt: m.StartsAt.In(web.Paris()).Format("2006-01-02T15:04"), Duration: strconv.Itoa(int(m.EndsAt.Sub(m.StartsAt).Minutes()))},
 		CanManage: can(c, authz.ManageMeeting), CanVote: can(c, authz.CastBallot),
 		Methods: []VoteMethod{MethodMajority, MethodConsent, MethodJudgment}, Thresholds: []Threshold{ThresholdCast, ThresholdTwoThirds, ThresholdOfPresents}}
 	for _, it := range items {
@@ -279,26 +337,37 @@ func (h *Handlers) meeting(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ctx, co := c.UserContext(), web.Council(c)
-	if view.CanManage {
-		if view.Roll, err = Roll(ctx, h.DB, co.ID, view.Meeting.ID); err != nil {
-			return err
-		}
-		if view.Meeting.State != MeetingClosed {
-			if view.Suggestions, err = AgendaSuggestions(ctx, h.DB, co.ID, view.Meeting.ID); err != nil {
-				return err
-			}
-		}
-		if view.Meeting.State == MeetingOpen {
-			if err := h.DB.NewSelect().Model(&view.PendingMeet).Column("id", "title", "starts_at").
-				Where("council_id = ? AND state = ? AND starts_at < ?", co.ID, MeetingClosed, view.Meeting.StartsAt).
-				Where("EXISTS (SELECT 1 FROM minutes mi WHERE mi.meeting_id = meeting.id AND mi.council_id = meeting.council_id AND mi.state = ?)", MinutesDraft).
-				Order("starts_at").Limit(20).Scan(ctx); err != nil {
-				return err
-			}
-		}
+	if err := h.fillManagerView(c, view); err != nil {
+		return err
 	}
 	return web.Render(c, "governance/meeting", view)
+}
+
+// fillManagerView adds what the facilitator's part of a meeting page shows:
+// the roll, the agenda suggestions and the minutes waiting for approval.
+func (h *Handlers) fillManagerView(c *fiber.Ctx, view *MeetingView) error {
+	if !view.CanManage {
+		return nil
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	var err error
+	if view.Roll, err = Roll(ctx, h.DB, co.ID, view.Meeting.ID); err != nil {
+		return err
+	}
+	if view.Meeting.State != MeetingClosed {
+		if view.Suggestions, err = AgendaSuggestions(ctx, h.DB, co.ID, view.Meeting.ID); err != nil {
+			return err
+		}
+	}
+	if view.Meeting.State == MeetingOpen {
+		if err := h.DB.NewSelect().Model(&view.PendingMeet).Column("id", "title", "starts_at").
+			Where("council_id = ? AND state = ? AND starts_at < ?", co.ID, MeetingClosed, view.Meeting.StartsAt).
+			Where("EXISTS (SELECT 1 FROM minutes mi WHERE mi.meeting_id = meeting.id AND mi.council_id = meeting.council_id AND mi.state = ?)", MinutesDraft).
+			Order("starts_at").Limit(20).Scan(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AgendaSuggestions is the agenda builder: open proposals with enough graders,
@@ -364,19 +433,41 @@ func (h *Handlers) meetingState(c *fiber.Ctx) error {
 }
 
 // editMeeting changes a meeting's title, date, place or note (calendars see a
-// new SEQUENCE).
+// new SEQUENCE). A refused form shows the meeting again with the messages and
+// what was typed.
 func (h *Handlers) editMeeting(c *fiber.Ctx) error {
 	id, err := paramID(c, "id")
 	if err != nil {
 		return err
 	}
-	m := &Meeting{ID: id, CouncilID: web.Council(c).ID, Title: c.FormValue("title"), Place: c.FormValue("place"), Note: c.FormValue("note")}
-	if t, ok := parseParisTime(c.FormValue("starts_at")); ok {
-		m.StartsAt = t
-		m.EndsAt = t.Add(time.Duration(formInt(c, "duration")) * time.Minute)
-	}
-	if err := UpdateMeeting(c.UserContext(), h.DB, m); err != nil {
+	ctx, co := c.UserContext(), web.Council(c)
+	current, err := GetMeeting(ctx, h.DB, co.ID, id)
+	if err != nil {
 		return err
+	}
+	if current.State == MeetingClosed {
+		return errMeetingClosed
+	}
+	m := &Meeting{ID: id, CouncilID: co.ID}
+	errs := meetingFromForm(c, m)
+	if len(errs) == 0 {
+		err = UpdateMeeting(ctx, h.DB, m)
+		errs = apperr.FieldsOf(err)
+		if errs == nil && err != nil {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		view, err := h.loadMeetingView(c, "")
+		if err != nil {
+			return err
+		}
+		if err := h.fillManagerView(c, view); err != nil {
+			return err
+		}
+		view.EditErrors, view.EditForm = errs, typedMeetingForm(c)
+		c.Status(fiber.StatusUnprocessableEntity)
+		return web.Render(c, "governance/meeting", view)
 	}
 	return back(c, meetingPath(id), "Séance modifiée.")
 }
@@ -462,25 +553,52 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	item, _ := strconv.ParseInt(c.FormValue("item"), 10, 64)
-	v := &Vote{CouncilID: web.Council(c).ID, MeetingID: id, AgendaItemID: item, Question: c.FormValue("question"),
-		Method: VoteMethod(c.FormValue("method")), Mode: c.FormValue("mode"), Secrecy: c.FormValue("secrecy"),
-		Threshold: Threshold(c.FormValue("threshold"))}
+	form := VoteForm{Question: strings.Clone(c.FormValue("question")), Method: strings.Clone(c.FormValue("method")),
+		Threshold: strings.Clone(c.FormValue("threshold")), Options: strings.Clone(c.FormValue("options")),
+		Mode: strings.Clone(c.FormValue("mode")), Secrecy: strings.Clone(c.FormValue("secrecy")), ClosesAt: strings.Clone(c.FormValue("closes_at"))}
+	form.Item, _ = strconv.ParseInt(c.FormValue("item"), 10, 64)
+	v := &Vote{CouncilID: web.Council(c).ID, MeetingID: id, AgendaItemID: form.Item, Question: form.Question,
+		Method: VoteMethod(form.Method), Mode: form.Mode, Secrecy: form.Secrecy, Threshold: Threshold(form.Threshold)}
 	if v.Method == MethodJudgment {
-		for _, line := range strings.Split(c.FormValue("options"), "\n") {
+		for _, line := range strings.Split(form.Options, "\n") {
 			label, effect, _ := strings.Cut(strings.TrimSpace(line), "|")
 			if label = strings.TrimSpace(label); label != "" {
 				v.Options = append(v.Options, VoteOption{Label: label, Effect: strings.TrimSpace(effect)})
 			}
 		}
 	}
-	if t, ok := parseParisTime(c.FormValue("closes_at")); ok {
+	if raw := strings.TrimSpace(form.ClosesAt); raw != "" {
+		t, ok := parseParisTime(raw)
+		if !ok {
+			return h.refuseVote(c, apperr.Fields{"closes_at": "Date et heure illisibles : choisissez-les dans le calendrier."}, form)
+		}
 		v.ClosesAt = &t
 	}
-	if err := OpenVote(c.UserContext(), h.DB, ActorOf(web.ViewerOf(c)), v); err != nil {
+	err = OpenVote(c.UserContext(), h.DB, ActorOf(web.ViewerOf(c)), v)
+	if f := apperr.FieldsOf(err); f != nil {
+		return h.refuseVote(c, f, form)
+	} else if err != nil {
 		return err
 	}
 	return back(c, "/votes/"+strconv.FormatInt(v.ID, 10), "Vote ouvert.")
+}
+
+// refuseVote shows the meeting again with the open-vote form of the item as
+// typed and its messages (422).
+func (h *Handlers) refuseVote(c *fiber.Ctx, errs apperr.Fields, form VoteForm) error {
+	view, err := h.loadMeetingView(c, "")
+	if err != nil {
+		return err
+	}
+	if err := h.fillManagerView(c, view); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(view.Agenda, func(e AgendaEntry) bool { return e.ID == form.Item }) {
+		return apperr.New(apperr.Invalid, "Ce point n'est pas à l'ordre du jour de la séance.")
+	}
+	view.VoteForm, view.VoteErrors = form, errs
+	c.Status(fiber.StatusUnprocessableEntity)
+	return web.Render(c, "governance/meeting", view)
 }
 
 // VoteView is a vote's page: the ballot form while open, the results after.

@@ -475,3 +475,79 @@ func TestInRoomCountsAreCheckedOnTheForm(t *testing.T) {
 		t.Fatalf("consent without a count: %d %.3000s", status, body)
 	}
 }
+
+// Dates outside 2000–2099, durations beyond 12 hours (or typed as nonsense)
+// and unknown option effects were stored or ended in a 500: each is now a
+// 422 with the message beside its field, on the form as typed, and nothing
+// changes.
+func TestMeetingAndVoteFormsRefuseOutOfRangeInput(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	f := newMeetingFixture(t, db, 2)
+	app := newMeetingApp(t, db)
+	fac, _ := webtest.SignIn(t, app, db, f.councilID, authz.Facilitator)
+	schedule := func(start, duration string) url.Values {
+		return url.Values{"title": {"Séance hors limites"}, "starts_at": {start}, "duration": {duration}, "place": {"Salle"}}
+	}
+	cases := []struct {
+		start, duration, field, message string
+	}{
+		{"0001-01-01T00:00", "120", "starts_at", "Choisissez une date entre 2000 et 2099."},
+		{"2150-06-01T18:00", "120", "starts_at", "Choisissez une date entre 2000 et 2099."},
+		{"le 5 mars", "120", "starts_at", "Date et heure illisibles"},
+		{"2026-12-09T18:30", "99999999999", "ends_at", "Ce nombre est bien trop grand."},
+		{"2026-12-09T18:30", "721", "ends_at", "La durée va de 15 à 720 minutes (12 heures)."},
+		{"2026-12-09T18:30", "", "ends_at", "Saisissez un nombre"},
+		{"2026-12-09T18:30", "-60", "ends_at", "positif ou nul"},
+	}
+	for _, tc := range cases {
+		res, body := fac.PostForm("/seances", schedule(tc.start, tc.duration))
+		if res.StatusCode != http.StatusUnprocessableEntity || !containsAll(body, tc.message, `id="`+tc.field+`-error"`, `value="`+tc.duration+`"`) {
+			t.Errorf("schedule %s for %s min: %d, want 422 with %q beside %s; %.2500s", tc.start, tc.duration, res.StatusCode, tc.message, tc.field, body)
+		}
+	}
+	var n int
+	if err := db.NewRaw("SELECT count(*) FROM meetings WHERE title = 'Séance hors limites'").Scan(ctx, &n); err != nil || n != 0 {
+		t.Fatalf("%d refused meetings stored (%v)", n, err)
+	}
+
+	// The same on the edit form of a meeting, which keeps its dates.
+	mpath := meetingPath(f.meeting.ID)
+	before, err := GetMeeting(ctx, db, f.councilID, f.meeting.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		res, body := fac.PostForm(mpath+"/modifier", schedule(tc.start, tc.duration))
+		if res.StatusCode != http.StatusUnprocessableEntity || !containsAll(body, tc.message, `<details class="edit-meeting" open>`,
+			`id="edit-`+tc.field+`-error"`, `aria-describedby="edit-`+tc.field+`-error"`, `value="`+tc.duration+`"`, `value="Séance hors limites"`) {
+			t.Errorf("edit %s for %s min: %d, want 422 with %q beside %s; %.4000s", tc.start, tc.duration, res.StatusCode, tc.message, tc.field, body)
+		}
+	}
+	after, err := GetMeeting(ctx, db, f.councilID, f.meeting.ID)
+	if err != nil || !after.StartsAt.Equal(before.StartsAt) || !after.EndsAt.Equal(before.EndsAt) || after.Title != before.Title {
+		t.Fatalf("a refused edit changed the meeting: %+v (%v)", after, err)
+	}
+	if res, body := fac.PostForm(mpath+"/modifier", schedule("2026-12-09T18:30", "720")); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a 12-hour meeting: %d %.2000s", res.StatusCode, body)
+	}
+
+	// An option effect outside the list re-shows the item's open-vote form.
+	item := f.freeItem(t, "Statut du café")
+	options := "Conventionner | conventionne\nTout autoriser | n_importe_quoi"
+	res, body := fac.PostForm(mpath+"/votes", url.Values{"item": {strconv.FormatInt(item.ID, 10)}, "question": {"Quel statut pour le café ?"},
+		"method": {"jugement"}, "mode": {"en_salle"}, "secrecy": {"anonyme"}, "options": {options}})
+	itemID := strconv.FormatInt(item.ID, 10)
+	if res.StatusCode != http.StatusUnprocessableEntity || !containsAll(body, "Effet inconnu pour « Tout autoriser »",
+		`<details class="open-vote" open>`, `id="o`+itemID+`-error"`, ">Conventionner | conventionne\nTout autoriser | n_importe_quoi</textarea>",
+		`value="Quel statut pour le café ?"`, `value="en_salle" checked`, `value="jugement" selected`) {
+		t.Fatalf("unknown option effect: %d %.5000s", res.StatusCode, body)
+	}
+	if err := db.NewRaw("SELECT count(*) FROM votes WHERE agenda_item_id = ?", item.ID).Scan(ctx, &n); err != nil || n != 0 {
+		t.Fatalf("%d votes opened (%v)", n, err)
+	}
+	res, body = fac.PostForm(mpath+"/votes", url.Values{"item": {itemID}, "question": {"Quel statut pour le café ?"},
+		"method": {"jugement"}, "mode": {"en_salle"}, "secrecy": {"anonyme"}, "options": {"Conventionner | conventionne\nAjourner | ajourner\nRien de plus"}})
+	location(t, res, body)
+}

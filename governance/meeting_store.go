@@ -37,10 +37,12 @@ func UpdateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return apperr.New(apperr.Conflict, "Une séance close ne change plus.")
+		return errMeetingClosed
 	}
 	return nil
 }
+
+var errMeetingClosed = apperr.New(apperr.Conflict, "Une séance close ne change plus.")
 
 // Meetings lists the council's meetings, the most recent first.
 func Meetings(ctx context.Context, db bun.IDB, councilID int64) ([]Meeting, error) {

@@ -1,12 +1,15 @@
 package governance
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
+	"cla/catalog"
 	"cla/internal/apperr"
 )
 
@@ -95,6 +98,12 @@ func (c Choice) Label() string {
 	}
 	return "—"
 }
+
+// OptionEffects are the effects a majority-judgment option may have (what
+// the winning option does to the proposal): none, a register status, or
+// adjourning (the schema's vote_options CHECK).
+var OptionEffects = []string{"", string(catalog.Conventionne), string(catalog.SousConditions), string(catalog.NonConventionne),
+	string(catalog.DebatSouhaite), "ajourner"}
 
 // VoteOption is one option graded in a majority-judgment vote.
 type VoteOption struct {
@@ -196,10 +205,15 @@ func (v *Vote) Validate() error {
 			f.Add("options", "Le jugement majoritaire demande de 2 à 20 options.")
 		}
 		for i := range v.Options {
-			v.Options[i].Label = strings.TrimSpace(v.Options[i].Label)
-			v.Options[i].Position = i + 1
-			if n := utf8.RuneCountInString(v.Options[i].Label); n < 1 || n > 200 {
+			o := &v.Options[i]
+			o.Label, o.Effect = strings.TrimSpace(o.Label), strings.TrimSpace(o.Effect)
+			o.Position = i + 1
+			if n := utf8.RuneCountInString(o.Label); n < 1 || n > 200 {
 				f.Add("options", "Chaque option a un intitulé (200 caractères au plus).")
+			}
+			if !slices.Contains(OptionEffects, o.Effect) {
+				f.Add("options", fmt.Sprintf("Effet inconnu pour « %s » : après la barre « | », écrivez %s, ou rien.",
+					o.Label, strings.Join(OptionEffects[1:], ", ")))
 			}
 		}
 	default:

@@ -17,16 +17,18 @@ import (
 // reached unless the council allows votes without it. A vote on a proposal moves
 // the proposal to "en vote" in the same transaction.
 func OpenVote(ctx context.Context, db *bun.DB, actor Actor, v *Vote) error {
-	if err := v.Validate(); err != nil {
-		return err
-	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// The meeting first, scoped by council (another council's is not
+		// found, whatever its state), then its state, then the form.
 		m, err := lockMeeting(ctx, tx, v.CouncilID, v.MeetingID)
 		if err != nil {
 			return err
 		}
 		if m.State != MeetingOpen {
 			return apperr.New(apperr.Conflict, "Un vote ne s'ouvre que pendant la séance (séance « %s »).", m.State.Label())
+		}
+		if err := v.Validate(); err != nil {
+			return err
 		}
 		item := new(AgendaItem)
 		if err := tx.NewSelect().Model(item).Where("id = ? AND meeting_id = ? AND council_id = ?", v.AgendaItemID, v.MeetingID, v.CouncilID).Scan(ctx); err != nil {
