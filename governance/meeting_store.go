@@ -117,36 +117,37 @@ func Agenda(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]Agen
 // An open or adjourned proposal becomes "inscrite à l'ordre du jour" in the same
 // transaction (one already inscrite stays so).
 func AddAgendaItem(ctx context.Context, db *bun.DB, actor Actor, it *AgendaItem) error {
-	if it.Title == "" {
-		var err error
-		switch it.Kind {
-		case AgendaProposal:
-			if it.ProposalID != nil {
-				err = db.NewSelect().Table("proposals").Column("title").
-					Where("id = ? AND council_id = ?", *it.ProposalID, it.CouncilID).Scan(ctx, &it.Title)
-			}
-		case AgendaDebate:
-			if it.DebateID != nil {
-				err = db.NewSelect().Table("debates").Column("title").
-					Where("id = ? AND council_id = ?", *it.DebateID, it.CouncilID).Scan(ctx, &it.Title)
-			}
-		}
-		if isNoRows(err) {
-			return apperr.Fields{"target": "Proposition ou débat introuvable."}.Err()
-		} else if err != nil {
-			return err
-		}
-	}
-	if err := it.Validate(); err != nil {
-		return err
-	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// The meeting first, in the council (another council's is not found,
+		// whatever its state), then its state, then the item.
 		m, err := lockMeeting(ctx, tx, it.CouncilID, it.MeetingID)
 		if err != nil {
 			return err
 		}
 		if m.State == MeetingClosed {
 			return apperr.New(apperr.Conflict, "L'ordre du jour d'une séance close ne change plus.")
+		}
+		if it.Title == "" {
+			switch it.Kind {
+			case AgendaProposal:
+				if it.ProposalID != nil {
+					err = tx.NewSelect().Table("proposals").Column("title").
+						Where("id = ? AND council_id = ?", *it.ProposalID, it.CouncilID).Scan(ctx, &it.Title)
+				}
+			case AgendaDebate:
+				if it.DebateID != nil {
+					err = tx.NewSelect().Table("debates").Column("title").
+						Where("id = ? AND council_id = ?", *it.DebateID, it.CouncilID).Scan(ctx, &it.Title)
+				}
+			}
+			if isNoRows(err) {
+				return apperr.Fields{"target": "Proposition ou débat introuvable."}.Err()
+			} else if err != nil {
+				return err
+			}
+		}
+		if err := it.Validate(); err != nil {
+			return err
 		}
 		if err := tx.NewSelect().Table("agenda_items").ColumnExpr("coalesce(max(position), 0) + 1").
 			Where("meeting_id = ? AND council_id = ?", it.MeetingID, it.CouncilID).Scan(ctx, &it.Position); err != nil {

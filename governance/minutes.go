@@ -218,24 +218,31 @@ func RegenerateMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int
 	})
 }
 
-// SaveMinutes stores the facilitator's edit of a draft.
-func SaveMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64, bodyMD, editor string) error {
-	bodyMD = strings.TrimSpace(bodyMD)
-	if bodyMD == "" || len(bodyMD) > 100000 {
-		return apperr.Fields{"body": "Le compte rendu est obligatoire (100 000 caractères au plus)."}.Err()
-	}
-	m := &Minutes{CouncilID: councilID, MeetingID: meetingID, BodyMD: bodyMD, BodyHTML: markdown.ToHTML(bodyMD),
-		State: MinutesDraft, EditedByName: editor}
-	res, err := db.NewInsert().Model(m).On("CONFLICT (meeting_id) DO UPDATE").
-		Set("body_md = EXCLUDED.body_md, body_html = EXCLUDED.body_html, edited_by_name = EXCLUDED.edited_by_name, updated_at = now()").
-		Where("minutes.state = ? AND minutes.council_id = ?", MinutesDraft, councilID).Exec(ctx)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return apperr.New(apperr.Conflict, "Un compte rendu approuvé ne change plus.")
-	}
-	return nil
+// SaveMinutes stores the facilitator's edit of a draft. The meeting is looked
+// up first, in the council: another council's meeting, or none, is not found,
+// whatever the state of its minutes.
+func SaveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int64, bodyMD, editor string) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := lockMeeting(ctx, tx, councilID, meetingID); err != nil {
+			return err
+		}
+		bodyMD = strings.TrimSpace(bodyMD)
+		if bodyMD == "" || len(bodyMD) > 100000 {
+			return apperr.Fields{"body": "Le compte rendu est obligatoire (100 000 caractères au plus)."}.Err()
+		}
+		m := &Minutes{CouncilID: councilID, MeetingID: meetingID, BodyMD: bodyMD, BodyHTML: markdown.ToHTML(bodyMD),
+			State: MinutesDraft, EditedByName: editor}
+		res, err := tx.NewInsert().Model(m).On("CONFLICT (meeting_id) DO UPDATE").
+			Set("body_md = EXCLUDED.body_md, body_html = EXCLUDED.body_html, edited_by_name = EXCLUDED.edited_by_name, updated_at = now()").
+			Where("minutes.state = ? AND minutes.council_id = ?", MinutesDraft, councilID).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.New(apperr.Conflict, "Un compte rendu approuvé ne change plus.")
+		}
+		return nil
+	})
 }
 
 // ApproveMinutes approves a closed meeting's minutes during a later meeting in

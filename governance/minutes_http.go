@@ -85,6 +85,11 @@ func (h *Handlers) approveMinutes(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	// The meeting first, in the council: another council's is not found,
+	// whatever the form says.
+	if _, err := GetMeeting(c.UserContext(), h.DB, web.Council(c).ID, id); err != nil {
+		return err
+	}
 	in, err := strconv.ParseInt(c.FormValue("in"), 10, 64)
 	if err != nil {
 		return apperr.Fields{"in": "Choisissez la séance qui approuve."}.Err()

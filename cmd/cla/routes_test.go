@@ -136,7 +136,7 @@ var routeTable = []routeCase{
 	{route: "GET /seances/:id/convocation", path: "/seances/{seance}/convocation", want: all(200)},
 	{route: "GET /seances/:id/dossier", path: "/seances/{seance}/dossier", want: all(200)},
 	{route: "POST /seances/:id/etat", path: "/seances/{seance_close}/etat", form: url.Values{"to": {"en_cours"}}, want: facilitatorAction(409)},
-	{route: "POST /seances/:id/modifier", path: "/seances/{seance_close}/modifier", form: url.Values{"title": {""}}, want: facilitatorAction(422)},
+	{route: "POST /seances/:id/modifier", path: "/seances/{seance}/modifier", form: url.Values{"title": {""}}, want: facilitatorAction(422)},
 	{route: "POST /seances/:id/ordre-du-jour", path: "/seances/{seance}/ordre-du-jour", form: url.Values{"kind": {"free"}, "title": {""}}, want: facilitatorAction(422)},
 	{route: "POST /seances/:id/ordre-du-jour/:item/deplacer", path: "/seances/{seance}/ordre-du-jour/{point}/deplacer", form: url.Values{"dir": {"down"}}, want: facilitatorAction(303)},
 	{route: "POST /seances/:id/ordre-du-jour/:item/retirer", path: "/seances/{seance_close}/ordre-du-jour/{point_close}/retirer", want: facilitatorAction(409)},
@@ -381,4 +381,83 @@ func (f *walkFixture) suggest(t *testing.T, key string) string {
 		f.resignIn(p)
 	}
 	return fmt.Sprintf("; today: {route: %q, want: by(%d, %d, %d, %d, %d)}", key, got[0], got[1], got[2], got[3], got[4])
+}
+
+// crossCouncilVariants give, per placeholder, objects of council A in each of
+// their states (one per state), so that the walk below meets every state: an
+// object of another council is not found whatever its state. ? is A's id.
+var crossCouncilVariants = map[string]string{
+	"{seance}":       `SELECT id::text FROM (SELECT DISTINCT ON (state, EXISTS (SELECT 1 FROM minutes mi WHERE mi.meeting_id = m.id)) id FROM meetings m WHERE council_id = ? ORDER BY state, EXISTS (SELECT 1 FROM minutes mi WHERE mi.meeting_id = m.id), id) s`,
+	"{seance_close}": `SELECT id::text FROM (SELECT DISTINCT ON (state) id FROM meetings WHERE council_id = ? ORDER BY state, id) s`,
+	"{vote}":         `SELECT id::text FROM (SELECT DISTINCT ON (state, mode, method) id FROM votes WHERE council_id = ? ORDER BY state, mode, method, id) s`,
+	"{decision}":     `SELECT id::text FROM (SELECT DISTINCT ON (outcome) id FROM decisions WHERE council_id = ? ORDER BY outcome, id) s`,
+	"{proposition}":  `SELECT id::text FROM (SELECT DISTINCT ON (state, kind) id FROM proposals WHERE council_id = ? ORDER BY state, kind, id) s`,
+	"{candidature}":  `SELECT id::text FROM (SELECT DISTINCT ON (state) id FROM shop_applications WHERE council_id = ? ORDER BY state, id) s`,
+	"{debat}":        `SELECT slug FROM (SELECT DISTINCT ON (state) slug FROM debates WHERE council_id = ? ORDER BY state, id) s`,
+	"{suggestion}":   `SELECT id::text FROM (SELECT DISTINCT ON (status) id FROM debate_suggestions WHERE council_id = ? ORDER BY status, id) s`,
+	"{membre}":       `SELECT account_id::text FROM (SELECT DISTINCT ON (role) account_id FROM memberships WHERE council_id = ? ORDER BY role, account_id) s`,
+}
+
+// Every route that names an object (an id, a slug, a token) answers 404 to an
+// admin of council B on B's host when the object is council A's, whatever its
+// state and whatever the form: the council scope is checked before anything
+// else, so nothing of A leaks through a 409, a 422 or a 500. Council B is
+// empty (no boussole, no register, no meeting).
+func TestAnotherCouncilsObjectsAreNotFound(t *testing.T) {
+	t.Parallel()
+	f := newWalkFixture(t)
+	ctx := context.Background()
+	var a, b int64
+	if err := f.db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.NewRaw("SELECT id FROM councils WHERE slug = 'conseil-b'").Scan(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	_, email := webtest.CreateMember(t, f.db, b, authz.Admin, "")
+	adminB := webtest.New(t, f.app)
+	adminB.Host = "b.test"
+	adminB.SignInAs(email, webtest.Password)
+	variants := map[string][]string{}
+	for name, q := range crossCouncilVariants {
+		var vs []string
+		if err := f.db.NewRaw(q, a).Scan(ctx, &vs); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		variants[name] = vs
+	}
+	walked := 0
+	for _, rc := range routeTable {
+		method, pattern, _ := strings.Cut(rc.route, " ")
+		if !strings.ContainsAny(pattern, ":*") || strings.HasPrefix(pattern, "/static/") {
+			continue
+		}
+		paths := []string{f.fill(t, rc.path)}
+		for name, vs := range variants {
+			if strings.Contains(rc.path, name) {
+				for _, v := range vs {
+					paths = append(paths, f.fill(t, strings.ReplaceAll(rc.path, name, v)))
+				}
+			}
+		}
+		for _, path := range paths {
+			var resp *http.Response
+			var body string
+			if method == fiber.MethodGet {
+				resp, body = adminB.Get(path)
+			} else {
+				resp, body = adminB.PostForm(path, rc.form)
+			}
+			walked++
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("%s %s from council B: %d, want 404 (%.200q)", method, path, resp.StatusCode, body)
+			}
+			if adminB.Cookie(auth.SessionCookie) == "" {
+				adminB.SignInAs(email, webtest.Password)
+			}
+		}
+	}
+	if walked < 60 {
+		t.Fatalf("only %d requests walked", walked)
+	}
 }
