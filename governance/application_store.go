@@ -454,6 +454,11 @@ func ProposeApplication(ctx context.Context, db *bun.DB, a *Application, draft A
 		return nil, err
 	}
 	p.RationaleHTML = markdown.ToHTML(p.RationaleMD)
+	if ok, err := boussoleExists(ctx, db, a.CouncilID); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, apperr.New(apperr.Conflict, "%s", errNoBoussoleYet)
+	}
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// Lock the application: a double click makes one proposal.
 		var state ApplicationState

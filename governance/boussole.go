@@ -4,10 +4,11 @@ package governance
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"cla/internal/apperr"
 )
 
 // BoussoleVersion is one adopted version of the 12-criterion compass.
@@ -65,8 +66,18 @@ const currentBoussoleSQL = `SELECT v.id, v.council_id, v.number, v.adopted_on, v
 
 var currentBoussoleBun = bunSQL(currentBoussoleSQL)
 
+// ErrNoBoussole is the answer for a council whose boussole is not written
+// yet (a new council): nothing can be scored, and proposals wait for it.
+var ErrNoBoussole = apperr.New(apperr.Conflict, "La boussole de ce conseil n'est pas encore écrite : les propositions ne peuvent pas encore être évaluées. "+
+	"Elle s'écrit par une proposition « %s », adoptée en séance.", ProposalBoussole.Label())
+
+// boussoleExists reports whether the council has a boussole.
+func boussoleExists(ctx context.Context, db bun.IDB, councilID int64) (bool, error) {
+	return db.NewSelect().Table("boussole_versions").Where("council_id = ?", councilID).Exists(ctx)
+}
+
 // CurrentBoussole returns the council's latest boussole version with its
-// groups and criteria, in one query (sql.ErrNoRows when it has none).
+// groups and criteria, in one query (ErrNoBoussole when it has none).
 func CurrentBoussole(ctx context.Context, db bun.IDB, councilID int64) (*Boussole, error) {
 	rows, err := db.QueryContext(ctx, currentBoussoleBun, councilID)
 	if err != nil {
@@ -107,7 +118,7 @@ func scanBoussole(rows rowScanner) (*Boussole, error) {
 		return nil, err
 	}
 	if b == nil {
-		return nil, sql.ErrNoRows
+		return nil, ErrNoBoussole
 	}
 	return b, nil
 }

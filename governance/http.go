@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"errors"
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
@@ -75,7 +76,8 @@ func (h *Handlers) Routes(app fiber.Router) {
 	h.meetingRoutes(app)
 }
 
-// BoussoleView shows the boussole in force.
+// BoussoleView shows the boussole in force (nil when the council has not
+// written one yet).
 type BoussoleView struct {
 	web.Page
 	Boussole *Boussole
@@ -83,7 +85,9 @@ type BoussoleView struct {
 
 func (h *Handlers) boussole(c *fiber.Ctx) error {
 	b, err := CurrentBoussole(c.UserContext(), h.DB, web.Council(c).ID)
-	if err != nil {
+	if errors.Is(err, ErrNoBoussole) {
+		b = nil // the page says it is not written yet
+	} else if err != nil {
 		return err
 	}
 	return web.Render(c, "governance/boussole", BoussoleView{Page: web.NewPage(c, "La boussole du conventionnement"), Boussole: b})

@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"errors"
 	"html/template"
 	"strconv"
 
@@ -70,7 +71,8 @@ func (h *Handlers) meetingPack(c *fiber.Ctx) error {
 		if err := selectProposal(h.DB, &props).Where("p.council_id = ? AND p.id IN (?)", co.ID, bun.List(pids)).Scan(ctx); err != nil {
 			return err
 		}
-		if b, err = CurrentBoussole(ctx, h.DB, co.ID); err != nil {
+		// Without a boussole the pack shows the proposals without results.
+		if b, err = CurrentBoussole(ctx, h.DB, co.ID); err != nil && !errors.Is(err, ErrNoBoussole) {
 			return err
 		}
 		if scores, err = ProposalScores(ctx, h.DB, co.ID, pids...); err != nil {

@@ -128,6 +128,7 @@ type ProposalFormView struct {
 	ItemStatuses []catalog.Status
 	Items        []Option
 	Shops        []Option
+	NoBoussole   bool // the council has no boussole yet: only the boussole may be proposed
 }
 
 func (h *Handlers) proposalFormView(c *fiber.Ctx, p *Proposal, errs apperr.Fields) (ProposalFormView, error) {
@@ -144,7 +145,12 @@ func (h *Handlers) proposalFormView(c *fiber.Ctx, p *Proposal, errs apperr.Field
 		Where("council_id = ?", co.ID).OrderExpr("name, id").Scan(ctx, &view.Items); err != nil {
 		return view, err
 	}
-	err := h.DB.NewSelect().Table("shops").Column("id", "name").
+	ok, err := boussoleExists(ctx, h.DB, co.ID)
+	if err != nil {
+		return view, err
+	}
+	view.NoBoussole = !ok
+	err = h.DB.NewSelect().Table("shops").Column("id", "name").
 		Where("council_id = ?", co.ID).OrderExpr("name, id").Scan(ctx, &view.Shops)
 	return view, err
 }
@@ -235,11 +241,18 @@ func (h *Handlers) proposal(c *fiber.Ctx) error {
 	}
 	actor := ActorOf(v)
 	view := ProposalView{Page: web.NewPage(c, p.Title), Proposal: p, Sources: p.SourceList(),
-		Results: Aggregate(b, scores), Transitions: AvailableTransitions(p, actor),
+		Transitions: AvailableTransitions(p, actor),
 		CanScore:    p.State.Scorable() && authz.Can(actor.Role, authz.ScoreProposal),
 		ShowDetails: authz.Can(actor.Role, authz.ReadScoreDetails)}
-	view.OtherScores = view.Results.OtherVersionScores()
 	view.Spec = p.BoussoleSpec()
+	view.Events, view.Members = pg.Events, pg.Members
+	if b == nil {
+		// No boussole yet: the page says so instead of the results.
+		view.CanScore = false
+		return web.Render(c, "governance/proposal", view)
+	}
+	view.Results = Aggregate(b, scores)
+	view.OtherScores = view.Results.OtherVersionScores()
 	if view.OtherScores > 0 {
 		var ids []int64
 		for id := range view.Results.OtherVersions {
@@ -253,7 +266,6 @@ func (h *Handlers) proposal(c *fiber.Ctx) error {
 			view.Older = append(view.Older, Aggregate(ob, scores))
 		}
 	}
-	view.Events, view.Members = pg.Events, pg.Members
 	view.Radar = RadarSVG("radar", "Boussole de « "+p.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: p.Title, Values: view.Results.Majorities()}}, false)
 	var details map[int64][]CriterionDetail
 	if view.ShowDetails {

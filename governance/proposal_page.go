@@ -50,7 +50,8 @@ func loadProposalPage(ctx context.Context, db *bun.DB, councilID, id int64) (*pr
 			defer rows.Close()
 			return scan(rows)
 		}
-		if err := read(func(rows pgx.Rows) (err error) { pg.Boussole, err = scanBoussole(rows); return err }); err != nil {
+		// A council without a boussole shows its proposals without results.
+		if err := read(func(rows pgx.Rows) (err error) { pg.Boussole, err = scanBoussole(rows); return err }); err != nil && !errors.Is(err, ErrNoBoussole) {
 			return err
 		}
 		if err := read(func(rows pgx.Rows) (err error) { pg.Scores, err = scanScores(rows, councilID); return err }); err != nil {

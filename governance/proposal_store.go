@@ -58,11 +58,26 @@ func CreateProposal(ctx context.Context, db bun.IDB, p *Proposal, actor Actor) e
 	if err := checkTargets(ctx, db, p); err != nil {
 		return err
 	}
+	if p.Kind != ProposalBoussole {
+		// Nothing but the boussole itself can be proposed before it exists:
+		// a proposal is scored against it.
+		ok, err := boussoleExists(ctx, db, p.CouncilID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.Fields{"kind": errNoBoussoleYet}.Err()
+		}
+	}
 	p.RationaleHTML = markdown.ToHTML(p.RationaleMD)
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		return insertProposal(ctx, tx, p, actor)
 	})
 }
+
+// errNoBoussoleYet refuses a proposal in a council without a boussole.
+var errNoBoussoleYet = "La boussole de ce conseil n'est pas encore écrite : proposez-la d'abord (type « " + ProposalBoussole.Label() +
+	" »). Les autres propositions s'évaluent sur elle."
 
 func insertProposal(ctx context.Context, tx bun.IDB, p *Proposal, actor Actor) error {
 	if _, err := tx.NewInsert().Model(p).
