@@ -60,6 +60,11 @@ func newCastRequest(councilID, voteID, memberID int64, b *Ballot) *castRequest {
 		// A majority-judgment ballot is valid when it grades every option: the
 		// statement checks the vote has len(Grades) options.
 		ok := c.ValidateFor(&Vote{Method: m, Options: make([]VoteOption, len(b.Grades))}) == nil
+		if !ok {
+			// Not written: the text is not sent either (a NUL in it would
+			// fail the whole batch's statement).
+			c.Reason = ""
+		}
 		r.Variants[m] = castVariant{OK: ok, Choice: c.Choice, Reason: c.Reason, Grades: pgArray(c.Grades)}
 	}
 	return r

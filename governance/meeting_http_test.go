@@ -551,3 +551,28 @@ func TestMeetingAndVoteFormsRefuseOutOfRangeInput(t *testing.T) {
 		"method": {"jugement"}, "mode": {"en_salle"}, "secrecy": {"anonyme"}, "options": {"Conventionner | conventionne\nAjourner | ajourner\nRien de plus"}})
 	location(t, res, body)
 }
+
+// A NUL in a ballot's reason (PostgreSQL stores none) is refused on the
+// ballot form, the rest kept, instead of failing the cast's statement (500).
+func TestBallotReasonWithNULIsRefusedOnTheForm(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	f := newMeetingFixture(t, db, 1)
+	app := newMeetingApp(t, db)
+	member, memberID := webtest.SignIn(t, app, db, f.councilID, authz.Member)
+	if err := RecordAttendance(ctx, db, f.councilID, f.meeting.ID, map[int64]AttendanceStatus{memberID: Present}); err != nil {
+		t.Fatal(err)
+	}
+	v := f.openVote(t, f.freeItem(t, "Objections"), &Vote{Question: "Consentez-vous ?", Method: MethodConsent})
+	vpath := "/votes/" + strconv.FormatInt(v.ID, 10)
+	res, body := member.PostForm(vpath+"/bulletin", url.Values{"choice": {"objection"}, "reason": {"Trop\x00cher"}})
+	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "caractère invisible interdit") || !strings.Contains(body, "Trop") {
+		t.Fatalf("reason with a NUL: %d %.3000s", res.StatusCode, body)
+	}
+	if b, err := MyBallot(ctx, db, f.councilID, v.ID, memberID); err != nil || b != nil {
+		t.Fatalf("a ballot was stored: %+v %v", b, err)
+	}
+	res, body = member.PostForm(vpath+"/bulletin", url.Values{"choice": {"objection"}, "reason": {"Trop cher"}})
+	location(t, res, body)
+}

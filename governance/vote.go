@@ -255,8 +255,13 @@ type Ballot struct {
 func (b *Ballot) ValidateFor(v *Vote) error {
 	f := apperr.Fields{}
 	b.Reason = strings.TrimSpace(b.Reason)
-	if utf8.RuneCountInString(b.Reason) > 1000 {
+	switch {
+	case utf8.RuneCountInString(b.Reason) > 1000:
 		f.Add("reason", "La raison compte 1000 caractères au plus.")
+	case strings.ContainsRune(b.Reason, 0):
+		// PostgreSQL stores no NUL: refused here rather than failing the
+		// statement (text is normalised at the edge; this holds without it).
+		f.Add("reason", "La raison contient un caractère invisible interdit : retapez-la.")
 	}
 	switch v.Method {
 	case MethodMajority:
