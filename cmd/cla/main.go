@@ -172,6 +172,12 @@ func (m *Main) connect(ctx context.Context) error {
 // Run opens the database, loads the demo into an empty database (unless
 // --no-demo), builds the app and starts serving in the background.
 func (m *Main) Run(ctx context.Context) error {
+	// The address first: when it is taken, say so before starting anything.
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return listenError("", "--addr (ou CLA_ADDR)", m.Config.Addr, err)
+	}
+	m.listener = ln
 	if err := m.OpenDatabase(ctx); err != nil {
 		return err
 	}
@@ -193,11 +199,6 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.App = app
-	ln, err := net.Listen("tcp", m.Config.Addr)
-	if err != nil {
-		return fmt.Errorf("écoute sur %s impossible : %w", m.Config.Addr, err)
-	}
-	m.listener = ln
 	m.served = make(chan error, 1)
 	go func() { m.served <- app.Listener(ln) }()
 	m.Logger.Info("cla is serving", "url", "http://"+ln.Addr().String()+"/")
@@ -209,12 +210,22 @@ func (m *Main) Run(ctx context.Context) error {
 	return nil
 }
 
+// listenError says in one line why an address cannot be listened on, with
+// what to do when it is taken (what is "du profileur " or "", flag the
+// option that sets the address).
+func listenError(what, flag, addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("l'adresse %s%s est déjà utilisée (un autre cla tourne-t-il ?) : arrêtez ce qui l'occupe ou choisissez-en une autre avec %s", what, addr, flag)
+	}
+	return fmt.Errorf("écoute %ssur %s impossible : %v", what, addr, err)
+}
+
 // servePprof serves Go's profiler on its own loopback listener, apart from the
 // app's router and middleware (Config.PprofAddr).
 func (m *Main) servePprof() error {
 	ln, err := net.Listen("tcp", m.Config.PprofAddr)
 	if err != nil {
-		return fmt.Errorf("écoute du profileur sur %s impossible : %w", m.Config.PprofAddr, err)
+		return listenError("du profileur ", "--pprof-addr", m.Config.PprofAddr, err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
@@ -248,6 +259,10 @@ func (m *Main) Close() error {
 		_ = m.listener.Close()
 		<-m.served
 		m.App = nil
+	}
+	if m.listener != nil { // Run stopped before serving: the address is freed
+		_ = m.listener.Close()
+		m.listener = nil
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {

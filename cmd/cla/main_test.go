@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -256,4 +261,71 @@ func demoCouncilID(t *testing.T, db *bun.DB) int64 {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// cla started on an address already in use says so in one line, before
+// starting PostgreSQL, and returns (Main.Close once panicked on the nil
+// listener). A Run that fails after listening frees the address.
+func TestAddressInUseIsSaidInOneLine(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	data := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"serve", "--addr", taken.Addr().String(), "--data", data, "--no-demo"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "l'adresse "+taken.Addr().String()+" est déjà utilisée") ||
+		!strings.Contains(err.Error(), "--addr") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("address in use: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "postgres")); !os.IsNotExist(err) {
+		t.Fatalf("PostgreSQL was started before the address was checked (%v)", err)
+	}
+
+	free := freeAddr(t)
+	m := &Main{Config: Config{Addr: free, DatabaseURL: "postgres://personne@127.0.0.1:1/rien?connect_timeout=2&sslmode=disable"}, Logger: quiet}
+	if err := m.Run(context.Background()); err == nil {
+		t.Fatal("Run with an unreachable database succeeded")
+	}
+	if err := m.Close(); err != nil {
+		t.Fatalf("Close after a failed Run: %v", err)
+	}
+	ln, err := net.Listen("tcp", free)
+	if err != nil {
+		t.Fatalf("the address stayed taken after a failed Run: %v", err)
+	}
+	ln.Close()
+}
+
+// scripts/run, the README's run command, builds with the toolchain go.mod
+// names even where the machine sets GOTOOLCHAIN=local (whose Go the tests
+// refuse): it runs `go run ./cmd/cla` with GOTOOLCHAIN=auto and passes its
+// arguments on. A stand-in `go` on PATH records how it is called.
+func TestRunScriptUsesTheGoModToolchain(t *testing.T) {
+	t.Parallel()
+	bin := t.TempDir()
+	record := filepath.Join(bin, "record")
+	stub := "#!/bin/sh\nprintf '%s|%s|%s\\n' \"$GOTOOLCHAIN\" \"$PWD\" \"$*\" > " + record + "\n"
+	if err := os.WriteFile(filepath.Join(bin, "go"), []byte(stub), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(root, "scripts", "run"), "--addr", "127.0.0.1:9090")
+	cmd.Dir = t.TempDir() // from anywhere
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("scripts/run: %v\n%s", err, out)
+	}
+	got, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "auto|" + root + "|run ./cmd/cla --addr 127.0.0.1:9090\n"; string(got) != want {
+		t.Fatalf("scripts/run called go as %q, want %q", got, want)
+	}
 }
