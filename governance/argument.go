@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"net/url"
 	"strings"
 	"time"
 
@@ -96,6 +97,9 @@ func (a *Argument) Permalink() string {
 // Anchor is the fragment of the argument on its debate page.
 func (a *Argument) Anchor() string { return "argument-" + itoa64(a.ID) }
 
+// Path is the argument on its debate page (DebateSlug must be set).
+func (a *Argument) Path() string { return "/debats/" + url.PathEscape(a.DebateSlug) + "#" + a.Anchor() }
+
 // Validate checks stance and body; the criterion is checked against the
 // council's criteria by the store.
 func (a *Argument) Validate() error {
@@ -143,7 +147,7 @@ func nullable(id int64) *int64 {
 
 // AddArgument adds an argument (or a reply) to an open debate. The markdown is
 // rendered and sanitised here, once.
-func AddArgument(ctx context.Context, db *bun.DB, councilID int64, slug string, by Actor, in ArgumentInput) (*Argument, error) {
+func AddArgument(ctx context.Context, db bun.IDB, councilID int64, slug string, by Actor, in ArgumentInput) (*Argument, error) {
 	a := &Argument{CouncilID: councilID, Stance: in.Stance, CriterionID: nullable(in.CriterionID),
 		BodyMD: markdown.Clean(in.BodyMD), AuthorID: actorID(by), AuthorName: by.Name}
 	if err := a.Validate(); err != nil {
@@ -160,7 +164,7 @@ func AddArgument(ctx context.Context, db *bun.DB, councilID int64, slug string, 
 		if d.State != DebateOpen {
 			return apperr.New(apperr.Conflict, "Ce débat n'est pas ouvert : on ne peut pas y ajouter d'argument.")
 		}
-		a.DebateID = d.ID
+		a.DebateID, a.DebateSlug = d.ID, d.Slug
 		if err := checkCriterion(ctx, tx, councilID, in.CriterionID); err != nil {
 			return err
 		}

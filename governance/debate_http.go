@@ -273,7 +273,13 @@ func formFailure(err error, form *ArgumentForm) error {
 func (h *Handlers) addArgument(c *fiber.Ctx) error {
 	slug := strings.Clone(c.Params("slug"))
 	in, form := argumentInput(c)
-	a, err := AddArgument(c.UserContext(), h.DB, web.Council(c).ID, slug, ActorOf(web.ViewerOf(c)), in)
+	path, err := h.createOnce(c, func(ctx context.Context, tx bun.Tx) (string, error) {
+		a, err := AddArgument(ctx, tx, web.Council(c).ID, slug, ActorOf(web.ViewerOf(c)), in)
+		if err != nil {
+			return "", err
+		}
+		return a.Path(), nil
+	})
 	if err != nil {
 		if ferr := formFailure(err, &form); ferr != nil {
 			return ferr
@@ -283,7 +289,17 @@ func (h *Handlers) addArgument(c *fiber.Ctx) error {
 		}
 		return h.renderDebate(c, slug, 0, form)
 	}
-	return c.Redirect("/debats/"+url.PathEscape(slug)+"?ok="+url.QueryEscape("Argument publié.")+"#"+a.Anchor(), fiber.StatusSeeOther)
+	return redirectOK(c, path, "Argument publié.")
+}
+
+// redirectOK redirects to path (which may end with a #fragment) with the
+// confirmation msg.
+func redirectOK(c *fiber.Ctx, path, msg string) error {
+	path, frag, _ := strings.Cut(path, "#")
+	if frag != "" {
+		frag = "#" + frag
+	}
+	return c.Redirect(path+"?ok="+url.QueryEscape(msg)+frag, fiber.StatusSeeOther)
 }
 
 // ArgumentView is the permalink page of one argument: the argument, its

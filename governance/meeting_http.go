@@ -190,10 +190,18 @@ func (h *Handlers) createMeeting(c *fiber.Ctx) error {
 	m := &Meeting{CouncilID: web.Council(c).ID}
 	errs := meetingFromForm(c, m)
 	if len(errs) == 0 {
-		if err := CreateMeeting(c.UserContext(), h.DB, m); err != nil {
-			return err
+		path, err := h.createOnce(c, func(ctx context.Context, tx bun.Tx) (string, error) {
+			if err := CreateMeeting(ctx, tx, m); err != nil {
+				return "", err
+			}
+			return meetingPath(m.ID), nil
+		})
+		if errs = apperr.FieldsOf(err); errs == nil {
+			if err != nil {
+				return err
+			}
+			return back(c, path, "Séance programmée.")
 		}
-		return back(c, meetingPath(m.ID), "Séance programmée.")
 	}
 	view, err := h.meetingsView(c)
 	if err != nil {

@@ -182,7 +182,12 @@ func (h *Handlers) createProposal(c *fiber.Ctx) error {
 		ItemName: form("item_name"), ProposedStatus: catalog.Status(form("proposed_status")),
 		Conditions: form("conditions"), Reason: form("reason"), Outcome: form("outcome"),
 		RationaleMD: form("rationale"), Sources: form("sources")}
-	err := CreateProposal(c.UserContext(), h.DB, p, ActorOf(web.ViewerOf(c)))
+	path, err := h.createOnce(c, func(ctx context.Context, tx bun.Tx) (string, error) {
+		if err := CreateProposal(ctx, tx, p, ActorOf(web.ViewerOf(c))); err != nil {
+			return "", err
+		}
+		return "/propositions/" + strconv.FormatInt(p.ID, 10), nil
+	})
 	if fields := apperr.FieldsOf(err); fields != nil {
 		view, verr := h.proposalFormView(c, p, fields)
 		if verr != nil {
@@ -194,7 +199,7 @@ func (h *Handlers) createProposal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(fmt.Sprintf("/propositions/%d?ok=%s", p.ID, url.QueryEscape("Brouillon enregistré. Ouvrez-le à l'évaluation quand il est prêt.")), fiber.StatusSeeOther)
+	return redirectOK(c, path, "Brouillon enregistré. Ouvrez-le à l'évaluation quand il est prêt.")
 }
 
 // CriterionDetail is one member's grade of a criterion, shown to council members.

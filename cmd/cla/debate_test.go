@@ -2,16 +2,23 @@ package main
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
 	"cla/governance"
+	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/idempotency"
 	"cla/internal/webtest"
 )
 
@@ -324,5 +331,153 @@ func TestBacklogOverHTTP(t *testing.T) {
 	if !strings.Contains(body, "Conventionné à l&#39;essai.") || !strings.Contains(body, "<strong>partagés</strong>") || !strings.Contains(body, "Clos") ||
 		!strings.Contains(body, `href="/registre/kombucha"`) {
 		t.Error("closed debate page lacks its conclusion or synthesis")
+	}
+}
+
+var formKeyInput = regexp.MustCompile(`name="_idem" value="([A-Za-z0-9_-]+)"`)
+
+// serveOnLoopback serves app on a loopback port for real concurrent
+// requests, and returns its base URL.
+func serveOnLoopback(t *testing.T, app *fiber.App) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(ln) }()
+	t.Cleanup(func() {
+		_ = app.ShutdownWithTimeout(5 * time.Second)
+		<-served
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// postConcurrently sends n identical form posts at once, as a member's
+// browser would (its session cookie), and returns the statuses and Locations.
+func postConcurrently(t *testing.T, base, path string, c *webtest.Client, form url.Values, n int) ([]int, []string) {
+	t.Helper()
+	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	statuses, locations := make([]int, n), make([]string, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			req, err := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: c.Cookie(auth.SessionCookie)})
+			<-start
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			statuses[i], locations[i] = resp.StatusCode, resp.Header.Get("Location")
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	return statuses, locations
+}
+
+// A double click sends the argument form twice: 8 simultaneous submissions of
+// one rendered form (its idempotency key) create one argument, and every one
+// of them is answered with it. The same text in a new form is a new argument;
+// a form without its key is refused with a message, the text kept.
+func TestArgumentFormSentEightTimesCreatesOne(t *testing.T) {
+	t.Parallel()
+	app, db := newTestApp(t)
+	ctx := context.Background()
+	var councilID int64
+	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &councilID); err != nil {
+		t.Fatal(err)
+	}
+	member, _ := webtest.SignIn(t, app, db, councilID, authz.Member)
+	_, body := member.Get("/debats/riz-de-camargue")
+	key := formKeyInput.FindStringSubmatch(body)
+	if key == nil {
+		t.Fatalf("the argument form has no idempotency key: %.3000s", body)
+	}
+	base := serveOnLoopback(t, app)
+	text := "Un seul argument, même envoyé huit fois d'un double clic fébrile."
+	form := url.Values{"stance": {"pour"}, "body": {text}, auth.CSRFField: {member.CSRFToken()}, idempotency.Field: {key[1]}}
+	statuses, locations := postConcurrently(t, base, "/debats/riz-de-camargue/arguments", member, form, 8)
+	for i := range statuses {
+		if statuses[i] != http.StatusSeeOther || locations[i] != locations[0] || argumentLocation.FindStringSubmatch(locations[i]) == nil {
+			t.Errorf("submission %d: %d %q (first: %q)", i, statuses[i], locations[i], locations[0])
+		}
+	}
+	count := func() int {
+		var n int
+		if err := db.NewRaw("SELECT count(*) FROM arguments WHERE council_id = ? AND body_md = ?", councilID, text).Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("8 submissions of one form created %d arguments", n)
+	}
+	// Sent again later (the back button): still the same argument.
+	if resp, _ := member.PostForm("/debats/riz-de-camargue/arguments", form); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != locations[0] || count() != 1 {
+		t.Fatalf("the form sent again: %d %q, %d arguments", resp.StatusCode, resp.Header.Get("Location"), count())
+	}
+	// A new form (a new key) with the same text is a new argument.
+	if resp, _ := member.PostForm("/debats/riz-de-camargue/arguments", url.Values{"stance": {"pour"}, "body": {text}}); resp.StatusCode != http.StatusSeeOther || count() != 2 {
+		t.Fatalf("a new form with the same text: %d, %d arguments", resp.StatusCode, count())
+	}
+	// Without a key (a hand-made request), nothing is created and the text is kept.
+	resp, body := member.PostForm("/debats/riz-de-camargue/arguments", url.Values{"stance": {"pour"}, "body": {"Sans clé"}, idempotency.Field: {""}})
+	if resp.StatusCode < 400 || resp.StatusCode >= 500 || !strings.Contains(body, "envoyez-le de nouveau") || !strings.Contains(body, ">Sans clé</textarea>") {
+		t.Fatalf("a form without its key: %d %.3000s", resp.StatusCode, body)
+	}
+}
+
+// The other create-forms of members share the mechanism: a proposal and a
+// meeting sent four times at once from one rendered form are created once.
+func TestProposalAndMeetingFormsSentFourTimesCreateOne(t *testing.T) {
+	t.Parallel()
+	app, db := newTestApp(t)
+	ctx := context.Background()
+	var councilID int64
+	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &councilID); err != nil {
+		t.Fatal(err)
+	}
+	fac, _ := webtest.SignIn(t, app, db, councilID, authz.Facilitator)
+	base := serveOnLoopback(t, app)
+	for _, tc := range []struct {
+		page, action, table, title string
+		form                       url.Values
+	}{
+		{"/propositions/nouvelle", "/propositions/nouvelle", "proposals", "Conventionner le sel de Camargue",
+			url.Values{"kind": {"item_new"}, "item_name": {"Sel de Camargue"}, "proposed_status": {"conventionne"}, "outcome": {"Le sel devient conventionné."}}},
+		{"/seances", "/seances", "meetings", "Séance du double clic",
+			url.Values{"starts_at": {"2026-12-16T18:30"}, "duration": {"120"}, "place": {"Salle des fêtes"}}},
+	} {
+		_, body := fac.Get(tc.page)
+		key := formKeyInput.FindStringSubmatch(body)
+		if key == nil {
+			t.Fatalf("%s: the form has no idempotency key", tc.page)
+		}
+		form := url.Values{"title": {tc.title}, auth.CSRFField: {fac.CSRFToken()}, idempotency.Field: {key[1]}}
+		for k, v := range tc.form {
+			form[k] = v
+		}
+		statuses, locations := postConcurrently(t, base, tc.action, fac, form, 4)
+		for i := range statuses {
+			if statuses[i] != http.StatusSeeOther || locations[i] != locations[0] {
+				t.Errorf("%s, submission %d: %d %q (first: %q)", tc.action, i, statuses[i], locations[i], locations[0])
+			}
+		}
+		var n int
+		if err := db.NewRaw("SELECT count(*) FROM "+tc.table+" WHERE council_id = ? AND title = ?", councilID, tc.title).Scan(ctx, &n); err != nil || n != 1 {
+			t.Errorf("%s sent four times: %d rows (%v)", tc.action, n, err)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"cla/internal/council"
+	"cla/internal/idempotency"
 )
 
 // Viewer is the signed-in account as pages see it; nil for an anonymous visitor.
@@ -40,6 +41,11 @@ type Page struct {
 	Path      string
 	Flash     string
 }
+
+// FormKey is a fresh idempotency key for a create-form of the page, to put in
+// its hidden field idempotency.Field: the form then creates once however many
+// times it is sent (internal/idempotency). Each call gives a new key.
+func (p Page) FormKey() string { return idempotency.NewKey() }
 
 // NewPage fills the shared part of a page's view from the request.
 func NewPage(c *fiber.Ctx, title string) Page {

@@ -24,6 +24,7 @@ import (
 
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/idempotency"
 )
 
 // Password is the password of every account SignIn and CreateMember make.
@@ -57,7 +58,9 @@ func (c *Client) Get(path string) (*http.Response, string) {
 }
 
 // PostForm posts form to path, adding the CSRF token when form has no _csrf
-// field (set form["_csrf"] yourself to send a wrong one, or use PostFormRaw).
+// field (set form["_csrf"] yourself to send a wrong one, or use PostFormRaw)
+// and a fresh idempotency key when it has none (set idempotency.Field to send
+// the same form twice).
 func (c *Client) PostForm(path string, form url.Values) (*http.Response, string) {
 	c.t.Helper()
 	f := url.Values{}
@@ -66,6 +69,10 @@ func (c *Client) PostForm(path string, form url.Values) (*http.Response, string)
 	}
 	if _, ok := f[auth.CSRFField]; !ok {
 		f.Set(auth.CSRFField, c.CSRFToken())
+	}
+	// As a rendered create-form does; a test sending one form twice sets it.
+	if _, ok := f[idempotency.Field]; !ok {
+		f.Set(idempotency.Field, idempotency.NewKey())
 	}
 	return c.PostFormRaw(path, f)
 }
