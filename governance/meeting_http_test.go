@@ -576,3 +576,34 @@ func TestBallotReasonWithNULIsRefusedOnTheForm(t *testing.T) {
 	res, body = member.PostForm(vpath+"/bulletin", url.Values{"choice": {"objection"}, "reason": {"Trop cher"}})
 	location(t, res, body)
 }
+
+// Posting about a meeting that does not exist is a 404, never a 500 nor a
+// write: the minutes once hit a foreign key (500) for a missing meeting.
+func TestPostsAboutAMissingMeetingAreNotFound(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	f := newMeetingFixture(t, db, 1)
+	app := newMeetingApp(t, db)
+	fac, _ := webtest.SignIn(t, app, db, f.councilID, authz.Facilitator)
+	missing := "/seances/987654321"
+	for path, form := range map[string]url.Values{
+		missing + "/compte-rendu":            {"body": {"Compte rendu d'une séance fantôme"}},
+		missing + "/compte-rendu/approuver":  {"in": {strconv.FormatInt(f.meeting.ID, 10)}},
+		missing + "/compte-rendu/regenerer":  nil,
+		missing + "/modifier":                {"title": {"Fantôme"}, "starts_at": {"2026-12-09T18:30"}, "duration": {"60"}},
+		missing + "/ordre-du-jour":           {"kind": {"free"}, "title": {"Point fantôme"}},
+		missing + "/votes":                   {"question": {"Fantôme ?"}, "method": {"majorite"}, "mode": {"en_ligne"}, "secrecy": {"anonyme"}},
+		missing + "/etat":                    {"to": {"en_cours"}},
+		missing + "/appel":                   nil,
+		missing + "/ordre-du-jour/1/retirer": nil,
+		"/votes/987654321/cloture":           {"pour": {"1"}, "contre": {"0"}, "abstention": {"0"}},
+	} {
+		if res, body := fac.PostForm(path, form); res.StatusCode != http.StatusNotFound {
+			t.Errorf("POST %s: %d, want 404 (%.300s)", path, res.StatusCode, body)
+		}
+	}
+	var n int
+	if err := db.NewRaw("SELECT count(*) FROM minutes WHERE meeting_id = 987654321").Scan(context.Background(), &n); err != nil || n != 0 {
+		t.Fatalf("minutes written for a missing meeting: %d %v", n, err)
+	}
+}
