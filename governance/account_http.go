@@ -31,9 +31,13 @@ func (h *Handlers) signIn(c *fiber.Ctx) error {
 	email := strings.Clone(c.FormValue("email"))
 	next := auth.SafeNext(c.FormValue("suite"))
 	acct, err := auth.Authenticate(c.UserContext(), h.DB, web.Council(c).ID, web.ClientIP(c), email, c.FormValue("password"))
-	if err == auth.ErrBadCredentials {
+	if code := apperr.CodeOf(err); err == auth.ErrBadCredentials || code == apperr.TooMany {
+		// The form again, with the reason (and, when limited, when to retry).
 		view := SignInView{Page: web.NewPage(c, "Connexion"), Email: strings.TrimSpace(email), Next: next, Error: apperr.MessageOf(err)}
 		c.Status(fiber.StatusUnprocessableEntity)
+		if code == apperr.TooMany {
+			c.Status(fiber.StatusTooManyRequests)
+		}
 		return web.Render(c, "auth/signin", view)
 	}
 	if err != nil {

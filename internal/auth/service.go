@@ -46,13 +46,25 @@ func ptr(v int64) *int64 { return &v }
 // unknown, the password wrong or the membership disabled.
 var ErrBadCredentials = apperr.New(apperr.Invalid, "Adresse e-mail ou mot de passe incorrect.")
 
-// ErrTooManyAttempts answers sign-ins beyond the rate limits.
-var ErrTooManyAttempts = apperr.New(apperr.TooMany, "Trop de tentatives de connexion. Patientez quelques minutes avant de réessayer.")
+// errTooManyFromAddress and errTooManyForEmail answer sign-ins beyond the
+// limits (ratelimit.go), saying when to try again.
+func errTooManyFromAddress(wait time.Duration) error {
+	return apperr.New(apperr.TooMany, "Trop de tentatives de connexion depuis cette connexion internet. %s", RetryIn(wait))
+}
+
+func errTooManyForEmail(wait time.Duration) error {
+	return apperr.New(apperr.TooMany, "Trop de tentatives de connexion avec cette adresse e-mail. %s", RetryIn(wait))
+}
 
 // Authenticate checks email and password for a sign-in to councilID from the
-// client address ip. Unknown emails are hashed against a dummy hash, so every
-// failure takes the same time and gets ErrBadCredentials; failures count
-// towards the per-address and per-email limits (ErrTooManyAttempts).
+// client address ip. Each attempt first takes a slot of the per-address limit
+// and of the per-email backoff, in one statement each, before any password is
+// checked: concurrent attempts cannot pass the limits together. Unknown emails
+// are hashed against a dummy hash and have a backoff like any other, so every
+// failure takes the same work and gets ErrBadCredentials. A successful
+// sign-in gives the address's slot back and clears the email's backoff.
+// councilID 0 checks the password alone, with no role in any council (an
+// invitation accepted by an existing account).
 func Authenticate(ctx context.Context, db bun.IDB, councilID int64, ip, email, password string) (*Account, error) {
 	email = NormalizeEmail(email)
 	if len(email) > MaxEmailLen {
@@ -62,18 +74,39 @@ func Authenticate(ctx context.Context, db bun.IDB, councilID int64, ip, email, p
 		password = password[:4*MaxPasswordLen]
 	}
 	ipKey, emailKey := RateKeyIP(ip), RateKeyEmail(email)
-	n, err := RateCount(ctx, db, ipKey, IPFailureWindow)
+	ipSlot, err := TakeSlot(ctx, db, ipKey, IPAttemptLimit, IPAttemptWindow)
 	if err != nil {
 		return nil, err
 	}
-	if n >= IPFailureLimit {
-		return nil, ErrTooManyAttempts
+	if !ipSlot.Taken {
+		return nil, errTooManyFromAddress(ipSlot.Wait)
 	}
-	if n, err = RateCount(ctx, db, emailKey, EmailFailureWindow); err != nil {
+	acct, err := checkPassword(ctx, db, councilID, emailKey, email, password)
+	if err != nil || acct == nil {
+		if err == nil {
+			err = ErrBadCredentials
+		}
 		return nil, err
 	}
-	if n >= EmailFailureLimit {
-		return nil, ErrTooManyAttempts
+	if err := GiveBack(ctx, db, ipKey, ipSlot); err != nil {
+		return nil, err
+	}
+	if err := clearBackoff(ctx, db, emailKey); err != nil {
+		return nil, err
+	}
+	return acct, nil
+}
+
+// checkPassword takes an attempt of the email's backoff and checks the
+// password; it returns the account, or nil when the email is unknown, the
+// password wrong or the account has no active role in councilID.
+func checkPassword(ctx context.Context, db bun.IDB, councilID int64, emailKey, email, password string) (*Account, error) {
+	slot, err := takeBackoff(ctx, db, emailKey)
+	if err != nil {
+		return nil, err
+	}
+	if !slot.Taken {
+		return nil, errTooManyForEmail(slot.Wait)
 	}
 	acct, err := AccountByEmail(ctx, db, email)
 	if err != nil {
@@ -84,21 +117,14 @@ func Authenticate(ctx context.Context, db bun.IDB, councilID int64, ip, email, p
 		hash = acct.PasswordHash
 	}
 	ok, err := VerifyPassword(ctx, hash, password)
-	if err != nil {
+	if err != nil || !ok {
 		return nil, err
 	}
-	if ok {
+	if councilID != 0 {
 		role, err := ActiveRole(ctx, db, councilID, acct.ID)
-		if err != nil {
+		if err != nil || role == authz.None {
 			return nil, err
 		}
-		ok = role != authz.None
-	}
-	if !ok {
-		if err := RateHit(ctx, db, ipKey, emailKey); err != nil {
-			return nil, err
-		}
-		return nil, ErrBadCredentials
 	}
 	return acct, nil
 }
