@@ -229,12 +229,22 @@ func TestTokensAndSafeNext(t *testing.T) {
 	if a == b || !wellFormed(a) || len(a) != 43 || wellFormed(a[:42]) || wellFormed(a[:42]+"!") {
 		t.Errorf("tokens %q %q", a, b)
 	}
-	for in, want := range map[string]string{
-		"/compte": "/compte", "/gestion/membres?x=1": "/gestion/membres?x=1",
-		"": "/", "https://evil.example": "/", "//evil.example": "/", "/\\evil.example": "/", "/a\r\nSet-Cookie: x": "/",
+	for _, ok := range []string{"/", "/compte", "/gestion/membres?x=1", "/debats/recherche?q=riz+de+camargue&page=2",
+		"/registre/caf%C3%A9", "/propositions/12#resultats", "/registre?q=100%25", "/a/b.c/d", "/un chemin"} {
+		if got := SafeNext(ok); got != ok {
+			t.Errorf("SafeNext(%q) = %q, want it kept", ok, got)
+		}
+	}
+	for _, hostile := range []string{
+		"", "compte", "https://evil.example", "http:/evil.example", "javascript:alert(1)", "//evil.example", "///evil.example",
+		"/\\evil.example", "\\/evil.example", "/a\\b", "/a\r\nSet-Cookie: x", "/\t/evil.example", "/\n/evil.example", "/ \t/evil.example",
+		"/%2F/evil.example", "/%2f%2fevil.example", "/%252F/evil.example", "/%25252F/evil.example", "/%2525252F/evil.example",
+		"/%5C/evil.example", "/%5c%5cevil.example", "/%09/evil.example", "/%0D%0ALocation:%20x", "/%00", "/%E2%80%AE/evil",
+		"/\u200b/evil.example", "/\u2028/evil.example", "/\u00a0/x", "/\x7f/x", "/.//evil.example", "/./x", "/a/../x", "/..", "/a/.",
+		"/%2E%2E/x", "/%2E/%2Fevil", "/@evil.example\\", "/\xff\xfe", "/" + strings.Repeat("a", 3000),
 	} {
-		if got := SafeNext(in); got != want {
-			t.Errorf("SafeNext(%q) = %q, want %q", in, got, want)
+		if got := SafeNext(hostile); got != "/" {
+			t.Errorf("SafeNext(%q) = %q, want /", hostile, got)
 		}
 	}
 }
