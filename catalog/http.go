@@ -86,7 +86,7 @@ func (h *Handlers) Routes(app *fiber.App) {
 // so an entry built across a register change is not kept.
 func (h *Handlers) serve(c *fiber.Ctx, key, contentType, cacheControl string, build func(ctx context.Context) ([]byte, error)) error {
 	co := web.Council(c)
-	shared := web.ViewerOf(c) == nil && len(c.Query("ok")) == 0 && key != "" && !h.Cache.disabled
+	shared := web.ViewerOf(c) == nil && !web.HasFlash(c) && key != "" && !h.Cache.disabled
 	if !shared && strings.HasPrefix(contentType, "text/html") {
 		cacheControl = privateNoCache
 	}

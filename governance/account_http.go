@@ -53,7 +53,7 @@ func (h *Handlers) signOut(c *fiber.Ctx) error {
 	if err := auth.SignOut(c); err != nil {
 		return err
 	}
-	return c.Redirect("/?ok="+urlQuery("Vous êtes déconnecté·e."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/", "Vous êtes déconnecté·e.")
 }
 
 // AccountView is the signed-in person's own page.
@@ -99,7 +99,7 @@ func (h *Handlers) changePassword(c *fiber.Ctx) error {
 	if err := auth.SignIn(c, v.AccountID); err != nil {
 		return err
 	}
-	return c.Redirect("/compte?ok="+urlQuery("Votre mot de passe a été changé. Vos autres sessions sont fermées."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/compte", "Votre mot de passe a été changé. Vos autres sessions sont fermées.")
 }
 
 // InvitationView is the form that accepts an invitation.
@@ -155,7 +155,7 @@ func (h *Handlers) acceptInvitation(c *fiber.Ctx) error {
 	if err := auth.SignIn(c, accountID); err != nil {
 		return err
 	}
-	return c.Redirect("/compte?ok="+urlQuery("Bienvenue dans le conseil !"), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/compte", "Bienvenue dans le conseil !")
 }
 
 // PasswordLinkView is the form behind a single-use new-password link.
@@ -188,5 +188,5 @@ func (h *Handlers) usePasswordLink(c *fiber.Ctx) error {
 	if err := auth.SignOut(c); err != nil {
 		return err
 	}
-	return c.Redirect("/connexion?ok="+urlQuery("Mot de passe enregistré. Connectez-vous avec votre nouveau mot de passe."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/connexion", "Mot de passe enregistré. Connectez-vous avec votre nouveau mot de passe.")
 }

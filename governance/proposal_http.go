@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"html/template"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -188,7 +187,7 @@ func (h *Handlers) createProposal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(fmt.Sprintf("/propositions/%d?ok=%s", p.ID, url.QueryEscape("Brouillon enregistré. Ouvrez-le à l'évaluation quand il est prêt.")), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, fmt.Sprintf("/propositions/%d", p.ID), "Brouillon enregistré. Ouvrez-le à l'évaluation quand il est prêt.")
 }
 
 // CriterionDetail is one member's grade of a criterion, shown to council members.
@@ -385,7 +384,7 @@ func (h *Handlers) saveScores(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(fmt.Sprintf("/propositions/%d?ok=%s#resultats", p.ID, url.QueryEscape("Votre évaluation est enregistrée. Vous pouvez la réviser jusqu'à l'ouverture du vote.")), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, fmt.Sprintf("/propositions/%d#resultats", p.ID), "Votre évaluation est enregistrée. Vous pouvez la réviser jusqu'à l'ouverture du vote.")
 }
 
 func (h *Handlers) transitionProposal(c *fiber.Ctx) error {
@@ -417,7 +416,7 @@ func (h *Handlers) transitionProposal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(fmt.Sprintf("/propositions/%d?ok=%s", id, url.QueryEscape("La proposition est maintenant « "+to.Label()+" ».")), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, fmt.Sprintf("/propositions/%d", id), "La proposition est maintenant « "+to.Label()+" ».")
 }
 
 // CompareRow is one criterion across the compared proposals.
