@@ -102,29 +102,24 @@ func (h *Handlers) changePassword(c *fiber.Ctx) error {
 	return web.RedirectWithFlash(c, "/compte", "Votre mot de passe a été changé. Vos autres sessions sont fermées.")
 }
 
-// InvitationView is the form that accepts an invitation.
+// InvitationView is the form that accepts an invitation. It is the same
+// whether the invited email already has an account or not (name and password
+// in both cases), so that whoever holds the link cannot tell.
 type InvitationView struct {
 	web.Page
 	Token    string
 	Email    string
 	RoleName string
-	Existing bool // the email already has an account: only its password is asked
 	Name     string
 	Errors   apperr.Fields
 }
 
 func (h *Handlers) invitationView(c *fiber.Ctx, token string) (InvitationView, error) {
-	ctx := c.UserContext()
-	l, err := auth.FindLink(ctx, h.DB, web.Council(c).ID, auth.KindInvitation, token)
+	l, err := auth.FindLink(c.UserContext(), h.DB, web.Council(c).ID, auth.KindInvitation, token)
 	if err != nil {
 		return InvitationView{}, err
 	}
-	existing, err := auth.AccountByEmail(ctx, h.DB, l.Email)
-	if err != nil {
-		return InvitationView{}, err
-	}
-	return InvitationView{Page: web.NewPage(c, "Rejoindre le conseil"), Token: token, Email: l.Email,
-		RoleName: l.Role.Label(), Existing: existing != nil}, nil
+	return InvitationView{Page: web.NewPage(c, "Rejoindre le conseil"), Token: token, Email: l.Email, RoleName: l.Role.Label()}, nil
 }
 
 func (h *Handlers) invitationForm(c *fiber.Ctx) error {
@@ -139,14 +134,22 @@ func (h *Handlers) invitationForm(c *fiber.Ctx) error {
 func (h *Handlers) acceptInvitation(c *fiber.Ctx) error {
 	token := strings.Clone(c.Params("token"))
 	name := strings.Clone(c.FormValue("name"))
-	accountID, err := auth.AcceptInvitation(c.UserContext(), h.DB, web.Council(c).ID, token, name, c.FormValue("password"))
-	if fields := apperr.FieldsOf(err); fields != nil {
+	accountID, err := auth.AcceptInvitation(c.UserContext(), h.DB, web.Council(c).ID, web.ClientIP(c), token, name, c.FormValue("password"))
+	fields := apperr.FieldsOf(err)
+	if fields == nil && apperr.CodeOf(err) == apperr.TooMany {
+		fields = apperr.Fields{"password": apperr.MessageOf(err)}
+	}
+	if fields != nil {
 		view, verr := h.invitationView(c, token)
 		if verr != nil {
 			return verr
 		}
 		view.Name, view.Errors = strings.TrimSpace(name), fields
 		c.Status(fiber.StatusUnprocessableEntity)
+		if apperr.CodeOf(err) == apperr.TooMany {
+			c.Status(fiber.StatusTooManyRequests)
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
 		return web.Render(c, "auth/invitation", view)
 	}
 	if err != nil {
