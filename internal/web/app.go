@@ -73,6 +73,9 @@ func New(opts Options) (*fiber.App, error) {
 			return c.Next()
 		})
 	}
+	// Before anything reads the request: handlers, CSRF check and logs see
+	// normalised text only.
+	app.Use(normalizeInput)
 	gate := NewGate(defaultGateSize())
 	app.Use(func(c *fiber.Ctx) error {
 		c.Locals(proxiesKey, proxies)
