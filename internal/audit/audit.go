@@ -163,8 +163,11 @@ type BrokenLinkError struct {
 	ID     int64       // the entry concerned (for a head: the published entry)
 	Kind   ProblemKind //
 	PrevID int64       // Unlinked: the entry stored just before (0: none, ID is the first)
-	Source string      // head problems: where the head comes from, e.g. "head of 2026-07-14"
+	Source string      // head problems: where the head comes from, e.g. "head at the end of 2026-07-14"
 	Reason string      // one line, for logs
+	// The entry as stored, when it is there (zero otherwise).
+	CreatedAt time.Time
+	Action    string
 }
 
 func (e *BrokenLinkError) Error() string {
@@ -321,6 +324,7 @@ func Check(ctx context.Context, db bun.IDB, expected []Expected) (*Report, error
 			&e.Summary, &e.BeforeJSON, &e.AfterJSON, &e.CreatedAt, &e.PrevHash, &e.Hash); err != nil {
 			return nil, err
 		}
+		problemsBefore := len(r.Problems)
 		switch {
 		case r.Entries == 0 && len(e.PrevHash) != 0:
 			r.Problems = append(r.Problems, &BrokenLinkError{ID: e.ID, Kind: Unlinked,
@@ -344,6 +348,9 @@ func Check(ctx context.Context, db bun.IDB, expected []Expected) (*Report, error
 			src := strings.Join(differ, "; ")
 			r.Problems = append(r.Problems, &BrokenLinkError{ID: e.ID, Kind: HeadMismatch, Source: src,
 				Reason: "differs from the " + src + ": it or an entry before it was rewritten"})
+		}
+		for _, p := range r.Problems[problemsBefore:] {
+			p.CreatedAt, p.Action = e.CreatedAt.UTC(), e.Action
 		}
 		seen[e.ID] = true
 		// Continue from the stored hash, not the recomputed one: a later
