@@ -31,25 +31,45 @@ func Normalize(s string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(s))
+	start := 0 // s[start:i] is kept as it is, copied in one go
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
+		c := s[i]
 		switch {
-		case r == '\r':
-			b.WriteByte('\n')
-			if i < len(s) && s[i] == '\n' {
-				i++
+		case c >= 0x20 && c < 0x7f || c == '\n' || c == '\t':
+			i++
+		case c < utf8.RuneSelf: // CR, another control, DEL
+			b.WriteString(s[start:i])
+			if c == '\r' {
+				b.WriteByte('\n')
+				if i+1 < len(s) && s[i+1] == '\n' {
+					i++
+				}
 			}
-		case r == utf8.RuneError && size == 1:
-			b.WriteRune(utf8.RuneError)
-		case dropped(r):
+			i++
+			start = i
 		default:
-			b.WriteRune(r)
+			r, size := utf8.DecodeRuneInString(s[i:])
+			switch {
+			case r == utf8.RuneError && size == 1:
+				b.WriteString(s[start:i])
+				b.WriteString(string(utf8.RuneError))
+				start = i + 1
+			case dropped(r):
+				b.WriteString(s[start:i])
+				start = i + size
+			}
+			i += size
 		}
 	}
+	b.WriteString(s[start:])
 	// NFC after the removals: removing a control can bring a combining mark
-	// next to the letter it composes with.
-	return norm.NFC.String(b.String())
+	// next to the letter it composes with. The quick check spares the
+	// allocations of a full pass in the usual case.
+	out := b.String()
+	if norm.NFC.QuickSpanString(out) == len(out) {
+		return out
+	}
+	return norm.NFC.String(out)
 }
 
 // IsNormal reports whether Normalize(s) == s.

@@ -96,7 +96,13 @@ func normalizedArgs(args *fasthttp.Args) *fasthttp.Args {
 	}
 	out := fasthttp.AcquireArgs()
 	args.VisitAll(func(k, v []byte) {
-		out.Add(text.Normalize(string(k)), text.Normalize(string(v)))
+		if !text.IsNormalBytes(k) {
+			k = []byte(text.Normalize(string(k)))
+		}
+		if !text.IsNormalBytes(v) {
+			v = []byte(text.Normalize(string(v)))
+		}
+		out.AddBytesKV(k, v)
 	})
 	return out
 }
