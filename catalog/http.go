@@ -57,6 +57,7 @@ func (h *Handlers) OpenDataRoutes(app *fiber.App) {
 	app.Get("/api/v1/register/versions", h.apiVersions)
 	app.Get("/api/v1/register/versions/:n", h.apiVersion)
 	app.Get("/api/v1/shops", h.apiShops)
+	app.Get("/api/v1/audit/head", h.apiAuditHead)
 	app.Get("/register.csv", h.registerCSV)
 	app.Get("/shops.csv", h.shopsCSV)
 }

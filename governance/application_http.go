@@ -3,7 +3,6 @@ package governance
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/csvout"
 	"cla/internal/web"
 )
 
@@ -525,8 +525,7 @@ func (h *Handlers) shopExport(c *fiber.Ctx) error {
 	now := time.Now().In(web.Paris())
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true // RFC 4180
+	w := csvout.NewWriter(&buf, true) // CR LF: RFC 4180
 	_ = w.Write(ExportHeader)
 	for _, s := range shops {
 		_ = w.Write(exportRecord(s, today))

@@ -74,6 +74,9 @@ func New(opts Options) (*fiber.App, error) {
 			return c.Next()
 		})
 	}
+	// Before anything reads the request: handlers, CSRF check and logs see
+	// normalised text only.
+	app.Use(normalizeInput)
 	gate := NewGate(defaultGateSize())
 	flash := &flashState{secure: strings.HasPrefix(opts.BaseURL, "https://")}
 	if opts.DB != nil {
