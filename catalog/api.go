@@ -3,14 +3,16 @@ package catalog
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
+	"cla/internal/csvout"
 	"cla/internal/web"
 )
 
@@ -160,6 +162,27 @@ func (h *Handlers) apiShops(c *fiber.Ctx) error {
 	})
 }
 
+// apiAuditHead publishes the audit chain's head, now and at the end of each of
+// the last days, so that copies kept outside the database (by the fund, by
+// archives, by anyone polling the open data) can later show that the trail
+// was rewritten or its end deleted: `cla audit verify --head` compares them.
+// The trail is one chain for the whole instance, so every council's host
+// serves the same document. Built on each request (two index probes),
+// not cached with the register.
+func (h *Handlers) apiAuditHead(c *fiber.Ctx) error {
+	body, err := gatedBuild(c, func(ctx context.Context) ([]byte, error) {
+		p, err := audit.Publish(ctx, h.DB, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		return marshalJSON(p)
+	})
+	if err != nil {
+		return err
+	}
+	return NewEntry(body, jsonType, dataCacheControl).Send(c)
+}
+
 // RegisterCSVHeader is the header row of /register.csv.
 var RegisterCSVHeader = []string{"version", "effective_on", "slug", "parent", "kind", "name", "status", "status_label", "conditions", "review_on", "reason"}
 
@@ -170,7 +193,7 @@ func (h *Handlers) registerCSV(c *fiber.Ctx) error {
 			return nil, err
 		}
 		var buf bytes.Buffer
-		w := csv.NewWriter(&buf)
+		w := csvout.NewWriter(&buf, false)
 		_ = w.Write(RegisterCSVHeader)
 		v := strconv.Itoa(s.Version)
 		for _, it := range s.Items {
@@ -199,7 +222,7 @@ func (h *Handlers) shopsCSV(c *fiber.Ctx) error {
 			return strconv.FormatFloat(*f, 'f', -1, 64)
 		}
 		var buf bytes.Buffer
-		w := csv.NewWriter(&buf)
+		w := csvout.NewWriter(&buf, false)
 		_ = w.Write(ShopsCSVHeader)
 		for _, s := range shops {
 			_ = w.Write([]string{s.Slug, s.Name, string(s.Kind), s.Address, s.Commune, coord(s.Latitude), coord(s.Longitude), s.Hours,

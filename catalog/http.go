@@ -57,6 +57,7 @@ func (h *Handlers) OpenDataRoutes(app *fiber.App) {
 	app.Get("/api/v1/register/versions", h.apiVersions)
 	app.Get("/api/v1/register/versions/:n", h.apiVersion)
 	app.Get("/api/v1/shops", h.apiShops)
+	app.Get("/api/v1/audit/head", h.apiAuditHead)
 	app.Get("/register.csv", h.registerCSV)
 	app.Get("/shops.csv", h.shopsCSV)
 }
@@ -86,7 +87,7 @@ func (h *Handlers) Routes(app *fiber.App) {
 // so an entry built across a register change is not kept.
 func (h *Handlers) serve(c *fiber.Ctx, key, contentType, cacheControl string, build func(ctx context.Context) ([]byte, error)) error {
 	co := web.Council(c)
-	shared := web.ViewerOf(c) == nil && len(c.Query("ok")) == 0 && key != "" && !h.Cache.disabled
+	shared := web.ViewerOf(c) == nil && !web.HasFlash(c) && key != "" && !h.Cache.disabled
 	if !shared && strings.HasPrefix(contentType, "text/html") {
 		cacheControl = privateNoCache
 	}

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -129,5 +128,5 @@ func (h *Handlers) wordingSave(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect("/registre/"+it.Slug+"?ok="+url.QueryEscape("Correction enregistrée."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/registre/"+it.Slug, "Correction enregistrée.")
 }

@@ -31,9 +31,13 @@ func (h *Handlers) signIn(c *fiber.Ctx) error {
 	email := strings.Clone(c.FormValue("email"))
 	next := auth.SafeNext(c.FormValue("suite"))
 	acct, err := auth.Authenticate(c.UserContext(), h.DB, web.Council(c).ID, web.ClientIP(c), email, c.FormValue("password"))
-	if err == auth.ErrBadCredentials {
+	if code := apperr.CodeOf(err); err == auth.ErrBadCredentials || code == apperr.TooMany {
+		// The form again, with the reason (and, when limited, when to retry).
 		view := SignInView{Page: web.NewPage(c, "Connexion"), Email: strings.TrimSpace(email), Next: next, Error: apperr.MessageOf(err)}
 		c.Status(fiber.StatusUnprocessableEntity)
+		if code == apperr.TooMany {
+			c.Status(fiber.StatusTooManyRequests)
+		}
 		return web.Render(c, "auth/signin", view)
 	}
 	if err != nil {
@@ -49,7 +53,7 @@ func (h *Handlers) signOut(c *fiber.Ctx) error {
 	if err := auth.SignOut(c); err != nil {
 		return err
 	}
-	return c.Redirect("/?ok="+urlQuery("Vous êtes déconnecté·e."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/", "Vous êtes déconnecté·e.")
 }
 
 // AccountView is the signed-in person's own page.
@@ -95,32 +99,27 @@ func (h *Handlers) changePassword(c *fiber.Ctx) error {
 	if err := auth.SignIn(c, v.AccountID); err != nil {
 		return err
 	}
-	return c.Redirect("/compte?ok="+urlQuery("Votre mot de passe a été changé. Vos autres sessions sont fermées."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/compte", "Votre mot de passe a été changé. Vos autres sessions sont fermées.")
 }
 
-// InvitationView is the form that accepts an invitation.
+// InvitationView is the form that accepts an invitation. It is the same
+// whether the invited email already has an account or not (name and password
+// in both cases), so that whoever holds the link cannot tell.
 type InvitationView struct {
 	web.Page
 	Token    string
 	Email    string
 	RoleName string
-	Existing bool // the email already has an account: only its password is asked
 	Name     string
 	Errors   apperr.Fields
 }
 
 func (h *Handlers) invitationView(c *fiber.Ctx, token string) (InvitationView, error) {
-	ctx := c.UserContext()
-	l, err := auth.FindLink(ctx, h.DB, web.Council(c).ID, auth.KindInvitation, token)
+	l, err := auth.FindLink(c.UserContext(), h.DB, web.Council(c).ID, auth.KindInvitation, token)
 	if err != nil {
 		return InvitationView{}, err
 	}
-	existing, err := auth.AccountByEmail(ctx, h.DB, l.Email)
-	if err != nil {
-		return InvitationView{}, err
-	}
-	return InvitationView{Page: web.NewPage(c, "Rejoindre le conseil"), Token: token, Email: l.Email,
-		RoleName: l.Role.Label(), Existing: existing != nil}, nil
+	return InvitationView{Page: web.NewPage(c, "Rejoindre le conseil"), Token: token, Email: l.Email, RoleName: l.Role.Label()}, nil
 }
 
 func (h *Handlers) invitationForm(c *fiber.Ctx) error {
@@ -135,14 +134,22 @@ func (h *Handlers) invitationForm(c *fiber.Ctx) error {
 func (h *Handlers) acceptInvitation(c *fiber.Ctx) error {
 	token := strings.Clone(c.Params("token"))
 	name := strings.Clone(c.FormValue("name"))
-	accountID, err := auth.AcceptInvitation(c.UserContext(), h.DB, web.Council(c).ID, token, name, c.FormValue("password"))
-	if fields := apperr.FieldsOf(err); fields != nil {
+	accountID, err := auth.AcceptInvitation(c.UserContext(), h.DB, web.Council(c).ID, web.ClientIP(c), token, name, c.FormValue("password"))
+	fields := apperr.FieldsOf(err)
+	if fields == nil && apperr.CodeOf(err) == apperr.TooMany {
+		fields = apperr.Fields{"password": apperr.MessageOf(err)}
+	}
+	if fields != nil {
 		view, verr := h.invitationView(c, token)
 		if verr != nil {
 			return verr
 		}
 		view.Name, view.Errors = strings.TrimSpace(name), fields
 		c.Status(fiber.StatusUnprocessableEntity)
+		if apperr.CodeOf(err) == apperr.TooMany {
+			c.Status(fiber.StatusTooManyRequests)
+		}
+		c.Set(fiber.HeaderCacheControl, "no-store")
 		return web.Render(c, "auth/invitation", view)
 	}
 	if err != nil {
@@ -151,7 +158,7 @@ func (h *Handlers) acceptInvitation(c *fiber.Ctx) error {
 	if err := auth.SignIn(c, accountID); err != nil {
 		return err
 	}
-	return c.Redirect("/compte?ok="+urlQuery("Bienvenue dans le conseil !"), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/compte", "Bienvenue dans le conseil !")
 }
 
 // PasswordLinkView is the form behind a single-use new-password link.
@@ -184,5 +191,5 @@ func (h *Handlers) usePasswordLink(c *fiber.Ctx) error {
 	if err := auth.SignOut(c); err != nil {
 		return err
 	}
-	return c.Redirect("/connexion?ok="+urlQuery("Mot de passe enregistré. Connectez-vous avec votre nouveau mot de passe."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/connexion", "Mot de passe enregistré. Connectez-vous avec votre nouveau mot de passe.")
 }

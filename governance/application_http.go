@@ -3,9 +3,7 @@ package governance
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"log/slog"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/csvout"
 	"cla/internal/web"
 )
 
@@ -275,7 +274,7 @@ func (h *Handlers) answer(c *fiber.Ctx) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return web.Render(c, "governance/application_followup", v)
 	}
-	return c.Redirect("/candidature/"+strings.Clone(c.Params("token"))+"?ok="+url.QueryEscape("Votre réponse est envoyée au Conseil."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/candidature/"+strings.Clone(c.Params("token")), "Votre réponse est envoyée au Conseil.")
 }
 
 func (h *Handlers) complete(c *fiber.Ctx) error {
@@ -286,7 +285,7 @@ func (h *Handlers) complete(c *fiber.Ctx) error {
 	upd := parseApplication(c)
 	err = CompleteApplication(c.UserContext(), h.DB, a, upd)
 	if err == nil {
-		return c.Redirect("/candidature/"+strings.Clone(c.Params("token"))+"?ok="+url.QueryEscape("Votre candidature complétée est renvoyée au Conseil."), fiber.StatusSeeOther)
+		return web.RedirectWithFlash(c, "/candidature/"+strings.Clone(c.Params("token")), "Votre candidature complétée est renvoyée au Conseil.")
 	}
 	f := apperr.FieldsOf(err)
 	if f == nil {
@@ -426,7 +425,7 @@ func (h *Handlers) applicationComment(c *fiber.Ctx) error {
 		v.Comment = m.Body
 		return h.reRenderApplication(c, v, err)
 	}
-	return c.Redirect(appPath(v.App)+"?ok="+url.QueryEscape("Commentaire interne ajouté."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, appPath(v.App), "Commentaire interne ajouté.")
 }
 
 func (h *Handlers) applicationQuestion(c *fiber.Ctx) error {
@@ -443,7 +442,7 @@ func (h *Handlers) applicationQuestion(c *fiber.Ctx) error {
 		v.Question = m.Body
 		return h.reRenderApplication(c, v, err)
 	}
-	return c.Redirect(appPath(v.App)+"?ok="+url.QueryEscape("Question envoyée : le point de vente la verra sur sa page de suivi."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, appPath(v.App), "Question envoyée : le point de vente la verra sur sa page de suivi.")
 }
 
 func (h *Handlers) applicationState(c *fiber.Ctx) error {
@@ -455,7 +454,7 @@ func (h *Handlers) applicationState(c *fiber.Ctx) error {
 	if err := SetApplicationState(c.UserContext(), h.DB, v.App, to, ActorOf(web.ViewerOf(c))); err != nil {
 		return err
 	}
-	return c.Redirect(appPath(v.App)+"?ok="+url.QueryEscape("Candidature : "+to.Label()+"."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, appPath(v.App), "Candidature : "+to.Label()+".")
 }
 
 func (h *Handlers) applicationPropose(c *fiber.Ctx) error {
@@ -469,7 +468,7 @@ func (h *Handlers) applicationPropose(c *fiber.Ctx) error {
 		v.Draft = draft
 		return h.reRenderApplication(c, v, err)
 	}
-	return c.Redirect("/propositions/"+strconv.FormatInt(p.ID, 10)+"?ok="+url.QueryEscape("Proposition d'adhésion créée en brouillon : relisez-la puis ouvrez-la à l'évaluation et au débat."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/propositions/"+strconv.FormatInt(p.ID, 10), "Proposition d'adhésion créée en brouillon : relisez-la puis ouvrez-la à l'évaluation et au débat.")
 }
 
 func appPath(a *Application) string { return "/gestion/candidatures/" + strconv.FormatInt(a.ID, 10) }
@@ -526,8 +525,7 @@ func (h *Handlers) shopExport(c *fiber.Ctx) error {
 	now := time.Now().In(web.Paris())
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true // RFC 4180
+	w := csvout.NewWriter(&buf, true) // CR LF: RFC 4180
 	_ = w.Write(ExportHeader)
 	for _, s := range shops {
 		_ = w.Write(exportRecord(s, today))
@@ -598,7 +596,7 @@ func (h *Handlers) publishCharter(c *fiber.Ctx) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return web.Render(c, "governance/charter_form", v)
 	}
-	return c.Redirect("/gestion/charte?ok="+url.QueryEscape("Charte publiée en version "+strconv.Itoa(ch.Version)+"."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/gestion/charte", "Charte publiée en version "+strconv.Itoa(ch.Version)+".")
 }
 
 func (h *Handlers) setRenewalMonths(c *fiber.Ctx) error {
@@ -619,5 +617,5 @@ func (h *Handlers) setRenewalMonths(c *fiber.Ctx) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return web.Render(c, "governance/charter_form", v)
 	}
-	return c.Redirect("/gestion/charte?ok="+url.QueryEscape("Durée des conventions enregistrée."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/gestion/charte", "Durée des conventions enregistrée.")
 }

@@ -70,22 +70,25 @@ const (
 	AttemptWindow = 10 * time.Minute
 )
 
-// CountApplyAttempt counts one posted application form from clientIP and
-// returns errApplyTooMany beyond AttemptLimit in AttemptWindow.
+// CountApplyAttempt takes one slot of the attempts limit of clientIP, before
+// the form is looked at, and returns a TooMany error beyond AttemptLimit in
+// AttemptWindow.
 func CountApplyAttempt(ctx context.Context, db bun.IDB, clientIP string) error {
-	key := "application-attempt:ip:" + clientIP
-	n, err := auth.RateCount(ctx, db, key, AttemptWindow)
+	slot, err := auth.TakeSlot(ctx, db, "application-attempt:ip:"+clientIP, AttemptLimit, AttemptWindow)
 	if err != nil {
 		return err
 	}
-	if n >= AttemptLimit {
-		return errApplyTooMany
+	if !slot.Taken {
+		return errApplyTooMany(slot.Wait)
 	}
-	return auth.RateHit(ctx, db, key)
+	return nil
 }
 
-// errApplyTooMany answers submissions beyond the rate limit.
-var errApplyTooMany = apperr.New(apperr.TooMany, "Trop de candidatures envoyées depuis cette connexion en peu de temps. Réessayez dans une heure, ou écrivez au Conseil.")
+// errApplyTooMany answers submissions beyond the rate limits, saying when to
+// try again.
+func errApplyTooMany(wait time.Duration) error {
+	return apperr.New(apperr.TooMany, "Trop de candidatures envoyées depuis cette connexion en peu de temps. %s Vous pouvez aussi écrire au Conseil.", auth.RetryIn(wait))
+}
 
 // CategoryOption is a register category a shop may say it sells.
 type CategoryOption struct {
@@ -118,13 +121,6 @@ func knownCategories(opts []CategoryOption) map[string]bool {
 // pending application already exists for the same SIRET or the same name and
 // commune. It returns the follow-up token, which is not stored.
 func SubmitApplication(ctx context.Context, db *bun.DB, a *Application, clientIP string) (string, error) {
-	n, err := auth.RateCount(ctx, db, applyRateKey(clientIP), ApplyWindow)
-	if err != nil {
-		return "", err
-	}
-	if n >= ApplyLimit {
-		return "", errApplyTooMany
-	}
 	cats, err := ApplicationCategories(ctx, db, a.CouncilID)
 	if err != nil {
 		return "", err
@@ -135,6 +131,17 @@ func SubmitApplication(ctx context.Context, db *bun.DB, a *Application, clientIP
 	charter, err := CurrentCharter(ctx, db, a.CouncilID)
 	if err != nil {
 		return "", err
+	}
+	// The slot is taken once the form is valid (a typo costs nothing) and
+	// before anything is written; a submission refused after all (a
+	// duplicate) gives it back.
+	key := applyRateKey(clientIP)
+	slot, err := auth.TakeSlot(ctx, db, key, ApplyLimit, ApplyWindow)
+	if err != nil {
+		return "", err
+	}
+	if !slot.Taken {
+		return "", errApplyTooMany(slot.Wait)
 	}
 	token, hash := NewApplicationToken()
 	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -150,15 +157,15 @@ func SubmitApplication(ctx context.Context, db *bun.DB, a *Application, clientIP
 			Returning("id, created_at").Exec(ctx); err != nil {
 			return fmt.Errorf("insert application: %w", err)
 		}
-		if err := auth.RateHit(ctx, tx, applyRateKey(clientIP)); err != nil {
-			return err
-		}
 		return audit.Record(ctx, tx, audit.Entry{CouncilID: &a.CouncilID, ActorName: a.ContactName, Action: "application.submit",
 			ObjectType: "shop_application", ObjectID: fmt.Sprint(a.ID),
 			Summary: fmt.Sprintf("Candidature de « %s » (%s) reçue, charte v%d acceptée", a.ShopName, a.Commune, a.CharterVersion)},
 			nil, map[string]any{"shop_name": a.ShopName, "commune": a.Commune, "siret": a.SIRET, "charter_version": a.CharterVersion})
 	})
 	if err != nil {
+		if gerr := auth.GiveBack(ctx, db, key, slot); gerr != nil {
+			return "", errors.Join(err, gerr)
+		}
 		return "", err
 	}
 	return token, nil

@@ -125,15 +125,18 @@ func (s *Suggestion) Validate() error {
 }
 
 // Suggestion rate limit: at most SuggestLimit suggestions per client address
-// per SuggestWindow, counted in PostgreSQL (the shared rate_limits counters of
-// internal/auth) so that every app instance sees the same counts.
+// per SuggestWindow, counted in PostgreSQL (auth.TakeSlot) so that every app
+// instance sees the same counts.
 const (
 	SuggestLimit  = 5
 	SuggestWindow = time.Hour
 )
 
 // Suggest records a public suggestion after the rate limit for clientIP. It
-// waits for a facilitator's review.
+// waits for a facilitator's review. The limit's slot is taken once the form
+// is valid (a typo costs nothing) and before the suggestion is written, in one
+// statement (auth.TakeSlot), so that concurrent submissions cannot pass it
+// together.
 func Suggest(ctx context.Context, db bun.IDB, councilID int64, clientIP string, s *Suggestion) error {
 	s.CouncilID, s.Status = councilID, SuggestionPending
 	s.Title = strings.TrimSpace(markdown.Clean(s.Title))
@@ -143,18 +146,19 @@ func Suggest(ctx context.Context, db bun.IDB, councilID int64, clientIP string, 
 		return err
 	}
 	key := "debate_suggest:" + itoa64(councilID) + ":" + clientIP
-	n, err := auth.RateCount(ctx, db, key, SuggestWindow)
+	slot, err := auth.TakeSlot(ctx, db, key, SuggestLimit, SuggestWindow)
 	if err != nil {
 		return err
 	}
-	if n >= SuggestLimit {
-		return apperr.New(apperr.TooMany, "Vous avez déjà proposé plusieurs sujets depuis une heure. Réessayez plus tard.")
+	if !slot.Taken {
+		return apperr.New(apperr.TooMany, "Vous avez déjà proposé plusieurs sujets depuis une heure. %s", auth.RetryIn(slot.Wait))
 	}
-	if err := auth.RateHit(ctx, db, key); err != nil {
-		return err
+	if _, err = db.NewInsert().Model(s).Column("council_id", "title", "question", "theme", "author_name", "status").
+		Returning("id, created_at").Exec(ctx); err != nil {
+		if gerr := auth.GiveBack(ctx, db, key, slot); gerr != nil {
+			return errors.Join(err, gerr)
+		}
 	}
-	_, err = db.NewInsert().Model(s).Column("council_id", "title", "question", "theme", "author_name", "status").
-		Returning("id, created_at").Exec(ctx)
 	return err
 }
 

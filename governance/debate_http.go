@@ -289,17 +289,7 @@ func (h *Handlers) addArgument(c *fiber.Ctx) error {
 		}
 		return h.renderDebate(c, slug, 0, form)
 	}
-	return redirectOK(c, path, "Argument publié.")
-}
-
-// redirectOK redirects to path (which may end with a #fragment) with the
-// confirmation msg.
-func redirectOK(c *fiber.Ctx, path, msg string) error {
-	path, frag, _ := strings.Cut(path, "#")
-	if frag != "" {
-		frag = "#" + frag
-	}
-	return c.Redirect(path+"?ok="+url.QueryEscape(msg)+frag, fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, path, "Argument publié.")
 }
 
 // ArgumentView is the permalink page of one argument: the argument, its
@@ -392,7 +382,7 @@ func (h *Handlers) editArgument(c *fiber.Ctx) error {
 		}
 		return h.renderArgument(c, slug, id, ArgumentForm{Stance: StanceNuance}, form)
 	}
-	return c.Redirect(argumentURL(slug, id)+"?ok="+url.QueryEscape("Argument modifié ; la version précédente reste consultable."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, argumentURL(slug, id), "Argument modifié ; la version précédente reste consultable.")
 }
 
 func (h *Handlers) hideArgument(c *fiber.Ctx) error {
@@ -415,7 +405,7 @@ func (h *Handlers) hideArgument(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	return c.Redirect(argumentURL(slug, id)+"?ok="+url.QueryEscape("Argument masqué."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, argumentURL(slug, id), "Argument masqué.")
 }
 
 // DebateEditView is the facilitators' form: context, synthesis, register links,
@@ -524,7 +514,7 @@ func (h *Handlers) editDebate(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect("/debats/"+url.PathEscape(slug)+"?ok="+url.QueryEscape("Débat mis à jour."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/debats/"+url.PathEscape(slug), "Débat mis à jour.")
 }
 
 func (h *Handlers) changeDebateState(c *fiber.Ctx) error {
@@ -542,7 +532,7 @@ func (h *Handlers) changeDebateState(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect("/debats/"+url.PathEscape(slug)+"?ok="+url.QueryEscape("Débat : "+to.Label()+"."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/debats/"+url.PathEscape(slug), "Débat : "+to.Label()+".")
 }
 
 // BacklogView is the backlog of requested debates, most supported first.
@@ -576,7 +566,7 @@ func (h *Handlers) support(c *fiber.Ctx) error {
 	if !on {
 		msg = "Soutien retiré."
 	}
-	return c.Redirect("/debats/souhaites?ok="+url.QueryEscape(msg), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/debats/souhaites", msg)
 }
 
 // SuggestView is the public form to suggest a debate topic.
@@ -596,7 +586,7 @@ func (h *Handlers) suggest(c *fiber.Ctx) error {
 		Theme: Theme(strings.Clone(c.FormValue("theme"))), AuthorName: strings.Clone(c.FormValue("author_name"))}
 	// Honeypot: a field hidden from people that robots fill in. Pretend success.
 	if c.FormValue("site_web") != "" {
-		return c.Redirect("/debats/souhaites?ok="+url.QueryEscape("Merci ! Votre sujet sera relu par l'équipe d'animation."), fiber.StatusSeeOther)
+		return web.RedirectWithFlash(c, "/debats/souhaites", "Merci ! Votre sujet sera relu par l'équipe d'animation.")
 	}
 	err := Suggest(c.UserContext(), h.DB, web.Council(c).ID, web.ClientIP(c), s)
 	if f := apperr.FieldsOf(err); f != nil {
@@ -606,7 +596,7 @@ func (h *Handlers) suggest(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect("/debats/souhaites?ok="+url.QueryEscape("Merci ! Votre sujet sera relu par l'équipe d'animation."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/debats/souhaites", "Merci ! Votre sujet sera relu par l'équipe d'animation.")
 }
 
 // SuggestionsView is the facilitators' review list.
@@ -634,9 +624,9 @@ func (h *Handlers) reviewSuggestion(c *fiber.Ctx) error {
 		return err
 	}
 	if d != nil {
-		return c.Redirect("/debats/souhaites?ok="+url.QueryEscape("Sujet accepté : « "+d.Title+" » rejoint les débats souhaités.")+"#"+d.Slug, fiber.StatusSeeOther)
+		return web.RedirectWithFlash(c, "/debats/souhaites#"+d.Slug, "Sujet accepté : « "+d.Title+" » rejoint les débats souhaités.")
 	}
-	return c.Redirect("/debats/suggestions?ok="+url.QueryEscape("Suggestion refusée."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/debats/suggestions", "Suggestion refusée.")
 }
 
 // SearchView is the search page.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,11 +93,10 @@ func parseParisTime(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
+// back redirects to path (which may end with a #fragment, as the roll call's
+// does) with msg as the next page's one-time confirmation, when there is one.
 func back(c *fiber.Ctx, path, msg string) error {
-	if msg != "" {
-		path += "?ok=" + url.QueryEscape(msg)
-	}
-	return c.Redirect(path, fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, path, msg)
 }
 
 func meetingPath(id int64) string { return "/seances/" + strconv.FormatInt(id, 10) }

@@ -1,7 +1,6 @@
 package governance
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 
@@ -12,8 +11,6 @@ import (
 	"cla/internal/authz"
 	"cla/internal/web"
 )
-
-func urlQuery(s string) string { return url.QueryEscape(s) }
 
 func actorOf(c *fiber.Ctx) auth.Actor {
 	if v := web.ViewerOf(c); v != nil {
@@ -208,7 +205,7 @@ func (h *Handlers) setMemberRole(c *fiber.Ctx) error {
 	if err := auth.SetRole(c.UserContext(), h.DB, web.Council(c).ID, actorOf(c), m.AccountID, role); err != nil {
 		return err
 	}
-	return c.Redirect("/gestion/membres?ok="+urlQuery("Rôle de "+m.Name+" : "+role.Label()+"."), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/gestion/membres", "Rôle de "+m.Name+" : "+role.Label()+".")
 }
 
 func (h *Handlers) disableMember(c *fiber.Ctx) error { return h.setDisabled(c, true) }
@@ -226,7 +223,7 @@ func (h *Handlers) setDisabled(c *fiber.Ctx, disabled bool) error {
 	if disabled {
 		msg = m.Name + " est désactivé·e ; ses sessions sont fermées."
 	}
-	return c.Redirect("/gestion/membres?ok="+urlQuery(msg), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, "/gestion/membres", msg)
 }
 
 func (h *Handlers) memberPasswordLink(c *fiber.Ctx) error {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"html/template"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -199,7 +198,7 @@ func (h *Handlers) createProposal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return redirectOK(c, path, "Brouillon enregistré. Ouvrez-le à l'évaluation quand il est prêt.")
+	return web.RedirectWithFlash(c, path, "Brouillon enregistré. Ouvrez-le à l'évaluation quand il est prêt.")
 }
 
 // CriterionDetail is one member's grade of a criterion, shown to council members.
@@ -402,7 +401,7 @@ func (h *Handlers) saveScores(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(fmt.Sprintf("/propositions/%d?ok=%s#resultats", p.ID, url.QueryEscape("Votre évaluation est enregistrée. Vous pouvez la réviser jusqu'à l'ouverture du vote.")), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, fmt.Sprintf("/propositions/%d#resultats", p.ID), "Votre évaluation est enregistrée. Vous pouvez la réviser jusqu'à l'ouverture du vote.")
 }
 
 func (h *Handlers) transitionProposal(c *fiber.Ctx) error {
@@ -434,7 +433,7 @@ func (h *Handlers) transitionProposal(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.Redirect(fmt.Sprintf("/propositions/%d?ok=%s", id, url.QueryEscape("La proposition est maintenant « "+to.Label()+" ».")), fiber.StatusSeeOther)
+	return web.RedirectWithFlash(c, fmt.Sprintf("/propositions/%d", id), "La proposition est maintenant « "+to.Label()+" ».")
 }
 
 // CompareRow is one criterion across the compared proposals.

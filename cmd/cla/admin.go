@@ -20,8 +20,11 @@ const adminUsage = `Usage:
       creates the account (or finds it) with that role in the council (the
       default council when --council is omitted) and prints a one-time link
       to set its password, valid 3 days
-  cla audit verify [flags]
-      recomputes the audit trail's hash chain and reports the first broken entry
+  cla audit verify [--head <file or URL>]... [--expect-head <id>:<hash>]... [flags]
+      recomputes the audit trail's hash chain, reports every broken entry and
+      says what to do; with --head, also compares it with heads published at
+      /api/v1/audit/head (a saved copy or the URL of another copy), which
+      detects deleted last entries. Exits with status 1 when broken.
 
 Flags (each also read from the environment variable shown):
 `
@@ -42,6 +45,7 @@ func runAdmin(ctx context.Context, cmd string, args []string, stdout, stderr io.
 	fs.SetOutput(stdout)
 	proxies, level := cfg.bindFlags(fs)
 	var email, name, councilSlug, role string
+	var heads, expects listFlag
 	switch sub {
 	case "admin create":
 		fs.StringVar(&email, "email", "", "email address of the account")
@@ -49,6 +53,8 @@ func runAdmin(ctx context.Context, cmd string, args []string, stdout, stderr io.
 		fs.StringVar(&councilSlug, "council", "", "slug of the council (default: the default council)")
 		fs.StringVar(&role, "role", string(authz.Admin), "role in that council: admin, facilitator or member")
 	case "audit verify":
+		fs.Var(&heads, "head", "a document of GET /api/v1/audit/head to compare with: a file or an http(s) URL (repeatable)")
+		fs.Var(&expects, "expect-head", "a head to compare with, as <id>:<hex hash> (repeatable)")
 	default:
 		fmt.Fprint(stdout, adminUsage)
 		return fmt.Errorf("sous-commande inconnue %q", sub)
@@ -63,18 +69,21 @@ func runAdmin(ctx context.Context, cmd string, args []string, stdout, stderr io.
 	if err := cfg.finish(*proxies, *level); err != nil {
 		return err
 	}
+	var expected []audit.Expected
+	if sub == "audit verify" {
+		// Read before the database is opened: a wrong --head fails fast.
+		var err error
+		if expected, err = loadHeads(ctx, heads, expects); err != nil {
+			return err
+		}
+	}
 	m := &Main{Config: *cfg, Logger: newLogger(stderr, cfg.LogLevel)}
 	defer m.Close()
 	if err := m.OpenDatabase(ctx); err != nil {
 		return err
 	}
 	if sub == "audit verify" {
-		n, err := audit.Verify(ctx, m.DB)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "audit trail OK: %d entries verified\n", n)
-		return nil
+		return auditVerify(ctx, m, expected, stdout)
 	}
 	link, err := createOperator(ctx, m, email, name, councilSlug, authz.Role(role))
 	if err != nil {

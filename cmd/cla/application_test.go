@@ -386,7 +386,9 @@ func TestApplicationRateLimit(t *testing.T) {
 	for i := 0; i < governance.ApplyLimit; i++ {
 		apply(t, c, shopForm(fmt.Sprintf("Épicerie %d", i), siretN(i)))
 	}
-	resp, body := c.PostForm("/devenir-point-de-vente", shopForm("Épicerie de trop", ""))
+	// A valid form: an invalid one is refused for its errors first (a typo
+	// costs no slot).
+	resp, body := c.PostForm("/devenir-point-de-vente", shopForm("Épicerie de trop", siretN(governance.ApplyLimit)))
 	if resp.StatusCode != 429 || !strings.Contains(body, "Trop de candidatures") || !strings.Contains(body, "Épicerie de trop") {
 		t.Errorf("over the limit: %d %.300s", resp.StatusCode, body)
 	}

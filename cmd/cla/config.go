@@ -119,7 +119,7 @@ Usage:
   cla demo                     load the Dieulefit demo (idempotent)
   cla demo --scale N [--seed S]   generate a network for load tests (1 = 50 councils, 1M grades…)
   cla admin create --email E --name N   create an operator account; prints a set-password link
-  cla audit verify             recompute the audit trail's hash chain
+  cla audit verify [--head F|URL]   check the audit trail's hash chain, and against published heads
 
 Flags (each also read from the environment variable shown):
 `

@@ -31,6 +31,9 @@ type browser struct {
 	t      testing.TB
 	client *http.Client
 	csrf   string
+	// ip, when set, is sent as X-Forwarded-For: the browser's own address
+	// behind the load balancer (the instances trust 127.0.0.1 as a proxy).
+	ip string
 }
 
 func newBrowser(t testing.TB) *browser {
@@ -55,6 +58,9 @@ func (b *browser) do(method, u string, form url.Values) (int, string) {
 	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if b.ip != "" {
+		req.Header.Set("X-Forwarded-For", b.ip)
 	}
 	resp, err := b.client.Do(req)
 	if err != nil {
@@ -119,7 +125,9 @@ func TestTwoInstances(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		app, err := NewApp(db, &Config{}, quiet)
+		// Behind a load balancer: its address is a trusted proxy, so that the
+		// rate limits count each browser's own address.
+		app, err := NewApp(db, &Config{TrustedProxies: []string{"127.0.0.1"}}, quiet)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,7 +175,11 @@ func TestTwoInstances(t *testing.T) {
 		wg.Add(1)
 		go func(k int) {
 			defer wg.Done()
+			// 24 sign-ins at the same instant from one address would exceed
+			// its limit (20 attempts a minute, in progress included): each
+			// member has their own address, as in real life.
 			br := newBrowser(t)
+			br.ip = fmt.Sprintf("198.51.100.%d", k)
 			first, second := bases[k%2], bases[(k+1)%2]
 			br.signIn(first, scaleMember(k), governance.ScalePassword)
 			vote := fmt.Sprintf("/votes/%d", voteID)

@@ -31,7 +31,7 @@ func criterionIDs(t *testing.T, db *bun.DB, councilID int64) []int64 {
 	return ids
 }
 
-var proposalLocation = regexp.MustCompile(`^/propositions/(\d+)\?`)
+var proposalLocation = regexp.MustCompile(`^/propositions/(\d+)$`)
 
 func TestProposalLifecycleAndScoringOverHTTP(t *testing.T) {
 	t.Parallel()

@@ -234,7 +234,7 @@ func TestTwentyWrongPasswordsFromOneAddressAreThrottledWhateverXForwardedFor(t *
 	app, db := newTestApp(t)
 	_, email := webtest.CreateMember(t, db, demoCouncilID(t, db), authz.Member, "")
 	c := webtest.New(t, app)
-	for i := 0; i < auth.IPFailureLimit; i++ {
+	for i := 0; i < auth.IPAttemptLimit; i++ {
 		c.Header.Set("X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1))
 		// Different emails: only the per-address limit applies.
 		resp, _ := c.PostForm("/connexion", url.Values{"email": {fmt.Sprintf("inconnu%d@example.org", i)}, "password": {"mauvais mot de passe"}})
@@ -260,7 +260,7 @@ func TestBehindATrustedProxyEachClientAndEachEmailHasItsOwnLimit(t *testing.T) {
 	c := webtest.New(t, app)
 	// Through the trusted proxy, 20 failures of one client do not block another.
 	c.Header.Set("X-Forwarded-For", "203.0.113.1")
-	for i := 0; i < auth.IPFailureLimit; i++ {
+	for i := 0; i < auth.IPAttemptLimit; i++ {
 		c.PostForm("/connexion", url.Values{"email": {fmt.Sprintf("n%d@example.org", i)}, "password": {"mauvais"}})
 	}
 	if resp, _ := c.PostForm("/connexion", url.Values{"email": {email}, "password": {webtest.Password}}); resp.StatusCode != 429 {
@@ -270,15 +270,16 @@ func TestBehindATrustedProxyEachClientAndEachEmailHasItsOwnLimit(t *testing.T) {
 	if resp, _ := c.PostForm("/connexion", url.Values{"email": {email}, "password": {webtest.Password}}); resp.StatusCode != 303 {
 		t.Errorf("another client behind the same proxy: %d, want 303", resp.StatusCode)
 	}
-	// Per email: 10 failures from 10 addresses lock that email only.
+	// Per email: after 5 failures from 5 addresses, that email (only) waits.
 	c.SetCookie(auth.SessionCookie, "")
-	for i := 0; i < auth.EmailFailureLimit; i++ {
+	for i := 0; i < auth.EmailFreeAttempts; i++ {
 		c.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", i+1))
 		c.PostForm("/connexion", url.Values{"email": {email}, "password": {"mauvais mot de passe"}})
 	}
 	c.Header.Set("X-Forwarded-For", "192.0.2.99")
-	if resp, _ := c.PostForm("/connexion", url.Values{"email": {email}, "password": {webtest.Password}}); resp.StatusCode != 429 {
-		t.Errorf("11th attempt on one email from a fresh address: %d, want 429", resp.StatusCode)
+	if resp, body := c.PostForm("/connexion", url.Values{"email": {email}, "password": {webtest.Password}}); resp.StatusCode != 429 ||
+		!regexp.MustCompile(`Réessayez dans [1-3]?[0-9] secondes?\.`).MatchString(body) || !strings.Contains(body, `value="`+email+`"`) {
+		t.Errorf("6th attempt on one email from a fresh address: %d, want 429 on the form saying when to retry", resp.StatusCode)
 	}
 	if resp, _ := c.PostForm("/connexion", url.Values{"email": {"autre@example.org"}, "password": {"mauvais"}}); resp.StatusCode != 422 {
 		t.Errorf("another email from that address: %d, want 422", resp.StatusCode)

@@ -104,6 +104,7 @@ var routeTable = []routeCase{
 	{route: "GET /api/v1/register/versions", want: all(200)},
 	{route: "GET /api/v1/register/versions/:n", path: "/api/v1/register/versions/1", want: all(200)},
 	{route: "GET /api/v1/shops", want: all(200)},
+	{route: "GET /api/v1/audit/head", want: all(200)},
 	{route: "GET /boussole", want: all(200)},
 	{route: "GET /healthz", want: all(200)},
 	{route: "GET /readyz", want: all(200)},

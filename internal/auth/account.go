@@ -174,15 +174,25 @@ func SetPasswordHash(ctx context.Context, db bun.IDB, accountID int64, hash stri
 }
 
 // SetMembership gives accountID the role in the council, re-enabling a disabled
-// membership.
+// membership. It locks the account's row first (until the transaction ends,
+// when db is one): a single-use link being used at the same moment is checked
+// either before or after this membership exists (auth.CheckLink), never while
+// it is being written.
 func SetMembership(ctx context.Context, db bun.IDB, councilID, accountID int64, role authz.Role) error {
 	if !ValidRole(role) {
 		return apperr.New(apperr.Invalid, "Rôle inconnu.")
 	}
-	_, err := db.NewRaw(`INSERT INTO memberships (council_id, account_id, role) VALUES (?, ?, ?)
+	res, err := db.NewRaw(`WITH a AS (SELECT id FROM accounts WHERE id = ? FOR UPDATE)
+		INSERT INTO memberships (council_id, account_id, role) SELECT ?, a.id, ? FROM a
 		ON CONFLICT (council_id, account_id) DO UPDATE SET role = EXCLUDED.role, disabled_at = NULL, updated_at = now()`,
-		councilID, accountID, role).Exec(ctx)
-	return err
+		accountID, councilID, role).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return apperr.New(apperr.NotFound, "Compte introuvable.")
+	}
+	return nil
 }
 
 func memberQuery(db bun.IDB, councilID int64) *bun.SelectQuery {

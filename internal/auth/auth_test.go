@@ -98,33 +98,128 @@ func TestCheckPasswordEmailAndName(t *testing.T) {
 	}
 }
 
-func TestRateCountersAreSharedAndWindowed(t *testing.T) {
+func TestRateSlotsAreTakenWithinTheLimitAndSlideWithTheWindow(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	for i := 0; i < 3; i++ {
-		if err := RateHit(ctx, db, "k1", "k2"); err != nil {
+	take := func(key string, limit int) Slot {
+		t.Helper()
+		s, err := TakeSlot(ctx, db, key, limit, time.Minute)
+		if err != nil {
 			t.Fatal(err)
 		}
+		return s
 	}
-	if err := RateHit(ctx, db, "k1"); err != nil {
+	var slots []Slot
+	for i := 0; i < 3; i++ {
+		if s := take("k1", 3); !s.Taken || s.At.IsZero() {
+			t.Fatalf("slot %d of 3 refused: %+v", i+1, s)
+		} else {
+			slots = append(slots, s)
+		}
+	}
+	if s := take("k1", 3); s.Taken || s.Wait <= 0 || s.Wait > time.Minute {
+		t.Errorf("a fourth slot of 3: %+v", s)
+	}
+	if s := take("k2", 3); !s.Taken {
+		t.Error("another key is limited by k1")
+	}
+	// A slot given back can be taken again, once.
+	if err := GiveBack(ctx, db, "k1", slots[1]); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := RateCount(ctx, db, "k1", time.Minute); err != nil || n != 4 {
-		t.Errorf("k1: %d, %v; want 4", n, err)
+	if !take("k1", 3).Taken || take("k1", 3).Taken {
+		t.Error("the slot given back was not available exactly once")
 	}
-	if n, _ := RateCount(ctx, db, "k2", time.Minute); n != 3 {
-		t.Errorf("k2: %d, want 3", n)
-	}
-	// Old buckets fall out of the window.
-	if _, err := db.ExecContext(ctx, "UPDATE rate_limits SET bucket = bucket - interval '2 minutes' WHERE key = 'k1'"); err != nil {
+	// Hits older than the window no longer count.
+	if _, err := db.ExecContext(ctx, "UPDATE rate_slots SET hits = ARRAY(SELECT h - interval '61 seconds' FROM unnest(hits) AS h) WHERE key = 'k1'"); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := RateCount(ctx, db, "k1", time.Minute); n != 0 {
-		t.Errorf("k1 after two minutes: %d, want 0", n)
+	for i := 0; i < 3; i++ {
+		if !take("k1", 3).Taken {
+			t.Fatalf("slot %d refused after the window slid", i+1)
+		}
 	}
-	if n, _ := RateCount(ctx, db, "k1", 15*time.Minute); n != 4 {
-		t.Errorf("k1 over 15 minutes: %d, want 4", n)
+	var n int
+	if err := db.NewRaw("SELECT cardinality(hits) FROM rate_slots WHERE key = 'k1'").Scan(ctx, &n); err != nil || n != 3 {
+		t.Errorf("k1 keeps %d hits (%v), want the 3 inside the window", n, err)
+	}
+}
+
+// The per-email backoff: free attempts, then waits that double up to a cap; a
+// refused attempt neither counts nor lengthens the wait.
+func TestSignInBackoffDoublesAndIsCapped(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	key := RateKeyEmail("backoff@example.org")
+	wait := func() time.Duration {
+		t.Helper()
+		var secs float64
+		if err := db.NewRaw("SELECT extract(epoch FROM next_at - last_at)::float8 FROM signin_backoff WHERE key = ?", key).Scan(ctx, &secs); err != nil {
+			t.Fatal(err)
+		}
+		// last_at and next_at are read from the clock one after the other.
+		return time.Duration(secs * float64(time.Second)).Round(100 * time.Millisecond)
+	}
+	for i := 1; i <= EmailFreeAttempts; i++ {
+		s, err := takeBackoff(ctx, db, key)
+		if err != nil || !s.Taken {
+			t.Fatalf("attempt %d: %+v %v", i, s, err)
+		}
+	}
+	if got := wait(); got != EmailFirstDelay {
+		t.Errorf("wait after %d attempts: %v, want %v", EmailFreeAttempts, got, EmailFirstDelay)
+	}
+	s, err := takeBackoff(ctx, db, key)
+	if err != nil || s.Taken || s.Wait < EmailFirstDelay-2*time.Second || s.Wait > EmailFirstDelay {
+		t.Fatalf("attempt during the wait: %+v %v", s, err)
+	}
+	if got := wait(); got != EmailFirstDelay {
+		t.Errorf("a refused attempt changed the wait to %v", got)
+	}
+	want := EmailFirstDelay
+	for i := 0; i < 8; i++ {
+		if _, err := db.ExecContext(ctx, "UPDATE signin_backoff SET next_at = now() - interval '1 second', last_at = now() - interval '1 second' WHERE key = ?", key); err != nil {
+			t.Fatal(err)
+		}
+		if s, err := takeBackoff(ctx, db, key); err != nil || !s.Taken {
+			t.Fatalf("attempt after the wait: %+v %v", s, err)
+		}
+		want = min(2*want, EmailMaxDelay)
+		if got := wait(); got != want {
+			t.Errorf("wait %d: %v, want %v", i, got, want)
+		}
+	}
+	// A day later the series starts again; a success clears it.
+	if _, err := db.ExecContext(ctx, "UPDATE signin_backoff SET last_at = now() - interval '25 hours' WHERE key = ?", key); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := takeBackoff(ctx, db, key); err != nil || !s.Taken || wait() != 0 {
+		t.Errorf("a series a day old did not start again: %+v %v", s, err)
+	}
+	if err := clearBackoff(ctx, db, key); err != nil {
+		t.Fatal(err)
+	}
+	if n := 0; db.NewRaw("SELECT count(*) FROM signin_backoff").Scan(ctx, &n) != nil || n != 0 {
+		t.Error("clearBackoff left the series")
+	}
+}
+
+func TestRetryIn(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{
+		0:                       "Réessayez dans 1 seconde.",
+		1500 * time.Millisecond: "Réessayez dans 2 secondes.",
+		30 * time.Second:        "Réessayez dans 30 secondes.",
+		60 * time.Second:        "Réessayez dans 60 secondes.",
+		61 * time.Second:        "Réessayez dans 2 minutes.",
+		15 * time.Minute:        "Réessayez dans 15 minutes.",
+		time.Hour + time.Second: "Réessayez dans 2 heures.",
+	} {
+		if got := RetryIn(d); got != want {
+			t.Errorf("RetryIn(%v) = %q, want %q", d, got, want)
+		}
 	}
 }
 
@@ -134,12 +229,22 @@ func TestTokensAndSafeNext(t *testing.T) {
 	if a == b || !wellFormed(a) || len(a) != 43 || wellFormed(a[:42]) || wellFormed(a[:42]+"!") {
 		t.Errorf("tokens %q %q", a, b)
 	}
-	for in, want := range map[string]string{
-		"/compte": "/compte", "/gestion/membres?x=1": "/gestion/membres?x=1",
-		"": "/", "https://evil.example": "/", "//evil.example": "/", "/\\evil.example": "/", "/a\r\nSet-Cookie: x": "/",
+	for _, ok := range []string{"/", "/compte", "/gestion/membres?x=1", "/debats/recherche?q=riz+de+camargue&page=2",
+		"/registre/caf%C3%A9", "/propositions/12#resultats", "/registre?q=100%25", "/a/b.c/d", "/un chemin"} {
+		if got := SafeNext(ok); got != ok {
+			t.Errorf("SafeNext(%q) = %q, want it kept", ok, got)
+		}
+	}
+	for _, hostile := range []string{
+		"", "compte", "https://evil.example", "http:/evil.example", "javascript:alert(1)", "//evil.example", "///evil.example",
+		"/\\evil.example", "\\/evil.example", "/a\\b", "/a\r\nSet-Cookie: x", "/\t/evil.example", "/\n/evil.example", "/ \t/evil.example",
+		"/%2F/evil.example", "/%2f%2fevil.example", "/%252F/evil.example", "/%25252F/evil.example", "/%2525252F/evil.example",
+		"/%5C/evil.example", "/%5c%5cevil.example", "/%09/evil.example", "/%0D%0ALocation:%20x", "/%00", "/%E2%80%AE/evil",
+		"/\u200b/evil.example", "/\u2028/evil.example", "/\u00a0/x", "/\x7f/x", "/.//evil.example", "/./x", "/a/../x", "/..", "/a/.",
+		"/%2E%2E/x", "/%2E/%2Fevil", "/@evil.example\\", "/\xff\xfe", "/" + strings.Repeat("a", 3000),
 	} {
-		if got := SafeNext(in); got != want {
-			t.Errorf("SafeNext(%q) = %q, want %q", in, got, want)
+		if got := SafeNext(hostile); got != "/" {
+			t.Errorf("SafeNext(%q) = %q, want /", hostile, got)
 		}
 	}
 }

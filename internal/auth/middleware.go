@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
@@ -247,13 +249,62 @@ func Require(action authz.Action) fiber.Handler {
 	}
 }
 
-// SafeNext returns next when it is a local path, "/" otherwise (no open
-// redirect after sign-in).
+// maxNextLen bounds the address a sign-in brings the browser back to.
+const maxNextLen = 2048
+
+// SafeNext returns next when it is a path of this site, "/" otherwise: no
+// open redirect after sign-in. next must be an absolute path ("/…") with no
+// scheme, host or user, no backslash, no control or format character and no
+// white space but the plain space (browsers drop tabs and newlines from a
+// Location, so that "/\t/x" becomes "//x"), no "//" and no "." or ".."
+// segment — and so must every decoding of it (percent-decoded up to three
+// times), since a browser or a proxy may decode it again. What the sign-in
+// redirects to is then a page of this site, whatever parses it.
 func SafeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n") {
+	if len(next) > maxNextLen {
 		return "/"
 	}
+	for i, s := 0, next; i < 4; i++ {
+		if !safeLocalPath(s) {
+			return "/"
+		}
+		d, err := url.PathUnescape(s)
+		if err != nil || d == s {
+			break // nothing more to decode (a broken escape stays as it is)
+		}
+		s = d
+		if i == 3 {
+			return "/" // still encoded after three decodings: refuse
+		}
+	}
 	return next
+}
+
+// safeLocalPath checks one form of a sign-in's next address (see SafeNext).
+func safeLocalPath(s string) bool {
+	if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || !utf8.ValidString(s) || strings.Contains(s, "\\") {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || (unicode.IsSpace(r) && r != ' ') || r == utf8.RuneError {
+			return false
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	path, _, _ := strings.Cut(s, "?")
+	path, _, _ = strings.Cut(path, "#")
+	if strings.Contains(path, "//") {
+		return false
+	}
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
 }
 
 // RequireSignedIn is route middleware for pages about one's own account: an

@@ -46,13 +46,25 @@ func ptr(v int64) *int64 { return &v }
 // unknown, the password wrong or the membership disabled.
 var ErrBadCredentials = apperr.New(apperr.Invalid, "Adresse e-mail ou mot de passe incorrect.")
 
-// ErrTooManyAttempts answers sign-ins beyond the rate limits.
-var ErrTooManyAttempts = apperr.New(apperr.TooMany, "Trop de tentatives de connexion. Patientez quelques minutes avant de réessayer.")
+// errTooManyFromAddress and errTooManyForEmail answer sign-ins beyond the
+// limits (ratelimit.go), saying when to try again.
+func errTooManyFromAddress(wait time.Duration) error {
+	return apperr.New(apperr.TooMany, "Trop de tentatives de connexion depuis cette connexion internet. %s", RetryIn(wait))
+}
+
+func errTooManyForEmail(wait time.Duration) error {
+	return apperr.New(apperr.TooMany, "Trop de tentatives de connexion avec cette adresse e-mail. %s", RetryIn(wait))
+}
 
 // Authenticate checks email and password for a sign-in to councilID from the
-// client address ip. Unknown emails are hashed against a dummy hash, so every
-// failure takes the same time and gets ErrBadCredentials; failures count
-// towards the per-address and per-email limits (ErrTooManyAttempts).
+// client address ip. Each attempt first takes a slot of the per-address limit
+// and of the per-email backoff, in one statement each, before any password is
+// checked: concurrent attempts cannot pass the limits together. Unknown emails
+// are hashed against a dummy hash and have a backoff like any other, so every
+// failure takes the same work and gets ErrBadCredentials. A successful
+// sign-in gives the address's slot back and clears the email's backoff.
+// councilID 0 checks the password alone, with no role in any council (an
+// invitation accepted by an existing account).
 func Authenticate(ctx context.Context, db bun.IDB, councilID int64, ip, email, password string) (*Account, error) {
 	email = NormalizeEmail(email)
 	if len(email) > MaxEmailLen {
@@ -62,18 +74,39 @@ func Authenticate(ctx context.Context, db bun.IDB, councilID int64, ip, email, p
 		password = password[:4*MaxPasswordLen]
 	}
 	ipKey, emailKey := RateKeyIP(ip), RateKeyEmail(email)
-	n, err := RateCount(ctx, db, ipKey, IPFailureWindow)
+	ipSlot, err := TakeSlot(ctx, db, ipKey, IPAttemptLimit, IPAttemptWindow)
 	if err != nil {
 		return nil, err
 	}
-	if n >= IPFailureLimit {
-		return nil, ErrTooManyAttempts
+	if !ipSlot.Taken {
+		return nil, errTooManyFromAddress(ipSlot.Wait)
 	}
-	if n, err = RateCount(ctx, db, emailKey, EmailFailureWindow); err != nil {
+	acct, err := checkPassword(ctx, db, councilID, emailKey, email, password)
+	if err != nil || acct == nil {
+		if err == nil {
+			err = ErrBadCredentials
+		}
 		return nil, err
 	}
-	if n >= EmailFailureLimit {
-		return nil, ErrTooManyAttempts
+	if err := GiveBack(ctx, db, ipKey, ipSlot); err != nil {
+		return nil, err
+	}
+	if err := clearBackoff(ctx, db, emailKey); err != nil {
+		return nil, err
+	}
+	return acct, nil
+}
+
+// checkPassword takes an attempt of the email's backoff and checks the
+// password; it returns the account, or nil when the email is unknown, the
+// password wrong or the account has no active role in councilID.
+func checkPassword(ctx context.Context, db bun.IDB, councilID int64, emailKey, email, password string) (*Account, error) {
+	slot, err := takeBackoff(ctx, db, emailKey)
+	if err != nil {
+		return nil, err
+	}
+	if !slot.Taken {
+		return nil, errTooManyForEmail(slot.Wait)
 	}
 	acct, err := AccountByEmail(ctx, db, email)
 	if err != nil {
@@ -84,21 +117,14 @@ func Authenticate(ctx context.Context, db bun.IDB, councilID int64, ip, email, p
 		hash = acct.PasswordHash
 	}
 	ok, err := VerifyPassword(ctx, hash, password)
-	if err != nil {
+	if err != nil || !ok {
 		return nil, err
 	}
-	if ok {
+	if councilID != 0 {
 		role, err := ActiveRole(ctx, db, councilID, acct.ID)
-		if err != nil {
+		if err != nil || role == authz.None {
 			return nil, err
 		}
-		ok = role != authz.None
-	}
-	if !ok {
-		if err := RateHit(ctx, db, ipKey, emailKey); err != nil {
-			return nil, err
-		}
-		return nil, ErrBadCredentials
 	}
 	return acct, nil
 }
@@ -170,13 +196,32 @@ var (
 	ErrLinkInvalid = apperr.New(apperr.NotFound, "Ce lien n'est pas valide. Vérifiez qu'il a été copié en entier, ou demandez-en un nouveau à un·e animateur·ice du conseil.")
 	ErrLinkExpired = apperr.New(apperr.NotFound, "Ce lien a expiré. Demandez-en un nouveau à un·e animateur·ice du conseil.")
 	ErrLinkUsed    = apperr.New(apperr.Conflict, "Ce lien a déjà été utilisé : il ne sert qu'une fois. Connectez-vous, ou demandez un nouveau lien.")
+	// ErrLinkElsewhere voids a council's password link once its account is
+	// (or was) a member of another council too.
+	ErrLinkElsewhere = apperr.New(apperr.Forbidden, "Ce lien ne peut plus servir : ce compte est aussi membre d'un autre conseil. "+
+		"Pour protéger ses autres accès, seul l'opérateur de la plateforme peut lui créer un lien de mot de passe (cla admin create).")
+	// ErrLinkCreatorLacksRight voids a link whose creator may no longer do
+	// what it does: their role changed, their membership was disabled, or
+	// the account became an administrator, whom only administrators manage.
+	ErrLinkCreatorLacksRight = apperr.New(apperr.Forbidden, "Ce lien n'est plus valable : la personne qui l'a créé n'a plus le droit de le faire "+
+		"pour ce compte (son rôle ou celui du compte a changé depuis). Demandez un nouveau lien à un·e animateur·ice ou à un·e administrateur·ice du conseil.")
+	// ErrAlreadyMember refuses an invitation for an account that is already
+	// an active member of the council: an invitation never changes a role.
+	ErrAlreadyMember = apperr.New(apperr.Conflict, "Vous êtes déjà membre de ce conseil : connectez-vous avec votre adresse e-mail et votre mot de passe.")
 )
 
 // FindLink returns the usable link of that kind for the token in councilID
 // (password links made from the command line work in every council). Forged,
-// expired and used links get ErrLinkInvalid, ErrLinkExpired and ErrLinkUsed.
+// expired and used links get ErrLinkInvalid, ErrLinkExpired and ErrLinkUsed,
+// and a link that the accounts' rights as they are now make void gets the
+// error of CheckLink. The forms behind links call it to refuse early; the
+// actions that use a link check again, link locked.
 func FindLink(ctx context.Context, db bun.IDB, councilID int64, kind, token string) (*Link, error) {
-	return findLink(ctx, db, councilID, kind, token, false)
+	l, err := findLink(ctx, db, councilID, kind, token, false)
+	if err != nil {
+		return nil, err
+	}
+	return l, CheckLink(ctx, db, l)
 }
 
 func findLink(ctx context.Context, db bun.IDB, councilID int64, kind, token string, lock bool) (*Link, error) {
@@ -203,18 +248,141 @@ func findLink(ctx context.Context, db bun.IDB, councilID int64, kind, token stri
 	return l, nil
 }
 
+// linkMembership is one membership of a link's account, as CheckLink reads it.
+type linkMembership struct {
+	CouncilID int64      `bun:"council_id"`
+	Role      authz.Role `bun:"role"`
+	Active    bool       `bun:"active"`
+}
+
+// CheckLink re-checks a single-use link against the accounts and memberships
+// as they are now; it is called when the link is created and again when it
+// is used, inside the using transaction with the link and the account locked,
+// so that nothing that happened in between (the account joining another
+// council, a role change, the creator disabled) is missed. For a link of a
+// council (council_id set):
+//
+//   - its creator, when a person, must still be an active member of the
+//     council allowed to create it (member.invite, member.password_link), and
+//     an administrator when the link touches an administrator (an invitation
+//     as admin, or an account that is admin of the council, even disabled);
+//   - a password link is void once its account has a membership, active or
+//     disabled, in any other council (ErrLinkElsewhere): a council's
+//     facilitators never get to choose the password of an account with
+//     rights elsewhere, now or once re-enabled there;
+//   - an invitation is void for an account already active in the council
+//     (ErrAlreadyMember). An invitation of an existing account needs that
+//     account's password, so it gives its holder nothing they did not have.
+//
+// The operator's links (council_id NULL, made by cla admin create) may set
+// any account's password: they are checked for the account's existence only.
+func CheckLink(ctx context.Context, db bun.IDB, l *Link) error {
+	if l.CouncilID == nil {
+		if l.Kind != KindPassword || l.AccountID == nil {
+			return ErrLinkInvalid
+		}
+		return nil // the operator's link; the account exists (foreign key)
+	}
+	var accountID int64
+	switch {
+	case l.Kind == KindPassword && l.AccountID != nil:
+		accountID = *l.AccountID
+	case l.Kind == KindInvitation:
+		if err := db.NewSelect().Model((*Account)(nil)).Column("id").Where("email = ?", l.Email).Scan(ctx, &accountID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+	default:
+		return ErrLinkInvalid
+	}
+	var ms []linkMembership
+	if accountID != 0 {
+		if err := db.NewSelect().Model((*Membership)(nil)).ColumnExpr("council_id, role, disabled_at IS NULL AS active").
+			Where("account_id = ?", accountID).Scan(ctx, &ms); err != nil {
+			return err
+		}
+	}
+	council := *l.CouncilID
+	targetAdmin := l.Kind == KindInvitation && l.Role == authz.Admin
+	inCouncil := false
+	for _, m := range ms {
+		switch {
+		case m.CouncilID != council && l.Kind == KindPassword:
+			return ErrLinkElsewhere
+		case m.CouncilID == council:
+			inCouncil = true
+			targetAdmin = targetAdmin || m.Role == authz.Admin
+			if l.Kind == KindInvitation && m.Active {
+				return ErrAlreadyMember
+			}
+		}
+	}
+	if l.Kind == KindPassword && !inCouncil {
+		return ErrLinkCreatorLacksRight
+	}
+	if l.CreatedBy != nil {
+		role, err := ActiveRole(ctx, db, council, *l.CreatedBy)
+		if err != nil {
+			return err
+		}
+		need := authz.MemberInvite
+		if l.Kind == KindPassword {
+			need = authz.MemberPasswordLink
+		}
+		if !authz.Can(role, need) || (targetAdmin && !authz.Can(role, authz.MemberManageAdmin)) || *l.CreatedBy == accountID {
+			return ErrLinkCreatorLacksRight
+		}
+	}
+	return nil
+}
+
 func markUsed(ctx context.Context, tx bun.Tx, id int64) error {
 	_, err := tx.NewUpdate().Model((*Link)(nil)).Set("used_at = now()").Where("id = ?", id).Exec(ctx)
 	return err
 }
 
-// AcceptInvitation joins the council with the invitation token. A new account
-// is created with name and password; when the invited email already has an
-// account, password must be that account's and name is ignored. Everything
-// happens in one transaction: nothing is half-created.
-func AcceptInvitation(ctx context.Context, db *bun.DB, councilID int64, token, name, password string) (int64, error) {
+// lockAccount reads the account and locks its row until the transaction ends.
+// Every change of an account's password or memberships that a link could
+// race with takes this lock first (SetMembership does), so that a link's
+// check and its use see the same memberships.
+func lockAccount(ctx context.Context, tx bun.Tx, id int64) (*Account, error) {
+	a := new(Account)
+	err := tx.NewSelect().Model(a).Where("id = ?", id).For("UPDATE").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "Compte introuvable.")
+	}
+	return a, err
+}
+
+// ErrExistingPassword answers an invitation accepted with a password that is
+// not the one of the account the invited address already has.
+var ErrExistingPassword = apperr.Fields{"password": "Cette adresse a déjà un compte sur la plateforme, et ce n'est pas son mot de passe. " +
+	"Saisissez le mot de passe de votre compte existant (c'est alors le nom de ce compte qui est gardé)."}
+
+// AcceptInvitation joins the council with the invitation token, from the
+// client address ip. The form is the same whether the invited email already
+// has an account or not, and so are its checks (name and password both
+// required and checked), so that whoever holds the link — the facilitator who
+// made it, too — cannot tell by opening it or by a mistyped form whether the
+// address has an account elsewhere. A new account is created with name and
+// password; an existing one must give its own password (counted by the
+// sign-in limits, as a sign-in would be) and keeps its name, and its other
+// sessions end, since it gains rights. Everything happens in one
+// transaction, the link and the account locked and the link re-checked
+// (CheckLink): nothing is half-created.
+func AcceptInvitation(ctx context.Context, db *bun.DB, councilID int64, ip, token, name, password string) (int64, error) {
 	l, err := FindLink(ctx, db, councilID, KindInvitation, token)
 	if err != nil {
+		return 0, err
+	}
+	name = CleanName(name)
+	f := apperr.Fields{}
+	if msg := CheckName(name); msg != "" {
+		f.Add("name", msg)
+	}
+	if msg := CheckPassword(password); msg != "" {
+		f.Add("password", msg)
+	}
+	if err := f.Err(); err != nil {
 		return 0, err
 	}
 	existing, err := AccountByEmail(ctx, db, l.Email)
@@ -222,29 +390,17 @@ func AcceptInvitation(ctx context.Context, db *bun.DB, councilID int64, token, n
 		return 0, err
 	}
 	var hash string
-	name = CleanName(name)
 	if existing != nil {
-		ok, err := VerifyPassword(ctx, existing.PasswordHash, password)
+		acct, err := Authenticate(ctx, db, 0, ip, l.Email, password)
+		if err == ErrBadCredentials {
+			return 0, ErrExistingPassword.Err()
+		}
 		if err != nil {
 			return 0, err
 		}
-		if !ok {
-			return 0, apperr.Fields{"password": "Ce n'est pas le mot de passe de votre compte existant."}.Err()
-		}
-	} else {
-		f := apperr.Fields{}
-		if msg := CheckName(name); msg != "" {
-			f.Add("name", msg)
-		}
-		if msg := CheckPassword(password); msg != "" {
-			f.Add("password", msg)
-		}
-		if err := f.Err(); err != nil {
-			return 0, err
-		}
-		if hash, err = HashPassword(ctx, password); err != nil {
-			return 0, err
-		}
+		existing = acct
+	} else if hash, err = HashPassword(ctx, password); err != nil {
+		return 0, err
 	}
 	var accountID int64
 	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -258,6 +414,22 @@ func AcceptInvitation(ctx context.Context, db *bun.DB, councilID int64, token, n
 			if err := CreateAccount(ctx, tx, a); err != nil {
 				return err
 			}
+		} else {
+			locked, err := lockAccount(ctx, tx, a.ID)
+			if err != nil {
+				return err
+			}
+			// The password was checked before the transaction: it must still
+			// be the account's (a password link could have been used since).
+			if locked.PasswordHash != a.PasswordHash {
+				return ErrExistingPassword.Err()
+			}
+			if err := DeleteSessionsOf(ctx, tx, a.ID); err != nil {
+				return err
+			}
+		}
+		if err := CheckLink(ctx, tx, l); err != nil {
+			return err
 		}
 		accountID = a.ID
 		if err := SetMembership(ctx, tx, councilID, a.ID, l.Role); err != nil {
@@ -274,7 +446,9 @@ func AcceptInvitation(ctx context.Context, db *bun.DB, councilID int64, token, n
 
 // CreatePasswordLink creates a single-use link to set a new password for
 // accountID and returns its token. councilID nil makes a link usable in every
-// council (the operator's first link, from the command line).
+// council (the operator's first link, from the command line). A council's link
+// is checked as it will be when used (CheckLink): never for an account that
+// has rights in another council.
 func CreatePasswordLink(ctx context.Context, db *bun.DB, councilID *int64, by Actor, accountID int64) (string, error) {
 	token := NewToken()
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -282,22 +456,15 @@ func CreatePasswordLink(ctx context.Context, db *bun.DB, councilID *int64, by Ac
 		if err != nil {
 			return err
 		}
-		if councilID != nil {
-			// A council's facilitators must not take over an account that has
-			// rights in another council.
-			elsewhere, err := tx.NewSelect().Model((*Membership)(nil)).
-				Where("account_id = ? AND council_id <> ? AND disabled_at IS NULL", accountID, *councilID).Exists(ctx)
-			if err != nil {
-				return err
-			}
-			if elsewhere {
-				return ErrAccountElsewhere
-			}
-		}
 		l := &Link{TokenHash: HashToken(token), Kind: KindPassword, CouncilID: councilID, AccountID: ptr(accountID),
 			ExpiresAt: time.Now().Add(PasswordLinkValidity)}
 		if by.ID != 0 {
 			l.CreatedBy = ptr(by.ID)
+		}
+		if err := CheckLink(ctx, tx, l); err == ErrLinkElsewhere {
+			return ErrAccountElsewhere
+		} else if err != nil {
+			return err
 		}
 		if _, err := tx.NewInsert().Model(l).Column("token_hash", "kind", "council_id", "account_id", "created_by", "expires_at").
 			Returning("id").Exec(ctx); err != nil {
@@ -310,12 +477,14 @@ func CreatePasswordLink(ctx context.Context, db *bun.DB, councilID *int64, by Ac
 }
 
 // ErrAccountElsewhere refuses a council's password link for an account that is
-// also a member of another council.
+// also a member (active or disabled) of another council.
 var ErrAccountElsewhere = apperr.New(apperr.Forbidden, "Ce compte est aussi membre d'un autre conseil : "+
 	"pour protéger ses autres accès, seul l'opérateur de la plateforme peut lui créer un lien de mot de passe (cla admin create).")
 
 // UsePasswordLink sets the password of the link's account, ends all its
-// sessions and uses the link up. It returns the account id.
+// sessions and uses the link up. The link is re-checked (CheckLink) in the
+// transaction that uses it, with the link and the account locked. It returns
+// the account id.
 func UsePasswordLink(ctx context.Context, db *bun.DB, councilID int64, token, password string) (int64, error) {
 	if _, err := FindLink(ctx, db, councilID, KindPassword, token); err != nil {
 		return 0, err
@@ -334,8 +503,11 @@ func UsePasswordLink(ctx context.Context, db *bun.DB, councilID int64, token, pa
 			return err
 		}
 		accountID = *l.AccountID
-		a, err := AccountByID(ctx, tx, accountID)
+		a, err := lockAccount(ctx, tx, accountID)
 		if err != nil {
+			return err
+		}
+		if err := CheckLink(ctx, tx, l); err != nil {
 			return err
 		}
 		if err := SetPasswordHash(ctx, tx, accountID, hash); err != nil {

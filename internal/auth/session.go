@@ -11,6 +11,7 @@ import (
 
 	"cla/internal/authz"
 	"cla/internal/batch"
+	"cla/internal/text"
 )
 
 // NewToken returns 256 random bits, base64url-encoded: session ids, CSRF
@@ -70,7 +71,9 @@ type sessionRow struct {
 func createSession(ctx context.Context, db bun.IDB, accountID int64, absolute time.Duration, ip, ua string) (id, csrf string, err error) {
 	id, csrf = NewToken(), NewToken()
 	if len(ua) > 300 {
-		ua = ua[:300]
+		// Normalised again: the cut may split a character, and PostgreSQL
+		// refuses invalid UTF-8.
+		ua = text.Normalize(ua[:300])
 	}
 	row := &sessionRow{IDHash: HashToken(id), AccountID: accountID, CSRFToken: csrf,
 		ExpiresAt: time.Now().Add(absolute), ClientIP: ip, UserAgent: ua}

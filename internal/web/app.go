@@ -85,10 +85,25 @@ func New(opts Options) (*fiber.App, error) {
 			return c.Next()
 		})
 	}
+	// Before anything reads the request: handlers, CSRF check and logs see
+	// normalised text only.
+	app.Use(normalizeInput)
 	gate := NewGate(defaultGateSize())
+	flash := &flashState{secure: strings.HasPrefix(opts.BaseURL, "https://")}
+	if opts.DB != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		flash.key, err = InstanceSecret(ctx, opts.DB, flashSecretName)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("clé des messages de confirmation : %w", err)
+		}
+	}
 	app.Use(func(c *fiber.Ctx) error {
 		c.Locals(proxiesKey, proxies)
 		c.Locals(gateKey, gate)
+		if flash.key != nil {
+			c.Locals(flashKey, flash)
+		}
 		return c.Next()
 	})
 	app.Use(requestLogger(opts.Logger))
@@ -136,6 +151,7 @@ const (
 	viewerKey
 	csrfKey
 	gateKey
+	flashKey
 )
 
 // Council returns the council resolved for this request.

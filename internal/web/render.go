@@ -47,7 +47,8 @@ type Page struct {
 // times it is sent (internal/idempotency). Each call gives a new key.
 func (p Page) FormKey() string { return idempotency.NewKey() }
 
-// NewPage fills the shared part of a page's view from the request.
+// NewPage fills the shared part of a page's view from the request, the
+// one-time flash message included (flash.go): never text from the URL.
 func NewPage(c *fiber.Ctx, title string) Page {
 	token, _ := c.Locals(csrfKey).(string)
 	return Page{
@@ -56,7 +57,7 @@ func NewPage(c *fiber.Ctx, title string) Page {
 		Viewer:    ViewerOf(c),
 		CSRFToken: token,
 		Path:      strings.Clone(c.Path()),
-		Flash:     strings.Clone(c.Query("ok")),
+		Flash:     takeFlash(c),
 	}
 }
 
