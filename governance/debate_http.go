@@ -588,7 +588,9 @@ func (h *Handlers) suggest(c *fiber.Ctx) error {
 	if c.FormValue("site_web") != "" {
 		return web.RedirectWithFlash(c, "/debats/souhaites", "Merci ! Votre sujet sera relu par l'équipe d'animation.")
 	}
-	err := Suggest(c.UserContext(), h.DB, web.Council(c).ID, web.ClientIP(c), s)
+	_, err := h.createOnce(c, func(ctx context.Context, tx bun.Tx) (string, error) {
+		return "/debats/souhaites", Suggest(ctx, tx, web.Council(c).ID, web.ClientIP(c), s)
+	})
 	if f := apperr.FieldsOf(err); f != nil {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return web.Render(c, "governance/backlog_suggest", SuggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: Themes, Suggestion: *s, Errors: f})

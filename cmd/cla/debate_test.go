@@ -353,8 +353,9 @@ func serveOnLoopback(t *testing.T, app *fiber.App) string {
 	return "http://" + ln.Addr().String()
 }
 
-// postConcurrently sends n identical form posts at once, as a member's
-// browser would (its session cookie), and returns the statuses and Locations.
+// postConcurrently sends n identical form posts at once, as c's browser
+// would (its session or anonymous CSRF cookie), and returns the statuses and
+// Locations.
 func postConcurrently(t *testing.T, base, path string, c *webtest.Client, form url.Values, n int) ([]int, []string) {
 	t.Helper()
 	client := &http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -371,7 +372,11 @@ func postConcurrently(t *testing.T, base, path string, c *webtest.Client, form u
 				return
 			}
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-			req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: c.Cookie(auth.SessionCookie)})
+			for _, name := range []string{auth.SessionCookie, auth.CSRFCookie} {
+				if v := c.Cookie(name); v != "" {
+					req.AddCookie(&http.Cookie{Name: name, Value: v})
+				}
+			}
 			<-start
 			resp, err := client.Do(req)
 			if err != nil {
@@ -479,5 +484,31 @@ func TestProposalAndMeetingFormsSentFourTimesCreateOne(t *testing.T) {
 		if err := db.NewRaw("SELECT count(*) FROM "+tc.table+" WHERE council_id = ? AND title = ?", councilID, tc.title).Scan(ctx, &n); err != nil || n != 1 {
 			t.Errorf("%s sent four times: %d rows (%v)", tc.action, n, err)
 		}
+	}
+}
+
+// The anonymous suggestion form too: sent four times at once, one suggestion
+// (and one slot of its rate limit).
+func TestSuggestionFormSentFourTimesCreatesOne(t *testing.T) {
+	t.Parallel()
+	app, db := newTestApp(t)
+	anon := webtest.New(t, app)
+	_, body := anon.Get("/debats/proposer")
+	key := formKeyInput.FindStringSubmatch(body)
+	if key == nil {
+		t.Fatal("the suggestion form has no idempotency key")
+	}
+	base := serveOnLoopback(t, app)
+	title := "Faut-il conventionner le miel de lavande ?"
+	form := url.Values{"title": {title}, "theme": {"produits"}, auth.CSRFField: {anon.CSRFToken()}, idempotency.Field: {key[1]}}
+	statuses, _ := postConcurrently(t, base, "/debats/proposer", anon, form, 4)
+	for i, st := range statuses {
+		if st != http.StatusSeeOther {
+			t.Errorf("submission %d: %d", i, st)
+		}
+	}
+	var n int
+	if err := db.NewRaw("SELECT count(*) FROM debate_suggestions WHERE title = ?", title).Scan(context.Background(), &n); err != nil || n != 1 {
+		t.Fatalf("the suggestion sent four times made %d (%v)", n, err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"cla/governance"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/idempotency"
 	"cla/internal/web"
 	"cla/internal/webtest"
 )
@@ -342,7 +343,8 @@ func anonymousForm(t *testing.T, app *fiber.App) func(path, ip string, form url.
 		t.Fatal("no anonymous CSRF cookie")
 	}
 	return func(path, ip string, form url.Values) *http.Request {
-		f := url.Values{auth.CSRFField: {token}}
+		// Each request is a form of its own, with its own idempotency key.
+		f := url.Values{auth.CSRFField: {token}, idempotency.Field: {idempotency.NewKey()}}
 		for k, v := range form {
 			f[k] = v
 		}
