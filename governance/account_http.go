@@ -36,7 +36,7 @@ func (h *Handlers) signIn(c *fiber.Ctx) error {
 		view := SignInView{Page: web.NewPage(c, "Connexion"), Email: strings.TrimSpace(email), Next: next, Error: apperr.MessageOf(err)}
 		c.Status(fiber.StatusUnprocessableEntity)
 		if code == apperr.TooMany {
-			c.Status(fiber.StatusTooManyRequests)
+			web.TooMany(c, err)
 		}
 		return web.Render(c, "auth/signin", view)
 	}
@@ -147,7 +147,7 @@ func (h *Handlers) acceptInvitation(c *fiber.Ctx) error {
 		view.Name, view.Errors = strings.TrimSpace(name), fields
 		c.Status(fiber.StatusUnprocessableEntity)
 		if apperr.CodeOf(err) == apperr.TooMany {
-			c.Status(fiber.StatusTooManyRequests)
+			web.TooMany(c, err)
 		}
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return web.Render(c, "auth/invitation", view)

@@ -150,7 +150,7 @@ func (h *Handlers) apply(c *fiber.Ctx) error {
 		return verr
 	}
 	if apperr.CodeOf(err) == apperr.TooMany {
-		c.Status(fiber.StatusTooManyRequests)
+		web.TooMany(c, err)
 	} else {
 		c.Status(fiber.StatusUnprocessableEntity)
 	}

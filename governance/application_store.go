@@ -87,7 +87,7 @@ func CountApplyAttempt(ctx context.Context, db bun.IDB, clientIP string) error {
 // errApplyTooMany answers submissions beyond the rate limits, saying when to
 // try again.
 func errApplyTooMany(wait time.Duration) error {
-	return apperr.New(apperr.TooMany, "Trop de candidatures envoyées depuis cette connexion en peu de temps. %s Vous pouvez aussi écrire au Conseil.", auth.RetryIn(wait))
+	return apperr.TooManyFor(wait, "Trop de candidatures envoyées depuis cette connexion en peu de temps. %s Vous pouvez aussi écrire au Conseil.", auth.RetryIn(wait))
 }
 
 // CategoryOption is a register category a shop may say it sells.

@@ -151,7 +151,7 @@ func Suggest(ctx context.Context, db bun.IDB, councilID int64, clientIP string, 
 		return err
 	}
 	if !slot.Taken {
-		return apperr.New(apperr.TooMany, "Vous avez déjà proposé plusieurs sujets depuis une heure. %s", auth.RetryIn(slot.Wait))
+		return apperr.TooManyFor(slot.Wait, "Vous avez déjà proposé plusieurs sujets depuis une heure. %s", auth.RetryIn(slot.Wait))
 	}
 	if _, err = db.NewInsert().Model(s).Column("council_id", "title", "question", "theme", "author_name", "status").
 		Returning("id, created_at").Exec(ctx); err != nil {

@@ -395,6 +395,8 @@ func TestConcurrentSignInsCheckExactlyTheAllowedNumberOfPasswords(t *testing.T) 
 	member.Header.Set("X-Forwarded-For", "192.0.2.10")
 	if resp, body := member.PostForm("/connexion", url.Values{"email": {email}, "password": {webtest.Password}}); resp.StatusCode != 429 || !regexp.MustCompile(`Réessayez dans [1-3]?[0-9] secondes?\.`).MatchString(body) {
 		t.Errorf("the member during the wait: %d, want 429 saying to retry within 30 seconds", resp.StatusCode)
+	} else if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err != nil || ra < 1 || ra > 30 {
+		t.Errorf("Retry-After %q, want the seconds left (1–30)", resp.Header.Get("Retry-After"))
 	}
 	if _, err := db.NewRaw("UPDATE signin_backoff SET next_at = now() WHERE key = ?", auth.RateKeyEmail(email)).Exec(context.Background()); err != nil {
 		t.Fatal(err)

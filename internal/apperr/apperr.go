@@ -5,6 +5,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error for the user: it decides the HTTP status and page.
@@ -25,6 +26,9 @@ const (
 type Error struct {
 	Code    Code
 	Message string
+	// RetryAfter, for a TooMany error, is how long until a new attempt can
+	// pass (sent as the Retry-After header); 0 when unknown.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }
@@ -32,6 +36,23 @@ func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message)
 // New returns an error with a code and a user-facing French message.
 func New(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// TooManyFor returns a TooMany error that says when to retry: its message
+// (French) and wait, which the web layer sends as Retry-After.
+func TooManyFor(wait time.Duration, format string, args ...any) *Error {
+	e := New(TooMany, format, args...)
+	e.RetryAfter = wait
+	return e
+}
+
+// RetryAfterOf returns the wait of a TooMany error made by TooManyFor, 0 otherwise.
+func RetryAfterOf(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }
 
 // CodeOf returns the code of err, Internal for an error without one.

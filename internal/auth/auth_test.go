@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/internal/apperr"
 	"cla/internal/authz"
 	"cla/internal/testdb"
 )
@@ -384,4 +385,66 @@ func loadSession(ctx context.Context, db *bun.DB, id string, councilID int64, id
 	}
 	r := loadSessions(ctx, db, []sessionLookup{{idHash: HashToken(id), councilID: councilID}}, idle)[0]
 	return r.Value, r.Err
+}
+
+// Guessing the current password on the account page shares the sign-in
+// backoff of the account's email: after the free attempts, even the right
+// password waits, and the refusal names the field.
+func TestChangePasswordGuessesShareTheSignInBackoff(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	hash, err := HashPassword(ctx, "ancien mot de passe solide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &Account{Email: "guess@example.org", Name: "Guess", PasswordHash: hash}
+	if err := CreateAccount(ctx, db, a); err != nil {
+		t.Fatal(err)
+	}
+	var councilID int64
+	if err := db.NewRaw("INSERT INTO councils (slug, name) VALUES ('test', 'Conseil test') RETURNING id").Scan(ctx, &councilID); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= EmailFreeAttempts; i++ {
+		err := ChangePassword(ctx, db, councilID, a.ID, "mauvais", "nouveau mot de passe solide")
+		if f := apperr.FieldsOf(err); f["current"] != "Mot de passe actuel incorrect." {
+			t.Fatalf("attempt %d: %v %v", i, err, f)
+		}
+	}
+	err = ChangePassword(ctx, db, councilID, a.ID, "ancien mot de passe solide", "nouveau mot de passe solide")
+	if f := apperr.FieldsOf(err); !strings.HasPrefix(f["current"], "Trop de tentatives") || !strings.Contains(f["current"], "Réessayez dans") {
+		t.Fatalf("attempt beyond the free ones: %v %v", err, f)
+	}
+	if _, err := db.ExecContext(ctx, "UPDATE signin_backoff SET next_at = now() - interval '1 second'"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ChangePassword(ctx, db, councilID, a.ID, "ancien mot de passe solide", "nouveau mot de passe solide"); err != nil {
+		t.Fatalf("right password after the wait: %v", err)
+	}
+	var left int
+	if err := db.NewRaw("SELECT count(*) FROM signin_backoff WHERE key = ?", RateKeyEmail(a.Email)).Scan(ctx, &left); err != nil || left != 0 {
+		t.Fatalf("a success must clear the series: %d %v", left, err)
+	}
+}
+
+// A password link made before the password changed cannot undo the change.
+func TestPasswordLinksDieWhenThePasswordChanges(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	a := &Account{Email: "links@example.org", Name: "Links", PasswordHash: "x"}
+	if err := CreateAccount(ctx, db, a); err != nil {
+		t.Fatal(err)
+	}
+	token, err := CreatePasswordLink(ctx, db, nil, Actor{}, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := SetPasswordHash(ctx, db, a.ID, "y"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := UsePasswordLink(ctx, db, 0, token, "un autre mot de passe solide"); err == nil {
+		t.Fatal("a password link made before the change still set the password")
+	}
 }

@@ -49,11 +49,11 @@ var ErrBadCredentials = apperr.New(apperr.Invalid, "Adresse e-mail ou mot de pas
 // errTooManyFromAddress and errTooManyForEmail answer sign-ins beyond the
 // limits (ratelimit.go), saying when to try again.
 func errTooManyFromAddress(wait time.Duration) error {
-	return apperr.New(apperr.TooMany, "Trop de tentatives de connexion depuis cette connexion internet. %s", RetryIn(wait))
+	return apperr.TooManyFor(wait, "Trop de tentatives de connexion depuis cette connexion internet. %s", RetryIn(wait))
 }
 
 func errTooManyForEmail(wait time.Duration) error {
-	return apperr.New(apperr.TooMany, "Trop de tentatives de connexion avec cette adresse e-mail. %s", RetryIn(wait))
+	return apperr.TooManyFor(wait, "Trop de tentatives de connexion avec cette adresse e-mail. %s", RetryIn(wait))
 }
 
 // Authenticate checks email and password for a sign-in to councilID from the
@@ -531,12 +531,25 @@ func ChangePassword(ctx context.Context, db *bun.DB, councilID, accountID int64,
 		return err
 	}
 	f := apperr.Fields{}
+	// The current password is guessed here as well as on the sign-in form
+	// (a session left open on a shared computer): both share the email's
+	// backoff series.
+	emailKey := RateKeyEmail(a.Email)
+	slot, err := takeBackoff(ctx, db, emailKey)
+	if err != nil {
+		return err
+	}
+	if !slot.Taken {
+		return apperr.Fields{"current": "Trop de tentatives avec un mauvais mot de passe. " + RetryIn(slot.Wait)}.Err()
+	}
 	ok, err := VerifyPassword(ctx, a.PasswordHash, current)
 	if err != nil {
 		return err
 	}
 	if !ok {
 		f.Add("current", "Mot de passe actuel incorrect.")
+	} else if err := clearBackoff(ctx, db, emailKey); err != nil {
+		return err
 	}
 	if msg := CheckPassword(next); msg != "" {
 		f.Add("password", msg)

@@ -3,7 +3,9 @@ package web
 import (
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -89,7 +91,11 @@ func errorHandler(log *slog.Logger, tls bool) fiber.ErrorHandler {
 		if status >= 500 {
 			log.Error("internal error", "method", c.Method(), "path", c.Path(), "err", err)
 		}
-		c.Status(status)
+		if status == fiber.StatusTooManyRequests {
+			TooMany(c, err)
+		} else {
+			c.Status(status)
+		}
 		if strings.HasPrefix(c.Path(), "/api/") || strings.Contains(c.Get(fiber.HeaderAccept), "application/json") && !strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
 			return c.JSON(fiber.Map{"error": fiber.Map{"status": status, "message": message}})
 		}
@@ -102,4 +108,16 @@ func errorHandler(log *slog.Logger, tls bool) fiber.ErrorHandler {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 		return nil
 	}
+}
+
+// TooMany sets the status of a refusal beyond a rate limit, 429, and its
+// Retry-After header: the wait err carries (apperr.TooManyFor), else a minute.
+// Handlers that re-render their form on such a refusal call it too.
+func TooMany(c *fiber.Ctx, err error) {
+	wait := apperr.RetryAfterOf(err)
+	if wait <= 0 {
+		wait = time.Minute
+	}
+	c.Status(fiber.StatusTooManyRequests)
+	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 }
