@@ -77,7 +77,7 @@ func runAdmin(ctx context.Context, cmd string, args []string, stdout, stderr io.
 			return err
 		}
 	}
-	m := &Main{Config: *cfg, Logger: newLogger(stderr, cfg.LogLevel)}
+	m := &Main{Config: *cfg, Logger: newLogger(stderr, cfg.LogLevel), Attach: true}
 	defer m.Close()
 	if err := m.OpenDatabase(ctx); err != nil {
 		return err

@@ -67,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m := &Main{Config: *cfg, Logger: newLogger(stderr, cfg.LogLevel)}
+	m := &Main{Config: *cfg, Logger: newLogger(stderr, cfg.LogLevel), Attach: cmd != "serve"}
 	defer m.Close()
 	switch cmd {
 	case "migrate":
@@ -118,6 +118,10 @@ type Main struct {
 	DB  *bun.DB
 	App *fiber.App
 
+	// Attach makes a one-shot command use the private PostgreSQL that a
+	// running cla serves from the same data folder (pgserver.Options.Attach).
+	Attach bool
+
 	listener net.Listener
 	served   chan error
 	pprof    *http.Server
@@ -145,7 +149,7 @@ func (m *Main) OpenDatabase(ctx context.Context) error {
 func (m *Main) connect(ctx context.Context) error {
 	url := m.Config.DatabaseURL
 	if url == "" {
-		pg, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(m.Config.DataDir, "postgres"), Logger: m.Logger})
+		pg, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(m.Config.DataDir, "postgres"), Logger: m.Logger, Attach: m.Attach})
 		if err != nil {
 			return err
 		}

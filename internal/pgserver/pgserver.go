@@ -36,6 +36,11 @@ type Options struct {
 	Fast bool
 	// Logger receives start/stop messages; nil means slog.Default().
 	Logger *slog.Logger
+	// Attach lets a one-shot command (cla audit verify, cla council create…)
+	// use the cluster that a running cla already serves from Dir, through
+	// its socket, instead of failing on PostgreSQL's lock file. The returned
+	// Server then does not stop that cluster.
+	Attach bool
 }
 
 // Server is a running private PostgreSQL.
@@ -77,6 +82,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 		s.cred = cred
 	}
+	if opts.Attach {
+		if socketDir, ok := runningSocketDir(dir); ok {
+			s.socketDir = socketDir
+			if err := s.ping(ctx); err == nil {
+				log.Info("using the private PostgreSQL already running", "dir", dir, "socket", socketDir)
+				return s, nil
+			}
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("dossier PostgreSQL %s : %w", dir, err)
 	}
@@ -108,6 +122,30 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// runningSocketDir reads the lock file of a cluster that is running (its
+// postmaster.pid names a live process) and returns its socket folder.
+func runningSocketDir(dir string) (string, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, "postmaster.pid"))
+	if err != nil {
+		return "", false
+	}
+	// Line 1 is the PID, line 5 the first socket folder (PostgreSQL's
+	// documented lock file layout).
+	lines := strings.Split(string(b), "\n")
+	if len(lines) < 5 {
+		return "", false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(lines[0]))
+	if err != nil || pid <= 0 {
+		return "", false
+	}
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return "", false // a lock file left by a cluster that died
+	}
+	socketDir := strings.TrimSpace(lines[4])
+	return socketDir, socketDir != ""
 }
 
 // FindBinaries returns the folder holding initdb and postgres: PATH first, then the
@@ -292,8 +330,14 @@ func (s *Server) Stop() {
 	s.log.Info("private PostgreSQL stopped", "dir", s.dir)
 }
 
-// PID returns the postmaster's process id.
-func (s *Server) PID() int { return s.cmd.Process.Pid }
+// PID returns the postmaster's process id, 0 for a cluster this Server
+// attached to (Options.Attach) rather than started.
+func (s *Server) PID() int {
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
 
 func lastLine(out []byte) string {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
