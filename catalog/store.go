@@ -232,18 +232,6 @@ func ShopBySlug(ctx context.Context, db bun.IDB, councilID int64, slug string) (
 	return s, err
 }
 
-// ShopItemIDs returns the ids of the register items a shop carries.
-func ShopItemIDs(ctx context.Context, db bun.IDB, councilID, shopID int64) (map[int64]bool, error) {
-	var ids []int64
-	err := db.NewSelect().Table("shop_categories").Column("item_id").
-		Where("council_id = ? AND shop_id = ?", councilID, shopID).Scan(ctx, &ids)
-	out := make(map[int64]bool, len(ids))
-	for _, id := range ids {
-		out[id] = true
-	}
-	return out, err
-}
-
 // InlineProducts is how many products a category may have for the register page
 // to list them under it; beyond that it links to the category's own page.
 const InlineProducts = 5

@@ -128,12 +128,3 @@ func Can(role Role, action Action) bool {
 	}
 	return false
 }
-
-// Actions returns every action of the table, for tests that walk it.
-func Actions() []Action {
-	out := make([]Action, 0, len(table))
-	for a := range table {
-		out = append(out, a)
-	}
-	return out
-}

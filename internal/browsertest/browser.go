@@ -280,14 +280,6 @@ func (p *Page) SetContent(html string) error {
 	return err
 }
 
-// SetCookie sets a cookie for url in the page's browser context (for example a
-// session cookie made by a test helper).
-func (p *Page) SetCookie(url, name, value string) error {
-	httpOnly := true
-	_, err := chromedp.Call(p.Ctx, network.SetCookie, network.SetCookieParams{Name: name, Value: value, URL: url, Path: "/", HTTPOnly: &httpOnly})
-	return err
-}
-
 // Eval evaluates a JavaScript expression in the page and decodes its JSON value
 // into T; promises are awaited.
 func Eval[T any](p *Page, expression string) (T, error) {

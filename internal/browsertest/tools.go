@@ -3,7 +3,6 @@ package browsertest
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,25 +10,6 @@ import (
 	"sort"
 	"strings"
 )
-
-// RepoRoot returns the folder of the go.mod above the working directory (tests
-// run in their package folder).
-func RepoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
-}
 
 // ToolsDir returns the folder where scripts/test installs the test tools:
 // $CLA_TOOLS_DIR when set, otherwise the user's cache folder (so that every

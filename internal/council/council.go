@@ -100,13 +100,6 @@ func (r *Resolver) Resolve(ctx context.Context, host string) (*Council, error) {
 	return c, nil
 }
 
-// Forget drops cached answers, after a council or host was changed.
-func (r *Resolver) Forget() {
-	r.mu.Lock()
-	r.cache = map[string]cached{}
-	r.mu.Unlock()
-}
-
 func normaliseHost(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h

@@ -307,9 +307,6 @@ func (s *Server) URL(database string) string {
 	return fmt.Sprintf("postgres://%s@/%s?host=%s&sslmode=disable", User, database, s.socketDir)
 }
 
-// Dir returns the cluster folder.
-func (s *Server) Dir() string { return s.dir }
-
 // Stop asks postgres for a fast shutdown (rolls back open transactions, writes a
 // checkpoint) and waits for it, escalating to an immediate shutdown after 20 s.
 func (s *Server) Stop() {

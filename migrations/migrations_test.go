@@ -1,0 +1,69 @@
+package migrations
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"testing"
+)
+
+// merged holds the SHA-256 of every merged migration. A merged migration never
+// changes (DESIGN.md, Data): a change to the schema is a new file, whose
+// checksum is added here in the change that adds it.
+var merged = map[string]string{
+	"0001_foundation.tx.down.sql":       "edc7d06ea752ab79d464b8a579ecc8f5e6bef958a636410f61d7fd120f789636",
+	"0001_foundation.tx.up.sql":         "ff57635792c5530c80f40679a9c70afb59a98c651d6b90d36bd9da6f47917538",
+	"0002_audit.tx.down.sql":            "6822465089e5b38a9b50e166114615ee9d92d5fcd12c9d77dfe2f832c1f381c6",
+	"0002_audit.tx.up.sql":              "4c600b0c55b6b4445da89b80ea01a4d2d990a6efad88616dfebfb2f62abbad8f",
+	"0003_accounts.tx.down.sql":         "536973fb35b6c1e70ddc7eea4957e9492088e863079d1fad3aed560c66116c3a",
+	"0003_accounts.tx.up.sql":           "691c486f9b66b12f773a8193c0efe3aedc20db9583d6f856f8e8d2a3bfcff212",
+	"0004_register.tx.down.sql":         "6b78786ac35a416b37a25759d9bc7a179943043e2ec12a7bc03d2ec29eb9e361",
+	"0004_register.tx.up.sql":           "22b55e0c4cd5434eda3cc6b751022cd43ebd41841868655a8c640b74a0f8bfaf",
+	"0005_proposals.tx.down.sql":        "f0ed9a23fa5d952dfa2430c02b7d68b39f4c977005cd2bba99c896581416df14",
+	"0005_proposals.tx.up.sql":          "b47e6a8ec7e30cc47c90a7bcb1be63d7858eb06e9a4b065e1fa8effa472ec3ad",
+	"0006_debates.tx.down.sql":          "a4bc79cebfb2d4aaf70fd313a5c39362d336ecc9a806c15f064c08a4d76bba8b",
+	"0006_debates.tx.up.sql":            "fbbb40be30ea8e82fbbebde0219151ebb29a52ca123f51275298ef2b968a2647",
+	"0007_proposals_search.tx.down.sql": "514e4e6d82c279f7b763c4f4767c9c22f8626d8d1e6300315a05adf36db9f163",
+	"0007_proposals_search.tx.up.sql":   "feae0054ff9734139bdb315b0811d1c451a9898666ed6f4fb40cd45d8808877c",
+	"0008_meetings.tx.down.sql":         "024dece2b9554dc2903f474928ff8679cf5765ec9a569a3aedde9dd35515e04f",
+	"0008_meetings.tx.up.sql":           "30a8517d29eb1d7cb940d8e5e4ef60eeb8895d11aeecca96936fdcd0af569801",
+	"0010_applications.tx.down.sql":     "01f68d5cda4bc5c3f343e9a3b22454be7e9521e360672541bfb55bf496178386",
+	"0010_applications.tx.up.sql":       "b01141398d6493414dc80de278ec3df2de2c8a6dbccb0a8032a694ea5cb044b2",
+	"0011_hot_paths.tx.down.sql":        "0823516033f9df779749aed1896de75bdc13229f09dbd1c8ee2bf3405e88401a",
+	"0011_hot_paths.tx.up.sql":          "8de4c09b850a212bb9a88776511579a9a84e05383f8e5c42430e2286051b3497",
+	"0012_trust.tx.down.sql":            "85233d2c39b770de63339b6f873b1631891762a9848434a6705f1e64ef3f7843",
+	"0012_trust.tx.up.sql":              "2fc8194ded0e55636f4c73dc68090ba991452b69499f198970ad49d4090bfba0",
+	"0013_audit_heads.tx.down.sql":      "b7ae53105993c32cd58f332b6bcc313896785aab12809f909c16ac2eead5c349",
+	"0013_audit_heads.tx.up.sql":        "98dd59f08aff181782079785f0e367f8d9b6e048dd4c30d24006e146c4754160",
+	"0014_form_submissions.tx.down.sql": "ba6d641fa62bb9c3ba85b8871a7814d280ff06099ff8b2534a55e36cafe9ddb6",
+	"0014_form_submissions.tx.up.sql":   "195dd1271052fc8d6927b0a0637fbbb6073c199d0764823f1fcf0fe0e1ffc286",
+}
+
+func TestMergedMigrationsNeverChange(t *testing.T) {
+	files, err := fs.Glob(FS, "*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, name := range files {
+		b, err := fs.ReadFile(FS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		got := hex.EncodeToString(sum[:])
+		seen[name] = true
+		want, ok := merged[name]
+		switch {
+		case !ok:
+			t.Errorf("%s is new: add %q: %q to merged in migrations_test.go (and never edit the file again)", name, name, got)
+		case got != want:
+			t.Errorf("%s was edited after it was merged (sha256 %s, merged %s): write a new migration instead", name, got, want)
+		}
+	}
+	for name := range merged {
+		if !seen[name] {
+			t.Errorf("%s was merged and is gone: merged migrations are never removed", name)
+		}
+	}
+}
