@@ -18,6 +18,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/app/apptest"
 	"cla/governance"
 	"cla/internal/authz"
 	"cla/internal/webtest"
@@ -628,10 +629,7 @@ func TestApplicationLinkIsMailedWhenSMTPIsConfigured(t *testing.T) {
 	t.Parallel()
 	_, db := newTestApp(t)
 	addr, messages := fakeSMTP(t)
-	app, err := NewApp(db, &Config{SMTPAddr: addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := apptest.New(t, db, (&Config{SMTPAddr: addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}).App())
 	shop := webtest.New(t, app)
 	shop.Get("/devenir-point-de-vente")
 	resp, _ := shop.PostForm("/devenir-point-de-vente", shopForm("Épicerie Postale", testSIRET))
@@ -651,10 +649,7 @@ func TestApplicationLinkIsMailedWhenSMTPIsConfigured(t *testing.T) {
 	_, body := shop.Get(loc)
 	mustContain(t, "follow-up", body, "envoyé ce lien par courriel, à helene@epicerie.example", follow)
 
-	broken, err := NewApp(db, &Config{SMTPAddr: "127.0.0.1:1", SMTPFrom: "cla@example.org"}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	broken := apptest.New(t, db, (&Config{SMTPAddr: "127.0.0.1:1", SMTPFrom: "cla@example.org"}).App())
 	other := webtest.New(t, broken)
 	other.Get("/devenir-point-de-vente")
 	resp, _ = other.PostForm("/devenir-point-de-vente", shopForm("Épicerie Sans Courrier", siretN(4)))

@@ -19,6 +19,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/app/apptest"
 	"cla/governance"
 	"cla/internal/database"
 	"cla/internal/testdb"
@@ -127,10 +128,7 @@ func TestTwoInstances(t *testing.T) {
 		}
 		// Behind a load balancer: its address is a trusted proxy, so that the
 		// rate limits count each browser's own address.
-		app, err := NewApp(db, &Config{TrustedProxies: []string{"127.0.0.1"}}, quiet)
-		if err != nil {
-			t.Fatal(err)
-		}
+		app := apptest.New(t, db, (&Config{TrustedProxies: []string{"127.0.0.1"}}).App())
 		bases[i] = listen(t, app)
 	}
 	a, b := bases[0], bases[1]

@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/app/apptest"
 	"cla/catalog"
 	"cla/governance"
 	"cla/internal/testdb"
@@ -39,11 +40,7 @@ func newTestApp(t *testing.T) (*fiber.App, *bun.DB) {
 
 func newAppOver(t *testing.T, db *bun.DB) *fiber.App {
 	t.Helper()
-	app, err := NewApp(db, &Config{}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return app
+	return apptest.New(t, db, (&Config{}).App())
 }
 
 // get runs a GET through the real router and returns the response and its body.
@@ -153,10 +150,7 @@ func TestHSTSOnlyWhenServedOverTLS(t *testing.T) {
 	if resp, _ := get(t, plain, "/healthz", "X-Forwarded-Proto", "https"); resp.Header.Get("Strict-Transport-Security") != "" {
 		t.Error("X-Forwarded-Proto from an untrusted client turned HSTS on")
 	}
-	tls, err := NewApp(db, &Config{BaseURL: "https://cla.example.org"}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tls := apptest.New(t, db, (&Config{BaseURL: "https://cla.example.org"}).App())
 	if resp, _ := get(t, tls, "/healthz"); !strings.Contains(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
 		t.Error("no HSTS with an https base URL")
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/app/apptest"
 	"cla/governance"
 	"cla/internal/authz"
 	"cla/internal/database"
@@ -134,7 +135,7 @@ func councilResolution(q string) bool {
 		(strings.Contains(q, `FROM "councils" AS "council"`) && strings.Contains(q, "WHERE (is_default)"))
 }
 
-// countingApp is the real app (NewApp) over db, counting each request's SQL
+// countingApp is the real app (app.New) over db, counting each request's SQL
 // statements (database.WithStatementHook: bun's and pgx's alike) into the
 // counter its last request got.
 type countingApp struct {
@@ -154,10 +155,7 @@ func newCountingApp(t *testing.T, db *bun.DB) *countingApp {
 			}
 		})
 	}}
-	app, err := NewApp(db, cfg, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := apptest.New(t, db, cfg.App())
 	ca.app = app
 	return ca
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/app/apptest"
 	"cla/governance"
 	"cla/internal/auth"
 	"cla/internal/authz"
@@ -372,10 +373,7 @@ func countStatuses(statuses []int) map[int]int {
 func TestConcurrentSignInsCheckExactlyTheAllowedNumberOfPasswords(t *testing.T) {
 	// Not parallel: it counts this process's argon2id computations.
 	_, db := newTestApp(t)
-	app, err := NewApp(db, &Config{TrustedProxies: []string{"0.0.0.0/32"}}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := apptest.New(t, db, (&Config{TrustedProxies: []string{"0.0.0.0/32"}}).App())
 	_, email := webtest.CreateMember(t, db, demoCouncilID(t, db), authz.Member, "Cible")
 	post := anonymousForm(t, app)
 
@@ -440,10 +438,7 @@ func TestConcurrentSubmissionsPassExactlyTheLimit(t *testing.T) {
 		t.Errorf("10 concurrent applications: %d recorded, statuses %v; want %d", n, got, governance.ApplyLimit)
 	}
 	// The attempts limit (invalid forms included) from another address.
-	app2, err := NewApp(db, &Config{TrustedProxies: []string{"0.0.0.0/32"}}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app2 := apptest.New(t, db, (&Config{TrustedProxies: []string{"0.0.0.0/32"}}).App())
 	post2 := anonymousForm(t, app2)
 	got = countStatuses(concurrently(t, app2, 40, func(i int) *http.Request {
 		return post2("/devenir-point-de-vente", "203.0.113.9", url.Values{"shop_name": {"x"}})
