@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -91,11 +92,11 @@ func (a *Argument) Hidden() bool { return a.HiddenAt != nil }
 
 // Permalink is the argument's own page (DebateSlug must be set).
 func (a *Argument) Permalink() string {
-	return "/debats/" + a.DebateSlug + "/arguments/" + itoa64(a.ID)
+	return "/debats/" + a.DebateSlug + "/arguments/" + strconv.FormatInt(a.ID, 10)
 }
 
 // Anchor is the fragment of the argument on its debate page.
-func (a *Argument) Anchor() string { return "argument-" + itoa64(a.ID) }
+func (a *Argument) Anchor() string { return "argument-" + strconv.FormatInt(a.ID, 10) }
 
 // Path is the argument on its debate page (DebateSlug must be set).
 func (a *Argument) Path() string { return "/debats/" + url.PathEscape(a.DebateSlug) + "#" + a.Anchor() }
@@ -279,7 +280,7 @@ func HideArgument(ctx context.Context, db *bun.DB, councilID, id int64, by Actor
 		}
 		out = a
 		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: actorID(by), ActorName: by.Name,
-			Action: "argument.hide", ObjectType: "argument", ObjectID: itoa64(a.ID),
+			Action: "argument.hide", ObjectType: "argument", ObjectID: strconv.FormatInt(a.ID, 10),
 			Summary: "Argument masqué : " + reason}, nil, map[string]any{"reason": reason})
 	})
 	return out, err

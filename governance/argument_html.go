@@ -2,6 +2,7 @@ package governance
 
 import (
 	"html/template"
+	"strconv"
 
 	"cla/internal/web"
 )
@@ -43,7 +44,7 @@ func (a *Argument) writeCard(f *web.Fragment) {
 	if a.EditedAt != nil {
 		f.Tag(" · <a href=\"").Text(link).Tag("#historique\">modifié</a>")
 	}
-	f.Tag(" · <a href=\"").Text(link).Tag("\" aria-label=\"lien permanent de l'argument ").Text(itoa64(a.ID)).Tag("\">lien permanent</a>")
+	f.Tag(" · <a href=\"").Text(link).Tag("\" aria-label=\"lien permanent de l'argument ").Text(strconv.FormatInt(a.ID, 10)).Tag("\">lien permanent</a>")
 	if a.ParentID == nil && !a.Hidden() {
 		f.Tag(" · <a href=\"").Text(link).Tag("#repondre\">répondre</a>")
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -145,7 +146,7 @@ func Suggest(ctx context.Context, db bun.IDB, councilID int64, clientIP string, 
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	key := "debate_suggest:" + itoa64(councilID) + ":" + clientIP
+	key := "debate_suggest:" + strconv.FormatInt(councilID, 10) + ":" + clientIP
 	slot, err := auth.TakeSlot(ctx, db, key, SuggestLimit, SuggestWindow)
 	if err != nil {
 		return err
@@ -213,7 +214,7 @@ func ReviewSuggestion(ctx context.Context, db *bun.DB, councilID, id int64, by A
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: actorID(by), ActorName: by.Name,
-			Action: "debate_suggestion.review", ObjectType: "debate_suggestion", ObjectID: itoa64(s.ID),
+			Action: "debate_suggestion.review", ObjectType: "debate_suggestion", ObjectID: strconv.FormatInt(s.ID, 10),
 			Summary: "Suggestion de débat « " + s.Title + " » : " + s.Status.Label()}, nil, map[string]any{"status": s.Status, "note": s.ReviewNote})
 	})
 	return out, err
@@ -261,7 +262,7 @@ func freeSlug(ctx context.Context, db bun.IDB, councilID int64, title string) (s
 	}
 	slug := base
 	for i := 2; used[slug] || reservedDebateSlugs[slug]; i++ {
-		slug = base + "-" + itoa64(int64(i))
+		slug = base + "-" + strconv.FormatInt(int64(i), 10)
 	}
 	return slug, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/database"
 )
 
 // BoussoleVersion is one adopted version of the 12-criterion compass.
@@ -64,7 +65,7 @@ const currentBoussoleSQL = `SELECT v.id, v.council_id, v.number, v.adopted_on, v
 	WHERE v.id = (SELECT id FROM boussole_versions WHERE council_id = $1 ORDER BY number DESC LIMIT 1)
 	ORDER BY g.position, c.position`
 
-var currentBoussoleBun = bunSQL(currentBoussoleSQL)
+var currentBoussoleBun = database.BunSQL(currentBoussoleSQL)
 
 // ErrNoBoussole is the answer for a council whose boussole is not written
 // yet (a new council): nothing can be scored, and proposals wait for it.
@@ -88,7 +89,7 @@ func CurrentBoussole(ctx context.Context, db bun.IDB, councilID int64) (*Boussol
 }
 
 // scanBoussole reads the rows of currentBoussoleSQL.
-func scanBoussole(rows rowScanner) (*Boussole, error) {
+func scanBoussole(rows database.RowScanner) (*Boussole, error) {
 	var b *Boussole
 	for rows.Next() {
 		var v BoussoleVersion

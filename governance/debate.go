@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -274,7 +275,7 @@ func EditDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, b
 		}
 		out = d
 		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: actorID(by), ActorName: by.Name,
-			Action: "debate.edit", ObjectType: "debate", ObjectID: itoa64(d.ID),
+			Action: "debate.edit", ObjectType: "debate", ObjectID: strconv.FormatInt(d.ID, 10),
 			Summary: "Contexte ou synthèse du débat « " + d.Title + " » mis à jour"},
 			debateAudit(&before), debateAudit(d))
 	})
@@ -344,7 +345,7 @@ func ChangeDebateState(ctx context.Context, db *bun.DB, councilID int64, slug st
 		}
 		out = d
 		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: actorID(by), ActorName: by.Name,
-			Action: "debate.state", ObjectType: "debate", ObjectID: itoa64(d.ID),
+			Action: "debate.state", ObjectType: "debate", ObjectID: strconv.FormatInt(d.ID, 10),
 			Summary: "Débat « " + d.Title + " » : " + to.Label()},
 			debateAudit(&before), debateAudit(d))
 	})
@@ -364,20 +365,6 @@ func lockDebate(ctx context.Context, tx bun.Tx, councilID int64, slug string) (*
 // debateAudit is what the audit trail keeps of a debate (sources, not HTML).
 func debateAudit(d *Debate) map[string]any {
 	return map[string]any{"state": d.State, "context_md": d.ContextMD, "synthesis_md": d.SynthesisMD, "conclusion_md": d.ConclusionMD}
-}
-
-func itoa64(n int64) string {
-	if n < 0 {
-		return "-" + itoa64(-n)
-	}
-	b := []byte{}
-	for {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-		if n == 0 {
-			return string(b)
-		}
-	}
 }
 
 // LinkedItem is a register item a debate bears on.

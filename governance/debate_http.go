@@ -273,7 +273,7 @@ func formFailure(err error, form *ArgumentForm) error {
 func (h *Handlers) addArgument(c *fiber.Ctx) error {
 	slug := strings.Clone(c.Params("slug"))
 	in, form := argumentInput(c)
-	path, err := h.createOnce(c, func(ctx context.Context, tx bun.Tx) (string, error) {
+	path, err := web.CreateOnce(c, h.DB, func(ctx context.Context, tx bun.Tx) (string, error) {
 		a, err := AddArgument(ctx, tx, web.Council(c).ID, slug, ActorOf(web.ViewerOf(c)), in)
 		if err != nil {
 			return "", err
@@ -363,7 +363,7 @@ func (h *Handlers) renderArgument(c *fiber.Ctx, slug string, id int64, reply, ed
 }
 
 func argumentURL(slug string, id int64) string {
-	return "/debats/" + url.PathEscape(slug) + "/arguments/" + itoa64(id)
+	return "/debats/" + url.PathEscape(slug) + "/arguments/" + strconv.FormatInt(id, 10)
 }
 
 func (h *Handlers) editArgument(c *fiber.Ctx) error {
@@ -588,7 +588,7 @@ func (h *Handlers) suggest(c *fiber.Ctx) error {
 	if c.FormValue("site_web") != "" {
 		return web.RedirectWithFlash(c, "/debats/souhaites", "Merci ! Votre sujet sera relu par l'équipe d'animation.")
 	}
-	_, err := h.createOnce(c, func(ctx context.Context, tx bun.Tx) (string, error) {
+	_, err := web.CreateOnce(c, h.DB, func(ctx context.Context, tx bun.Tx) (string, error) {
 		return "/debats/souhaites", Suggest(ctx, tx, web.Council(c).ID, web.ClientIP(c), s)
 	})
 	if f := apperr.FieldsOf(err); f != nil {

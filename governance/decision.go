@@ -2,6 +2,8 @@ package governance
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -303,7 +305,7 @@ func MeetingDecisions(ctx context.Context, db bun.IDB, councilID, meetingID int6
 func GetDecision(ctx context.Context, db bun.IDB, councilID, id int64) (*Decision, error) {
 	d := new(Decision)
 	err := selectDecisions(db, d).Where("d.id = ? AND d.council_id = ?", id, councilID).Scan(ctx)
-	if isNoRows(err) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "Décision introuvable.")
 	}
 	return d, err

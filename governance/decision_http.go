@@ -58,7 +58,7 @@ func (v DecisionView) Results() []OptionResult {
 }
 
 func (h *Handlers) decision(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}

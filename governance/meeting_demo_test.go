@@ -3,6 +3,7 @@ package governance
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -71,7 +72,7 @@ func TestDemoMeetings(t *testing.T) {
 		t.Fatalf("march draft minutes are public: %d", res.StatusCode)
 	}
 	for _, path := range []string{"/seances", meetingPath(next.ID), meetingPath(next.ID) + "/convocation", meetingPath(next.ID) + "/dossier",
-		"/decisions", ds[0].Path(), "/votes/" + itoa64(*ds[0].VoteID)} {
+		"/decisions", ds[0].Path(), "/votes/" + strconv.FormatInt(*ds[0].VoteID, 10)} {
 		res, body := anon.Get(path)
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("GET %s: %d %.1500s", path, res.StatusCode, body)

@@ -2,6 +2,7 @@ package governance
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -48,19 +49,6 @@ func (h *Handlers) meetingRoutes(app fiber.Router) {
 	app.Get("/meetings.ics", web.Gated(h.meetingsICS))
 }
 
-func can(c *fiber.Ctx, a authz.Action) bool {
-	v := web.ViewerOf(c)
-	return v != nil && authz.Can(authz.Role(v.Role), a)
-}
-
-func paramID(c *fiber.Ctx, name string) (int64, error) {
-	id, err := strconv.ParseInt(c.Params(name), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.New(apperr.NotFound, "Page introuvable.")
-	}
-	return id, nil
-}
-
 func formInt(c *fiber.Ctx, name string) int {
 	n, _ := strconv.Atoi(strings.TrimSpace(c.FormValue(name)))
 	return n
@@ -93,12 +81,6 @@ func parseParisTime(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
-// back redirects to path (which may end with a #fragment, as the roll call's
-// does) with msg as the next page's one-time confirmation, when there is one.
-func back(c *fiber.Ctx, path, msg string) error {
-	return web.RedirectWithFlash(c, path, msg)
-}
-
 func meetingPath(id int64) string { return "/seances/" + strconv.FormatInt(id, 10) }
 
 // MeetingsView lists the council's meetings.
@@ -121,7 +103,7 @@ func (h *Handlers) meetingsView(c *fiber.Ctx) (MeetingsView, error) {
 	if err != nil {
 		return MeetingsView{}, err
 	}
-	view := MeetingsView{Page: web.NewPage(c, "Séances du Conseil"), CanManage: can(c, authz.ManageMeeting), CanRules: can(c, authz.SetMeetingRules),
+	view := MeetingsView{Page: web.NewPage(c, "Séances du Conseil"), CanManage: auth.Can(c, authz.ManageMeeting), CanRules: auth.Can(c, authz.SetMeetingRules),
 		Duration: "120"}
 	now := time.Now()
 	for _, m := range ms {
@@ -188,7 +170,7 @@ func (h *Handlers) createMeeting(c *fiber.Ctx) error {
 	m := &Meeting{CouncilID: web.Council(c).ID}
 	errs := meetingFromForm(c, m)
 	if len(errs) == 0 {
-		path, err := h.createOnce(c, func(ctx context.Context, tx bun.Tx) (string, error) {
+		path, err := web.CreateOnce(c, h.DB, func(ctx context.Context, tx bun.Tx) (string, error) {
 			if err := CreateMeeting(ctx, tx, m); err != nil {
 				return "", err
 			}
@@ -198,7 +180,7 @@ func (h *Handlers) createMeeting(c *fiber.Ctx) error {
 			if err != nil {
 				return err
 			}
-			return back(c, path, "Séance programmée.")
+			return web.RedirectWithFlash(c, path, "Séance programmée.")
 		}
 	}
 	view, err := h.meetingsView(c)
@@ -278,7 +260,7 @@ type VoteForm struct {
 }
 
 func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, error) {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return nil, err
 	}
@@ -313,7 +295,7 @@ func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, er
 	view := &MeetingView{Page: web.NewPage(c, title), Meeting: m, Quorum: q, Minutes: mins,
 		EditForm: MeetingForm{Title: m.Title, Place: m.Place, Note: m.Note,
 			StartsAt: m.StartsAt.In(web.Paris()).Format("2006-01-02T15:04"), Duration: strconv.Itoa(int(m.EndsAt.Sub(m.StartsAt).Minutes()))},
-		CanManage: can(c, authz.ManageMeeting), CanVote: can(c, authz.CastBallot),
+		CanManage: auth.Can(c, authz.ManageMeeting), CanVote: auth.Can(c, authz.CastBallot),
 		Methods: []VoteMethod{MethodMajority, MethodConsent, MethodJudgment}, Thresholds: []Threshold{ThresholdCast, ThresholdTwoThirds, ThresholdOfPresents}}
 	for _, it := range items {
 		e := AgendaEntry{AgendaItem: it}
@@ -427,7 +409,7 @@ func AgendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 }
 
 func (h *Handlers) meetingState(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -435,14 +417,14 @@ func (h *Handlers) meetingState(c *fiber.Ctx) error {
 	if err := SetMeetingState(c.UserContext(), h.DB, web.Council(c).ID, id, to); err != nil {
 		return err
 	}
-	return back(c, meetingPath(id), "Séance : "+to.Label()+".")
+	return web.RedirectWithFlash(c, meetingPath(id), "Séance : "+to.Label()+".")
 }
 
 // editMeeting changes a meeting's title, date, place or note (calendars see a
 // new SEQUENCE). A refused form shows the meeting again with the messages and
 // what was typed.
 func (h *Handlers) editMeeting(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -475,11 +457,11 @@ func (h *Handlers) editMeeting(c *fiber.Ctx) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return web.Render(c, "governance/meeting", view)
 	}
-	return back(c, meetingPath(id), "Séance modifiée.")
+	return web.RedirectWithFlash(c, meetingPath(id), "Séance modifiée.")
 }
 
 func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -496,15 +478,15 @@ func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {
 	if err := AddAgendaItem(c.UserContext(), h.DB, ActorOf(web.ViewerOf(c)), it); err != nil {
 		return err
 	}
-	return back(c, meetingPath(id), "Point ajouté à l'ordre du jour.")
+	return web.RedirectWithFlash(c, meetingPath(id), "Point ajouté à l'ordre du jour.")
 }
 
 func (h *Handlers) moveAgendaItem(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	item, err := paramID(c, "item")
+	item, err := web.ParamID(c, "item")
 	if err != nil {
 		return err
 	}
@@ -515,26 +497,26 @@ func (h *Handlers) moveAgendaItem(c *fiber.Ctx) error {
 	if err := MoveAgendaItem(c.UserContext(), h.DB, web.Council(c).ID, id, item, delta); err != nil {
 		return err
 	}
-	return back(c, meetingPath(id)+"#ordre-du-jour", "")
+	return web.RedirectWithFlash(c, meetingPath(id)+"#ordre-du-jour", "")
 }
 
 func (h *Handlers) removeAgendaItem(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
-	item, err := paramID(c, "item")
+	item, err := web.ParamID(c, "item")
 	if err != nil {
 		return err
 	}
 	if err := RemoveAgendaItem(c.UserContext(), h.DB, ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, item); err != nil {
 		return err
 	}
-	return back(c, meetingPath(id), "Point retiré de l'ordre du jour.")
+	return web.RedirectWithFlash(c, meetingPath(id), "Point retiré de l'ordre du jour.")
 }
 
 func (h *Handlers) takeRoll(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -551,11 +533,11 @@ func (h *Handlers) takeRoll(c *fiber.Ctx) error {
 	if err := RecordAttendance(c.UserContext(), h.DB, web.Council(c).ID, id, answers); err != nil {
 		return err
 	}
-	return back(c, meetingPath(id)+"#appel", "Appel enregistré.")
+	return web.RedirectWithFlash(c, meetingPath(id)+"#appel", "Appel enregistré.")
 }
 
 func (h *Handlers) openVote(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -586,7 +568,7 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	return back(c, "/votes/"+strconv.FormatInt(v.ID, 10), "Vote ouvert.")
+	return web.RedirectWithFlash(c, "/votes/"+strconv.FormatInt(v.ID, 10), "Vote ouvert.")
 }
 
 // refuseVote shows the meeting again with the open-vote form of the item as
@@ -707,7 +689,7 @@ func (v VoteView) Choices() []Choice { return []Choice{ChoiceFor, ChoiceAgainst,
 func (v VoteView) TallyLine() string { return tallyLine(v.Vote) }
 
 func (h *Handlers) voteView(c *fiber.Ctx) (*VoteView, error) {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return nil, err
 	}
@@ -725,7 +707,7 @@ func (h *Handlers) voteView(c *fiber.Ctx) (*VoteView, error) {
 		return nil, err
 	}
 	view := &VoteView{Page: web.NewPage(c, "Vote : "+v.Question), Vote: v, Meeting: m, Item: item,
-		CanVote: can(c, authz.CastBallot) && !v.Closed() && !v.InRoom(), CanManage: can(c, authz.ManageMeeting), Grades: Grades}
+		CanVote: auth.Can(c, authz.CastBallot) && !v.Closed() && !v.InRoom(), CanManage: auth.Can(c, authz.ManageMeeting), Grades: Grades}
 	if viewer := web.ViewerOf(c); viewer != nil && view.CanVote {
 		if view.Mine, err = MyBallot(ctx, h.DB, co.ID, v.ID, viewer.AccountID); err != nil {
 			return nil, err
@@ -744,7 +726,7 @@ func (h *Handlers) voteView(c *fiber.Ctx) (*VoteView, error) {
 		err := selectDecisions(h.DB, d).Where("d.vote_id = ? AND d.council_id = ?", v.ID, co.ID).Scan(ctx)
 		if err == nil {
 			view.Decision = d
-		} else if !isNoRows(err) {
+		} else if !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
 	}
@@ -761,7 +743,7 @@ func (h *Handlers) vote(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) castBallot(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -790,11 +772,11 @@ func (h *Handlers) castBallot(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	return back(c, "/votes/"+strconv.FormatInt(id, 10), "Votre bulletin est enregistré. Vous pouvez le modifier jusqu'à la clôture.")
+	return web.RedirectWithFlash(c, "/votes/"+strconv.FormatInt(id, 10), "Votre bulletin est enregistré. Vous pouvez le modifier jusqu'à la clôture.")
 }
 
 func (h *Handlers) closeVote(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -851,9 +833,9 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 		return err
 	}
 	if d != nil {
-		return back(c, d.Path(), "Vote clos, décision enregistrée.")
+		return web.RedirectWithFlash(c, d.Path(), "Vote clos, décision enregistrée.")
 	}
-	return back(c, "/votes/"+strconv.FormatInt(closed.ID, 10), "Vote clos.")
+	return web.RedirectWithFlash(c, "/votes/"+strconv.FormatInt(closed.ID, 10), "Vote clos.")
 }
 
 // refuseClose shows the vote page again with the close form's messages and
@@ -894,5 +876,5 @@ func (h *Handlers) saveRules(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	return back(c, "/seances", "Règles des séances enregistrées.")
+	return web.RedirectWithFlash(c, "/seances", "Règles des séances enregistrées.")
 }

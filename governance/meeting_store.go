@@ -12,8 +12,6 @@ import (
 	"cla/internal/apperr"
 )
 
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
-
 // CreateMeeting validates and stores a new planned meeting.
 func CreateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 	if err := m.Validate(); err != nil {
@@ -55,7 +53,7 @@ func Meetings(ctx context.Context, db bun.IDB, councilID int64) ([]Meeting, erro
 func GetMeeting(ctx context.Context, db bun.IDB, councilID, id int64) (*Meeting, error) {
 	m := new(Meeting)
 	err := db.NewSelect().Model(m).Where("id = ? AND council_id = ?", id, councilID).Scan(ctx)
-	if isNoRows(err) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "Séance introuvable.")
 	}
 	return m, err
@@ -65,7 +63,7 @@ func GetMeeting(ctx context.Context, db bun.IDB, councilID, id int64) (*Meeting,
 func lockMeeting(ctx context.Context, tx bun.Tx, councilID, id int64) (*Meeting, error) {
 	m := new(Meeting)
 	err := tx.NewSelect().Model(m).Where("id = ? AND council_id = ?", id, councilID).For("UPDATE").Scan(ctx)
-	if isNoRows(err) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "Séance introuvable.")
 	}
 	return m, err
@@ -140,7 +138,7 @@ func AddAgendaItem(ctx context.Context, db *bun.DB, actor Actor, it *AgendaItem)
 						Where("id = ? AND council_id = ?", *it.DebateID, it.CouncilID).Scan(ctx, &it.Title)
 				}
 			}
-			if isNoRows(err) {
+			if errors.Is(err, sql.ErrNoRows) {
 				return apperr.Fields{"target": "Proposition ou débat introuvable."}.Err()
 			} else if err != nil {
 				return err
@@ -233,7 +231,7 @@ func RemoveAgendaItem(ctx context.Context, db *bun.DB, actor Actor, councilID, m
 		err = tx.NewRaw("DELETE FROM agenda_items WHERE id = ? AND council_id = ? AND meeting_id = ? RETURNING position, proposal_id",
 			itemID, councilID, meetingID).Scan(ctx, &row)
 		pos := row.Position
-		if isNoRows(err) {
+		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.New(apperr.NotFound, "Point de l'ordre du jour introuvable.")
 		} else if err != nil {
 			return err
@@ -259,7 +257,7 @@ func RemoveAgendaItem(ctx context.Context, db *bun.DB, actor Actor, councilID, m
 func Rules(ctx context.Context, db bun.IDB, councilID int64) (MeetingRules, error) {
 	r := MeetingRules{}
 	err := db.NewSelect().Model(&r).Where("council_id = ?", councilID).Scan(ctx)
-	if isNoRows(err) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return DefaultRules(councilID), nil
 	}
 	return r, err

@@ -2,6 +2,8 @@ package governance
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -51,7 +53,7 @@ func (m *Minutes) ApprovedTime() time.Time {
 func GetMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (*Minutes, error) {
 	m := new(Minutes)
 	err := db.NewSelect().Model(m).Where("meeting_id = ? AND council_id = ?", meetingID, councilID).Scan(ctx)
-	if isNoRows(err) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	return m, err

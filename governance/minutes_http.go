@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"cla/internal/apperr"
+	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/web"
 )
@@ -20,7 +21,7 @@ type MinutesView struct {
 }
 
 func (h *Handlers) minutesView(c *fiber.Ctx) (*MinutesView, error) {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +34,7 @@ func (h *Handlers) minutesView(c *fiber.Ctx) (*MinutesView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &MinutesView{Page: web.NewPage(c, "Compte rendu — "+m.Title), Meeting: m, Minutes: mins, CanManage: can(c, authz.ManageMeeting)}, nil
+	return &MinutesView{Page: web.NewPage(c, "Compte rendu — "+m.Title), Meeting: m, Minutes: mins, CanManage: auth.Can(c, authz.ManageMeeting)}, nil
 }
 
 func (h *Handlers) minutes(c *fiber.Ctx) error {
@@ -42,14 +43,14 @@ func (h *Handlers) minutes(c *fiber.Ctx) error {
 		return err
 	}
 	// Drafts are for the council's members; approved minutes are public.
-	if view.Minutes == nil || (!view.Minutes.Approved() && !can(c, authz.ReadDraftMinutes)) {
+	if view.Minutes == nil || (!view.Minutes.Approved() && !auth.Can(c, authz.ReadDraftMinutes)) {
 		return apperr.New(apperr.NotFound, "Le compte rendu de cette séance n'est pas encore approuvé.")
 	}
 	return web.Render(c, "governance/minutes", view)
 }
 
 func (h *Handlers) saveMinutes(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -66,22 +67,22 @@ func (h *Handlers) saveMinutes(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	return back(c, meetingPath(id)+"/compte-rendu", "Compte rendu enregistré.")
+	return web.RedirectWithFlash(c, meetingPath(id)+"/compte-rendu", "Compte rendu enregistré.")
 }
 
 func (h *Handlers) regenerateMinutes(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
 	if err := RegenerateMinutes(c.UserContext(), h.DB, web.Council(c).ID, id); err != nil {
 		return err
 	}
-	return back(c, meetingPath(id)+"/compte-rendu", "Brouillon régénéré à partir de la séance.")
+	return web.RedirectWithFlash(c, meetingPath(id)+"/compte-rendu", "Brouillon régénéré à partir de la séance.")
 }
 
 func (h *Handlers) approveMinutes(c *fiber.Ctx) error {
-	id, err := paramID(c, "id")
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
@@ -97,5 +98,5 @@ func (h *Handlers) approveMinutes(c *fiber.Ctx) error {
 	if err := ApproveMinutes(c.UserContext(), h.DB, web.Council(c).ID, id, in); err != nil {
 		return err
 	}
-	return back(c, meetingPath(in), "Compte rendu approuvé : il est public.")
+	return web.RedirectWithFlash(c, meetingPath(in), "Compte rendu approuvé : il est public.")
 }

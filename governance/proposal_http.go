@@ -15,6 +15,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/database"
 	"cla/internal/web"
 )
 
@@ -101,7 +102,7 @@ func (h *Handlers) proposals(c *fiber.Ctx) error {
 // activeMembersSQL counts the council's ($1) enabled memberships.
 const activeMembersSQL = `SELECT count(*) FROM memberships WHERE council_id = $1 AND disabled_at IS NULL`
 
-var activeMembersBun = bunSQL(activeMembersSQL)
+var activeMembersBun = database.BunSQL(activeMembersSQL)
 
 // activeMembers counts the council's enabled memberships.
 func activeMembers(ctx context.Context, db bun.IDB, councilID int64) (int, error) {
@@ -181,7 +182,7 @@ func (h *Handlers) createProposal(c *fiber.Ctx) error {
 		ItemName: form("item_name"), ProposedStatus: catalog.Status(form("proposed_status")),
 		Conditions: form("conditions"), Reason: form("reason"), Outcome: form("outcome"),
 		RationaleMD: form("rationale"), Sources: form("sources")}
-	path, err := h.createOnce(c, func(ctx context.Context, tx bun.Tx) (string, error) {
+	path, err := web.CreateOnce(c, h.DB, func(ctx context.Context, tx bun.Tx) (string, error) {
 		if err := CreateProposal(ctx, tx, p, ActorOf(web.ViewerOf(c))); err != nil {
 			return "", err
 		}

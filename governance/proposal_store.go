@@ -14,6 +14,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/authz"
+	"cla/internal/database"
 	"cla/internal/markdown"
 )
 
@@ -194,7 +195,7 @@ func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID i
 const proposalEventsSQL = `SELECT id, from_state, to_state, actor_name, note, created_at
 	FROM proposal_events WHERE council_id = $1 AND proposal_id = $2 ORDER BY id`
 
-var proposalEventsBun = bunSQL(proposalEventsSQL)
+var proposalEventsBun = database.BunSQL(proposalEventsSQL)
 
 // ProposalEvents is a proposal's timeline, oldest first.
 func ProposalEvents(ctx context.Context, db bun.IDB, councilID, proposalID int64) ([]ProposalEvent, error) {
@@ -206,7 +207,7 @@ func ProposalEvents(ctx context.Context, db bun.IDB, councilID, proposalID int64
 	return scanProposalEvents(rows, councilID, proposalID)
 }
 
-func scanProposalEvents(rows rowScanner, councilID, proposalID int64) ([]ProposalEvent, error) {
+func scanProposalEvents(rows database.RowScanner, councilID, proposalID int64) ([]ProposalEvent, error) {
 	var evs []ProposalEvent
 	for rows.Next() {
 		e := ProposalEvent{CouncilID: councilID, ProposalID: proposalID}

@@ -15,6 +15,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/authz"
+	"cla/internal/database"
 )
 
 // Score is one member's grade of one criterion of a proposal, given against the
@@ -190,12 +191,12 @@ const proposalScoresSQL = `SELECT sc.proposal_id, sc.account_id, sc.criterion_id
 	WHERE sc.council_id = $1 AND sc.proposal_id = ANY ($2::bigint[])
 	ORDER BY sc.proposal_id, a.name, sc.account_id`
 
-var proposalScoresBun = bunSQL(proposalScoresSQL)
+var proposalScoresBun = database.BunSQL(proposalScoresSQL)
 
 // scanScores reads the rows of proposalScoresSQL. Scanned by hand: a proposal
 // graded by the whole council has hundreds of scores, and bun's reflective
 // scan was a fifth of its page's time.
-func scanScores(rows rowScanner, councilID int64) ([]Score, error) {
+func scanScores(rows database.RowScanner, councilID int64) ([]Score, error) {
 	var out []Score
 	for rows.Next() {
 		s := Score{CouncilID: councilID}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"html"
 	"html/template"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -61,11 +62,11 @@ func (r SearchResult) URL() string {
 	case ResultDebate:
 		return "/debats/" + r.Slug
 	case ResultArgument:
-		return "/debats/" + r.Slug + "/arguments/" + itoa64(r.ID)
+		return "/debats/" + r.Slug + "/arguments/" + strconv.FormatInt(r.ID, 10)
 	case ResultItem:
 		return "/registre/" + r.Slug
 	case ResultProposal:
-		return "/propositions/" + itoa64(r.ID)
+		return "/propositions/" + strconv.FormatInt(r.ID, 10)
 	}
 	return "/"
 }

@@ -2,7 +2,9 @@ package governance
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -32,7 +34,7 @@ func OpenVote(ctx context.Context, db *bun.DB, actor Actor, v *Vote) error {
 		}
 		item := new(AgendaItem)
 		if err := tx.NewSelect().Model(item).Where("id = ? AND meeting_id = ? AND council_id = ?", v.AgendaItemID, v.MeetingID, v.CouncilID).Scan(ctx); err != nil {
-			if isNoRows(err) {
+			if errors.Is(err, sql.ErrNoRows) {
 				return apperr.Fields{"agenda_item": "Ce point n'est pas à l'ordre du jour de la séance."}.Err()
 			}
 			return err
@@ -82,7 +84,7 @@ func actorEntry(councilID int64, actor Actor, action, objType string, id int64, 
 func GetVote(ctx context.Context, db bun.IDB, councilID, id int64) (*Vote, error) {
 	v := new(Vote)
 	err := db.NewSelect().Model(v).Where("id = ? AND council_id = ?", id, councilID).Scan(ctx)
-	if isNoRows(err) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "Vote introuvable.")
 	}
 	if err != nil {
@@ -128,7 +130,7 @@ func MeetingVotes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 func lockVote(ctx context.Context, tx bun.Tx, councilID, id int64) (*Vote, error) {
 	v := new(Vote)
 	err := tx.NewSelect().Model(v).Where("id = ? AND council_id = ?", id, councilID).For("UPDATE").Scan(ctx)
-	if isNoRows(err) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.New(apperr.NotFound, "Vote introuvable.")
 	}
 	if err != nil {
@@ -145,7 +147,7 @@ func lockVote(ctx context.Context, tx bun.Tx, councilID, id int64) (*Vote, error
 func MyBallot(ctx context.Context, db bun.IDB, councilID, voteID, memberID int64) (*Ballot, error) {
 	b := new(Ballot)
 	err := db.NewSelect().Model(b).Where("vote_id = ? AND council_id = ? AND member_id = ?", voteID, councilID, memberID).Scan(ctx)
-	if isNoRows(err) {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	return b, err

@@ -235,6 +235,14 @@ func Authorize(c *fiber.Ctx, action authz.Action) error {
 	return nil
 }
 
+// Can reports whether the signed-in viewer may do action in the request's
+// council (false for an anonymous visitor), for pages that show or hide a
+// control; the handler of the action still calls Authorize or Require.
+func Can(c *fiber.Ctx, action authz.Action) bool {
+	v := web.ViewerOf(c)
+	return v != nil && authz.Can(authz.Role(v.Role), action)
+}
+
 // Require is route middleware around Authorize; an anonymous visitor asking for
 // a page (GET) is sent to the sign-in form, which brings them back afterwards.
 func Require(action authz.Action) fiber.Handler {
