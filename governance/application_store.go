@@ -510,7 +510,7 @@ func candidateShop(ctx context.Context, tx bun.Tx, a *Application) (int64, error
 	if a.ShopID != nil {
 		return *a.ShopID, nil
 	}
-	base := itemSlug(a.ShopName + " " + a.Commune)
+	base := catalog.Slug(a.ShopName + " " + a.Commune)
 	if len(base) > 100 {
 		base = strings.TrimRight(base[:100], "-")
 	}

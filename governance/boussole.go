@@ -68,9 +68,11 @@ const currentBoussoleSQL = `SELECT v.id, v.council_id, v.number, v.adopted_on, v
 var currentBoussoleBun = database.BunSQL(currentBoussoleSQL)
 
 // ErrNoBoussole is the answer for a council whose boussole is not written
-// yet (a new council): nothing can be scored, and proposals wait for it.
+// yet (a new council): nothing can be scored, and proposals wait for it. It
+// names the proposal kind that writes it (the proposal package's
+// ProposalBoussole.Label(), which a test of that package compares).
 var ErrNoBoussole = apperr.New(apperr.Conflict, "La boussole de ce conseil n'est pas encore écrite : les propositions ne peuvent pas encore être évaluées. "+
-	"Elle s'écrit par une proposition « %s », adoptée en séance.", ProposalBoussole.Label())
+	"Elle s'écrit par une proposition « Modification de la boussole », adoptée en séance.")
 
 // boussoleExists reports whether the council has a boussole.
 func boussoleExists(ctx context.Context, db bun.IDB, councilID int64) (bool, error) {

@@ -230,7 +230,7 @@ func registerChange(ctx context.Context, tx bun.Tx, p *Proposal, status catalog.
 		}
 		ch.Items = []catalog.ItemChange{{Slug: slug, Status: status, Conditions: conditions, Reason: reason}}
 	case ProposalItemNew:
-		ic := catalog.ItemChange{Slug: itemSlug(p.ItemName), Name: p.ItemName, Status: status, Conditions: conditions,
+		ic := catalog.ItemChange{Slug: catalog.Slug(p.ItemName), Name: p.ItemName, Status: status, Conditions: conditions,
 			Reason: reason, Kind: catalog.Family}
 		if p.TargetItemID != nil {
 			parent, kind, err := slugOf("register_items", p.TargetItemID)
@@ -309,29 +309,4 @@ func GetDecision(ctx context.Context, db bun.IDB, councilID, id int64) (*Decisio
 		return nil, apperr.New(apperr.NotFound, "Décision introuvable.")
 	}
 	return d, err
-}
-
-// itemSlug turns a new item's French name into a register slug.
-func itemSlug(name string) string {
-	fold := strings.NewReplacer("à", "a", "â", "a", "ä", "a", "ç", "c", "é", "e", "è", "e", "ê", "e", "ë", "e",
-		"î", "i", "ï", "i", "ô", "o", "ö", "o", "ù", "u", "û", "u", "ü", "u", "ÿ", "y", "œ", "oe", "æ", "ae")
-	var b strings.Builder
-	dash := false
-	for _, r := range fold.Replace(strings.ToLower(name)) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			b.WriteRune(r)
-			dash = false
-		} else if !dash && b.Len() > 0 {
-			b.WriteByte('-')
-			dash = true
-		}
-	}
-	s := strings.TrimRight(b.String(), "-")
-	if len(s) > 100 {
-		s = strings.TrimRight(s[:100], "-")
-	}
-	if s == "" {
-		s = "element"
-	}
-	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -213,5 +214,14 @@ func TestEveryTransitionByRole(t *testing.T) {
 	evs, _ := ProposalEvents(ctx, f.db, f.councilID, p.ID)
 	if len(evs) != 2 {
 		t.Errorf("refused moves wrote the timeline: %+v", evs)
+	}
+}
+
+// The boussole package's ErrNoBoussole names the proposal kind that writes a
+// boussole by its label; it is written there as text (boussole is below
+// proposal), so this keeps the two in step.
+func TestErrNoBoussoleNamesTheBoussoleProposal(t *testing.T) {
+	if want := "« " + ProposalBoussole.Label() + " »"; !strings.Contains(ErrNoBoussole.Error(), want) {
+		t.Errorf("ErrNoBoussole says %q, want it to name %s", ErrNoBoussole.Error(), want)
 	}
 }
