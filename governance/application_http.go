@@ -12,6 +12,7 @@ import (
 
 	"cla/catalog"
 	"cla/internal/apperr"
+	"cla/internal/audit"
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/csvout"
@@ -260,7 +261,7 @@ func (h *Handlers) answer(c *fiber.Ctx) error {
 		return err
 	}
 	m := &ApplicationMessage{Kind: MsgAnswer, Body: formString(c, "body")}
-	if err := AddApplicationMessage(c.UserContext(), h.DB, a, m, Actor{}, false); err != nil {
+	if err := AddApplicationMessage(c.UserContext(), h.DB, a, m, audit.Actor{}, false); err != nil {
 		f := apperr.FieldsOf(err)
 		if f == nil {
 			return err
@@ -421,7 +422,7 @@ func (h *Handlers) applicationComment(c *fiber.Ctx) error {
 		return err
 	}
 	m := &ApplicationMessage{Kind: MsgComment, Body: formString(c, "body")}
-	if err := AddApplicationMessage(c.UserContext(), h.DB, v.App, m, ActorOf(web.ViewerOf(c)), false); err != nil {
+	if err := AddApplicationMessage(c.UserContext(), h.DB, v.App, m, auth.ActorOf(web.ViewerOf(c)), false); err != nil {
 		v.Comment = m.Body
 		return h.reRenderApplication(c, v, err)
 	}
@@ -438,7 +439,7 @@ func (h *Handlers) applicationQuestion(c *fiber.Ctx) error {
 	}
 	m := &ApplicationMessage{Kind: MsgQuestion, Body: formString(c, "body")}
 	ask := c.FormValue("a_completer") == "oui" && v.App.Effective != AppProposed
-	if err := AddApplicationMessage(c.UserContext(), h.DB, v.App, m, ActorOf(web.ViewerOf(c)), ask); err != nil {
+	if err := AddApplicationMessage(c.UserContext(), h.DB, v.App, m, auth.ActorOf(web.ViewerOf(c)), ask); err != nil {
 		v.Question = m.Body
 		return h.reRenderApplication(c, v, err)
 	}
@@ -451,7 +452,7 @@ func (h *Handlers) applicationState(c *fiber.Ctx) error {
 		return err
 	}
 	to := ApplicationState(c.FormValue("state"))
-	if err := SetApplicationState(c.UserContext(), h.DB, v.App, to, ActorOf(web.ViewerOf(c))); err != nil {
+	if err := SetApplicationState(c.UserContext(), h.DB, v.App, to, auth.ActorOf(web.ViewerOf(c))); err != nil {
 		return err
 	}
 	return web.RedirectWithFlash(c, appPath(v.App), "Candidature : "+to.Label()+".")
@@ -463,7 +464,7 @@ func (h *Handlers) applicationPropose(c *fiber.Ctx) error {
 		return err
 	}
 	draft := AdhesionDraft{Title: formString(c, "title"), Outcome: formString(c, "outcome"), Rationale: formString(c, "rationale")}
-	p, err := ProposeApplication(c.UserContext(), h.DB, v.App, draft, ActorOf(web.ViewerOf(c)))
+	p, err := ProposeApplication(c.UserContext(), h.DB, v.App, draft, auth.ActorOf(web.ViewerOf(c)))
 	if err != nil {
 		v.Draft = draft
 		return h.reRenderApplication(c, v, err)
@@ -587,7 +588,7 @@ func (h *Handlers) publishCharter(c *fiber.Ctx) error {
 		return err
 	}
 	ch := &Charter{CouncilID: web.Council(c).ID, Title: formString(c, "title"), BodyMD: formString(c, "body")}
-	if err := PublishCharter(c.UserContext(), h.DB, ch, ActorOf(web.ViewerOf(c))); err != nil {
+	if err := PublishCharter(c.UserContext(), h.DB, ch, auth.ActorOf(web.ViewerOf(c))); err != nil {
 		f := apperr.FieldsOf(err)
 		if f == nil {
 			return err
@@ -608,7 +609,7 @@ func (h *Handlers) setRenewalMonths(c *fiber.Ctx) error {
 	if convErr != nil {
 		n = 0
 	}
-	if err := SetRenewalMonths(c.UserContext(), h.DB, web.Council(c).ID, n, ActorOf(web.ViewerOf(c))); err != nil {
+	if err := SetRenewalMonths(c.UserContext(), h.DB, web.Council(c).ID, n, auth.ActorOf(web.ViewerOf(c))); err != nil {
 		f := apperr.FieldsOf(err)
 		if f == nil {
 			return err

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -275,7 +276,7 @@ func ApplicationMessages(ctx context.Context, db bun.IDB, councilID, application
 // A question may also ask the shop to complete its application (state
 // à compléter). An answer from the shop is refused once the application is
 // decided.
-func AddApplicationMessage(ctx context.Context, db *bun.DB, a *Application, m *ApplicationMessage, actor Actor, askToComplete bool) error {
+func AddApplicationMessage(ctx context.Context, db *bun.DB, a *Application, m *ApplicationMessage, actor audit.Actor, askToComplete bool) error {
 	if err := validateMessage(&m.Body); err != nil {
 		return err
 	}
@@ -309,8 +310,7 @@ func AddApplicationMessage(ctx context.Context, db *bun.DB, a *Application, m *A
 		if m.Kind == MsgAnswer {
 			return nil // the shop's own words are the record
 		}
-		return audit.Record(ctx, tx, actorEntry(a.CouncilID, actor, "application."+m.Kind, "shop_application", a.ID,
-			fmt.Sprintf("Candidature de « %s » : %s", a.ShopName, map[string]string{MsgQuestion: "question posée", MsgComment: "commentaire interne"}[m.Kind])),
+		return audit.Record(ctx, tx, actor.Entry(&a.CouncilID, "application."+m.Kind, "shop_application", strconv.FormatInt(a.ID, 10), fmt.Sprintf("Candidature de « %s » : %s", a.ShopName, map[string]string{MsgQuestion: "question posée", MsgComment: "commentaire interne"}[m.Kind])),
 			nil, nil)
 	})
 }
@@ -333,7 +333,7 @@ func ApplicationMoves(a *Application) []ApplicationState {
 }
 
 // SetApplicationState moves a to state to by hand (see ApplicationMoves).
-func SetApplicationState(ctx context.Context, db *bun.DB, a *Application, to ApplicationState, actor Actor) error {
+func SetApplicationState(ctx context.Context, db *bun.DB, a *Application, to ApplicationState, actor audit.Actor) error {
 	ok := false
 	for _, s := range ApplicationMoves(a) {
 		ok = ok || s == to
@@ -346,8 +346,7 @@ func SetApplicationState(ctx context.Context, db *bun.DB, a *Application, to App
 		if err := setApplicationState(ctx, tx, a, to); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, actorEntry(a.CouncilID, actor, "application.state", "shop_application", a.ID,
-			fmt.Sprintf("Candidature de « %s » : %s → %s", a.ShopName, from.Label(), to.Label())),
+		return audit.Record(ctx, tx, actor.Entry(&a.CouncilID, "application.state", "shop_application", strconv.FormatInt(a.ID, 10), fmt.Sprintf("Candidature de « %s » : %s → %s", a.ShopName, from.Label(), to.Label())),
 			map[string]any{"state": from}, map[string]any{"state": to})
 	})
 }
@@ -448,7 +447,7 @@ func DraftProposal(a *Application, categoryNames map[string]string) AdhesionDraf
 // actor from draft: it creates the shop as a candidat in the register (with the
 // categories it sells) unless it exists, the proposal as a draft targeting it,
 // and moves the application to proposée — in one transaction.
-func ProposeApplication(ctx context.Context, db *bun.DB, a *Application, draft AdhesionDraft, actor Actor) (*Proposal, error) {
+func ProposeApplication(ctx context.Context, db *bun.DB, a *Application, draft AdhesionDraft, actor audit.Actor) (*Proposal, error) {
 	if a.Effective != AppNew && a.Effective != AppReview && a.Effective != AppIncomplete {
 		return nil, apperr.New(apperr.Conflict, "Cette candidature est « %s » : elle ne peut plus devenir une proposition.", a.Effective.Label())
 	}
@@ -491,8 +490,7 @@ func ProposeApplication(ctx context.Context, db *bun.DB, a *Application, draft A
 			Where("id = ? AND council_id = ?", a.ID, a.CouncilID).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, actorEntry(a.CouncilID, actor, "application.propose", "shop_application", a.ID,
-			fmt.Sprintf("Candidature de « %s » transformée en proposition n° %d", a.ShopName, p.ID)), nil,
+		return audit.Record(ctx, tx, actor.Entry(&a.CouncilID, "application.propose", "shop_application", strconv.FormatInt(a.ID, 10), fmt.Sprintf("Candidature de « %s » transformée en proposition n° %d", a.ShopName, p.ID)), nil,
 			map[string]any{"proposal_id": p.ID, "shop_id": shopID})
 	})
 	if err != nil {

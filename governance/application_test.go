@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
 	"cla/internal/testdb"
 )
 
@@ -155,7 +156,7 @@ func TestApplicationStateFollowsTheProposal(t *testing.T) {
 	if err := db.NewRaw("SELECT account_id FROM memberships WHERE council_id = ? AND role = 'facilitator' LIMIT 1", co.ID).Scan(ctx, &facID); err != nil {
 		t.Fatal(err)
 	}
-	fac := Actor{AccountID: facID, Name: "Animatrice", Role: "facilitator"}
+	fac := audit.Actor{AccountID: facID, Name: "Animatrice", Role: "facilitator"}
 	submit := func(name string) *Application {
 		a := validApplication()
 		a.CouncilID, a.ShopName, a.SIRET, a.Kind = co.ID, name, "", "marche"
@@ -202,7 +203,7 @@ func TestApplicationStateFollowsTheProposal(t *testing.T) {
 			t.Errorf("proposal %s: application %s, want %s", proposal, got.Effective, want)
 		}
 		if want == AppAccepted {
-			err := AddApplicationMessage(ctx, db, got, &ApplicationMessage{Kind: MsgAnswer, Body: "encore moi"}, Actor{}, false)
+			err := AddApplicationMessage(ctx, db, got, &ApplicationMessage{Kind: MsgAnswer, Body: "encore moi"}, audit.Actor{}, false)
 			if apperr.CodeOf(err) != apperr.Conflict {
 				t.Errorf("answer on an accepted application: %v", err)
 			}

@@ -148,9 +148,9 @@ func nullable(id int64) *int64 {
 
 // AddArgument adds an argument (or a reply) to an open debate. The markdown is
 // rendered and sanitised here, once.
-func AddArgument(ctx context.Context, db bun.IDB, councilID int64, slug string, by Actor, in ArgumentInput) (*Argument, error) {
+func AddArgument(ctx context.Context, db bun.IDB, councilID int64, slug string, by audit.Actor, in ArgumentInput) (*Argument, error) {
 	a := &Argument{CouncilID: councilID, Stance: in.Stance, CriterionID: nullable(in.CriterionID),
-		BodyMD: markdown.Clean(in.BodyMD), AuthorID: actorID(by), AuthorName: by.Name}
+		BodyMD: markdown.Clean(in.BodyMD), AuthorID: by.NullableID(), AuthorName: by.Name}
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func argumentByID(ctx context.Context, db bun.IDB, councilID, id int64) (*Argume
 
 // EditArgument lets the author rewrite an argument; the earlier text is kept as a
 // revision and the argument shows "modifié".
-func EditArgument(ctx context.Context, db *bun.DB, councilID, id int64, by Actor, in ArgumentInput) (*Argument, error) {
+func EditArgument(ctx context.Context, db *bun.DB, councilID, id int64, by audit.Actor, in ArgumentInput) (*Argument, error) {
 	var out *Argument
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		a := new(Argument)
@@ -252,7 +252,7 @@ func EditArgument(ctx context.Context, db *bun.DB, councilID, id int64, by Actor
 
 // HideArgument lets a facilitator hide an argument with a reason. The record
 // keeps the argument and shows "masqué par X : raison".
-func HideArgument(ctx context.Context, db *bun.DB, councilID, id int64, by Actor, reason string) (*Argument, error) {
+func HideArgument(ctx context.Context, db *bun.DB, councilID, id int64, by audit.Actor, reason string) (*Argument, error) {
 	reason = strings.TrimSpace(markdown.Clean(reason))
 	f := apperr.Fields{}
 	checkText(f, "reason", reason, 1, MaxReasonLen, "La raison")
@@ -269,7 +269,7 @@ func HideArgument(ctx context.Context, db *bun.DB, councilID, id int64, by Actor
 			return apperr.New(apperr.Conflict, "Cet argument est déjà masqué.")
 		}
 		now := time.Now()
-		a.HiddenAt, a.HiddenByID, a.HiddenByName, a.HiddenReason = &now, actorID(by), by.Name, reason
+		a.HiddenAt, a.HiddenByID, a.HiddenByName, a.HiddenReason = &now, by.NullableID(), by.Name, reason
 		res, err := tx.NewUpdate().Model(a).Column("hidden_at", "hidden_by_id", "hidden_by_name", "hidden_reason").
 			WherePK().Where("council_id = ? AND hidden_at IS NULL", councilID).Exec(ctx)
 		if err != nil {
@@ -279,7 +279,7 @@ func HideArgument(ctx context.Context, db *bun.DB, councilID, id int64, by Actor
 			return apperr.New(apperr.Conflict, "Cet argument est déjà masqué.")
 		}
 		out = a
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: actorID(by), ActorName: by.Name,
+		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: by.NullableID(), ActorName: by.Name,
 			Action: "argument.hide", ObjectType: "argument", ObjectID: strconv.FormatInt(a.ID, 10),
 			Summary: "Argument masqué : " + reason}, nil, map[string]any{"reason": reason})
 	})

@@ -47,7 +47,7 @@ func Backlog(ctx context.Context, db bun.IDB, councilID, viewerID int64) ([]Back
 
 // Support records a member's support for a requested debate; supporting twice
 // is a no-op (UNIQUE (debate_id, account_id)). on=false withdraws it.
-func Support(ctx context.Context, db bun.IDB, councilID int64, slug string, by Actor, on bool) error {
+func Support(ctx context.Context, db bun.IDB, councilID int64, slug string, by audit.Actor, on bool) error {
 	if by.AccountID == 0 {
 		return apperr.New(apperr.Unauthorized, "Connectez-vous pour soutenir un débat.")
 	}
@@ -175,7 +175,7 @@ func PendingSuggestions(ctx context.Context, db bun.IDB, councilID int64) ([]Sug
 
 // ReviewSuggestion accepts a suggestion (creating the requested debate, with
 // the facilitator's possibly corrected title and question) or rejects it.
-func ReviewSuggestion(ctx context.Context, db *bun.DB, councilID, id int64, by Actor, accept bool, note string) (*Debate, error) {
+func ReviewSuggestion(ctx context.Context, db *bun.DB, councilID, id int64, by audit.Actor, accept bool, note string) (*Debate, error) {
 	var out *Debate
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		s := new(Suggestion)
@@ -190,7 +190,7 @@ func ReviewSuggestion(ctx context.Context, db *bun.DB, councilID, id int64, by A
 			return apperr.New(apperr.Conflict, "Cette suggestion a déjà été relue.")
 		}
 		now := time.Now()
-		s.ReviewedBy, s.ReviewedAt, s.ReviewNote = actorID(by), &now, strings.TrimSpace(markdown.Clean(note))
+		s.ReviewedBy, s.ReviewedAt, s.ReviewNote = by.NullableID(), &now, strings.TrimSpace(markdown.Clean(note))
 		if len([]rune(s.ReviewNote)) > 500 {
 			return apperr.Fields{"note": "La note dépasse 500 caractères."}.Err()
 		}
@@ -213,7 +213,7 @@ func ReviewSuggestion(ctx context.Context, db *bun.DB, councilID, id int64, by A
 			WherePK().Where("council_id = ?", councilID).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: actorID(by), ActorName: by.Name,
+		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: by.NullableID(), ActorName: by.Name,
 			Action: "debate_suggestion.review", ObjectType: "debate_suggestion", ObjectID: strconv.FormatInt(s.ID, 10),
 			Summary: "Suggestion de débat « " + s.Title + " » : " + s.Status.Label()}, nil, map[string]any{"status": s.Status, "note": s.ReviewNote})
 	})

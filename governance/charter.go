@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -69,7 +70,7 @@ func CurrentCharter(ctx context.Context, db bun.IDB, councilID int64) (*Charter,
 // PublishCharter saves ch as the council's next charter version, with its
 // rendered text and an audit entry. Applications already sent keep the version
 // they accepted.
-func PublishCharter(ctx context.Context, db bun.IDB, ch *Charter, actor Actor) error {
+func PublishCharter(ctx context.Context, db bun.IDB, ch *Charter, actor audit.Actor) error {
 	if err := ch.Validate(); err != nil {
 		return err
 	}
@@ -90,8 +91,7 @@ func PublishCharter(ctx context.Context, db bun.IDB, ch *Charter, actor Actor) e
 		if _, err := tx.NewInsert().Model(ch).ExcludeColumn("created_at").Returning("id, created_at").Exec(ctx); err != nil {
 			return fmt.Errorf("insert charter: %w", err)
 		}
-		return audit.Record(ctx, tx, actorEntry(ch.CouncilID, actor, "charter.publish", "charter", ch.ID,
-			fmt.Sprintf("Charte d'engagement, version %d publiée", ch.Version)), nil,
+		return audit.Record(ctx, tx, actor.Entry(&ch.CouncilID, "charter.publish", "charter", strconv.FormatInt(ch.ID, 10), fmt.Sprintf("Charte d'engagement, version %d publiée", ch.Version)), nil,
 			map[string]any{"version": ch.Version, "title": ch.Title})
 	})
 }
@@ -126,7 +126,7 @@ func RenewalDate(ctx context.Context, db bun.IDB, councilID int64, signed time.T
 }
 
 // SetRenewalMonths sets the council's convention period, 1 to 60 months.
-func SetRenewalMonths(ctx context.Context, db bun.IDB, councilID int64, months int, actor Actor) error {
+func SetRenewalMonths(ctx context.Context, db bun.IDB, councilID int64, months int, actor audit.Actor) error {
 	if months < 1 || months > 60 {
 		return apperr.Fields{"renewal_months": "La durée d'une convention doit être comprise entre 1 et 60 mois."}.Err()
 	}
@@ -136,7 +136,6 @@ func SetRenewalMonths(ctx context.Context, db bun.IDB, councilID int64, months i
 			councilID, months).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, actorEntry(councilID, actor, "convention.settings", "council", councilID,
-			fmt.Sprintf("Durée des conventions : %d mois", months)), nil, map[string]any{"renewal_months": months})
+		return audit.Record(ctx, tx, actor.Entry(&councilID, "convention.settings", "council", strconv.FormatInt(councilID, 10), fmt.Sprintf("Durée des conventions : %d mois", months)), nil, map[string]any{"renewal_months": months})
 	})
 }

@@ -222,15 +222,6 @@ func DebateByID(ctx context.Context, db bun.IDB, councilID, id int64) (*Debate, 
 	return d, err
 }
 
-// actorID is the actor's account id for nullable author columns.
-func actorID(a Actor) *int64 {
-	if a.AccountID == 0 {
-		return nil
-	}
-	id := a.AccountID
-	return &id
-}
-
 // DebateEdit is what a facilitator changes on a debate: context, synthesis and
 // the register items it bears on.
 type DebateEdit struct {
@@ -242,7 +233,7 @@ type DebateEdit struct {
 
 // EditDebate saves a facilitator's context and synthesis (rendered once, here)
 // and the debate's register links, with an audit entry, in one transaction.
-func EditDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, by Actor, in DebateEdit) (*Debate, error) {
+func EditDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, by audit.Actor, in DebateEdit) (*Debate, error) {
 	var out *Debate
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		d, err := lockDebate(ctx, tx, councilID, slug)
@@ -260,7 +251,7 @@ func EditDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, b
 		if d.SynthesisMD != before.SynthesisMD {
 			now := time.Now()
 			d.SynthesisHTML = markdown.ToHTML(d.SynthesisMD)
-			d.SynthesisByID, d.SynthesisByName, d.SynthesisAt = actorID(by), by.Name, &now
+			d.SynthesisByID, d.SynthesisByName, d.SynthesisAt = by.NullableID(), by.Name, &now
 			cols = append(cols, "synthesis_md", "synthesis_html", "synthesis_by_id", "synthesis_by_name", "synthesis_at")
 		}
 		d.UpdatedAt = time.Now()
@@ -274,7 +265,7 @@ func EditDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, b
 			return err
 		}
 		out = d
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: actorID(by), ActorName: by.Name,
+		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: by.NullableID(), ActorName: by.Name,
 			Action: "debate.edit", ObjectType: "debate", ObjectID: strconv.FormatInt(d.ID, 10),
 			Summary: "Contexte ou synthèse du débat « " + d.Title + " » mis à jour"},
 			debateAudit(&before), debateAudit(d))
@@ -314,7 +305,7 @@ func setDebateProposals(ctx context.Context, tx bun.Tx, councilID, debateID int6
 
 // ChangeDebateState opens a requested debate, or closes an open one with its
 // written conclusion (rendered once, here). Other transitions are refused.
-func ChangeDebateState(ctx context.Context, db *bun.DB, councilID int64, slug string, by Actor, to DebateState, conclusionMD string) (*Debate, error) {
+func ChangeDebateState(ctx context.Context, db *bun.DB, councilID int64, slug string, by audit.Actor, to DebateState, conclusionMD string) (*Debate, error) {
 	var out *Debate
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		d, err := lockDebate(ctx, tx, councilID, slug)
@@ -344,7 +335,7 @@ func ChangeDebateState(ctx context.Context, db *bun.DB, councilID int64, slug st
 			return err
 		}
 		out = d
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: actorID(by), ActorName: by.Name,
+		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: by.NullableID(), ActorName: by.Name,
 			Action: "debate.state", ObjectType: "debate", ObjectID: strconv.FormatInt(d.ID, 10),
 			Summary: "Débat « " + d.Title + " » : " + to.Label()},
 			debateAudit(&before), debateAudit(d))

@@ -274,7 +274,7 @@ func (h *Handlers) addArgument(c *fiber.Ctx) error {
 	slug := strings.Clone(c.Params("slug"))
 	in, form := argumentInput(c)
 	path, err := web.CreateOnce(c, h.DB, func(ctx context.Context, tx bun.Tx) (string, error) {
-		a, err := AddArgument(ctx, tx, web.Council(c).ID, slug, ActorOf(web.ViewerOf(c)), in)
+		a, err := AddArgument(ctx, tx, web.Council(c).ID, slug, auth.ActorOf(web.ViewerOf(c)), in)
 		if err != nil {
 			return "", err
 		}
@@ -376,7 +376,7 @@ func (h *Handlers) editArgument(c *fiber.Ctx) error {
 		return err
 	}
 	in, form := argumentInput(c)
-	if _, err := EditArgument(c.UserContext(), h.DB, web.Council(c).ID, id, ActorOf(web.ViewerOf(c)), in); err != nil {
+	if _, err := EditArgument(c.UserContext(), h.DB, web.Council(c).ID, id, auth.ActorOf(web.ViewerOf(c)), in); err != nil {
 		if ferr := formFailure(err, &form); ferr != nil {
 			return ferr
 		}
@@ -399,7 +399,7 @@ func (h *Handlers) hideArgument(c *fiber.Ctx) error {
 	if _, err := ArgumentThread(ctx, h.DB, co.ID, d.ID, id); err != nil {
 		return err
 	}
-	if _, err := HideArgument(ctx, h.DB, co.ID, id, ActorOf(web.ViewerOf(c)), strings.Clone(c.FormValue("reason"))); err != nil {
+	if _, err := HideArgument(ctx, h.DB, co.ID, id, auth.ActorOf(web.ViewerOf(c)), strings.Clone(c.FormValue("reason"))); err != nil {
 		if f := apperr.FieldsOf(err); f != nil {
 			return apperr.New(apperr.Invalid, "Indiquez la raison du masquage (500 caractères au plus).")
 		}
@@ -503,7 +503,7 @@ func (h *Handlers) editDebate(c *fiber.Ctx) error {
 	slug := strings.Clone(c.Params("slug"))
 	in := DebateEdit{ContextMD: strings.Clone(c.FormValue("context")), SynthesisMD: strings.Clone(c.FormValue("synthesis")),
 		ItemIDs: formIDs(c, "item"), ProposalIDs: formIDs(c, "proposal")}
-	_, err := EditDebate(c.UserContext(), h.DB, web.Council(c).ID, slug, ActorOf(web.ViewerOf(c)), in)
+	_, err := EditDebate(c.UserContext(), h.DB, web.Council(c).ID, slug, auth.ActorOf(web.ViewerOf(c)), in)
 	if f := apperr.FieldsOf(err); f != nil {
 		d, derr := DebateBySlug(c.UserContext(), h.DB, web.Council(c).ID, slug)
 		if derr != nil {
@@ -521,7 +521,7 @@ func (h *Handlers) changeDebateState(c *fiber.Ctx) error {
 	slug := strings.Clone(c.Params("slug"))
 	to := DebateState(strings.Clone(c.FormValue("state")))
 	conclusion := strings.Clone(c.FormValue("conclusion"))
-	_, err := ChangeDebateState(c.UserContext(), h.DB, web.Council(c).ID, slug, ActorOf(web.ViewerOf(c)), to, conclusion)
+	_, err := ChangeDebateState(c.UserContext(), h.DB, web.Council(c).ID, slug, auth.ActorOf(web.ViewerOf(c)), to, conclusion)
 	if f := apperr.FieldsOf(err); f != nil {
 		d, derr := DebateBySlug(c.UserContext(), h.DB, web.Council(c).ID, slug)
 		if derr != nil {
@@ -559,7 +559,7 @@ func (h *Handlers) backlog(c *fiber.Ctx) error {
 
 func (h *Handlers) support(c *fiber.Ctx) error {
 	on := c.FormValue("soutien") != "retirer"
-	if err := Support(c.UserContext(), h.DB, web.Council(c).ID, strings.Clone(c.Params("slug")), ActorOf(web.ViewerOf(c)), on); err != nil {
+	if err := Support(c.UserContext(), h.DB, web.Council(c).ID, strings.Clone(c.Params("slug")), auth.ActorOf(web.ViewerOf(c)), on); err != nil {
 		return err
 	}
 	msg := "Soutien enregistré."
@@ -621,7 +621,7 @@ func (h *Handlers) reviewSuggestion(c *fiber.Ctx) error {
 		return apperr.New(apperr.NotFound, "Cette suggestion n'existe pas.")
 	}
 	accept := c.FormValue("decision") == "accepter"
-	d, err := ReviewSuggestion(c.UserContext(), h.DB, web.Council(c).ID, id, ActorOf(web.ViewerOf(c)), accept, strings.Clone(c.FormValue("note")))
+	d, err := ReviewSuggestion(c.UserContext(), h.DB, web.Council(c).ID, id, auth.ActorOf(web.ViewerOf(c)), accept, strings.Clone(c.FormValue("note")))
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/testdb"
 	"cla/internal/webtest"
@@ -74,8 +75,8 @@ func TestArgumentRulesAndHistory(t *testing.T) {
 	}
 	memberID, _ := webtest.CreateMember(t, db, co.ID, authz.Member, "Anaïs")
 	facID, _ := webtest.CreateMember(t, db, co.ID, authz.Facilitator, "Bruno")
-	member := Actor{AccountID: memberID, Name: "Anaïs", Role: authz.Member}
-	fac := Actor{AccountID: facID, Name: "Bruno", Role: authz.Facilitator}
+	member := audit.Actor{AccountID: memberID, Name: "Anaïs", Role: authz.Member}
+	fac := audit.Actor{AccountID: facID, Name: "Bruno", Role: authz.Facilitator}
 	var env int64
 	if err := db.NewSelect().Table("criteria").Column("id").Where("council_id = ? AND name = ?", co.ID, "Santé de l'environnement").Scan(ctx, &env); err != nil {
 		t.Fatal(err)
@@ -243,7 +244,7 @@ func TestBacklogOrderAndSuggestions(t *testing.T) {
 		id   int64
 		slug string
 	}{{m1, "produits-de-la-chasse"}, {m2, "produits-de-la-chasse"}, {m1, "produits-de-la-chasse"}, {m2, "plants-potagers"}} {
-		if err := Support(ctx, db, co.ID, s.slug, Actor{AccountID: s.id}, true); err != nil {
+		if err := Support(ctx, db, co.ID, s.slug, audit.Actor{AccountID: s.id}, true); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -254,7 +255,7 @@ func TestBacklogOrderAndSuggestions(t *testing.T) {
 	if b[0].Slug != "produits-de-la-chasse" || b[0].Supports != 2 || !b[0].Supported || b[1].Slug != "plants-potagers" || b[1].Supports != 1 || b[1].Supported {
 		t.Errorf("backlog head: %+v %+v", b[0], b[1])
 	}
-	if err := Support(ctx, db, co.ID, "riz-de-camargue", Actor{AccountID: m1}, true); apperr.CodeOf(err) != apperr.Conflict {
+	if err := Support(ctx, db, co.ID, "riz-de-camargue", audit.Actor{AccountID: m1}, true); apperr.CodeOf(err) != apperr.Conflict {
 		t.Errorf("support of an open debate: %v", err)
 	}
 
@@ -281,14 +282,14 @@ func TestBacklogOrderAndSuggestions(t *testing.T) {
 	if err := Suggest(ctx, db, co.ID, "192.0.2.3", &Suggestion{Title: "Le kombucha bis", Theme: "produits"}); err != nil {
 		t.Errorf("another address: %v", err)
 	}
-	d, err := ReviewSuggestion(ctx, db, co.ID, first.ID, Actor{AccountID: m1, Name: "x"}, true, "")
+	d, err := ReviewSuggestion(ctx, db, co.ID, first.ID, audit.Actor{AccountID: m1, Name: "x"}, true, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d.Slug != "le-kombucha" || d.State != DebateRequested {
 		t.Errorf("accepted suggestion: %+v", d)
 	}
-	if _, err := ReviewSuggestion(ctx, db, co.ID, first.ID, Actor{AccountID: m1, Name: "x"}, true, ""); apperr.CodeOf(err) != apperr.Conflict {
+	if _, err := ReviewSuggestion(ctx, db, co.ID, first.ID, audit.Actor{AccountID: m1, Name: "x"}, true, ""); apperr.CodeOf(err) != apperr.Conflict {
 		t.Errorf("second review: %v", err)
 	}
 	if Slugify("Œufs & pêche : « local » ?") != "oeufs-peche-local" {

@@ -77,7 +77,7 @@ func (d *Decision) Path() string { return "/decisions/" + strconv.FormatInt(d.ID
 
 // decideOnClose records the decision of a vote on a proposal, inside the close's
 // transaction. Nothing happens for a vote on a debate or free item.
-func decideOnClose(ctx context.Context, tx bun.Tx, v *Vote, actor Actor, in CloseInput) (*Decision, error) {
+func decideOnClose(ctx context.Context, tx bun.Tx, v *Vote, actor audit.Actor, in CloseInput) (*Decision, error) {
 	item := new(AgendaItem)
 	if err := tx.NewSelect().Model(item).Where("id = ? AND council_id = ?", v.AgendaItemID, v.CouncilID).Scan(ctx); err != nil {
 		return nil, err
@@ -150,8 +150,7 @@ func decideOnClose(ctx context.Context, tx bun.Tx, v *Vote, actor Actor, in Clos
 	if _, err := tx.NewInsert().Model(d).Returning("created_at").Exec(ctx); err != nil {
 		return nil, fmt.Errorf("insert decision: %w", err)
 	}
-	if err := audit.Record(ctx, tx, actorEntry(v.CouncilID, actor, "decision.record", "decision", d.ID,
-		"Décision : "+d.Title), nil, d); err != nil {
+	if err := audit.Record(ctx, tx, actor.Entry(&v.CouncilID, "decision.record", "decision", strconv.FormatInt(d.ID, 10), "Décision : "+d.Title), nil, d); err != nil {
 		return nil, err
 	}
 	return d, nil

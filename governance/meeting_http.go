@@ -475,7 +475,7 @@ func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {
 			it.DebateID = &ref
 		}
 	}
-	if err := AddAgendaItem(c.UserContext(), h.DB, ActorOf(web.ViewerOf(c)), it); err != nil {
+	if err := AddAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), it); err != nil {
 		return err
 	}
 	return web.RedirectWithFlash(c, meetingPath(id), "Point ajouté à l'ordre du jour.")
@@ -509,7 +509,7 @@ func (h *Handlers) removeAgendaItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := RemoveAgendaItem(c.UserContext(), h.DB, ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, item); err != nil {
+	if err := RemoveAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, item); err != nil {
 		return err
 	}
 	return web.RedirectWithFlash(c, meetingPath(id), "Point retiré de l'ordre du jour.")
@@ -562,7 +562,7 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 		}
 		v.ClosesAt = &t
 	}
-	err = OpenVote(c.UserContext(), h.DB, ActorOf(web.ViewerOf(c)), v)
+	err = OpenVote(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), v)
 	if f := apperr.FieldsOf(err); f != nil {
 		return h.refuseVote(c, f, form)
 	} else if err != nil {
@@ -826,7 +826,7 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 		}
 		in.Room = rc
 	}
-	closed, d, err := CloseVote(ctx, h.DB, co.ID, id, ActorOf(web.ViewerOf(c)), in)
+	closed, d, err := CloseVote(ctx, h.DB, co.ID, id, auth.ActorOf(web.ViewerOf(c)), in)
 	if f := apperr.FieldsOf(err); f != nil {
 		return h.refuseClose(c, f, form)
 	} else if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
 )
 
 // CreateMeeting validates and stores a new planned meeting.
@@ -114,7 +115,7 @@ func Agenda(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]Agen
 // or debate item takes its title from the proposal or debate when none is given.
 // An open or adjourned proposal becomes "inscrite à l'ordre du jour" in the same
 // transaction (one already inscrite stays so).
-func AddAgendaItem(ctx context.Context, db *bun.DB, actor Actor, it *AgendaItem) error {
+func AddAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, it *AgendaItem) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// The meeting first, in the council (another council's is not found,
 		// whatever its state), then its state, then the item.
@@ -208,7 +209,7 @@ func MoveAgendaItem(ctx context.Context, db *bun.DB, councilID, meetingID, itemI
 // RemoveAgendaItem takes an item off the agenda of a meeting not yet closed, as
 // long as no vote was held on it; the following items move up.
 // A proposal still "inscrite" goes back to "ouverte".
-func RemoveAgendaItem(ctx context.Context, db *bun.DB, actor Actor, councilID, meetingID, itemID int64) error {
+func RemoveAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID, itemID int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		m, err := lockMeeting(ctx, tx, councilID, meetingID)
 		if err != nil {

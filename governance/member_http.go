@@ -12,13 +12,6 @@ import (
 	"cla/internal/web"
 )
 
-func actorOf(c *fiber.Ctx) auth.Actor {
-	if v := web.ViewerOf(c); v != nil {
-		return auth.Actor{ID: v.AccountID, Name: v.Name}
-	}
-	return auth.Actor{}
-}
-
 // PublicMember is a member as the public composition page shows them: no email.
 type PublicMember struct {
 	Name     string
@@ -142,7 +135,7 @@ func (h *Handlers) invite(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	token, err := auth.Invite(c.UserContext(), h.DB, web.Council(c).ID, actorOf(c), email, role)
+	token, err := auth.Invite(c.UserContext(), h.DB, web.Council(c).ID, auth.ActorOf(web.ViewerOf(c)), email, role)
 	if fields := apperr.FieldsOf(err); fields != nil {
 		view, verr := h.membersAdminView(c)
 		if verr != nil {
@@ -160,7 +153,7 @@ func (h *Handlers) invite(c *fiber.Ctx) error {
 		Heading: "Invitation créée", For: email + " (" + role.Label() + ")",
 		Link: auth.PublicURL(c, "/invitation/"+token), Expiry: "7 jours", MailOn: auth.MailConfigured(c)}
 	if auth.SendMail(c, auth.NormalizeEmail(email), "Invitation au "+web.Council(c).Name,
-		"Bonjour,\n\n"+actorOf(c).Name+" vous invite à rejoindre le "+web.Council(c).Name+" comme "+role.Label()+
+		"Bonjour,\n\n"+auth.ActorOf(web.ViewerOf(c)).Name+" vous invite à rejoindre le "+web.Council(c).Name+" comme "+role.Label()+
 			".\n\nPour accepter, ouvrez ce lien (valable 7 jours, à usage unique) :\n"+view.Link+
 			"\n\nSi vous ne vous attendiez pas à ce message, ignorez-le.\n") {
 		view.MailTo = auth.NormalizeEmail(email)
@@ -202,7 +195,7 @@ func (h *Handlers) setMemberRole(c *fiber.Ctx) error {
 	if !auth.ValidRole(role) {
 		return apperr.New(apperr.Invalid, "Choisissez un rôle dans la liste.")
 	}
-	if err := auth.SetRole(c.UserContext(), h.DB, web.Council(c).ID, actorOf(c), m.AccountID, role); err != nil {
+	if err := auth.SetRole(c.UserContext(), h.DB, web.Council(c).ID, auth.ActorOf(web.ViewerOf(c)), m.AccountID, role); err != nil {
 		return err
 	}
 	return web.RedirectWithFlash(c, "/gestion/membres", "Rôle de "+m.Name+" : "+role.Label()+".")
@@ -216,7 +209,7 @@ func (h *Handlers) setDisabled(c *fiber.Ctx, disabled bool) error {
 	if err != nil {
 		return err
 	}
-	if err := auth.SetDisabled(c.UserContext(), h.DB, web.Council(c).ID, actorOf(c), m.AccountID, disabled); err != nil {
+	if err := auth.SetDisabled(c.UserContext(), h.DB, web.Council(c).ID, auth.ActorOf(web.ViewerOf(c)), m.AccountID, disabled); err != nil {
 		return err
 	}
 	msg := m.Name + " est de nouveau membre actif."
@@ -235,7 +228,7 @@ func (h *Handlers) memberPasswordLink(c *fiber.Ctx) error {
 		return apperr.New(apperr.Forbidden, "Changez votre propre mot de passe depuis la page Mon compte.")
 	}
 	co := web.Council(c).ID
-	token, err := auth.CreatePasswordLink(c.UserContext(), h.DB, &co, actorOf(c), m.AccountID)
+	token, err := auth.CreatePasswordLink(c.UserContext(), h.DB, &co, auth.ActorOf(web.ViewerOf(c)), m.AccountID)
 	if err != nil {
 		return err
 	}
@@ -243,7 +236,7 @@ func (h *Handlers) memberPasswordLink(c *fiber.Ctx) error {
 		Heading: "Lien de nouveau mot de passe créé", For: m.Name,
 		Link: auth.PublicURL(c, "/mot-de-passe/"+token), Expiry: "3 jours", MailOn: auth.MailConfigured(c)}
 	if auth.SendMail(c, m.Email, "Nouveau mot de passe — "+web.Council(c).Name,
-		"Bonjour "+m.Name+",\n\n"+actorOf(c).Name+" a créé pour vous un lien pour choisir un nouveau mot de passe (valable 3 jours, à usage unique) :\n"+
+		"Bonjour "+m.Name+",\n\n"+auth.ActorOf(web.ViewerOf(c)).Name+" a créé pour vous un lien pour choisir un nouveau mot de passe (valable 3 jours, à usage unique) :\n"+
 			view.Link+"\n\nSi vous n'avez rien demandé, prévenez l'équipe du conseil.\n") {
 		view.MailTo = m.Email
 	}

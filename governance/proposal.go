@@ -10,6 +10,7 @@ import (
 
 	"cla/catalog"
 	"cla/internal/apperr"
+	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/web"
 )
@@ -294,21 +295,6 @@ func (p *Proposal) VisibleTo(v *web.Viewer) bool {
 	return p.State.Public() || v != nil && p.IsAuthor(v.AccountID)
 }
 
-// Actor is who acts on a proposal: an account with its role in the council.
-type Actor struct {
-	AccountID int64
-	Name      string
-	Role      authz.Role
-}
-
-// ActorOf turns the request's viewer into an actor (the zero Actor when anonymous).
-func ActorOf(v *web.Viewer) Actor {
-	if v == nil {
-		return Actor{}
-	}
-	return Actor{AccountID: v.AccountID, Name: v.Name, Role: authz.Role(v.Role)}
-}
-
 // Transition is one allowed move of the lifecycle: who may make it is the
 // action's row in the authorization table, restricted to the proposal's author
 // when AuthorOnly.
@@ -342,7 +328,7 @@ var Transitions = []Transition{
 // for an anonymous actor, Forbidden for a non-member, a Conflict error when the
 // lifecycle has no such move from p's state, Forbidden when the member's role or
 // authorship does not allow it.
-func CheckTransition(p *Proposal, actor Actor, to ProposalState) error {
+func CheckTransition(p *Proposal, actor audit.Actor, to ProposalState) error {
 	if actor.AccountID == 0 {
 		return apperr.New(apperr.Unauthorized, "Connectez-vous pour agir sur une proposition.")
 	}
@@ -370,7 +356,7 @@ func CheckTransition(p *Proposal, actor Actor, to ProposalState) error {
 }
 
 // AvailableTransitions lists the moves actor may make on p now.
-func AvailableTransitions(p *Proposal, actor Actor) []Transition {
+func AvailableTransitions(p *Proposal, actor audit.Actor) []Transition {
 	var out []Transition
 	for _, t := range Transitions {
 		if t.From == p.State && CheckTransition(p, actor, t.To) == nil {

@@ -81,7 +81,7 @@ func (h *Handlers) proposals(c *fiber.Ctx) error {
 	if k := ProposalKind(c.Query("type")); k.Valid() {
 		view.Kind = k
 	}
-	actor := ActorOf(v)
+	actor := auth.ActorOf(v)
 	view.CanScore = authz.Can(actor.Role, authz.ScoreProposal)
 	view.CanCreate = authz.Can(actor.Role, authz.CreateProposal)
 	var err error
@@ -183,7 +183,7 @@ func (h *Handlers) createProposal(c *fiber.Ctx) error {
 		Conditions: form("conditions"), Reason: form("reason"), Outcome: form("outcome"),
 		RationaleMD: form("rationale"), Sources: form("sources")}
 	path, err := web.CreateOnce(c, h.DB, func(ctx context.Context, tx bun.Tx) (string, error) {
-		if err := CreateProposal(ctx, tx, p, ActorOf(web.ViewerOf(c))); err != nil {
+		if err := CreateProposal(ctx, tx, p, auth.ActorOf(web.ViewerOf(c))); err != nil {
 			return "", err
 		}
 		return "/propositions/" + strconv.FormatInt(p.ID, 10), nil
@@ -244,7 +244,7 @@ func (h *Handlers) proposal(c *fiber.Ctx) error {
 	if !p.VisibleTo(v) {
 		return errProposalNotFound
 	}
-	actor := ActorOf(v)
+	actor := auth.ActorOf(v)
 	view := ProposalView{Page: web.NewPage(c, p.Title), Proposal: p, Sources: p.SourceList(),
 		Transitions: AvailableTransitions(p, actor),
 		CanScore:    p.State.Scorable() && authz.Can(actor.Role, authz.ScoreProposal),
@@ -388,7 +388,7 @@ func (h *Handlers) saveScores(c *fiber.Ctx) error {
 	c.Request().PostArgs().VisitAll(func(k, v []byte) { form[string(k)] = string(v) })
 	inputs, err := ParseScoreForm(b, form)
 	if err == nil {
-		err = SaveScores(c.UserContext(), h.DB, p.CouncilID, p.ID, ActorOf(web.ViewerOf(c)), inputs)
+		err = SaveScores(c.UserContext(), h.DB, p.CouncilID, p.ID, auth.ActorOf(web.ViewerOf(c)), inputs)
 	}
 	if fields := apperr.FieldsOf(err); fields != nil {
 		view := ScoreFormView{Page: web.NewPage(c, "Évaluer « "+p.Title+" »"), Proposal: p, Boussole: b, Grades: Grades,
@@ -416,7 +416,7 @@ func (h *Handlers) transitionProposal(c *fiber.Ctx) error {
 	co := web.Council(c)
 	to := ProposalState(strings.Clone(c.FormValue("to")))
 	note := strings.Clone(c.FormValue("note"))
-	actor := ActorOf(web.ViewerOf(c))
+	actor := auth.ActorOf(web.ViewerOf(c))
 	// A draft of someone else is not found, not forbidden: it does not exist for them.
 	p, err := GetProposal(c.UserContext(), h.DB, co.ID, id)
 	if err != nil {
@@ -475,7 +475,7 @@ func (h *Handlers) compareProposals(c *fiber.Ctx) error {
 		}
 	})
 	var err error
-	if view.Choices, err = ListProposals(ctx, h.DB, co.ID, ProposalFilter{ViewerID: ActorOf(v).AccountID}); err != nil {
+	if view.Choices, err = ListProposals(ctx, h.DB, co.ID, ProposalFilter{ViewerID: auth.ActorOf(v).AccountID}); err != nil {
 		return err
 	}
 	if len(ids) < 2 || len(ids) > 4 {

@@ -44,7 +44,7 @@ func scanProposal(row interface{ Scan(...any) error }, p *Proposal) error {
 // CreateProposal validates p and saves it as a draft written by actor, with the
 // first line of its timeline and an audit entry, in one transaction. The target
 // item or shop must belong to the proposal's council.
-func CreateProposal(ctx context.Context, db bun.IDB, p *Proposal, actor Actor) error {
+func CreateProposal(ctx context.Context, db bun.IDB, p *Proposal, actor audit.Actor) error {
 	if actor.AccountID == 0 {
 		return apperr.New(apperr.Unauthorized, "Connectez-vous pour écrire une proposition.")
 	}
@@ -80,7 +80,7 @@ func CreateProposal(ctx context.Context, db bun.IDB, p *Proposal, actor Actor) e
 var errNoBoussoleYet = "La boussole de ce conseil n'est pas encore écrite : proposez-la d'abord (type « " + ProposalBoussole.Label() +
 	" »). Les autres propositions s'évaluent sur elle."
 
-func insertProposal(ctx context.Context, tx bun.IDB, p *Proposal, actor Actor) error {
+func insertProposal(ctx context.Context, tx bun.IDB, p *Proposal, actor audit.Actor) error {
 	if _, err := tx.NewInsert().Model(p).
 		ExcludeColumn("created_at", "updated_at", "state_changed_at").
 		Returning("id, created_at").Exec(ctx); err != nil {
@@ -149,7 +149,7 @@ func GetProposal(ctx context.Context, db bun.IDB, councilID, id int64) (*Proposa
 // creates the council's next boussole version. The state change, its timeline line and its audit entry
 // are written in db, which should be the caller's transaction (meetings and votes
 // call this inside theirs); the proposal row is locked until it commits.
-func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID int64, actor Actor, to ProposalState, note string) error {
+func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID int64, actor audit.Actor, to ProposalState, note string) error {
 	note = strings.TrimSpace(note)
 	if tooLong(note, maxNote) {
 		return apperr.Fields{"note": "La note ne doit pas dépasser 1000 caractères."}.Err()

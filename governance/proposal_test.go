@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/testdb"
 )
@@ -18,8 +19,8 @@ import (
 type fixture struct {
 	db                                 *bun.DB
 	councilID                          int64
-	author, member, facilitator, admin Actor
-	outsider                           Actor // an account with no membership here
+	author, member, facilitator, admin audit.Actor
+	outsider                           audit.Actor // an account with no membership here
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -42,7 +43,7 @@ func newFixture(t *testing.T) *fixture {
 var accountSeq int
 
 // account creates an account, a member of the fixture's council with role (none for authz.None).
-func (f *fixture) account(t *testing.T, name string, role authz.Role) Actor {
+func (f *fixture) account(t *testing.T, name string, role authz.Role) audit.Actor {
 	t.Helper()
 	ctx := context.Background()
 	var id int64
@@ -56,7 +57,7 @@ func (f *fixture) account(t *testing.T, name string, role authz.Role) Actor {
 			t.Fatal(err)
 		}
 	}
-	return Actor{AccountID: id, Name: name, Role: role}
+	return audit.Actor{AccountID: id, Name: name, Role: role}
 }
 
 // proposal creates a proposal by the fixture's author and moves it to state by
@@ -143,7 +144,7 @@ func TestEveryTransitionByRole(t *testing.T) {
 	for _, tr := range Transitions {
 		allowed[[2]ProposalState{tr.From, tr.To}] = true
 	}
-	actors := map[string]Actor{"author": f.author, "member": f.member, "facilitator": f.facilitator, "admin": f.admin,
+	actors := map[string]audit.Actor{"author": f.author, "member": f.member, "facilitator": f.facilitator, "admin": f.admin,
 		"outsider": f.outsider, "anonymous": {}}
 	// who may make each allowed move.
 	authorMoves := map[ProposalState]bool{ProposalWithdrawn: true}

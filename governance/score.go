@@ -97,7 +97,7 @@ func ParseScoreForm(b *Boussole, form map[string]string) ([]ScoreInput, error) {
 // refuses a non-member, a proposal of another council (not found), a proposal
 // not open to scoring (frozen once the vote opens), and criteria that are not in
 // the boussole in force.
-func SaveScores(ctx context.Context, db *bun.DB, councilID, proposalID int64, actor Actor, inputs []ScoreInput) error {
+func SaveScores(ctx context.Context, db *bun.DB, councilID, proposalID int64, actor audit.Actor, inputs []ScoreInput) error {
 	if actor.AccountID == 0 {
 		return apperr.New(apperr.Unauthorized, "Connectez-vous pour évaluer une proposition.")
 	}

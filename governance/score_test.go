@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
 )
 
 func currentBoussole(t *testing.T, f *fixture) *Boussole {
@@ -101,7 +102,7 @@ func TestSaveScoresRefusesBadInput(t *testing.T) {
 
 	cases := []struct {
 		name  string
-		actor Actor
+		actor audit.Actor
 		id    int64
 		in    []ScoreInput
 		want  apperr.Code
@@ -109,7 +110,7 @@ func TestSaveScoresRefusesBadInput(t *testing.T) {
 		{"grade outside the scale", f.member, p.ID, []ScoreInput{{CriterionID: b.Groups[0].Criteria[0].ID, Set: true, Grade: 8}}, apperr.Invalid},
 		{"comment too long", f.member, p.ID, []ScoreInput{{CriterionID: b.Groups[0].Criteria[0].ID, Set: true, Grade: Bien, Comment: strings.Repeat("é", 501)}}, apperr.Invalid},
 		{"a non-member", f.outsider, p.ID, allGrades(b, Bien), apperr.Forbidden},
-		{"anonymous", Actor{}, p.ID, allGrades(b, Bien), apperr.Unauthorized},
+		{"anonymous", audit.Actor{}, p.ID, allGrades(b, Bien), apperr.Unauthorized},
 		{"a draft", f.member, draft.ID, allGrades(b, Bien), apperr.Conflict},
 		{"no such proposal", f.member, p.ID + 1000, allGrades(b, Bien), apperr.NotFound},
 	}
@@ -209,7 +210,7 @@ func TestNoScoreLandsAfterTheVoteOpens(t *testing.T) {
 	ctx := context.Background()
 	b := currentBoussole(t, f)
 	p := f.proposal(t, ProposalScheduled)
-	graders := []Actor{f.member, f.author, f.admin}
+	graders := []audit.Actor{f.member, f.author, f.admin}
 	for i := 0; i < 5; i++ {
 		graders = append(graders, f.account(t, "Membre "+strconv.Itoa(i), "member"))
 	}
@@ -217,7 +218,7 @@ func TestNoScoreLandsAfterTheVoteOpens(t *testing.T) {
 	errs := make(chan error, len(graders)*4)
 	done := make(chan struct{})
 	for _, g := range graders {
-		go func(g Actor) {
+		go func(g audit.Actor) {
 			<-start
 			for k := 0; k < 4; k++ {
 				errs <- SaveScores(ctx, f.db, f.councilID, p.ID, g, allGrades(b, Grade(1+k)))

@@ -18,7 +18,7 @@ import (
 // OpenVote opens a vote on an item of a running meeting. The quorum must be
 // reached unless the council allows votes without it. A vote on a proposal moves
 // the proposal to "en vote" in the same transaction.
-func OpenVote(ctx context.Context, db *bun.DB, actor Actor, v *Vote) error {
+func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// The meeting first, scoped by council (another council's is not
 		// found, whatever its state), then its state, then the form.
@@ -66,18 +66,8 @@ func OpenVote(ctx context.Context, db *bun.DB, actor Actor, v *Vote) error {
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, actorEntry(v.CouncilID, actor, "vote.open", "vote", v.ID, "Vote ouvert : "+v.Question), nil, v)
+		return audit.Record(ctx, tx, actor.Entry(&v.CouncilID, "vote.open", "vote", strconv.FormatInt(v.ID, 10), "Vote ouvert : "+v.Question), nil, v)
 	})
-}
-
-func actorEntry(councilID int64, actor Actor, action, objType string, id int64, summary string) audit.Entry {
-	e := audit.Entry{CouncilID: &councilID, ActorName: actor.Name, Action: action, ObjectType: objType,
-		ObjectID: strconv.FormatInt(id, 10), Summary: summary}
-	if actor.AccountID != 0 {
-		id := actor.AccountID
-		e.ActorID = &id
-	}
-	return e
 }
 
 // GetVote loads one of the council's votes with its options.
@@ -210,7 +200,7 @@ type CloseInput struct {
 // tally from the stored ballots (or the counts entered in the room), stores it
 // with the outcome and, for a vote on a proposal, records the decision and
 // applies an adopted change to the register. All or nothing.
-func CloseVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor Actor, in CloseInput) (*Vote, *Decision, error) {
+func CloseVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor audit.Actor, in CloseInput) (*Vote, *Decision, error) {
 	var v *Vote
 	var d *Decision
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -256,8 +246,7 @@ func CloseVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor A
 			return fmt.Errorf("close vote: %w", err)
 		}
 		v.State, v.Tally, v.BallotCount, v.Outcome, v.WinnerOption = VoteClosed, tally, &n, outcome, winner
-		if err := audit.Record(ctx, tx, actorEntry(councilID, actor, "vote.close", "vote", v.ID,
-			fmt.Sprintf("Vote clos (%s) : %s", v.OutcomeLabel(), v.Question)), nil, tally); err != nil {
+		if err := audit.Record(ctx, tx, actor.Entry(&councilID, "vote.close", "vote", strconv.FormatInt(v.ID, 10), fmt.Sprintf("Vote clos (%s) : %s", v.OutcomeLabel(), v.Question)), nil, tally); err != nil {
 			return err
 		}
 		d, err = decideOnClose(ctx, tx, v, actor, in)

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/testdb"
 )
@@ -22,7 +23,7 @@ import (
 type meetingFixture struct {
 	db          *bun.DB
 	councilID   int64
-	facilitator Actor
+	facilitator audit.Actor
 	members     []int64
 	meeting     *Meeting
 }
@@ -57,7 +58,7 @@ func newMeetingFixtureIn(t testing.TB, db *bun.DB, councilID int64, members int)
 		}
 		return id
 	}
-	f.facilitator = Actor{AccountID: mk("Animatrice", authz.Facilitator), Name: "Animatrice", Role: authz.Facilitator}
+	f.facilitator = audit.Actor{AccountID: mk("Animatrice", authz.Facilitator), Name: "Animatrice", Role: authz.Facilitator}
 	for i := 0; i < members; i++ {
 		f.members = append(f.members, mk(fmt.Sprintf("Membre %02d", i+1), authz.Member))
 	}

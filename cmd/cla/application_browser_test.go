@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"cla/governance"
+	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/browsertest"
 	"cla/internal/webtest"
@@ -29,7 +30,7 @@ func TestBrowserShopAppliesFromAPhone(t *testing.T) {
 	ctx := context.Background()
 	co := demoCouncilID(t, m.DB)
 	facID, _ := webtest.CreateMember(t, m.DB, co, authz.Facilitator, "Animatrice Navigatrice")
-	fac := governance.Actor{AccountID: facID, Name: "Animatrice Navigatrice", Role: authz.Facilitator}
+	fac := audit.Actor{AccountID: facID, Name: "Animatrice Navigatrice", Role: authz.Facilitator}
 	base := "http://" + m.Addr()
 	b := browsertest.Start(t)
 	p := b.NewStrictPage(t)

@@ -20,6 +20,7 @@ import (
 
 	"cla/app/apptest"
 	"cla/governance"
+	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/webtest"
 )
@@ -242,7 +243,7 @@ func voteAdopt(t *testing.T, db *bun.DB, councilID, proposalID int64) {
 	if err := db.NewRaw("SELECT account_id FROM memberships WHERE council_id = ? AND role = 'facilitator' ORDER BY account_id LIMIT 1", councilID).Scan(ctx, &facID); err != nil {
 		t.Fatal(err)
 	}
-	fac := governance.Actor{AccountID: facID, Name: "Animatrice", Role: authz.Facilitator}
+	fac := audit.Actor{AccountID: facID, Name: "Animatrice", Role: authz.Facilitator}
 	start := time.Now().Add(-time.Hour)
 	m := &governance.Meeting{CouncilID: councilID, Title: "Séance des candidatures", StartsAt: start, EndsAt: start.Add(3 * time.Hour), Place: "Mairie"}
 	if err := governance.CreateMeeting(ctx, db, m); err != nil {

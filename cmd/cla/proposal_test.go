@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/governance"
+	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/testdb"
 	"cla/internal/webtest"
@@ -289,8 +290,8 @@ func TestOlderScoresShowWithTheirBoussoleVersion(t *testing.T) {
 	co := demoCouncilID(t, db)
 	authorID, _ := webtest.CreateMember(t, db, co, authz.Member, "Autrice")
 	facID, _ := webtest.CreateMember(t, db, co, authz.Facilitator, "Animatrice")
-	author := governance.Actor{AccountID: authorID, Name: "Autrice", Role: authz.Member}
-	fac := governance.Actor{AccountID: facID, Name: "Animatrice", Role: authz.Facilitator}
+	author := audit.Actor{AccountID: authorID, Name: "Autrice", Role: authz.Member}
+	fac := audit.Actor{AccountID: facID, Name: "Animatrice", Role: authz.Facilitator}
 	p := &governance.Proposal{CouncilID: co, Kind: governance.ProposalBoussole, Title: "Boussole resserrée",
 		Outcome: "# Pour les mangeurs\nPrix\nGoût\n# Pour le territoire\nProximité"}
 	if err := governance.CreateProposal(ctx, db, p, author); err != nil {
