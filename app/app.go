@@ -13,6 +13,7 @@ import (
 
 	"cla/catalog"
 	"cla/governance"
+	"cla/governance/boussole"
 	"cla/internal/auth"
 	"cla/internal/web"
 )
@@ -46,6 +47,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	// any domain route.
 	app.Use(auth.New(auth.Options{DB: db, Logger: logger, BaseURL: cfg.BaseURL, Mailer: cfg.Mailer}).Middleware())
 	register.Routes(app)
+	(&boussole.Handlers{DB: db}).Routes(app)
 	(&governance.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil

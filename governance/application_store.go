@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/catalog"
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/auth"
@@ -460,7 +461,7 @@ func ProposeApplication(ctx context.Context, db *bun.DB, a *Application, draft A
 		return nil, err
 	}
 	p.RationaleHTML = markdown.ToHTML(p.RationaleMD)
-	if ok, err := boussoleExists(ctx, db, a.CouncilID); err != nil {
+	if ok, err := boussole.BoussoleExists(ctx, db, a.CouncilID); err != nil {
 		return nil, err
 	} else if !ok {
 		return nil, apperr.New(apperr.Conflict, "%s", errNoBoussoleYet)

@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/catalog"
+	"cla/governance/boussole"
 	"cla/internal/council"
 )
 
@@ -85,7 +86,7 @@ func LoadDemo(ctx context.Context, db *bun.DB) (*council.Council, error) {
 }
 
 func loadDemoBoussole(ctx context.Context, tx bun.Tx, councilID int64) error {
-	v := &BoussoleVersion{CouncilID: councilID, Number: 1, AdoptedOn: time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC),
+	v := &boussole.BoussoleVersion{CouncilID: councilID, Number: 1, AdoptedOn: time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC),
 		Note: "La boussole du conventionnement, adoptée au lancement du Conseil."}
 	if _, err := tx.NewInsert().Model(v).
 		On("CONFLICT (council_id, number) DO UPDATE SET number = EXCLUDED.number").Returning("id").Exec(ctx); err != nil {
@@ -93,14 +94,14 @@ func loadDemoBoussole(ctx context.Context, tx bun.Tx, councilID int64) error {
 	}
 	pos := 0
 	for gi, g := range demoBoussole {
-		grp := &CriterionGroup{CouncilID: councilID, BoussoleVersionID: v.ID, Position: gi + 1, Name: g.group}
+		grp := &boussole.CriterionGroup{CouncilID: councilID, BoussoleVersionID: v.ID, Position: gi + 1, Name: g.group}
 		if _, err := tx.NewInsert().Model(grp).
 			On("CONFLICT (boussole_version_id, position) DO UPDATE SET position = EXCLUDED.position").Returning("id").Exec(ctx); err != nil {
 			return fmt.Errorf("demo criterion group: %w", err)
 		}
 		for _, name := range g.criteria {
 			pos++
-			c := &Criterion{CouncilID: councilID, BoussoleVersionID: v.ID, GroupID: grp.ID, Position: pos, Name: name}
+			c := &boussole.Criterion{CouncilID: councilID, BoussoleVersionID: v.ID, GroupID: grp.ID, Position: pos, Name: name}
 			if _, err := tx.NewInsert().Model(c).On("CONFLICT (boussole_version_id, position) DO NOTHING").Exec(ctx); err != nil {
 				return fmt.Errorf("demo criterion: %w", err)
 			}

@@ -1,8 +1,6 @@
 package governance
 
 import (
-	"errors"
-
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
@@ -27,9 +25,6 @@ type Handlers struct {
 // part of the process.
 func (h *Handlers) Routes(app fiber.Router) {
 	h.ballots = NewBallotWriter(h.DB)
-	// The boussole.
-	app.Get("/boussole", web.Gated(h.boussole))
-
 	// Members, sign-in and the audit trail.
 	app.Get("/connexion", web.Gated(h.signInForm))
 	app.Post("/connexion", h.signIn)
@@ -75,21 +70,4 @@ func (h *Handlers) Routes(app fiber.Router) {
 
 	// Meetings, votes and decisions.
 	h.meetingRoutes(app)
-}
-
-// BoussoleView shows the boussole in force (nil when the council has not
-// written one yet).
-type BoussoleView struct {
-	web.Page
-	Boussole *Boussole
-}
-
-func (h *Handlers) boussole(c *fiber.Ctx) error {
-	b, err := CurrentBoussole(c.UserContext(), h.DB, web.Council(c).ID)
-	if errors.Is(err, ErrNoBoussole) {
-		b = nil // the page says it is not written yet
-	} else if err != nil {
-		return err
-	}
-	return web.Render(c, "governance/boussole", BoussoleView{Page: web.NewPage(c, "La boussole du conventionnement"), Boussole: b})
 }

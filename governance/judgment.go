@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"cla/governance/boussole"
 	"slices"
 	"sort"
 )
@@ -8,13 +9,13 @@ import (
 // MeritProfile is one option's grades in a majority-judgment vote: Counts[g] is
 // how many voters gave grade g (1 = À rejeter … 7 = Excellent). Index 0 is unused.
 type MeritProfile struct {
-	Counts [Excellent + 1]int `json:"counts"`
+	Counts [boussole.Excellent + 1]int `json:"counts"`
 }
 
 // Total is the number of grades in the profile.
 func (p MeritProfile) Total() int {
 	n := 0
-	for g := ARejeter; g <= Excellent; g++ {
+	for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
 		n += p.Counts[g]
 	}
 	return n
@@ -22,20 +23,20 @@ func (p MeritProfile) Total() int {
 
 // Median is the majority grade: the lower median of the grades (Balinski &
 // Laraki), or NoOpinion for an empty profile.
-func (p MeritProfile) Median() Grade {
-	t := Tally(p)
-	t.Counts[NoOpinion] = 0
+func (p MeritProfile) Median() boussole.Grade {
+	t := boussole.Tally(p)
+	t.Counts[boussole.NoOpinion] = 0
 	return t.Majority()
 }
 
 // Gauge is the majority gauge (p, α, q): the number of grades above and below
 // the majority grade α.
-func (p MeritProfile) Gauge() (above int, median Grade, below int) {
+func (p MeritProfile) Gauge() (above int, median boussole.Grade, below int) {
 	median = p.Median()
-	if median == NoOpinion {
+	if median == boussole.NoOpinion {
 		return 0, median, 0
 	}
-	for g := ARejeter; g <= Excellent; g++ {
+	for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
 		switch {
 		case g > median:
 			above += p.Counts[g]
@@ -47,9 +48,9 @@ func (p MeritProfile) Gauge() (above int, median Grade, below int) {
 }
 
 // Share is the percentage (0–100, rounded) of the profile's grades equal to g.
-func (p MeritProfile) Share(g Grade) int {
+func (p MeritProfile) Share(g boussole.Grade) int {
 	n := p.Total()
-	if n == 0 || g < ARejeter || g > Excellent {
+	if n == 0 || g < boussole.ARejeter || g > boussole.Excellent {
 		return 0
 	}
 	return (p.Counts[g]*100 + n/2) / n
@@ -73,15 +74,15 @@ func (p MeritProfile) Share(g Grade) int {
 
 // gradeAt is the grade at a position of the profile's grades sorted from the
 // worst to the best (0 ≤ pos < Total()).
-func (p MeritProfile) gradeAt(pos int) Grade {
+func (p MeritProfile) gradeAt(pos int) boussole.Grade {
 	seen := 0
-	for g := ARejeter; g <= Excellent; g++ {
+	for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
 		seen += p.Counts[g]
 		if seen > pos {
 			return g
 		}
 	}
-	return NoOpinion
+	return boussole.NoOpinion
 }
 
 // valuePosition is the sorted position read at step i of the majority value
@@ -118,10 +119,10 @@ func valueStep(n, pos int) int {
 
 // MajorityValueAt is the i-th element of the majority value (0-based), or
 // NoOpinion when i is out of range.
-func (p MeritProfile) MajorityValueAt(i int) Grade {
+func (p MeritProfile) MajorityValueAt(i int) boussole.Grade {
 	n := p.Total()
 	if i < 0 || i >= n {
-		return NoOpinion
+		return boussole.NoOpinion
 	}
 	return p.gradeAt(valuePosition(n, i))
 }
@@ -132,7 +133,7 @@ func (p MeritProfile) MajorityValueAt(i int) Grade {
 func (p MeritProfile) valueBreaks(steps []int) []int {
 	n := p.Total()
 	seen := 0
-	for g := ARejeter; g < Excellent; g++ {
+	for g := boussole.ARejeter; g < boussole.Excellent; g++ {
 		seen += p.Counts[g]
 		if seen <= 0 || seen >= n {
 			continue

@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"cla/governance/boussole"
 	"math"
 	"math/rand"
 	"reflect"
@@ -9,7 +10,7 @@ import (
 	"time"
 )
 
-func profile(counts map[Grade]int) MeritProfile {
+func profile(counts map[boussole.Grade]int) MeritProfile {
 	var p MeritProfile
 	for g, n := range counts {
 		p.Counts[g] = n
@@ -21,8 +22,8 @@ func profile(counts map[Grade]int) MeritProfile {
 func TestMajorityValueRemovesMedians(t *testing.T) {
 	t.Parallel()
 	// Grades 2, 3, 3, 5, 6: medians 3, then 3 (of 2 3 5 6, lower), 5 (of 2 5 6), 2 (of 2 6), 6.
-	p := profile(map[Grade]int{Insuffisant: 1, Passable: 2, Bien: 1, TresBien: 1})
-	want := []Grade{Passable, Passable, Bien, Insuffisant, TresBien}
+	p := profile(map[boussole.Grade]int{boussole.Insuffisant: 1, boussole.Passable: 2, boussole.Bien: 1, boussole.TresBien: 1})
+	want := []boussole.Grade{boussole.Passable, boussole.Passable, boussole.Bien, boussole.Insuffisant, boussole.TresBien}
 	if got := majorityValueByRemoval(p); !reflect.DeepEqual(got, want) {
 		t.Fatalf("majority value = %v, want %v", got, want)
 	}
@@ -31,7 +32,7 @@ func TestMajorityValueRemovesMedians(t *testing.T) {
 			t.Fatalf("MajorityValueAt(%d) = %v, want %v", i, got, g)
 		}
 	}
-	if p.Median() != Passable {
+	if p.Median() != boussole.Passable {
 		t.Fatalf("median = %v", p.Median())
 	}
 }
@@ -41,12 +42,12 @@ func TestMajorityValueRemovesMedians(t *testing.T) {
 // majority grade and both lean below it; the one with fewer grades below wins.
 func TestJudgmentTieBrokenByGauge(t *testing.T) {
 	t.Parallel()
-	memphis := profile(map[Grade]int{Excellent: 42, ARejeter: 58})
-	nashville := profile(map[Grade]int{TresBien: 26, Bien: 42, AssezBien: 32})
-	chattanooga := profile(map[Grade]int{TresBien: 15, Bien: 43, AssezBien: 42})
-	knoxville := profile(map[Grade]int{TresBien: 17, Bien: 15, AssezBien: 68})
+	memphis := profile(map[boussole.Grade]int{boussole.Excellent: 42, boussole.ARejeter: 58})
+	nashville := profile(map[boussole.Grade]int{boussole.TresBien: 26, boussole.Bien: 42, boussole.AssezBien: 32})
+	chattanooga := profile(map[boussole.Grade]int{boussole.TresBien: 15, boussole.Bien: 43, boussole.AssezBien: 42})
+	knoxville := profile(map[boussole.Grade]int{boussole.TresBien: 17, boussole.Bien: 15, boussole.AssezBien: 68})
 	ps := []MeritProfile{memphis, nashville, chattanooga, knoxville}
-	if nashville.Median() != Bien || chattanooga.Median() != Bien || knoxville.Median() != AssezBien || memphis.Median() != ARejeter {
+	if nashville.Median() != boussole.Bien || chattanooga.Median() != boussole.Bien || knoxville.Median() != boussole.AssezBien || memphis.Median() != boussole.ARejeter {
 		t.Fatalf("medians: %v %v %v %v", memphis.Median(), nashville.Median(), chattanooga.Median(), knoxville.Median())
 	}
 	above, _, below := nashville.Gauge()
@@ -63,9 +64,9 @@ func TestJudgmentTieBrokenByGauge(t *testing.T) {
 // leaning below ("−"), even with fewer grades above.
 func TestJudgmentPlusBeatsMinus(t *testing.T) {
 	t.Parallel()
-	a := profile(map[Grade]int{Excellent: 3, Bien: 5, ARejeter: 2}) // median Bien, 3 above, 2 below: +
-	b := profile(map[Grade]int{Excellent: 4, Bien: 2, Passable: 4}) // median Bien? sorted P P P P B B E E E E: idx 4 = Bien; 4 above, 4 below: −
-	if a.Median() != Bien || b.Median() != Bien {
+	a := profile(map[boussole.Grade]int{boussole.Excellent: 3, boussole.Bien: 5, boussole.ARejeter: 2}) // median Bien, 3 above, 2 below: +
+	b := profile(map[boussole.Grade]int{boussole.Excellent: 4, boussole.Bien: 2, boussole.Passable: 4}) // median Bien? sorted P P P P B B E E E E: idx 4 = Bien; 4 above, 4 below: −
+	if a.Median() != boussole.Bien || b.Median() != boussole.Bien {
 		t.Fatalf("medians %v %v", a.Median(), b.Median())
 	}
 	if CompareProfiles(a, b) != 1 || CompareProfiles(b, a) != -1 {
@@ -76,9 +77,9 @@ func TestJudgmentPlusBeatsMinus(t *testing.T) {
 // Identical profiles cannot be separated: a tie, and the vote names no winner.
 func TestJudgmentExactTie(t *testing.T) {
 	t.Parallel()
-	a := profile(map[Grade]int{TresBien: 2, Passable: 2})
-	b := profile(map[Grade]int{TresBien: 2, Passable: 2})
-	c := profile(map[Grade]int{Insuffisant: 4})
+	a := profile(map[boussole.Grade]int{boussole.TresBien: 2, boussole.Passable: 2})
+	b := profile(map[boussole.Grade]int{boussole.TresBien: 2, boussole.Passable: 2})
+	c := profile(map[boussole.Grade]int{boussole.Insuffisant: 4})
 	order, tie := RankProfiles([]MeritProfile{a, b, c})
 	if !tie || order[2] != 2 {
 		t.Fatalf("order %v tie %v", order, tie)
@@ -95,8 +96,8 @@ func TestJudgmentExactTie(t *testing.T) {
 func TestJudgmentDeepTieBreak(t *testing.T) {
 	t.Parallel()
 	// a: 3 3 4 4 6 -> values 4,3,4,3,6 ; b: 3 3 4 4 5 -> 4,3,4,3,5: a wins at the last step.
-	a := profile(map[Grade]int{Passable: 2, AssezBien: 2, TresBien: 1})
-	b := profile(map[Grade]int{Passable: 2, AssezBien: 2, Bien: 1})
+	a := profile(map[boussole.Grade]int{boussole.Passable: 2, boussole.AssezBien: 2, boussole.TresBien: 1})
+	b := profile(map[boussole.Grade]int{boussole.Passable: 2, boussole.AssezBien: 2, boussole.Bien: 1})
 	if CompareProfiles(a, b) != 1 {
 		t.Fatalf("a should beat b: %v vs %v", majorityValueByRemoval(a), majorityValueByRemoval(b))
 	}
@@ -168,10 +169,10 @@ func TestJudgmentAgreesWithGauge(t *testing.T) {
 // B's (31 above, 0 below) because more grades lie above it.
 func TestJudgmentPublishedCondorcetExample(t *testing.T) {
 	t.Parallel()
-	excellent, good, fair, poor := Excellent, Bien, Passable, Insuffisant
-	a := profile(map[Grade]int{excellent: 35, poor: 34, fair: 31})
-	b := profile(map[Grade]int{fair: 35 + 34, excellent: 31})
-	c := profile(map[Grade]int{poor: 35, excellent: 34, good: 31})
+	excellent, good, fair, poor := boussole.Excellent, boussole.Bien, boussole.Passable, boussole.Insuffisant
+	a := profile(map[boussole.Grade]int{excellent: 35, poor: 34, fair: 31})
+	b := profile(map[boussole.Grade]int{fair: 35 + 34, excellent: 31})
+	c := profile(map[boussole.Grade]int{poor: 35, excellent: 34, good: 31})
 	if a.Median() != fair || b.Median() != fair || c.Median() != good {
 		t.Fatalf("medians %v %v %v", a.Median(), b.Median(), c.Median())
 	}
@@ -184,13 +185,13 @@ func TestJudgmentPublishedCondorcetExample(t *testing.T) {
 // majorityValueByRemoval is the majority value as its definition states it:
 // take the majority grade, remove one grade equal to it, repeat. It builds the
 // whole sequence, one element per grade: a reference for small profiles only.
-func majorityValueByRemoval(p MeritProfile) []Grade {
+func majorityValueByRemoval(p MeritProfile) []boussole.Grade {
 	c := p.Counts
 	n := p.Total()
-	out := make([]Grade, 0, n)
+	out := make([]boussole.Grade, 0, n)
 	for ; n > 0; n-- {
 		idx, seen := (n-1)/2, 0
-		for g := ARejeter; g <= Excellent; g++ {
+		for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
 			seen += c[g]
 			if seen > idx {
 				out = append(out, g)
@@ -240,7 +241,7 @@ func TestJudgmentRunsMatchTheDefinition(t *testing.T) {
 		if k%3 == 0 { // same size, as in a vote where every member grades every option
 			b = a
 			for moves := r.Intn(4); moves > 0; moves-- {
-				from, to := Grade(1+r.Intn(7)), Grade(1+r.Intn(7))
+				from, to := boussole.Grade(1+r.Intn(7)), boussole.Grade(1+r.Intn(7))
 				if b.Counts[from] > 0 {
 					b.Counts[from]--
 					b.Counts[to]++
@@ -255,7 +256,7 @@ func TestJudgmentRunsMatchTheDefinition(t *testing.T) {
 				t.Fatalf("profile %v: MajorityValueAt(%d) = %v, want %v", a.Counts, i, got, g)
 			}
 		}
-		if got := a.MajorityValueAt(a.Total()); got != NoOpinion {
+		if got := a.MajorityValueAt(a.Total()); got != boussole.NoOpinion {
 			t.Fatalf("profile %v: a step past the end gives %v", a.Counts, got)
 		}
 	}
@@ -269,10 +270,10 @@ func TestJudgmentHugeCountsReturnQuickly(t *testing.T) {
 	const big = math.MaxInt32
 	// Alternating: two grades only, equal counts, the worst case of one
 	// element per run; b differs from a by its best grade, read last.
-	a := profile(map[Grade]int{Passable: big, Bien: big})
-	b := profile(map[Grade]int{Passable: big, Bien: big - 1, TresBien: 1})
-	c := profile(map[Grade]int{ARejeter: 1_000_000_000_000, Excellent: 1_000_000_000_000, AssezBien: 3})
-	d := profile(map[Grade]int{ARejeter: 1_000_000_000_000, Excellent: 1_000_000_000_000, AssezBien: 2, Bien: 1})
+	a := profile(map[boussole.Grade]int{boussole.Passable: big, boussole.Bien: big})
+	b := profile(map[boussole.Grade]int{boussole.Passable: big, boussole.Bien: big - 1, boussole.TresBien: 1})
+	c := profile(map[boussole.Grade]int{boussole.ARejeter: 1_000_000_000_000, boussole.Excellent: 1_000_000_000_000, boussole.AssezBien: 3})
+	d := profile(map[boussole.Grade]int{boussole.ARejeter: 1_000_000_000_000, boussole.Excellent: 1_000_000_000_000, boussole.AssezBien: 2, boussole.Bien: 1})
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	start := time.Now()
@@ -295,7 +296,7 @@ func TestJudgmentHugeCountsReturnQuickly(t *testing.T) {
 	if grown := after.TotalAlloc - before.TotalAlloc; grown > 64<<20 {
 		t.Fatalf("comparisons allocated %d bytes", grown)
 	}
-	if a.Median() != Passable || c.Median() != AssezBien || a.MajorityValueAt(2*big-1) != Bien {
+	if a.Median() != boussole.Passable || c.Median() != boussole.AssezBien || a.MajorityValueAt(2*big-1) != boussole.Bien {
 		t.Fatalf("medians %v %v, last of a %v", a.Median(), c.Median(), a.MajorityValueAt(2*big-1))
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
@@ -600,7 +601,7 @@ type VoteView struct {
 	Decision  *Decision
 	CanVote   bool
 	CanManage bool
-	Grades    []Grade
+	Grades    []boussole.Grade
 	Errors    apperr.Fields
 	// CloseErrors and CloseForm are a refused close's messages and what was
 	// typed in its form, shown again.
@@ -637,7 +638,7 @@ func (v VoteView) CountInput(name, label string) CountField {
 
 // GradeCountInput is CountInput for the count of grade g of the option at
 // position pos (majority judgment).
-func (v VoteView) GradeCountInput(pos int, g Grade) CountField {
+func (v VoteView) GradeCountInput(pos int, g boussole.Grade) CountField {
 	return v.CountInput(RoomCountField(pos, g), g.Label())
 }
 
@@ -649,7 +650,7 @@ type OptionResult struct {
 	Rank    int
 	Label   string
 	Profile MeritProfile
-	Median  Grade
+	Median  boussole.Grade
 	Above   int
 	Below   int
 	Winner  bool
@@ -675,11 +676,11 @@ func (v VoteView) Results() []OptionResult {
 }
 
 // MyGrade is the viewer's grade for option i ("" when none).
-func (v VoteView) MyGrade(i int) Grade {
+func (v VoteView) MyGrade(i int) boussole.Grade {
 	if v.Mine == nil || i >= len(v.Mine.Grades) {
-		return NoOpinion
+		return boussole.NoOpinion
 	}
-	return Grade(v.Mine.Grades[i])
+	return boussole.Grade(v.Mine.Grades[i])
 }
 
 // Choices are the answers of a majority vote.
@@ -707,7 +708,7 @@ func (h *Handlers) voteView(c *fiber.Ctx) (*VoteView, error) {
 		return nil, err
 	}
 	view := &VoteView{Page: web.NewPage(c, "Vote : "+v.Question), Vote: v, Meeting: m, Item: item,
-		CanVote: auth.Can(c, authz.CastBallot) && !v.Closed() && !v.InRoom(), CanManage: auth.Can(c, authz.ManageMeeting), Grades: Grades}
+		CanVote: auth.Can(c, authz.CastBallot) && !v.Closed() && !v.InRoom(), CanManage: auth.Can(c, authz.ManageMeeting), Grades: boussole.Grades}
 	if viewer := web.ViewerOf(c); viewer != nil && view.CanVote {
 		if view.Mine, err = MyBallot(ctx, h.DB, co.ID, v.ID, viewer.AccountID); err != nil {
 			return nil, err
@@ -757,7 +758,7 @@ func (h *Handlers) castBallot(c *fiber.Ctx) error {
 		if raw == "" {
 			break
 		}
-		g, _ := ParseGrade(raw)
+		g, _ := boussole.ParseGrade(raw)
 		b.Grades = append(b.Grades, int16(g))
 	}
 	err = h.ballots.Cast(ctx, co.ID, id, web.ViewerOf(c).AccountID, b)
@@ -815,7 +816,7 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 		case MethodJudgment:
 			for _, o := range v.Options {
 				var p MeritProfile
-				for g := ARejeter; g <= Excellent; g++ {
+				for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
 					p.Counts[g] = count(RoomCountField(o.Position, g))
 				}
 				rc.Profiles = append(rc.Profiles, p)

@@ -18,6 +18,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/catalog"
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
@@ -38,6 +39,7 @@ func newMeetingApp(t *testing.T, db *bun.DB) *fiber.App {
 	register.OpenDataRoutes(app)
 	app.Use(auth.New(auth.Options{DB: db, Logger: logger}).Middleware())
 	register.Routes(app)
+	(&boussole.Handlers{DB: db}).Routes(app)
 	(&Handlers{DB: db}).Routes(app)
 	app.Use(web.NotFound)
 	return app
@@ -429,7 +431,7 @@ func TestInRoomCountsAreCheckedOnTheForm(t *testing.T) {
 	grades := func(set map[string]string) url.Values {
 		form := url.Values{}
 		for pos := 1; pos <= 2; pos++ {
-			for g := ARejeter; g <= Excellent; g++ {
+			for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
 				form.Set(RoomCountField(pos, g), "0")
 			}
 		}

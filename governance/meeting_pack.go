@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/governance/boussole"
 	"cla/internal/web"
 )
 
@@ -65,14 +66,14 @@ func (h *Handlers) meetingPack(c *fiber.Ctx) error {
 	}
 	var props []Proposal
 	var syntheses []PackSynthesis
-	var b *Boussole
+	var b *boussole.Boussole
 	var scores []Score
 	if len(pids) > 0 {
 		if err := selectProposal(h.DB, &props).Where("p.council_id = ? AND p.id IN (?)", co.ID, bun.List(pids)).Scan(ctx); err != nil {
 			return err
 		}
 		// Without a boussole the pack shows the proposals without results.
-		if b, err = CurrentBoussole(ctx, h.DB, co.ID); err != nil && !errors.Is(err, ErrNoBoussole) {
+		if b, err = boussole.CurrentBoussole(ctx, h.DB, co.ID); err != nil && !errors.Is(err, boussole.ErrNoBoussole) {
 			return err
 		}
 		if scores, err = ProposalScores(ctx, h.DB, co.ID, pids...); err != nil {
@@ -116,7 +117,7 @@ func (h *Handlers) meetingPack(c *fiber.Ctx) error {
 		}
 		if b != nil {
 			pp.Results = Aggregate(b, mine)
-			pp.Radar = RadarSVG("radar-"+strconv.FormatInt(pp.Proposal.ID, 10), "Boussole de « "+pp.Proposal.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: pp.Proposal.Title, Values: pp.Results.Majorities()}}, false)
+			pp.Radar = boussole.RadarSVG("radar-"+strconv.FormatInt(pp.Proposal.ID, 10), "Boussole de « "+pp.Proposal.Title+" »", boussole.RadarAxesOf(b), []boussole.RadarSeries{{Label: pp.Proposal.Title, Values: pp.Results.Majorities()}}, false)
 		}
 		for _, s := range syntheses {
 			if s.ProposalID == pp.Proposal.ID {

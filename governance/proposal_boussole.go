@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/web"
 )
@@ -108,7 +109,7 @@ func applyBoussoleProposal(ctx context.Context, db bun.IDB, p *Proposal) error {
 		return err
 	}
 	today := time.Now().In(web.Paris())
-	v := &BoussoleVersion{CouncilID: p.CouncilID, Number: number,
+	v := &boussole.BoussoleVersion{CouncilID: p.CouncilID, Number: number,
 		AdoptedOn: time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC),
 		Note:      fmt.Sprintf("Adoptée par la proposition n°%d : %s", p.ID, p.Title)}
 	if _, err := db.NewInsert().Model(v).Returning("id").Exec(ctx); err != nil {
@@ -116,13 +117,13 @@ func applyBoussoleProposal(ctx context.Context, db bun.IDB, p *Proposal) error {
 	}
 	pos := 0
 	for gi, g := range spec {
-		grp := &CriterionGroup{CouncilID: p.CouncilID, BoussoleVersionID: v.ID, Position: gi + 1, Name: g.Name}
+		grp := &boussole.CriterionGroup{CouncilID: p.CouncilID, BoussoleVersionID: v.ID, Position: gi + 1, Name: g.Name}
 		if _, err := db.NewInsert().Model(grp).Returning("id").Exec(ctx); err != nil {
 			return fmt.Errorf("new boussole group: %w", err)
 		}
 		for _, name := range g.Criteria {
 			pos++
-			c := &Criterion{CouncilID: p.CouncilID, BoussoleVersionID: v.ID, GroupID: grp.ID, Position: pos, Name: name}
+			c := &boussole.Criterion{CouncilID: p.CouncilID, BoussoleVersionID: v.ID, GroupID: grp.ID, Position: pos, Name: name}
 			if _, err := db.NewInsert().Model(c).Exec(ctx); err != nil {
 				return fmt.Errorf("new boussole criterion: %w", err)
 			}
@@ -133,28 +134,28 @@ func applyBoussoleProposal(ctx context.Context, db bun.IDB, p *Proposal) error {
 
 // BoussolesByVersion loads the council's boussole versions ids with their groups
 // and criteria, in three queries whatever their number.
-func BoussolesByVersion(ctx context.Context, db bun.IDB, councilID int64, ids []int64) ([]*Boussole, error) {
+func BoussolesByVersion(ctx context.Context, db bun.IDB, councilID int64, ids []int64) ([]*boussole.Boussole, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var versions []BoussoleVersion
+	var versions []boussole.BoussoleVersion
 	if err := db.NewSelect().Model(&versions).Where("council_id = ? AND id IN (?)", councilID, bun.List(ids)).
 		Order("number DESC").Scan(ctx); err != nil {
 		return nil, err
 	}
-	var groups []CriterionGroup
+	var groups []boussole.CriterionGroup
 	if err := db.NewSelect().Model(&groups).Where("council_id = ? AND boussole_version_id IN (?)", councilID, bun.List(ids)).
 		Order("position").Scan(ctx); err != nil {
 		return nil, err
 	}
-	var criteria []Criterion
+	var criteria []boussole.Criterion
 	if err := db.NewSelect().Model(&criteria).Where("council_id = ? AND boussole_version_id IN (?)", councilID, bun.List(ids)).
 		Order("position").Scan(ctx); err != nil {
 		return nil, err
 	}
-	var out []*Boussole
+	var out []*boussole.Boussole
 	for _, v := range versions {
-		b := &Boussole{Version: v}
+		b := &boussole.Boussole{Version: v}
 		for _, g := range groups {
 			if g.BoussoleVersionID != v.ID {
 				continue

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 )
 
@@ -47,7 +48,7 @@ func TestAppliedBoussoleProposalCreatesAVersion(t *testing.T) {
 	if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, f.author, ProposalOpen, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(v1, TresBien)); err != nil {
+	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(v1, boussole.TresBien)); err != nil {
 		t.Fatal(err)
 	}
 	for _, to := range []ProposalState{ProposalScheduled, ProposalVoting, ProposalAdopted, ProposalApplied} {
@@ -72,7 +73,7 @@ func TestAppliedBoussoleProposalCreatesAVersion(t *testing.T) {
 	if err != nil || len(older) != 1 {
 		t.Fatalf("older boussole: %v", err)
 	}
-	if o := Aggregate(older[0], scores); o.Graders != 1 || o.Overall.Majority() != TresBien {
+	if o := Aggregate(older[0], scores); o.Graders != 1 || o.Overall.Majority() != boussole.TresBien {
 		t.Errorf("version 1 results: %d graders, %s", o.Graders, o.Overall.Majority().Label())
 	}
 	// A second application is impossible: appliquée is final.

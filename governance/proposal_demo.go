@@ -7,6 +7,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/catalog"
+	"cla/governance/boussole"
 	"cla/internal/markdown"
 )
 
@@ -24,7 +25,7 @@ type demoProposal struct {
 	md       string
 	sources  string
 	comment  string // the first member's comment on the first criterion
-	profile  [12]Grade
+	profile  [12]boussole.Grade
 }
 
 var demoProposals = []demoProposal{
@@ -38,7 +39,7 @@ var demoProposals = []demoProposal{
 			"- Contre : pas local, irrigation intensive, pas de lien avec les producteurs du territoire.",
 		sources: "https://www.riz-camargue.com/\nCompte rendu du CLA de mars 2025 (débat souhaité)",
 		comment: "Moins cher que les céréales locales, c'est un vrai plus pour les petits budgets.",
-		profile: [12]Grade{TresBien, Bien, Bien, TresBien, Bien, AssezBien, Passable, AssezBien, Insuffisant, Passable, Insuffisant, Bien}},
+		profile: [12]boussole.Grade{boussole.TresBien, boussole.Bien, boussole.Bien, boussole.TresBien, boussole.Bien, boussole.AssezBien, boussole.Passable, boussole.AssezBien, boussole.Insuffisant, boussole.Passable, boussole.Insuffisant, boussole.Bien}},
 	{key: "produits-de-la-peche", kind: ProposalItemStatus, item: "produits-de-la-peche", status: catalog.SousConditions,
 		title:   "Conventionner les produits de la pêche (conserves Poiscaille)",
 		cond:    "Conserves de poisson de pêche artisanale (Poiscaille), avec ingrédients complémentaires bio.",
@@ -47,13 +48,13 @@ var demoProposals = []demoProposal{
 			"les régimes possibles, mais le poisson vient de loin et la ressource est fragile.",
 		sources: "https://www.poiscaille.fr/\nFiche produit des conserves (document papier apporté en séance)",
 		comment: "Les conserves restent chères au kilo.",
-		profile: [12]Grade{Passable, AssezBien, TresBien, Excellent, TresBien, TresBien, Bien, AssezBien, ARejeter, AssezBien, Insuffisant, Bien}},
+		profile: [12]boussole.Grade{boussole.Passable, boussole.AssezBien, boussole.TresBien, boussole.Excellent, boussole.TresBien, boussole.TresBien, boussole.Bien, boussole.AssezBien, boussole.ARejeter, boussole.AssezBien, boussole.Insuffisant, boussole.Bien}},
 	{key: "cereales-locales", kind: ProposalItemNew, item: "farines-pates-cereales", itemName: "Petit épeautre de Haute-Provence", status: catalog.Conventionne,
 		title:   "Inscrire le petit épeautre de Haute-Provence",
 		outcome: "Le petit épeautre de Haute-Provence (IGP) est inscrit au registre comme conventionné, parmi les céréales.",
 		md:      "Une céréale locale, cultivée sans irrigation, qui peut remplacer le riz dans bien des plats.",
 		sources: "Syndicat du petit épeautre de Haute-Provence",
-		profile: [12]Grade{AssezBien, TresBien, TresBien, Bien, Bien, TresBien, TresBien, Bien, Excellent, TresBien, Excellent, TresBien}},
+		profile: [12]boussole.Grade{boussole.AssezBien, boussole.TresBien, boussole.TresBien, boussole.Bien, boussole.Bien, boussole.TresBien, boussole.TresBien, boussole.Bien, boussole.Excellent, boussole.TresBien, boussole.Excellent, boussole.TresBien}},
 }
 
 // demoVariation shifts each demo member's grades around a proposal's profile,
@@ -68,7 +69,7 @@ func loadDemoProposals(ctx context.Context, tx bun.Tx, councilID int64) error {
 		Where("council_id = ? AND disabled_at IS NULL", councilID).Order("account_id").Limit(8).Scan(ctx, &members); err != nil {
 		return fmt.Errorf("demo proposals: members: %w", err)
 	}
-	b, err := CurrentBoussole(ctx, tx, councilID)
+	b, err := boussole.CurrentBoussole(ctx, tx, councilID)
 	if err != nil {
 		return fmt.Errorf("demo proposals: boussole: %w", err)
 	}
@@ -115,12 +116,12 @@ func loadDemoProposals(ctx context.Context, tx bun.Tx, councilID int64) error {
 		for mi, account := range members {
 			for ci, cid := range critIDs {
 				g := int(d.profile[ci]) + demoVariation[(mi+ci)%len(demoVariation)]
-				g = max(int(ARejeter), min(int(Excellent), g))
+				g = max(int(boussole.ARejeter), min(int(boussole.Excellent), g))
 				if (mi+ci)%11 == 5 {
-					g = int(NoOpinion)
+					g = int(boussole.NoOpinion)
 				}
 				s := Score{CouncilID: councilID, ProposalID: p.ID, AccountID: account, CriterionID: cid,
-					BoussoleVersionID: b.Version.ID, Grade: Grade(g)}
+					BoussoleVersionID: b.Version.ID, Grade: boussole.Grade(g)}
 				if mi == 0 && ci == 0 {
 					s.Comment = d.comment
 				}

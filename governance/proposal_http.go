@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/catalog"
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
@@ -145,7 +146,7 @@ func (h *Handlers) proposalFormView(c *fiber.Ctx, p *Proposal, errs apperr.Field
 		Where("council_id = ?", co.ID).OrderExpr("name, id").Scan(ctx, &view.Items); err != nil {
 		return view, err
 	}
-	ok, err := boussoleExists(ctx, h.DB, co.ID)
+	ok, err := boussole.BoussoleExists(ctx, h.DB, co.ID)
 	if err != nil {
 		return view, err
 	}
@@ -205,7 +206,7 @@ func (h *Handlers) createProposal(c *fiber.Ctx) error {
 // CriterionDetail is one member's grade of a criterion, shown to council members.
 type CriterionDetail struct {
 	Name    string
-	Grade   Grade
+	Grade   boussole.Grade
 	Comment string
 }
 
@@ -271,7 +272,7 @@ func (h *Handlers) proposal(c *fiber.Ctx) error {
 			view.Older = append(view.Older, Aggregate(ob, scores))
 		}
 	}
-	view.Radar = RadarSVG("radar", "Boussole de « "+p.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: p.Title, Values: view.Results.Majorities()}}, false)
+	view.Radar = boussole.RadarSVG("radar", "Boussole de « "+p.Title+" »", boussole.RadarAxesOf(b), []boussole.RadarSeries{{Label: p.Title, Values: view.Results.Majorities()}}, false)
 	var details map[int64][]CriterionDetail
 	if view.ShowDetails {
 		details = map[int64][]CriterionDetail{}
@@ -296,7 +297,7 @@ func (h *Handlers) proposalRadar(c *fiber.Ctx) error {
 		return err
 	}
 	ctx, co := c.UserContext(), web.Council(c)
-	b, err := CurrentBoussole(ctx, h.DB, co.ID)
+	b, err := boussole.CurrentBoussole(ctx, h.DB, co.ID)
 	if err != nil {
 		return err
 	}
@@ -304,7 +305,7 @@ func (h *Handlers) proposalRadar(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	svg := RadarSVG("radar", "Boussole de « "+p.Title+" »", RadarAxesOf(b), []RadarSeries{{Label: p.Title, Values: Aggregate(b, scores).Majorities()}}, true)
+	svg := boussole.RadarSVG("radar", "Boussole de « "+p.Title+" »", boussole.RadarAxesOf(b), []boussole.RadarSeries{{Label: p.Title, Values: Aggregate(b, scores).Majorities()}}, true)
 	c.Set(fiber.HeaderContentType, "image/svg+xml; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	return c.SendString(string(svg))
@@ -314,14 +315,14 @@ func (h *Handlers) proposalRadar(c *fiber.Ctx) error {
 type ScoreFormView struct {
 	web.Page
 	Proposal *Proposal
-	Boussole *Boussole
-	Grades   []Grade
+	Boussole *boussole.Boussole
+	Grades   []boussole.Grade
 	Values   map[int64]ScoreInput
 	Errors   apperr.Fields
 }
 
 // Checked reports whether grade g is the value of criterion id.
-func (v ScoreFormView) Checked(id int64, g Grade) bool {
+func (v ScoreFormView) Checked(id int64, g boussole.Grade) bool {
 	in, ok := v.Values[id]
 	return ok && in.Set && in.Grade == g
 }
@@ -338,7 +339,7 @@ func (v ScoreFormView) Error(field string, id int64) string {
 }
 
 // scorable reads a proposal the viewer may grade now, or the error to show.
-func (h *Handlers) scorable(c *fiber.Ctx) (*Proposal, *Boussole, error) {
+func (h *Handlers) scorable(c *fiber.Ctx) (*Proposal, *boussole.Boussole, error) {
 	if err := auth.Authorize(c, authz.ScoreProposal); err != nil {
 		return nil, nil, err
 	}
@@ -349,7 +350,7 @@ func (h *Handlers) scorable(c *fiber.Ctx) (*Proposal, *Boussole, error) {
 	if !p.State.Scorable() {
 		return nil, nil, apperr.New(apperr.Conflict, "Les évaluations de cette proposition sont closes : elle est « %s ».", p.State.Label())
 	}
-	b, err := CurrentBoussole(c.UserContext(), h.DB, p.CouncilID)
+	b, err := boussole.CurrentBoussole(c.UserContext(), h.DB, p.CouncilID)
 	return p, b, err
 }
 
@@ -363,7 +364,7 @@ func (h *Handlers) scoreForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	view := ScoreFormView{Page: web.NewPage(c, "Évaluer « "+p.Title+" »"), Proposal: p, Boussole: b, Grades: Grades, Values: map[int64]ScoreInput{}}
+	view := ScoreFormView{Page: web.NewPage(c, "Évaluer « "+p.Title+" »"), Proposal: p, Boussole: b, Grades: boussole.Grades, Values: map[int64]ScoreInput{}}
 	for _, s := range scores {
 		if s.BoussoleVersionID == b.Version.ID {
 			view.Values[s.CriterionID] = ScoreInput{CriterionID: s.CriterionID, Set: true, Grade: s.Grade, Comment: s.Comment}
@@ -391,7 +392,7 @@ func (h *Handlers) saveScores(c *fiber.Ctx) error {
 		err = SaveScores(c.UserContext(), h.DB, p.CouncilID, p.ID, auth.ActorOf(web.ViewerOf(c)), inputs)
 	}
 	if fields := apperr.FieldsOf(err); fields != nil {
-		view := ScoreFormView{Page: web.NewPage(c, "Évaluer « "+p.Title+" »"), Proposal: p, Boussole: b, Grades: Grades,
+		view := ScoreFormView{Page: web.NewPage(c, "Évaluer « "+p.Title+" »"), Proposal: p, Boussole: b, Grades: boussole.Grades,
 			Values: map[int64]ScoreInput{}, Errors: fields}
 		for _, in := range inputs {
 			view.Values[in.CriterionID] = in
@@ -439,15 +440,15 @@ func (h *Handlers) transitionProposal(c *fiber.Ctx) error {
 
 // CompareRow is one criterion across the compared proposals.
 type CompareRow struct {
-	Criterion Criterion
-	Grades    []Grade
+	Criterion boussole.Criterion
+	Grades    []boussole.Grade
 	Disagree  []bool
 }
 
 // CompareView overlays two to four proposals on one radar.
 type CompareView struct {
 	web.Page
-	Boussole  *Boussole
+	Boussole  *boussole.Boussole
 	Proposals []*Proposal
 	Results   []*Results
 	Colors    []string
@@ -460,7 +461,7 @@ type CompareView struct {
 
 func (h *Handlers) compareProposals(c *fiber.Ctx) error {
 	ctx, co, v := c.UserContext(), web.Council(c), web.ViewerOf(c)
-	view := CompareView{Page: web.NewPage(c, "Comparer des propositions"), Colors: RadarColors, Selected: map[int64]bool{}}
+	view := CompareView{Page: web.NewPage(c, "Comparer des propositions"), Colors: boussole.RadarColors, Selected: map[int64]bool{}}
 	var ids []int64
 	// ids=1,2 or, from the form's checkboxes, ids=1&ids=2.
 	c.Context().QueryArgs().VisitAll(func(k, val []byte) {
@@ -502,7 +503,7 @@ func (h *Handlers) compareProposals(c *fiber.Ctx) error {
 		}
 		view.Proposals = append(view.Proposals, byID[id])
 	}
-	if view.Boussole, err = CurrentBoussole(ctx, h.DB, co.ID); err != nil {
+	if view.Boussole, err = boussole.CurrentBoussole(ctx, h.DB, co.ID); err != nil {
 		return err
 	}
 	scores, err := ProposalScores(ctx, h.DB, co.ID, ids...)
@@ -510,7 +511,7 @@ func (h *Handlers) compareProposals(c *fiber.Ctx) error {
 		return err
 	}
 	sort.SliceStable(scores, func(i, j int) bool { return scores[i].ProposalID < scores[j].ProposalID })
-	var series []RadarSeries
+	var series []boussole.RadarSeries
 	for _, p := range view.Proposals {
 		var mine []Score
 		for _, s := range scores {
@@ -520,7 +521,7 @@ func (h *Handlers) compareProposals(c *fiber.Ctx) error {
 		}
 		r := Aggregate(view.Boussole, mine)
 		view.Results = append(view.Results, r)
-		series = append(series, RadarSeries{Label: p.Title, Values: r.Majorities()})
+		series = append(series, boussole.RadarSeries{Label: p.Title, Values: r.Majorities()})
 	}
 	for gi, g := range view.Boussole.Groups {
 		for ci, crit := range g.Criteria {
@@ -537,6 +538,6 @@ func (h *Handlers) compareProposals(c *fiber.Ctx) error {
 	for _, p := range view.Proposals {
 		titles = append(titles, p.Title)
 	}
-	view.Radar = RadarSVG("radar", "Comparaison : "+strings.Join(titles, ", "), RadarAxesOf(view.Boussole), series, false)
+	view.Radar = boussole.RadarSVG("radar", "Comparaison : "+strings.Join(titles, ", "), boussole.RadarAxesOf(view.Boussole), series, false)
 	return web.Render(c, "governance/proposal_compare", view)
 }

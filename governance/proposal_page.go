@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
+	"cla/governance/boussole"
 	"cla/internal/database"
 )
 
@@ -14,7 +15,7 @@ import (
 // force, the scores, the timeline and the number of members who may score.
 type proposalPage struct {
 	Proposal *Proposal
-	Boussole *Boussole
+	Boussole *boussole.Boussole
 	Scores   []Score
 	Events   []ProposalEvent
 	Members  int
@@ -32,7 +33,7 @@ func loadProposalPage(ctx context.Context, db *bun.DB, councilID, id int64) (*pr
 	pg := &proposalPage{Proposal: new(Proposal)}
 	var b pgx.Batch
 	b.Queue(proposalPageSQL, id, councilID)
-	b.Queue(currentBoussoleSQL, councilID)
+	b.Queue(boussole.CurrentBoussoleSQL, councilID)
 	b.Queue(proposalScoresSQL, councilID, []int64{id})
 	b.Queue(proposalEventsSQL, councilID, id)
 	b.Queue(activeMembersSQL, councilID)
@@ -51,7 +52,7 @@ func loadProposalPage(ctx context.Context, db *bun.DB, councilID, id int64) (*pr
 			return scan(rows)
 		}
 		// A council without a boussole shows its proposals without results.
-		if err := read(func(rows pgx.Rows) (err error) { pg.Boussole, err = scanBoussole(rows); return err }); err != nil && !errors.Is(err, ErrNoBoussole) {
+		if err := read(func(rows pgx.Rows) (err error) { pg.Boussole, err = boussole.ScanBoussole(rows); return err }); err != nil && !errors.Is(err, boussole.ErrNoBoussole) {
 			return err
 		}
 		if err := read(func(rows pgx.Rows) (err error) { pg.Scores, err = scanScores(rows, councilID); return err }); err != nil {

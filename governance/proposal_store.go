@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/authz"
@@ -62,7 +63,7 @@ func CreateProposal(ctx context.Context, db bun.IDB, p *Proposal, actor audit.Ac
 	if p.Kind != ProposalBoussole {
 		// Nothing but the boussole itself can be proposed before it exists:
 		// a proposal is scored against it.
-		ok, err := boussoleExists(ctx, db, p.CouncilID)
+		ok, err := boussole.BoussoleExists(ctx, db, p.CouncilID)
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/authz"
@@ -222,7 +223,7 @@ func TestEveryTransitionByRole(t *testing.T) {
 // boussole by its label; it is written there as text (boussole is below
 // proposal), so this keeps the two in step.
 func TestErrNoBoussoleNamesTheBoussoleProposal(t *testing.T) {
-	if want := "« " + ProposalBoussole.Label() + " »"; !strings.Contains(ErrNoBoussole.Error(), want) {
-		t.Errorf("ErrNoBoussole says %q, want it to name %s", ErrNoBoussole.Error(), want)
+	if want := "« " + ProposalBoussole.Label() + " »"; !strings.Contains(boussole.ErrNoBoussole.Error(), want) {
+		t.Errorf("ErrNoBoussole says %q, want it to name %s", boussole.ErrNoBoussole.Error(), want)
 	}
 }

@@ -3,6 +3,7 @@ package governance
 import (
 	"html/template"
 
+	"cla/governance/boussole"
 	"cla/internal/web"
 )
 
@@ -61,7 +62,7 @@ func ResultsRows(r *Results, details map[int64][]CriterionDetail) template.HTML 
 
 // majorityCell writes a tally's majority grade ("—" before any grade) and
 // whether the grades disagree.
-func majorityCell(f *web.Fragment, t Tally) {
+func majorityCell(f *web.Fragment, t boussole.Tally) {
 	label := "—"
 	if t.Graded() > 0 {
 		label = t.Majority().Label()
@@ -73,12 +74,12 @@ func majorityCell(f *web.Fragment, t Tally) {
 }
 
 // gradeSpan writes label in a span styled as grade g.
-func gradeSpan(f *web.Fragment, g Grade, label string) {
+func gradeSpan(f *web.Fragment, g boussole.Grade, label string) {
 	f.Tag("<span class=\"grade ").Text(g.Class()).Tag("\">").Text(label).Tag("</span>")
 }
 
 // distribution writes the counts of each grade given, with their shares.
-func distribution(f *web.Fragment, t Tally) {
+func distribution(f *web.Fragment, t boussole.Tally) {
 	if t.Graded() == 0 && t.NoOpinions() == 0 {
 		f.Tag("<span class=\"muted\">Pas encore de note</span>")
 		return
@@ -89,7 +90,7 @@ func distribution(f *web.Fragment, t Tally) {
 			continue
 		}
 		f.Tag("<li class=\"").Text(d.Grade.Class()).Tag("\">").Text(d.Grade.Label()).Tag(" : ").Int(d.Count)
-		if d.Grade != NoOpinion {
+		if d.Grade != boussole.NoOpinion {
 			f.Tag(" (").Int(d.Share).Tag(" %)")
 		}
 		f.Tag("</li>")

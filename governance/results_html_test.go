@@ -1,6 +1,7 @@
 package governance
 
 import (
+	"cla/governance/boussole"
 	"strings"
 	"testing"
 )
@@ -8,16 +9,16 @@ import (
 // The results table escapes what members wrote (names, comments) and the
 // boussole's wording, and shows each grade's share.
 func TestResultsRowsEscapesAndCounts(t *testing.T) {
-	c := Criterion{ID: 7, Position: 1, Name: `Prix <juste> & "local"`}
-	var tally Tally
-	tally.Add(Excellent)
-	tally.Add(Bien)
-	tally.Add(NoOpinion)
-	r := &Results{Groups: []GroupResult{{Group: CriterionGroup{Name: "Pour l'<b>eau</b>"}, Graders: 3, Tally: tally,
+	c := boussole.Criterion{ID: 7, Position: 1, Name: `Prix <juste> & "local"`}
+	var tally boussole.Tally
+	tally.Add(boussole.Excellent)
+	tally.Add(boussole.Bien)
+	tally.Add(boussole.NoOpinion)
+	r := &Results{Groups: []GroupResult{{Group: boussole.CriterionGroup{Name: "Pour l'<b>eau</b>"}, Graders: 3, Tally: tally,
 		Criteria: []CriterionResult{{Criterion: c, Tally: tally, Answers: 3}}}}}
 	details := map[int64][]CriterionDetail{7: {
-		{Name: `<img src=x onerror=alert(1)>`, Grade: Excellent, Comment: `<script>alert("x")</script>`},
-		{Name: "Paul", Grade: Bien},
+		{Name: `<img src=x onerror=alert(1)>`, Grade: boussole.Excellent, Comment: `<script>alert("x")</script>`},
+		{Name: "Paul", Grade: boussole.Bien},
 	}}
 	out := string(ResultsRows(r, details))
 	for _, bad := range []string{"<script>", "<img", "<b>", "<juste>"} {

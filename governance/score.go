@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/authz"
@@ -23,16 +24,16 @@ import (
 type Score struct {
 	bun.BaseModel `bun:"table:proposal_scores,alias:sc"`
 
-	ID                int64     `bun:"id,pk,autoincrement"`
-	CouncilID         int64     `bun:"council_id"`
-	ProposalID        int64     `bun:"proposal_id"`
-	AccountID         int64     `bun:"account_id"`
-	CriterionID       int64     `bun:"criterion_id"`
-	BoussoleVersionID int64     `bun:"boussole_version_id"`
-	Grade             Grade     `bun:"grade"`
-	Comment           string    `bun:"comment"`
-	CreatedAt         time.Time `bun:"created_at,nullzero,default:current_timestamp"`
-	UpdatedAt         time.Time `bun:"updated_at,nullzero,default:current_timestamp"`
+	ID                int64          `bun:"id,pk,autoincrement"`
+	CouncilID         int64          `bun:"council_id"`
+	ProposalID        int64          `bun:"proposal_id"`
+	AccountID         int64          `bun:"account_id"`
+	CriterionID       int64          `bun:"criterion_id"`
+	BoussoleVersionID int64          `bun:"boussole_version_id"`
+	Grade             boussole.Grade `bun:"grade"`
+	Comment           string         `bun:"comment"`
+	CreatedAt         time.Time      `bun:"created_at,nullzero,default:current_timestamp"`
+	UpdatedAt         time.Time      `bun:"updated_at,nullzero,default:current_timestamp"`
 
 	// Read with the score: the grader's name.
 	GraderName string `bun:"grader_name,scanonly"`
@@ -41,8 +42,8 @@ type Score struct {
 // ScoreInput is what a member sent for one criterion.
 type ScoreInput struct {
 	CriterionID int64
-	Set         bool  // false: the criterion is left ungraded (an earlier grade is removed)
-	Grade       Grade // meaningful when Set; NoOpinion is "sans avis"
+	Set         bool           // false: the criterion is left ungraded (an earlier grade is removed)
+	Grade       boussole.Grade // meaningful when Set; NoOpinion is "sans avis"
 	Comment     string
 }
 
@@ -57,7 +58,7 @@ func CommentField(criterionID int64) string { return "comment_" + strconv.Format
 // long, or a field naming a criterion that is not in b (another boussole version)
 // is a field error; the inputs read are returned even then, so the form can be
 // shown again as typed.
-func ParseScoreForm(b *Boussole, form map[string]string) ([]ScoreInput, error) {
+func ParseScoreForm(b *boussole.Boussole, form map[string]string) ([]ScoreInput, error) {
 	f := apperr.Fields{}
 	known := map[int64]bool{}
 	var out []ScoreInput
@@ -66,7 +67,7 @@ func ParseScoreForm(b *Boussole, form map[string]string) ([]ScoreInput, error) {
 			known[c.ID] = true
 			in := ScoreInput{CriterionID: c.ID, Comment: strings.TrimSpace(form[CommentField(c.ID)])}
 			if raw := strings.TrimSpace(form[ScoreField(c.ID)]); raw != "" {
-				gr, ok := ParseGrade(raw)
+				gr, ok := boussole.ParseGrade(raw)
 				if !ok {
 					f.Add(ScoreField(c.ID), fmt.Sprintf("« %s » n'est pas une mention de l'échelle : choisissez d'Excellent à À rejeter, ou Sans avis.", raw))
 				} else {
@@ -118,7 +119,7 @@ func SaveScores(ctx context.Context, db *bun.DB, councilID, proposalID int64, ac
 		if !p.State.Scorable() {
 			return apperr.New(apperr.Conflict, "Les évaluations de cette proposition sont closes : elle est « %s ». On évalue une proposition ouverte ou inscrite à l'ordre du jour, jusqu'à l'ouverture du vote.", p.State.Label())
 		}
-		b, err := CurrentBoussole(ctx, tx, councilID)
+		b, err := boussole.CurrentBoussole(ctx, tx, councilID)
 		if err != nil {
 			return err
 		}
@@ -134,7 +135,7 @@ func SaveScores(ctx context.Context, db *bun.DB, councilID, proposalID int64, ac
 			if !inBoussole[in.CriterionID] {
 				return apperr.Fields{"boussole": fmt.Sprintf("Un critère noté n'appartient pas à la boussole en vigueur (version %d).", b.Version.Number)}.Err()
 			}
-			if in.Set && (in.Grade < NoOpinion || in.Grade > Excellent) {
+			if in.Set && (in.Grade < boussole.NoOpinion || in.Grade > boussole.Excellent) {
 				return apperr.Fields{ScoreField(in.CriterionID): "Cette mention n'est pas dans l'échelle."}.Err()
 			}
 			if tooLong(in.Comment, maxComment) {
@@ -204,7 +205,7 @@ func scanScores(rows database.RowScanner, councilID int64) ([]Score, error) {
 		if err := rows.Scan(&s.ProposalID, &s.AccountID, &s.CriterionID, &s.BoussoleVersionID, &grade, &s.Comment, &s.UpdatedAt, &s.GraderName); err != nil {
 			return nil, err
 		}
-		s.Grade = Grade(grade)
+		s.Grade = boussole.Grade(grade)
 		out = append(out, s)
 	}
 	return out, rows.Err()

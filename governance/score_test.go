@@ -7,13 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 )
 
-func currentBoussole(t *testing.T, f *fixture) *Boussole {
+func currentBoussole(t *testing.T, f *fixture) *boussole.Boussole {
 	t.Helper()
-	b, err := CurrentBoussole(context.Background(), f.db, f.councilID)
+	b, err := boussole.CurrentBoussole(context.Background(), f.db, f.councilID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -21,7 +22,7 @@ func currentBoussole(t *testing.T, f *fixture) *Boussole {
 }
 
 // allGrades grades every criterion of b with g.
-func allGrades(b *Boussole, g Grade) []ScoreInput {
+func allGrades(b *boussole.Boussole, g boussole.Grade) []ScoreInput {
 	var out []ScoreInput
 	for _, gr := range b.Groups {
 		for _, c := range gr.Criteria {
@@ -37,12 +38,12 @@ func TestSaveScoresRevisesUntilTheVoteThenFreezes(t *testing.T) {
 	ctx := context.Background()
 	b := currentBoussole(t, f)
 	p := f.proposal(t, ProposalOpen)
-	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, Bien)); err != nil {
+	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, boussole.Bien)); err != nil {
 		t.Fatal(err)
 	}
 	// Revise: one criterion to Excellent with a comment, one cleared, others kept.
-	in := allGrades(b, Bien)
-	in[0] = ScoreInput{CriterionID: in[0].CriterionID, Set: true, Grade: Excellent, Comment: "Prix très bas"}
+	in := allGrades(b, boussole.Bien)
+	in[0] = ScoreInput{CriterionID: in[0].CriterionID, Set: true, Grade: boussole.Excellent, Comment: "Prix très bas"}
 	in[1] = ScoreInput{CriterionID: in[1].CriterionID}
 	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, in); err != nil {
 		t.Fatal(err)
@@ -58,7 +59,7 @@ func TestSaveScoresRevisesUntilTheVoteThenFreezes(t *testing.T) {
 		if s.BoussoleVersionID != b.Version.ID || s.GraderName != "Membre" {
 			t.Errorf("score not tied to its boussole version or grader: %+v", s)
 		}
-		if s.CriterionID == in[0].CriterionID && (s.Grade != Excellent || s.Comment != "Prix très bas") {
+		if s.CriterionID == in[0].CriterionID && (s.Grade != boussole.Excellent || s.Comment != "Prix très bas") {
 			t.Errorf("revision not saved: %+v", s)
 		}
 	}
@@ -66,13 +67,13 @@ func TestSaveScoresRevisesUntilTheVoteThenFreezes(t *testing.T) {
 	if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, ProposalScheduled, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.facilitator, allGrades(b, Passable)); err != nil {
+	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.facilitator, allGrades(b, boussole.Passable)); err != nil {
 		t.Errorf("scoring a proposal on the agenda: %v", err)
 	}
 	if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, ProposalVoting, ""); err != nil {
 		t.Fatal(err)
 	}
-	err = SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, ARejeter))
+	err = SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, boussole.ARejeter))
 	if apperr.CodeOf(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), "closes") {
 		t.Errorf("scoring a proposal in vote: %v", err)
 	}
@@ -87,12 +88,12 @@ func TestSaveScoresRefusesBadInput(t *testing.T) {
 	draft := f.proposal(t, ProposalDraft)
 
 	// A criterion of another boussole version.
-	v2 := &BoussoleVersion{CouncilID: f.councilID, Number: 2, AdoptedOn: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	v2 := &boussole.BoussoleVersion{CouncilID: f.councilID, Number: 2, AdoptedOn: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	if _, err := f.db.NewInsert().Model(v2).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// v2 is now the version in force: grading v1's criteria is refused.
-	err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, Bien))
+	err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, boussole.Bien))
 	if apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(apperr.FieldsOf(err)["boussole"], "version 2") {
 		t.Errorf("criterion of another boussole version: %v %v", err, apperr.FieldsOf(err))
 	}
@@ -108,11 +109,11 @@ func TestSaveScoresRefusesBadInput(t *testing.T) {
 		want  apperr.Code
 	}{
 		{"grade outside the scale", f.member, p.ID, []ScoreInput{{CriterionID: b.Groups[0].Criteria[0].ID, Set: true, Grade: 8}}, apperr.Invalid},
-		{"comment too long", f.member, p.ID, []ScoreInput{{CriterionID: b.Groups[0].Criteria[0].ID, Set: true, Grade: Bien, Comment: strings.Repeat("é", 501)}}, apperr.Invalid},
-		{"a non-member", f.outsider, p.ID, allGrades(b, Bien), apperr.Forbidden},
-		{"anonymous", audit.Actor{}, p.ID, allGrades(b, Bien), apperr.Unauthorized},
-		{"a draft", f.member, draft.ID, allGrades(b, Bien), apperr.Conflict},
-		{"no such proposal", f.member, p.ID + 1000, allGrades(b, Bien), apperr.NotFound},
+		{"comment too long", f.member, p.ID, []ScoreInput{{CriterionID: b.Groups[0].Criteria[0].ID, Set: true, Grade: boussole.Bien, Comment: strings.Repeat("é", 501)}}, apperr.Invalid},
+		{"a non-member", f.outsider, p.ID, allGrades(b, boussole.Bien), apperr.Forbidden},
+		{"anonymous", audit.Actor{}, p.ID, allGrades(b, boussole.Bien), apperr.Unauthorized},
+		{"a draft", f.member, draft.ID, allGrades(b, boussole.Bien), apperr.Conflict},
+		{"no such proposal", f.member, p.ID + 1000, allGrades(b, boussole.Bien), apperr.NotFound},
 	}
 	for _, c := range cases {
 		if err := SaveScores(ctx, f.db, f.councilID, c.id, c.actor, c.in); apperr.CodeOf(err) != c.want {
@@ -125,7 +126,7 @@ func TestSaveScoresRefusesBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	stranger := other.account(t, "Étrangère", "member")
-	if err := SaveScores(ctx, f.db, other.councilID, p.ID, stranger, allGrades(b, Bien)); apperr.CodeOf(err) != apperr.NotFound {
+	if err := SaveScores(ctx, f.db, other.councilID, p.ID, stranger, allGrades(b, boussole.Bien)); apperr.CodeOf(err) != apperr.NotFound {
 		t.Errorf("scoring a proposal of another council: %v", err)
 	}
 	if scores, _ := ProposalScores(ctx, f.db, f.councilID, p.ID); len(scores) != 0 {
@@ -135,7 +136,7 @@ func TestSaveScoresRefusesBadInput(t *testing.T) {
 
 func TestParseScoreFormKeepsInputAndNamesErrors(t *testing.T) {
 	t.Parallel()
-	b := &Boussole{Version: BoussoleVersion{ID: 1, Number: 3}, Groups: []CriterionGroup{{ID: 1, Criteria: []Criterion{{ID: 10}, {ID: 11}, {ID: 12}}}}}
+	b := &boussole.Boussole{Version: boussole.BoussoleVersion{ID: 1, Number: 3}, Groups: []boussole.CriterionGroup{{ID: 1, Criteria: []boussole.Criterion{{ID: 10}, {ID: 11}, {ID: 12}}}}}
 	in, err := ParseScoreForm(b, map[string]string{
 		"grade_10": "6", "comment_10": " bon ", "grade_11": "9", "grade_12": "", "grade_99": "5",
 	})
@@ -143,10 +144,10 @@ func TestParseScoreFormKeepsInputAndNamesErrors(t *testing.T) {
 	if !strings.Contains(fields["grade_11"], "n'est pas une mention") || !strings.Contains(fields["boussole"], "version 3") {
 		t.Errorf("messages: %v", fields)
 	}
-	if len(in) != 3 || !in[0].Set || in[0].Grade != TresBien || in[0].Comment != "bon" || in[1].Set || in[2].Set {
+	if len(in) != 3 || !in[0].Set || in[0].Grade != boussole.TresBien || in[0].Comment != "bon" || in[1].Set || in[2].Set {
 		t.Errorf("inputs: %+v", in)
 	}
-	if _, err := ParseScoreForm(b, map[string]string{"grade_10": "0", "grade_11": strconv.Itoa(int(Excellent))}); err != nil {
+	if _, err := ParseScoreForm(b, map[string]string{"grade_10": "0", "grade_11": strconv.Itoa(int(boussole.Excellent))}); err != nil {
 		t.Errorf("a valid form was refused: %v", err)
 	}
 }
@@ -159,14 +160,14 @@ func TestAggregateByCriterionGroupAndOverall(t *testing.T) {
 	p := f.proposal(t, ProposalOpen)
 	// Three graders: member Bien everywhere, facilitator Excellent everywhere,
 	// admin sans avis everywhere but criterion 1 (À rejeter).
-	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, Bien)); err != nil {
+	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, boussole.Bien)); err != nil {
 		t.Fatal(err)
 	}
-	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.facilitator, allGrades(b, Excellent)); err != nil {
+	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.facilitator, allGrades(b, boussole.Excellent)); err != nil {
 		t.Fatal(err)
 	}
-	adm := allGrades(b, NoOpinion)
-	adm[0].Grade = ARejeter
+	adm := allGrades(b, boussole.NoOpinion)
+	adm[0].Grade = boussole.ARejeter
 	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.admin, adm); err != nil {
 		t.Fatal(err)
 	}
@@ -179,23 +180,23 @@ func TestAggregateByCriterionGroupAndOverall(t *testing.T) {
 		t.Fatalf("graders %d, groups %d", r.Graders, len(r.Groups))
 	}
 	c1 := r.Groups[0].Criteria[0]
-	if c1.Tally.Majority() != Bien || c1.Answers != 3 || c1.Tally.Graded() != 3 || !c1.Tally.Disagreement() {
+	if c1.Tally.Majority() != boussole.Bien || c1.Answers != 3 || c1.Tally.Graded() != 3 || !c1.Tally.Disagreement() {
 		t.Errorf("criterion 1: majority %s, answers %d, disagreement %v", c1.Tally.Majority().Label(), c1.Answers, c1.Tally.Disagreement())
 	}
 	c2 := r.Groups[0].Criteria[1]
-	if c2.Tally.Majority() != Bien || c2.Tally.Graded() != 2 || c2.Tally.NoOpinions() != 1 {
+	if c2.Tally.Majority() != boussole.Bien || c2.Tally.Graded() != 2 || c2.Tally.NoOpinions() != 1 {
 		t.Errorf("criterion 2 (lower median of Bien, Excellent): %s, %+v", c2.Tally.Majority().Label(), c2.Tally.Counts)
 	}
-	if g := r.Groups[1]; g.Tally.Graded() != 4 || g.Graders != 3 || g.Tally.Majority() != Bien {
+	if g := r.Groups[1]; g.Tally.Graded() != 4 || g.Graders != 3 || g.Tally.Majority() != boussole.Bien {
 		t.Errorf("group 2: %+v, graders %d", g.Tally.Counts, g.Graders)
 	}
 	if r.Overall.Graded() != 25 || r.Overall.NoOpinions() != 11 {
 		t.Errorf("overall counts %+v", r.Overall.Counts)
 	}
-	if m := r.Majorities(); len(m) != 12 || m[0] != Bien || m[11] != Bien {
+	if m := r.Majorities(); len(m) != 12 || m[0] != boussole.Bien || m[11] != boussole.Bien {
 		t.Errorf("radar values %v", m)
 	}
-	svg := string(RadarSVG("radar", "Test", RadarAxesOf(b), []RadarSeries{{Label: "P", Values: r.Majorities()}}, true))
+	svg := string(boussole.RadarSVG("radar", "Test", boussole.RadarAxesOf(b), []boussole.RadarSeries{{Label: "P", Values: r.Majorities()}}, true))
 	if !strings.HasPrefix(svg, "<?xml") || strings.Count(svg, "<text ") != 12 || strings.Contains(svg, "style=") {
 		t.Errorf("radar SVG: %s", svg)
 	}
@@ -221,7 +222,7 @@ func TestNoScoreLandsAfterTheVoteOpens(t *testing.T) {
 		go func(g audit.Actor) {
 			<-start
 			for k := 0; k < 4; k++ {
-				errs <- SaveScores(ctx, f.db, f.councilID, p.ID, g, allGrades(b, Grade(1+k)))
+				errs <- SaveScores(ctx, f.db, f.councilID, p.ID, g, allGrades(b, boussole.Grade(1+k)))
 			}
 			done <- struct{}{}
 		}(g)

@@ -1,27 +1,29 @@
 package governance
 
+import "cla/governance/boussole"
+
 // CriterionResult is the aggregate of one criterion.
 type CriterionResult struct {
-	Criterion Criterion
-	Tally     Tally
+	Criterion boussole.Criterion
+	Tally     boussole.Tally
 	Answers   int // members who answered, "sans avis" included
 }
 
 // GroupResult is the aggregate of a group of criteria: its criteria, and the
 // grades of all of them pooled together.
 type GroupResult struct {
-	Group    CriterionGroup
+	Group    boussole.CriterionGroup
 	Criteria []CriterionResult
-	Tally    Tally
+	Tally    boussole.Tally
 	Graders  int // distinct members who answered at least one of the group's criteria
 }
 
 // Results is a proposal's aggregate against one boussole version.
 type Results struct {
-	Boussole *Boussole
+	Boussole *boussole.Boussole
 	Groups   []GroupResult
-	Overall  Tally // every grade of every criterion, pooled
-	Graders  int   // distinct members who answered at least one criterion
+	Overall  boussole.Tally // every grade of every criterion, pooled
+	Graders  int            // distinct members who answered at least one criterion
 	// OtherVersions counts scores given against other boussole versions, by
 	// version id: they stay attached to the version they used and are not mixed in.
 	OtherVersions map[int64]int
@@ -29,9 +31,9 @@ type Results struct {
 
 // Aggregate computes a proposal's results against the boussole b from its scores
 // (of any version; scores of other versions are counted apart). Pure: no query.
-func Aggregate(b *Boussole, scores []Score) *Results {
+func Aggregate(b *boussole.Boussole, scores []Score) *Results {
 	r := &Results{Boussole: b, OtherVersions: map[int64]int{}}
-	byCriterion := map[int64]*Tally{}
+	byCriterion := map[int64]*boussole.Tally{}
 	answered := map[int64]map[int64]bool{} // criterion -> accounts
 	for _, s := range scores {
 		if s.BoussoleVersionID != b.Version.ID {
@@ -40,7 +42,7 @@ func Aggregate(b *Boussole, scores []Score) *Results {
 		}
 		t := byCriterion[s.CriterionID]
 		if t == nil {
-			t = &Tally{}
+			t = &boussole.Tally{}
 			byCriterion[s.CriterionID] = t
 			answered[s.CriterionID] = map[int64]bool{}
 		}
@@ -73,8 +75,8 @@ func Aggregate(b *Boussole, scores []Score) *Results {
 
 // Majorities lists the majority grade of every criterion, in boussole order:
 // the radar's values.
-func (r *Results) Majorities() []Grade {
-	var out []Grade
+func (r *Results) Majorities() []boussole.Grade {
+	var out []boussole.Grade
 	for _, g := range r.Groups {
 		for _, c := range g.Criteria {
 			out = append(out, c.Tally.Majority())

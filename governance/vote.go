@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/catalog"
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 )
 
@@ -286,7 +287,7 @@ func (b *Ballot) ValidateFor(v *Vote) error {
 			f.Add("grades", "Donnez une mention à chaque option.")
 		}
 		for _, g := range b.Grades {
-			if !Grade(g).Valid() {
+			if !boussole.Grade(g).Valid() {
 				f.Add("grades", "Donnez une mention à chaque option.")
 				break
 			}
@@ -343,7 +344,7 @@ func (t *VoteTally) Add(v *Vote, b *Ballot) {
 			t.Profiles = append(t.Profiles, make([]MeritProfile, len(v.Options)-len(t.Profiles))...)
 		}
 		for i, g := range b.Grades {
-			if i < len(t.Profiles) && Grade(g).Valid() {
+			if i < len(t.Profiles) && boussole.Grade(g).Valid() {
 				t.Profiles[i].Counts[g]++
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 )
@@ -156,7 +157,7 @@ type NominalBallot struct {
 func (b NominalBallot) GradeLabels() []string {
 	out := make([]string, len(b.Grades))
 	for i, g := range b.Grades {
-		out[i] = Grade(g).Label()
+		out[i] = boussole.Grade(g).Label()
 	}
 	return out
 }
@@ -260,7 +261,7 @@ func CloseVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor a
 
 // RoomCountField is the form field (and validation key) of an in-room
 // majority-judgment count: option position, grade.
-func RoomCountField(position int, g Grade) string {
+func RoomCountField(position int, g boussole.Grade) string {
 	return "o" + strconv.Itoa(position) + "g" + strconv.Itoa(int(g))
 }
 
@@ -307,10 +308,10 @@ func roomTally(v *Vote, rc *RoomCounts, t *VoteTally) error {
 		t.Profiles = rc.Profiles
 		for i, p := range rc.Profiles {
 			ok := true
-			for g := ARejeter; g <= Excellent; g++ {
+			for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
 				ok = bound(RoomCountField(i+1, g), p.Counts[g]) && ok
 			}
-			if p.Counts[NoOpinion] != 0 {
+			if p.Counts[boussole.NoOpinion] != 0 {
 				ok = false
 				f.Add("counts", "Chaque mention va de « À rejeter » à « Excellent ».")
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/authz"
@@ -413,11 +414,11 @@ func TestInRoomCounts(t *testing.T) {
 	}
 	v = f.openVote(t, item, &Vote{Question: "Quelle option ?", Method: MethodJudgment, Mode: ModeInRoom,
 		Options: []VoteOption{{Label: "A"}, {Label: "B"}}})
-	a := profile(map[Grade]int{Bien: 3, Passable: 3})
-	b := profile(map[Grade]int{Bien: 3, AssezBien: 3})
+	a := profile(map[boussole.Grade]int{boussole.Bien: 3, boussole.Passable: 3})
+	b := profile(map[boussole.Grade]int{boussole.Bien: 3, boussole.AssezBien: 3})
 	// Counts that would overflow a sum, or allocate in proportion, are refused
 	// before anything is added.
-	huge := profile(map[Grade]int{Excellent: math.MaxInt, ARejeter: math.MaxInt})
+	huge := profile(map[boussole.Grade]int{boussole.Excellent: math.MaxInt, boussole.ARejeter: math.MaxInt})
 	if _, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{Profiles: []MeritProfile{huge, b}}}); apperr.FieldsOf(err)["o1g7"] == "" {
 		t.Fatalf("huge grade counts: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/governance"
+	"cla/governance/boussole"
 	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/testdb"
@@ -19,7 +20,7 @@ import (
 
 func criterionIDs(t *testing.T, db *bun.DB, councilID int64) []int64 {
 	t.Helper()
-	b, err := governance.CurrentBoussole(context.Background(), db, councilID)
+	b, err := boussole.CurrentBoussole(context.Background(), db, councilID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +303,7 @@ func TestOlderScoresShowWithTheirBoussoleVersion(t *testing.T) {
 	}
 	var in []governance.ScoreInput
 	for _, id := range criterionIDs(t, db, co) {
-		in = append(in, governance.ScoreInput{CriterionID: id, Set: true, Grade: governance.Bien})
+		in = append(in, governance.ScoreInput{CriterionID: id, Set: true, Grade: boussole.Bien})
 	}
 	if err := governance.SaveScores(ctx, db, co, p.ID, author, in); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,10 @@
+// Package boussole holds the seven-grade scale and its tallies (majority
+// grade), the council's boussole (criteria in groups, versioned: a score
+// always refers to the version it was given against), the radar chart that
+// draws scores against it, and the /boussole page.
 // Package governance is the council's process: members and roles, proposals,
 // boussole scoring, debates, meetings, votes and decisions.
-package governance
+package boussole
 
 import (
 	"context"
@@ -55,9 +59,9 @@ type Boussole struct {
 	Groups  []CriterionGroup
 }
 
-// currentBoussoleSQL reads the council's ($1) latest boussole version with its
+// CurrentBoussoleSQL reads the council's ($1) latest boussole version with its
 // groups and criteria.
-const currentBoussoleSQL = `SELECT v.id, v.council_id, v.number, v.adopted_on, v.note,
+const CurrentBoussoleSQL = `SELECT v.id, v.council_id, v.number, v.adopted_on, v.note,
 		g.id, g.position, g.name, c.id, c.position, c.name, c.description
 	FROM boussole_versions AS v
 	LEFT JOIN criterion_groups AS g ON g.boussole_version_id = v.id
@@ -65,7 +69,7 @@ const currentBoussoleSQL = `SELECT v.id, v.council_id, v.number, v.adopted_on, v
 	WHERE v.id = (SELECT id FROM boussole_versions WHERE council_id = $1 ORDER BY number DESC LIMIT 1)
 	ORDER BY g.position, c.position`
 
-var currentBoussoleBun = database.BunSQL(currentBoussoleSQL)
+var currentBoussoleBun = database.BunSQL(CurrentBoussoleSQL)
 
 // ErrNoBoussole is the answer for a council whose boussole is not written
 // yet (a new council): nothing can be scored, and proposals wait for it. It
@@ -74,8 +78,8 @@ var currentBoussoleBun = database.BunSQL(currentBoussoleSQL)
 var ErrNoBoussole = apperr.New(apperr.Conflict, "La boussole de ce conseil n'est pas encore écrite : les propositions ne peuvent pas encore être évaluées. "+
 	"Elle s'écrit par une proposition « Modification de la boussole », adoptée en séance.")
 
-// boussoleExists reports whether the council has a boussole.
-func boussoleExists(ctx context.Context, db bun.IDB, councilID int64) (bool, error) {
+// BoussoleExists reports whether the council has a boussole.
+func BoussoleExists(ctx context.Context, db bun.IDB, councilID int64) (bool, error) {
 	return db.NewSelect().Table("boussole_versions").Where("council_id = ?", councilID).Exists(ctx)
 }
 
@@ -87,11 +91,11 @@ func CurrentBoussole(ctx context.Context, db bun.IDB, councilID int64) (*Boussol
 		return nil, err
 	}
 	defer rows.Close()
-	return scanBoussole(rows)
+	return ScanBoussole(rows)
 }
 
-// scanBoussole reads the rows of currentBoussoleSQL.
-func scanBoussole(rows database.RowScanner) (*Boussole, error) {
+// ScanBoussole reads the rows of currentBoussoleSQL.
+func ScanBoussole(rows database.RowScanner) (*Boussole, error) {
 	var b *Boussole
 	for rows.Next() {
 		var v BoussoleVersion
