@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/catalog"
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 )
 
@@ -117,8 +118,8 @@ type Application struct {
 
 	// Read with the application: its state after the council's decision, and
 	// the proposal's state.
-	Effective     ApplicationState `bun:"effective_state,scanonly"`
-	ProposalState ProposalState    `bun:"proposal_state,scanonly"`
+	Effective     ApplicationState       `bun:"effective_state,scanonly"`
+	ProposalState proposal.ProposalState `bun:"proposal_state,scanonly"`
 	// CharterAccepted is the form's checkbox; the acceptance itself is stored
 	// as CharterVersion and CharterAcceptedAt.
 	CharterAccepted bool `bun:"-"`

@@ -16,6 +16,7 @@ import (
 
 	"cla/catalog"
 	"cla/governance/boussole"
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/auth"
@@ -434,8 +435,8 @@ func DraftProposal(a *Application, categoryNames map[string]string) AdhesionDraf
 		b.WriteString("\n")
 	}
 	title := "Adhésion de " + a.ShopName + " (" + a.Commune + ")"
-	if r := []rune(title); len(r) > maxTitle {
-		title = string(r[:maxTitle])
+	if r := []rune(title); len(r) > proposal.MaxTitle {
+		title = string(r[:proposal.MaxTitle])
 	}
 	return AdhesionDraft{
 		Title:     title,
@@ -448,11 +449,11 @@ func DraftProposal(a *Application, categoryNames map[string]string) AdhesionDraf
 // actor from draft: it creates the shop as a candidat in the register (with the
 // categories it sells) unless it exists, the proposal as a draft targeting it,
 // and moves the application to proposée — in one transaction.
-func ProposeApplication(ctx context.Context, db *bun.DB, a *Application, draft AdhesionDraft, actor audit.Actor) (*Proposal, error) {
+func ProposeApplication(ctx context.Context, db *bun.DB, a *Application, draft AdhesionDraft, actor audit.Actor) (*proposal.Proposal, error) {
 	if a.Effective != AppNew && a.Effective != AppReview && a.Effective != AppIncomplete {
 		return nil, apperr.New(apperr.Conflict, "Cette candidature est « %s » : elle ne peut plus devenir une proposition.", a.Effective.Label())
 	}
-	p := &Proposal{CouncilID: a.CouncilID, Kind: ProposalShopAdhesion, State: ProposalDraft, Title: draft.Title,
+	p := &proposal.Proposal{CouncilID: a.CouncilID, Kind: proposal.ProposalShopAdhesion, State: proposal.ProposalDraft, Title: draft.Title,
 		Outcome: draft.Outcome, RationaleMD: strings.TrimSpace(draft.Rationale), AuthorID: &actor.AccountID, AuthorName: actor.Name}
 	// Checked with a placeholder target; the shop is created below.
 	placeholder := int64(0)
@@ -464,7 +465,7 @@ func ProposeApplication(ctx context.Context, db *bun.DB, a *Application, draft A
 	if ok, err := boussole.BoussoleExists(ctx, db, a.CouncilID); err != nil {
 		return nil, err
 	} else if !ok {
-		return nil, apperr.New(apperr.Conflict, "%s", errNoBoussoleYet)
+		return nil, apperr.New(apperr.Conflict, "%s", proposal.ErrNoBoussoleYet)
 	}
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		// Lock the application: a double click makes one proposal.
@@ -483,7 +484,7 @@ func ProposeApplication(ctx context.Context, db *bun.DB, a *Application, draft A
 			return err
 		}
 		p.TargetShopID = &shopID
-		if err := insertProposal(ctx, tx, p, actor); err != nil {
+		if err := proposal.InsertProposal(ctx, tx, p, actor); err != nil {
 			return err
 		}
 		a.ProposalID, a.ShopID, a.State, a.UpdatedAt = &p.ID, &shopID, AppProposed, time.Now()

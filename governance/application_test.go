@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/testdb"
@@ -190,8 +191,8 @@ func TestApplicationStateFollowsTheProposal(t *testing.T) {
 	if p, err = ProposeApplication(ctx, db, a, DraftProposal(a, nil), fac); err != nil || *a.ShopID != first {
 		t.Fatalf("second proposal: %v (shop %d, first %d)", err, *a.ShopID, first)
 	}
-	for proposal, want := range map[ProposalState]ApplicationState{ProposalOpen: AppProposed, ProposalRejected: AppRefused,
-		ProposalAdopted: AppAccepted, ProposalApplied: AppAccepted} {
+	for proposal, want := range map[proposal.ProposalState]ApplicationState{proposal.ProposalOpen: AppProposed, proposal.ProposalRejected: AppRefused,
+		proposal.ProposalAdopted: AppAccepted, proposal.ProposalApplied: AppAccepted} {
 		if _, err := db.ExecContext(ctx, "UPDATE proposals SET state = ? WHERE id = ?", proposal, p.ID); err != nil {
 			t.Fatal(err)
 		}

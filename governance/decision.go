@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/catalog"
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/markdown"
@@ -85,7 +86,7 @@ func decideOnClose(ctx context.Context, tx bun.Tx, v *Vote, actor audit.Actor, i
 	if item.Kind != AgendaProposal || item.ProposalID == nil {
 		return nil, nil
 	}
-	p, err := GetProposal(ctx, tx, v.CouncilID, *item.ProposalID)
+	p, err := proposal.GetProposal(ctx, tx, v.CouncilID, *item.ProposalID)
 	if err != nil {
 		return nil, err
 	}
@@ -122,8 +123,8 @@ func decideOnClose(ctx context.Context, tx bun.Tx, v *Vote, actor audit.Actor, i
 	if err := tx.NewRaw("SELECT nextval(pg_get_serial_sequence('decisions', 'id'))").Scan(ctx, &d.ID); err != nil {
 		return nil, err
 	}
-	to := map[DecisionOutcome]ProposalState{DecisionAdopted: ProposalAdopted, DecisionRejected: ProposalRejected, DecisionAdjourned: ProposalAdjourned}[outcome]
-	if err := TransitionProposal(ctx, tx, v.CouncilID, p.ID, actor, to, "Décision de la séance : "+outcome.Label()); err != nil {
+	to := map[DecisionOutcome]proposal.ProposalState{DecisionAdopted: proposal.ProposalAdopted, DecisionRejected: proposal.ProposalRejected, DecisionAdjourned: proposal.ProposalAdjourned}[outcome]
+	if err := proposal.TransitionProposal(ctx, tx, v.CouncilID, p.ID, actor, to, "Décision de la séance : "+outcome.Label()); err != nil {
 		return nil, err
 	}
 	if outcome == DecisionAdopted {
@@ -141,7 +142,7 @@ func decideOnClose(ctx context.Context, tx bun.Tx, v *Vote, actor audit.Actor, i
 				return nil, err
 			}
 			d.RegisterVersion = &ver.Number
-			if err := TransitionProposal(ctx, tx, v.CouncilID, p.ID, actor, ProposalApplied,
+			if err := proposal.TransitionProposal(ctx, tx, v.CouncilID, p.ID, actor, proposal.ProposalApplied,
 				fmt.Sprintf("Registre version %d", ver.Number)); err != nil {
 				return nil, err
 			}
@@ -162,7 +163,7 @@ func civilDay(t time.Time) time.Time {
 	return time.Date(p.Year(), p.Month(), p.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-func decisionTitle(p *Proposal, o DecisionOutcome, option string) string {
+func decisionTitle(p *proposal.Proposal, o DecisionOutcome, option string) string {
 	t := p.Title
 	if option != "" {
 		t += " — " + option
@@ -198,7 +199,7 @@ func defaultMotivation(v *Vote, o DecisionOutcome, option string) string {
 //
 // A majority-judgment vote may retain a status the proposal did not ask for:
 // the conditions or the reason it then needs default to the motivation.
-func registerChange(ctx context.Context, tx bun.Tx, p *Proposal, status catalog.Status, at time.Time, motivation string) (*catalog.Change, error) {
+func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status catalog.Status, at time.Time, motivation string) (*catalog.Change, error) {
 	conditions, reason := p.Conditions, p.Reason
 	if r := []rune(motivation); len(r) > 2000 {
 		motivation = string(r[:2000])
@@ -222,13 +223,13 @@ func registerChange(ctx context.Context, tx bun.Tx, p *Proposal, status catalog.
 	}
 	ch := &catalog.Change{Summary: p.Title}
 	switch p.Kind {
-	case ProposalItemStatus:
+	case proposal.ProposalItemStatus:
 		slug, _, err := slugOf("register_items", p.TargetItemID)
 		if err != nil {
 			return nil, err
 		}
 		ch.Items = []catalog.ItemChange{{Slug: slug, Status: status, Conditions: conditions, Reason: reason}}
-	case ProposalItemNew:
+	case proposal.ProposalItemNew:
 		ic := catalog.ItemChange{Slug: catalog.Slug(p.ItemName), Name: p.ItemName, Status: status, Conditions: conditions,
 			Reason: reason, Kind: catalog.Family}
 		if p.TargetItemID != nil {
@@ -242,7 +243,7 @@ func registerChange(ctx context.Context, tx bun.Tx, p *Proposal, status catalog.
 			}
 		}
 		ch.Items = []catalog.ItemChange{ic}
-	case ProposalShopAdhesion, ProposalShopSuspension, ProposalShopWithdrawal:
+	case proposal.ProposalShopAdhesion, proposal.ProposalShopSuspension, proposal.ProposalShopWithdrawal:
 		var row struct {
 			Slug string `bun:"slug"`
 		}
@@ -254,7 +255,7 @@ func registerChange(ctx context.Context, tx bun.Tx, p *Proposal, status catalog.
 		}
 		sc := catalog.ShopChange{Slug: row.Slug}
 		switch p.Kind {
-		case ProposalShopAdhesion:
+		case proposal.ProposalShopAdhesion:
 			signed := civilDay(at)
 			// One year by default, per council (convention_settings, see charter.go).
 			renewal, err := RenewalDate(ctx, tx, p.CouncilID, signed)
@@ -262,7 +263,7 @@ func registerChange(ctx context.Context, tx bun.Tx, p *Proposal, status catalog.
 				return nil, err
 			}
 			sc.Status, sc.SignedOn, sc.RenewalOn = catalog.ShopConventionne, &signed, &renewal
-		case ProposalShopSuspension:
+		case proposal.ProposalShopSuspension:
 			sc.Status = catalog.ShopSuspendu
 		default:
 			sc.Status = catalog.ShopRetire

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"cla/governance/proposal"
 	"cla/internal/auth"
 	"cla/internal/web"
 )
@@ -36,7 +37,7 @@ type DecisionView struct {
 	web.Page
 	Decision *Decision
 	Vote     *Vote
-	Proposal *Proposal
+	Proposal *proposal.Proposal
 	Debates  []DebateLink
 	Graders  int
 }
@@ -74,7 +75,7 @@ func (h *Handlers) decision(c *fiber.Ctx) error {
 		}
 	}
 	if d.ProposalID != nil {
-		if view.Proposal, err = GetProposal(ctx, h.DB, co.ID, *d.ProposalID); err != nil {
+		if view.Proposal, err = proposal.GetProposal(ctx, h.DB, co.ID, *d.ProposalID); err != nil {
 			return err
 		}
 		if err := h.DB.NewRaw(`SELECT d.slug, d.title FROM debate_proposals dp JOIN debates d ON d.id = dp.debate_id AND d.council_id = dp.council_id

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"cla/catalog"
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/testdb"
 )
@@ -78,7 +79,7 @@ func TestDecisions(t *testing.T) {
 	if err := db.NewRaw("SELECT decision_ref FROM register_versions WHERE council_id = ? AND number = ?", co.ID, *d.RegisterVersion).Scan(ctx, &ref); err != nil || ref != d.Ref() {
 		t.Fatalf("version's decision ref %q, want %q (%v)", ref, d.Ref(), err)
 	}
-	if p, _ := GetProposal(ctx, db, co.ID, pid); p.State != ProposalApplied {
+	if p, _ := proposal.GetProposal(ctx, db, co.ID, pid); p.State != proposal.ProposalApplied {
 		t.Fatalf("proposal %s", p.State)
 	}
 	// A decision is history: the schema refuses to change it.
@@ -96,7 +97,7 @@ func TestDecisions(t *testing.T) {
 	if err != nil || d.Outcome != DecisionAdjourned || d.RegisterVersion != nil || registerVersion(t, f) != v0+1 {
 		t.Fatalf("adjourned: %+v %v", d, err)
 	}
-	if p, _ := GetProposal(ctx, db, co.ID, pid); p.State != ProposalAdjourned {
+	if p, _ := proposal.GetProposal(ctx, db, co.ID, pid); p.State != proposal.ProposalAdjourned {
 		t.Fatalf("proposal %s", p.State)
 	}
 
@@ -118,7 +119,7 @@ func TestDecisions(t *testing.T) {
 	if again.Closed() || decisions != 0 || registerVersion(t, f) != v0+1 {
 		t.Fatalf("partial close: closed %v, %d decision(s), version %d", again.Closed(), decisions, registerVersion(t, f))
 	}
-	if p, _ := GetProposal(ctx, db, co.ID, pid); p.State != ProposalVoting {
+	if p, _ := proposal.GetProposal(ctx, db, co.ID, pid); p.State != proposal.ProposalVoting {
 		t.Fatalf("proposal %s", p.State)
 	}
 }

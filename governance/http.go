@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/governance/proposal"
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/web"
@@ -45,7 +46,7 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/gestion/journal", auth.Require(authz.AuditRead), web.Gated(h.auditLog))
 
 	// Proposals and scoring.
-	h.proposalRoutes(app)
+	(&proposal.Handlers{DB: h.DB}).Routes(app)
 
 	// Debates and search.
 	app.Get("/debats", web.Gated(h.debates))

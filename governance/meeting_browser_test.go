@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"cla/governance/proposal"
 	"cla/internal/authz"
 	"cla/internal/browsertest"
 	"cla/internal/testdb"
@@ -221,7 +222,7 @@ func TestBrowserMeetingJourney(t *testing.T) {
 	if problems := append(fac.p.Problems(), anon.p.Problems()...); len(problems) > 0 {
 		t.Fatalf("browser problems: %v", problems)
 	}
-	if p, err := GetProposal(ctx, db, co.ID, pid); err != nil || p.State != ProposalApplied {
+	if p, err := proposal.GetProposal(ctx, db, co.ID, pid); err != nil || p.State != proposal.ProposalApplied {
 		t.Fatalf("proposal after the decision: %v %v", p, err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/proposal"
 	"cla/internal/markdown"
 	"cla/internal/web"
 )
@@ -190,11 +191,11 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 			return fmt.Errorf("demo next agenda: %w", err)
 		}
 		if it.ProposalID != nil {
-			if _, err := tx.NewUpdate().Table("proposals").Set("state = ?", ProposalScheduled).Set("state_changed_at = now()").
+			if _, err := tx.NewUpdate().Table("proposals").Set("state = ?", proposal.ProposalScheduled).Set("state_changed_at = now()").
 				Where("id = ? AND council_id = ? AND state = 'ouverte'", *it.ProposalID, councilID).Exec(ctx); err != nil {
 				return err
 			}
-			ev := &ProposalEvent{CouncilID: councilID, ProposalID: *it.ProposalID, FromState: ProposalOpen, ToState: ProposalScheduled,
+			ev := &proposal.ProposalEvent{CouncilID: councilID, ProposalID: *it.ProposalID, FromState: proposal.ProposalOpen, ToState: proposal.ProposalScheduled,
 				ActorName: "Démonstration", Note: "Inscrite à l'ordre du jour : " + next.Title}
 			if _, err := tx.NewInsert().Model(ev).ExcludeColumn("created_at").Exec(ctx); err != nil {
 				return err

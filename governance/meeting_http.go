@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/governance/boussole"
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
@@ -384,9 +385,9 @@ func AgendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 	for _, p := range ripe {
 		reason := strconv.Itoa(p.Graders) + " membre(s) l'ont évaluée"
 		switch p.State {
-		case string(ProposalAdjourned):
+		case string(proposal.ProposalAdjourned):
 			reason = "Ajournée lors d'une séance précédente"
-		case string(ProposalScheduled):
+		case string(proposal.ProposalScheduled):
 			reason = "Déjà inscrite, pas encore à une séance"
 		}
 		out = append(out, AgendaSuggestion{Kind: AgendaProposal, ID: p.ID, Title: p.Title, Reason: reason})

@@ -19,6 +19,7 @@ import (
 
 	"cla/catalog"
 	"cla/governance/boussole"
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
@@ -118,8 +119,8 @@ func TestMeetingJourney(t *testing.T) {
 	location(t, res, body)
 	res, body = fac.PostForm(mpath+"/ordre-du-jour", url.Values{"kind": {"free"}, "title": {"Questions diverses"}})
 	location(t, res, body)
-	p, err := GetProposal(ctx, db, co.ID, pid)
-	if err != nil || p.State != ProposalScheduled {
+	p, err := proposal.GetProposal(ctx, db, co.ID, pid)
+	if err != nil || p.State != proposal.ProposalScheduled {
 		t.Fatalf("proposal after scheduling: %v %v", p.State, err)
 	}
 	res, body = fac.PostForm(mpath+"/etat", url.Values{"to": {"en_cours"}})
@@ -196,7 +197,7 @@ func TestMeetingJourney(t *testing.T) {
 	if it.Status != catalog.Conventionne {
 		t.Fatalf("item status %s", it.Status)
 	}
-	if p, _ := GetProposal(ctx, db, co.ID, pid); p.State != ProposalApplied {
+	if p, _ := proposal.GetProposal(ctx, db, co.ID, pid); p.State != proposal.ProposalApplied {
 		t.Fatalf("proposal state %s", p.State)
 	}
 

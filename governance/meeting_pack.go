@@ -9,14 +9,15 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/governance/boussole"
+	"cla/governance/proposal"
 	"cla/internal/web"
 )
 
 // PackProposal is one proposal of the printable meeting pack.
 type PackProposal struct {
 	Item      AgendaItem
-	Proposal  *Proposal
-	Results   *Results
+	Proposal  *proposal.Proposal
+	Results   *proposal.Results
 	Radar     template.HTML
 	Syntheses []PackSynthesis
 }
@@ -64,19 +65,19 @@ func (h *Handlers) meetingPack(c *fiber.Ctx) error {
 			dids = append(dids, *e.DebateID)
 		}
 	}
-	var props []Proposal
+	var props []proposal.Proposal
 	var syntheses []PackSynthesis
 	var b *boussole.Boussole
-	var scores []Score
+	var scores []proposal.Score
 	if len(pids) > 0 {
-		if err := selectProposal(h.DB, &props).Where("p.council_id = ? AND p.id IN (?)", co.ID, bun.List(pids)).Scan(ctx); err != nil {
+		if err := proposal.SelectProposal(h.DB, &props).Where("p.council_id = ? AND p.id IN (?)", co.ID, bun.List(pids)).Scan(ctx); err != nil {
 			return err
 		}
 		// Without a boussole the pack shows the proposals without results.
 		if b, err = boussole.CurrentBoussole(ctx, h.DB, co.ID); err != nil && !errors.Is(err, boussole.ErrNoBoussole) {
 			return err
 		}
-		if scores, err = ProposalScores(ctx, h.DB, co.ID, pids...); err != nil {
+		if scores, err = proposal.ProposalScores(ctx, h.DB, co.ID, pids...); err != nil {
 			return err
 		}
 	}
@@ -109,14 +110,14 @@ func (h *Handlers) meetingPack(c *fiber.Ctx) error {
 		if pp.Proposal == nil {
 			continue
 		}
-		var mine []Score
+		var mine []proposal.Score
 		for _, s := range scores {
 			if s.ProposalID == pp.Proposal.ID {
 				mine = append(mine, s)
 			}
 		}
 		if b != nil {
-			pp.Results = Aggregate(b, mine)
+			pp.Results = proposal.Aggregate(b, mine)
 			pp.Radar = boussole.RadarSVG("radar-"+strconv.FormatInt(pp.Proposal.ID, 10), "Boussole de « "+pp.Proposal.Title+" »", boussole.RadarAxesOf(b), []boussole.RadarSeries{{Label: pp.Proposal.Title, Values: pp.Results.Majorities()}}, false)
 		}
 		for _, s := range syntheses {

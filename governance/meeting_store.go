@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 )
@@ -156,12 +157,12 @@ func AddAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, it *Agend
 			return fmt.Errorf("agenda item: %w", err)
 		}
 		if it.Kind == AgendaProposal {
-			p, err := GetProposal(ctx, tx, it.CouncilID, *it.ProposalID)
+			p, err := proposal.GetProposal(ctx, tx, it.CouncilID, *it.ProposalID)
 			if err != nil {
 				return err
 			}
-			if p.State != ProposalScheduled {
-				return TransitionProposal(ctx, tx, it.CouncilID, p.ID, actor, ProposalScheduled, "Inscrite à l'ordre du jour : "+m.Title)
+			if p.State != proposal.ProposalScheduled {
+				return proposal.TransitionProposal(ctx, tx, it.CouncilID, p.ID, actor, proposal.ProposalScheduled, "Inscrite à l'ordre du jour : "+m.Title)
 			}
 		}
 		return nil
@@ -242,12 +243,12 @@ func RemoveAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, counci
 			return err
 		}
 		if row.ProposalID != nil {
-			p, err := GetProposal(ctx, tx, councilID, *row.ProposalID)
+			p, err := proposal.GetProposal(ctx, tx, councilID, *row.ProposalID)
 			if err != nil {
 				return err
 			}
-			if p.State == ProposalScheduled {
-				return TransitionProposal(ctx, tx, councilID, p.ID, actor, ProposalOpen, "Retirée de l'ordre du jour : "+m.Title)
+			if p.State == proposal.ProposalScheduled {
+				return proposal.TransitionProposal(ctx, tx, councilID, p.ID, actor, proposal.ProposalOpen, "Retirée de l'ordre du jour : "+m.Title)
 			}
 		}
 		return nil

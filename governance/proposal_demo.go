@@ -8,6 +8,7 @@ import (
 
 	"cla/catalog"
 	"cla/governance/boussole"
+	"cla/governance/proposal"
 	"cla/internal/markdown"
 )
 
@@ -15,7 +16,7 @@ import (
 // of the 12 criteria (members vary around it).
 type demoProposal struct {
 	key      string
-	kind     ProposalKind
+	kind     proposal.ProposalKind
 	item     string // slug of the target item (parent for a new item)
 	itemName string
 	status   catalog.Status
@@ -29,7 +30,7 @@ type demoProposal struct {
 }
 
 var demoProposals = []demoProposal{
-	{key: "riz-de-camargue", kind: ProposalItemStatus, item: "riz-de-camargue", status: catalog.SousConditions,
+	{key: "riz-de-camargue", kind: proposal.ProposalItemStatus, item: "riz-de-camargue", status: catalog.SousConditions,
 		title:   "Conventionner le riz de Camargue",
 		cond:    "Riz biologique de Camargue uniquement, à réexaminer dans 12 mois.",
 		outcome: "Le riz de Camargue bio est conventionné sous conditions : c'est un produit de base, même s'il n'est pas local.",
@@ -40,7 +41,7 @@ var demoProposals = []demoProposal{
 		sources: "https://www.riz-camargue.com/\nCompte rendu du CLA de mars 2025 (débat souhaité)",
 		comment: "Moins cher que les céréales locales, c'est un vrai plus pour les petits budgets.",
 		profile: [12]boussole.Grade{boussole.TresBien, boussole.Bien, boussole.Bien, boussole.TresBien, boussole.Bien, boussole.AssezBien, boussole.Passable, boussole.AssezBien, boussole.Insuffisant, boussole.Passable, boussole.Insuffisant, boussole.Bien}},
-	{key: "produits-de-la-peche", kind: ProposalItemStatus, item: "produits-de-la-peche", status: catalog.SousConditions,
+	{key: "produits-de-la-peche", kind: proposal.ProposalItemStatus, item: "produits-de-la-peche", status: catalog.SousConditions,
 		title:   "Conventionner les produits de la pêche (conserves Poiscaille)",
 		cond:    "Conserves de poisson de pêche artisanale (Poiscaille), avec ingrédients complémentaires bio.",
 		outcome: "Les conserves de poisson de pêche artisanale sont conventionnées sous conditions.",
@@ -49,7 +50,7 @@ var demoProposals = []demoProposal{
 		sources: "https://www.poiscaille.fr/\nFiche produit des conserves (document papier apporté en séance)",
 		comment: "Les conserves restent chères au kilo.",
 		profile: [12]boussole.Grade{boussole.Passable, boussole.AssezBien, boussole.TresBien, boussole.Excellent, boussole.TresBien, boussole.TresBien, boussole.Bien, boussole.AssezBien, boussole.ARejeter, boussole.AssezBien, boussole.Insuffisant, boussole.Bien}},
-	{key: "cereales-locales", kind: ProposalItemNew, item: "farines-pates-cereales", itemName: "Petit épeautre de Haute-Provence", status: catalog.Conventionne,
+	{key: "cereales-locales", kind: proposal.ProposalItemNew, item: "farines-pates-cereales", itemName: "Petit épeautre de Haute-Provence", status: catalog.Conventionne,
 		title:   "Inscrire le petit épeautre de Haute-Provence",
 		outcome: "Le petit épeautre de Haute-Provence (IGP) est inscrit au registre comme conventionné, parmi les céréales.",
 		md:      "Une céréale locale, cultivée sans irrigation, qui peut remplacer le riz dans bien des plats.",
@@ -86,7 +87,7 @@ func loadDemoProposals(ctx context.Context, tx bun.Tx, councilID int64) error {
 			Where("council_id = ? AND slug = ?", councilID, d.item).Scan(ctx, &itemID); err != nil {
 			return fmt.Errorf("demo proposal %s: item %s: %w", d.key, d.item, err)
 		}
-		p := &Proposal{CouncilID: councilID, Kind: d.kind, State: ProposalOpen, Title: d.title, TargetItemID: &itemID,
+		p := &proposal.Proposal{CouncilID: councilID, Kind: d.kind, State: proposal.ProposalOpen, Title: d.title, TargetItemID: &itemID,
 			ItemName: d.itemName, ProposedStatus: d.status, Conditions: d.cond, Outcome: d.outcome,
 			RationaleMD: d.md, RationaleHTML: markdown.ToHTML(d.md), Sources: d.sources,
 			AuthorName: "Commission produits", DemoKey: &key}
@@ -101,9 +102,9 @@ func loadDemoProposals(ctx context.Context, tx bun.Tx, councilID int64) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			continue // already loaded
 		}
-		for _, ev := range []ProposalEvent{
-			{CouncilID: councilID, ProposalID: p.ID, ToState: ProposalDraft, ActorName: p.AuthorName},
-			{CouncilID: councilID, ProposalID: p.ID, FromState: ProposalDraft, ToState: ProposalOpen, ActorName: p.AuthorName},
+		for _, ev := range []proposal.ProposalEvent{
+			{CouncilID: councilID, ProposalID: p.ID, ToState: proposal.ProposalDraft, ActorName: p.AuthorName},
+			{CouncilID: councilID, ProposalID: p.ID, FromState: proposal.ProposalDraft, ToState: proposal.ProposalOpen, ActorName: p.AuthorName},
 		} {
 			if _, err := tx.NewInsert().Model(&ev).ExcludeColumn("created_at").Exec(ctx); err != nil {
 				return fmt.Errorf("demo proposal %s: event: %w", d.key, err)
@@ -112,7 +113,7 @@ func loadDemoProposals(ctx context.Context, tx bun.Tx, councilID int64) error {
 		if len(critIDs) != len(d.profile) || len(members) == 0 {
 			continue
 		}
-		var scores []Score
+		var scores []proposal.Score
 		for mi, account := range members {
 			for ci, cid := range critIDs {
 				g := int(d.profile[ci]) + demoVariation[(mi+ci)%len(demoVariation)]
@@ -120,7 +121,7 @@ func loadDemoProposals(ctx context.Context, tx bun.Tx, councilID int64) error {
 				if (mi+ci)%11 == 5 {
 					g = int(boussole.NoOpinion)
 				}
-				s := Score{CouncilID: councilID, ProposalID: p.ID, AccountID: account, CriterionID: cid,
+				s := proposal.Score{CouncilID: councilID, ProposalID: p.ID, AccountID: account, CriterionID: cid,
 					BoussoleVersionID: b.Version.ID, Grade: boussole.Grade(g)}
 				if mi == 0 && ci == 0 {
 					s.Comment = d.comment

@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/governance/boussole"
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 )
@@ -63,7 +64,7 @@ func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error
 			}
 		}
 		if item.Kind == AgendaProposal && item.ProposalID != nil {
-			if err := TransitionProposal(ctx, tx, v.CouncilID, *item.ProposalID, actor, ProposalVoting, "Vote ouvert en séance : "+v.Question); err != nil {
+			if err := proposal.TransitionProposal(ctx, tx, v.CouncilID, *item.ProposalID, actor, proposal.ProposalVoting, "Vote ouvert en séance : "+v.Question); err != nil {
 				return err
 			}
 		}

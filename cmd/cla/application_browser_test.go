@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"cla/governance"
+	"cla/governance/proposal"
 	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/browsertest"
@@ -129,7 +130,7 @@ func TestBrowserShopAppliesFromAPhone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := governance.TransitionProposal(ctx, m.DB, co, prop.ID, fac, governance.ProposalOpen, ""); err != nil {
+	if err := proposal.TransitionProposal(ctx, m.DB, co, prop.ID, fac, proposal.ProposalOpen, ""); err != nil {
 		t.Fatal(err)
 	}
 	voteAdopt(t, m.DB, co, prop.ID)

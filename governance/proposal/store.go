@@ -1,4 +1,4 @@
-package governance
+package proposal
 
 import (
 	"context"
@@ -30,8 +30,8 @@ const (
 		LEFT JOIN shops AS s ON s.id = p.target_shop_id AND s.council_id = p.council_id`
 )
 
-// selectProposal selects proposalColumns into dst.
-func selectProposal(db bun.IDB, dst any) *bun.SelectQuery {
+// SelectProposal selects proposalColumns into dst.
+func SelectProposal(db bun.IDB, dst any) *bun.SelectQuery {
 	return db.NewSelect().Model(dst).ColumnExpr(proposalColumns).Join(proposalJoins)
 }
 
@@ -68,20 +68,20 @@ func CreateProposal(ctx context.Context, db bun.IDB, p *Proposal, actor audit.Ac
 			return err
 		}
 		if !ok {
-			return apperr.Fields{"kind": errNoBoussoleYet}.Err()
+			return apperr.Fields{"kind": ErrNoBoussoleYet}.Err()
 		}
 	}
 	p.RationaleHTML = markdown.ToHTML(p.RationaleMD)
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return insertProposal(ctx, tx, p, actor)
+		return InsertProposal(ctx, tx, p, actor)
 	})
 }
 
-// errNoBoussoleYet refuses a proposal in a council without a boussole.
-var errNoBoussoleYet = "La boussole de ce conseil n'est pas encore écrite : proposez-la d'abord (type « " + ProposalBoussole.Label() +
+// ErrNoBoussoleYet refuses a proposal in a council without a boussole.
+var ErrNoBoussoleYet = "La boussole de ce conseil n'est pas encore écrite : proposez-la d'abord (type « " + ProposalBoussole.Label() +
 	" »). Les autres propositions s'évaluent sur elle."
 
-func insertProposal(ctx context.Context, tx bun.IDB, p *Proposal, actor audit.Actor) error {
+func InsertProposal(ctx context.Context, tx bun.IDB, p *Proposal, actor audit.Actor) error {
 	if _, err := tx.NewInsert().Model(p).
 		ExcludeColumn("created_at", "updated_at", "state_changed_at").
 		Returning("id, created_at").Exec(ctx); err != nil {
@@ -137,7 +137,7 @@ var errProposalNotFound = apperr.New(apperr.NotFound, "Cette proposition n'exist
 // proposal of another council is not found.
 func GetProposal(ctx context.Context, db bun.IDB, councilID, id int64) (*Proposal, error) {
 	p := new(Proposal)
-	err := selectProposal(db, p).Where("p.id = ? AND p.council_id = ?", id, councilID).Scan(ctx)
+	err := SelectProposal(db, p).Where("p.id = ? AND p.council_id = ?", id, councilID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errProposalNotFound
 	}
@@ -238,7 +238,7 @@ type ProposalFilter struct {
 // first, in one query whatever the number of proposals and graders.
 func ListProposals(ctx context.Context, db bun.IDB, councilID int64, f ProposalFilter) ([]ProposalSummary, error) {
 	var out []ProposalSummary
-	q := selectProposal(db, &out).
+	q := SelectProposal(db, &out).
 		ColumnExpr("(SELECT count(DISTINCT sc.account_id) FROM proposal_scores AS sc WHERE sc.proposal_id = p.id AND sc.council_id = p.council_id) AS graders").
 		Where("p.council_id = ?", councilID).
 		Where("(p.state <> ? OR p.author_id = ?)", ProposalDraft, f.ViewerID)

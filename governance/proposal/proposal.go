@@ -1,4 +1,8 @@
-package governance
+// Package proposal holds what members put on the council's table — a product,
+// a shop, the criteria or the boussole itself — with its lifecycle (draft to
+// applied), the members' scores against the boussole and their aggregate
+// (results, radar, comparison), and the /propositions pages.
+package proposal
 
 import (
 	"net/url"
@@ -170,7 +174,7 @@ type Proposal struct {
 
 // Field limits, the schema's as well.
 const (
-	maxTitle     = 200
+	MaxTitle     = 200
 	maxOutcome   = 2000
 	maxReason    = 2000
 	maxRationale = 20000
@@ -191,7 +195,7 @@ func (p *Proposal) Validate() error {
 	switch n := utf8.RuneCountInString(p.Title); {
 	case n < 3:
 		f.Add("title", "Donnez un titre d'au moins 3 caractères.")
-	case n > maxTitle:
+	case n > MaxTitle:
 		f.Add("title", "Le titre ne doit pas dépasser 200 caractères.")
 	}
 	if !p.Kind.Valid() {
@@ -201,7 +205,7 @@ func (p *Proposal) Validate() error {
 	case ProposalItemNew:
 		if p.ItemName == "" {
 			f.Add("item_name", "Donnez le nom du produit à inscrire au registre.")
-		} else if tooLong(p.ItemName, maxTitle) {
+		} else if tooLong(p.ItemName, MaxTitle) {
 			f.Add("item_name", "Le nom ne doit pas dépasser 200 caractères.")
 		}
 	case ProposalItemStatus:

@@ -1,4 +1,4 @@
-package governance
+package proposal
 
 import (
 	"context"
@@ -20,9 +20,13 @@ import (
 	"cla/internal/web"
 )
 
-// proposalRoutes lists the proposal and scoring routes; Routes calls it under
-// "Proposals and scoring".
-func (h *Handlers) proposalRoutes(app fiber.Router) {
+// Handlers serves the proposal and scoring pages.
+type Handlers struct {
+	DB *bun.DB
+}
+
+// Routes lists the proposal and scoring routes.
+func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/propositions", web.Gated(h.proposals))
 	app.Get("/propositions/nouvelle", auth.Require(authz.CreateProposal), web.Gated(h.proposalForm))
 	app.Post("/propositions/nouvelle", h.createProposal)
@@ -488,7 +492,7 @@ func (h *Handlers) compareProposals(c *fiber.Ctx) error {
 		return c.Render("governance/proposal_compare", view)
 	}
 	var ps []*Proposal
-	if err := selectProposal(h.DB, &ps).Where("p.council_id = ? AND p.id IN (?)", co.ID, bun.List(ids)).Scan(ctx); err != nil {
+	if err := SelectProposal(h.DB, &ps).Where("p.council_id = ? AND p.id IN (?)", co.ID, bun.List(ids)).Scan(ctx); err != nil {
 		return err
 	}
 	byID := map[int64]*Proposal{}

@@ -1,4 +1,4 @@
-package governance
+package proposal_test
 
 import (
 	"context"
@@ -9,7 +9,9 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance"
 	"cla/governance/boussole"
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/authz"
@@ -28,7 +30,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := LoadDemo(ctx, db)
+	co, err := governance.LoadDemo(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,31 +65,31 @@ func (f *fixture) account(t *testing.T, name string, role authz.Role) audit.Acto
 
 // proposal creates a proposal by the fixture's author and moves it to state by
 // the shortest allowed path.
-func (f *fixture) proposal(t *testing.T, state ProposalState) *Proposal {
+func (f *fixture) proposal(t *testing.T, state proposal.ProposalState) *proposal.Proposal {
 	t.Helper()
 	ctx := context.Background()
-	p := &Proposal{CouncilID: f.councilID, Kind: ProposalCriteria, Title: "Conventionner les fermes en conversion",
+	p := &proposal.Proposal{CouncilID: f.councilID, Kind: proposal.ProposalCriteria, Title: "Conventionner les fermes en conversion",
 		Outcome: "Les fermes en conversion bio sont conventionnées, revue dans 12 mois.", RationaleMD: "Parce que **la transition** compte."}
-	if err := CreateProposal(ctx, f.db, p, f.author); err != nil {
+	if err := proposal.CreateProposal(ctx, f.db, p, f.author); err != nil {
 		t.Fatal(err)
 	}
-	path := map[ProposalState][]ProposalState{
-		ProposalDraft:     nil,
-		ProposalOpen:      {ProposalOpen},
-		ProposalScheduled: {ProposalOpen, ProposalScheduled},
-		ProposalVoting:    {ProposalOpen, ProposalScheduled, ProposalVoting},
-		ProposalAdopted:   {ProposalOpen, ProposalScheduled, ProposalVoting, ProposalAdopted},
-		ProposalRejected:  {ProposalOpen, ProposalScheduled, ProposalVoting, ProposalRejected},
-		ProposalAdjourned: {ProposalOpen, ProposalScheduled, ProposalVoting, ProposalAdjourned},
-		ProposalApplied:   {ProposalOpen, ProposalScheduled, ProposalVoting, ProposalAdopted, ProposalApplied},
-		ProposalWithdrawn: {ProposalWithdrawn},
+	path := map[proposal.ProposalState][]proposal.ProposalState{
+		proposal.ProposalDraft:     nil,
+		proposal.ProposalOpen:      {proposal.ProposalOpen},
+		proposal.ProposalScheduled: {proposal.ProposalOpen, proposal.ProposalScheduled},
+		proposal.ProposalVoting:    {proposal.ProposalOpen, proposal.ProposalScheduled, proposal.ProposalVoting},
+		proposal.ProposalAdopted:   {proposal.ProposalOpen, proposal.ProposalScheduled, proposal.ProposalVoting, proposal.ProposalAdopted},
+		proposal.ProposalRejected:  {proposal.ProposalOpen, proposal.ProposalScheduled, proposal.ProposalVoting, proposal.ProposalRejected},
+		proposal.ProposalAdjourned: {proposal.ProposalOpen, proposal.ProposalScheduled, proposal.ProposalVoting, proposal.ProposalAdjourned},
+		proposal.ProposalApplied:   {proposal.ProposalOpen, proposal.ProposalScheduled, proposal.ProposalVoting, proposal.ProposalAdopted, proposal.ProposalApplied},
+		proposal.ProposalWithdrawn: {proposal.ProposalWithdrawn},
 	}[state]
 	for _, to := range path {
 		actor := f.facilitator
-		if to == ProposalOpen || to == ProposalWithdrawn {
+		if to == proposal.ProposalOpen || to == proposal.ProposalWithdrawn {
 			actor = f.author
 		}
-		if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, actor, to, ""); err != nil {
+		if err := proposal.TransitionProposal(ctx, f.db, f.councilID, p.ID, actor, to, ""); err != nil {
 			t.Fatalf("to %s: %v", to, err)
 		}
 	}
@@ -99,33 +101,33 @@ func TestCreateProposalValidatesAndRecordsTheTimeline(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	bad := &Proposal{CouncilID: f.councilID, Kind: ProposalItemStatus, Title: "x", ProposedStatus: "sous_conditions"}
-	err := CreateProposal(ctx, f.db, bad, f.author)
+	bad := &proposal.Proposal{CouncilID: f.councilID, Kind: proposal.ProposalItemStatus, Title: "x", ProposedStatus: "sous_conditions"}
+	err := proposal.CreateProposal(ctx, f.db, bad, f.author)
 	fields := apperr.FieldsOf(err)
 	for _, k := range []string{"title", "target_item", "conditions", "outcome"} {
 		if fields[k] == "" {
 			t.Errorf("no message for %s: %v", k, fields)
 		}
 	}
-	if err := CreateProposal(ctx, f.db, &Proposal{CouncilID: f.councilID, Kind: ProposalCriteria, Title: "Titre", Outcome: "x"}, f.outsider); apperr.CodeOf(err) != apperr.Forbidden {
+	if err := proposal.CreateProposal(ctx, f.db, &proposal.Proposal{CouncilID: f.councilID, Kind: proposal.ProposalCriteria, Title: "Titre", Outcome: "x"}, f.outsider); apperr.CodeOf(err) != apperr.Forbidden {
 		t.Errorf("a non-member created a proposal: %v", err)
 	}
-	p := f.proposal(t, ProposalOpen)
-	got, err := GetProposal(ctx, f.db, f.councilID, p.ID)
+	p := f.proposal(t, proposal.ProposalOpen)
+	got, err := proposal.GetProposal(ctx, f.db, f.councilID, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.State != ProposalOpen || got.RationaleHTML == "" || got.AuthorName != "Autrice" {
+	if got.State != proposal.ProposalOpen || got.RationaleHTML == "" || got.AuthorName != "Autrice" {
 		t.Errorf("stored proposal: %+v", got)
 	}
-	evs, err := ProposalEvents(ctx, f.db, f.councilID, p.ID)
+	evs, err := proposal.ProposalEvents(ctx, f.db, f.councilID, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(evs) != 2 || evs[0].ToState != ProposalDraft || evs[1].FromState != ProposalDraft || evs[1].ToState != ProposalOpen {
+	if len(evs) != 2 || evs[0].ToState != proposal.ProposalDraft || evs[1].FromState != proposal.ProposalDraft || evs[1].ToState != proposal.ProposalOpen {
 		t.Errorf("timeline: %+v", evs)
 	}
-	if _, err := GetProposal(ctx, f.db, f.councilID+1000, p.ID); apperr.CodeOf(err) != apperr.NotFound {
+	if _, err := proposal.GetProposal(ctx, f.db, f.councilID+1000, p.ID); apperr.CodeOf(err) != apperr.NotFound {
 		t.Errorf("another council read the proposal: %v", err)
 	}
 	var audited int
@@ -141,16 +143,16 @@ func TestEveryTransitionByRole(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	allowed := map[[2]ProposalState]bool{}
-	for _, tr := range Transitions {
-		allowed[[2]ProposalState{tr.From, tr.To}] = true
+	allowed := map[[2]proposal.ProposalState]bool{}
+	for _, tr := range proposal.Transitions {
+		allowed[[2]proposal.ProposalState{tr.From, tr.To}] = true
 	}
 	actors := map[string]audit.Actor{"author": f.author, "member": f.member, "facilitator": f.facilitator, "admin": f.admin,
 		"outsider": f.outsider, "anonymous": {}}
 	// who may make each allowed move.
-	authorMoves := map[ProposalState]bool{ProposalWithdrawn: true}
-	for _, from := range ProposalStates {
-		for _, to := range ProposalStates {
+	authorMoves := map[proposal.ProposalState]bool{proposal.ProposalWithdrawn: true}
+	for _, from := range proposal.ProposalStates {
+		for _, to := range proposal.ProposalStates {
 			for name, actor := range actors {
 				want := apperr.Code("")
 				switch {
@@ -158,9 +160,9 @@ func TestEveryTransitionByRole(t *testing.T) {
 					want = apperr.Unauthorized
 				case name == "outsider":
 					want = apperr.Forbidden
-				case !allowed[[2]ProposalState{from, to}]:
+				case !allowed[[2]proposal.ProposalState{from, to}]:
 					want = apperr.Conflict
-				case from == ProposalDraft && to == ProposalOpen || authorMoves[to]:
+				case from == proposal.ProposalDraft && to == proposal.ProposalOpen || authorMoves[to]:
 					if name != "author" {
 						want = apperr.Forbidden
 					}
@@ -169,8 +171,8 @@ func TestEveryTransitionByRole(t *testing.T) {
 						want = apperr.Forbidden
 					}
 				}
-				p := &Proposal{ID: 1, State: from, AuthorID: &f.author.AccountID}
-				err := CheckTransition(p, actor, to)
+				p := &proposal.Proposal{ID: 1, State: from, AuthorID: &f.author.AccountID}
+				err := proposal.CheckTransition(p, actor, to)
 				got := apperr.Code("")
 				if err != nil {
 					got = apperr.CodeOf(err)
@@ -182,38 +184,38 @@ func TestEveryTransitionByRole(t *testing.T) {
 		}
 	}
 	// Through the database: each allowed move once, from a real proposal.
-	for _, tr := range Transitions {
+	for _, tr := range proposal.Transitions {
 		p := f.proposal(t, tr.From)
 		actor := f.facilitator
 		if tr.AuthorOnly {
 			actor = f.author
 		}
-		if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, actor, tr.To, "note"); err != nil {
+		if err := proposal.TransitionProposal(ctx, f.db, f.councilID, p.ID, actor, tr.To, "note"); err != nil {
 			t.Errorf("%s → %s: %v", tr.From, tr.To, err)
 			continue
 		}
-		got, err := GetProposal(ctx, f.db, f.councilID, p.ID)
+		got, err := proposal.GetProposal(ctx, f.db, f.councilID, p.ID)
 		if err != nil || got.State != tr.To {
 			t.Errorf("%s → %s: stored state %v (%v)", tr.From, tr.To, got, err)
 		}
 		// The same move again is now refused (the state moved on), and nothing changes.
-		err = TransitionProposal(ctx, f.db, f.councilID, p.ID, actor, tr.To, "")
-		if tr.From != tr.To && apperr.CodeOf(err) != apperr.Conflict && !(tr.To == ProposalScheduled && tr.From == ProposalAdjourned) {
+		err = proposal.TransitionProposal(ctx, f.db, f.councilID, p.ID, actor, tr.To, "")
+		if tr.From != tr.To && apperr.CodeOf(err) != apperr.Conflict && !(tr.To == proposal.ProposalScheduled && tr.From == proposal.ProposalAdjourned) {
 			t.Errorf("%s → %s twice: %v", tr.From, tr.To, err)
 		}
 	}
 	// A forbidden move leaves the state and timeline untouched.
-	p := f.proposal(t, ProposalOpen)
-	if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, f.member, ProposalScheduled, ""); apperr.CodeOf(err) != apperr.Forbidden {
+	p := f.proposal(t, proposal.ProposalOpen)
+	if err := proposal.TransitionProposal(ctx, f.db, f.councilID, p.ID, f.member, proposal.ProposalScheduled, ""); apperr.CodeOf(err) != apperr.Forbidden {
 		t.Errorf("a member put a proposal on the agenda: %v", err)
 	}
-	if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, ProposalAdopted, ""); apperr.CodeOf(err) != apperr.Conflict {
+	if err := proposal.TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, proposal.ProposalAdopted, ""); apperr.CodeOf(err) != apperr.Conflict {
 		t.Errorf("an open proposal was adopted without a vote: %v", err)
 	}
-	if err := TransitionProposal(ctx, f.db, f.councilID+1000, p.ID, f.facilitator, ProposalScheduled, ""); !errors.Is(err, errProposalNotFound) {
+	if err := proposal.TransitionProposal(ctx, f.db, f.councilID+1000, p.ID, f.facilitator, proposal.ProposalScheduled, ""); !errors.Is(err, proposal.ErrProposalNotFound) {
 		t.Errorf("another council moved the proposal: %v", err)
 	}
-	evs, _ := ProposalEvents(ctx, f.db, f.councilID, p.ID)
+	evs, _ := proposal.ProposalEvents(ctx, f.db, f.councilID, p.ID)
 	if len(evs) != 2 {
 		t.Errorf("refused moves wrote the timeline: %+v", evs)
 	}
@@ -223,7 +225,7 @@ func TestEveryTransitionByRole(t *testing.T) {
 // boussole by its label; it is written there as text (boussole is below
 // proposal), so this keeps the two in step.
 func TestErrNoBoussoleNamesTheBoussoleProposal(t *testing.T) {
-	if want := "« " + ProposalBoussole.Label() + " »"; !strings.Contains(boussole.ErrNoBoussole.Error(), want) {
+	if want := "« " + proposal.ProposalBoussole.Label() + " »"; !strings.Contains(boussole.ErrNoBoussole.Error(), want) {
 		t.Errorf("ErrNoBoussole says %q, want it to name %s", boussole.ErrNoBoussole.Error(), want)
 	}
 }

@@ -1,4 +1,4 @@
-package governance
+package proposal_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cla/governance/boussole"
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 )
@@ -22,11 +23,11 @@ func currentBoussole(t *testing.T, f *fixture) *boussole.Boussole {
 }
 
 // allGrades grades every criterion of b with g.
-func allGrades(b *boussole.Boussole, g boussole.Grade) []ScoreInput {
-	var out []ScoreInput
+func allGrades(b *boussole.Boussole, g boussole.Grade) []proposal.ScoreInput {
+	var out []proposal.ScoreInput
 	for _, gr := range b.Groups {
 		for _, c := range gr.Criteria {
-			out = append(out, ScoreInput{CriterionID: c.ID, Set: true, Grade: g})
+			out = append(out, proposal.ScoreInput{CriterionID: c.ID, Set: true, Grade: g})
 		}
 	}
 	return out
@@ -37,18 +38,18 @@ func TestSaveScoresRevisesUntilTheVoteThenFreezes(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	b := currentBoussole(t, f)
-	p := f.proposal(t, ProposalOpen)
-	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, boussole.Bien)); err != nil {
+	p := f.proposal(t, proposal.ProposalOpen)
+	if err := proposal.SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, boussole.Bien)); err != nil {
 		t.Fatal(err)
 	}
 	// Revise: one criterion to Excellent with a comment, one cleared, others kept.
 	in := allGrades(b, boussole.Bien)
-	in[0] = ScoreInput{CriterionID: in[0].CriterionID, Set: true, Grade: boussole.Excellent, Comment: "Prix très bas"}
-	in[1] = ScoreInput{CriterionID: in[1].CriterionID}
-	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, in); err != nil {
+	in[0] = proposal.ScoreInput{CriterionID: in[0].CriterionID, Set: true, Grade: boussole.Excellent, Comment: "Prix très bas"}
+	in[1] = proposal.ScoreInput{CriterionID: in[1].CriterionID}
+	if err := proposal.SaveScores(ctx, f.db, f.councilID, p.ID, f.member, in); err != nil {
 		t.Fatal(err)
 	}
-	scores, err := ProposalScores(ctx, f.db, f.councilID, p.ID)
+	scores, err := proposal.ProposalScores(ctx, f.db, f.councilID, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,16 +65,16 @@ func TestSaveScoresRevisesUntilTheVoteThenFreezes(t *testing.T) {
 		}
 	}
 	// On the agenda: still revisable. In vote: frozen.
-	if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, ProposalScheduled, ""); err != nil {
+	if err := proposal.TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, proposal.ProposalScheduled, ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.facilitator, allGrades(b, boussole.Passable)); err != nil {
+	if err := proposal.SaveScores(ctx, f.db, f.councilID, p.ID, f.facilitator, allGrades(b, boussole.Passable)); err != nil {
 		t.Errorf("scoring a proposal on the agenda: %v", err)
 	}
-	if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, ProposalVoting, ""); err != nil {
+	if err := proposal.TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, proposal.ProposalVoting, ""); err != nil {
 		t.Fatal(err)
 	}
-	err = SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, boussole.ARejeter))
+	err = proposal.SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, boussole.ARejeter))
 	if apperr.CodeOf(err) != apperr.Conflict || !strings.Contains(apperr.MessageOf(err), "closes") {
 		t.Errorf("scoring a proposal in vote: %v", err)
 	}
@@ -84,8 +85,8 @@ func TestSaveScoresRefusesBadInput(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	b := currentBoussole(t, f)
-	p := f.proposal(t, ProposalOpen)
-	draft := f.proposal(t, ProposalDraft)
+	p := f.proposal(t, proposal.ProposalOpen)
+	draft := f.proposal(t, proposal.ProposalDraft)
 
 	// A criterion of another boussole version.
 	v2 := &boussole.BoussoleVersion{CouncilID: f.councilID, Number: 2, AdoptedOn: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -93,7 +94,7 @@ func TestSaveScoresRefusesBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	// v2 is now the version in force: grading v1's criteria is refused.
-	err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, boussole.Bien))
+	err := proposal.SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, boussole.Bien))
 	if apperr.CodeOf(err) != apperr.Invalid || !strings.Contains(apperr.FieldsOf(err)["boussole"], "version 2") {
 		t.Errorf("criterion of another boussole version: %v %v", err, apperr.FieldsOf(err))
 	}
@@ -105,18 +106,18 @@ func TestSaveScoresRefusesBadInput(t *testing.T) {
 		name  string
 		actor audit.Actor
 		id    int64
-		in    []ScoreInput
+		in    []proposal.ScoreInput
 		want  apperr.Code
 	}{
-		{"grade outside the scale", f.member, p.ID, []ScoreInput{{CriterionID: b.Groups[0].Criteria[0].ID, Set: true, Grade: 8}}, apperr.Invalid},
-		{"comment too long", f.member, p.ID, []ScoreInput{{CriterionID: b.Groups[0].Criteria[0].ID, Set: true, Grade: boussole.Bien, Comment: strings.Repeat("é", 501)}}, apperr.Invalid},
+		{"grade outside the scale", f.member, p.ID, []proposal.ScoreInput{{CriterionID: b.Groups[0].Criteria[0].ID, Set: true, Grade: 8}}, apperr.Invalid},
+		{"comment too long", f.member, p.ID, []proposal.ScoreInput{{CriterionID: b.Groups[0].Criteria[0].ID, Set: true, Grade: boussole.Bien, Comment: strings.Repeat("é", 501)}}, apperr.Invalid},
 		{"a non-member", f.outsider, p.ID, allGrades(b, boussole.Bien), apperr.Forbidden},
 		{"anonymous", audit.Actor{}, p.ID, allGrades(b, boussole.Bien), apperr.Unauthorized},
 		{"a draft", f.member, draft.ID, allGrades(b, boussole.Bien), apperr.Conflict},
 		{"no such proposal", f.member, p.ID + 1000, allGrades(b, boussole.Bien), apperr.NotFound},
 	}
 	for _, c := range cases {
-		if err := SaveScores(ctx, f.db, f.councilID, c.id, c.actor, c.in); apperr.CodeOf(err) != c.want {
+		if err := proposal.SaveScores(ctx, f.db, f.councilID, c.id, c.actor, c.in); apperr.CodeOf(err) != c.want {
 			t.Errorf("%s: got %v, want %s", c.name, err, c.want)
 		}
 	}
@@ -126,10 +127,10 @@ func TestSaveScoresRefusesBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	stranger := other.account(t, "Étrangère", "member")
-	if err := SaveScores(ctx, f.db, other.councilID, p.ID, stranger, allGrades(b, boussole.Bien)); apperr.CodeOf(err) != apperr.NotFound {
+	if err := proposal.SaveScores(ctx, f.db, other.councilID, p.ID, stranger, allGrades(b, boussole.Bien)); apperr.CodeOf(err) != apperr.NotFound {
 		t.Errorf("scoring a proposal of another council: %v", err)
 	}
-	if scores, _ := ProposalScores(ctx, f.db, f.councilID, p.ID); len(scores) != 0 {
+	if scores, _ := proposal.ProposalScores(ctx, f.db, f.councilID, p.ID); len(scores) != 0 {
 		t.Errorf("refused scores were stored: %d", len(scores))
 	}
 }
@@ -137,7 +138,7 @@ func TestSaveScoresRefusesBadInput(t *testing.T) {
 func TestParseScoreFormKeepsInputAndNamesErrors(t *testing.T) {
 	t.Parallel()
 	b := &boussole.Boussole{Version: boussole.BoussoleVersion{ID: 1, Number: 3}, Groups: []boussole.CriterionGroup{{ID: 1, Criteria: []boussole.Criterion{{ID: 10}, {ID: 11}, {ID: 12}}}}}
-	in, err := ParseScoreForm(b, map[string]string{
+	in, err := proposal.ParseScoreForm(b, map[string]string{
 		"grade_10": "6", "comment_10": " bon ", "grade_11": "9", "grade_12": "", "grade_99": "5",
 	})
 	fields := apperr.FieldsOf(err)
@@ -147,7 +148,7 @@ func TestParseScoreFormKeepsInputAndNamesErrors(t *testing.T) {
 	if len(in) != 3 || !in[0].Set || in[0].Grade != boussole.TresBien || in[0].Comment != "bon" || in[1].Set || in[2].Set {
 		t.Errorf("inputs: %+v", in)
 	}
-	if _, err := ParseScoreForm(b, map[string]string{"grade_10": "0", "grade_11": strconv.Itoa(int(boussole.Excellent))}); err != nil {
+	if _, err := proposal.ParseScoreForm(b, map[string]string{"grade_10": "0", "grade_11": strconv.Itoa(int(boussole.Excellent))}); err != nil {
 		t.Errorf("a valid form was refused: %v", err)
 	}
 }
@@ -157,25 +158,25 @@ func TestAggregateByCriterionGroupAndOverall(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	b := currentBoussole(t, f)
-	p := f.proposal(t, ProposalOpen)
+	p := f.proposal(t, proposal.ProposalOpen)
 	// Three graders: member Bien everywhere, facilitator Excellent everywhere,
 	// admin sans avis everywhere but criterion 1 (À rejeter).
-	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, boussole.Bien)); err != nil {
+	if err := proposal.SaveScores(ctx, f.db, f.councilID, p.ID, f.member, allGrades(b, boussole.Bien)); err != nil {
 		t.Fatal(err)
 	}
-	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.facilitator, allGrades(b, boussole.Excellent)); err != nil {
+	if err := proposal.SaveScores(ctx, f.db, f.councilID, p.ID, f.facilitator, allGrades(b, boussole.Excellent)); err != nil {
 		t.Fatal(err)
 	}
 	adm := allGrades(b, boussole.NoOpinion)
 	adm[0].Grade = boussole.ARejeter
-	if err := SaveScores(ctx, f.db, f.councilID, p.ID, f.admin, adm); err != nil {
+	if err := proposal.SaveScores(ctx, f.db, f.councilID, p.ID, f.admin, adm); err != nil {
 		t.Fatal(err)
 	}
-	scores, err := ProposalScores(ctx, f.db, f.councilID, p.ID)
+	scores, err := proposal.ProposalScores(ctx, f.db, f.councilID, p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Aggregate(b, scores)
+	r := proposal.Aggregate(b, scores)
 	if r.Graders != 3 || len(r.Groups) != 3 {
 		t.Fatalf("graders %d, groups %d", r.Graders, len(r.Groups))
 	}
@@ -210,7 +211,7 @@ func TestNoScoreLandsAfterTheVoteOpens(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	b := currentBoussole(t, f)
-	p := f.proposal(t, ProposalScheduled)
+	p := f.proposal(t, proposal.ProposalScheduled)
 	graders := []audit.Actor{f.member, f.author, f.admin}
 	for i := 0; i < 5; i++ {
 		graders = append(graders, f.account(t, "Membre "+strconv.Itoa(i), "member"))
@@ -222,13 +223,13 @@ func TestNoScoreLandsAfterTheVoteOpens(t *testing.T) {
 		go func(g audit.Actor) {
 			<-start
 			for k := 0; k < 4; k++ {
-				errs <- SaveScores(ctx, f.db, f.councilID, p.ID, g, allGrades(b, boussole.Grade(1+k)))
+				errs <- proposal.SaveScores(ctx, f.db, f.councilID, p.ID, g, allGrades(b, boussole.Grade(1+k)))
 			}
 			done <- struct{}{}
 		}(g)
 	}
 	close(start)
-	if err := TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, ProposalVoting, ""); err != nil {
+	if err := proposal.TransitionProposal(ctx, f.db, f.councilID, p.ID, f.facilitator, proposal.ProposalVoting, ""); err != nil {
 		t.Fatal(err)
 	}
 	for range graders {
