@@ -6,11 +6,12 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/debate"
 	"cla/internal/markdown"
 )
 
 // demoDebates is the council's own backlog of open questions (March 2025).
-var demoDebates = []Debate{
+var demoDebates = []debate.Debate{
 	{Slug: "pratiques-non-labellisees", Theme: "criteres", Title: "Évaluer les pratiques agricoles non labellisées bio",
 		Question: "Comment évaluer les pratiques agricoles, et avec quels moyens, si l'on ne s'appuie pas sur les labels ?"},
 	{Slug: "fermes-en-conversion", Theme: "criteres", Title: "Les fermes en conversion bio",
@@ -49,7 +50,7 @@ var demoDebates = []Debate{
 
 // demoArgument is an example argument of an opened demo debate.
 type demoArgument struct {
-	stance    Stance
+	stance    debate.Stance
 	criterion string // exact criterion name, "" for none
 	body      string
 	replyTo   int // 1-based index of the argument answered, 0 for none
@@ -67,11 +68,11 @@ var demoOpened = []struct {
 		synthesis: "Deux lectures s'opposent : le poisson n'est pas **local** (la Drôme n'a pas de côte), mais il complète le panier " +
 			"et peut venir de la pêche artisanale. Piste évoquée : conventionner les seules conserves, à l'essai.",
 		arguments: []demoArgument{
-			{StanceAgainst, "Agriculture de proximité (local, saisons)", "La Drôme n'a pas de façade maritime : le poisson vient forcément de loin, ce qui va contre le critère « local » adopté en mars 2025.", 0},
-			{StanceFor, "Santé humaine (produits phyto, nutrition)", "Le poisson apporte des protéines et des oméga-3 ; l'exclure rend le panier moins complet pour les familles qui ne mangent pas de viande.", 0},
-			{StanceAgainst, "Santé de l'environnement", "La surpêche menace de nombreux stocks : sans label fiable, nous ne saurions pas vérifier les espèces et les zones de pêche.", 0},
-			{StanceQuestion, "Confiance : traçabilité, information", "Les conserves indiquent-elles le bateau, la zone et la date de pêche ? Sans cela, comment informer les mangeurs ?", 0},
-			{StanceNuance, "", "On pourrait conventionner les seules conserves de pêche artisanale, à l'essai pendant 12 mois, comme pour les fermes en conversion.", 1},
+			{debate.StanceAgainst, "Agriculture de proximité (local, saisons)", "La Drôme n'a pas de façade maritime : le poisson vient forcément de loin, ce qui va contre le critère « local » adopté en mars 2025.", 0},
+			{debate.StanceFor, "Santé humaine (produits phyto, nutrition)", "Le poisson apporte des protéines et des oméga-3 ; l'exclure rend le panier moins complet pour les familles qui ne mangent pas de viande.", 0},
+			{debate.StanceAgainst, "Santé de l'environnement", "La surpêche menace de nombreux stocks : sans label fiable, nous ne saurions pas vérifier les espèces et les zones de pêche.", 0},
+			{debate.StanceQuestion, "Confiance : traçabilité, information", "Les conserves indiquent-elles le bateau, la zone et la date de pêche ? Sans cela, comment informer les mangeurs ?", 0},
+			{debate.StanceNuance, "", "On pourrait conventionner les seules conserves de pêche artisanale, à l'essai pendant 12 mois, comme pour les fermes en conversion.", 1},
 		}},
 	{slug: "riz-de-camargue",
 		context: "Le riz de Camargue n'est pas local, mais c'est un produit de base que beaucoup de foyers achètent chaque semaine. " +
@@ -79,11 +80,11 @@ var demoOpened = []struct {
 		synthesis: "Le riz de Camargue est le riz français le plus proche : le Conseil pèse l'**accessibilité** d'un produit de base contre le critère **local**. " +
 			"L'exigence du bio revient dans plusieurs arguments.",
 		arguments: []demoArgument{
-			{StanceFor, "Accessibilité : prix", "Le riz est un produit de base bon marché : le conventionner rend le panier plus complet et plus accessible, et le riz de Camargue est le riz français le plus proche de Dieulefit.", 0},
-			{StanceAgainst, "Agriculture de proximité (local, saisons)", "La Camargue est hors de notre territoire : conventionner ce riz ouvrirait la porte à d'autres produits non locaux.", 0},
-			{StanceAgainst, "Santé de l'environnement", "Les rizières de Camargue demandent beaucoup d'eau et de traitements quand elles ne sont pas en bio.", 0},
-			{StanceFor, "Choix, diversité des régimes alimentaires", "Pour les personnes qui évitent le gluten, le riz remplace les pâtes et le pain.", 0},
-			{StanceNuance, "Santé de l'environnement", "Le riz de Camargue **bio** existe : n'accepter que celui-là répondrait à l'objection environnementale.", 3},
+			{debate.StanceFor, "Accessibilité : prix", "Le riz est un produit de base bon marché : le conventionner rend le panier plus complet et plus accessible, et le riz de Camargue est le riz français le plus proche de Dieulefit.", 0},
+			{debate.StanceAgainst, "Agriculture de proximité (local, saisons)", "La Camargue est hors de notre territoire : conventionner ce riz ouvrirait la porte à d'autres produits non locaux.", 0},
+			{debate.StanceAgainst, "Santé de l'environnement", "Les rizières de Camargue demandent beaucoup d'eau et de traitements quand elles ne sont pas en bio.", 0},
+			{debate.StanceFor, "Choix, diversité des régimes alimentaires", "Pour les personnes qui évitent le gluten, le riz remplace les pâtes et le pain.", 0},
+			{debate.StanceNuance, "Santé de l'environnement", "Le riz de Camargue **bio** existe : n'accepter que celui-là répondrait à l'objection environnementale.", 3},
 		}},
 }
 
@@ -96,7 +97,7 @@ var demoAuthors = []string{"Claire (membre du CLA)", "Mehdi (membre du CLA)", "J
 // arguments is left alone.
 func loadDemoDebates(ctx context.Context, tx bun.Tx, councilID int64) error {
 	for _, d := range demoDebates {
-		d.CouncilID, d.State, d.IsDemo = councilID, DebateRequested, true
+		d.CouncilID, d.State, d.IsDemo = councilID, debate.DebateRequested, true
 		if _, err := tx.NewInsert().Model(&d).Column("council_id", "slug", "theme", "title", "question", "state", "is_demo").
 			On("CONFLICT (council_id, slug) DO NOTHING").Exec(ctx); err != nil {
 			return fmt.Errorf("demo debate %s: %w", d.Slug, err)
@@ -136,7 +137,7 @@ func loadDemoDebates(ctx context.Context, tx bun.Tx, councilID int64) error {
 		return err
 	}
 	for _, o := range demoOpened {
-		var d Debate
+		var d debate.Debate
 		if err := tx.NewSelect().Model(&d).Column("id", "state").
 			Where("council_id = ? AND slug = ?", councilID, o.slug).Scan(ctx); err != nil {
 			return fmt.Errorf("demo debate %s: %w", o.slug, err)
@@ -145,7 +146,7 @@ func loadDemoDebates(ctx context.Context, tx bun.Tx, councilID int64) error {
 		if err != nil {
 			return err
 		}
-		if done || d.State != DebateRequested {
+		if done || d.State != debate.DebateRequested {
 			continue
 		}
 		ctxMD, synMD := o.context, o.synthesis
@@ -157,7 +158,7 @@ func loadDemoDebates(ctx context.Context, tx bun.Tx, councilID int64) error {
 		}
 		ids := make([]int64, len(o.arguments))
 		for i, da := range o.arguments {
-			a := &Argument{CouncilID: councilID, DebateID: d.ID, Stance: da.stance, BodyMD: da.body, IsDemo: true,
+			a := &debate.Argument{CouncilID: councilID, DebateID: d.ID, Stance: da.stance, BodyMD: da.body, IsDemo: true,
 				AuthorName: demoAuthors[i%len(demoAuthors)]}
 			if len(members) > 0 {
 				m := members[i%len(members)]

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/governance/debate"
 	"cla/governance/proposal"
 	"cla/internal/auth"
 	"cla/internal/authz"
@@ -49,22 +50,7 @@ func (h *Handlers) Routes(app fiber.Router) {
 	(&proposal.Handlers{DB: h.DB}).Routes(app)
 
 	// Debates and search.
-	app.Get("/debats", web.Gated(h.debates))
-	app.Get("/debats/souhaites", web.Gated(h.backlog))
-	app.Post("/debats/souhaites/:slug/soutien", auth.Require(authz.SupportDebate), h.support)
-	app.Get("/debats/proposer", web.Gated(h.suggestForm))
-	app.Post("/debats/proposer", h.suggest)
-	app.Get("/debats/suggestions", auth.Require(authz.ReviewSuggestion), web.Gated(h.suggestions))
-	app.Post("/debats/suggestions/:id", auth.Require(authz.ReviewSuggestion), h.reviewSuggestion)
-	app.Get("/debats/:slug", web.Gated(h.debate))
-	app.Get("/debats/:slug/animer", auth.Require(authz.EditDebate), web.Gated(h.editDebateForm))
-	app.Post("/debats/:slug/animer", auth.Require(authz.EditDebate), h.editDebate)
-	app.Post("/debats/:slug/etat", auth.Require(authz.ChangeDebate), h.changeDebateState)
-	app.Post("/debats/:slug/arguments", auth.Require(authz.AddArgument), h.addArgument)
-	app.Get("/debats/:slug/arguments/:id", web.Gated(h.argument))
-	app.Post("/debats/:slug/arguments/:id", auth.Require(authz.EditOwnArgument), h.editArgument)
-	app.Post("/debats/:slug/arguments/:id/masquer", auth.Require(authz.HideArgument), h.hideArgument)
-	app.Get("/recherche", web.Gated(h.search))
+	(&debate.Handlers{DB: h.DB}).Routes(app)
 
 	// Shop applications.
 	h.applicationRoutes(app)

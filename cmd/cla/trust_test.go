@@ -19,6 +19,7 @@ import (
 
 	"cla/app/apptest"
 	"cla/governance"
+	"cla/governance/debate"
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/idempotency"
@@ -426,8 +427,8 @@ func TestConcurrentSubmissionsPassExactlyTheLimit(t *testing.T) {
 	got := countStatuses(concurrently(t, app, 30, func(i int) *http.Request {
 		return post("/debats/proposer", "", url.Values{"title": {fmt.Sprintf("Le kombucha, sujet %d", i)}, "question": {"Peut-on l'acheter ?"}, "theme": {"produits"}})
 	}))
-	if n := authCount(t, db, "SELECT count(*) FROM debate_suggestions WHERE council_id = ?", co) - before; n != governance.SuggestLimit || got[303] != governance.SuggestLimit || got[429] != 30-governance.SuggestLimit {
-		t.Errorf("30 concurrent suggestions: %d recorded, statuses %v; want %d", n, got, governance.SuggestLimit)
+	if n := authCount(t, db, "SELECT count(*) FROM debate_suggestions WHERE council_id = ?", co) - before; n != debate.SuggestLimit || got[303] != debate.SuggestLimit || got[429] != 30-debate.SuggestLimit {
+		t.Errorf("30 concurrent suggestions: %d recorded, statuses %v; want %d", n, got, debate.SuggestLimit)
 	}
 
 	before = authCount(t, db, "SELECT count(*) FROM shop_applications WHERE council_id = ?", co)

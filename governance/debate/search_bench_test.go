@@ -1,9 +1,8 @@
-package governance
+package debate_test
 
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"sort"
@@ -15,8 +14,11 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/app"
+	"cla/app/apptest"
+	"cla/governance"
+	"cla/governance/debate"
 	"cla/internal/testdb"
-	"cla/internal/web"
 )
 
 // benchWords is the vocabulary of generated arguments: council-like French,
@@ -37,7 +39,7 @@ var benchWords = []string{"riz", "Camargue", "pêche", "poisson", "local", "bio"
 func seedBench(tb testing.TB, db *bun.DB, councils, n, every int) (councilIDs []int64) {
 	tb.Helper()
 	ctx := context.Background()
-	if _, err := LoadDemo(ctx, db); err != nil {
+	if _, err := governance.LoadDemo(ctx, db); err != nil {
 		tb.Fatal(err)
 	}
 	if err := db.NewRaw(`INSERT INTO councils (slug, name) SELECT 'bench-' || i, 'Conseil ' || i FROM generate_series(2, ?) i RETURNING id`, councils).Scan(ctx, &councilIDs); err != nil {
@@ -58,7 +60,7 @@ func seedBench(tb testing.TB, db *bun.DB, councils, n, every int) (councilIDs []
 	start := time.Now()
 	_, err := db.ExecContext(ctx, `WITH ds AS (SELECT id, council_id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS n FROM debates),
 		src AS (SELECT i, (SELECT array_to_string(ARRAY(SELECT CASE WHEN (i * 31 + w * 17 + (i % 7) * w) % ? = 0
-					THEN (`+words+`)[1 + ((i * 7919 + w * 104729 + (i % 13) * w * w) % `+itoa(len(benchWords))+`)]
+					THEN (`+words+`)[1 + ((i * 7919 + w * 104729 + (i % 13) * w * w) % `+debate.Itoa(len(benchWords))+`)]
 					ELSE 'terme' || ((i * 2654435761 + w * 40503) % 5000) END
 				FROM generate_series(1, 25) w), ' ')) AS body
 			FROM generate_series(1, ?) i)
@@ -100,7 +102,7 @@ func BenchmarkSearch(b *testing.B) {
 	queries := []string{"riz camargue", "peche", "poisson local", "prix bio", `"riz de camargue"`, "saison -viande", "oeufs", "elevage sante"}
 	council := ids[len(ids)/2]
 	for _, q := range queries { // warm up
-		if _, err := Search(ctx, db, council, q, 1); err != nil {
+		if _, err := debate.Search(ctx, db, council, q, 1); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -110,7 +112,7 @@ func BenchmarkSearch(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		q := queries[i%len(queries)]
 		t0 := time.Now()
-		res, err := Search(ctx, db, council, q, 1+i%3)
+		res, err := debate.Search(ctx, db, council, q, 1+i%3)
 		lat = append(lat, time.Since(t0))
 		if err != nil {
 			b.Fatal(err)
@@ -124,7 +126,7 @@ func BenchmarkSearch(b *testing.B) {
 		b.Fatal("no query found anything")
 	}
 	var plan []string
-	if err := db.NewRaw("EXPLAIN (ANALYZE, BUFFERS) "+searchSQL, council, "peche", SearchPageSize, 0).Scan(ctx, &plan); err != nil {
+	if err := db.NewRaw("EXPLAIN (ANALYZE, BUFFERS) "+debate.SearchSQL, council, "peche", debate.SearchPageSize, 0).Scan(ctx, &plan); err != nil {
 		b.Fatal(err)
 	}
 	if f := os.Getenv("CLA_SEARCH_PLAN"); f != "" {
@@ -151,7 +153,7 @@ func (c *benchCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
 func BenchmarkDebatePage(b *testing.B) {
 	db := testdb.New(b)
 	ctx := context.Background()
-	co, err := LoadDemo(ctx, db)
+	co, err := governance.LoadDemo(ctx, db)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -162,11 +164,7 @@ func BenchmarkDebatePage(b *testing.B) {
 		FROM debates d, generate_series(1, 495) i WHERE d.council_id = ? AND d.slug = 'riz-de-camargue'`, co.ID); err != nil {
 		b.Fatal(err)
 	}
-	app, err := web.New(web.Options{DB: db, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	(&Handlers{DB: db}).Routes(app)
+	app := apptest.New(b, db, app.Config{})
 	counter := &benchCounter{}
 	db.AddQueryHook(counter)
 	get := func() int {

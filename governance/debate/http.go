@@ -1,4 +1,4 @@
-package governance
+package debate
 
 import (
 	"context"
@@ -14,6 +14,31 @@ import (
 	"cla/internal/authz"
 	"cla/internal/web"
 )
+
+// Handlers serves the debate and search pages.
+type Handlers struct {
+	DB *bun.DB
+}
+
+// Routes lists the debate and search routes.
+func (h *Handlers) Routes(app fiber.Router) {
+	app.Get("/debats", web.Gated(h.debates))
+	app.Get("/debats/souhaites", web.Gated(h.backlog))
+	app.Post("/debats/souhaites/:slug/soutien", auth.Require(authz.SupportDebate), h.support)
+	app.Get("/debats/proposer", web.Gated(h.suggestForm))
+	app.Post("/debats/proposer", h.suggest)
+	app.Get("/debats/suggestions", auth.Require(authz.ReviewSuggestion), web.Gated(h.suggestions))
+	app.Post("/debats/suggestions/:id", auth.Require(authz.ReviewSuggestion), h.reviewSuggestion)
+	app.Get("/debats/:slug", web.Gated(h.debate))
+	app.Get("/debats/:slug/animer", auth.Require(authz.EditDebate), web.Gated(h.editDebateForm))
+	app.Post("/debats/:slug/animer", auth.Require(authz.EditDebate), h.editDebate)
+	app.Post("/debats/:slug/etat", auth.Require(authz.ChangeDebate), h.changeDebateState)
+	app.Post("/debats/:slug/arguments", auth.Require(authz.AddArgument), h.addArgument)
+	app.Get("/debats/:slug/arguments/:id", web.Gated(h.argument))
+	app.Post("/debats/:slug/arguments/:id", auth.Require(authz.EditOwnArgument), h.editArgument)
+	app.Post("/debats/:slug/arguments/:id/masquer", auth.Require(authz.HideArgument), h.hideArgument)
+	app.Get("/recherche", web.Gated(h.search))
+}
 
 // reservedDebateSlugs are path segments under /debats that are not debates.
 var reservedDebateSlugs = map[string]bool{"souhaites": true, "proposer": true, "suggestions": true}

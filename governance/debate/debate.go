@@ -1,4 +1,8 @@
-package governance
+// Package debate holds the council's debate record: debates by theme with
+// their synthesis and conclusion, the members' arguments (stances, replies,
+// edit history, hiding), the requested debates and suggestions (the backlog
+// the meeting agenda reads), the French full-text search, and their pages.
+package debate
 
 import (
 	"context"
