@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/application"
 	"cla/internal/markdown"
 )
 
@@ -52,9 +53,9 @@ func loadDemoApplications(ctx context.Context, tx bun.Tx, councilID int64) error
 		return err
 	}
 	key := "demo-epicerie-la-bonne-graine"
-	_, hash := NewApplicationToken()
+	_, hash := application.NewApplicationToken()
 	accepted := time.Date(2026, 11, 18, 9, 30, 0, 0, time.UTC)
-	a := &Application{CouncilID: councilID, TokenHash: hash, State: AppNew, ShopName: "Épicerie La Bonne Graine",
+	a := &application.Application{CouncilID: councilID, TokenHash: hash, State: application.AppNew, ShopName: "Épicerie La Bonne Graine",
 		Kind: "epicerie", SIRET: "73282932000074", Address: "12 rue du Bourg", Commune: "Dieulefit",
 		ContactName: "Camille Martin", Email: "contact@labonnegraine.example", Phone: "04 75 00 00 00",
 		Categories: []string{"fruits-et-legumes", "legumineuses", "farines-pates-cereales", "huiles", "conserves"},

@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/catalog"
+	"cla/governance/application"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
@@ -258,7 +259,7 @@ func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status
 		case proposal.ProposalShopAdhesion:
 			signed := civilDay(at)
 			// One year by default, per council (convention_settings, see charter.go).
-			renewal, err := RenewalDate(ctx, tx, p.CouncilID, signed)
+			renewal, err := application.RenewalDate(ctx, tx, p.CouncilID, signed)
 			if err != nil {
 				return nil, err
 			}

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/governance/application"
 	"cla/governance/debate"
 	"cla/governance/proposal"
 	"cla/internal/auth"
@@ -53,7 +54,7 @@ func (h *Handlers) Routes(app fiber.Router) {
 	(&debate.Handlers{DB: h.DB}).Routes(app)
 
 	// Shop applications.
-	h.applicationRoutes(app)
+	(&application.Handlers{DB: h.DB, Mailer: h.Mailer, BaseURL: h.BaseURL}).Routes(app)
 
 	// Meetings, votes and decisions.
 	h.meetingRoutes(app)

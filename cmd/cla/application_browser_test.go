@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"cla/governance"
+	"cla/governance/application"
 	"cla/governance/proposal"
 	"cla/internal/audit"
 	"cla/internal/authz"
@@ -91,11 +91,11 @@ func TestBrowserShopAppliesFromAPhone(t *testing.T) {
 	if err := m.DB.NewRaw("SELECT id FROM shop_applications WHERE council_id = ? AND shop_name = 'La Ferme du Jabron'", co).Scan(ctx, &id); err != nil {
 		t.Fatal(err)
 	}
-	a, err := governance.GetApplication(ctx, m.DB, co, id)
+	a, err := application.GetApplication(ctx, m.DB, co, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := governance.AddApplicationMessage(ctx, m.DB, a, &governance.ApplicationMessage{Kind: governance.MsgQuestion,
+	if err := application.AddApplicationMessage(ctx, m.DB, a, &application.ApplicationMessage{Kind: application.MsgQuestion,
 		Body: "Vendez-vous aussi au marché du Lavoir ?"}, fac, false); err != nil {
 		t.Fatal(err)
 	}
@@ -122,11 +122,11 @@ func TestBrowserShopAppliesFromAPhone(t *testing.T) {
 	}
 
 	// The facilitator turns it into a proposal, opens it, and the council votes.
-	a, err = governance.GetApplication(ctx, m.DB, co, id)
+	a, err = application.GetApplication(ctx, m.DB, co, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prop, err := governance.ProposeApplication(ctx, m.DB, a, governance.DraftProposal(a, nil), fac)
+	prop, err := application.ProposeApplication(ctx, m.DB, a, application.DraftProposal(a, nil), fac)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"cla/app/apptest"
 	"cla/governance"
+	"cla/governance/application"
 	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/webtest"
@@ -158,7 +159,7 @@ func TestApplicationJourney(t *testing.T) {
 	if resp, _ := fac.PostForm("/gestion/charte/duree", url.Values{"renewal_months": {"6"}}); resp.StatusCode != 303 {
 		t.Fatalf("renewal months: %d", resp.StatusCode)
 	}
-	draft := governance.DraftProposal(&governance.Application{ShopName: "Épicerie des Remparts", Commune: "Dieulefit"}, nil)
+	draft := application.DraftProposal(&application.Application{ShopName: "Épicerie des Remparts", Commune: "Dieulefit"}, nil)
 	resp, _ = fac.PostForm(detail+"/proposition", url.Values{"title": {draft.Title}, "outcome": {draft.Outcome}, "rationale": {"Épicerie **locale**."}})
 	if resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), "/propositions/") {
 		t.Fatalf("propose: %d %s", resp.StatusCode, resp.Header.Get("Location"))
@@ -385,12 +386,12 @@ func TestApplicationRateLimit(t *testing.T) {
 	t.Parallel()
 	app, _ := newTestApp(t)
 	c := webtest.New(t, app)
-	for i := 0; i < governance.ApplyLimit; i++ {
+	for i := 0; i < application.ApplyLimit; i++ {
 		apply(t, c, shopForm(fmt.Sprintf("Épicerie %d", i), siretN(i)))
 	}
 	// A valid form: an invalid one is refused for its errors first (a typo
 	// costs no slot).
-	resp, body := c.PostForm("/devenir-point-de-vente", shopForm("Épicerie de trop", siretN(governance.ApplyLimit)))
+	resp, body := c.PostForm("/devenir-point-de-vente", shopForm("Épicerie de trop", siretN(application.ApplyLimit)))
 	if resp.StatusCode != 429 || !strings.Contains(body, "Trop de candidatures") || !strings.Contains(body, "Épicerie de trop") {
 		t.Errorf("over the limit: %d %.300s", resp.StatusCode, body)
 	}
@@ -407,7 +408,7 @@ func siretN(n int) string {
 	base := fmt.Sprintf("1234567800%03d", n)
 	for d := 0; d <= 9; d++ {
 		s := base + fmt.Sprint(d)
-		if governance.ValidSIRET(s) {
+		if application.ValidSIRET(s) {
 			return s
 		}
 	}
@@ -503,12 +504,12 @@ func TestShopExportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(records[0], ",") != strings.Join(governance.ExportHeader, ",") {
+	if strings.Join(records[0], ",") != strings.Join(application.ExportHeader, ",") {
 		t.Errorf("header %v", records[0])
 	}
 	var found []string
 	for _, r := range records[1:] {
-		if len(r) != len(governance.ExportHeader) {
+		if len(r) != len(application.ExportHeader) {
 			t.Fatalf("record with %d fields: %v", len(r), r)
 		}
 		if r[9] == testSIRET {
@@ -668,7 +669,7 @@ func TestApplicationAttemptLimit(t *testing.T) {
 	app, _ := newTestApp(t)
 	c := webtest.New(t, app)
 	c.Get("/devenir-point-de-vente")
-	for i := 0; i < governance.AttemptLimit; i++ {
+	for i := 0; i < application.AttemptLimit; i++ {
 		if resp, _ := c.PostForm("/devenir-point-de-vente", url.Values{"shop_name": {"x"}}); resp.StatusCode != 422 {
 			t.Fatalf("attempt %d: %d", i+1, resp.StatusCode)
 		}

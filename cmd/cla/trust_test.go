@@ -18,7 +18,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/app/apptest"
-	"cla/governance"
+	"cla/governance/application"
 	"cla/governance/debate"
 	"cla/internal/auth"
 	"cla/internal/authz"
@@ -435,8 +435,8 @@ func TestConcurrentSubmissionsPassExactlyTheLimit(t *testing.T) {
 	got = countStatuses(concurrently(t, app, 10, func(i int) *http.Request {
 		return post("/devenir-point-de-vente", "", shopForm(fmt.Sprintf("Épicerie concurrente %d", i), siretN(100+i)))
 	}))
-	if n := authCount(t, db, "SELECT count(*) FROM shop_applications WHERE council_id = ?", co) - before; n != governance.ApplyLimit || got[303] != governance.ApplyLimit {
-		t.Errorf("10 concurrent applications: %d recorded, statuses %v; want %d", n, got, governance.ApplyLimit)
+	if n := authCount(t, db, "SELECT count(*) FROM shop_applications WHERE council_id = ?", co) - before; n != application.ApplyLimit || got[303] != application.ApplyLimit {
+		t.Errorf("10 concurrent applications: %d recorded, statuses %v; want %d", n, got, application.ApplyLimit)
 	}
 	// The attempts limit (invalid forms included) from another address.
 	app2 := apptest.New(t, db, (&Config{TrustedProxies: []string{"0.0.0.0/32"}}).App())
@@ -444,8 +444,8 @@ func TestConcurrentSubmissionsPassExactlyTheLimit(t *testing.T) {
 	got = countStatuses(concurrently(t, app2, 40, func(i int) *http.Request {
 		return post2("/devenir-point-de-vente", "203.0.113.9", url.Values{"shop_name": {"x"}})
 	}))
-	if got[422] != governance.AttemptLimit || got[429] != 40-governance.AttemptLimit {
-		t.Errorf("40 concurrent invalid applications: %v, want %d × 422", got, governance.AttemptLimit)
+	if got[422] != application.AttemptLimit || got[429] != 40-application.AttemptLimit {
+		t.Errorf("40 concurrent invalid applications: %v, want %d × 422", got, application.AttemptLimit)
 	}
 }
 

@@ -1,4 +1,4 @@
-package governance
+package application
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
 
 	"cla/catalog"
 	"cla/internal/apperr"
@@ -19,9 +20,19 @@ import (
 	"cla/internal/web"
 )
 
-// applicationRoutes lists the routes of shop applications, the charter, the
-// renewals and the export for the payment tool.
-func (h *Handlers) applicationRoutes(app fiber.Router) {
+// Handlers serves the shop applications' pages.
+type Handlers struct {
+	DB *bun.DB
+	// Mailer sends shops their follow-up link; nil when SMTP is off (the link
+	// is then only shown on screen).
+	Mailer auth.Mailer
+	// BaseURL is the public base URL for links in mails ("" uses the request's).
+	BaseURL string
+}
+
+// Routes lists the routes of shop applications, the charter, the renewals
+// and the export for the payment tool.
+func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/devenir-point-de-vente", web.Gated(h.applyForm))
 	app.Post("/devenir-point-de-vente", h.apply)
 	app.Get("/charte", web.Gated(h.charter))

@@ -1,4 +1,8 @@
-package governance
+// Package application holds the shops' applications to become points de
+// vente (the public form, the private follow-up link, the council's review,
+// the proposal it turns into), the charter of commitment, the renewals of
+// conventions and the export for the payment tool, with their pages.
+package application
 
 import (
 	"net/mail"
