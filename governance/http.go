@@ -6,10 +6,9 @@ import (
 
 	"cla/governance/application"
 	"cla/governance/debate"
+	"cla/governance/member"
 	"cla/governance/proposal"
 	"cla/internal/auth"
-	"cla/internal/authz"
-	"cla/internal/web"
 )
 
 // Handlers serves the council's process pages.
@@ -29,23 +28,7 @@ type Handlers struct {
 func (h *Handlers) Routes(app fiber.Router) {
 	h.ballots = NewBallotWriter(h.DB)
 	// Members, sign-in and the audit trail.
-	app.Get("/connexion", web.Gated(h.signInForm))
-	app.Post("/connexion", h.signIn)
-	app.Post("/deconnexion", h.signOut)
-	app.Get("/compte", auth.RequireSignedIn(), web.Gated(h.account))
-	app.Post("/compte/mot-de-passe", auth.RequireSignedIn(), h.changePassword)
-	app.Get("/invitation/:token", web.Gated(h.invitationForm))
-	app.Post("/invitation/:token", h.acceptInvitation)
-	app.Get("/mot-de-passe/:token", web.Gated(h.passwordLinkForm))
-	app.Post("/mot-de-passe/:token", h.usePasswordLink)
-	app.Get("/conseil", web.Gated(h.councilMembers))
-	app.Get("/gestion/membres", auth.Require(authz.MemberList), web.Gated(h.membersAdmin))
-	app.Post("/gestion/membres/invitations", auth.Require(authz.MemberInvite), h.invite)
-	app.Post("/gestion/membres/:id/role", auth.Require(authz.MemberSetRole), h.setMemberRole)
-	app.Post("/gestion/membres/:id/desactiver", auth.Require(authz.MemberDisable), h.disableMember)
-	app.Post("/gestion/membres/:id/reactiver", auth.Require(authz.MemberDisable), h.enableMember)
-	app.Post("/gestion/membres/:id/mot-de-passe", auth.Require(authz.MemberPasswordLink), h.memberPasswordLink)
-	app.Get("/gestion/journal", auth.Require(authz.AuditRead), web.Gated(h.auditLog))
+	(&member.Handlers{DB: h.DB}).Routes(app)
 
 	// Proposals and scoring.
 	(&proposal.Handlers{DB: h.DB}).Routes(app)

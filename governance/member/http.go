@@ -1,16 +1,50 @@
-package governance
+// Package member holds the pages of people and trust: sign-in and sign-out,
+// the account and its password, invitations and password links, the
+// members' administration, the public composition of the council (/conseil)
+// and the audit log (/gestion/journal). Accounts, sessions and roles
+// themselves live in internal/auth and internal/authz.
+package member
 
 import (
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/web"
 )
+
+// Handlers serves sign-in, the account, the members' administration, the
+// invitation and password-link pages, the council's composition and the
+// audit log.
+type Handlers struct {
+	DB *bun.DB
+}
+
+// Routes lists the members' routes.
+func (h *Handlers) Routes(app fiber.Router) {
+	app.Get("/connexion", web.Gated(h.signInForm))
+	app.Post("/connexion", h.signIn)
+	app.Post("/deconnexion", h.signOut)
+	app.Get("/compte", auth.RequireSignedIn(), web.Gated(h.account))
+	app.Post("/compte/mot-de-passe", auth.RequireSignedIn(), h.changePassword)
+	app.Get("/invitation/:token", web.Gated(h.invitationForm))
+	app.Post("/invitation/:token", h.acceptInvitation)
+	app.Get("/mot-de-passe/:token", web.Gated(h.passwordLinkForm))
+	app.Post("/mot-de-passe/:token", h.usePasswordLink)
+	app.Get("/conseil", web.Gated(h.councilMembers))
+	app.Get("/gestion/membres", auth.Require(authz.MemberList), web.Gated(h.membersAdmin))
+	app.Post("/gestion/membres/invitations", auth.Require(authz.MemberInvite), h.invite)
+	app.Post("/gestion/membres/:id/role", auth.Require(authz.MemberSetRole), h.setMemberRole)
+	app.Post("/gestion/membres/:id/desactiver", auth.Require(authz.MemberDisable), h.disableMember)
+	app.Post("/gestion/membres/:id/reactiver", auth.Require(authz.MemberDisable), h.enableMember)
+	app.Post("/gestion/membres/:id/mot-de-passe", auth.Require(authz.MemberPasswordLink), h.memberPasswordLink)
+	app.Get("/gestion/journal", auth.Require(authz.AuditRead), web.Gated(h.auditLog))
+}
 
 // PublicMember is a member as the public composition page shows them: no email.
 type PublicMember struct {
