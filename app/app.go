@@ -12,8 +12,12 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/catalog"
-	"cla/governance"
+	"cla/governance/application"
+	"cla/governance/assembly"
 	"cla/governance/boussole"
+	"cla/governance/debate"
+	"cla/governance/member"
+	"cla/governance/proposal"
 	"cla/internal/auth"
 	"cla/internal/web"
 )
@@ -47,8 +51,13 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	// any domain route.
 	app.Use(auth.New(auth.Options{DB: db, Logger: logger, BaseURL: cfg.BaseURL, Mailer: cfg.Mailer}).Middleware())
 	register.Routes(app)
+	// Every domain's routes, in the order they are matched.
 	(&boussole.Handlers{DB: db}).Routes(app)
-	(&governance.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
+	(&member.Handlers{DB: db}).Routes(app)
+	(&proposal.Handlers{DB: db}).Routes(app)
+	(&debate.Handlers{DB: db}).Routes(app)
+	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
+	(&assembly.Handlers{DB: db}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
 }

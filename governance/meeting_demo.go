@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/assembly"
 	"cla/governance/proposal"
 	"cla/internal/markdown"
 	"cla/internal/web"
@@ -51,14 +52,14 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 		Where("council_id = ? AND disabled_at IS NULL", councilID).Order("account_id").Scan(ctx, &members); err != nil {
 		return err
 	}
-	meeting := func(key, title string, start time.Time, state MeetingState) (*Meeting, error) {
+	meeting := func(key, title string, start time.Time, state assembly.MeetingState) (*assembly.Meeting, error) {
 		k := key
-		m := &Meeting{CouncilID: councilID, Title: title, StartsAt: start, EndsAt: start.Add(2 * time.Hour),
+		m := &assembly.Meeting{CouncilID: councilID, Title: title, StartsAt: start, EndsAt: start.Add(2 * time.Hour),
 			Place: "Salle des fêtes, Dieulefit", State: state, DemoKey: &k}
-		if state != MeetingPlanned {
+		if state != assembly.MeetingPlanned {
 			opened, closed := start, start.Add(2*time.Hour)
 			m.OpenedAt = &opened
-			if state == MeetingClosed {
+			if state == assembly.MeetingClosed {
 				m.ClosedAt = &closed
 			}
 		}
@@ -67,23 +68,23 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 		}
 		return m, nil
 	}
-	feb, err := meeting("fevrier-2025", "Séance de février 2025", at(2025, 2, 12, 18, 30), MeetingClosed)
+	feb, err := meeting("fevrier-2025", "Séance de février 2025", at(2025, 2, 12, 18, 30), assembly.MeetingClosed)
 	if err != nil {
 		return err
 	}
-	mar, err := meeting("mars-2025", "Séance de mars 2025", at(2025, 3, 12, 18, 30), MeetingClosed)
+	mar, err := meeting("mars-2025", "Séance de mars 2025", at(2025, 3, 12, 18, 30), assembly.MeetingClosed)
 	if err != nil {
 		return err
 	}
 	// Roll: everyone present in February except the last member, excused.
-	var roll []Attendance
+	var roll []assembly.Attendance
 	for i, id := range members {
-		st := Present
+		st := assembly.Present
 		if i == len(members)-1 && len(members) > 2 {
-			st = Excused
+			st = assembly.Excused
 		}
-		roll = append(roll, Attendance{CouncilID: councilID, MeetingID: feb.ID, MemberID: id, Status: st},
-			Attendance{CouncilID: councilID, MeetingID: mar.ID, MemberID: id, Status: Present})
+		roll = append(roll, assembly.Attendance{CouncilID: councilID, MeetingID: feb.ID, MemberID: id, Status: st},
+			assembly.Attendance{CouncilID: councilID, MeetingID: mar.ID, MemberID: id, Status: assembly.Present})
 	}
 	if len(roll) > 0 {
 		if _, err := tx.NewInsert().Model(&roll).Exec(ctx); err != nil {
@@ -100,7 +101,7 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 	}
 	decidedAt := feb.StartsAt.Add(90 * time.Minute)
 	for i, d := range demoPastDecisions {
-		it := &AgendaItem{CouncilID: councilID, MeetingID: feb.ID, Position: i + 1, Kind: AgendaFree, Title: d.item, Minutes: 30}
+		it := &assembly.AgendaItem{CouncilID: councilID, MeetingID: feb.ID, Position: i + 1, Kind: assembly.AgendaFree, Title: d.item, Minutes: 30}
 		if _, err := tx.NewInsert().Model(it).Returning("id").Exec(ctx); err != nil {
 			return fmt.Errorf("demo agenda: %w", err)
 		}
@@ -108,17 +109,17 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 		for d.pour+d.contre+d.abstention > present && d.pour > 0 {
 			d.pour--
 		}
-		t := VoteTally{For: d.pour, Against: d.contre, Abstain: d.abstention, Present: present, Ballots: d.pour + d.contre + d.abstention, InRoom: true}
+		t := assembly.VoteTally{For: d.pour, Against: d.contre, Abstain: d.abstention, Present: present, Ballots: d.pour + d.contre + d.abstention, InRoom: true}
 		key := d.key
 		closed := decidedAt.Add(time.Duration(i) * time.Minute)
 		n := t.Ballots
-		v := &Vote{CouncilID: councilID, MeetingID: feb.ID, AgendaItemID: it.ID, Question: d.item, Method: MethodMajority,
-			Mode: ModeInRoom, Secrecy: SecrecyAnonymous, Threshold: ThresholdCast, State: VoteClosed,
+		v := &assembly.Vote{CouncilID: councilID, MeetingID: feb.ID, AgendaItemID: it.ID, Question: d.item, Method: assembly.MethodMajority,
+			Mode: assembly.ModeInRoom, Secrecy: assembly.SecrecyAnonymous, Threshold: assembly.ThresholdCast, State: assembly.VoteClosed,
 			OpenedAt: closed.Add(-10 * time.Minute), ClosedAt: &closed, Tally: &t, BallotCount: &n, Outcome: "adopte", DemoKey: &key}
 		if _, err := tx.NewInsert().Model(v).Returning("id").Exec(ctx); err != nil {
 			return fmt.Errorf("demo vote: %w", err)
 		}
-		dec := &Decision{CouncilID: councilID, MeetingID: feb.ID, VoteID: &v.ID, AgendaItemID: it.ID, Outcome: DecisionAdopted,
+		dec := &assembly.Decision{CouncilID: councilID, MeetingID: feb.ID, VoteID: &v.ID, AgendaItemID: it.ID, Outcome: assembly.DecisionAdopted,
 			Title: d.title, MotivationMD: d.motivation, MotivationHTML: markdown.ToHTML(d.motivation), DecidedAt: closed,
 			ActorName: "Démonstration", DemoKey: &key}
 		if d.version && version1 > 0 {
@@ -131,20 +132,20 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 			return fmt.Errorf("demo decision: %w", err)
 		}
 	}
-	mi := &AgendaItem{CouncilID: councilID, MeetingID: mar.ID, Position: 1, Kind: AgendaFree, Title: "Approbation du compte rendu de février", Minutes: 10}
-	mi2 := &AgendaItem{CouncilID: councilID, MeetingID: mar.ID, Position: 2, Kind: AgendaFree, Title: "Lancement de la caisse : premiers retours des points de vente", Minutes: 60}
-	for _, it := range []*AgendaItem{mi, mi2} {
+	mi := &assembly.AgendaItem{CouncilID: councilID, MeetingID: mar.ID, Position: 1, Kind: assembly.AgendaFree, Title: "Approbation du compte rendu de février", Minutes: 10}
+	mi2 := &assembly.AgendaItem{CouncilID: councilID, MeetingID: mar.ID, Position: 2, Kind: assembly.AgendaFree, Title: "Lancement de la caisse : premiers retours des points de vente", Minutes: 60}
+	for _, it := range []*assembly.AgendaItem{mi, mi2} {
 		if _, err := tx.NewInsert().Model(it).Exec(ctx); err != nil {
 			return fmt.Errorf("demo agenda: %w", err)
 		}
 	}
-	if err := writeDraftMinutes(ctx, tx, councilID, feb.ID, false); err != nil {
+	if err := assembly.WriteDraftMinutes(ctx, tx, councilID, feb.ID, false); err != nil {
 		return err
 	}
-	if err := writeDraftMinutes(ctx, tx, councilID, mar.ID, false); err != nil {
+	if err := assembly.WriteDraftMinutes(ctx, tx, councilID, mar.ID, false); err != nil {
 		return err
 	}
-	if _, err := tx.NewUpdate().Model((*Minutes)(nil)).Set("state = ?", MinutesApproved).Set("approved_at = ?", mar.StartsAt.Add(15*time.Minute)).
+	if _, err := tx.NewUpdate().Model((*assembly.Minutes)(nil)).Set("state = ?", assembly.MinutesApproved).Set("approved_at = ?", mar.StartsAt.Add(15*time.Minute)).
 		Set("approved_in_id = ?", mar.ID).Where("meeting_id = ? AND council_id = ?", feb.ID, councilID).Exec(ctx); err != nil {
 		return fmt.Errorf("demo minutes: %w", err)
 	}
@@ -155,7 +156,7 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 	for first.Weekday() != time.Wednesday {
 		first = first.AddDate(0, 0, 1)
 	}
-	next, err := meeting("prochaine", "Prochaine séance du Conseil", first.AddDate(0, 0, 7), MeetingPlanned)
+	next, err := meeting("prochaine", "Prochaine séance du Conseil", first.AddDate(0, 0, 7), assembly.MeetingPlanned)
 	if err != nil {
 		return err
 	}
@@ -175,16 +176,16 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 		Where("council_id = ? AND state = 'souhaite'", councilID).Order("id").Limit(1).Scan(ctx, &debate); err != nil {
 		return err
 	}
-	items := []*AgendaItem{{Kind: AgendaFree, Title: "Approbation du compte rendu de mars", Minutes: 10}}
+	items := []*assembly.AgendaItem{{Kind: assembly.AgendaFree, Title: "Approbation du compte rendu de mars", Minutes: 10}}
 	for _, p := range props {
 		id := p.ID
-		items = append(items, &AgendaItem{Kind: AgendaProposal, ProposalID: &id, Title: p.Title, Minutes: 30})
+		items = append(items, &assembly.AgendaItem{Kind: assembly.AgendaProposal, ProposalID: &id, Title: p.Title, Minutes: 30})
 	}
 	for _, d := range debate {
 		id := d.ID
-		items = append(items, &AgendaItem{Kind: AgendaDebate, DebateID: &id, Title: d.Title, Minutes: 30})
+		items = append(items, &assembly.AgendaItem{Kind: assembly.AgendaDebate, DebateID: &id, Title: d.Title, Minutes: 30})
 	}
-	items = append(items, &AgendaItem{Kind: AgendaFree, Title: "Questions diverses", Minutes: 15})
+	items = append(items, &assembly.AgendaItem{Kind: assembly.AgendaFree, Title: "Questions diverses", Minutes: 15})
 	for i, it := range items {
 		it.CouncilID, it.MeetingID, it.Position = councilID, next.ID, i+1
 		if _, err := tx.NewInsert().Model(it).Exec(ctx); err != nil {

@@ -19,8 +19,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/app/apptest"
-	"cla/governance"
 	"cla/governance/application"
+	"cla/governance/assembly"
 	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/webtest"
@@ -246,39 +246,39 @@ func voteAdopt(t *testing.T, db *bun.DB, councilID, proposalID int64) {
 	}
 	fac := audit.Actor{AccountID: facID, Name: "Animatrice", Role: authz.Facilitator}
 	start := time.Now().Add(-time.Hour)
-	m := &governance.Meeting{CouncilID: councilID, Title: "Séance des candidatures", StartsAt: start, EndsAt: start.Add(3 * time.Hour), Place: "Mairie"}
-	if err := governance.CreateMeeting(ctx, db, m); err != nil {
+	m := &assembly.Meeting{CouncilID: councilID, Title: "Séance des candidatures", StartsAt: start, EndsAt: start.Add(3 * time.Hour), Place: "Mairie"}
+	if err := assembly.CreateMeeting(ctx, db, m); err != nil {
 		t.Fatal(err)
 	}
-	if err := governance.SetMeetingState(ctx, db, councilID, m.ID, governance.MeetingOpen); err != nil {
+	if err := assembly.SetMeetingState(ctx, db, councilID, m.ID, assembly.MeetingOpen); err != nil {
 		t.Fatal(err)
 	}
 	var members []int64
 	if err := db.NewRaw("SELECT account_id FROM memberships WHERE council_id = ?", councilID).Scan(ctx, &members); err != nil {
 		t.Fatal(err)
 	}
-	roll := map[int64]governance.AttendanceStatus{}
+	roll := map[int64]assembly.AttendanceStatus{}
 	for _, id := range members {
-		roll[id] = governance.Present
+		roll[id] = assembly.Present
 	}
-	if err := governance.RecordAttendance(ctx, db, councilID, m.ID, roll); err != nil {
+	if err := assembly.RecordAttendance(ctx, db, councilID, m.ID, roll); err != nil {
 		t.Fatal(err)
 	}
-	item := &governance.AgendaItem{CouncilID: councilID, MeetingID: m.ID, Kind: governance.AgendaProposal, ProposalID: &proposalID}
-	if err := governance.AddAgendaItem(ctx, db, fac, item); err != nil {
+	item := &assembly.AgendaItem{CouncilID: councilID, MeetingID: m.ID, Kind: assembly.AgendaProposal, ProposalID: &proposalID}
+	if err := assembly.AddAgendaItem(ctx, db, fac, item); err != nil {
 		t.Fatal(err)
 	}
-	v := &governance.Vote{CouncilID: councilID, MeetingID: m.ID, AgendaItemID: item.ID, Question: "Conventionner l'épicerie ?",
-		Method: governance.MethodMajority, Mode: governance.ModeOnline, Secrecy: governance.SecrecyAnonymous, Threshold: governance.ThresholdCast}
-	if err := governance.OpenVote(ctx, db, fac, v); err != nil {
+	v := &assembly.Vote{CouncilID: councilID, MeetingID: m.ID, AgendaItemID: item.ID, Question: "Conventionner l'épicerie ?",
+		Method: assembly.MethodMajority, Mode: assembly.ModeOnline, Secrecy: assembly.SecrecyAnonymous, Threshold: assembly.ThresholdCast}
+	if err := assembly.OpenVote(ctx, db, fac, v); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range members {
-		if err := governance.CastBallot(ctx, db, councilID, v.ID, id, &governance.Ballot{Choice: governance.ChoiceFor}); err != nil {
+		if err := assembly.CastBallot(ctx, db, councilID, v.ID, id, &assembly.Ballot{Choice: assembly.ChoiceFor}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, d, err := governance.CloseVote(ctx, db, councilID, v.ID, fac, governance.CloseInput{}); err != nil || d == nil || d.Outcome != governance.DecisionAdopted {
+	if _, d, err := assembly.CloseVote(ctx, db, councilID, v.ID, fac, assembly.CloseInput{}); err != nil || d == nil || d.Outcome != assembly.DecisionAdopted {
 		t.Fatalf("close vote: %+v, %v", d, err)
 	}
 }

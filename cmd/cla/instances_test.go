@@ -21,6 +21,7 @@ import (
 
 	"cla/app/apptest"
 	"cla/governance"
+	"cla/governance/assembly"
 	"cla/internal/database"
 	"cla/internal/testdb"
 )
@@ -227,7 +228,7 @@ func TestTwoInstances(t *testing.T) {
 		url.Values{"adjourn": {"1"}, "motivation": {"Clôture du test à deux instances."}}); code != http.StatusSeeOther {
 		t.Fatalf("close through B: %d %.300q", code, body)
 	}
-	var tally governance.VoteTally
+	var tally assembly.VoteTally
 	var raw []byte
 	var count int
 	if err := dbs[0].NewRaw("SELECT tally, ballot_count FROM votes WHERE id = ?", voteID).Scan(ctx, &raw, &count); err != nil {

@@ -1,8 +1,7 @@
-package governance
+package main
 
 import (
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"cla/governance"
+	"cla/governance/assembly"
 	"cla/internal/browsertest"
 	"cla/internal/testdb"
 )
@@ -22,25 +23,19 @@ func TestMeetingPackPrintsToPDF(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := LoadDemo(ctx, db)
+	co, err := governance.LoadDemo(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := Meetings(ctx, db, co.ID)
+	ms, err := assembly.Meetings(ctx, db, co.ID)
 	if err != nil || len(ms) == 0 {
 		t.Fatal(err)
 	}
 	next := ms[0]
-	app := newMeetingApp(t, db)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.Shutdown() })
+	base := listen(t, newAppOver(t, db))
 	b := browsertest.Start(t)
 	p := b.NewStrictPage(t)
-	status, err := p.Navigate("http://" + ln.Addr().String() + meetingPath(next.ID) + "/dossier")
+	status, err := p.Navigate(base + assembly.MeetingPath(next.ID) + "/dossier")
 	if err != nil || status != 200 {
 		t.Fatalf("pack: %d %v", status, err)
 	}

@@ -1,4 +1,4 @@
-package governance
+package assembly
 
 import (
 	"context"
@@ -97,7 +97,7 @@ func SetMeetingState(ctx context.Context, db *bun.DB, councilID, id int64, to Me
 				Set("sequence = sequence + 1").Where("id = ? AND council_id = ?", id, councilID).Exec(ctx); err != nil {
 				return err
 			}
-			return writeDraftMinutes(ctx, tx, councilID, id, false)
+			return WriteDraftMinutes(ctx, tx, councilID, id, false)
 		}
 		return apperr.New(apperr.Conflict, "Passage impossible de « %s » à « %s ».", m.State.Label(), to.Label())
 	})

@@ -1,15 +1,16 @@
-package governance
+package main
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"cla/governance"
+	"cla/governance/assembly"
 	"cla/governance/proposal"
 	"cla/internal/authz"
 	"cla/internal/browsertest"
@@ -69,11 +70,11 @@ func TestBrowserMeetingJourney(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := LoadDemo(ctx, db)
+	co, err := governance.LoadDemo(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := SaveRules(ctx, db, &MeetingRules{CouncilID: co.ID, QuorumKind: QuorumCount, QuorumCount: 4}); err != nil {
+	if err := assembly.SaveRules(ctx, db, &assembly.MeetingRules{CouncilID: co.ID, QuorumKind: assembly.QuorumCount, QuorumCount: 4}); err != nil {
 		t.Fatal(err)
 	}
 	var itemID, pid int64
@@ -87,14 +88,7 @@ func TestBrowserMeetingJourney(t *testing.T) {
 		RETURNING id`, co.ID, itemID).Scan(ctx, &pid); err != nil {
 		t.Fatal(err)
 	}
-	app := newMeetingApp(t, db)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.Shutdown() })
-	base := "http://" + ln.Addr().String()
+	base := listen(t, newAppOver(t, db))
 	b := browsertest.Start(t)
 	signInOn := func(page *browsertest.Page, role authz.Role, name string) browserUser {
 		_, email := webtest.CreateMember(t, db, co.ID, role, name)

@@ -1,4 +1,4 @@
-package governance
+package assembly_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"cla/governance/assembly"
 	"cla/internal/apperr"
 	"cla/internal/batch"
 	"cla/internal/testdb"
@@ -20,24 +21,24 @@ func TestBallotWriterBatchesAndAnswersEachCast(t *testing.T) {
 	db := testdb.New(t)
 	f := newMeetingFixture(t, db, 8)
 	ctx := context.Background()
-	if err := RecordAttendance(ctx, db, f.councilID, f.meeting.ID, map[int64]AttendanceStatus{f.members[7]: Absent}); err != nil {
+	if err := assembly.RecordAttendance(ctx, db, f.councilID, f.meeting.ID, map[int64]assembly.AttendanceStatus{f.members[7]: assembly.Absent}); err != nil {
 		t.Fatal(err)
 	}
-	maj := f.openVote(t, f.freeItem(t, "Majorité"), &Vote{Question: "Adopter ?", Method: MethodMajority})
-	jug := f.openVote(t, f.freeItem(t, "Jugement"), &Vote{Question: "Quel statut ?", Method: MethodJudgment,
-		Options: []VoteOption{{Label: "Conventionner"}, {Label: "Ne pas conventionner"}}})
-	room := f.openVote(t, f.freeItem(t, "En salle"), &Vote{Question: "À main levée ?", Method: MethodMajority, Mode: ModeInRoom})
-	closed := f.openVote(t, f.freeItem(t, "Clos"), &Vote{Question: "Déjà clos ?", Method: MethodConsent})
-	if _, _, err := CloseVote(ctx, db, f.councilID, closed.ID, f.facilitator, CloseInput{}); err != nil {
+	maj := f.openVote(t, f.freeItem(t, "Majorité"), &assembly.Vote{Question: "Adopter ?", Method: assembly.MethodMajority})
+	jug := f.openVote(t, f.freeItem(t, "Jugement"), &assembly.Vote{Question: "Quel statut ?", Method: assembly.MethodJudgment,
+		Options: []assembly.VoteOption{{Label: "Conventionner"}, {Label: "Ne pas conventionner"}}})
+	room := f.openVote(t, f.freeItem(t, "En salle"), &assembly.Vote{Question: "À main levée ?", Method: assembly.MethodMajority, Mode: assembly.ModeInRoom})
+	closed := f.openVote(t, f.freeItem(t, "Clos"), &assembly.Vote{Question: "Déjà clos ?", Method: assembly.MethodConsent})
+	if _, _, err := assembly.CloseVote(ctx, db, f.councilID, closed.ID, f.facilitator, assembly.CloseInput{}); err != nil {
 		t.Fatal(err)
 	}
 
-	w := NewBallotWriter(db)
+	w := assembly.NewBallotWriter(db)
 	var mu sync.Mutex
 	var sizes []int
-	run := w.group.Run
+	run := assembly.BatchOf(w).Run
 	started, release := make(chan struct{}), make(chan struct{})
-	w.group.Run = func(ctx context.Context, reqs []*castRequest) []batch.Result[struct{}] {
+	assembly.BatchOf(w).Run = func(ctx context.Context, reqs []*assembly.CastRequest) []batch.Result[struct{}] {
 		mu.Lock()
 		sizes = append(sizes, len(reqs))
 		first := len(sizes) == 1
@@ -49,28 +50,30 @@ func TestBallotWriterBatchesAndAnswersEachCast(t *testing.T) {
 		return run(ctx, reqs)
 	}
 	firstErr := make(chan error, 1)
-	go func() { firstErr <- w.Cast(ctx, f.councilID, maj.ID, f.members[0], &Ballot{Choice: ChoiceAbstain}) }()
+	go func() {
+		firstErr <- w.Cast(ctx, f.councilID, maj.ID, f.members[0], &assembly.Ballot{Choice: assembly.ChoiceAbstain})
+	}()
 	<-started
 
 	type cast struct {
 		name   string
 		vote   int64
 		member int
-		b      Ballot
+		b      assembly.Ballot
 		want   apperr.Code // "" for written
 		field  string      // for apperr.Invalid
 	}
 	casts := []cast{
-		{"valid majority", maj.ID, 1, Ballot{Choice: ChoiceFor}, "", ""},
-		{"valid judgment", jug.ID, 1, Ballot{Grades: []int16{7, 2}}, "", ""},
-		{"judgment missing a grade", jug.ID, 2, Ballot{Grades: []int16{7}}, apperr.Invalid, "grades"},
-		{"consent choice in a majority vote", maj.ID, 3, Ballot{Choice: ChoiceConsent}, apperr.Invalid, "choice"},
-		{"reason too long", maj.ID, 4, Ballot{Choice: ChoiceFor, Reason: strings.Repeat("é", 1001)}, apperr.Invalid, "reason"},
-		{"absent member", maj.ID, 7, Ballot{Choice: ChoiceFor}, apperr.Forbidden, ""},
-		{"vote in the room", room.ID, 5, Ballot{Choice: ChoiceFor}, apperr.Conflict, ""},
-		{"closed vote", closed.ID, 5, Ballot{Choice: ChoiceConsent}, apperr.Conflict, ""},
-		{"unknown vote", maj.ID + 10000, 5, Ballot{Choice: ChoiceFor}, apperr.NotFound, ""},
-		{"hostile reason", maj.ID, 6, Ballot{Choice: ChoiceAgainst, Reason: `<script>alert("x")</script>'); DROP TABLE ballots; --`}, "", ""},
+		{"valid majority", maj.ID, 1, assembly.Ballot{Choice: assembly.ChoiceFor}, "", ""},
+		{"valid judgment", jug.ID, 1, assembly.Ballot{Grades: []int16{7, 2}}, "", ""},
+		{"judgment missing a grade", jug.ID, 2, assembly.Ballot{Grades: []int16{7}}, apperr.Invalid, "grades"},
+		{"consent choice in a majority vote", maj.ID, 3, assembly.Ballot{Choice: assembly.ChoiceConsent}, apperr.Invalid, "choice"},
+		{"reason too long", maj.ID, 4, assembly.Ballot{Choice: assembly.ChoiceFor, Reason: strings.Repeat("é", 1001)}, apperr.Invalid, "reason"},
+		{"absent member", maj.ID, 7, assembly.Ballot{Choice: assembly.ChoiceFor}, apperr.Forbidden, ""},
+		{"vote in the room", room.ID, 5, assembly.Ballot{Choice: assembly.ChoiceFor}, apperr.Conflict, ""},
+		{"closed vote", closed.ID, 5, assembly.Ballot{Choice: assembly.ChoiceConsent}, apperr.Conflict, ""},
+		{"unknown vote", maj.ID + 10000, 5, assembly.Ballot{Choice: assembly.ChoiceFor}, apperr.NotFound, ""},
+		{"hostile reason", maj.ID, 6, assembly.Ballot{Choice: assembly.ChoiceAgainst, Reason: `<script>alert("x")</script>'); DROP TABLE ballots; --`}, "", ""},
 	}
 	errs := make([]error, len(casts))
 	var wg sync.WaitGroup
@@ -84,8 +87,10 @@ func TestBallotWriterBatchesAndAnswersEachCast(t *testing.T) {
 	}
 	// The first member changes their mind while their first ballot is being written.
 	second := make(chan error, 1)
-	go func() { second <- w.Cast(ctx, f.councilID, maj.ID, f.members[0], &Ballot{Choice: ChoiceAgainst}) }()
-	for w.group.Pending() < len(casts)+1 {
+	go func() {
+		second <- w.Cast(ctx, f.councilID, maj.ID, f.members[0], &assembly.Ballot{Choice: assembly.ChoiceAgainst})
+	}()
+	for assembly.BatchOf(w).Pending() < len(casts)+1 {
 		time.Sleep(time.Millisecond)
 	}
 	close(release)
@@ -115,18 +120,18 @@ func TestBallotWriterBatchesAndAnswersEachCast(t *testing.T) {
 	}
 	mu.Unlock()
 
-	var stored []Ballot
+	var stored []assembly.Ballot
 	if err := db.NewSelect().Model(&stored).Where("council_id = ?", f.councilID).Order("vote_id", "member_id").Scan(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got := map[[2]int64]Ballot{}
+	got := map[[2]int64]assembly.Ballot{}
 	for _, b := range stored {
 		got[[2]int64{b.VoteID, b.MemberID}] = b
 	}
 	if len(got) != 4 {
 		t.Fatalf("%d ballots stored, want 4: %+v", len(got), stored)
 	}
-	if b := got[[2]int64{maj.ID, f.members[0]}]; b.Choice != ChoiceAgainst || b.Changes != 1 {
+	if b := got[[2]int64{maj.ID, f.members[0]}]; b.Choice != assembly.ChoiceAgainst || b.Changes != 1 {
 		t.Errorf("changed ballot: %+v", b)
 	}
 	if b := got[[2]int64{jug.ID, f.members[1]}]; b.Choice != "" || len(b.Grades) != 2 || b.Grades[0] != 7 || b.Grades[1] != 2 {

@@ -1,4 +1,4 @@
-package governance
+package assembly
 
 import (
 	"strconv"
@@ -67,7 +67,7 @@ func (h *Handlers) saveMinutes(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	return web.RedirectWithFlash(c, meetingPath(id)+"/compte-rendu", "Compte rendu enregistré.")
+	return web.RedirectWithFlash(c, MeetingPath(id)+"/compte-rendu", "Compte rendu enregistré.")
 }
 
 func (h *Handlers) regenerateMinutes(c *fiber.Ctx) error {
@@ -78,7 +78,7 @@ func (h *Handlers) regenerateMinutes(c *fiber.Ctx) error {
 	if err := RegenerateMinutes(c.UserContext(), h.DB, web.Council(c).ID, id); err != nil {
 		return err
 	}
-	return web.RedirectWithFlash(c, meetingPath(id)+"/compte-rendu", "Brouillon régénéré à partir de la séance.")
+	return web.RedirectWithFlash(c, MeetingPath(id)+"/compte-rendu", "Brouillon régénéré à partir de la séance.")
 }
 
 func (h *Handlers) approveMinutes(c *fiber.Ctx) error {
@@ -98,5 +98,5 @@ func (h *Handlers) approveMinutes(c *fiber.Ctx) error {
 	if err := ApproveMinutes(c.UserContext(), h.DB, web.Council(c).ID, id, in); err != nil {
 		return err
 	}
-	return web.RedirectWithFlash(c, meetingPath(in), "Compte rendu approuvé : il est public.")
+	return web.RedirectWithFlash(c, MeetingPath(in), "Compte rendu approuvé : il est public.")
 }

@@ -1,4 +1,4 @@
-package governance
+package assembly
 
 import (
 	"cla/governance/boussole"

@@ -1,16 +1,18 @@
-package governance
+package assembly_test
 
 import (
 	"context"
 	"testing"
 
 	"cla/catalog"
+	"cla/governance"
+	"cla/governance/assembly"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/testdb"
 )
 
-func (f *meetingFixture) proposalItem(t *testing.T, kind, itemSlug, status, itemName string) (*AgendaItem, int64) {
+func (f *meetingFixture) proposalItem(t *testing.T, kind, itemSlug, status, itemName string) (*assembly.AgendaItem, int64) {
 	t.Helper()
 	ctx := context.Background()
 	it, err := catalog.ItemBySlug(ctx, f.db, f.councilID, itemSlug)
@@ -23,8 +25,8 @@ func (f *meetingFixture) proposalItem(t *testing.T, kind, itemSlug, status, item
 		f.councilID, kind, "Proposition sur "+itemSlug, it.ID, itemName, status).Scan(ctx, &pid); err != nil {
 		t.Fatal(err)
 	}
-	ai := &AgendaItem{CouncilID: f.councilID, MeetingID: f.meeting.ID, Kind: AgendaProposal, ProposalID: &pid}
-	if err := AddAgendaItem(ctx, f.db, f.facilitator, ai); err != nil {
+	ai := &assembly.AgendaItem{CouncilID: f.councilID, MeetingID: f.meeting.ID, Kind: assembly.AgendaProposal, ProposalID: &pid}
+	if err := assembly.AddAgendaItem(ctx, f.db, f.facilitator, ai); err != nil {
 		t.Fatal(err)
 	}
 	return ai, pid
@@ -45,30 +47,30 @@ func TestDecisions(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := LoadDemo(ctx, db)
+	co, err := governance.LoadDemo(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := newMeetingFixtureIn(t, db, co.ID, 5)
-	if err := SaveRules(ctx, db, &MeetingRules{CouncilID: co.ID, QuorumKind: QuorumCount, QuorumCount: 3}); err != nil {
+	if err := assembly.SaveRules(ctx, db, &assembly.MeetingRules{CouncilID: co.ID, QuorumKind: assembly.QuorumCount, QuorumCount: 3}); err != nil {
 		t.Fatal(err)
 	}
 	v0 := registerVersion(t, f)
 
 	// Majority judgment: "ne pas conventionner" wins; the reason is the motivation.
 	item, pid := f.proposalItem(t, "item_status", "riz-de-camargue", "conventionne", "")
-	v := f.openVote(t, item, &Vote{Question: "Quel statut pour le riz ?", Method: MethodJudgment, Options: []VoteOption{
+	v := f.openVote(t, item, &assembly.Vote{Question: "Quel statut pour le riz ?", Method: assembly.MethodJudgment, Options: []assembly.VoteOption{
 		{Label: "Conventionner", Effect: "conventionne"}, {Label: "Ne pas conventionner", Effect: "non_conventionne"}, {Label: "Ajourner", Effect: "ajourner"}}})
 	for i, g := range [][]int16{{2, 6, 3}, {3, 5, 3}, {1, 7, 2}, {5, 4, 3}, {2, 5, 4}} {
-		if err := CastBallot(ctx, db, f.councilID, v.ID, f.members[i], &Ballot{Grades: g}); err != nil {
+		if err := assembly.CastBallot(ctx, db, f.councilID, v.ID, f.members[i], &assembly.Ballot{Grades: g}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	closed, d, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Motivation: "Pas local : trop loin."})
+	closed, d, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Motivation: "Pas local : trop loin."})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *closed.WinnerOption != 2 || d == nil || d.Outcome != DecisionAdopted || d.RegisterVersion == nil || *d.RegisterVersion != v0+1 {
+	if *closed.WinnerOption != 2 || d == nil || d.Outcome != assembly.DecisionAdopted || d.RegisterVersion == nil || *d.RegisterVersion != v0+1 {
 		t.Fatalf("judgment decision: winner %v, %+v", closed.WinnerOption, d)
 	}
 	it, _ := catalog.ItemBySlug(ctx, db, co.ID, "riz-de-camargue")
@@ -89,12 +91,12 @@ func TestDecisions(t *testing.T) {
 
 	// Adjourned whatever the tally: no register change.
 	item, pid = f.proposalItem(t, "item_status", "produits-de-la-peche", "conventionne", "")
-	v = f.openVote(t, item, &Vote{Question: "Conventionner la pêche ?", Method: MethodMajority})
-	if err := CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &Ballot{Choice: ChoiceFor}); err != nil {
+	v = f.openVote(t, item, &assembly.Vote{Question: "Conventionner la pêche ?", Method: assembly.MethodMajority})
+	if err := assembly.CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &assembly.Ballot{Choice: assembly.ChoiceFor}); err != nil {
 		t.Fatal(err)
 	}
-	_, d, err = CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Adjourn: true})
-	if err != nil || d.Outcome != DecisionAdjourned || d.RegisterVersion != nil || registerVersion(t, f) != v0+1 {
+	_, d, err = assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Adjourn: true})
+	if err != nil || d.Outcome != assembly.DecisionAdjourned || d.RegisterVersion != nil || registerVersion(t, f) != v0+1 {
 		t.Fatalf("adjourned: %+v %v", d, err)
 	}
 	if p, _ := proposal.GetProposal(ctx, db, co.ID, pid); p.State != proposal.ProposalAdjourned {
@@ -108,12 +110,12 @@ func TestDecisions(t *testing.T) {
 		t.Skip("the demo register has no product")
 	}
 	item, pid = f.proposalItem(t, "item_new", product, "conventionne", "Sous-produit impossible")
-	v = f.openVote(t, item, &Vote{Question: "Ajouter ?", Method: MethodConsent})
-	_, _, err = CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{})
+	v = f.openVote(t, item, &assembly.Vote{Question: "Ajouter ?", Method: assembly.MethodConsent})
+	_, _, err = assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{})
 	if apperr.CodeOf(err) != apperr.Invalid {
 		t.Fatalf("impossible change: %v", err)
 	}
-	again, _ := GetVote(ctx, db, f.councilID, v.ID)
+	again, _ := assembly.GetVote(ctx, db, f.councilID, v.ID)
 	var decisions int
 	_ = db.NewSelect().Table("decisions").ColumnExpr("count(*)").Where("vote_id = ?", v.ID).Scan(ctx, &decisions)
 	if again.Closed() || decisions != 0 || registerVersion(t, f) != v0+1 {

@@ -1,4 +1,4 @@
-package governance
+package assembly_test
 
 import (
 	"context"
@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"cla/app"
+	"cla/app/apptest"
+	"cla/governance/assembly"
 	"cla/internal/authz"
 	"cla/internal/browsertest"
 	"cla/internal/testdb"
@@ -24,30 +27,30 @@ func TestMeetingFormsAreValidHTML(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "INSERT INTO council_hosts (host, council_id) VALUES ('h.test', ?)", f.councilID); err != nil {
 		t.Fatal(err)
 	}
-	app := newMeetingApp(t, db)
+	app := apptest.New(t, db, app.Config{})
 	fac, facID := webtest.SignIn(t, app, db, f.councilID, authz.Facilitator)
 	member, memberID := webtest.SignIn(t, app, db, f.councilID, authz.Member)
-	if err := RecordAttendance(ctx, db, f.councilID, f.meeting.ID, map[int64]AttendanceStatus{facID: Present, memberID: Present}); err != nil {
+	if err := assembly.RecordAttendance(ctx, db, f.councilID, f.meeting.ID, map[int64]assembly.AttendanceStatus{facID: assembly.Present, memberID: assembly.Present}); err != nil {
 		t.Fatal(err)
 	}
 	item := f.freeItem(t, "Point à voter")
 	var paths []string
-	for _, v := range []*Vote{
-		{Question: "Majorité ?", Method: MethodMajority},
-		{Question: "Consentement ?", Method: MethodConsent},
-		{Question: "Jugement ?", Method: MethodJudgment, Options: []VoteOption{{Label: "Oui"}, {Label: "Non"}}},
-		{Question: "Jugement en salle ?", Method: MethodJudgment, Mode: ModeInRoom, Options: []VoteOption{{Label: "Oui"}, {Label: "Non"}}},
-		{Question: "Consentement en salle ?", Method: MethodConsent, Mode: ModeInRoom},
+	for _, v := range []*assembly.Vote{
+		{Question: "Majorité ?", Method: assembly.MethodMajority},
+		{Question: "Consentement ?", Method: assembly.MethodConsent},
+		{Question: "Jugement ?", Method: assembly.MethodJudgment, Options: []assembly.VoteOption{{Label: "Oui"}, {Label: "Non"}}},
+		{Question: "Jugement en salle ?", Method: assembly.MethodJudgment, Mode: assembly.ModeInRoom, Options: []assembly.VoteOption{{Label: "Oui"}, {Label: "Non"}}},
+		{Question: "Consentement en salle ?", Method: assembly.MethodConsent, Mode: assembly.ModeInRoom},
 	} {
 		f.openVote(t, item, v)
 		paths = append(paths, "/votes/"+strconv.FormatInt(v.ID, 10))
 	}
-	closed := &Meeting{CouncilID: f.councilID, Title: "Séance passée", StartsAt: f.meeting.StartsAt.AddDate(0, -1, 0), EndsAt: f.meeting.EndsAt.AddDate(0, -1, 0)}
-	if err := CreateMeeting(ctx, db, closed); err != nil {
+	closed := &assembly.Meeting{CouncilID: f.councilID, Title: "Séance passée", StartsAt: f.meeting.StartsAt.AddDate(0, -1, 0), EndsAt: f.meeting.EndsAt.AddDate(0, -1, 0)}
+	if err := assembly.CreateMeeting(ctx, db, closed); err != nil {
 		t.Fatal(err)
 	}
-	for _, to := range []MeetingState{MeetingOpen, MeetingClosed} {
-		if err := SetMeetingState(ctx, db, f.councilID, closed.ID, to); err != nil {
+	for _, to := range []assembly.MeetingState{assembly.MeetingOpen, assembly.MeetingClosed} {
+		if err := assembly.SetMeetingState(ctx, db, f.councilID, closed.ID, to); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -60,7 +63,7 @@ func TestMeetingFormsAreValidHTML(t *testing.T) {
 		}
 		docs = append(docs, browsertest.Document{Name: who + " " + path, HTML: []byte(body)})
 	}
-	for _, p := range append(paths, meetingPath(f.meeting.ID), meetingPath(closed.ID)+"/compte-rendu", "/seances", "/seances/regles") {
+	for _, p := range append(paths, assembly.MeetingPath(f.meeting.ID), assembly.MeetingPath(closed.ID)+"/compte-rendu", "/seances", "/seances/regles") {
 		if p == "/seances/regles" {
 			continue // admins only
 		}

@@ -1,4 +1,4 @@
-package governance
+package assembly_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/assembly"
 	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
@@ -26,7 +27,7 @@ type meetingFixture struct {
 	councilID   int64
 	facilitator audit.Actor
 	members     []int64
-	meeting     *Meeting
+	meeting     *assembly.Meeting
 }
 
 var meetingSeq atomic.Int64
@@ -64,45 +65,45 @@ func newMeetingFixtureIn(t testing.TB, db *bun.DB, councilID int64, members int)
 		f.members = append(f.members, mk(fmt.Sprintf("Membre %02d", i+1), authz.Member))
 	}
 	start := time.Now().Add(-time.Hour)
-	f.meeting = &Meeting{CouncilID: f.councilID, Title: "Séance de test", StartsAt: start, EndsAt: start.Add(3 * time.Hour), Place: "Salle des fêtes"}
-	if err := CreateMeeting(ctx, db, f.meeting); err != nil {
+	f.meeting = &assembly.Meeting{CouncilID: f.councilID, Title: "Séance de test", StartsAt: start, EndsAt: start.Add(3 * time.Hour), Place: "Salle des fêtes"}
+	if err := assembly.CreateMeeting(ctx, db, f.meeting); err != nil {
 		t.Fatal(err)
 	}
-	if err := SetMeetingState(ctx, db, f.councilID, f.meeting.ID, MeetingOpen); err != nil {
+	if err := assembly.SetMeetingState(ctx, db, f.councilID, f.meeting.ID, assembly.MeetingOpen); err != nil {
 		t.Fatal(err)
 	}
-	roll := map[int64]AttendanceStatus{f.facilitator.AccountID: Present}
+	roll := map[int64]assembly.AttendanceStatus{f.facilitator.AccountID: assembly.Present}
 	for _, id := range f.members {
-		roll[id] = Present
+		roll[id] = assembly.Present
 	}
-	if err := RecordAttendance(ctx, db, f.councilID, f.meeting.ID, roll); err != nil {
+	if err := assembly.RecordAttendance(ctx, db, f.councilID, f.meeting.ID, roll); err != nil {
 		t.Fatal(err)
 	}
 	return f
 }
 
-func (f *meetingFixture) freeItem(t testing.TB, title string) *AgendaItem {
+func (f *meetingFixture) freeItem(t testing.TB, title string) *assembly.AgendaItem {
 	t.Helper()
-	it := &AgendaItem{CouncilID: f.councilID, MeetingID: f.meeting.ID, Kind: AgendaFree, Title: title}
-	if err := AddAgendaItem(context.Background(), f.db, f.facilitator, it); err != nil {
+	it := &assembly.AgendaItem{CouncilID: f.councilID, MeetingID: f.meeting.ID, Kind: assembly.AgendaFree, Title: title}
+	if err := assembly.AddAgendaItem(context.Background(), f.db, f.facilitator, it); err != nil {
 		t.Fatal(err)
 	}
 	return it
 }
 
-func (f *meetingFixture) openVote(t testing.TB, item *AgendaItem, v *Vote) *Vote {
+func (f *meetingFixture) openVote(t testing.TB, item *assembly.AgendaItem, v *assembly.Vote) *assembly.Vote {
 	t.Helper()
 	v.CouncilID, v.MeetingID, v.AgendaItemID = f.councilID, f.meeting.ID, item.ID
 	if v.Mode == "" {
-		v.Mode = ModeOnline
+		v.Mode = assembly.ModeOnline
 	}
 	if v.Secrecy == "" {
-		v.Secrecy = SecrecyAnonymous
+		v.Secrecy = assembly.SecrecyAnonymous
 	}
 	if v.Threshold == "" {
-		v.Threshold = ThresholdCast
+		v.Threshold = assembly.ThresholdCast
 	}
-	if err := OpenVote(context.Background(), f.db, f.facilitator, v); err != nil {
+	if err := assembly.OpenVote(context.Background(), f.db, f.facilitator, v); err != nil {
 		t.Fatal(err)
 	}
 	return v
@@ -124,18 +125,18 @@ func TestCastWhileClosing(t *testing.T) {
 	if testing.Short() {
 		rounds = 2
 	}
-	choices := []Choice{ChoiceFor, ChoiceAgainst, ChoiceAbstain}
-	writer := NewBallotWriter(db)
+	choices := []assembly.Choice{assembly.ChoiceFor, assembly.ChoiceAgainst, assembly.ChoiceAbstain}
+	writer := assembly.NewBallotWriter(db)
 	for round := 0; round < rounds; round++ {
-		cast := func(voteID, memberID int64, b *Ballot) error {
-			return CastBallot(ctx, db, f.councilID, voteID, memberID, b)
+		cast := func(voteID, memberID int64, b *assembly.Ballot) error {
+			return assembly.CastBallot(ctx, db, f.councilID, voteID, memberID, b)
 		}
 		if round%2 == 1 {
-			cast = func(voteID, memberID int64, b *Ballot) error {
+			cast = func(voteID, memberID int64, b *assembly.Ballot) error {
 				return writer.Cast(ctx, f.councilID, voteID, memberID, b)
 			}
 		}
-		v := f.openVote(t, item, &Vote{Question: fmt.Sprintf("Adopter le point (tour %d) ?", round+1), Method: MethodMajority})
+		v := f.openVote(t, item, &assembly.Vote{Question: fmt.Sprintf("Adopter le point (tour %d) ?", round+1), Method: assembly.MethodMajority})
 		var wg sync.WaitGroup
 		var accepted, refused atomic.Int64
 		start := make(chan struct{})
@@ -146,7 +147,7 @@ func TestCastWhileClosing(t *testing.T) {
 				<-start
 				// Each member submits twice (a double click, then a change of mind).
 				for k := 0; k < 2; k++ {
-					err := cast(v.ID, id, &Ballot{Choice: choices[(i+k+round)%3]})
+					err := cast(v.ID, id, &assembly.Ballot{Choice: choices[(i+k+round)%3]})
 					switch {
 					case err == nil:
 						accepted.Add(1)
@@ -158,14 +159,14 @@ func TestCastWhileClosing(t *testing.T) {
 				}
 			}(i, id)
 		}
-		var closed *Vote
+		var closed *assembly.Vote
 		var closeErr error
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			<-start
 			time.Sleep(time.Duration(round*3) * time.Millisecond)
-			closed, _, closeErr = CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{})
+			closed, _, closeErr = assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{})
 		}()
 		close(start)
 		wg.Wait()
@@ -173,7 +174,7 @@ func TestCastWhileClosing(t *testing.T) {
 			t.Fatal(closeErr)
 		}
 		// A ballot after the close is refused, by the code and by the schema.
-		if err := cast(v.ID, f.members[0], &Ballot{Choice: ChoiceFor}); apperr.CodeOf(err) != apperr.Conflict {
+		if err := cast(v.ID, f.members[0], &assembly.Ballot{Choice: assembly.ChoiceFor}); apperr.CodeOf(err) != apperr.Conflict {
 			t.Fatalf("cast after close: %v", err)
 		}
 		if _, err := db.ExecContext(ctx, "UPDATE ballots SET choice = 'pour' WHERE vote_id = ?", v.ID); err == nil {
@@ -184,7 +185,7 @@ func TestCastWhileClosing(t *testing.T) {
 				t.Fatal("the schema let a ballot of a closed vote change")
 			}
 		}
-		stored, err := GetVote(ctx, db, f.councilID, v.ID)
+		stored, err := assembly.GetVote(ctx, db, f.councilID, v.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,15 +222,15 @@ func TestVoteMethods(t *testing.T) {
 	f := newMeetingFixture(t, db, 6)
 	ctx := context.Background()
 	item := f.freeItem(t, "Les règles du marché")
-	cast := func(v *Vote, i int, b Ballot) {
+	cast := func(v *assembly.Vote, i int, b assembly.Ballot) {
 		t.Helper()
-		if err := CastBallot(ctx, db, f.councilID, v.ID, f.members[i], &b); err != nil {
+		if err := assembly.CastBallot(ctx, db, f.councilID, v.ID, f.members[i], &b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	closeV := func(v *Vote) *Vote {
+	closeV := func(v *assembly.Vote) *assembly.Vote {
 		t.Helper()
-		c, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{})
+		c, _, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -237,72 +238,72 @@ func TestVoteMethods(t *testing.T) {
 	}
 
 	// Two thirds: 4 pour, 2 contre = exactly two thirds, adopted; 3 pour 2 contre is not.
-	v := f.openVote(t, item, &Vote{Question: "Deux tiers ?", Method: MethodMajority, Threshold: ThresholdTwoThirds, Secrecy: SecrecyNominal})
+	v := f.openVote(t, item, &assembly.Vote{Question: "Deux tiers ?", Method: assembly.MethodMajority, Threshold: assembly.ThresholdTwoThirds, Secrecy: assembly.SecrecyNominal})
 	for i := 0; i < 6; i++ {
-		c := ChoiceFor
+		c := assembly.ChoiceFor
 		if i >= 4 {
-			c = ChoiceAgainst
+			c = assembly.ChoiceAgainst
 		}
-		cast(v, i, Ballot{Choice: ChoiceAbstain})
-		cast(v, i, Ballot{Choice: c}) // changed before the close
+		cast(v, i, assembly.Ballot{Choice: assembly.ChoiceAbstain})
+		cast(v, i, assembly.Ballot{Choice: c}) // changed before the close
 	}
 	if c := closeV(v); c.Outcome != "adopte" || c.Tally.For != 4 || c.Tally.Against != 2 || c.Tally.Abstain != 0 {
 		t.Fatalf("two thirds: %+v %s", c.Tally, c.Outcome)
 	}
-	nb, err := NominalBallots(ctx, db, v)
+	nb, err := assembly.NominalBallots(ctx, db, v)
 	if err != nil || len(nb) != 0 { // v is the stale, open copy: nothing shown
 		t.Fatalf("nominal ballots of an open vote: %v %v", nb, err)
 	}
-	closedV, _ := GetVote(ctx, db, f.councilID, v.ID)
-	if nb, _ := NominalBallots(ctx, db, closedV); len(nb) != 6 {
+	closedV, _ := assembly.GetVote(ctx, db, f.councilID, v.ID)
+	if nb, _ := assembly.NominalBallots(ctx, db, closedV); len(nb) != 6 {
 		t.Fatalf("nominal ballots: %d", len(nb))
 	}
 
-	v = f.openVote(t, item, &Vote{Question: "Deux tiers encore ?", Method: MethodMajority, Threshold: ThresholdTwoThirds})
+	v = f.openVote(t, item, &assembly.Vote{Question: "Deux tiers encore ?", Method: assembly.MethodMajority, Threshold: assembly.ThresholdTwoThirds})
 	for i := 0; i < 5; i++ {
-		c := ChoiceFor
+		c := assembly.ChoiceFor
 		if i >= 3 {
-			c = ChoiceAgainst
+			c = assembly.ChoiceAgainst
 		}
-		cast(v, i, Ballot{Choice: c})
+		cast(v, i, assembly.Ballot{Choice: c})
 	}
 	if c := closeV(v); c.Outcome != "rejete" {
 		t.Fatalf("3/5 is not two thirds: %s", c.Outcome)
 	}
-	anon, _ := GetVote(ctx, db, f.councilID, v.ID)
-	if nb, _ := NominalBallots(ctx, db, anon); nb != nil {
+	anon, _ := assembly.GetVote(ctx, db, f.councilID, v.ID)
+	if nb, _ := assembly.NominalBallots(ctx, db, anon); nb != nil {
 		t.Fatal("an anonymous vote shows names")
 	}
 
 	// Majority of the present members: 3 pour of 7 present is not enough.
-	v = f.openVote(t, item, &Vote{Question: "Majorité des présents ?", Method: MethodMajority, Threshold: ThresholdOfPresents})
+	v = f.openVote(t, item, &assembly.Vote{Question: "Majorité des présents ?", Method: assembly.MethodMajority, Threshold: assembly.ThresholdOfPresents})
 	for i := 0; i < 3; i++ {
-		cast(v, i, Ballot{Choice: ChoiceFor})
+		cast(v, i, assembly.Ballot{Choice: assembly.ChoiceFor})
 	}
 	if c := closeV(v); c.Outcome != "rejete" || c.Tally.Present != 7 {
 		t.Fatalf("presents: %+v %s", c.Tally, c.Outcome)
 	}
 
 	// Consent: an objection needs a reason and blocks.
-	v = f.openVote(t, item, &Vote{Question: "Consentement ?", Method: MethodConsent})
-	if err := CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &Ballot{Choice: ChoiceObjection}); apperr.FieldsOf(err)["reason"] == "" {
+	v = f.openVote(t, item, &assembly.Vote{Question: "Consentement ?", Method: assembly.MethodConsent})
+	if err := assembly.CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &assembly.Ballot{Choice: assembly.ChoiceObjection}); apperr.FieldsOf(err)["reason"] == "" {
 		t.Fatalf("objection without reason: %v", err)
 	}
-	cast(v, 0, Ballot{Choice: ChoiceConsent})
-	cast(v, 1, Ballot{Choice: ChoiceObjection, Reason: "Pas assez local"})
+	cast(v, 0, assembly.Ballot{Choice: assembly.ChoiceConsent})
+	cast(v, 1, assembly.Ballot{Choice: assembly.ChoiceObjection, Reason: "Pas assez local"})
 	if c := closeV(v); c.Outcome != "rejete" || c.Tally.Objections != 1 || c.Tally.ObjectionReasons[0] != "Pas assez local" {
 		t.Fatalf("consent: %+v", c.Tally)
 	}
 
 	// Majority judgment with three options.
-	v = f.openVote(t, item, &Vote{Question: "Quel statut ?", Method: MethodJudgment, Options: []VoteOption{
+	v = f.openVote(t, item, &assembly.Vote{Question: "Quel statut ?", Method: assembly.MethodJudgment, Options: []assembly.VoteOption{
 		{Label: "Conventionner", Effect: "conventionne"}, {Label: "Sous conditions", Effect: "sous_conditions"}, {Label: "Ne pas conventionner", Effect: "non_conventionne"}}})
-	if err := CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &Ballot{Grades: []int16{7, 3}}); apperr.CodeOf(err) != apperr.Invalid {
+	if err := assembly.CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &assembly.Ballot{Grades: []int16{7, 3}}); apperr.CodeOf(err) != apperr.Invalid {
 		t.Fatalf("incomplete grades: %v", err)
 	}
 	grades := [][]int16{{7, 5, 1}, {6, 6, 2}, {2, 5, 6}, {5, 4, 3}, {3, 5, 2}, {6, 3, 1}}
 	for i, g := range grades {
-		cast(v, i, Ballot{Grades: g})
+		cast(v, i, assembly.Ballot{Grades: g})
 	}
 	c := closeV(v)
 	// Option 1: 2 3 5 6 6 7 -> lower median 5; option 2: 3 4 5 5 5 6 -> 5; gauges 3 above/2 below vs 1/2.
@@ -311,52 +312,52 @@ func TestVoteMethods(t *testing.T) {
 	}
 
 	// Quorum: with a count rule above the present members, no vote opens.
-	if err := SaveRules(ctx, db, &MeetingRules{CouncilID: f.councilID, QuorumKind: QuorumCount, QuorumCount: 20}); err != nil {
+	if err := assembly.SaveRules(ctx, db, &assembly.MeetingRules{CouncilID: f.councilID, QuorumKind: assembly.QuorumCount, QuorumCount: 20}); err != nil {
 		t.Fatal(err)
 	}
-	err = OpenVote(ctx, db, f.facilitator, &Vote{CouncilID: f.councilID, MeetingID: f.meeting.ID, AgendaItemID: item.ID,
-		Question: "Sans quorum ?", Method: MethodMajority, Mode: ModeOnline, Secrecy: SecrecyAnonymous, Threshold: ThresholdCast})
+	err = assembly.OpenVote(ctx, db, f.facilitator, &assembly.Vote{CouncilID: f.councilID, MeetingID: f.meeting.ID, AgendaItemID: item.ID,
+		Question: "Sans quorum ?", Method: assembly.MethodMajority, Mode: assembly.ModeOnline, Secrecy: assembly.SecrecyAnonymous, Threshold: assembly.ThresholdCast})
 	if apperr.CodeOf(err) != apperr.Conflict {
 		t.Fatalf("vote without quorum: %v", err)
 	}
-	if err := SaveRules(ctx, db, &MeetingRules{CouncilID: f.councilID, QuorumKind: QuorumCount, QuorumCount: 20, VoteWithoutQuorum: true}); err != nil {
+	if err := assembly.SaveRules(ctx, db, &assembly.MeetingRules{CouncilID: f.councilID, QuorumKind: assembly.QuorumCount, QuorumCount: 20, VoteWithoutQuorum: true}); err != nil {
 		t.Fatal(err)
 	}
-	v = f.openVote(t, item, &Vote{Question: "En salle ?", Method: MethodMajority, Mode: ModeInRoom})
-	if err := CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &Ballot{Choice: ChoiceFor}); apperr.CodeOf(err) != apperr.Conflict {
+	v = f.openVote(t, item, &assembly.Vote{Question: "En salle ?", Method: assembly.MethodMajority, Mode: assembly.ModeInRoom})
+	if err := assembly.CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &assembly.Ballot{Choice: assembly.ChoiceFor}); apperr.CodeOf(err) != apperr.Conflict {
 		t.Fatalf("online ballot in an in-room vote: %v", err)
 	}
-	if _, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{For: 5, Against: 3}}); apperr.CodeOf(err) != apperr.Invalid {
+	if _, _, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{For: 5, Against: 3}}); apperr.CodeOf(err) != apperr.Invalid {
 		t.Fatalf("more hands than present: %v", err)
 	}
-	c, _, err = CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{For: 4, Against: 2, Abstain: 1}})
+	c, _, err = assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{For: 4, Against: 2, Abstain: 1}})
 	if err != nil || c.Outcome != "adopte" || *c.BallotCount != 7 {
 		t.Fatalf("in room: %v %+v", err, c)
 	}
 	// A member absent from the roll cannot vote during the meeting.
-	if err := RecordAttendance(ctx, db, f.councilID, f.meeting.ID, map[int64]AttendanceStatus{f.members[5]: Excused}); err != nil {
+	if err := assembly.RecordAttendance(ctx, db, f.councilID, f.meeting.ID, map[int64]assembly.AttendanceStatus{f.members[5]: assembly.Excused}); err != nil {
 		t.Fatal(err)
 	}
-	v = f.openVote(t, item, &Vote{Question: "Et les excusés ?", Method: MethodMajority})
-	if err := CastBallot(ctx, db, f.councilID, v.ID, f.members[5], &Ballot{Choice: ChoiceFor}); apperr.CodeOf(err) != apperr.Forbidden {
+	v = f.openVote(t, item, &assembly.Vote{Question: "Et les excusés ?", Method: assembly.MethodMajority})
+	if err := assembly.CastBallot(ctx, db, f.councilID, v.ID, f.members[5], &assembly.Ballot{Choice: assembly.ChoiceFor}); apperr.CodeOf(err) != apperr.Forbidden {
 		t.Fatalf("excused member voting: %v", err)
 	}
 	// The meeting cannot close while a vote is open.
-	if err := SetMeetingState(ctx, db, f.councilID, f.meeting.ID, MeetingClosed); apperr.CodeOf(err) != apperr.Conflict {
+	if err := assembly.SetMeetingState(ctx, db, f.councilID, f.meeting.ID, assembly.MeetingClosed); apperr.CodeOf(err) != apperr.Conflict {
 		t.Fatalf("close meeting with open vote: %v", err)
 	}
 	closeV(v)
-	if err := SetMeetingState(ctx, db, f.councilID, f.meeting.ID, MeetingClosed); err != nil {
+	if err := assembly.SetMeetingState(ctx, db, f.councilID, f.meeting.ID, assembly.MeetingClosed); err != nil {
 		t.Fatal(err)
 	}
-	m, err := GetMinutes(ctx, db, f.councilID, f.meeting.ID)
+	m, err := assembly.GetMinutes(ctx, db, f.councilID, f.meeting.ID)
 	if err != nil || m == nil || m.Approved() {
 		t.Fatalf("minutes draft: %v %v", m, err)
 	}
 	if !containsAll(m.BodyMD, "Présent·e (6)", "Excusé·e (1)", "Quel statut ?", "Option retenue : « Conventionner »") {
 		t.Fatalf("minutes draft:\n%s", m.BodyMD)
 	}
-	if err := ApproveMinutes(ctx, db, f.councilID, f.meeting.ID, f.meeting.ID); apperr.CodeOf(err) != apperr.Conflict {
+	if err := assembly.ApproveMinutes(ctx, db, f.councilID, f.meeting.ID, f.meeting.ID); apperr.CodeOf(err) != apperr.Conflict {
 		t.Fatalf("approve in the same meeting: %v", err)
 	}
 }
@@ -377,20 +378,20 @@ func TestVoteTimeWindow(t *testing.T) {
 	db := testdb.New(t)
 	f := newMeetingFixture(t, db, 3)
 	ctx := context.Background()
-	if err := RecordAttendance(ctx, db, f.councilID, f.meeting.ID, map[int64]AttendanceStatus{f.members[2]: Excused}); err != nil {
+	if err := assembly.RecordAttendance(ctx, db, f.councilID, f.meeting.ID, map[int64]assembly.AttendanceStatus{f.members[2]: assembly.Excused}); err != nil {
 		t.Fatal(err)
 	}
 	item := f.freeItem(t, "Vote à distance")
 	ends := time.Now().Add(1500 * time.Millisecond)
-	v := f.openVote(t, item, &Vote{Question: "Voter à distance ?", Method: MethodConsent, ClosesAt: &ends})
-	if err := CastBallot(ctx, db, f.councilID, v.ID, f.members[2], &Ballot{Choice: ChoiceConsent}); err != nil {
+	v := f.openVote(t, item, &assembly.Vote{Question: "Voter à distance ?", Method: assembly.MethodConsent, ClosesAt: &ends})
+	if err := assembly.CastBallot(ctx, db, f.councilID, v.ID, f.members[2], &assembly.Ballot{Choice: assembly.ChoiceConsent}); err != nil {
 		t.Fatalf("excused member within the window: %v", err)
 	}
 	time.Sleep(time.Until(ends) + 100*time.Millisecond)
-	if err := CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &Ballot{Choice: ChoiceConsent}); apperr.CodeOf(err) != apperr.Conflict {
+	if err := assembly.CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &assembly.Ballot{Choice: assembly.ChoiceConsent}); apperr.CodeOf(err) != apperr.Conflict {
 		t.Fatalf("ballot after the window: %v", err)
 	}
-	c, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{})
+	c, _, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{})
 	if err != nil || c.Tally.Consent != 1 || c.Outcome != "adopte" {
 		t.Fatalf("close: %v %+v", err, c)
 	}
@@ -404,30 +405,30 @@ func TestInRoomCounts(t *testing.T) {
 	f := newMeetingFixture(t, db, 5)
 	ctx := context.Background()
 	item := f.freeItem(t, "À main levée")
-	v := f.openVote(t, item, &Vote{Question: "Consentez-vous ?", Method: MethodConsent, Mode: ModeInRoom})
-	if _, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{Objections: 1}}); apperr.FieldsOf(err)["reasons"] == "" {
+	v := f.openVote(t, item, &assembly.Vote{Question: "Consentez-vous ?", Method: assembly.MethodConsent, Mode: assembly.ModeInRoom})
+	if _, _, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{Objections: 1}}); apperr.FieldsOf(err)["reasons"] == "" {
 		t.Fatalf("objection without reason: %v", err)
 	}
-	c, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{Objections: 1, ObjectionReasons: []string{"Trop cher"}}})
+	c, _, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{Objections: 1, ObjectionReasons: []string{"Trop cher"}}})
 	if err != nil || c.Outcome != "rejete" || c.Tally.Consent != 5 || c.Tally.Objections != 1 {
 		t.Fatalf("consent in room: %v %+v", err, c.Tally)
 	}
-	v = f.openVote(t, item, &Vote{Question: "Quelle option ?", Method: MethodJudgment, Mode: ModeInRoom,
-		Options: []VoteOption{{Label: "A"}, {Label: "B"}}})
-	a := profile(map[boussole.Grade]int{boussole.Bien: 3, boussole.Passable: 3})
-	b := profile(map[boussole.Grade]int{boussole.Bien: 3, boussole.AssezBien: 3})
+	v = f.openVote(t, item, &assembly.Vote{Question: "Quelle option ?", Method: assembly.MethodJudgment, Mode: assembly.ModeInRoom,
+		Options: []assembly.VoteOption{{Label: "A"}, {Label: "B"}}})
+	a := assembly.Profile(map[boussole.Grade]int{boussole.Bien: 3, boussole.Passable: 3})
+	b := assembly.Profile(map[boussole.Grade]int{boussole.Bien: 3, boussole.AssezBien: 3})
 	// Counts that would overflow a sum, or allocate in proportion, are refused
 	// before anything is added.
-	huge := profile(map[boussole.Grade]int{boussole.Excellent: math.MaxInt, boussole.ARejeter: math.MaxInt})
-	if _, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{Profiles: []MeritProfile{huge, b}}}); apperr.FieldsOf(err)["o1g7"] == "" {
+	huge := assembly.Profile(map[boussole.Grade]int{boussole.Excellent: math.MaxInt, boussole.ARejeter: math.MaxInt})
+	if _, _, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{Profiles: []assembly.MeritProfile{huge, b}}}); apperr.FieldsOf(err)["o1g7"] == "" {
 		t.Fatalf("huge grade counts: %v", err)
 	}
-	c, _, err = CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{Profiles: []MeritProfile{a, b}}})
+	c, _, err = assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{Profiles: []assembly.MeritProfile{a, b}}})
 	if err != nil || c.WinnerOption == nil || *c.WinnerOption != 2 || *c.BallotCount != 6 {
 		t.Fatalf("judgment in room: %v %+v", err, c)
 	}
-	v = f.openVote(t, item, &Vote{Question: "Débordement ?", Method: MethodMajority, Mode: ModeInRoom})
-	if _, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{Room: &RoomCounts{For: math.MaxInt, Against: math.MaxInt, Abstain: 2}}); apperr.FieldsOf(err)["pour"] == "" {
+	v = f.openVote(t, item, &assembly.Vote{Question: "Débordement ?", Method: assembly.MethodMajority, Mode: assembly.ModeInRoom})
+	if _, _, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{For: math.MaxInt, Against: math.MaxInt, Abstain: 2}}); apperr.FieldsOf(err)["pour"] == "" {
 		t.Fatalf("counts whose sum overflows: %v", err)
 	}
 }

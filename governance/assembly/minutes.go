@@ -1,4 +1,4 @@
-package governance
+package assembly
 
 import (
 	"context"
@@ -182,9 +182,9 @@ func tallyLine(v *Vote) string {
 	return ""
 }
 
-// writeDraftMinutes stores the generated draft; it never overwrites approved
+// WriteDraftMinutes stores the generated draft; it never overwrites approved
 // minutes, and overwrites an edited draft only when asked.
-func writeDraftMinutes(ctx context.Context, tx bun.IDB, councilID, meetingID int64, overwrite bool) error {
+func WriteDraftMinutes(ctx context.Context, tx bun.IDB, councilID, meetingID int64, overwrite bool) error {
 	md, err := DraftMinutes(ctx, tx, councilID, meetingID)
 	if err != nil {
 		return err
@@ -216,7 +216,7 @@ func RegenerateMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int
 		if approved {
 			return apperr.New(apperr.Conflict, "Un compte rendu approuvé ne change plus.")
 		}
-		return writeDraftMinutes(ctx, tx, councilID, meetingID, true)
+		return WriteDraftMinutes(ctx, tx, councilID, meetingID, true)
 	})
 }
 

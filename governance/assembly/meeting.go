@@ -1,4 +1,9 @@
-package governance
+// Package assembly holds the council's meetings and what happens in them:
+// the agenda, the roll and quorum, votes (majority, consent, majority
+// judgment) and their ballots, the decisions that change the register in the
+// same transaction, the minutes and the meeting pack, with the iCalendar and
+// Atom feeds and their pages.
+package assembly
 
 import (
 	"strconv"

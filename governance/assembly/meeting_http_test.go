@@ -1,11 +1,9 @@
-package governance
+package assembly_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/xml"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -14,37 +12,21 @@ import (
 	"time"
 
 	ics "github.com/arran4/golang-ical"
-	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/app"
+	"cla/app/apptest"
 	"cla/catalog"
+	"cla/governance"
+	"cla/governance/assembly"
 	"cla/governance/boussole"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
-	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/testdb"
 	"cla/internal/web"
 	"cla/internal/webtest"
 )
-
-// newMeetingApp wires the app as cmd/cla's NewApp does (keep the two in step).
-func newMeetingApp(t *testing.T, db *bun.DB) *fiber.App {
-	t.Helper()
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	app, err := web.New(web.Options{DB: db, Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	register := &catalog.Handlers{DB: db, Logger: logger}
-	register.OpenDataRoutes(app)
-	app.Use(auth.New(auth.Options{DB: db, Logger: logger}).Middleware())
-	register.Routes(app)
-	(&boussole.Handlers{DB: db}).Routes(app)
-	(&Handlers{DB: db}).Routes(app)
-	app.Use(web.NotFound)
-	return app
-}
 
 func location(t *testing.T, res *http.Response, body string) string {
 	t.Helper()
@@ -74,11 +56,11 @@ func TestMeetingJourney(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := LoadDemo(ctx, db)
+	co, err := governance.LoadDemo(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := newMeetingApp(t, db)
+	app := apptest.New(t, db, app.Config{})
 	fac, facID := webtest.SignIn(t, app, db, co.ID, authz.Facilitator)
 	voters := make([]*webtest.Client, 3)
 	voterIDs := make([]int64, 3)
@@ -132,15 +114,15 @@ func TestMeetingJourney(t *testing.T) {
 	res, body = fac.PostForm(mpath+"/appel", roll)
 	location(t, res, body)
 	// The demo council has more members than are here: a quorum of three present.
-	if err := SaveRules(ctx, db, &MeetingRules{CouncilID: co.ID, QuorumKind: QuorumCount, QuorumCount: 3}); err != nil {
+	if err := assembly.SaveRules(ctx, db, &assembly.MeetingRules{CouncilID: co.ID, QuorumKind: assembly.QuorumCount, QuorumCount: 3}); err != nil {
 		t.Fatal(err)
 	}
 	res, body = fac.Get(mpath)
 	if res.StatusCode != 200 || !strings.Contains(body, "Conventionner le riz de Camargue") || !strings.Contains(body, "4 présent·es") {
 		t.Fatalf("meeting page: %d %.2000s", res.StatusCode, body)
 	}
-	agenda, err := Agenda(ctx, db, co.ID, mid)
-	if err != nil || len(agenda) != 2 || agenda[0].Kind != AgendaProposal {
+	agenda, err := assembly.Agenda(ctx, db, co.ID, mid)
+	if err != nil || len(agenda) != 2 || agenda[0].Kind != assembly.AgendaProposal {
 		t.Fatalf("agenda: %+v %v", agenda, err)
 	}
 
@@ -273,7 +255,7 @@ func TestMeetingsStayInTheirCouncil(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	if _, err := LoadDemo(ctx, db); err != nil { // the default council
+	if _, err := governance.LoadDemo(ctx, db); err != nil { // the default council
 		t.Fatal(err)
 	}
 	b := newMeetingFixture(t, db, 3)
@@ -285,23 +267,23 @@ func TestMeetingsStayInTheirCouncil(t *testing.T) {
 		t.Fatal(err)
 	}
 	item := b.freeItem(t, "Point du conseil B")
-	v := b.openVote(t, item, &Vote{Question: "Vote du conseil B ?", Method: MethodMajority, Secrecy: SecrecyNominal})
+	v := b.openVote(t, item, &assembly.Vote{Question: "Vote du conseil B ?", Method: assembly.MethodMajority, Secrecy: assembly.SecrecyNominal})
 	for _, id := range b.members {
-		if err := CastBallot(ctx, db, b.councilID, v.ID, id, &Ballot{Choice: ChoiceFor}); err != nil {
+		if err := assembly.CastBallot(ctx, db, b.councilID, v.ID, id, &assembly.Ballot{Choice: assembly.ChoiceFor}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := CloseVote(ctx, db, b.councilID, v.ID, b.facilitator, CloseInput{}); err != nil {
+	if _, _, err := assembly.CloseVote(ctx, db, b.councilID, v.ID, b.facilitator, assembly.CloseInput{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := SetMeetingState(ctx, db, b.councilID, b.meeting.ID, MeetingClosed); err != nil {
+	if err := assembly.SetMeetingState(ctx, db, b.councilID, b.meeting.ID, assembly.MeetingClosed); err != nil {
 		t.Fatal(err)
 	}
-	app := newMeetingApp(t, db)
+	app := apptest.New(t, db, app.Config{})
 	onA := webtest.New(t, app) // the default council (the demo)
 	onB := webtest.New(t, app)
 	onB.Host = "b.test"
-	mpath, vpath := meetingPath(b.meeting.ID), "/votes/"+strconv.FormatInt(v.ID, 10)
+	mpath, vpath := assembly.MeetingPath(b.meeting.ID), "/votes/"+strconv.FormatInt(v.ID, 10)
 	for _, path := range []string{mpath, vpath, mpath + "/convocation", mpath + "/dossier", mpath + "/compte-rendu"} {
 		if res, _ := onA.Get(path); res.StatusCode != http.StatusNotFound {
 			t.Errorf("GET %s on council A: %d, want 404", path, res.StatusCode)
@@ -323,11 +305,11 @@ func TestMeetingsStayInTheirCouncil(t *testing.T) {
 func TestRejectedScheduleFormKeepsWhatWasTyped(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
-	co, err := LoadDemo(context.Background(), db)
+	co, err := governance.LoadDemo(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := newMeetingApp(t, db)
+	app := apptest.New(t, db, app.Config{})
 	fac, _ := webtest.SignIn(t, app, db, co.ID, authz.Facilitator)
 	res, body := fac.PostForm("/seances", url.Values{"title": {"x"}, "starts_at": {"2026-12-09T18:30"}, "duration": {"95"},
 		"place": {"Salle <b>des fêtes</b>"}, "note": {strings.Repeat("n", 2001)}})
@@ -348,7 +330,7 @@ func TestRejectedScheduleFormKeepsWhatWasTyped(t *testing.T) {
 
 // closeForm posts the in-room close form of vote v with counts and returns the
 // status and body.
-func closeForm(t *testing.T, fac *webtest.Client, v *Vote, counts url.Values) (int, string) {
+func closeForm(t *testing.T, fac *webtest.Client, v *assembly.Vote, counts url.Values) (int, string) {
 	t.Helper()
 	res, body := fac.PostForm("/votes/"+strconv.FormatInt(v.ID, 10)+"/cloture", counts)
 	return res.StatusCode, body
@@ -376,11 +358,11 @@ func TestInRoomCountsAreCheckedOnTheForm(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	f := newMeetingFixture(t, db, 3) // 4 present: the facilitator and 3 members
-	app := newMeetingApp(t, db)
+	app := apptest.New(t, db, app.Config{})
 	fac, _ := webtest.SignIn(t, app, db, f.councilID, authz.Facilitator)
 	item := f.freeItem(t, "À main levée")
 
-	maj := f.openVote(t, item, &Vote{Question: "Adopter à main levée ?", Method: MethodMajority, Mode: ModeInRoom})
+	maj := f.openVote(t, item, &assembly.Vote{Question: "Adopter à main levée ?", Method: assembly.MethodMajority, Mode: assembly.ModeInRoom})
 	if _, body := fac.Get("/votes/" + strconv.FormatInt(maj.ID, 10)); !containsAll(body, `name="pour"`, `max="4"`, "4 membre(s) présent(s)") {
 		t.Fatalf("close form: %.3000s", body)
 	}
@@ -414,26 +396,26 @@ func TestInRoomCountsAreCheckedOnTheForm(t *testing.T) {
 		if !strings.Contains(body, `value="`+r.keepValue+`"`) {
 			t.Errorf("counts %v: the typed %q is not kept", r.form, r.keepValue)
 		}
-		if st, _ := voteState(t, db, maj.ID); st != VoteOpen {
+		if st, _ := voteState(t, db, maj.ID); st != assembly.VoteOpen {
 			t.Fatalf("counts %v closed the vote", r.form)
 		}
 	}
 	if status, _ := closeForm(t, fac, maj, url.Values{"pour": {"3"}, "contre": {" 1 "}, "abstention": {"0"}}); status != http.StatusSeeOther {
 		t.Fatalf("valid counts: %d", status)
 	}
-	if st, n := voteState(t, db, maj.ID); st != VoteClosed || n == nil || *n != 4 {
+	if st, n := voteState(t, db, maj.ID); st != assembly.VoteClosed || n == nil || *n != 4 {
 		t.Fatalf("after valid counts: %s %v", st, n)
 	}
 
 	// Majority judgment: every grade of every option, each option's total
 	// within the members present.
-	mj := f.openVote(t, item, &Vote{Question: "Quelle option ?", Method: MethodJudgment, Mode: ModeInRoom,
-		Options: []VoteOption{{Label: "Conventionner"}, {Label: "Ne pas conventionner"}}})
+	mj := f.openVote(t, item, &assembly.Vote{Question: "Quelle option ?", Method: assembly.MethodJudgment, Mode: assembly.ModeInRoom,
+		Options: []assembly.VoteOption{{Label: "Conventionner"}, {Label: "Ne pas conventionner"}}})
 	grades := func(set map[string]string) url.Values {
 		form := url.Values{}
 		for pos := 1; pos <= 2; pos++ {
 			for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
-				form.Set(RoomCountField(pos, g), "0")
+				form.Set(assembly.RoomCountField(pos, g), "0")
 			}
 		}
 		for k, v := range set {
@@ -467,13 +449,13 @@ func TestInRoomCountsAreCheckedOnTheForm(t *testing.T) {
 	if status, _ := closeForm(t, fac, mj, grades(map[string]string{"o1g6": "3", "o1g2": "1", "o2g3": "4"})); status != http.StatusSeeOther {
 		t.Fatalf("valid grades: %d", status)
 	}
-	closed, err := GetVote(context.Background(), db, f.councilID, mj.ID)
+	closed, err := assembly.GetVote(context.Background(), db, f.councilID, mj.ID)
 	if err != nil || closed.WinnerOption == nil || *closed.WinnerOption != 1 || closed.Count() != 4 {
 		t.Fatalf("judgment in room: %v %+v", err, closed)
 	}
 
 	// Consent: the number of objections is required too.
-	cs := f.openVote(t, item, &Vote{Question: "Consentez-vous ?", Method: MethodConsent, Mode: ModeInRoom})
+	cs := f.openVote(t, item, &assembly.Vote{Question: "Consentez-vous ?", Method: assembly.MethodConsent, Mode: assembly.ModeInRoom})
 	if status, body := closeForm(t, fac, cs, url.Values{"reasons": {"Trop cher"}}); status != http.StatusUnprocessableEntity ||
 		!containsAll(body, `id="objections-error"`, "Trop cher</textarea>") {
 		t.Fatalf("consent without a count: %d %.3000s", status, body)
@@ -489,7 +471,7 @@ func TestMeetingAndVoteFormsRefuseOutOfRangeInput(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	f := newMeetingFixture(t, db, 2)
-	app := newMeetingApp(t, db)
+	app := apptest.New(t, db, app.Config{})
 	fac, _ := webtest.SignIn(t, app, db, f.councilID, authz.Facilitator)
 	schedule := func(start, duration string) url.Values {
 		return url.Values{"title": {"Séance hors limites"}, "starts_at": {start}, "duration": {duration}, "place": {"Salle"}}
@@ -517,8 +499,8 @@ func TestMeetingAndVoteFormsRefuseOutOfRangeInput(t *testing.T) {
 	}
 
 	// The same on the edit form of a meeting, which keeps its dates.
-	mpath := meetingPath(f.meeting.ID)
-	before, err := GetMeeting(ctx, db, f.councilID, f.meeting.ID)
+	mpath := assembly.MeetingPath(f.meeting.ID)
+	before, err := assembly.GetMeeting(ctx, db, f.councilID, f.meeting.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +511,7 @@ func TestMeetingAndVoteFormsRefuseOutOfRangeInput(t *testing.T) {
 			t.Errorf("edit %s for %s min: %d, want 422 with %q beside %s; %.4000s", tc.start, tc.duration, res.StatusCode, tc.message, tc.field, body)
 		}
 	}
-	after, err := GetMeeting(ctx, db, f.councilID, f.meeting.ID)
+	after, err := assembly.GetMeeting(ctx, db, f.councilID, f.meeting.ID)
 	if err != nil || !after.StartsAt.Equal(before.StartsAt) || !after.EndsAt.Equal(before.EndsAt) || after.Title != before.Title {
 		t.Fatalf("a refused edit changed the meeting: %+v (%v)", after, err)
 	}
@@ -565,20 +547,20 @@ func TestBallotReasonWithNULIsRefused(t *testing.T) {
 	db := testdb.New(t)
 	ctx := context.Background()
 	f := newMeetingFixture(t, db, 2)
-	v := f.openVote(t, f.freeItem(t, "Objections"), &Vote{Question: "Consentez-vous ?", Method: MethodConsent})
-	err := CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &Ballot{Choice: ChoiceObjection, Reason: "Trop\x00cher"})
+	v := f.openVote(t, f.freeItem(t, "Objections"), &assembly.Vote{Question: "Consentez-vous ?", Method: assembly.MethodConsent})
+	err := assembly.CastBallot(ctx, db, f.councilID, v.ID, f.members[0], &assembly.Ballot{Choice: assembly.ChoiceObjection, Reason: "Trop\x00cher"})
 	if msg := apperr.FieldsOf(err)["reason"]; !strings.Contains(msg, "caractère invisible interdit") {
 		t.Fatalf("reason with a NUL: %v", err)
 	}
-	if b, err := MyBallot(ctx, db, f.councilID, v.ID, f.members[0]); err != nil || b != nil {
+	if b, err := assembly.MyBallot(ctx, db, f.councilID, v.ID, f.members[0]); err != nil || b != nil {
 		t.Fatalf("a ballot was stored: %+v %v", b, err)
 	}
 	// Cast together with another member's valid ballot, it fails alone.
-	w := NewBallotWriter(db)
+	w := assembly.NewBallotWriter(db)
 	errs := make(chan error, 2)
 	for i, reason := range []string{"Trop\x00cher", "Trop cher"} {
 		go func(member int64, reason string) {
-			errs <- w.Cast(ctx, f.councilID, v.ID, member, &Ballot{Choice: ChoiceObjection, Reason: reason})
+			errs <- w.Cast(ctx, f.councilID, v.ID, member, &assembly.Ballot{Choice: assembly.ChoiceObjection, Reason: reason})
 		}(f.members[i], reason)
 	}
 	failed := 0
@@ -590,12 +572,12 @@ func TestBallotReasonWithNULIsRefused(t *testing.T) {
 			failed++
 		}
 	}
-	if b, err := MyBallot(ctx, db, f.councilID, v.ID, f.members[1]); failed != 1 || err != nil || b == nil || b.Reason != "Trop cher" {
+	if b, err := assembly.MyBallot(ctx, db, f.councilID, v.ID, f.members[1]); failed != 1 || err != nil || b == nil || b.Reason != "Trop cher" {
 		t.Fatalf("%d casts failed; the valid one: %+v %v", failed, b, err)
 	}
-	app := newMeetingApp(t, db)
+	app := apptest.New(t, db, app.Config{})
 	member, memberID := webtest.SignIn(t, app, db, f.councilID, authz.Member)
-	if err := RecordAttendance(ctx, db, f.councilID, f.meeting.ID, map[int64]AttendanceStatus{memberID: Present}); err != nil {
+	if err := assembly.RecordAttendance(ctx, db, f.councilID, f.meeting.ID, map[int64]assembly.AttendanceStatus{memberID: assembly.Present}); err != nil {
 		t.Fatal(err)
 	}
 	if res, body := member.PostForm("/votes/"+strconv.FormatInt(v.ID, 10)+"/bulletin", url.Values{"choice": {"objection"}, "reason": {"Trop\x00cher"}}); res.StatusCode >= 500 {
@@ -609,7 +591,7 @@ func TestPostsAboutAMissingMeetingAreNotFound(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	f := newMeetingFixture(t, db, 1)
-	app := newMeetingApp(t, db)
+	app := apptest.New(t, db, app.Config{})
 	fac, _ := webtest.SignIn(t, app, db, f.councilID, authz.Facilitator)
 	missing := "/seances/987654321"
 	for path, form := range map[string]url.Values{

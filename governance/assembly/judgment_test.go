@@ -1,13 +1,14 @@
-package governance
+package assembly
 
 import (
-	"cla/governance/boussole"
 	"math"
 	"math/rand"
 	"reflect"
 	"runtime"
 	"testing"
 	"time"
+
+	"cla/governance/boussole"
 )
 
 func profile(counts map[boussole.Grade]int) MeritProfile {

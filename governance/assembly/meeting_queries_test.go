@@ -1,4 +1,4 @@
-package governance
+package assembly_test
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/app"
+	"cla/app/apptest"
+	"cla/governance/assembly"
 	"cla/internal/authz"
 	"cla/internal/testdb"
 	"cla/internal/webtest"
@@ -39,14 +42,14 @@ func TestMeetingPagesRunAFixedNumberOfQueries(t *testing.T) {
 		for i := 0; i < items; i++ {
 			it := f.freeItem(t, fmt.Sprintf("Point %d", i+1))
 			if i < votes {
-				v := f.openVote(t, it, &Vote{Question: fmt.Sprintf("Vote %d ?", i+1), Method: MethodJudgment, Secrecy: SecrecyNominal,
-					Options: []VoteOption{{Label: "Oui"}, {Label: "Non"}}})
+				v := f.openVote(t, it, &assembly.Vote{Question: fmt.Sprintf("Vote %d ?", i+1), Method: assembly.MethodJudgment, Secrecy: assembly.SecrecyNominal,
+					Options: []assembly.VoteOption{{Label: "Oui"}, {Label: "Non"}}})
 				for _, m := range f.members {
-					if err := CastBallot(ctx, db, f.councilID, v.ID, m, &Ballot{Grades: []int16{5, 3}}); err != nil {
+					if err := assembly.CastBallot(ctx, db, f.councilID, v.ID, m, &assembly.Ballot{Grades: []int16{5, 3}}); err != nil {
 						t.Fatal(err)
 					}
 				}
-				if _, _, err := CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, CloseInput{}); err != nil {
+				if _, _, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{}); err != nil {
 					t.Fatal(err)
 				}
 				lastVote[0], lastVote[1] = lastVote[1], v.ID
@@ -56,18 +59,18 @@ func TestMeetingPagesRunAFixedNumberOfQueries(t *testing.T) {
 	fill(2, 1)
 	smallVote := lastVote[1]
 	start := time.Now().Add(48 * time.Hour)
-	big := &Meeting{CouncilID: f.councilID, Title: "Grande séance", StartsAt: start, EndsAt: start.Add(time.Hour)}
-	if err := CreateMeeting(ctx, db, big); err != nil {
+	big := &assembly.Meeting{CouncilID: f.councilID, Title: "Grande séance", StartsAt: start, EndsAt: start.Add(time.Hour)}
+	if err := assembly.CreateMeeting(ctx, db, big); err != nil {
 		t.Fatal(err)
 	}
-	if err := SetMeetingState(ctx, db, f.councilID, big.ID, MeetingOpen); err != nil {
+	if err := assembly.SetMeetingState(ctx, db, f.councilID, big.ID, assembly.MeetingOpen); err != nil {
 		t.Fatal(err)
 	}
-	roll := map[int64]AttendanceStatus{}
+	roll := map[int64]assembly.AttendanceStatus{}
 	for _, m := range f.members {
-		roll[m] = Present
+		roll[m] = assembly.Present
 	}
-	if err := RecordAttendance(ctx, db, f.councilID, big.ID, roll); err != nil {
+	if err := assembly.RecordAttendance(ctx, db, f.councilID, big.ID, roll); err != nil {
 		t.Fatal(err)
 	}
 	f.meeting = big
@@ -76,7 +79,7 @@ func TestMeetingPagesRunAFixedNumberOfQueries(t *testing.T) {
 
 	hook := &meetingQueryCounter{}
 	db.AddQueryHook(hook)
-	app := newMeetingApp(t, db)
+	app := apptest.New(t, db, app.Config{})
 	anon := webtest.New(t, app)
 	anon.Host = "q.test"
 	fac, _ := webtest.SignIn(t, app, db, f.councilID, authz.Facilitator)
@@ -94,8 +97,8 @@ func TestMeetingPagesRunAFixedNumberOfQueries(t *testing.T) {
 		return best
 	}
 	for _, pair := range [][2]string{
-		{meetingPath(small.ID), meetingPath(big.ID)},
-		{meetingPath(small.ID) + "/dossier", meetingPath(big.ID) + "/dossier"},
+		{assembly.MeetingPath(small.ID), assembly.MeetingPath(big.ID)},
+		{assembly.MeetingPath(small.ID) + "/dossier", assembly.MeetingPath(big.ID) + "/dossier"},
 		{"/votes/" + strconv.FormatInt(smallVote, 10), "/votes/" + strconv.FormatInt(bigVote, 10)},
 	} {
 		for name, c := range map[string]*webtest.Client{"anonymous": anon, "facilitator": fac} {

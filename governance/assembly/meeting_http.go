@@ -1,4 +1,4 @@
-package governance
+package assembly
 
 import (
 	"context"
@@ -21,9 +21,17 @@ import (
 	"cla/internal/web"
 )
 
-// meetingRoutes lists the routes of meetings, votes, decisions, minutes and
-// their feeds.
-func (h *Handlers) meetingRoutes(app fiber.Router) {
+// Handlers serves the meetings, votes, decisions, minutes and their feeds.
+type Handlers struct {
+	DB *bun.DB
+
+	ballots *BallotWriter // set by Routes
+}
+
+// Routes lists the routes of meetings, votes, decisions, minutes and their
+// feeds.
+func (h *Handlers) Routes(app fiber.Router) {
+	h.ballots = NewBallotWriter(h.DB)
 	app.Get("/seances", web.Gated(h.meetings))
 	app.Post("/seances", auth.Require(authz.ManageMeeting), h.createMeeting)
 	app.Get("/seances/regles", auth.Require(authz.SetMeetingRules), web.Gated(h.rulesForm))
@@ -83,7 +91,7 @@ func parseParisTime(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
-func meetingPath(id int64) string { return "/seances/" + strconv.FormatInt(id, 10) }
+func MeetingPath(id int64) string { return "/seances/" + strconv.FormatInt(id, 10) }
 
 // MeetingsView lists the council's meetings.
 type MeetingsView struct {
@@ -176,7 +184,7 @@ func (h *Handlers) createMeeting(c *fiber.Ctx) error {
 			if err := CreateMeeting(ctx, tx, m); err != nil {
 				return "", err
 			}
-			return meetingPath(m.ID), nil
+			return MeetingPath(m.ID), nil
 		})
 		if errs = apperr.FieldsOf(err); errs == nil {
 			if err != nil {
@@ -419,7 +427,7 @@ func (h *Handlers) meetingState(c *fiber.Ctx) error {
 	if err := SetMeetingState(c.UserContext(), h.DB, web.Council(c).ID, id, to); err != nil {
 		return err
 	}
-	return web.RedirectWithFlash(c, meetingPath(id), "Séance : "+to.Label()+".")
+	return web.RedirectWithFlash(c, MeetingPath(id), "Séance : "+to.Label()+".")
 }
 
 // editMeeting changes a meeting's title, date, place or note (calendars see a
@@ -459,7 +467,7 @@ func (h *Handlers) editMeeting(c *fiber.Ctx) error {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return web.Render(c, "governance/meeting", view)
 	}
-	return web.RedirectWithFlash(c, meetingPath(id), "Séance modifiée.")
+	return web.RedirectWithFlash(c, MeetingPath(id), "Séance modifiée.")
 }
 
 func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {
@@ -480,7 +488,7 @@ func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {
 	if err := AddAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), it); err != nil {
 		return err
 	}
-	return web.RedirectWithFlash(c, meetingPath(id), "Point ajouté à l'ordre du jour.")
+	return web.RedirectWithFlash(c, MeetingPath(id), "Point ajouté à l'ordre du jour.")
 }
 
 func (h *Handlers) moveAgendaItem(c *fiber.Ctx) error {
@@ -499,7 +507,7 @@ func (h *Handlers) moveAgendaItem(c *fiber.Ctx) error {
 	if err := MoveAgendaItem(c.UserContext(), h.DB, web.Council(c).ID, id, item, delta); err != nil {
 		return err
 	}
-	return web.RedirectWithFlash(c, meetingPath(id)+"#ordre-du-jour", "")
+	return web.RedirectWithFlash(c, MeetingPath(id)+"#ordre-du-jour", "")
 }
 
 func (h *Handlers) removeAgendaItem(c *fiber.Ctx) error {
@@ -514,7 +522,7 @@ func (h *Handlers) removeAgendaItem(c *fiber.Ctx) error {
 	if err := RemoveAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, item); err != nil {
 		return err
 	}
-	return web.RedirectWithFlash(c, meetingPath(id), "Point retiré de l'ordre du jour.")
+	return web.RedirectWithFlash(c, MeetingPath(id), "Point retiré de l'ordre du jour.")
 }
 
 func (h *Handlers) takeRoll(c *fiber.Ctx) error {
@@ -535,7 +543,7 @@ func (h *Handlers) takeRoll(c *fiber.Ctx) error {
 	if err := RecordAttendance(c.UserContext(), h.DB, web.Council(c).ID, id, answers); err != nil {
 		return err
 	}
-	return web.RedirectWithFlash(c, meetingPath(id)+"#appel", "Appel enregistré.")
+	return web.RedirectWithFlash(c, MeetingPath(id)+"#appel", "Appel enregistré.")
 }
 
 func (h *Handlers) openVote(c *fiber.Ctx) error {
