@@ -15,7 +15,7 @@ import (
 
 	"cla/app"
 	"cla/app/apptest"
-	"cla/catalog"
+	"cla/demo"
 	"cla/internal/testdb"
 )
 
@@ -27,7 +27,7 @@ func demoCouncil(t testing.TB, db *bun.DB) int64 {
 	if err := db.NewRaw("INSERT INTO councils (slug, name, caisse_name, is_default) VALUES ('dieulefit', 'Conseil Local de l''Alimentation de Dieulefit', 'Notre caisse alim''', true) RETURNING id").Scan(ctx, &id); err != nil {
 		t.Fatal(err)
 	}
-	if err := catalog.LoadDemo(ctx, db, id); err != nil {
+	if err := demo.LoadRegister(ctx, db, id); err != nil {
 		t.Fatal(err)
 	}
 	return id

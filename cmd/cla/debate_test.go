@@ -15,7 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
-	"cla/governance"
+	"cla/demo"
 	"cla/governance/debate"
 	"cla/internal/auth"
 	"cla/internal/authz"
@@ -402,7 +402,7 @@ func TestArgumentFormSentEightTimesCreatesOne(t *testing.T) {
 	app, db := newTestApp(t)
 	ctx := context.Background()
 	var councilID int64
-	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &councilID); err != nil {
+	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", demo.CouncilSlug).Scan(ctx, &councilID); err != nil {
 		t.Fatal(err)
 	}
 	member, _ := webtest.SignIn(t, app, db, councilID, authz.Member)
@@ -452,7 +452,7 @@ func TestProposalAndMeetingFormsSentFourTimesCreateOne(t *testing.T) {
 	app, db := newTestApp(t)
 	ctx := context.Background()
 	var councilID int64
-	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &councilID); err != nil {
+	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", demo.CouncilSlug).Scan(ctx, &councilID); err != nil {
 		t.Fatal(err)
 	}
 	fac, _ := webtest.SignIn(t, app, db, councilID, authz.Facilitator)

@@ -22,7 +22,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/app"
-	"cla/governance"
+	"cla/demo"
 	"cla/internal/database"
 	"cla/internal/pgserver"
 )
@@ -74,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := m.OpenDatabase(ctx); err != nil {
 			return err
 		}
-		co, err := governance.LoadDemo(ctx, m.DB)
+		co, err := demo.Load(ctx, m.DB)
 		if err == nil {
 			fmt.Fprintf(stdout, "demo loaded: %s\n", co.Name)
 		}
@@ -185,7 +185,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 		if empty {
-			co, err := governance.LoadDemo(ctx, m.DB)
+			co, err := demo.Load(ctx, m.DB)
 			if err != nil {
 				return fmt.Errorf("chargement de la démo : %w", err)
 			}

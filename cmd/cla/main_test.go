@@ -20,7 +20,7 @@ import (
 
 	"cla/app/apptest"
 	"cla/catalog"
-	"cla/governance"
+	"cla/demo"
 	"cla/internal/testdb"
 )
 
@@ -32,7 +32,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func newTestApp(t *testing.T) (*fiber.App, *bun.DB) {
 	t.Helper()
 	db := testdb.New(t)
-	if _, err := governance.LoadDemo(context.Background(), db); err != nil {
+	if _, err := demo.Load(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
 	return newAppOver(t, db), db
@@ -142,7 +142,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 func TestHSTSOnlyWhenServedOverTLS(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
-	if _, err := governance.LoadDemo(context.Background(), db); err != nil {
+	if _, err := demo.Load(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
 	// An untrusted client claiming https gets no HSTS; the public https URL does.
@@ -251,7 +251,7 @@ func TestEmptyInstanceSaysNoCouncil(t *testing.T) {
 func demoCouncilID(t *testing.T, db *bun.DB) int64 {
 	t.Helper()
 	var id int64
-	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(context.Background(), &id); err != nil {
+	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", demo.CouncilSlug).Scan(context.Background(), &id); err != nil {
 		t.Fatal(err)
 	}
 	return id

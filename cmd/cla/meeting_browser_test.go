@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"cla/governance"
+	"cla/demo"
 	"cla/governance/assembly"
 	"cla/governance/proposal"
 	"cla/internal/authz"
@@ -70,7 +70,7 @@ func TestBrowserMeetingJourney(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := governance.LoadDemo(ctx, db)
+	co, err := demo.Load(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

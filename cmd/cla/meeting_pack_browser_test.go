@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"cla/governance"
+	"cla/demo"
 	"cla/governance/assembly"
 	"cla/internal/browsertest"
 	"cla/internal/testdb"
@@ -23,7 +23,7 @@ func TestMeetingPackPrintsToPDF(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := governance.LoadDemo(ctx, db)
+	co, err := demo.Load(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"cla/governance"
+	"cla/demo"
 	"cla/governance/boussole"
 	"cla/governance/proposal"
 	"cla/internal/audit"
@@ -216,7 +216,7 @@ func TestProposalPageRunsAFixedNumberOfQueries(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	if _, err := governance.LoadDemo(ctx, db); err != nil {
+	if _, err := demo.Load(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	ca := newCountingApp(t, db)

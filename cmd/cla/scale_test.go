@@ -16,7 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/app/apptest"
-	"cla/governance"
+	"cla/demo/scalegen"
 	"cla/internal/authz"
 	"cla/internal/database"
 	"cla/internal/testdb"
@@ -27,7 +27,7 @@ import (
 func generate(t *testing.T, scale float64, seed int64) *bun.DB {
 	t.Helper()
 	db := testdb.New(t)
-	if _, err := governance.GenerateScale(context.Background(), db, scale, seed, nil); err != nil {
+	if _, err := scalegen.Generate(context.Background(), db, scale, seed, nil); err != nil {
 		t.Fatalf("generate scale %v: %v", scale, err)
 	}
 	return db
@@ -46,11 +46,11 @@ func TestScaleGeneratorDeterministic(t *testing.T) {
 	}
 	run := func(seed int64) gen {
 		db := generate(t, 0.01, seed)
-		counts, err := governance.ScaleCounts(ctx, db)
+		counts, err := scalegen.Counts(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sum, err := governance.ScaleChecksum(ctx, db)
+		sum, err := scalegen.Checksum(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,12 +72,12 @@ func TestScaleGeneratorDeterministic(t *testing.T) {
 	if a.sum == c.sum {
 		t.Errorf("seeds 5 and 6 gave the same content %q", a.sum)
 	}
-	for _, tbl := range governance.ScaleTables {
+	for _, tbl := range scalegen.Tables {
 		if a.counts[tbl] != b.counts[tbl] {
 			t.Errorf("%s: %d rows, then %d with the same seed", tbl, a.counts[tbl], b.counts[tbl])
 		}
 	}
-	z := governance.SizesFor(0.01)
+	z := scalegen.SizesFor(0.01)
 	want := map[string]int64{
 		"councils": int64(z.Councils), "accounts": int64(z.Total(z.Members)), "register_items": int64(z.Total(z.Items)),
 		"shops": int64(z.Total(z.Shops)), "proposals": int64(z.Total(z.Proposals)), "proposal_scores": int64(z.Total(z.Grades)),

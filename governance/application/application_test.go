@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"cla/governance"
+	"cla/demo"
 	"cla/governance/application"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
@@ -124,11 +124,11 @@ func TestDemoApplicationAndCharterLoad(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := governance.LoadDemo(ctx, db)
+	co, err := demo.Load(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := governance.LoadDemo(ctx, db); err != nil {
+	if _, err := demo.Load(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	ch, err := application.CurrentCharter(ctx, db, co.ID)
@@ -151,7 +151,7 @@ func TestApplicationStateFollowsTheProposal(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := governance.LoadDemo(ctx, db)
+	co, err := demo.Load(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"cla/catalog"
-	"cla/governance"
+	"cla/demo"
 	"cla/governance/assembly"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
@@ -47,7 +47,7 @@ func TestDecisions(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := governance.LoadDemo(ctx, db)
+	co, err := demo.Load(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

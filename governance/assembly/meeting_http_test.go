@@ -17,7 +17,7 @@ import (
 	"cla/app"
 	"cla/app/apptest"
 	"cla/catalog"
-	"cla/governance"
+	"cla/demo"
 	"cla/governance/assembly"
 	"cla/governance/boussole"
 	"cla/governance/proposal"
@@ -56,7 +56,7 @@ func TestMeetingJourney(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := governance.LoadDemo(ctx, db)
+	co, err := demo.Load(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -255,7 +255,7 @@ func TestMeetingsStayInTheirCouncil(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	if _, err := governance.LoadDemo(ctx, db); err != nil { // the default council
+	if _, err := demo.Load(ctx, db); err != nil { // the default council
 		t.Fatal(err)
 	}
 	b := newMeetingFixture(t, db, 3)
@@ -305,7 +305,7 @@ func TestMeetingsStayInTheirCouncil(t *testing.T) {
 func TestRejectedScheduleFormKeepsWhatWasTyped(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
-	co, err := governance.LoadDemo(context.Background(), db)
+	co, err := demo.Load(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 
 	"cla/app"
 	"cla/app/apptest"
-	"cla/governance"
+	"cla/demo"
 	"cla/governance/debate"
 	"cla/internal/testdb"
 )
@@ -39,7 +39,7 @@ var benchWords = []string{"riz", "Camargue", "pêche", "poisson", "local", "bio"
 func seedBench(tb testing.TB, db *bun.DB, councils, n, every int) (councilIDs []int64) {
 	tb.Helper()
 	ctx := context.Background()
-	if _, err := governance.LoadDemo(ctx, db); err != nil {
+	if _, err := demo.Load(ctx, db); err != nil {
 		tb.Fatal(err)
 	}
 	if err := db.NewRaw(`INSERT INTO councils (slug, name) SELECT 'bench-' || i, 'Conseil ' || i FROM generate_series(2, ?) i RETURNING id`, councils).Scan(ctx, &councilIDs); err != nil {
@@ -153,7 +153,7 @@ func (c *benchCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
 func BenchmarkDebatePage(b *testing.B) {
 	db := testdb.New(b)
 	ctx := context.Background()
-	co, err := governance.LoadDemo(ctx, db)
+	co, err := demo.Load(ctx, db)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"cla/governance"
+	"cla/demo"
 	"cla/governance/boussole"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
@@ -30,7 +30,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := governance.LoadDemo(ctx, db)
+	co, err := demo.Load(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

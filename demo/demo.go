@@ -1,4 +1,8 @@
-package governance
+// Package demo loads the Dieulefit demo into a database: the council, its
+// boussole, register and points de vente, members, proposals with scores,
+// debates, meetings with votes and decisions, and shop applications (Load).
+// Only cmd imports it (and tests, as a fixture); the domain packages never do.
+package demo
 
 import (
 	"context"
@@ -7,13 +11,12 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"cla/catalog"
 	"cla/governance/boussole"
 	"cla/internal/council"
 )
 
-// DemoCouncilSlug is the slug of the demo council.
-const DemoCouncilSlug = "dieulefit"
+// CouncilSlug is the slug of the demo council.
+const CouncilSlug = "dieulefit"
 
 var demoBoussole = []struct {
 	group    string
@@ -42,10 +45,10 @@ var demoBoussole = []struct {
 // demoLockKey serialises demo loading across instances starting together.
 const demoLockKey = 0x636c615f64656d6f // "cla_demo"
 
-// LoadDemo loads the Dieulefit council: boussole, register, points de vente and
+// Load loads the Dieulefit council: boussole, register, points de vente and
 // requested debates. Every row is keyed (slugs, positions), so loading twice
 // duplicates nothing; it runs in one transaction.
-func LoadDemo(ctx context.Context, db *bun.DB) (*council.Council, error) {
+func Load(ctx context.Context, db *bun.DB) (*council.Council, error) {
 	co := new(council.Council)
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", demoLockKey); err != nil {
@@ -55,15 +58,15 @@ func LoadDemo(ctx context.Context, db *bun.DB) (*council.Council, error) {
 			VALUES (?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM councils WHERE is_default))
 			ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug
 			RETURNING *`,
-			DemoCouncilSlug, "Conseil Local de l'Alimentation de Dieulefit", "Notre caisse alim'",
+			CouncilSlug, "Conseil Local de l'Alimentation de Dieulefit", "Notre caisse alim'",
 			"Dieulefit et alentours (Drôme)").Scan(ctx, co)
 		if err != nil {
 			return fmt.Errorf("demo council: %w", err)
 		}
-		if err := catalog.LoadDemo(ctx, tx, co.ID); err != nil {
+		if err := LoadRegister(ctx, tx, co.ID); err != nil {
 			return err
 		}
-		if err := loadDemoBoussole(ctx, tx, co.ID); err != nil {
+		if err := LoadBoussole(ctx, tx, co.ID); err != nil {
 			return err
 		}
 		if err := loadDemoMembers(ctx, tx, co.ID); err != nil {
@@ -85,7 +88,7 @@ func LoadDemo(ctx context.Context, db *bun.DB) (*council.Council, error) {
 	return co, err
 }
 
-func loadDemoBoussole(ctx context.Context, tx bun.Tx, councilID int64) error {
+func LoadBoussole(ctx context.Context, tx bun.Tx, councilID int64) error {
 	v := &boussole.BoussoleVersion{CouncilID: councilID, Number: 1, AdoptedOn: time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC),
 		Note: "La boussole du conventionnement, adoptée au lancement du Conseil."}
 	if _, err := tx.NewInsert().Model(v).

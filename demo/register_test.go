@@ -1,4 +1,4 @@
-package catalog_test
+package demo
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"cla/internal/testdb"
 )
 
-func TestLoadDemoIsIdempotentAndOrdered(t *testing.T) {
+func TestLoadRegisterIsIdempotentAndOrdered(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
@@ -17,7 +17,7 @@ func TestLoadDemoIsIdempotentAndOrdered(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ {
-		if err := catalog.LoadDemo(ctx, db, councilID); err != nil {
+		if err := LoadRegister(ctx, db, councilID); err != nil {
 			t.Fatalf("load %d: %v", i+1, err)
 		}
 	}
@@ -52,32 +52,5 @@ func TestLoadDemoIsIdempotentAndOrdered(t *testing.T) {
 	}
 	if counts[catalog.NonConventionne] == 0 || counts[catalog.DebatSouhaite] == 0 || counts[catalog.Conventionne] == 0 {
 		t.Fatalf("demo should have every kind of status but sous conditions: %v", counts)
-	}
-}
-
-func TestTreeIsScopedToOneCouncil(t *testing.T) {
-	t.Parallel()
-	db := testdb.New(t)
-	ctx := context.Background()
-	var a, b int64
-	if err := db.NewRaw("INSERT INTO councils (slug, name) VALUES ('conseil-a', 'A'), ('conseil-b', 'B') RETURNING id").Scan(ctx, &a); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.NewRaw("SELECT id FROM councils WHERE slug = 'conseil-b'").Scan(ctx, &b); err != nil {
-		t.Fatal(err)
-	}
-	if err := catalog.LoadDemo(ctx, db, a); err != nil {
-		t.Fatal(err)
-	}
-	tree, err := catalog.Tree(ctx, db, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shops, err := catalog.Shops(ctx, db, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(tree) != 0 || len(shops) != 0 {
-		t.Fatalf("council B sees council A's rows: %d families, %d shops", len(tree), len(shops))
 	}
 }

@@ -1,4 +1,4 @@
-package governance
+package demo
 
 import (
 	"context"
@@ -12,11 +12,11 @@ func TestDemoOpensFishAndRiceWithArgumentsAndIsIdempotent(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := LoadDemo(ctx, db)
+	co, err := Load(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadDemo(ctx, db); err != nil {
+	if _, err := Load(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	for _, slug := range []string{"produits-de-la-peche", "riz-de-camargue"} {

@@ -1,4 +1,7 @@
-package governance
+// Package scalegen generates a network of councils of a chosen scale for
+// load tests and the benchmark (Generate, SizesFor), the same for the same
+// seed. Only cmd imports it.
+package scalegen
 
 import (
 	"context"
@@ -13,17 +16,18 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/catalog"
+	"cla/demo"
 	"cla/internal/auth"
 )
 
-// ScalePassword is the password of every account the scale generator creates
+// Password is the password of every account the scale generator creates
 // (membre-<council>-<n>@scale.example.org). Generated data is for load tests only.
-const ScalePassword = "mot de passe de charge 2026"
+const Password = "mot de passe de charge 2026"
 
-// ScaleSizes is what GenerateScale creates. Scale 1 is the whole French network:
+// Sizes is what Generate creates. Scale 1 is the whole French network:
 // 50 councils, 2,000 register items, 500 shops, 5,000 proposals, 1,000,000
 // grades, 200,000 arguments and 20,000 votes (with their ballots).
-type ScaleSizes struct {
+type Sizes struct {
 	Councils  int // councils (caisses)
 	Members   int // members per council
 	Items     int // register items per council
@@ -36,23 +40,23 @@ type ScaleSizes struct {
 }
 
 // SizesFor returns the sizes for scale s (s may be fractional, e.g. 0.01).
-func SizesFor(s float64) ScaleSizes {
+func SizesFor(s float64) Sizes {
 	c := max(1, int(math.Round(50*s)))
 	per := func(total float64, min int) int { return max(min, int(math.Round(total*s))/c) }
-	z := ScaleSizes{Councils: c, Members: 40, Items: per(2000, 10), Shops: per(500, 2), Proposals: per(5000, 5),
+	z := Sizes{Councils: c, Members: 40, Items: per(2000, 10), Shops: per(500, 2), Proposals: per(5000, 5),
 		Grades: per(1_000_000, 12), Arguments: per(200_000, 10), Votes: per(20_000, 2)}
 	z.Debates = max(1, (z.Arguments+499)/500)
 	return z
 }
 
 // Total is the network-wide count of n per council.
-func (z ScaleSizes) Total(n int) int { return n * z.Councils }
+func (z Sizes) Total(n int) int { return n * z.Councils }
 
-// GenerateScale fills db with a generated network of the given scale, the same
+// Generate fills db with a generated network of the given scale, the same
 // for the same seed (in an empty database: ids are deterministic too). It runs
 // in one transaction and writes its progress to progress. The first generated
 // council becomes the default one if there is none.
-func GenerateScale(ctx context.Context, db *bun.DB, scale float64, seed int64, progress io.Writer) (ScaleSizes, error) {
+func Generate(ctx context.Context, db *bun.DB, scale float64, seed int64, progress io.Writer) (Sizes, error) {
 	z := SizesFor(scale)
 	if progress == nil {
 		progress = io.Discard
@@ -66,7 +70,7 @@ func GenerateScale(ctx context.Context, db *bun.DB, scale float64, seed int64, p
 	}
 	// One argon2id hash for every generated account: hashing 2,000 passwords
 	// would take a minute.
-	hash, err := auth.HashPassword(ctx, ScalePassword)
+	hash, err := auth.HashPassword(ctx, Password)
 	if err != nil {
 		return z, err
 	}
@@ -114,7 +118,7 @@ func GenerateScale(ctx context.Context, db *bun.DB, scale float64, seed int64, p
 
 type scaleGen struct {
 	tx   bun.Tx
-	z    ScaleSizes
+	z    Sizes
 	seed int64
 }
 
@@ -167,7 +171,7 @@ func (g *scaleGen) councils(ctx context.Context, hash string) ([]int64, error) {
 		if _, err := g.tx.ExecContext(ctx, "INSERT INTO council_hosts (host, council_id) VALUES (?, ?)", slug+".scale.test", ids[i]); err != nil {
 			return nil, err
 		}
-		if err := loadDemoBoussole(ctx, g.tx, ids[i]); err != nil {
+		if err := demo.LoadBoussole(ctx, g.tx, ids[i]); err != nil {
 			return nil, err
 		}
 		if _, err := g.tx.ExecContext(ctx, `INSERT INTO accounts (email, name, password_hash, created_at, updated_at)
@@ -189,7 +193,7 @@ func (g *scaleGen) councils(ctx context.Context, hash string) ([]int64, error) {
 
 // scaleRegister is council i's register: families, categories, products (every
 // status) and shops carrying some categories.
-func scaleRegister(rng *rand.Rand, z ScaleSizes, i int) catalog.Change {
+func scaleRegister(rng *rand.Rand, z Sizes, i int) catalog.Change {
 	families := []string{"Fruits et légumes", "Céréales et légumineuses", "Produits laitiers", "Viandes et œufs", "Boulangerie",
 		"Épicerie", "Boissons", "Produits transformés", "Miel et confitures", "Huiles et condiments"}
 	nf := min(len(families), max(2, z.Items/20))
@@ -493,10 +497,10 @@ func (g *scaleGen) close(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-// ScaleCounts returns the row counts of the tables the generator fills.
-func ScaleCounts(ctx context.Context, db bun.IDB) (map[string]int64, error) {
+// Counts returns the row counts of the tables the generator fills.
+func Counts(ctx context.Context, db bun.IDB) (map[string]int64, error) {
 	out := map[string]int64{}
-	for _, t := range ScaleTables {
+	for _, t := range Tables {
 		var n int64
 		if err := db.NewRaw("SELECT count(*) FROM "+t).Scan(ctx, &n); err != nil {
 			return nil, err
@@ -506,13 +510,13 @@ func ScaleCounts(ctx context.Context, db bun.IDB) (map[string]int64, error) {
 	return out, nil
 }
 
-// ScaleTables are the tables the generator fills.
-var ScaleTables = []string{"councils", "accounts", "memberships", "register_items", "shops", "shop_categories", "proposals",
+// Tables are the tables the generator fills.
+var Tables = []string{"councils", "accounts", "memberships", "register_items", "shops", "shop_categories", "proposals",
 	"proposal_scores", "debates", "arguments", "meetings", "attendances", "agenda_items", "votes", "ballots", "decisions"}
 
-// ScaleChecksum is an md5 over the generated content of the main tables (ids
+// Checksum is an md5 over the generated content of the main tables (ids
 // and generated values, no server clock), to compare two generations.
-func ScaleChecksum(ctx context.Context, db bun.IDB) (string, error) {
+func Checksum(ctx context.Context, db bun.IDB) (string, error) {
 	var sum string
 	err := db.NewRaw(`SELECT md5(
 		(SELECT string_agg(concat_ws('|', id, slug, name, is_default), ',' ORDER BY id) FROM councils) ||

@@ -1,8 +1,10 @@
-package catalog
+package demo
 
 import (
 	"context"
 	"fmt"
+
+	"cla/catalog"
 
 	"time"
 
@@ -12,22 +14,22 @@ import (
 // demoItem describes a register entry of the Dieulefit demo (March 2025 list).
 type demoItem struct {
 	slug, name  string
-	status      Status
+	status      catalog.Status
 	reason      string
 	explanation string
 	children    []demoItem
 }
 
 func conv(slug, name string, children ...demoItem) demoItem {
-	return demoItem{slug: slug, name: name, status: Conventionne, children: children}
+	return demoItem{slug: slug, name: name, status: catalog.Conventionne, children: children}
 }
 
 func refused(slug, name, reason string) demoItem {
-	return demoItem{slug: slug, name: name, status: NonConventionne, reason: reason}
+	return demoItem{slug: slug, name: name, status: catalog.NonConventionne, reason: reason}
 }
 
 func wanted(slug, name, explanation string) demoItem {
-	return demoItem{slug: slug, name: name, status: DebatSouhaite, explanation: explanation}
+	return demoItem{slug: slug, name: name, status: catalog.DebatSouhaite, explanation: explanation}
 }
 
 const (
@@ -38,7 +40,7 @@ const (
 
 // demoRegister is the list of March 2025 (decisions of April 2024 – April 2025).
 var demoRegister = []demoItem{
-	{slug: "productions-vegetales", name: "Productions végétales", status: Conventionne, children: []demoItem{
+	{slug: "productions-vegetales", name: "Productions végétales", status: catalog.Conventionne, children: []demoItem{
 		conv("fruits-et-legumes", "Fruits & légumes"),
 		conv("farines-pates-cereales", "Farines, pâtes, céréales",
 			wanted("riz-de-camargue", "Riz de Camargue", "Produit de base hors critères (non local) mais qui rendrait le panier plus complet. "+explainNotTreated)),
@@ -46,7 +48,7 @@ var demoRegister = []demoItem{
 		conv("huiles", "Huiles"),
 		conv("pain", "Pain"),
 	}},
-	{slug: "produits-transformes", name: "Produits transformés", status: Conventionne,
+	{slug: "produits-transformes", name: "Produits transformés", status: catalog.Conventionne,
 		explanation: "Transformés **localement**, avec des matières premières locales (tout ou en partie).",
 		children: []demoItem{
 			conv("viennoiseries-et-biscuits", "Viennoiseries & biscuits"),
@@ -54,14 +56,14 @@ var demoRegister = []demoItem{
 			conv("glaces", "Glaces"),
 			conv("conserves", "Conserves"),
 		}},
-	{slug: "boissons", name: "Boissons", status: Conventionne, children: []demoItem{
+	{slug: "boissons", name: "Boissons", status: catalog.Conventionne, children: []demoItem{
 		conv("jus-de-fruit", "Jus de fruit"),
 		conv("sirops", "Sirops"),
 		conv("tisanes", "Tisanes"),
 		refused("alcool", "Alcool", "Non conventionné pour des raisons de santé publique, après débat au sein du Conseil."),
 		wanted("kombucha", "Kombucha", explainNotTreated),
 	}},
-	{slug: "produits-origine-animale", name: "Produits d'origine animale", status: Conventionne, children: []demoItem{
+	{slug: "produits-origine-animale", name: "Produits d'origine animale", status: catalog.Conventionne, children: []demoItem{
 		conv("viande", "Viande"),
 		conv("charcuteries", "Charcuteries"),
 		conv("oeufs", "Œufs"),
@@ -70,12 +72,12 @@ var demoRegister = []demoItem{
 		wanted("produits-de-la-peche", "Produits de la pêche", "Produits non locaux. "+explainNotTreated),
 		wanted("produits-de-la-chasse", "Produits de la chasse", explainNotTreated),
 	}},
-	{slug: "produits-non-locaux", name: "Produits non locaux", status: NonConventionne, reason: reasonNotLocal, children: []demoItem{
+	{slug: "produits-non-locaux", name: "Produits non locaux", status: catalog.NonConventionne, reason: reasonNotLocal, children: []demoItem{
 		refused("the-cafe-chocolat", "Thé, café, chocolat", reasonNotLocal),
 		refused("fruits-exotiques", "Fruits exotiques (hors UE)", reasonNotLocal),
 		refused("agrumes-avocats-espagne", "Agrumes & avocats d'Espagne", reasonNotLocal),
 	}},
-	{slug: "produits-non-alimentaires", name: "Produits non alimentaires", status: NonConventionne, reason: reasonNotFood, children: []demoItem{
+	{slug: "produits-non-alimentaires", name: "Produits non alimentaires", status: catalog.NonConventionne, reason: reasonNotFood, children: []demoItem{
 		wanted("complements-alimentaires", "Compléments alimentaires (propolis, spiruline…)", "Produits fermiers de type compléments alimentaires. "+explainNotTreated),
 		refused("plantes-aromatiques-transformees", "Transformation des plantes aromatiques et médicinales (huiles essentielles, cosmétiques, hygiène, bougies…)", reasonNotFood),
 	}},
@@ -83,63 +85,63 @@ var demoRegister = []demoItem{
 
 // demoShops are the three points de vente of 2025, with the categories each carries.
 var demoShops = []struct {
-	shop       Shop
+	shop       catalog.Shop
 	categories []string
 }{
-	{Shop{Slug: "marche-du-lavoir", Name: "Marché du Lavoir", Kind: "marche", Commune: "Dieulefit", Address: "Place du Lavoir",
-		Hours: "Le mercredi soir", Status: ShopConventionne,
+	{catalog.Shop{Slug: "marche-du-lavoir", Name: "Marché du Lavoir", Kind: "marche", Commune: "Dieulefit", Address: "Place du Lavoir",
+		Hours: "Le mercredi soir", Status: catalog.ShopConventionne,
 		Description: "Marché de producteurs locaux lancé en septembre 2021 : légumes, pommes, fromage de chèvre, œufs, miel, agneau, pain, pêches, noix et confitures."},
 		[]string{"fruits-et-legumes", "pain", "conserves", "viande", "oeufs", "fromages-et-produits-laitiers", "miel"}},
-	{Shop{Slug: "marche-de-pont-de-barret", Name: "Marché de Pont de Barret", Kind: "marche", Commune: "Pont-de-Barret",
-		Status: ShopConventionne, Description: "Marché de producteurs, point de vente depuis juin 2022."},
+	{catalog.Shop{Slug: "marche-de-pont-de-barret", Name: "Marché de Pont de Barret", Kind: "marche", Commune: "Pont-de-Barret",
+		Status: catalog.ShopConventionne, Description: "Marché de producteurs, point de vente depuis juin 2022."},
 		[]string{"fruits-et-legumes", "pain", "oeufs", "fromages-et-produits-laitiers", "miel"}},
-	{Shop{Slug: "fournil-des-cometes", Name: "Fournil des Comètes", Kind: "boulangerie", Commune: "Le Poët-Laval",
-		Status: ShopConventionne, Description: "Boulangerie paysanne, point de vente depuis septembre 2022."},
+	{catalog.Shop{Slug: "fournil-des-cometes", Name: "Fournil des Comètes", Kind: "boulangerie", Commune: "Le Poët-Laval",
+		Status: catalog.ShopConventionne, Description: "Boulangerie paysanne, point de vente depuis septembre 2022."},
 		[]string{"farines-pates-cereales", "pain", "viennoiseries-et-biscuits"}},
 }
 
-// DemoEffectiveOn is the date the demo's first register version takes effect.
-var DemoEffectiveOn = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+// registerEffectiveOn is the date the demo's first register version takes effect.
+var registerEffectiveOn = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 
-// LoadDemo writes the Dieulefit register and points de vente for councilID, as
+// LoadRegister writes the Dieulefit register and points de vente for councilID, as
 // register version 1 ("Liste de mars 2025") created through ApplyChange. It
 // does nothing when the council already has a register version, so loading
 // twice changes nothing. Pass a transaction to make it part of a larger load.
-func LoadDemo(ctx context.Context, db bun.IDB, councilID int64) error {
+func LoadRegister(ctx context.Context, db bun.IDB, councilID int64) error {
 	if tx, ok := db.(bun.Tx); ok {
-		return loadDemo(ctx, tx, councilID)
+		return loadRegister(ctx, tx, councilID)
 	}
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return loadDemo(ctx, tx, councilID) })
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return loadRegister(ctx, tx, councilID) })
 }
 
-func loadDemo(ctx context.Context, tx bun.Tx, councilID int64) error {
+func loadRegister(ctx context.Context, tx bun.Tx, councilID int64) error {
 	exists, err := tx.NewSelect().Table("register_versions").Where("council_id = ?", councilID).Exists(ctx)
 	if err != nil || exists {
 		return err
 	}
-	change := Change{EffectiveOn: DemoEffectiveOn, Summary: "Liste de mars 2025"}
-	var add func(parent string, kind Kind, d demoItem)
-	add = func(parent string, kind Kind, d demoItem) {
-		change.Items = append(change.Items, ItemChange{Slug: d.slug, Name: d.name, Kind: kind, ParentSlug: parent,
+	change := catalog.Change{EffectiveOn: registerEffectiveOn, Summary: "Liste de mars 2025"}
+	var add func(parent string, kind catalog.Kind, d demoItem)
+	add = func(parent string, kind catalog.Kind, d demoItem) {
+		change.Items = append(change.Items, catalog.ItemChange{Slug: d.slug, Name: d.name, Kind: kind, ParentSlug: parent,
 			Status: d.status, Reason: d.reason, ExplanationMD: d.explanation})
-		childKind := Category
-		if kind != Family {
-			childKind = Product
+		childKind := catalog.Category
+		if kind != catalog.Family {
+			childKind = catalog.Product
 		}
 		for _, c := range d.children {
 			add(d.slug, childKind, c)
 		}
 	}
 	for _, d := range demoRegister {
-		add("", Family, d)
+		add("", catalog.Family, d)
 	}
-	signed := DemoEffectiveOn
+	signed := registerEffectiveOn
 	for _, s := range demoShops {
 		shop := s.shop
-		change.Shops = append(change.Shops, ShopChange{Slug: shop.Slug, Status: shop.Status, SignedOn: &signed,
+		change.Shops = append(change.Shops, catalog.ShopChange{Slug: shop.Slug, Status: shop.Status, SignedOn: &signed,
 			Categories: s.categories, New: &shop})
 	}
-	_, err = ApplyChange(ctx, tx, councilID, change, DecisionRef{
+	_, err = catalog.ApplyChange(ctx, tx, councilID, change, catalog.DecisionRef{
 		Title: "Décisions du Conseil d'avril 2024 à avril 2025 (liste de mars 2025)", ActorName: "Démonstration"})
 	if err != nil {
 		return fmt.Errorf("demo register: %w", err)

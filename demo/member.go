@@ -1,4 +1,4 @@
-package governance
+package demo
 
 import (
 	"context"
@@ -11,20 +11,20 @@ import (
 	"cla/internal/authz"
 )
 
-// DemoPassword is the password of every demo account (see README, "Demo
+// Password is the password of every demo account (see README, "Demo
 // accounts"). The demo is for trying the platform: serve real councils with
 // --no-demo.
-const DemoPassword = "dieulefit-demo-2025"
+const Password = "dieulefit-demo-2025"
 
-// DemoMember is one demo account of the Dieulefit council.
-type DemoMember struct {
+// Member is one demo account of the Dieulefit council.
+type Member struct {
 	Email string
 	Name  string
 	Role  authz.Role
 }
 
-// DemoMembers are the demo accounts, all with DemoPassword.
-var DemoMembers = []DemoMember{
+// Members are the demo accounts, all with Password.
+var Members = []Member{
 	{"admin@dieulefit.example", "Hélène Roux", authz.Admin},
 	{"animation@dieulefit.example", "Karim Benali", authz.Facilitator},
 	{"jeanne@dieulefit.example", "Jeanne Faure", authz.Member},
@@ -35,7 +35,7 @@ var DemoMembers = []DemoMember{
 
 // The demo hash is computed once per process: every test loads the demo.
 var demoHash = sync.OnceValues(func() (string, error) {
-	return auth.HashPassword(context.Background(), DemoPassword)
+	return auth.HashPassword(context.Background(), Password)
 })
 
 // loadDemoMembers creates the demo accounts and their memberships; existing
@@ -45,7 +45,7 @@ func loadDemoMembers(ctx context.Context, tx bun.Tx, councilID int64) error {
 	if err != nil {
 		return err
 	}
-	for _, m := range DemoMembers {
+	for _, m := range Members {
 		if _, err := tx.NewRaw(`WITH a AS (
 				INSERT INTO accounts (email, name, password_hash) VALUES (?, ?, ?)
 				ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id)

@@ -1,4 +1,4 @@
-package governance
+package demo
 
 import (
 	"context"
@@ -23,11 +23,11 @@ func TestDemoMeetings(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	co, err := LoadDemo(ctx, db)
+	co, err := Load(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadDemo(ctx, db); err != nil {
+	if _, err := Load(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	ms, err := assembly.Meetings(ctx, db, co.ID)
