@@ -11,20 +11,20 @@ import (
 	"cla/internal/authz"
 )
 
-// Password is the password of every demo account (see README, "Demo
+// password is the password of every demo account (see README, "Demo
 // accounts"). The demo is for trying the platform: serve real councils with
 // --no-demo.
-const Password = "dieulefit-demo-2025"
+const password = "dieulefit-demo-2025"
 
-// Member is one demo account of the Dieulefit council.
-type Member struct {
+// member is one demo account of the Dieulefit council.
+type member struct {
 	Email string
 	Name  string
 	Role  authz.Role
 }
 
-// Members are the demo accounts, all with Password.
-var Members = []Member{
+// members are the demo accounts, all with Password.
+var members = []member{
 	{"admin@dieulefit.example", "Hélène Roux", authz.Admin},
 	{"animation@dieulefit.example", "Karim Benali", authz.Facilitator},
 	{"jeanne@dieulefit.example", "Jeanne Faure", authz.Member},
@@ -35,7 +35,7 @@ var Members = []Member{
 
 // The demo hash is computed once per process: every test loads the demo.
 var demoHash = sync.OnceValues(func() (string, error) {
-	return auth.HashPassword(context.Background(), Password)
+	return auth.HashPassword(context.Background(), password)
 })
 
 // loadDemoMembers creates the demo accounts and their memberships; existing
@@ -45,7 +45,7 @@ func loadDemoMembers(ctx context.Context, tx bun.Tx, councilID int64) error {
 	if err != nil {
 		return err
 	}
-	for _, m := range Members {
+	for _, m := range members {
 		if _, err := tx.NewRaw(`WITH a AS (
 				INSERT INTO accounts (email, name, password_hash) VALUES (?, ?, ?)
 				ON CONFLICT (email) DO UPDATE SET email = EXCLUDED.email RETURNING id)

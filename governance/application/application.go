@@ -27,14 +27,14 @@ type ApplicationState string
 const (
 	AppNew        ApplicationState = "nouvelle"
 	AppReview     ApplicationState = "en_examen"
-	AppIncomplete ApplicationState = "a_completer"
+	appIncomplete ApplicationState = "a_completer"
 	AppProposed   ApplicationState = "proposee"
 	AppAccepted   ApplicationState = "acceptee"
 	AppRefused    ApplicationState = "refusee"
 )
 
-// ApplicationStates lists the states in the order the council's list shows them.
-var ApplicationStates = []ApplicationState{AppNew, AppReview, AppIncomplete, AppProposed, AppAccepted, AppRefused}
+// applicationStates lists the states in the order the council's list shows them.
+var applicationStates = []ApplicationState{AppNew, AppReview, appIncomplete, AppProposed, AppAccepted, AppRefused}
 
 // Label is the state in French.
 func (s ApplicationState) Label() string {
@@ -43,7 +43,7 @@ func (s ApplicationState) Label() string {
 		return "Nouvelle"
 	case AppReview:
 		return "En examen"
-	case AppIncomplete:
+	case appIncomplete:
 		return "À compléter"
 	case AppProposed:
 		return "Proposée au vote"
@@ -62,7 +62,7 @@ func (s ApplicationState) Explain() string {
 		return "Votre candidature est bien arrivée. Le Conseil va l'examiner."
 	case AppReview:
 		return "Le Conseil examine votre candidature. Il peut vous poser des questions ici."
-	case AppIncomplete:
+	case appIncomplete:
 		return "Le Conseil vous demande de compléter votre candidature : lisez ses questions, répondez et corrigez le formulaire ci-dessous."
 	case AppProposed:
 		return "Votre candidature est devenue une proposition soumise au vote du Conseil, lors d'une prochaine séance."
@@ -79,7 +79,7 @@ func (s ApplicationState) Pending() bool { return s != AppAccepted && s != AppRe
 
 // Valid reports whether s is a known state.
 func (s ApplicationState) Valid() bool {
-	for _, x := range ApplicationStates {
+	for _, x := range applicationStates {
 		if x == s {
 			return true
 		}
@@ -143,19 +143,19 @@ const (
 	maxAppCategories  = 40
 )
 
-// Shares are the rough shares of local (or organic) produce a form offers.
-var Shares = []Share{{0, "Aucune ou presque"}, {25, "Environ un quart"}, {50, "Environ la moitié"},
+// shares are the rough shares of local (or organic) produce a form offers.
+var shares = []share{{0, "Aucune ou presque"}, {25, "Environ un quart"}, {50, "Environ la moitié"},
 	{75, "Environ les trois quarts"}, {100, "Tout ou presque"}}
 
-// Share is one choice of rough share.
-type Share struct {
+// share is one choice of rough share.
+type share struct {
 	Percent int
 	Label   string
 }
 
-// ShareLabel is the French label of a share.
-func ShareLabel(p int) string {
-	for _, s := range Shares {
+// shareLabel is the French label of a share.
+func shareLabel(p int) string {
+	for _, s := range shares {
 		if s.Percent == p {
 			return s.Label
 		}
@@ -164,14 +164,14 @@ func ShareLabel(p int) string {
 }
 
 // LocalShareLabel is the rough share of local produce, in French.
-func (a *Application) LocalShareLabel() string { return ShareLabel(a.LocalShare) }
+func (a *Application) LocalShareLabel() string { return shareLabel(a.LocalShare) }
 
 // OrganicShareLabel is the rough share of organic produce, in French.
-func (a *Application) OrganicShareLabel() string { return ShareLabel(a.OrganicShare) }
+func (a *Application) OrganicShareLabel() string { return shareLabel(a.OrganicShare) }
 
-// SIRETOptional reports whether a kind of point de vente may apply without a
+// siretOptional reports whether a kind of point de vente may apply without a
 // SIRET: market stalls and farms selling directly.
-func SIRETOptional(k catalog.ShopKind) bool { return k == "marche" || k == "producteur" }
+func siretOptional(k catalog.ShopKind) bool { return k == "marche" || k == "producteur" }
 
 // ValidSIRET reports whether s is 14 digits with a valid checksum: the Luhn
 // key, or for La Poste's establishments (SIREN 356000000) a digit sum that is a
@@ -273,7 +273,7 @@ func (a *Application) Validate(known map[string]bool) error {
 		f.Add("kind", "Choisissez le type de point de vente.")
 	}
 	switch {
-	case a.SIRET == "" && a.Kind.Valid() && !SIRETOptional(a.Kind):
+	case a.SIRET == "" && a.Kind.Valid() && !siretOptional(a.Kind):
 		f.Add("siret", "Le SIRET est obligatoire (il est facultatif pour les marchés et les producteurs en vente directe).")
 	case a.SIRET == "":
 	case len(a.SIRET) != 14 || strings.Trim(a.SIRET, "0123456789") != "":
@@ -321,10 +321,10 @@ func (a *Application) Validate(known map[string]bool) error {
 	} else if len(a.Categories) > maxAppCategories {
 		f.Add("categories", "Trop de catégories cochées.")
 	}
-	if ShareLabel(a.LocalShare) == "" {
+	if shareLabel(a.LocalShare) == "" {
 		f.Add("local_share", "Indiquez la part approximative de produits locaux.")
 	}
-	if ShareLabel(a.OrganicShare) == "" {
+	if shareLabel(a.OrganicShare) == "" {
 		f.Add("organic_share", "Indiquez la part approximative de produits bio.")
 	}
 	text("seasonality", a.Seasonality, 0, maxAppSeasonality, "La saisonnalité")
@@ -361,7 +361,7 @@ type ApplicationMessage struct {
 const (
 	MsgQuestion = "question"    // from the council to the shop
 	MsgAnswer   = "reponse"     // from the shop
-	MsgComment  = "commentaire" // internal to the council
+	msgComment  = "commentaire" // internal to the council
 )
 
 // validateMessage trims a message body and checks its length.

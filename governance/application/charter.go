@@ -67,10 +67,10 @@ func CurrentCharter(ctx context.Context, db bun.IDB, councilID int64) (*Charter,
 	return ch, err
 }
 
-// PublishCharter saves ch as the council's next charter version, with its
+// publishCharter saves ch as the council's next charter version, with its
 // rendered text and an audit entry. Applications already sent keep the version
 // they accepted.
-func PublishCharter(ctx context.Context, db bun.IDB, ch *Charter, actor audit.Actor) error {
+func publishCharter(ctx context.Context, db bun.IDB, ch *Charter, actor audit.Actor) error {
 	if err := ch.Validate(); err != nil {
 		return err
 	}
@@ -99,18 +99,18 @@ func PublishCharter(ctx context.Context, db bun.IDB, ch *Charter, actor audit.Ac
 // charterLockKey is the first half of the advisory lock numbering charters.
 const charterLockKey = 0x63686172 // "char"
 
-// DefaultRenewalMonths is how long a convention runs before its renewal when
+// defaultRenewalMonths is how long a convention runs before its renewal when
 // the council has not set its own period.
-const DefaultRenewalMonths = 12
+const defaultRenewalMonths = 12
 
-// RenewalMonths returns how many months after its signature a convention of
+// renewalMonths returns how many months after its signature a convention of
 // the council is to be renewed.
-func RenewalMonths(ctx context.Context, db bun.IDB, councilID int64) (int, error) {
+func renewalMonths(ctx context.Context, db bun.IDB, councilID int64) (int, error) {
 	var n int
 	err := db.NewSelect().Table("convention_settings").Column("renewal_months").
 		Where("council_id = ?", councilID).Scan(ctx, &n)
 	if errors.Is(err, sql.ErrNoRows) {
-		return DefaultRenewalMonths, nil
+		return defaultRenewalMonths, nil
 	}
 	return n, err
 }
@@ -118,15 +118,15 @@ func RenewalMonths(ctx context.Context, db bun.IDB, councilID int64) (int, error
 // RenewalDate is the renewal date of a convention signed on signed, following
 // the council's setting.
 func RenewalDate(ctx context.Context, db bun.IDB, councilID int64, signed time.Time) (time.Time, error) {
-	n, err := RenewalMonths(ctx, db, councilID)
+	n, err := renewalMonths(ctx, db, councilID)
 	if err != nil {
 		return time.Time{}, err
 	}
 	return signed.AddDate(0, n, 0), nil
 }
 
-// SetRenewalMonths sets the council's convention period, 1 to 60 months.
-func SetRenewalMonths(ctx context.Context, db bun.IDB, councilID int64, months int, actor audit.Actor) error {
+// setRenewalMonths sets the council's convention period, 1 to 60 months.
+func setRenewalMonths(ctx context.Context, db bun.IDB, councilID int64, months int, actor audit.Actor) error {
 	if months < 1 || months > 60 {
 		return apperr.Fields{"renewal_months": "La durée d'une convention doit être comprise entre 1 et 60 mois."}.Err()
 	}

@@ -52,31 +52,31 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Post("/gestion/charte/duree", auth.Require(authz.CharterEdit), h.setRenewalMonths)
 }
 
-// ApplicationFields is what the application form's fields need (the public
+// applicationFields is what the application form's fields need (the public
 // form and the completion form share them).
-type ApplicationFields struct {
+type applicationFields struct {
 	App        *Application
 	Errors     apperr.Fields
-	Categories []CategoryOption
+	Categories []categoryOption
 	Selected   map[string]bool
 	Kinds      []catalog.ShopKind
-	Shares     []Share
+	Shares     []share
 	NoSIRET    []catalog.ShopKind
 }
 
-func newFields(a *Application, cats []CategoryOption, errs apperr.Fields) ApplicationFields {
+func newFields(a *Application, cats []categoryOption, errs apperr.Fields) applicationFields {
 	sel := make(map[string]bool, len(a.Categories))
 	for _, c := range a.Categories {
 		sel[c] = true
 	}
-	return ApplicationFields{App: a, Errors: errs, Categories: cats, Selected: sel, Kinds: catalog.ShopKinds,
-		Shares: Shares}
+	return applicationFields{App: a, Errors: errs, Categories: cats, Selected: sel, Kinds: catalog.ShopKinds,
+		Shares: shares}
 }
 
-// ApplyView is the public form "Devenir point de vente".
-type ApplyView struct {
+// applyView is the public form "Devenir point de vente".
+type applyView struct {
 	web.Page
-	Fields  ApplicationFields
+	Fields  applicationFields
 	Charter *Charter // nil while the council has none
 	Errors  apperr.Fields
 	Honey   string
@@ -110,10 +110,10 @@ func parseApplication(c *fiber.Ctx) *Application {
 	return a
 }
 
-func (h *Handlers) applyView(c *fiber.Ctx, a *Application, errs apperr.Fields) (ApplyView, error) {
+func (h *Handlers) applyView(c *fiber.Ctx, a *Application, errs apperr.Fields) (applyView, error) {
 	ctx, co := c.UserContext(), web.Council(c)
-	v := ApplyView{Page: web.NewPage(c, "Devenir point de vente"), Errors: errs}
-	cats, err := ApplicationCategories(ctx, h.DB, co.ID)
+	v := applyView{Page: web.NewPage(c, "Devenir point de vente"), Errors: errs}
+	cats, err := applicationCategories(ctx, h.DB, co.ID)
 	if err != nil {
 		return v, err
 	}
@@ -138,7 +138,7 @@ func (h *Handlers) applyForm(c *fiber.Ctx) error {
 func (h *Handlers) apply(c *fiber.Ctx) error {
 	a := parseApplication(c)
 	a.CouncilID = web.Council(c).ID
-	err := CountApplyAttempt(c.UserContext(), h.DB, web.ClientIP(c))
+	err := countApplyAttempt(c.UserContext(), h.DB, web.ClientIP(c))
 	switch {
 	case err != nil:
 	case c.FormValue(honeypotField) != "":
@@ -195,8 +195,8 @@ func (h *Handlers) mailLink(c *fiber.Ctx, a *Application, token string) string {
 	return "2"
 }
 
-// FollowUpView is the shop's private follow-up page.
-type FollowUpView struct {
+// followUpView is the shop's private follow-up page.
+type followUpView struct {
 	web.Page
 	App      *Application
 	State    ApplicationState
@@ -208,23 +208,23 @@ type FollowUpView struct {
 	MailFail bool // mailing the link failed
 	Answer   string
 	Errors   apperr.Fields
-	Fields   ApplicationFields // the completion form, while à compléter
+	Fields   applicationFields // the completion form, while à compléter
 	Shop     string            // the public page of the shop, once accepted
 }
 
-func (h *Handlers) followUpView(c *fiber.Ctx, a *Application, errs apperr.Fields) (FollowUpView, error) {
+func (h *Handlers) followUpView(c *fiber.Ctx, a *Application, errs apperr.Fields) (followUpView, error) {
 	ctx := c.UserContext()
 	token := strings.Clone(c.Params("token"))
-	v := FollowUpView{Page: web.NewPage(c, "Suivi de votre candidature"), App: a, State: a.Effective,
+	v := followUpView{Page: web.NewPage(c, "Suivi de votre candidature"), App: a, State: a.Effective,
 		Link: c.BaseURL() + "/candidature/" + token, Action: "/candidature/" + token, JustSent: c.Query("envoyee") != "", Mailed: c.Query("envoyee") == "2",
 		MailFail: c.Query("envoyee") == "3", Errors: errs}
-	msgs, err := ApplicationMessages(ctx, h.DB, a.CouncilID, a.ID, false)
+	msgs, err := applicationMessages(ctx, h.DB, a.CouncilID, a.ID, false)
 	if err != nil {
 		return v, err
 	}
 	v.Messages = msgs
-	if a.Effective == AppIncomplete {
-		cats, err := ApplicationCategories(ctx, h.DB, a.CouncilID)
+	if a.Effective == appIncomplete {
+		cats, err := applicationCategories(ctx, h.DB, a.CouncilID)
 		if err != nil {
 			return v, err
 		}
@@ -251,7 +251,7 @@ func (h *Handlers) renderFollowUp(c *fiber.Ctx, a *Application, errs apperr.Fiel
 }
 
 func (h *Handlers) byToken(c *fiber.Ctx) (*Application, error) {
-	a, err := ApplicationByToken(c.UserContext(), h.DB, web.Council(c).ID, c.Params("token"))
+	a, err := applicationByToken(c.UserContext(), h.DB, web.Council(c).ID, c.Params("token"))
 	if err == nil {
 		a.InNetwork = a.Network != "" // as stored, for the completion form
 	}
@@ -295,7 +295,7 @@ func (h *Handlers) complete(c *fiber.Ctx) error {
 		return err
 	}
 	upd := parseApplication(c)
-	err = CompleteApplication(c.UserContext(), h.DB, a, upd)
+	err = completeApplication(c.UserContext(), h.DB, a, upd)
 	if err == nil {
 		return web.RedirectWithFlash(c, "/candidature/"+strings.Clone(c.Params("token")), "Votre candidature complétée est renvoyée au Conseil.")
 	}
@@ -316,16 +316,16 @@ func (h *Handlers) complete(c *fiber.Ctx) error {
 	return h.renderFollowUp(c, &shown, f, fiber.StatusUnprocessableEntity)
 }
 
-// ApplicationsView is the council's list of applications.
-type ApplicationsView struct {
+// applicationsView is the council's list of applications.
+type applicationsView struct {
 	web.Page
-	States []StateTab
+	States []stateTab
 	State  ApplicationState
 	Apps   []Application
 }
 
-// StateTab is one state of the list, with its count.
-type StateTab struct {
+// stateTab is one state of the list, with its count.
+type stateTab struct {
 	State ApplicationState
 	Count int
 }
@@ -336,7 +336,7 @@ func (h *Handlers) applications(c *fiber.Ctx) error {
 	if state != "" && !state.Valid() {
 		state = ""
 	}
-	counts, err := ApplicationCounts(ctx, h.DB, co.ID)
+	counts, err := applicationCounts(ctx, h.DB, co.ID)
 	if err != nil {
 		return err
 	}
@@ -344,15 +344,15 @@ func (h *Handlers) applications(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := ApplicationsView{Page: web.NewPage(c, "Candidatures des points de vente"), State: state, Apps: apps}
-	for _, s := range ApplicationStates {
-		v.States = append(v.States, StateTab{State: s, Count: counts[s]})
+	v := applicationsView{Page: web.NewPage(c, "Candidatures des points de vente"), State: state, Apps: apps}
+	for _, s := range applicationStates {
+		v.States = append(v.States, stateTab{State: s, Count: counts[s]})
 	}
 	return web.Render(c, "governance/applications", v)
 }
 
-// ApplicationView is one application as the council sees it.
-type ApplicationView struct {
+// applicationView is one application as the council sees it.
+type applicationView struct {
 	web.Page
 	App           *Application
 	Messages      []ApplicationMessage
@@ -368,7 +368,7 @@ type ApplicationView struct {
 	Question      string
 }
 
-func (h *Handlers) applicationView(c *fiber.Ctx) (*ApplicationView, error) {
+func (h *Handlers) applicationView(c *fiber.Ctx) (*applicationView, error) {
 	ctx, co := c.UserContext(), web.Council(c)
 	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
 	if err != nil {
@@ -378,11 +378,11 @@ func (h *Handlers) applicationView(c *fiber.Ctx) (*ApplicationView, error) {
 	if err != nil {
 		return nil, err
 	}
-	msgs, err := ApplicationMessages(ctx, h.DB, co.ID, a.ID, true)
+	msgs, err := applicationMessages(ctx, h.DB, co.ID, a.ID, true)
 	if err != nil {
 		return nil, err
 	}
-	cats, err := ApplicationCategories(ctx, h.DB, co.ID)
+	cats, err := applicationCategories(ctx, h.DB, co.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -400,7 +400,7 @@ func (h *Handlers) applicationView(c *fiber.Ctx) (*ApplicationView, error) {
 	if vw := web.ViewerOf(c); vw != nil {
 		role = authz.Role(vw.Role)
 	}
-	v := &ApplicationView{Page: web.NewPage(c, "Candidature : "+a.ShopName), App: a, Messages: msgs, CategoryNames: catNames,
+	v := &applicationView{Page: web.NewPage(c, "Candidature : "+a.ShopName), App: a, Messages: msgs, CategoryNames: catNames,
 		CanManage: authz.Can(role, authz.ApplicationManage), CanComment: authz.Can(role, authz.ApplicationComment),
 		Draft: DraftProposal(a, names)}
 	if v.CanManage {
@@ -417,7 +417,7 @@ func (h *Handlers) applicationDetail(c *fiber.Ctx) error {
 	return web.Render(c, "governance/application", v)
 }
 
-func (h *Handlers) reRenderApplication(c *fiber.Ctx, v *ApplicationView, err error) error {
+func (h *Handlers) reRenderApplication(c *fiber.Ctx, v *applicationView, err error) error {
 	f := apperr.FieldsOf(err)
 	if f == nil {
 		return err
@@ -432,7 +432,7 @@ func (h *Handlers) applicationComment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	m := &ApplicationMessage{Kind: MsgComment, Body: formString(c, "body")}
+	m := &ApplicationMessage{Kind: msgComment, Body: formString(c, "body")}
 	if err := AddApplicationMessage(c.UserContext(), h.DB, v.App, m, auth.ActorOf(web.ViewerOf(c)), false); err != nil {
 		v.Comment = m.Body
 		return h.reRenderApplication(c, v, err)
@@ -485,26 +485,26 @@ func (h *Handlers) applicationPropose(c *fiber.Ctx) error {
 
 func appPath(a *Application) string { return "/gestion/candidatures/" + strconv.FormatInt(a.ID, 10) }
 
-// RenewalsView lists conventions to renew.
-type RenewalsView struct {
+// renewalsView lists conventions to renew.
+type renewalsView struct {
 	web.Page
 	Days     int
 	Today    time.Time
-	Renewals []Renewal
+	Renewals []renewal
 }
 
-// RenewalWindow is how far ahead the renewals list looks, in days.
-const RenewalWindow = 60
+// renewalWindow is how far ahead the renewals list looks, in days.
+const renewalWindow = 60
 
 func (h *Handlers) renewals(c *fiber.Ctx) error {
 	now := time.Now().In(web.Paris())
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
-	rs, err := Renewals(c.UserContext(), h.DB, web.Council(c).ID, today, RenewalWindow)
+	rs, err := renewals(c.UserContext(), h.DB, web.Council(c).ID, today, renewalWindow)
 	if err != nil {
 		return err
 	}
-	return web.Render(c, "governance/application_renewals", RenewalsView{Page: web.NewPage(c, "Conventions à renouveler"),
-		Days: RenewalWindow, Today: today, Renewals: rs})
+	return web.Render(c, "governance/application_renewals", renewalsView{Page: web.NewPage(c, "Conventions à renouveler"),
+		Days: renewalWindow, Today: today, Renewals: rs})
 }
 
 // ExportHeader is the header row of the export for the payment tool; the
@@ -513,7 +513,7 @@ var ExportHeader = []string{"ref", "name", "type", "street", "city", "country", 
 	"status", "status_label", "convention_signed_on", "convention_renewal_on", "renewal_due"}
 
 // exportRecord is one point de vente as a CSV record.
-func exportRecord(s ExportShop, today time.Time) []string {
+func exportRecord(s exportShop, today time.Time) []string {
 	date := func(t *time.Time) string {
 		if t == nil {
 			return ""
@@ -521,7 +521,7 @@ func exportRecord(s ExportShop, today time.Time) []string {
 		return t.Format("2006-01-02")
 	}
 	due := "non"
-	if s.RenewalOn != nil && s.Status == string(catalog.ShopConventionne) && !s.RenewalOn.After(today.AddDate(0, 0, RenewalWindow)) {
+	if s.RenewalOn != nil && s.Status == string(catalog.ShopConventionne) && !s.RenewalOn.After(today.AddDate(0, 0, renewalWindow)) {
 		due = "oui"
 	}
 	return []string{s.Slug, s.Name, catalog.ShopKind(s.Kind).Label(), s.Address, s.Commune, "FR", s.Email, s.Phone, s.Website,
@@ -530,7 +530,7 @@ func exportRecord(s ExportShop, today time.Time) []string {
 
 func (h *Handlers) shopExport(c *fiber.Ctx) error {
 	co := web.Council(c)
-	shops, err := ExportShops(c.UserContext(), h.DB, co.ID)
+	shops, err := exportShops(c.UserContext(), h.DB, co.ID)
 	if err != nil {
 		return err
 	}
@@ -552,8 +552,8 @@ func (h *Handlers) shopExport(c *fiber.Ctx) error {
 	return c.Send(buf.Bytes())
 }
 
-// CharterView shows the charter in force (public) or its management form.
-type CharterView struct {
+// charterView shows the charter in force (public) or its management form.
+type charterView struct {
 	web.Page
 	Charter       *Charter
 	Draft         Charter
@@ -566,12 +566,12 @@ func (h *Handlers) charter(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, "governance/charter", CharterView{Page: web.NewPage(c, ch.Title), Charter: ch})
+	return web.Render(c, "governance/charter", charterView{Page: web.NewPage(c, ch.Title), Charter: ch})
 }
 
-func (h *Handlers) charterView(c *fiber.Ctx) (*CharterView, error) {
+func (h *Handlers) charterView(c *fiber.Ctx) (*charterView, error) {
 	ctx, co := c.UserContext(), web.Council(c)
-	v := &CharterView{Page: web.NewPage(c, "Charte d'engagement des points de vente")}
+	v := &charterView{Page: web.NewPage(c, "Charte d'engagement des points de vente")}
 	ch, err := CurrentCharter(ctx, h.DB, co.ID)
 	if err != nil && apperr.CodeOf(err) != apperr.NotFound {
 		return nil, err
@@ -579,7 +579,7 @@ func (h *Handlers) charterView(c *fiber.Ctx) (*CharterView, error) {
 	if ch != nil {
 		v.Charter, v.Draft = ch, Charter{Title: ch.Title, BodyMD: ch.BodyMD}
 	}
-	if v.RenewalMonths, err = RenewalMonths(ctx, h.DB, co.ID); err != nil {
+	if v.RenewalMonths, err = renewalMonths(ctx, h.DB, co.ID); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -599,7 +599,7 @@ func (h *Handlers) publishCharter(c *fiber.Ctx) error {
 		return err
 	}
 	ch := &Charter{CouncilID: web.Council(c).ID, Title: formString(c, "title"), BodyMD: formString(c, "body")}
-	if err := PublishCharter(c.UserContext(), h.DB, ch, auth.ActorOf(web.ViewerOf(c))); err != nil {
+	if err := publishCharter(c.UserContext(), h.DB, ch, auth.ActorOf(web.ViewerOf(c))); err != nil {
 		f := apperr.FieldsOf(err)
 		if f == nil {
 			return err
@@ -620,7 +620,7 @@ func (h *Handlers) setRenewalMonths(c *fiber.Ctx) error {
 	if convErr != nil {
 		n = 0
 	}
-	if err := SetRenewalMonths(c.UserContext(), h.DB, web.Council(c).ID, n, auth.ActorOf(web.ViewerOf(c))); err != nil {
+	if err := setRenewalMonths(c.UserContext(), h.DB, web.Council(c).ID, n, auth.ActorOf(web.ViewerOf(c))); err != nil {
 		f := apperr.FieldsOf(err)
 		if f == nil {
 			return err

@@ -47,11 +47,11 @@ func NewApplicationToken() (token string, hash []byte) {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, HashApplicationToken(token)
+	return token, hashApplicationToken(token)
 }
 
-// HashApplicationToken is the stored form of a follow-up token.
-func HashApplicationToken(token string) []byte {
+// hashApplicationToken is the stored form of a follow-up token.
+func hashApplicationToken(token string) []byte {
 	h := sha256.Sum256([]byte(token))
 	return h[:]
 }
@@ -60,7 +60,7 @@ func HashApplicationToken(token string) []byte {
 // counters of internal/auth) so that every instance sees them.
 const (
 	ApplyLimit  = 5
-	ApplyWindow = time.Hour
+	applyWindow = time.Hour
 )
 
 // applyRateKey names the counter of applications sent from one address.
@@ -70,14 +70,14 @@ func applyRateKey(ip string) string { return "application:ip:" + ip }
 // posting invalid forms in a loop is stopped too.
 const (
 	AttemptLimit  = 30
-	AttemptWindow = 10 * time.Minute
+	attemptWindow = 10 * time.Minute
 )
 
-// CountApplyAttempt takes one slot of the attempts limit of clientIP, before
+// countApplyAttempt takes one slot of the attempts limit of clientIP, before
 // the form is looked at, and returns a TooMany error beyond AttemptLimit in
 // AttemptWindow.
-func CountApplyAttempt(ctx context.Context, db bun.IDB, clientIP string) error {
-	slot, err := auth.TakeSlot(ctx, db, "application-attempt:ip:"+clientIP, AttemptLimit, AttemptWindow)
+func countApplyAttempt(ctx context.Context, db bun.IDB, clientIP string) error {
+	slot, err := auth.TakeSlot(ctx, db, "application-attempt:ip:"+clientIP, AttemptLimit, attemptWindow)
 	if err != nil {
 		return err
 	}
@@ -93,17 +93,17 @@ func errApplyTooMany(wait time.Duration) error {
 	return apperr.New(apperr.TooMany, "Trop de candidatures envoyées depuis cette connexion en peu de temps. %s Vous pouvez aussi écrire au Conseil.", auth.RetryIn(wait))
 }
 
-// CategoryOption is a register category a shop may say it sells.
-type CategoryOption struct {
+// categoryOption is a register category a shop may say it sells.
+type categoryOption struct {
 	Slug   string `bun:"slug"`
 	Name   string `bun:"name"`
 	Family string `bun:"family"`
 }
 
-// ApplicationCategories lists the register's categories under their family,
+// applicationCategories lists the register's categories under their family,
 // in register order.
-func ApplicationCategories(ctx context.Context, db bun.IDB, councilID int64) ([]CategoryOption, error) {
-	var out []CategoryOption
+func applicationCategories(ctx context.Context, db bun.IDB, councilID int64) ([]categoryOption, error) {
+	var out []categoryOption
 	err := db.NewRaw(`SELECT c.slug, c.name, coalesce(f.name, '') AS family
 		FROM register_items c LEFT JOIN register_items f ON f.id = c.parent_id AND f.council_id = c.council_id
 		WHERE c.council_id = ? AND c.kind = 'category'
@@ -111,7 +111,7 @@ func ApplicationCategories(ctx context.Context, db bun.IDB, councilID int64) ([]
 	return out, err
 }
 
-func knownCategories(opts []CategoryOption) map[string]bool {
+func knownCategories(opts []categoryOption) map[string]bool {
 	m := make(map[string]bool, len(opts))
 	for _, o := range opts {
 		m[o.Slug] = true
@@ -124,7 +124,7 @@ func knownCategories(opts []CategoryOption) map[string]bool {
 // pending application already exists for the same SIRET or the same name and
 // commune. It returns the follow-up token, which is not stored.
 func SubmitApplication(ctx context.Context, db *bun.DB, a *Application, clientIP string) (string, error) {
-	cats, err := ApplicationCategories(ctx, db, a.CouncilID)
+	cats, err := applicationCategories(ctx, db, a.CouncilID)
 	if err != nil {
 		return "", err
 	}
@@ -139,7 +139,7 @@ func SubmitApplication(ctx context.Context, db *bun.DB, a *Application, clientIP
 	// before anything is written; a submission refused after all (a
 	// duplicate) gives it back.
 	key := applyRateKey(clientIP)
-	slot, err := auth.TakeSlot(ctx, db, key, ApplyLimit, ApplyWindow)
+	slot, err := auth.TakeSlot(ctx, db, key, ApplyLimit, applyWindow)
 	if err != nil {
 		return "", err
 	}
@@ -208,14 +208,14 @@ func checkDuplicate(ctx context.Context, db bun.IDB, a *Application) error {
 
 var errApplicationNotFound = apperr.New(apperr.NotFound, "Cette candidature n'existe pas, ou ce lien de suivi n'est pas valide. Vérifiez que vous avez copié le lien en entier.")
 
-// ApplicationByToken loads the council's application whose follow-up token is
+// applicationByToken loads the council's application whose follow-up token is
 // token. Another council's application, or a wrong token, is not found.
-func ApplicationByToken(ctx context.Context, db bun.IDB, councilID int64, token string) (*Application, error) {
+func applicationByToken(ctx context.Context, db bun.IDB, councilID int64, token string) (*Application, error) {
 	if len(token) < 22 || len(token) > 100 {
 		return nil, errApplicationNotFound
 	}
 	a := new(Application)
-	err := selectApplications(db, a).Where("a.council_id = ? AND a.token_hash = ?", councilID, HashApplicationToken(token)).Scan(ctx)
+	err := selectApplications(db, a).Where("a.council_id = ? AND a.token_hash = ?", councilID, hashApplicationToken(token)).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errApplicationNotFound
 	}
@@ -244,8 +244,8 @@ func ListApplications(ctx context.Context, db bun.IDB, councilID int64, state Ap
 	return out, err
 }
 
-// ApplicationCounts counts the council's applications per effective state.
-func ApplicationCounts(ctx context.Context, db bun.IDB, councilID int64) (map[ApplicationState]int, error) {
+// applicationCounts counts the council's applications per effective state.
+func applicationCounts(ctx context.Context, db bun.IDB, councilID int64) (map[ApplicationState]int, error) {
 	var rows []struct {
 		State ApplicationState `bun:"state"`
 		N     int              `bun:"n"`
@@ -261,14 +261,14 @@ func ApplicationCounts(ctx context.Context, db bun.IDB, councilID int64) (map[Ap
 	return m, err
 }
 
-// ApplicationMessages is the conversation of an application, oldest first;
+// applicationMessages is the conversation of an application, oldest first;
 // internal comments only when withComments.
-func ApplicationMessages(ctx context.Context, db bun.IDB, councilID, applicationID int64, withComments bool) ([]ApplicationMessage, error) {
+func applicationMessages(ctx context.Context, db bun.IDB, councilID, applicationID int64, withComments bool) ([]ApplicationMessage, error) {
 	var out []ApplicationMessage
 	q := db.NewSelect().Model(&out).Column("id", "kind", "body", "author_name", "created_at").
 		Where("council_id = ? AND application_id = ?", councilID, applicationID)
 	if !withComments {
-		q = q.Where("kind <> ?", MsgComment)
+		q = q.Where("kind <> ?", msgComment)
 	}
 	err := q.Order("id").Scan(ctx)
 	return out, err
@@ -300,7 +300,7 @@ func AddApplicationMessage(ctx context.Context, db *bun.DB, a *Application, m *A
 			return fmt.Errorf("insert application message: %w", err)
 		}
 		if m.Kind == MsgQuestion && askToComplete {
-			if err := setApplicationState(ctx, tx, a, AppIncomplete); err != nil {
+			if err := setApplicationState(ctx, tx, a, appIncomplete); err != nil {
 				return err
 			}
 		} else if m.Kind == MsgQuestion && a.State == AppNew {
@@ -312,7 +312,7 @@ func AddApplicationMessage(ctx context.Context, db *bun.DB, a *Application, m *A
 		if m.Kind == MsgAnswer {
 			return nil // the shop's own words are the record
 		}
-		return audit.Record(ctx, tx, actor.Entry(&a.CouncilID, "application."+m.Kind, "shop_application", strconv.FormatInt(a.ID, 10), fmt.Sprintf("Candidature de « %s » : %s", a.ShopName, map[string]string{MsgQuestion: "question posée", MsgComment: "commentaire interne"}[m.Kind])),
+		return audit.Record(ctx, tx, actor.Entry(&a.CouncilID, "application."+m.Kind, "shop_application", strconv.FormatInt(a.ID, 10), fmt.Sprintf("Candidature de « %s » : %s", a.ShopName, map[string]string{MsgQuestion: "question posée", msgComment: "commentaire interne"}[m.Kind])),
 			nil, nil)
 	})
 }
@@ -321,9 +321,9 @@ func AddApplicationMessage(ctx context.Context, db *bun.DB, a *Application, m *A
 // state. Proposee is reached by turning the application into a proposal, and
 // acceptee or refusee after it by the council's decision.
 var applicationMoves = map[ApplicationState][]ApplicationState{
-	AppNew:        {AppReview, AppIncomplete, AppRefused},
-	AppReview:     {AppIncomplete, AppRefused},
-	AppIncomplete: {AppReview, AppRefused},
+	AppNew:        {AppReview, appIncomplete, AppRefused},
+	AppReview:     {appIncomplete, AppRefused},
+	appIncomplete: {AppReview, AppRefused},
 }
 
 // ApplicationMoves returns the states a facilitator may move a to by hand.
@@ -360,14 +360,14 @@ func setApplicationState(ctx context.Context, db bun.IDB, a *Application, to App
 	return err
 }
 
-// CompleteApplication replaces the shop's answers with upd while the council
+// completeApplication replaces the shop's answers with upd while the council
 // asked it to complete them, and puts the application back under review.
 // The charter stays the one accepted first unless the shop accepts it again.
-func CompleteApplication(ctx context.Context, db *bun.DB, a *Application, upd *Application) error {
-	if a.Effective != AppIncomplete {
+func completeApplication(ctx context.Context, db *bun.DB, a *Application, upd *Application) error {
+	if a.Effective != appIncomplete {
 		return apperr.New(apperr.Conflict, "Cette candidature n'est pas « à compléter » : elle ne peut plus être modifiée.")
 	}
-	cats, err := ApplicationCategories(ctx, db, a.CouncilID)
+	cats, err := applicationCategories(ctx, db, a.CouncilID)
 	if err != nil {
 		return err
 	}
@@ -423,8 +423,8 @@ func DraftProposal(a *Application, categoryNames map[string]string) AdhesionDraf
 		}
 	}
 	fmt.Fprintf(&b, "- **Catégories vendues** : %s\n", strings.Join(names, ", "))
-	fmt.Fprintf(&b, "- **Part de produits locaux** : %s\n", strings.ToLower(ShareLabel(a.LocalShare)))
-	fmt.Fprintf(&b, "- **Part de produits bio** : %s\n", strings.ToLower(ShareLabel(a.OrganicShare)))
+	fmt.Fprintf(&b, "- **Part de produits locaux** : %s\n", strings.ToLower(shareLabel(a.LocalShare)))
+	fmt.Fprintf(&b, "- **Part de produits bio** : %s\n", strings.ToLower(shareLabel(a.OrganicShare)))
 	if a.Seasonality != "" {
 		fmt.Fprintf(&b, "- **Saisonnalité** : %s\n", strings.ReplaceAll(a.Seasonality, "\n", " "))
 	}
@@ -450,7 +450,7 @@ func DraftProposal(a *Application, categoryNames map[string]string) AdhesionDraf
 // categories it sells) unless it exists, the proposal as a draft targeting it,
 // and moves the application to proposée — in one transaction.
 func ProposeApplication(ctx context.Context, db *bun.DB, a *Application, draft AdhesionDraft, actor audit.Actor) (*proposal.Proposal, error) {
-	if a.Effective != AppNew && a.Effective != AppReview && a.Effective != AppIncomplete {
+	if a.Effective != AppNew && a.Effective != AppReview && a.Effective != appIncomplete {
 		return nil, apperr.New(apperr.Conflict, "Cette candidature est « %s » : elle ne peut plus devenir une proposition.", a.Effective.Label())
 	}
 	p := &proposal.Proposal{CouncilID: a.CouncilID, Kind: proposal.ProposalShopAdhesion, State: proposal.ProposalDraft, Title: draft.Title,
@@ -550,8 +550,8 @@ func candidateShop(ctx context.Context, tx bun.Tx, a *Application) (int64, error
 	return shop.ID, catalog.Touch(ctx, tx, a.CouncilID)
 }
 
-// Renewal is a convention due for renewal.
-type Renewal struct {
+// renewal is a convention due for renewal.
+type renewal struct {
 	Slug      string    `bun:"slug"`
 	Name      string    `bun:"name"`
 	Commune   string    `bun:"commune"`
@@ -562,12 +562,12 @@ type Renewal struct {
 }
 
 // Overdue reports whether the renewal date has passed.
-func (r Renewal) Overdue(today time.Time) bool { return r.RenewalOn.Before(today) }
+func (r renewal) Overdue(today time.Time) bool { return r.RenewalOn.Before(today) }
 
-// Renewals lists the council's conventionné points de vente whose renewal
+// renewals lists the council's conventionné points de vente whose renewal
 // falls before today + days (overdue ones included), soonest first.
-func Renewals(ctx context.Context, db bun.IDB, councilID int64, today time.Time, days int) ([]Renewal, error) {
-	var out []Renewal
+func renewals(ctx context.Context, db bun.IDB, councilID int64, today time.Time, days int) ([]renewal, error) {
+	var out []renewal
 	err := db.NewRaw(`SELECT s.slug, s.name, s.commune, s.signed_on, s.renewal_on,
 			coalesce(la.email, '') AS email, coalesce(la.phone, '') AS phone
 		FROM shops s
@@ -579,8 +579,8 @@ func Renewals(ctx context.Context, db bun.IDB, councilID int64, today time.Time,
 	return out, err
 }
 
-// ExportShop is one point de vente as the payment tool imports it.
-type ExportShop struct {
+// exportShop is one point de vente as the payment tool imports it.
+type exportShop struct {
 	Slug      string     `bun:"slug"`
 	Name      string     `bun:"name"`
 	Kind      string     `bun:"kind"`
@@ -595,10 +595,10 @@ type ExportShop struct {
 	RenewalOn *time.Time `bun:"renewal_on"`
 }
 
-// ExportShops lists every point de vente of the council with the contact
+// exportShops lists every point de vente of the council with the contact
 // details of its latest application, in one query.
-func ExportShops(ctx context.Context, db bun.IDB, councilID int64) ([]ExportShop, error) {
-	var out []ExportShop
+func exportShops(ctx context.Context, db bun.IDB, councilID int64) ([]exportShop, error) {
+	var out []exportShop
 	err := db.NewRaw(`SELECT s.slug, s.name, s.kind, s.address, s.commune, s.website, s.status, s.signed_on, s.renewal_on,
 			coalesce(la.email, '') AS email, coalesce(la.phone, '') AS phone, coalesce(la.siret, '') AS siret
 		FROM shops s

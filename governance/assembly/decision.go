@@ -26,7 +26,7 @@ type DecisionOutcome string
 // The outcomes.
 const (
 	DecisionAdopted   DecisionOutcome = "adoptee"
-	DecisionRejected  DecisionOutcome = "rejetee"
+	decisionRejected  DecisionOutcome = "rejetee"
 	DecisionAdjourned DecisionOutcome = "ajournee"
 )
 
@@ -35,7 +35,7 @@ func (o DecisionOutcome) Label() string {
 	switch o {
 	case DecisionAdopted:
 		return "Adoptée"
-	case DecisionRejected:
+	case decisionRejected:
 		return "Rejetée"
 	case DecisionAdjourned:
 		return "Ajournée"
@@ -91,7 +91,7 @@ func decideOnClose(ctx context.Context, tx bun.Tx, v *Vote, actor audit.Actor, i
 	if err != nil {
 		return nil, err
 	}
-	outcome, status := DecisionRejected, p.ProposedStatus
+	outcome, status := decisionRejected, p.ProposedStatus
 	if v.Outcome == "adopte" {
 		outcome = DecisionAdopted
 	}
@@ -124,7 +124,7 @@ func decideOnClose(ctx context.Context, tx bun.Tx, v *Vote, actor audit.Actor, i
 	if err := tx.NewRaw("SELECT nextval(pg_get_serial_sequence('decisions', 'id'))").Scan(ctx, &d.ID); err != nil {
 		return nil, err
 	}
-	to := map[DecisionOutcome]proposal.ProposalState{DecisionAdopted: proposal.ProposalAdopted, DecisionRejected: proposal.ProposalRejected, DecisionAdjourned: proposal.ProposalAdjourned}[outcome]
+	to := map[DecisionOutcome]proposal.ProposalState{DecisionAdopted: proposal.ProposalAdopted, decisionRejected: proposal.ProposalRejected, DecisionAdjourned: proposal.ProposalAdjourned}[outcome]
 	if err := proposal.TransitionProposal(ctx, tx, v.CouncilID, p.ID, actor, to, "Décision de la séance : "+outcome.Label()); err != nil {
 		return nil, err
 	}
@@ -295,15 +295,15 @@ func Decisions(ctx context.Context, db bun.IDB, councilID int64, limit int) ([]D
 	return ds, err
 }
 
-// MeetingDecisions lists a meeting's decisions in agenda order.
-func MeetingDecisions(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]Decision, error) {
+// meetingDecisions lists a meeting's decisions in agenda order.
+func meetingDecisions(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]Decision, error) {
 	var ds []Decision
 	err := selectDecisions(db, &ds).Where("d.council_id = ? AND d.meeting_id = ?", councilID, meetingID).Order("d.decided_at", "d.id").Scan(ctx)
 	return ds, err
 }
 
-// GetDecision loads one of the council's decisions.
-func GetDecision(ctx context.Context, db bun.IDB, councilID, id int64) (*Decision, error) {
+// getDecision loads one of the council's decisions.
+func getDecision(ctx context.Context, db bun.IDB, councilID, id int64) (*Decision, error) {
 	d := new(Decision)
 	err := selectDecisions(db, d).Where("d.id = ? AND d.council_id = ?", id, councilID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -12,8 +12,8 @@ import (
 	"cla/internal/web"
 )
 
-// DecisionsView lists the council's decisions.
-type DecisionsView struct {
+// decisionsView lists the council's decisions.
+type decisionsView struct {
 	web.Page
 	Decisions []Decision
 }
@@ -23,27 +23,27 @@ func (h *Handlers) decisions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, "governance/decisions", DecisionsView{Page: web.NewPage(c, "Décisions du Conseil"), Decisions: ds})
+	return web.Render(c, "governance/decisions", decisionsView{Page: web.NewPage(c, "Décisions du Conseil"), Decisions: ds})
 }
 
-// DebateLink is a debate a decision's proposal was argued in.
-type DebateLink struct {
+// debateLink is a debate a decision's proposal was argued in.
+type debateLink struct {
 	Slug  string `bun:"slug"`
 	Title string `bun:"title"`
 }
 
-// DecisionView is a decision's page.
-type DecisionView struct {
+// decisionView is a decision's page.
+type decisionView struct {
 	web.Page
 	Decision *Decision
 	Vote     *Vote
 	Proposal *proposal.Proposal
-	Debates  []DebateLink
+	Debates  []debateLink
 	Graders  int
 }
 
 // TallyLine is the vote's result in one sentence.
-func (v DecisionView) TallyLine() string {
+func (v decisionView) TallyLine() string {
 	if v.Vote == nil {
 		return ""
 	}
@@ -51,11 +51,11 @@ func (v DecisionView) TallyLine() string {
 }
 
 // Results are the vote's majority-judgment lines.
-func (v DecisionView) Results() []OptionResult {
+func (v decisionView) Results() []optionResult {
 	if v.Vote == nil {
 		return nil
 	}
-	return VoteView{Vote: v.Vote}.Results()
+	return voteView{Vote: v.Vote}.Results()
 }
 
 func (h *Handlers) decision(c *fiber.Ctx) error {
@@ -64,11 +64,11 @@ func (h *Handlers) decision(c *fiber.Ctx) error {
 		return err
 	}
 	ctx, co := c.UserContext(), web.Council(c)
-	d, err := GetDecision(ctx, h.DB, co.ID, id)
+	d, err := getDecision(ctx, h.DB, co.ID, id)
 	if err != nil {
 		return err
 	}
-	view := DecisionView{Page: web.NewPage(c, d.Title), Decision: d}
+	view := decisionView{Page: web.NewPage(c, d.Title), Decision: d}
 	if d.VoteID != nil {
 		if view.Vote, err = GetVote(ctx, h.DB, co.ID, *d.VoteID); err != nil {
 			return err
@@ -97,24 +97,24 @@ func (h *Handlers) decisionsAtom(c *fiber.Ctx) error {
 		return err
 	}
 	base := auth.PublicURL(c, "")
-	feed := &AtomFeed{Lang: "fr", ID: "tag:" + co.Slug + ".cla,2024:decisions", Title: "Décisions — " + co.Name,
-		Links: []AtomLink{{Rel: "self", Type: "application/atom+xml", Href: base + "/decisions.atom"},
+	feed := &atomFeed{Lang: "fr", ID: "tag:" + co.Slug + ".cla,2024:decisions", Title: "Décisions — " + co.Name,
+		Links: []atomLink{{Rel: "self", Type: "application/atom+xml", Href: base + "/decisions.atom"},
 			{Rel: "alternate", Type: "text/html", Href: base + "/decisions"}},
-		Author: AtomPerson{Name: co.Name}, Updated: AtomTime(co.CreatedAt)}
+		Author: atomPerson{Name: co.Name}, Updated: atomTime(co.CreatedAt)}
 	for i, d := range ds {
 		if i == 0 || d.CreatedAt.After(latest(feed.Updated)) {
-			feed.Updated = AtomTime(d.CreatedAt)
+			feed.Updated = atomTime(d.CreatedAt)
 		}
 		summary := d.Outcome.Label() + " — séance du " + web.FrenchDate(d.MeetingStart)
 		if d.RegisterVersion != nil {
 			summary += " — registre version " + strconv.Itoa(*d.RegisterVersion)
 		}
-		feed.Entries = append(feed.Entries, AtomEntry{
+		feed.Entries = append(feed.Entries, atomEntry{
 			ID: "tag:" + co.Slug + ".cla,2024:decision/" + strconv.FormatInt(d.ID, 10), Title: d.Title,
-			Updated: AtomTime(d.CreatedAt), Published: AtomTime(d.DecidedAt),
-			Links:   []AtomLink{{Rel: "alternate", Type: "text/html", Href: base + d.Path()}},
-			Summary: &AtomText{Type: "text", Body: summary},
-			Content: &AtomText{Type: "html", Body: d.MotivationHTML},
+			Updated: atomTime(d.CreatedAt), Published: atomTime(d.DecidedAt),
+			Links:   []atomLink{{Rel: "alternate", Type: "text/html", Href: base + d.Path()}},
+			Summary: &atomText{Type: "text", Body: summary},
+			Content: &atomText{Type: "html", Body: d.MotivationHTML},
 		})
 	}
 	out, err := feed.Marshal()
@@ -147,7 +147,7 @@ func (h *Handlers) meetingsICS(c *fiber.Ctx) error {
 		agenda[it.MeetingID] = append(agenda[it.MeetingID], strconv.Itoa(it.Position)+". "+it.Title)
 	}
 	host := co.Slug + ".cla"
-	events := make([]ICalEvent, 0, len(ms))
+	events := make([]iCalEvent, 0, len(ms))
 	for _, m := range ms {
 		desc := "Séance du " + co.Name + "."
 		if a := agenda[m.ID]; len(a) > 0 {
@@ -156,12 +156,12 @@ func (h *Handlers) meetingsICS(c *fiber.Ctx) error {
 		if m.Note != "" {
 			desc += "\n\n" + m.Note
 		}
-		events = append(events, ICalEvent{UID: m.UID + "@" + host, Sequence: m.Sequence, Stamp: m.UpdatedAt,
+		events = append(events, iCalEvent{UID: m.UID + "@" + host, Sequence: m.Sequence, Stamp: m.UpdatedAt,
 			Start: m.StartsAt, End: m.EndsAt, Summary: m.Title, Location: m.Place, Desc: desc,
 			URL: auth.PublicURL(c, MeetingPath(m.ID))})
 	}
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
 	c.Set(fiber.HeaderContentDisposition, `inline; filename="seances.ics"`)
-	return c.SendString(ICalendar("Séances — "+co.Name, events))
+	return c.SendString(iCalendar("Séances — "+co.Name, events))
 }

@@ -9,8 +9,8 @@ import (
 	"cla/internal/web"
 )
 
-// ICalEvent is one meeting as the iCalendar feed publishes it.
-type ICalEvent struct {
+// iCalEvent is one meeting as the iCalendar feed publishes it.
+type iCalEvent struct {
 	UID       string
 	Sequence  int
 	Stamp     time.Time // last change of the meeting
@@ -30,9 +30,9 @@ const parisTimezone = "BEGIN:VTIMEZONE\r\nTZID:Europe/Paris\r\nX-LIC-LOCATION:Eu
 	"BEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\nDTSTART:19701025T030000\r\n" +
 	"RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
 
-// ICalendar writes an RFC 5545 calendar of events: CRLF line ends, lines folded
+// iCalendar writes an RFC 5545 calendar of events: CRLF line ends, lines folded
 // at 75 octets, text escaped, times in Europe/Paris with its VTIMEZONE.
-func ICalendar(name string, events []ICalEvent) string {
+func iCalendar(name string, events []iCalEvent) string {
 	var b strings.Builder
 	line := func(s string) { writeFolded(&b, s) }
 	line("BEGIN:VCALENDAR")

@@ -17,7 +17,7 @@ func TestICalendarFoldsEscapesAndParses(t *testing.T) {
 	t.Parallel()
 	start := time.Date(2025, 7, 9, 18, 30, 0, 0, web.Paris()) // summer time: 16:30 UTC
 	summary := "Séance d'été ; débat « œufs, volailles » \\ élevage" + strings.Repeat(" é", 60)
-	out := ICalendar("Séances — CLA", []ICalEvent{{UID: "abc@test.cla", Stamp: start, Start: start, End: start.Add(2 * time.Hour),
+	out := iCalendar("Séances — CLA", []iCalEvent{{UID: "abc@test.cla", Stamp: start, Start: start, End: start.Add(2 * time.Hour),
 		Summary: summary, Location: "Salle, Dieulefit", Desc: "Ordre du jour :\n1. Riz\n2. Pêche", URL: "https://cla.example/seances/1"}})
 	if !strings.HasSuffix(out, "END:VCALENDAR\r\n") || strings.Contains(strings.ReplaceAll(out, "\r\n", ""), "\n") {
 		t.Fatal("lines must end in CRLF")

@@ -147,11 +147,11 @@ func (p MeritProfile) valueBreaks(steps []int) []int {
 	return steps
 }
 
-// CompareProfiles orders two merit profiles by majority judgment: +1 when a is
+// compareProfiles orders two merit profiles by majority judgment: +1 when a is
 // ranked above b, -1 when below, 0 when they are tied (identical majority
 // values, which means identical profiles for equal numbers of grades). When
 // one majority value is a prefix of the other, they are tied.
-func CompareProfiles(a, b MeritProfile) int {
+func compareProfiles(a, b MeritProfile) int {
 	n := min(a.Total(), b.Total())
 	if n <= 0 {
 		return 0
@@ -181,19 +181,19 @@ func CompareProfiles(a, b MeritProfile) int {
 	return 0
 }
 
-// RankProfiles returns the indexes of profiles from the best to the worst by
+// rankProfiles returns the indexes of profiles from the best to the worst by
 // majority judgment, and whether the first two are tied (a tie the rule cannot
 // break: the order between tied options is their position).
-func RankProfiles(profiles []MeritProfile) (order []int, tiedFirst bool) {
+func rankProfiles(profiles []MeritProfile) (order []int, tiedFirst bool) {
 	order = make([]int, len(profiles))
 	for i := range order {
 		order[i] = i
 	}
 	sort.SliceStable(order, func(i, j int) bool {
-		return CompareProfiles(profiles[order[i]], profiles[order[j]]) > 0
+		return compareProfiles(profiles[order[i]], profiles[order[j]]) > 0
 	})
 	if len(order) > 1 {
-		tiedFirst = CompareProfiles(profiles[order[0]], profiles[order[1]]) == 0
+		tiedFirst = compareProfiles(profiles[order[0]], profiles[order[1]]) == 0
 	}
 	return order, tiedFirst
 }

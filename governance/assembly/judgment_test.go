@@ -55,7 +55,7 @@ func TestJudgmentTieBrokenByGauge(t *testing.T) {
 	if above != 26 || below != 32 {
 		t.Fatalf("nashville gauge = %d/%d", above, below)
 	}
-	order, tie := RankProfiles(ps)
+	order, tie := rankProfiles(ps)
 	if tie || !reflect.DeepEqual(order, []int{1, 2, 3, 0}) {
 		t.Fatalf("order = %v (tie %v), want Nashville, Chattanooga, Knoxville, Memphis", order, tie)
 	}
@@ -70,7 +70,7 @@ func TestJudgmentPlusBeatsMinus(t *testing.T) {
 	if a.Median() != boussole.Bien || b.Median() != boussole.Bien {
 		t.Fatalf("medians %v %v", a.Median(), b.Median())
 	}
-	if CompareProfiles(a, b) != 1 || CompareProfiles(b, a) != -1 {
+	if compareProfiles(a, b) != 1 || compareProfiles(b, a) != -1 {
 		t.Fatalf("a should beat b")
 	}
 }
@@ -81,7 +81,7 @@ func TestJudgmentExactTie(t *testing.T) {
 	a := profile(map[boussole.Grade]int{boussole.TresBien: 2, boussole.Passable: 2})
 	b := profile(map[boussole.Grade]int{boussole.TresBien: 2, boussole.Passable: 2})
 	c := profile(map[boussole.Grade]int{boussole.Insuffisant: 4})
-	order, tie := RankProfiles([]MeritProfile{a, b, c})
+	order, tie := rankProfiles([]MeritProfile{a, b, c})
 	if !tie || order[2] != 2 {
 		t.Fatalf("order %v tie %v", order, tie)
 	}
@@ -99,7 +99,7 @@ func TestJudgmentDeepTieBreak(t *testing.T) {
 	// a: 3 3 4 4 6 -> values 4,3,4,3,6 ; b: 3 3 4 4 5 -> 4,3,4,3,5: a wins at the last step.
 	a := profile(map[boussole.Grade]int{boussole.Passable: 2, boussole.AssezBien: 2, boussole.TresBien: 1})
 	b := profile(map[boussole.Grade]int{boussole.Passable: 2, boussole.AssezBien: 2, boussole.Bien: 1})
-	if CompareProfiles(a, b) != 1 {
+	if compareProfiles(a, b) != 1 {
 		t.Fatalf("a should beat b: %v vs %v", majorityValueByRemoval(a), majorityValueByRemoval(b))
 	}
 }
@@ -153,7 +153,7 @@ func TestJudgmentAgreesWithGauge(t *testing.T) {
 			continue
 		}
 		decided++
-		if c := CompareProfiles(a, b); c != g {
+		if c := compareProfiles(a, b); c != g {
 			t.Fatalf("profiles %v %v: majority value says %d, gauge %d", a.Counts, b.Counts, c, g)
 		}
 	}
@@ -177,7 +177,7 @@ func TestJudgmentPublishedCondorcetExample(t *testing.T) {
 	if a.Median() != fair || b.Median() != fair || c.Median() != good {
 		t.Fatalf("medians %v %v %v", a.Median(), b.Median(), c.Median())
 	}
-	order, tie := RankProfiles([]MeritProfile{a, b, c})
+	order, tie := rankProfiles([]MeritProfile{a, b, c})
 	if tie || !reflect.DeepEqual(order, []int{2, 0, 1}) {
 		t.Fatalf("order %v (tie %v), want C, A, B", order, tie)
 	}
@@ -249,7 +249,7 @@ func TestJudgmentRunsMatchTheDefinition(t *testing.T) {
 				}
 			}
 		}
-		if got, want := CompareProfiles(a, b), compareByRemoval(a, b); got != want {
+		if got, want := compareProfiles(a, b), compareByRemoval(a, b); got != want {
 			t.Fatalf("CompareProfiles(%v, %v) = %d, the definition gives %d", a.Counts, b.Counts, got, want)
 		}
 		for i, g := range majorityValueByRemoval(a) {
@@ -279,14 +279,14 @@ func TestJudgmentHugeCountsReturnQuickly(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	for k := 0; k < 1000; k++ {
-		if CompareProfiles(a, b) != -1 || CompareProfiles(b, a) != 1 || CompareProfiles(a, a) != 0 {
+		if compareProfiles(a, b) != -1 || compareProfiles(b, a) != 1 || compareProfiles(a, a) != 0 {
 			t.Fatal("a one-grade difference at the end of two billion grades was missed")
 		}
-		if CompareProfiles(c, d) != -1 || CompareProfiles(d, c) != 1 {
+		if compareProfiles(c, d) != -1 || compareProfiles(d, c) != 1 {
 			t.Fatal("a difference at the median of two trillion grades was missed")
 		}
 	}
-	if order, tie := RankProfiles([]MeritProfile{a, b, c, d}); tie || !reflect.DeepEqual(order, []int{3, 2, 1, 0}) {
+	if order, tie := rankProfiles([]MeritProfile{a, b, c, d}); tie || !reflect.DeepEqual(order, []int{3, 2, 1, 0}) {
 		t.Fatalf("ranking of huge profiles: %v (tie %v)", order, tie)
 	}
 	if elapsed := time.Since(start); elapsed > 2*time.Second {

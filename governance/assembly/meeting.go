@@ -64,15 +64,15 @@ type Meeting struct {
 // wrong year (0001, 20255) or a duration of years is a mistake, refused on
 // the form rather than stored and published in every calendar.
 var (
-	MeetingsFrom  = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	MeetingsUntil = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+	meetingsFrom  = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	meetingsUntil = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
 )
 
 // MaxMeetingLength is the longest meeting (MinMeetingMinutes is the form's
 // shortest).
 const (
-	MaxMeetingLength  = 12 * time.Hour
-	MinMeetingMinutes = 15
+	maxMeetingLength  = 12 * time.Hour
+	minMeetingMinutes = 15
 )
 
 // Validate checks a meeting's fields and trims them.
@@ -85,11 +85,11 @@ func (m *Meeting) Validate() error {
 	switch {
 	case m.StartsAt.IsZero():
 		f.Add("starts_at", "La date et l'heure de début sont obligatoires.")
-	case m.StartsAt.Before(MeetingsFrom) || !m.StartsAt.Before(MeetingsUntil):
+	case m.StartsAt.Before(meetingsFrom) || !m.StartsAt.Before(meetingsUntil):
 		f.Add("starts_at", "Choisissez une date entre 2000 et 2099.")
 	case !m.EndsAt.After(m.StartsAt):
 		f.Add("ends_at", "La fin doit suivre le début.")
-	case m.EndsAt.Sub(m.StartsAt) > MaxMeetingLength:
+	case m.EndsAt.Sub(m.StartsAt) > maxMeetingLength:
 		f.Add("ends_at", "Une séance dure au plus 12 heures.")
 	}
 	if utf8.RuneCountInString(m.Place) > 300 {
@@ -217,7 +217,7 @@ type QuorumKind string
 // The quorum kinds.
 const (
 	QuorumCount QuorumKind = "count" // a number of present members
-	QuorumShare QuorumKind = "share" // a percentage of the active members
+	quorumShare QuorumKind = "share" // a percentage of the active members
 )
 
 // MeetingRules are a council's meeting rules: its quorum and whether a vote may
@@ -233,10 +233,10 @@ type MeetingRules struct {
 	UpdatedAt         time.Time  `bun:"updated_at,nullzero,default:current_timestamp"`
 }
 
-// DefaultRules are the rules of a council that has not set its own: half of the
+// defaultRules are the rules of a council that has not set its own: half of the
 // members present, no vote without quorum.
-func DefaultRules(councilID int64) MeetingRules {
-	return MeetingRules{CouncilID: councilID, QuorumKind: QuorumShare, QuorumPercent: 50}
+func defaultRules(councilID int64) MeetingRules {
+	return MeetingRules{CouncilID: councilID, QuorumKind: quorumShare, QuorumPercent: 50}
 }
 
 // Validate checks the rules.
@@ -247,7 +247,7 @@ func (r *MeetingRules) Validate() error {
 		if r.QuorumCount < 0 || r.QuorumCount > 10000 {
 			f.Add("quorum_count", "Le quorum est un nombre de membres entre 0 et 10 000.")
 		}
-	case QuorumShare:
+	case quorumShare:
 		if r.QuorumPercent < 0 || r.QuorumPercent > 100 {
 			f.Add("quorum_percent", "Le quorum est un pourcentage entre 0 et 100.")
 		}
@@ -280,8 +280,8 @@ func (r MeetingRules) Describe() string {
 	return s + " ; pas de vote sans quorum"
 }
 
-// Quorum is the quorum situation of a meeting.
-type Quorum struct {
+// quorum is the quorum situation of a meeting.
+type quorum struct {
 	Members  int // active members of the council
 	Present  int
 	Excused  int
@@ -291,10 +291,10 @@ type Quorum struct {
 }
 
 // RollTaken reports whether any member's attendance was recorded.
-func (q Quorum) RollTaken() bool { return q.Present+q.Excused+q.Absent > 0 }
+func (q quorum) RollTaken() bool { return q.Present+q.Excused+q.Absent > 0 }
 
 // Reached reports whether enough members are present.
-func (q Quorum) Reached() bool { return q.Present >= q.Required && q.Present > 0 }
+func (q quorum) Reached() bool { return q.Present >= q.Required && q.Present > 0 }
 
 // VoteAllowed reports whether a vote may open now.
-func (q Quorum) VoteAllowed() bool { return q.Reached() || q.Rules.VoteWithoutQuorum }
+func (q quorum) VoteAllowed() bool { return q.Reached() || q.Rules.VoteWithoutQuorum }

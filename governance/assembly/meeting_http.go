@@ -93,8 +93,8 @@ func parseParisTime(s string) (time.Time, bool) {
 
 func MeetingPath(id int64) string { return "/seances/" + strconv.FormatInt(id, 10) }
 
-// MeetingsView lists the council's meetings.
-type MeetingsView struct {
+// meetingsView lists the council's meetings.
+type meetingsView struct {
 	web.Page
 	Upcoming  []Meeting
 	Past      []Meeting
@@ -108,12 +108,12 @@ type MeetingsView struct {
 	Duration string
 }
 
-func (h *Handlers) meetingsView(c *fiber.Ctx) (MeetingsView, error) {
+func (h *Handlers) meetingsView(c *fiber.Ctx) (meetingsView, error) {
 	ms, err := Meetings(c.UserContext(), h.DB, web.Council(c).ID)
 	if err != nil {
-		return MeetingsView{}, err
+		return meetingsView{}, err
 	}
-	view := MeetingsView{Page: web.NewPage(c, "Séances du Conseil"), CanManage: auth.Can(c, authz.ManageMeeting), CanRules: auth.Can(c, authz.SetMeetingRules),
+	view := meetingsView{Page: web.NewPage(c, "Séances du Conseil"), CanManage: auth.Can(c, authz.ManageMeeting), CanRules: auth.Can(c, authz.SetMeetingRules),
 		Duration: "120"}
 	now := time.Now()
 	for _, m := range ms {
@@ -149,8 +149,8 @@ func meetingFromForm(c *fiber.Ctx, m *Meeting) apperr.Fields {
 	switch {
 	case msg != "":
 		errs.Add("ends_at", msg)
-	case minutes < MinMeetingMinutes || minutes > int(MaxMeetingLength/time.Minute):
-		errs.Add("ends_at", fmt.Sprintf("La durée va de %d à %d minutes (12 heures).", MinMeetingMinutes, int(MaxMeetingLength/time.Minute)))
+	case minutes < minMeetingMinutes || minutes > int(maxMeetingLength/time.Minute):
+		errs.Add("ends_at", fmt.Sprintf("La durée va de %d à %d minutes (12 heures).", minMeetingMinutes, int(maxMeetingLength/time.Minute)))
 	}
 	if ok {
 		// The duration is bounded before it is multiplied: no overflow.
@@ -164,15 +164,15 @@ func meetingFromForm(c *fiber.Ctx, m *Meeting) apperr.Fields {
 	return errs
 }
 
-// MeetingForm is the schedule form as typed, given back when it is refused.
-type MeetingForm struct {
+// meetingForm is the schedule form as typed, given back when it is refused.
+type meetingForm struct {
 	Title, StartsAt, Duration, Place, Note string
 }
 
 // typedMeetingForm copies the schedule form's fields (Fiber reuses their
 // memory after the handler).
-func typedMeetingForm(c *fiber.Ctx) MeetingForm {
-	return MeetingForm{Title: strings.Clone(c.FormValue("title")), StartsAt: strings.Clone(c.FormValue("starts_at")),
+func typedMeetingForm(c *fiber.Ctx) meetingForm {
+	return meetingForm{Title: strings.Clone(c.FormValue("title")), StartsAt: strings.Clone(c.FormValue("starts_at")),
 		Duration: strings.Clone(c.FormValue("duration")), Place: strings.Clone(c.FormValue("place")), Note: strings.Clone(c.FormValue("note"))}
 }
 
@@ -204,16 +204,16 @@ func (h *Handlers) createMeeting(c *fiber.Ctx) error {
 	return web.Render(c, "governance/meetings", view)
 }
 
-// AgendaEntry is an agenda item with what its page shows.
-type AgendaEntry struct {
+// agendaEntry is an agenda item with what its page shows.
+type agendaEntry struct {
 	AgendaItem
 	Votes     []Vote
 	Decisions []Decision
 	Link      string
 }
 
-// AgendaSuggestion is an item the agenda builder proposes.
-type AgendaSuggestion struct {
+// agendaSuggestion is an item the agenda builder proposes.
+type agendaSuggestion struct {
 	Kind   AgendaKind
 	ID     int64
 	Title  string
@@ -222,13 +222,13 @@ type AgendaSuggestion struct {
 
 // VoteFormFor is the open-vote form of an agenda item: as typed, with its
 // messages, when it was refused; its defaults otherwise.
-func (v MeetingView) VoteFormFor(it AgendaEntry) VoteForm {
+func (v MeetingView) VoteFormFor(it agendaEntry) voteForm {
 	if v.VoteForm.Item == it.ID && v.VoteErrors != nil {
 		f := v.VoteForm
 		f.Errors = v.VoteErrors
 		return f
 	}
-	f := VoteForm{Item: it.ID, Method: string(MethodMajority), Threshold: string(ThresholdCast), Mode: ModeOnline, Secrecy: SecrecyAnonymous,
+	f := voteForm{Item: it.ID, Method: string(MethodMajority), Threshold: string(ThresholdCast), Mode: ModeOnline, Secrecy: SecrecyAnonymous,
 		Options: "Conventionner | conventionne\nConventionner sous conditions | sous_conditions\nNe pas conventionner | non_conventionne"}
 	if it.Kind == AgendaProposal {
 		f.Question = "Adopter la proposition « " + it.Title + " » ?"
@@ -240,11 +240,11 @@ func (v MeetingView) VoteFormFor(it AgendaEntry) VoteForm {
 type MeetingView struct {
 	web.Page
 	Meeting     *Meeting
-	Agenda      []AgendaEntry
-	Quorum      Quorum
-	Roll        []RollEntry
+	Agenda      []agendaEntry
+	Quorum      quorum
+	Roll        []rollEntry
 	Minutes     *Minutes
-	Suggestions []AgendaSuggestion
+	Suggestions []agendaSuggestion
 	CanManage   bool
 	CanVote     bool
 	Methods     []VoteMethod
@@ -253,16 +253,16 @@ type MeetingView struct {
 	PendingMeet []Meeting
 	// EditForm is the edit form's fields (the meeting's, or as typed when
 	// refused, with EditErrors).
-	EditForm   MeetingForm
+	EditForm   meetingForm
 	EditErrors apperr.Fields
 	// VoteForm is the open-vote form refused for one agenda item, as typed,
 	// with VoteErrors; the other items' forms show their defaults.
-	VoteForm   VoteForm
+	VoteForm   voteForm
 	VoteErrors apperr.Fields
 }
 
-// VoteForm is the open-vote form as typed.
-type VoteForm struct {
+// voteForm is the open-vote form as typed.
+type voteForm struct {
 	Item                                                int64
 	Question, Method, Threshold, Options, Mode, Secrecy string
 	ClosesAt                                            string
@@ -287,11 +287,11 @@ func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, er
 	if err != nil {
 		return nil, err
 	}
-	decisions, err := MeetingDecisions(ctx, h.DB, co.ID, id)
+	decisions, err := meetingDecisions(ctx, h.DB, co.ID, id)
 	if err != nil {
 		return nil, err
 	}
-	q, err := QuorumOf(ctx, h.DB, co.ID, id)
+	q, err := quorumOf(ctx, h.DB, co.ID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -303,12 +303,12 @@ func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, er
 		title = m.Title
 	}
 	view := &MeetingView{Page: web.NewPage(c, title), Meeting: m, Quorum: q, Minutes: mins,
-		EditForm: MeetingForm{Title: m.Title, Place: m.Place, Note: m.Note,
+		EditForm: meetingForm{Title: m.Title, Place: m.Place, Note: m.Note,
 			StartsAt: m.StartsAt.In(web.Paris()).Format("2006-01-02T15:04"), Duration: strconv.Itoa(int(m.EndsAt.Sub(m.StartsAt).Minutes()))},
 		CanManage: auth.Can(c, authz.ManageMeeting), CanVote: auth.Can(c, authz.CastBallot),
 		Methods: []VoteMethod{MethodMajority, MethodConsent, MethodJudgment}, Thresholds: []Threshold{ThresholdCast, ThresholdTwoThirds, ThresholdOfPresents}}
 	for _, it := range items {
-		e := AgendaEntry{AgendaItem: it}
+		e := agendaEntry{AgendaItem: it}
 		switch {
 		case it.ProposalID != nil:
 			e.Link = "/propositions/" + strconv.FormatInt(*it.ProposalID, 10)
@@ -353,14 +353,14 @@ func (h *Handlers) fillManagerView(c *fiber.Ctx, view *MeetingView) error {
 		return err
 	}
 	if view.Meeting.State != MeetingClosed {
-		if view.Suggestions, err = AgendaSuggestions(ctx, h.DB, co.ID, view.Meeting.ID); err != nil {
+		if view.Suggestions, err = agendaSuggestions(ctx, h.DB, co.ID, view.Meeting.ID); err != nil {
 			return err
 		}
 	}
 	if view.Meeting.State == MeetingOpen {
 		if err := h.DB.NewSelect().Model(&view.PendingMeet).Column("id", "title", "starts_at").
 			Where("council_id = ? AND state = ? AND starts_at < ?", co.ID, MeetingClosed, view.Meeting.StartsAt).
-			Where("EXISTS (SELECT 1 FROM minutes mi WHERE mi.meeting_id = meeting.id AND mi.council_id = meeting.council_id AND mi.state = ?)", MinutesDraft).
+			Where("EXISTS (SELECT 1 FROM minutes mi WHERE mi.meeting_id = meeting.id AND mi.council_id = meeting.council_id AND mi.state = ?)", minutesDraft).
 			Order("starts_at").Limit(20).Scan(ctx); err != nil {
 			return err
 		}
@@ -368,12 +368,12 @@ func (h *Handlers) fillManagerView(c *fiber.Ctx, view *MeetingView) error {
 	return nil
 }
 
-// AgendaSuggestions is the agenda builder: open proposals with enough graders,
+// agendaSuggestions is the agenda builder: open proposals with enough graders,
 // adjourned proposals, and the most supported requested debates, leaving out
 // what this meeting's agenda already holds. Three queries.
-func AgendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]AgendaSuggestion, error) {
+func agendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]agendaSuggestion, error) {
 	const minGraders = 3
-	var out []AgendaSuggestion
+	var out []agendaSuggestion
 	var ripe []struct {
 		ID      int64  `bun:"id"`
 		Title   string `bun:"title"`
@@ -398,7 +398,7 @@ func AgendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 		case string(proposal.ProposalScheduled):
 			reason = "Déjà inscrite, pas encore à une séance"
 		}
-		out = append(out, AgendaSuggestion{Kind: AgendaProposal, ID: p.ID, Title: p.Title, Reason: reason})
+		out = append(out, agendaSuggestion{Kind: AgendaProposal, ID: p.ID, Title: p.Title, Reason: reason})
 	}
 	var debates []struct {
 		ID       int64  `bun:"id"`
@@ -413,7 +413,7 @@ func AgendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 		return nil, err
 	}
 	for _, d := range debates {
-		out = append(out, AgendaSuggestion{Kind: AgendaDebate, ID: d.ID, Title: d.Title, Reason: "Débat souhaité, " + strconv.Itoa(d.Supports) + " soutien(s)"})
+		out = append(out, agendaSuggestion{Kind: AgendaDebate, ID: d.ID, Title: d.Title, Reason: "Débat souhaité, " + strconv.Itoa(d.Supports) + " soutien(s)"})
 	}
 	return out, nil
 }
@@ -449,7 +449,7 @@ func (h *Handlers) editMeeting(c *fiber.Ctx) error {
 	m := &Meeting{ID: id, CouncilID: co.ID}
 	errs := meetingFromForm(c, m)
 	if len(errs) == 0 {
-		err = UpdateMeeting(ctx, h.DB, m)
+		err = updateMeeting(ctx, h.DB, m)
 		errs = apperr.FieldsOf(err)
 		if errs == nil && err != nil {
 			return err
@@ -504,7 +504,7 @@ func (h *Handlers) moveAgendaItem(c *fiber.Ctx) error {
 	if c.FormValue("dir") == "up" {
 		delta = -1
 	}
-	if err := MoveAgendaItem(c.UserContext(), h.DB, web.Council(c).ID, id, item, delta); err != nil {
+	if err := moveAgendaItem(c.UserContext(), h.DB, web.Council(c).ID, id, item, delta); err != nil {
 		return err
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id)+"#ordre-du-jour", "")
@@ -519,7 +519,7 @@ func (h *Handlers) removeAgendaItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := RemoveAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, item); err != nil {
+	if err := removeAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, item); err != nil {
 		return err
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id), "Point retiré de l'ordre du jour.")
@@ -551,7 +551,7 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	form := VoteForm{Question: strings.Clone(c.FormValue("question")), Method: strings.Clone(c.FormValue("method")),
+	form := voteForm{Question: strings.Clone(c.FormValue("question")), Method: strings.Clone(c.FormValue("method")),
 		Threshold: strings.Clone(c.FormValue("threshold")), Options: strings.Clone(c.FormValue("options")),
 		Mode: strings.Clone(c.FormValue("mode")), Secrecy: strings.Clone(c.FormValue("secrecy")), ClosesAt: strings.Clone(c.FormValue("closes_at"))}
 	form.Item, _ = strconv.ParseInt(c.FormValue("item"), 10, 64)
@@ -583,7 +583,7 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 
 // refuseVote shows the meeting again with the open-vote form of the item as
 // typed and its messages (422).
-func (h *Handlers) refuseVote(c *fiber.Ctx, errs apperr.Fields, form VoteForm) error {
+func (h *Handlers) refuseVote(c *fiber.Ctx, errs apperr.Fields, form voteForm) error {
 	view, err := h.loadMeetingView(c, "")
 	if err != nil {
 		return err
@@ -591,7 +591,7 @@ func (h *Handlers) refuseVote(c *fiber.Ctx, errs apperr.Fields, form VoteForm) e
 	if err := h.fillManagerView(c, view); err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(view.Agenda, func(e AgendaEntry) bool { return e.ID == form.Item }) {
+	if !slices.ContainsFunc(view.Agenda, func(e agendaEntry) bool { return e.ID == form.Item }) {
 		return apperr.New(apperr.Invalid, "Ce point n'est pas à l'ordre du jour de la séance.")
 	}
 	view.VoteForm, view.VoteErrors = form, errs
@@ -599,8 +599,8 @@ func (h *Handlers) refuseVote(c *fiber.Ctx, errs apperr.Fields, form VoteForm) e
 	return web.Render(c, "governance/meeting", view)
 }
 
-// VoteView is a vote's page: the ballot form while open, the results after.
-type VoteView struct {
+// voteView is a vote's page: the ballot form while open, the results after.
+type voteView struct {
 	web.Page
 	Vote      *Vote
 	Meeting   *Meeting
@@ -615,30 +615,30 @@ type VoteView struct {
 	// CloseErrors and CloseForm are a refused close's messages and what was
 	// typed in its form, shown again.
 	CloseErrors apperr.Fields
-	CloseForm   CloseForm
+	CloseForm   closeForm
 	// Present is the number of members present, which bounds the in-room
 	// counts (read for the facilitator of an open in-room vote only).
 	Present int
 }
 
-// CloseForm is what the facilitator typed in the close form.
-type CloseForm struct {
+// closeForm is what the facilitator typed in the close form.
+type closeForm struct {
 	Counts     map[string]string // in-room counts by field name, as typed
 	Reasons    string
 	Motivation string
 	Adjourn    bool
 }
 
-// CountField is one count input of the in-room close form.
-type CountField struct {
+// countField is one count input of the in-room close form.
+type countField struct {
 	Name, Label, Value, Error string
 	Max                       int // the members present
 }
 
 // CountInput describes the in-room count input name: its value as typed after
 // a refusal ("0" at first) and its message.
-func (v VoteView) CountInput(name, label string) CountField {
-	f := CountField{Name: name, Label: label, Value: "0", Error: v.CloseErrors[name], Max: v.Present}
+func (v voteView) CountInput(name, label string) countField {
+	f := countField{Name: name, Label: label, Value: "0", Error: v.CloseErrors[name], Max: v.Present}
 	if typed, ok := v.CloseForm.Counts[name]; ok {
 		f.Value = typed
 	}
@@ -647,15 +647,15 @@ func (v VoteView) CountInput(name, label string) CountField {
 
 // GradeCountInput is CountInput for the count of grade g of the option at
 // position pos (majority judgment).
-func (v VoteView) GradeCountInput(pos int, g boussole.Grade) CountField {
+func (v voteView) GradeCountInput(pos int, g boussole.Grade) countField {
 	return v.CountInput(RoomCountField(pos, g), g.Label())
 }
 
 // OptionError is the message about the counts of the option at position pos.
-func (v VoteView) OptionError(pos int) string { return v.CloseErrors["o"+strconv.Itoa(pos)] }
+func (v voteView) OptionError(pos int) string { return v.CloseErrors["o"+strconv.Itoa(pos)] }
 
-// OptionResult is one option's line in a majority-judgment result.
-type OptionResult struct {
+// optionResult is one option's line in a majority-judgment result.
+type optionResult struct {
 	Rank    int
 	Label   string
 	Profile MeritProfile
@@ -666,26 +666,26 @@ type OptionResult struct {
 }
 
 // Results returns the majority-judgment lines in ranking order.
-func (v VoteView) Results() []OptionResult {
+func (v voteView) Results() []optionResult {
 	t := v.Vote.Tally
 	if t == nil || v.Vote.Method != MethodJudgment {
 		return nil
 	}
-	var out []OptionResult
+	var out []optionResult
 	for i, pos := range t.Ranking {
 		if pos < 1 || pos > len(t.Profiles) || pos > len(v.Vote.Options) {
 			continue
 		}
 		p := t.Profiles[pos-1]
 		above, med, below := p.Gauge()
-		out = append(out, OptionResult{Rank: i + 1, Label: v.Vote.Options[pos-1].Label, Profile: p, Median: med, Above: above, Below: below,
+		out = append(out, optionResult{Rank: i + 1, Label: v.Vote.Options[pos-1].Label, Profile: p, Median: med, Above: above, Below: below,
 			Winner: v.Vote.WinnerOption != nil && *v.Vote.WinnerOption == pos})
 	}
 	return out
 }
 
 // MyGrade is the viewer's grade for option i ("" when none).
-func (v VoteView) MyGrade(i int) boussole.Grade {
+func (v voteView) MyGrade(i int) boussole.Grade {
 	if v.Mine == nil || i >= len(v.Mine.Grades) {
 		return boussole.NoOpinion
 	}
@@ -693,12 +693,12 @@ func (v VoteView) MyGrade(i int) boussole.Grade {
 }
 
 // Choices are the answers of a majority vote.
-func (v VoteView) Choices() []Choice { return []Choice{ChoiceFor, ChoiceAgainst, ChoiceAbstain} }
+func (v voteView) Choices() []Choice { return []Choice{ChoiceFor, ChoiceAgainst, ChoiceAbstain} }
 
 // TallyLine is the result in one sentence.
-func (v VoteView) TallyLine() string { return tallyLine(v.Vote) }
+func (v voteView) TallyLine() string { return tallyLine(v.Vote) }
 
-func (h *Handlers) voteView(c *fiber.Ctx) (*VoteView, error) {
+func (h *Handlers) voteView(c *fiber.Ctx) (*voteView, error) {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return nil, err
@@ -716,7 +716,7 @@ func (h *Handlers) voteView(c *fiber.Ctx) (*VoteView, error) {
 	if err := h.DB.NewSelect().Model(item).Where("id = ? AND council_id = ?", v.AgendaItemID, co.ID).Scan(ctx); err != nil {
 		return nil, err
 	}
-	view := &VoteView{Page: web.NewPage(c, "Vote : "+v.Question), Vote: v, Meeting: m, Item: item,
+	view := &voteView{Page: web.NewPage(c, "Vote : "+v.Question), Vote: v, Meeting: m, Item: item,
 		CanVote: auth.Can(c, authz.CastBallot) && !v.Closed() && !v.InRoom(), CanManage: auth.Can(c, authz.ManageMeeting), Grades: boussole.Grades}
 	if viewer := web.ViewerOf(c); viewer != nil && view.CanVote {
 		if view.Mine, err = MyBallot(ctx, h.DB, co.ID, v.ID, viewer.AccountID); err != nil {
@@ -798,7 +798,7 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 	if v.Closed() {
 		return apperr.New(apperr.Conflict, "Ce vote est déjà clos.")
 	}
-	form := CloseForm{Counts: map[string]string{}, Reasons: strings.Clone(c.FormValue("reasons")),
+	form := closeForm{Counts: map[string]string{}, Reasons: strings.Clone(c.FormValue("reasons")),
 		Motivation: strings.Clone(c.FormValue("motivation")), Adjourn: c.FormValue("adjourn") == "1"}
 	in := CloseInput{Adjourn: form.Adjourn, Motivation: form.Motivation}
 	if v.InRoom() {
@@ -850,7 +850,7 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 
 // refuseClose shows the vote page again with the close form's messages and
 // what was typed (422).
-func (h *Handlers) refuseClose(c *fiber.Ctx, errs apperr.Fields, form CloseForm) error {
+func (h *Handlers) refuseClose(c *fiber.Ctx, errs apperr.Fields, form closeForm) error {
 	view, err := h.voteView(c)
 	if err != nil {
 		return err
@@ -860,8 +860,8 @@ func (h *Handlers) refuseClose(c *fiber.Ctx, errs apperr.Fields, form CloseForm)
 	return web.Render(c, "governance/vote", view)
 }
 
-// RulesView is the quorum rule form.
-type RulesView struct {
+// rulesView is the quorum rule form.
+type rulesView struct {
 	web.Page
 	Rules  MeetingRules
 	Errors apperr.Fields
@@ -872,7 +872,7 @@ func (h *Handlers) rulesForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return web.Render(c, "governance/meeting_rules", RulesView{Page: web.NewPage(c, "Règles des séances"), Rules: r})
+	return web.Render(c, "governance/meeting_rules", rulesView{Page: web.NewPage(c, "Règles des séances"), Rules: r})
 }
 
 func (h *Handlers) saveRules(c *fiber.Ctx) error {
@@ -882,7 +882,7 @@ func (h *Handlers) saveRules(c *fiber.Ctx) error {
 	if err := SaveRules(c.UserContext(), h.DB, r); err != nil {
 		if f := apperr.FieldsOf(err); f != nil {
 			c.Status(fiber.StatusUnprocessableEntity)
-			return web.Render(c, "governance/meeting_rules", RulesView{Page: web.NewPage(c, "Règles des séances"), Rules: *r, Errors: f})
+			return web.Render(c, "governance/meeting_rules", rulesView{Page: web.NewPage(c, "Règles des séances"), Rules: *r, Errors: f})
 		}
 		return err
 	}

@@ -13,28 +13,28 @@ import (
 	"cla/internal/web"
 )
 
-// PackProposal is one proposal of the printable meeting pack.
-type PackProposal struct {
+// packProposal is one proposal of the printable meeting pack.
+type packProposal struct {
 	Item      AgendaItem
 	Proposal  *proposal.Proposal
 	Results   *proposal.Results
 	Radar     template.HTML
-	Syntheses []PackSynthesis
+	Syntheses []packSynthesis
 }
 
-// PackSynthesis is a debate synthesis printed in the pack.
-type PackSynthesis struct {
+// packSynthesis is a debate synthesis printed in the pack.
+type packSynthesis struct {
 	DebateID      int64  `bun:"debate_id"`
 	ProposalID    int64  `bun:"proposal_id"`
 	Title         string `bun:"title"`
 	SynthesisHTML string `bun:"synthesis_html"`
 }
 
-// PackView is the convocation and the printable meeting pack.
-type PackView struct {
+// packView is the convocation and the printable meeting pack.
+type packView struct {
 	MeetingView
-	Proposals []PackProposal
-	Debates   []PackSynthesis // debates on the agenda, with their synthesis
+	Proposals []packProposal
+	Debates   []packSynthesis // debates on the agenda, with their synthesis
 }
 
 func (h *Handlers) convocation(c *fiber.Ctx) error {
@@ -55,7 +55,7 @@ func (h *Handlers) meetingPack(c *fiber.Ctx) error {
 	}
 	mv.Title = "Dossier de séance — " + mv.Meeting.Title
 	ctx, co := c.UserContext(), web.Council(c)
-	view := &PackView{MeetingView: *mv}
+	view := &packView{MeetingView: *mv}
 	var pids, dids []int64
 	for _, e := range mv.Agenda {
 		if e.ProposalID != nil {
@@ -66,7 +66,7 @@ func (h *Handlers) meetingPack(c *fiber.Ctx) error {
 		}
 	}
 	var props []proposal.Proposal
-	var syntheses []PackSynthesis
+	var syntheses []packSynthesis
 	var b *boussole.Boussole
 	var scores []proposal.Score
 	if len(pids) > 0 {
@@ -101,7 +101,7 @@ func (h *Handlers) meetingPack(c *fiber.Ctx) error {
 		if e.ProposalID == nil {
 			continue
 		}
-		pp := PackProposal{Item: e.AgendaItem}
+		pp := packProposal{Item: e.AgendaItem}
 		for i := range props {
 			if props[i].ID == *e.ProposalID {
 				pp.Proposal = &props[i]

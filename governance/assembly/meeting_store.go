@@ -24,9 +24,9 @@ func CreateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 	return err
 }
 
-// UpdateMeeting changes a planned or running meeting's date, place and note, and
+// updateMeeting changes a planned or running meeting's date, place and note, and
 // bumps its iCalendar SEQUENCE so that calendars take the change.
-func UpdateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
+func updateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
@@ -169,8 +169,8 @@ func AddAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, it *Agend
 	})
 }
 
-// MoveAgendaItem moves an item up (delta -1) or down (+1) the agenda.
-func MoveAgendaItem(ctx context.Context, db *bun.DB, councilID, meetingID, itemID int64, delta int) error {
+// moveAgendaItem moves an item up (delta -1) or down (+1) the agenda.
+func moveAgendaItem(ctx context.Context, db *bun.DB, councilID, meetingID, itemID int64, delta int) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		m, err := lockMeeting(ctx, tx, councilID, meetingID)
 		if err != nil {
@@ -207,10 +207,10 @@ func MoveAgendaItem(ctx context.Context, db *bun.DB, councilID, meetingID, itemI
 	})
 }
 
-// RemoveAgendaItem takes an item off the agenda of a meeting not yet closed, as
+// removeAgendaItem takes an item off the agenda of a meeting not yet closed, as
 // long as no vote was held on it; the following items move up.
 // A proposal still "inscrite" goes back to "ouverte".
-func RemoveAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID, itemID int64) error {
+func removeAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID, itemID int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		m, err := lockMeeting(ctx, tx, councilID, meetingID)
 		if err != nil {
@@ -260,7 +260,7 @@ func Rules(ctx context.Context, db bun.IDB, councilID int64) (MeetingRules, erro
 	r := MeetingRules{}
 	err := db.NewSelect().Model(&r).Where("council_id = ?", councilID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return DefaultRules(councilID), nil
+		return defaultRules(councilID), nil
 	}
 	return r, err
 }
@@ -279,8 +279,8 @@ func SaveRules(ctx context.Context, db bun.IDB, r *MeetingRules) error {
 	return err
 }
 
-// RollEntry is one active member of the council with their answer at a meeting.
-type RollEntry struct {
+// rollEntry is one active member of the council with their answer at a meeting.
+type rollEntry struct {
 	MemberID int64            `bun:"member_id"`
 	Name     string           `bun:"name"`
 	Role     string           `bun:"role"`
@@ -289,8 +289,8 @@ type RollEntry struct {
 
 // Roll lists the council's active members with their attendance at a meeting
 // ("" when not recorded yet), by name.
-func Roll(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]RollEntry, error) {
-	var out []RollEntry
+func Roll(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]rollEntry, error) {
+	var out []rollEntry
 	err := db.NewRaw(`SELECT a.id AS member_id, a.name, m.role, coalesce(at.status, '') AS status
 		FROM memberships m JOIN accounts a ON a.id = m.account_id
 		LEFT JOIN attendances at ON at.meeting_id = ? AND at.council_id = m.council_id AND at.member_id = a.id
@@ -340,13 +340,13 @@ func RecordAttendance(ctx context.Context, db *bun.DB, councilID, meetingID int6
 	})
 }
 
-// QuorumOf computes a meeting's quorum from the roll and the council's rules.
-func QuorumOf(ctx context.Context, db bun.IDB, councilID, meetingID int64) (Quorum, error) {
+// quorumOf computes a meeting's quorum from the roll and the council's rules.
+func quorumOf(ctx context.Context, db bun.IDB, councilID, meetingID int64) (quorum, error) {
 	rules, err := Rules(ctx, db, councilID)
 	if err != nil {
-		return Quorum{}, err
+		return quorum{}, err
 	}
-	q := Quorum{Rules: rules}
+	q := quorum{Rules: rules}
 	err = db.NewRaw(`SELECT
 		(SELECT count(*) FROM memberships WHERE council_id = ? AND disabled_at IS NULL) AS members,
 		count(*) FILTER (WHERE status = 'present') AS present,

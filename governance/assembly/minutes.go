@@ -34,7 +34,7 @@ type Minutes struct {
 
 // The minutes states.
 const (
-	MinutesDraft    = "brouillon"
+	minutesDraft    = "brouillon"
 	MinutesApproved = "approuve"
 )
 
@@ -59,9 +59,9 @@ func GetMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (*M
 	return m, err
 }
 
-// DraftMinutes writes the markdown draft of a meeting's minutes from its
+// draftMinutes writes the markdown draft of a meeting's minutes from its
 // agenda, roll, votes and decisions.
-func DraftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (string, error) {
+func draftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (string, error) {
 	m, err := GetMeeting(ctx, db, councilID, meetingID)
 	if err != nil {
 		return "", err
@@ -74,7 +74,7 @@ func DraftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 	if err != nil {
 		return "", err
 	}
-	q, err := QuorumOf(ctx, db, councilID, meetingID)
+	q, err := quorumOf(ctx, db, councilID, meetingID)
 	if err != nil {
 		return "", err
 	}
@@ -82,7 +82,7 @@ func DraftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 	if err != nil {
 		return "", err
 	}
-	decisions, err := MeetingDecisions(ctx, db, councilID, meetingID)
+	decisions, err := meetingDecisions(ctx, db, councilID, meetingID)
 	if err != nil {
 		return "", err
 	}
@@ -185,15 +185,15 @@ func tallyLine(v *Vote) string {
 // WriteDraftMinutes stores the generated draft; it never overwrites approved
 // minutes, and overwrites an edited draft only when asked.
 func WriteDraftMinutes(ctx context.Context, tx bun.IDB, councilID, meetingID int64, overwrite bool) error {
-	md, err := DraftMinutes(ctx, tx, councilID, meetingID)
+	md, err := draftMinutes(ctx, tx, councilID, meetingID)
 	if err != nil {
 		return err
 	}
-	m := &Minutes{CouncilID: councilID, MeetingID: meetingID, BodyMD: md, BodyHTML: markdown.ToHTML(md), State: MinutesDraft}
+	m := &Minutes{CouncilID: councilID, MeetingID: meetingID, BodyMD: md, BodyHTML: markdown.ToHTML(md), State: minutesDraft}
 	q := tx.NewInsert().Model(m)
 	if overwrite {
 		q = q.On("CONFLICT (meeting_id) DO UPDATE").Set("body_md = EXCLUDED.body_md, body_html = EXCLUDED.body_html, updated_at = now()").
-			Where("minutes.state = ?", MinutesDraft)
+			Where("minutes.state = ?", minutesDraft)
 	} else {
 		q = q.On("CONFLICT (meeting_id) DO NOTHING")
 	}
@@ -201,9 +201,9 @@ func WriteDraftMinutes(ctx context.Context, tx bun.IDB, councilID, meetingID int
 	return err
 }
 
-// RegenerateMinutes rewrites a meeting's draft from its current record
+// regenerateMinutes rewrites a meeting's draft from its current record
 // (approved minutes never change).
-func RegenerateMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int64) error {
+func regenerateMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := lockMeeting(ctx, tx, councilID, meetingID); err != nil {
 			return err
@@ -220,10 +220,10 @@ func RegenerateMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int
 	})
 }
 
-// SaveMinutes stores the facilitator's edit of a draft. The meeting is looked
+// saveMinutes stores the facilitator's edit of a draft. The meeting is looked
 // up first, in the council: another council's meeting, or none, is not found,
 // whatever the state of its minutes.
-func SaveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int64, bodyMD, editor string) error {
+func saveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int64, bodyMD, editor string) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := lockMeeting(ctx, tx, councilID, meetingID); err != nil {
 			return err
@@ -233,10 +233,10 @@ func SaveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int64, bo
 			return apperr.Fields{"body": "Le compte rendu est obligatoire (100 000 caractères au plus)."}.Err()
 		}
 		m := &Minutes{CouncilID: councilID, MeetingID: meetingID, BodyMD: bodyMD, BodyHTML: markdown.ToHTML(bodyMD),
-			State: MinutesDraft, EditedByName: editor}
+			State: minutesDraft, EditedByName: editor}
 		res, err := tx.NewInsert().Model(m).On("CONFLICT (meeting_id) DO UPDATE").
 			Set("body_md = EXCLUDED.body_md, body_html = EXCLUDED.body_html, edited_by_name = EXCLUDED.edited_by_name, updated_at = now()").
-			Where("minutes.state = ? AND minutes.council_id = ?", MinutesDraft, councilID).Exec(ctx)
+			Where("minutes.state = ? AND minutes.council_id = ?", minutesDraft, councilID).Exec(ctx)
 		if err != nil {
 			return err
 		}
@@ -264,7 +264,7 @@ func ApproveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID, inMee
 		}
 		res, err := tx.NewUpdate().Model((*Minutes)(nil)).Set("state = ?", MinutesApproved).Set("approved_at = now()").
 			Set("approved_in_id = ?", inMeetingID).Set("updated_at = now()").
-			Where("meeting_id = ? AND council_id = ? AND state = ?", meetingID, councilID, MinutesDraft).Exec(ctx)
+			Where("meeting_id = ? AND council_id = ? AND state = ?", meetingID, councilID, minutesDraft).Exec(ctx)
 		if err != nil {
 			return err
 		}

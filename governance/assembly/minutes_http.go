@@ -11,8 +11,8 @@ import (
 	"cla/internal/web"
 )
 
-// MinutesView is a meeting's compte rendu page.
-type MinutesView struct {
+// minutesView is a meeting's compte rendu page.
+type minutesView struct {
 	web.Page
 	Meeting   *Meeting
 	Minutes   *Minutes
@@ -20,7 +20,7 @@ type MinutesView struct {
 	Errors    apperr.Fields
 }
 
-func (h *Handlers) minutesView(c *fiber.Ctx) (*MinutesView, error) {
+func (h *Handlers) minutesView(c *fiber.Ctx) (*minutesView, error) {
 	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return nil, err
@@ -34,7 +34,7 @@ func (h *Handlers) minutesView(c *fiber.Ctx) (*MinutesView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &MinutesView{Page: web.NewPage(c, "Compte rendu — "+m.Title), Meeting: m, Minutes: mins, CanManage: auth.Can(c, authz.ManageMeeting)}, nil
+	return &minutesView{Page: web.NewPage(c, "Compte rendu — "+m.Title), Meeting: m, Minutes: mins, CanManage: auth.Can(c, authz.ManageMeeting)}, nil
 }
 
 func (h *Handlers) minutes(c *fiber.Ctx) error {
@@ -55,7 +55,7 @@ func (h *Handlers) saveMinutes(c *fiber.Ctx) error {
 		return err
 	}
 	v := web.ViewerOf(c)
-	err = SaveMinutes(c.UserContext(), h.DB, web.Council(c).ID, id, c.FormValue("body"), v.Name)
+	err = saveMinutes(c.UserContext(), h.DB, web.Council(c).ID, id, c.FormValue("body"), v.Name)
 	if f := apperr.FieldsOf(err); f != nil {
 		view, verr := h.minutesView(c)
 		if verr != nil {
@@ -75,7 +75,7 @@ func (h *Handlers) regenerateMinutes(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := RegenerateMinutes(c.UserContext(), h.DB, web.Council(c).ID, id); err != nil {
+	if err := regenerateMinutes(c.UserContext(), h.DB, web.Council(c).ID, id); err != nil {
 		return err
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id)+"/compte-rendu", "Brouillon régénéré à partir de la séance.")

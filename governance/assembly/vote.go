@@ -100,10 +100,10 @@ func (c Choice) Label() string {
 	return "—"
 }
 
-// OptionEffects are the effects a majority-judgment option may have (what
+// optionEffects are the effects a majority-judgment option may have (what
 // the winning option does to the proposal): none, a register status, or
 // adjourning (the schema's vote_options CHECK).
-var OptionEffects = []string{"", string(catalog.Conventionne), string(catalog.SousConditions), string(catalog.NonConventionne),
+var optionEffects = []string{"", string(catalog.Conventionne), string(catalog.SousConditions), string(catalog.NonConventionne),
 	string(catalog.DebatSouhaite), "ajourner"}
 
 // VoteOption is one option graded in a majority-judgment vote.
@@ -212,9 +212,9 @@ func (v *Vote) Validate() error {
 			if n := utf8.RuneCountInString(o.Label); n < 1 || n > 200 {
 				f.Add("options", "Chaque option a un intitulé (200 caractères au plus).")
 			}
-			if !slices.Contains(OptionEffects, o.Effect) {
+			if !slices.Contains(optionEffects, o.Effect) {
 				f.Add("options", fmt.Sprintf("Effet inconnu pour « %s » : après la barre « | », écrivez %s, ou rien.",
-					o.Label, strings.Join(OptionEffects[1:], ", ")))
+					o.Label, strings.Join(optionEffects[1:], ", ")))
 			}
 		}
 	default:
@@ -378,7 +378,7 @@ func (t *VoteTally) Decide(v *Vote) (outcome string, winner *int) {
 		if len(t.Profiles) < len(v.Options) {
 			t.Profiles = append(t.Profiles, make([]MeritProfile, len(v.Options)-len(t.Profiles))...)
 		}
-		order, tie := RankProfiles(t.Profiles)
+		order, tie := rankProfiles(t.Profiles)
 		t.Ranking, t.Tie = make([]int, len(order)), tie
 		for i, idx := range order {
 			t.Ranking[i] = idx + 1

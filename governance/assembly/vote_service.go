@@ -41,7 +41,7 @@ func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error
 			}
 			return err
 		}
-		q, err := QuorumOf(ctx, tx, v.CouncilID, v.MeetingID)
+		q, err := quorumOf(ctx, tx, v.CouncilID, v.MeetingID)
 		if err != nil {
 			return err
 		}

@@ -19,9 +19,9 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/boussole", web.Gated(h.boussole))
 }
 
-// BoussoleView shows the boussole in force (nil when the council has not
+// boussoleView shows the boussole in force (nil when the council has not
 // written one yet).
-type BoussoleView struct {
+type boussoleView struct {
 	web.Page
 	Boussole *Boussole
 }
@@ -33,5 +33,5 @@ func (h *Handlers) boussole(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
-	return web.Render(c, "governance/boussole", BoussoleView{Page: web.NewPage(c, "La boussole du conventionnement"), Boussole: b})
+	return web.Render(c, "governance/boussole", boussoleView{Page: web.NewPage(c, "La boussole du conventionnement"), Boussole: b})
 }

@@ -25,15 +25,15 @@ const (
 	StanceAgainst  Stance = "contre"
 	StanceNuance   Stance = "nuance"
 	StanceQuestion Stance = "question"
-	StanceFact     Stance = "fait_source"
+	stanceFact     Stance = "fait_source"
 )
 
-// Stances lists the stances in the order forms present them.
-var Stances = []Stance{StanceFor, StanceAgainst, StanceNuance, StanceQuestion, StanceFact}
+// stances lists the stances in the order forms present them.
+var stances = []Stance{StanceFor, StanceAgainst, StanceNuance, StanceQuestion, stanceFact}
 
 // Valid reports whether s is one of Stances.
 func (s Stance) Valid() bool {
-	for _, x := range Stances {
+	for _, x := range stances {
 		if x == s {
 			return true
 		}
@@ -52,7 +52,7 @@ func (s Stance) Label() string {
 		return "Nuance"
 	case StanceQuestion:
 		return "Question"
-	case StanceFact:
+	case stanceFact:
 		return "Fait / source"
 	}
 	return string(s)
@@ -255,7 +255,7 @@ func EditArgument(ctx context.Context, db *bun.DB, councilID, id int64, by audit
 func HideArgument(ctx context.Context, db *bun.DB, councilID, id int64, by audit.Actor, reason string) (*Argument, error) {
 	reason = strings.TrimSpace(markdown.Clean(reason))
 	f := apperr.Fields{}
-	checkText(f, "reason", reason, 1, MaxReasonLen, "La raison")
+	checkText(f, "reason", reason, 1, maxReasonLen, "La raison")
 	if err := f.Err(); err != nil {
 		return nil, err
 	}
@@ -368,8 +368,8 @@ func ArgumentRevisions(ctx context.Context, db bun.IDB, councilID, argumentID in
 	return out, err
 }
 
-// ArgumentSource returns the markdown of an argument, for its author's edit form.
-func ArgumentSource(ctx context.Context, db bun.IDB, councilID, id int64) (string, error) {
+// argumentSource returns the markdown of an argument, for its author's edit form.
+func argumentSource(ctx context.Context, db bun.IDB, councilID, id int64) (string, error) {
 	var src string
 	err := db.NewSelect().Table("arguments").Column("body_md").Where("council_id = ? AND id = ?", councilID, id).Scan(ctx, &src)
 	return src, err

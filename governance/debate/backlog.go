@@ -77,19 +77,19 @@ type SuggestionStatus string
 
 // The statuses of a suggestion.
 const (
-	SuggestionPending  SuggestionStatus = "en_attente"
-	SuggestionAccepted SuggestionStatus = "acceptee"
-	SuggestionRejected SuggestionStatus = "refusee"
+	suggestionPending  SuggestionStatus = "en_attente"
+	suggestionAccepted SuggestionStatus = "acceptee"
+	suggestionRejected SuggestionStatus = "refusee"
 )
 
 // Label is the status in French.
 func (s SuggestionStatus) Label() string {
 	switch s {
-	case SuggestionPending:
+	case suggestionPending:
 		return "En attente de relecture"
-	case SuggestionAccepted:
+	case suggestionAccepted:
 		return "Acceptée"
-	case SuggestionRejected:
+	case suggestionRejected:
 		return "Refusée"
 	}
 	return string(s)
@@ -116,8 +116,8 @@ type Suggestion struct {
 // Validate checks what the public form sends.
 func (s *Suggestion) Validate() error {
 	f := apperr.Fields{}
-	checkText(f, "title", s.Title, 3, MaxTitleLen, "Le sujet")
-	checkText(f, "question", s.Question, 0, MaxQuestionLen, "La question")
+	checkText(f, "title", s.Title, 3, maxTitleLen, "Le sujet")
+	checkText(f, "question", s.Question, 0, maxQuestionLen, "La question")
 	checkText(f, "author_name", s.AuthorName, 0, 100, "Le nom")
 	if !s.Theme.Valid() {
 		f.Add("theme", "Choisissez un thème de la liste.")
@@ -130,7 +130,7 @@ func (s *Suggestion) Validate() error {
 // instance sees the same counts.
 const (
 	SuggestLimit  = 5
-	SuggestWindow = time.Hour
+	suggestWindow = time.Hour
 )
 
 // Suggest records a public suggestion after the rate limit for clientIP. It
@@ -139,7 +139,7 @@ const (
 // statement (auth.TakeSlot), so that concurrent submissions cannot pass it
 // together.
 func Suggest(ctx context.Context, db bun.IDB, councilID int64, clientIP string, s *Suggestion) error {
-	s.CouncilID, s.Status = councilID, SuggestionPending
+	s.CouncilID, s.Status = councilID, suggestionPending
 	s.Title = strings.TrimSpace(markdown.Clean(s.Title))
 	s.Question = strings.TrimSpace(markdown.Clean(s.Question))
 	s.AuthorName = strings.TrimSpace(markdown.Clean(s.AuthorName))
@@ -147,7 +147,7 @@ func Suggest(ctx context.Context, db bun.IDB, councilID int64, clientIP string, 
 		return err
 	}
 	key := "debate_suggest:" + strconv.FormatInt(councilID, 10) + ":" + clientIP
-	slot, err := auth.TakeSlot(ctx, db, key, SuggestLimit, SuggestWindow)
+	slot, err := auth.TakeSlot(ctx, db, key, SuggestLimit, suggestWindow)
 	if err != nil {
 		return err
 	}
@@ -163,8 +163,8 @@ func Suggest(ctx context.Context, db bun.IDB, councilID int64, clientIP string, 
 	return err
 }
 
-// PendingSuggestions lists the suggestions waiting for review, oldest first.
-func PendingSuggestions(ctx context.Context, db bun.IDB, councilID int64) ([]Suggestion, error) {
+// pendingSuggestions lists the suggestions waiting for review, oldest first.
+func pendingSuggestions(ctx context.Context, db bun.IDB, councilID int64) ([]Suggestion, error) {
 	var out []Suggestion
 	err := db.NewSelect().Model(&out).
 		Column("id", "title", "question", "theme", "author_name", "status", "created_at").
@@ -186,7 +186,7 @@ func ReviewSuggestion(ctx context.Context, db *bun.DB, councilID, id int64, by a
 		if err != nil {
 			return err
 		}
-		if s.Status != SuggestionPending {
+		if s.Status != suggestionPending {
 			return apperr.New(apperr.Conflict, "Cette suggestion a déjà été relue.")
 		}
 		now := time.Now()
@@ -194,7 +194,7 @@ func ReviewSuggestion(ctx context.Context, db *bun.DB, councilID, id int64, by a
 		if len([]rune(s.ReviewNote)) > 500 {
 			return apperr.Fields{"note": "La note dépasse 500 caractères."}.Err()
 		}
-		s.Status = SuggestionRejected
+		s.Status = suggestionRejected
 		if accept {
 			d := &Debate{CouncilID: councilID, Theme: s.Theme, Title: s.Title, Question: s.Question, State: DebateRequested}
 			if err := d.Validate(); err != nil {
@@ -207,7 +207,7 @@ func ReviewSuggestion(ctx context.Context, db *bun.DB, councilID, id int64, by a
 				Returning("id").Exec(ctx); err != nil {
 				return err
 			}
-			s.Status, s.DebateID, out = SuggestionAccepted, &d.ID, d
+			s.Status, s.DebateID, out = suggestionAccepted, &d.ID, d
 		}
 		if _, err := tx.NewUpdate().Model(s).Column("status", "debate_id", "reviewed_by_id", "reviewed_at", "review_note").
 			WherePK().Where("council_id = ?", councilID).Exec(ctx); err != nil {

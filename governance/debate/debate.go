@@ -27,7 +27,7 @@ type DebateState string
 const (
 	DebateRequested DebateState = "souhaite"
 	DebateOpen      DebateState = "ouvert"
-	DebateClosed    DebateState = "clos"
+	debateClosed    DebateState = "clos"
 )
 
 // Label is the state in French.
@@ -37,7 +37,7 @@ func (s DebateState) Label() string {
 		return "Débat souhaité"
 	case DebateOpen:
 		return "Ouvert"
-	case DebateClosed:
+	case debateClosed:
 		return "Clos"
 	}
 	return string(s)
@@ -46,12 +46,12 @@ func (s DebateState) Label() string {
 // Theme groups debates as the council listed them.
 type Theme string
 
-// Themes lists the themes in the order pages present them.
-var Themes = []Theme{"criteres", "produits", "points_de_vente", "societe", "transmission"}
+// themes lists the themes in the order pages present them.
+var themes = []Theme{"criteres", "produits", "points_de_vente", "societe", "transmission"}
 
 // Valid reports whether t is one of Themes.
 func (t Theme) Valid() bool {
-	for _, x := range Themes {
+	for _, x := range themes {
 		if x == t {
 			return true
 		}
@@ -78,11 +78,11 @@ func (t Theme) Label() string {
 
 // Limits on what people write in the debate record.
 const (
-	MaxTitleLen    = 200
-	MaxQuestionLen = 2000
-	MaxLongTextLen = 20000 // context, synthesis, conclusion
+	maxTitleLen    = 200
+	maxQuestionLen = 2000
+	maxLongTextLen = 20000 // context, synthesis, conclusion
 	MaxBodyLen     = 10000 // an argument
-	MaxReasonLen   = 500   // why an argument was hidden
+	maxReasonLen   = 500   // why an argument was hidden
 )
 
 // Debate is a question the council debates, or wants to.
@@ -115,17 +115,17 @@ type Debate struct {
 // Validate checks the fields people write.
 func (d *Debate) Validate() error {
 	f := apperr.Fields{}
-	checkText(f, "title", d.Title, 1, MaxTitleLen, "Le titre")
-	checkText(f, "question", d.Question, 0, MaxQuestionLen, "La question")
-	checkText(f, "context", d.ContextMD, 0, MaxLongTextLen, "Le contexte")
-	checkText(f, "synthesis", d.SynthesisMD, 0, MaxLongTextLen, "La synthèse")
-	checkText(f, "conclusion", d.ConclusionMD, 0, MaxLongTextLen, "La conclusion")
+	checkText(f, "title", d.Title, 1, maxTitleLen, "Le titre")
+	checkText(f, "question", d.Question, 0, maxQuestionLen, "La question")
+	checkText(f, "context", d.ContextMD, 0, maxLongTextLen, "Le contexte")
+	checkText(f, "synthesis", d.SynthesisMD, 0, maxLongTextLen, "La synthèse")
+	checkText(f, "conclusion", d.ConclusionMD, 0, maxLongTextLen, "La conclusion")
 	if !d.Theme.Valid() {
 		f.Add("theme", "Choisissez un thème de la liste.")
 	}
 	switch d.State {
 	case DebateRequested, DebateOpen:
-	case DebateClosed:
+	case debateClosed:
 		if strings.TrimSpace(d.ConclusionMD) == "" {
 			f.Add("conclusion", "Un débat clos a une conclusion écrite.")
 		}
@@ -172,8 +172,8 @@ func itoa(n int) string {
 // debateListColumns are what list pages need.
 var debateListColumns = []string{"id", "slug", "theme", "title", "question", "state", "closed_at"}
 
-// Debates lists the council's debates by theme.
-func Debates(ctx context.Context, db bun.IDB, councilID int64) ([]Debate, error) {
+// debates lists the council's debates by theme.
+func debates(ctx context.Context, db bun.IDB, councilID int64) ([]Debate, error) {
 	var ds []Debate
 	err := db.NewSelect().Model(&ds).
 		Column(debateListColumns...).
@@ -200,9 +200,9 @@ func DebateBySlug(ctx context.Context, db bun.IDB, councilID int64, slug string)
 var debatePageColumns = []string{"id", "council_id", "slug", "theme", "title", "question", "state", "context_html",
 	"synthesis_html", "synthesis_by_name", "synthesis_at", "conclusion_html", "opened_at", "closed_at", "is_demo"}
 
-// DebatePage returns one debate of the council with the columns a page shows,
+// debatePage returns one debate of the council with the columns a page shows,
 // or NotFound.
-func DebatePage(ctx context.Context, db bun.IDB, councilID int64, slug string) (*Debate, error) {
+func debatePage(ctx context.Context, db bun.IDB, councilID int64, slug string) (*Debate, error) {
 	d := new(Debate)
 	err := db.NewSelect().Model(d).Column(debatePageColumns...).
 		Where("council_id = ? AND slug = ?", councilID, slug).
@@ -213,31 +213,18 @@ func DebatePage(ctx context.Context, db bun.IDB, councilID int64, slug string) (
 	return d, err
 }
 
-// DebateByID returns one debate of the council, every column, or NotFound. The
-// meetings side uses it to show a debate's synthesis on an agenda.
-func DebateByID(ctx context.Context, db bun.IDB, councilID, id int64) (*Debate, error) {
-	d := new(Debate)
-	err := db.NewSelect().Model(d).
-		Where("council_id = ? AND id = ?", councilID, id).
-		Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, apperr.New(apperr.NotFound, "Ce débat n'existe pas.")
-	}
-	return d, err
-}
-
-// DebateEdit is what a facilitator changes on a debate: context, synthesis and
+// debateEdit is what a facilitator changes on a debate: context, synthesis and
 // the register items it bears on.
-type DebateEdit struct {
+type debateEdit struct {
 	ContextMD   string
 	SynthesisMD string
 	ItemIDs     []int64
 	ProposalIDs []int64
 }
 
-// EditDebate saves a facilitator's context and synthesis (rendered once, here)
+// editDebate saves a facilitator's context and synthesis (rendered once, here)
 // and the debate's register links, with an audit entry, in one transaction.
-func EditDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, by audit.Actor, in DebateEdit) (*Debate, error) {
+func editDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, by audit.Actor, in debateEdit) (*Debate, error) {
 	var out *Debate
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		d, err := lockDebate(ctx, tx, councilID, slug)
@@ -307,9 +294,9 @@ func setDebateProposals(ctx context.Context, tx bun.Tx, councilID, debateID int6
 	return err
 }
 
-// ChangeDebateState opens a requested debate, or closes an open one with its
+// changeDebateState opens a requested debate, or closes an open one with its
 // written conclusion (rendered once, here). Other transitions are refused.
-func ChangeDebateState(ctx context.Context, db *bun.DB, councilID int64, slug string, by audit.Actor, to DebateState, conclusionMD string) (*Debate, error) {
+func changeDebateState(ctx context.Context, db *bun.DB, councilID int64, slug string, by audit.Actor, to DebateState, conclusionMD string) (*Debate, error) {
 	var out *Debate
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		d, err := lockDebate(ctx, tx, councilID, slug)
@@ -323,7 +310,7 @@ func ChangeDebateState(ctx context.Context, db *bun.DB, councilID int64, slug st
 		case d.State == DebateRequested && to == DebateOpen:
 			d.OpenedAt = &now
 			cols = append(cols, "opened_at")
-		case d.State == DebateOpen && to == DebateClosed:
+		case d.State == DebateOpen && to == debateClosed:
 			d.ConclusionMD = markdown.Clean(conclusionMD)
 			d.ConclusionHTML = markdown.ToHTML(d.ConclusionMD)
 			d.ClosedAt = &now

@@ -43,27 +43,27 @@ func (h *Handlers) Routes(app fiber.Router) {
 // reservedDebateSlugs are path segments under /debats that are not debates.
 var reservedDebateSlugs = map[string]bool{"souhaites": true, "proposer": true, "suggestions": true}
 
-// DebateGroup is the debates of one theme.
-type DebateGroup struct {
+// debateGroup is the debates of one theme.
+type debateGroup struct {
 	Theme   Theme
 	Debates []Debate
 }
 
-// DebatesView lists the council's debates by theme.
-type DebatesView struct {
+// debatesView lists the council's debates by theme.
+type debatesView struct {
 	web.Page
-	Groups []DebateGroup
+	Groups []debateGroup
 }
 
 func (h *Handlers) debates(c *fiber.Ctx) error {
-	ds, err := Debates(c.UserContext(), h.DB, web.Council(c).ID)
+	ds, err := debates(c.UserContext(), h.DB, web.Council(c).ID)
 	if err != nil {
 		return err
 	}
-	view := DebatesView{Page: web.NewPage(c, "Débats")}
+	view := debatesView{Page: web.NewPage(c, "Débats")}
 	for _, d := range ds {
 		if n := len(view.Groups); n == 0 || view.Groups[n-1].Theme != d.Theme {
-			view.Groups = append(view.Groups, DebateGroup{Theme: d.Theme})
+			view.Groups = append(view.Groups, debateGroup{Theme: d.Theme})
 		}
 		g := &view.Groups[len(view.Groups)-1]
 		g.Debates = append(g.Debates, d)
@@ -86,9 +86,9 @@ func currentCriteria(ctx context.Context, db bun.IDB, councilID int64) ([]Criter
 	return out, err
 }
 
-// ArgumentForm is the state of an argument form: the values sent back and the
+// argumentForm is the state of an argument form: the values sent back and the
 // messages when they were refused.
-type ArgumentForm struct {
+type argumentForm struct {
 	Stance      Stance
 	CriterionID int64
 	Body        string
@@ -109,15 +109,15 @@ type Balance struct {
 	Selected     bool
 }
 
-// StanceColumn is the top-level arguments of one stance.
-type StanceColumn struct {
+// stanceColumn is the top-level arguments of one stance.
+type stanceColumn struct {
 	Stance    Stance
 	Arguments []*Argument
 }
 
-// DebateView is a debate's page: synthesis first, then for and against side by
+// debateView is a debate's page: synthesis first, then for and against side by
 // side, the other stances, the balance by criterion and the argument form.
-type DebateView struct {
+type debateView struct {
 	web.Page
 	Debate      *Debate
 	Items       []LinkedItem
@@ -126,27 +126,27 @@ type DebateView struct {
 	Stances     []Stance
 	Filter      int64
 	FilterName  string
-	For         StanceColumn
-	Against     StanceColumn
-	Others      []StanceColumn
+	For         stanceColumn
+	Against     stanceColumn
+	Others      []stanceColumn
 	Balance     []Balance
 	Count       int
 	CanArgue    bool
 	CanModerate bool
 	CanEdit     bool
-	Form        ArgumentForm
+	Form        argumentForm
 }
 
 func (h *Handlers) debate(c *fiber.Ctx) error {
 	filter, _ := strconv.ParseInt(c.Query("critere"), 10, 64)
-	return h.renderDebate(c, strings.Clone(c.Params("slug")), filter, ArgumentForm{Stance: StanceFor})
+	return h.renderDebate(c, strings.Clone(c.Params("slug")), filter, argumentForm{Stance: StanceFor})
 }
 
 // renderDebate builds the debate page in a fixed number of queries (debate,
 // arguments, criteria, linked items), whatever the number of arguments.
-func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form ArgumentForm) error {
+func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form argumentForm) error {
 	ctx, co := c.UserContext(), web.Council(c)
-	d, err := DebatePage(ctx, h.DB, co.ID, slug)
+	d, err := debatePage(ctx, h.DB, co.ID, slug)
 	if err != nil {
 		return err
 	}
@@ -167,8 +167,8 @@ func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form Ar
 		return err
 	}
 	role := auth.Role(c)
-	view := DebateView{Page: web.NewPage(c, d.Title), Debate: d, Items: items, Proposals: props, Criteria: crit, Stances: Stances,
-		Filter: filter, For: StanceColumn{Stance: StanceFor}, Against: StanceColumn{Stance: StanceAgainst},
+	view := debateView{Page: web.NewPage(c, d.Title), Debate: d, Items: items, Proposals: props, Criteria: crit, Stances: stances,
+		Filter: filter, For: stanceColumn{Stance: StanceFor}, Against: stanceColumn{Stance: StanceAgainst},
 		CanArgue:    d.State == DebateOpen && authz.Can(role, authz.AddArgument),
 		CanModerate: authz.Can(role, authz.HideArgument),
 		CanEdit:     authz.Can(role, authz.EditDebate) || authz.Can(role, authz.ChangeDebate),
@@ -186,9 +186,9 @@ func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form Ar
 			}
 		}
 	}
-	others := map[Stance]*StanceColumn{}
-	for _, s := range []Stance{StanceNuance, StanceQuestion, StanceFact} {
-		view.Others = append(view.Others, StanceColumn{Stance: s})
+	others := map[Stance]*stanceColumn{}
+	for _, s := range []Stance{StanceNuance, StanceQuestion, stanceFact} {
+		view.Others = append(view.Others, stanceColumn{Stance: s})
 	}
 	for i := range view.Others {
 		others[view.Others[i].Stance] = &view.Others[i]
@@ -271,17 +271,17 @@ func balance(args []*Argument, crit []CriterionOption, filter int64) []Balance {
 	return kept
 }
 
-func argumentInput(c *fiber.Ctx) (ArgumentInput, ArgumentForm) {
+func argumentInput(c *fiber.Ctx) (ArgumentInput, argumentForm) {
 	crit, _ := strconv.ParseInt(c.FormValue("criterion"), 10, 64)
 	parent, _ := strconv.ParseInt(c.FormValue("parent"), 10, 64)
 	in := ArgumentInput{ParentID: parent, Stance: Stance(strings.Clone(c.FormValue("stance"))), CriterionID: crit,
 		BodyMD: strings.Clone(c.FormValue("body"))}
-	return in, ArgumentForm{Stance: in.Stance, CriterionID: crit, Body: in.BodyMD}
+	return in, argumentForm{Stance: in.Stance, CriterionID: crit, Body: in.BodyMD}
 }
 
 // formFailure turns a refused input into form messages, or returns err when it
 // is not a refusal the form can show.
-func formFailure(err error, form *ArgumentForm) error {
+func formFailure(err error, form *argumentForm) error {
 	if f := apperr.FieldsOf(err); f != nil {
 		form.Errors = f
 		return nil
@@ -310,16 +310,16 @@ func (h *Handlers) addArgument(c *fiber.Ctx) error {
 			return ferr
 		}
 		if in.ParentID != 0 {
-			return h.renderArgument(c, slug, in.ParentID, form, ArgumentForm{})
+			return h.renderArgument(c, slug, in.ParentID, form, argumentForm{})
 		}
 		return h.renderDebate(c, slug, 0, form)
 	}
 	return web.RedirectWithFlash(c, path, "Argument publié.")
 }
 
-// ArgumentView is the permalink page of one argument: the argument, its
+// argumentView is the permalink page of one argument: the argument, its
 // replies, its earlier texts, and the forms its readers may use.
-type ArgumentView struct {
+type argumentView struct {
 	web.Page
 	Debate      *Debate
 	Argument    *Argument
@@ -330,8 +330,8 @@ type ArgumentView struct {
 	CanReply    bool
 	CanEditOwn  bool
 	CanModerate bool
-	Reply       ArgumentForm
-	Edit        ArgumentForm
+	Reply       argumentForm
+	Edit        argumentForm
 }
 
 func (h *Handlers) argument(c *fiber.Ctx) error {
@@ -339,12 +339,12 @@ func (h *Handlers) argument(c *fiber.Ctx) error {
 	if err != nil {
 		return apperr.New(apperr.NotFound, "Cet argument n'existe pas.")
 	}
-	return h.renderArgument(c, strings.Clone(c.Params("slug")), id, ArgumentForm{Stance: StanceNuance}, ArgumentForm{})
+	return h.renderArgument(c, strings.Clone(c.Params("slug")), id, argumentForm{Stance: StanceNuance}, argumentForm{})
 }
 
-func (h *Handlers) renderArgument(c *fiber.Ctx, slug string, id int64, reply, edit ArgumentForm) error {
+func (h *Handlers) renderArgument(c *fiber.Ctx, slug string, id int64, reply, edit argumentForm) error {
 	ctx, co := c.UserContext(), web.Council(c)
-	d, err := DebatePage(ctx, h.DB, co.ID, slug)
+	d, err := debatePage(ctx, h.DB, co.ID, slug)
 	if err != nil {
 		return err
 	}
@@ -356,7 +356,7 @@ func (h *Handlers) renderArgument(c *fiber.Ctx, slug string, id int64, reply, ed
 	for _, r := range a.Replies {
 		r.DebateSlug = d.Slug
 	}
-	view := ArgumentView{Page: web.NewPage(c, "Argument — "+d.Title), Debate: d, Argument: a, Stances: Stances, Reply: reply, Edit: edit}
+	view := argumentView{Page: web.NewPage(c, "Argument — "+d.Title), Debate: d, Argument: a, Stances: stances, Reply: reply, Edit: edit}
 	if !a.Hidden() {
 		if view.Revisions, err = ArgumentRevisions(ctx, h.DB, co.ID, a.ID); err != nil {
 			return err
@@ -372,11 +372,11 @@ func (h *Handlers) renderArgument(c *fiber.Ctx, slug string, id int64, reply, ed
 		}
 	}
 	if view.CanEditOwn && edit.Stance == "" {
-		src, err := ArgumentSource(ctx, h.DB, co.ID, a.ID)
+		src, err := argumentSource(ctx, h.DB, co.ID, a.ID)
 		if err != nil {
 			return err
 		}
-		view.Edit = ArgumentForm{Stance: a.Stance, Body: src}
+		view.Edit = argumentForm{Stance: a.Stance, Body: src}
 		if a.CriterionID != nil {
 			view.Edit.CriterionID = *a.CriterionID
 		}
@@ -397,7 +397,7 @@ func (h *Handlers) editArgument(c *fiber.Ctx) error {
 	if err != nil {
 		return apperr.New(apperr.NotFound, "Cet argument n'existe pas.")
 	}
-	if _, err := DebatePage(c.UserContext(), h.DB, web.Council(c).ID, slug); err != nil {
+	if _, err := debatePage(c.UserContext(), h.DB, web.Council(c).ID, slug); err != nil {
 		return err
 	}
 	in, form := argumentInput(c)
@@ -405,7 +405,7 @@ func (h *Handlers) editArgument(c *fiber.Ctx) error {
 		if ferr := formFailure(err, &form); ferr != nil {
 			return ferr
 		}
-		return h.renderArgument(c, slug, id, ArgumentForm{Stance: StanceNuance}, form)
+		return h.renderArgument(c, slug, id, argumentForm{Stance: StanceNuance}, form)
 	}
 	return web.RedirectWithFlash(c, argumentURL(slug, id), "Argument modifié ; la version précédente reste consultable.")
 }
@@ -417,7 +417,7 @@ func (h *Handlers) hideArgument(c *fiber.Ctx) error {
 		return apperr.New(apperr.NotFound, "Cet argument n'existe pas.")
 	}
 	ctx, co := c.UserContext(), web.Council(c)
-	d, err := DebatePage(ctx, h.DB, co.ID, slug)
+	d, err := debatePage(ctx, h.DB, co.ID, slug)
 	if err != nil {
 		return err
 	}
@@ -433,9 +433,9 @@ func (h *Handlers) hideArgument(c *fiber.Ctx) error {
 	return web.RedirectWithFlash(c, argumentURL(slug, id), "Argument masqué.")
 }
 
-// DebateEditView is the facilitators' form: context, synthesis, register links,
+// debateEditView is the facilitators' form: context, synthesis, register links,
 // and opening or closing the debate.
-type DebateEditView struct {
+type debateEditView struct {
 	web.Page
 	Debate     *Debate
 	Items      []LinkedItem     // every register item of the council
@@ -480,7 +480,7 @@ func (h *Handlers) renderDebateEdit(c *fiber.Ctx, d *Debate, ctxMD, synMD, concl
 	if err != nil {
 		return err
 	}
-	view := DebateEditView{Page: web.NewPage(c, "Animer — "+d.Title), Debate: d, Items: all, Linked: map[int64]bool{},
+	view := debateEditView{Page: web.NewPage(c, "Animer — "+d.Title), Debate: d, Items: all, Linked: map[int64]bool{},
 		Proposals: props, LinkedProp: map[int64]bool{},
 		Errors: errs, Context: ctxMD, Synthesis: synMD, Conclusion: conclusion, CanChange: authz.Can(auth.Role(c), authz.ChangeDebate)}
 	if linked == nil {
@@ -526,9 +526,9 @@ func formIDs(c *fiber.Ctx, key string) []int64 {
 
 func (h *Handlers) editDebate(c *fiber.Ctx) error {
 	slug := strings.Clone(c.Params("slug"))
-	in := DebateEdit{ContextMD: strings.Clone(c.FormValue("context")), SynthesisMD: strings.Clone(c.FormValue("synthesis")),
+	in := debateEdit{ContextMD: strings.Clone(c.FormValue("context")), SynthesisMD: strings.Clone(c.FormValue("synthesis")),
 		ItemIDs: formIDs(c, "item"), ProposalIDs: formIDs(c, "proposal")}
-	_, err := EditDebate(c.UserContext(), h.DB, web.Council(c).ID, slug, auth.ActorOf(web.ViewerOf(c)), in)
+	_, err := editDebate(c.UserContext(), h.DB, web.Council(c).ID, slug, auth.ActorOf(web.ViewerOf(c)), in)
 	if f := apperr.FieldsOf(err); f != nil {
 		d, derr := DebateBySlug(c.UserContext(), h.DB, web.Council(c).ID, slug)
 		if derr != nil {
@@ -546,7 +546,7 @@ func (h *Handlers) changeDebateState(c *fiber.Ctx) error {
 	slug := strings.Clone(c.Params("slug"))
 	to := DebateState(strings.Clone(c.FormValue("state")))
 	conclusion := strings.Clone(c.FormValue("conclusion"))
-	_, err := ChangeDebateState(c.UserContext(), h.DB, web.Council(c).ID, slug, auth.ActorOf(web.ViewerOf(c)), to, conclusion)
+	_, err := changeDebateState(c.UserContext(), h.DB, web.Council(c).ID, slug, auth.ActorOf(web.ViewerOf(c)), to, conclusion)
 	if f := apperr.FieldsOf(err); f != nil {
 		d, derr := DebateBySlug(c.UserContext(), h.DB, web.Council(c).ID, slug)
 		if derr != nil {
@@ -560,8 +560,8 @@ func (h *Handlers) changeDebateState(c *fiber.Ctx) error {
 	return web.RedirectWithFlash(c, "/debats/"+url.PathEscape(slug), "Débat : "+to.Label()+".")
 }
 
-// BacklogView is the backlog of requested debates, most supported first.
-type BacklogView struct {
+// backlogView is the backlog of requested debates, most supported first.
+type backlogView struct {
 	web.Page
 	Entries    []BacklogEntry
 	CanSupport bool
@@ -578,7 +578,7 @@ func (h *Handlers) backlog(c *fiber.Ctx) error {
 		return err
 	}
 	role := auth.Role(c)
-	return web.Render(c, "governance/backlog", BacklogView{Page: web.NewPage(c, "Débats souhaités"), Entries: entries,
+	return web.Render(c, "governance/backlog", backlogView{Page: web.NewPage(c, "Débats souhaités"), Entries: entries,
 		CanSupport: authz.Can(role, authz.SupportDebate), CanReview: authz.Can(role, authz.ReviewSuggestion)})
 }
 
@@ -594,8 +594,8 @@ func (h *Handlers) support(c *fiber.Ctx) error {
 	return web.RedirectWithFlash(c, "/debats/souhaites", msg)
 }
 
-// SuggestView is the public form to suggest a debate topic.
-type SuggestView struct {
+// suggestView is the public form to suggest a debate topic.
+type suggestView struct {
 	web.Page
 	Themes     []Theme
 	Suggestion Suggestion
@@ -603,7 +603,7 @@ type SuggestView struct {
 }
 
 func (h *Handlers) suggestForm(c *fiber.Ctx) error {
-	return web.Render(c, "governance/backlog_suggest", SuggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: Themes})
+	return web.Render(c, "governance/backlog_suggest", suggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: themes})
 }
 
 func (h *Handlers) suggest(c *fiber.Ctx) error {
@@ -618,7 +618,7 @@ func (h *Handlers) suggest(c *fiber.Ctx) error {
 	})
 	if f := apperr.FieldsOf(err); f != nil {
 		c.Status(fiber.StatusUnprocessableEntity)
-		return web.Render(c, "governance/backlog_suggest", SuggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: Themes, Suggestion: *s, Errors: f})
+		return web.Render(c, "governance/backlog_suggest", suggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: themes, Suggestion: *s, Errors: f})
 	}
 	if err != nil {
 		return err
@@ -626,18 +626,18 @@ func (h *Handlers) suggest(c *fiber.Ctx) error {
 	return web.RedirectWithFlash(c, "/debats/souhaites", "Merci ! Votre sujet sera relu par l'équipe d'animation.")
 }
 
-// SuggestionsView is the facilitators' review list.
-type SuggestionsView struct {
+// suggestionsView is the facilitators' review list.
+type suggestionsView struct {
 	web.Page
 	Suggestions []Suggestion
 }
 
 func (h *Handlers) suggestions(c *fiber.Ctx) error {
-	list, err := PendingSuggestions(c.UserContext(), h.DB, web.Council(c).ID)
+	list, err := pendingSuggestions(c.UserContext(), h.DB, web.Council(c).ID)
 	if err != nil {
 		return err
 	}
-	return web.Render(c, "governance/backlog_review", SuggestionsView{Page: web.NewPage(c, "Sujets proposés à relire"), Suggestions: list})
+	return web.Render(c, "governance/backlog_review", suggestionsView{Page: web.NewPage(c, "Sujets proposés à relire"), Suggestions: list})
 }
 
 func (h *Handlers) reviewSuggestion(c *fiber.Ctx) error {
@@ -656,8 +656,8 @@ func (h *Handlers) reviewSuggestion(c *fiber.Ctx) error {
 	return web.RedirectWithFlash(c, "/debats/suggestions", "Suggestion refusée.")
 }
 
-// SearchView is the search page.
-type SearchView struct {
+// searchView is the search page.
+type searchView struct {
 	web.Page
 	Results *SearchResults
 	Prev    string
@@ -670,7 +670,7 @@ func (h *Handlers) search(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	view := SearchView{Page: web.NewPage(c, "Recherche"), Results: res}
+	view := searchView{Page: web.NewPage(c, "Recherche"), Results: res}
 	q := url.QueryEscape(res.Query)
 	if res.Page > 1 {
 		view.Prev = "/recherche?q=" + q + "&page=" + strconv.Itoa(res.Page-1)
@@ -681,25 +681,25 @@ func (h *Handlers) search(c *fiber.Ctx) error {
 	return web.Render(c, "governance/search", view)
 }
 
-// ArgumentFields is what the shared argument form fields need.
-type ArgumentFields struct {
+// argumentFields is what the shared argument form fields need.
+type argumentFields struct {
 	Prefix   string // id prefix, so that two forms on one page keep unique ids
-	Form     ArgumentForm
+	Form     argumentForm
 	Stances  []Stance
 	Criteria []CriterionOption
 }
 
 // NewFields is the new-argument form of the debate page.
-func (v DebateView) NewFields() ArgumentFields {
-	return ArgumentFields{Prefix: "nouvel-", Form: v.Form, Stances: v.Stances, Criteria: v.Criteria}
+func (v debateView) NewFields() argumentFields {
+	return argumentFields{Prefix: "nouvel-", Form: v.Form, Stances: v.Stances, Criteria: v.Criteria}
 }
 
 // ReplyFields is the reply form of the permalink page.
-func (v ArgumentView) ReplyFields() ArgumentFields {
-	return ArgumentFields{Prefix: "reponse-", Form: v.Reply, Stances: v.Stances, Criteria: v.Criteria}
+func (v argumentView) ReplyFields() argumentFields {
+	return argumentFields{Prefix: "reponse-", Form: v.Reply, Stances: v.Stances, Criteria: v.Criteria}
 }
 
 // EditFields is the author's edit form of the permalink page.
-func (v ArgumentView) EditFields() ArgumentFields {
-	return ArgumentFields{Prefix: "modif-", Form: v.Edit, Stances: v.Stances, Criteria: v.Criteria}
+func (v argumentView) EditFields() argumentFields {
+	return argumentFields{Prefix: "modif-", Form: v.Edit, Stances: v.Stances, Criteria: v.Criteria}
 }

@@ -16,8 +16,8 @@ import (
 // SearchPageSize is the number of results per page.
 const SearchPageSize = 20
 
-// MaxQueryLen caps the length of a search query, in characters.
-const MaxQueryLen = 200
+// maxQueryLen caps the length of a search query, in characters.
+const maxQueryLen = 200
 
 // SearchKind is what a result is.
 type SearchKind string
@@ -26,7 +26,7 @@ type SearchKind string
 const (
 	ResultDebate   SearchKind = "debate"
 	ResultArgument SearchKind = "argument"
-	ResultItem     SearchKind = "register_item"
+	resultItem     SearchKind = "register_item"
 	ResultProposal SearchKind = "proposal"
 )
 
@@ -37,7 +37,7 @@ func (k SearchKind) Label() string {
 		return "Débat"
 	case ResultArgument:
 		return "Argument"
-	case ResultItem:
+	case resultItem:
 		return "Registre"
 	case ResultProposal:
 		return "Proposition"
@@ -63,7 +63,7 @@ func (r SearchResult) URL() string {
 		return "/debats/" + r.Slug
 	case ResultArgument:
 		return "/debats/" + r.Slug + "/arguments/" + strconv.FormatInt(r.ID, 10)
-	case ResultItem:
+	case resultItem:
 		return "/registre/" + r.Slug
 	case ResultProposal:
 		return "/propositions/" + strconv.FormatInt(r.ID, 10)
@@ -169,8 +169,8 @@ var searchSQL = `WITH hits AS (` + strings.Join(searchSources, "\nUNION ALL\n") 
 // page's rows only. One query.
 func Search(ctx context.Context, db bun.IDB, councilID int64, query string, page int) (*SearchResults, error) {
 	query = strings.TrimSpace(markdown.Clean(query))
-	if utf8.RuneCountInString(query) > MaxQueryLen {
-		query = string([]rune(query)[:MaxQueryLen])
+	if utf8.RuneCountInString(query) > maxQueryLen {
+		query = string([]rune(query)[:maxQueryLen])
 	}
 	if page < 1 {
 		page = 1

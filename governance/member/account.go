@@ -14,8 +14,8 @@ import (
 // Handlers of one's own account: sign-in, sign-out, the account page with the
 // change of password, and the single-use links (invitation, new password).
 
-// SignInView is the sign-in form. The password is never sent back.
-type SignInView struct {
+// signInView is the sign-in form. The password is never sent back.
+type signInView struct {
 	web.Page
 	Email string
 	Next  string
@@ -23,7 +23,7 @@ type SignInView struct {
 }
 
 func (h *Handlers) signInForm(c *fiber.Ctx) error {
-	view := SignInView{Page: web.NewPage(c, "Connexion"), Next: auth.SafeNext(c.Query("suite"))}
+	view := signInView{Page: web.NewPage(c, "Connexion"), Next: auth.SafeNext(c.Query("suite"))}
 	return web.Render(c, "auth/signin", view)
 }
 
@@ -33,7 +33,7 @@ func (h *Handlers) signIn(c *fiber.Ctx) error {
 	acct, err := auth.Authenticate(c.UserContext(), h.DB, web.Council(c).ID, web.ClientIP(c), email, c.FormValue("password"))
 	if code := apperr.CodeOf(err); err == auth.ErrBadCredentials || code == apperr.TooMany {
 		// The form again, with the reason (and, when limited, when to retry).
-		view := SignInView{Page: web.NewPage(c, "Connexion"), Email: strings.TrimSpace(email), Next: next, Error: apperr.MessageOf(err)}
+		view := signInView{Page: web.NewPage(c, "Connexion"), Email: strings.TrimSpace(email), Next: next, Error: apperr.MessageOf(err)}
 		c.Status(fiber.StatusUnprocessableEntity)
 		if code == apperr.TooMany {
 			c.Status(fiber.StatusTooManyRequests)
@@ -56,21 +56,21 @@ func (h *Handlers) signOut(c *fiber.Ctx) error {
 	return web.RedirectWithFlash(c, "/", "Vous êtes déconnecté·e.")
 }
 
-// AccountView is the signed-in person's own page.
-type AccountView struct {
+// accountView is the signed-in person's own page.
+type accountView struct {
 	web.Page
 	Email    string
 	RoleName string
 	Errors   apperr.Fields
 }
 
-func (h *Handlers) accountView(c *fiber.Ctx, errs apperr.Fields) (AccountView, error) {
+func (h *Handlers) accountView(c *fiber.Ctx, errs apperr.Fields) (accountView, error) {
 	v := web.ViewerOf(c)
 	a, err := auth.AccountByID(c.UserContext(), h.DB, v.AccountID)
 	if err != nil {
-		return AccountView{}, err
+		return accountView{}, err
 	}
-	return AccountView{Page: web.NewPage(c, "Mon compte"), Email: a.Email, RoleName: authz.Role(v.Role).Label(), Errors: errs}, nil
+	return accountView{Page: web.NewPage(c, "Mon compte"), Email: a.Email, RoleName: authz.Role(v.Role).Label(), Errors: errs}, nil
 }
 
 func (h *Handlers) account(c *fiber.Ctx) error {
@@ -102,10 +102,10 @@ func (h *Handlers) changePassword(c *fiber.Ctx) error {
 	return web.RedirectWithFlash(c, "/compte", "Votre mot de passe a été changé. Vos autres sessions sont fermées.")
 }
 
-// InvitationView is the form that accepts an invitation. It is the same
+// invitationView is the form that accepts an invitation. It is the same
 // whether the invited email already has an account or not (name and password
 // in both cases), so that whoever holds the link cannot tell.
-type InvitationView struct {
+type invitationView struct {
 	web.Page
 	Token    string
 	Email    string
@@ -114,12 +114,12 @@ type InvitationView struct {
 	Errors   apperr.Fields
 }
 
-func (h *Handlers) invitationView(c *fiber.Ctx, token string) (InvitationView, error) {
+func (h *Handlers) invitationView(c *fiber.Ctx, token string) (invitationView, error) {
 	l, err := auth.FindLink(c.UserContext(), h.DB, web.Council(c).ID, auth.KindInvitation, token)
 	if err != nil {
-		return InvitationView{}, err
+		return invitationView{}, err
 	}
-	return InvitationView{Page: web.NewPage(c, "Rejoindre le conseil"), Token: token, Email: l.Email, RoleName: l.Role.Label()}, nil
+	return invitationView{Page: web.NewPage(c, "Rejoindre le conseil"), Token: token, Email: l.Email, RoleName: l.Role.Label()}, nil
 }
 
 func (h *Handlers) invitationForm(c *fiber.Ctx) error {
@@ -161,8 +161,8 @@ func (h *Handlers) acceptInvitation(c *fiber.Ctx) error {
 	return web.RedirectWithFlash(c, "/compte", "Bienvenue dans le conseil !")
 }
 
-// PasswordLinkView is the form behind a single-use new-password link.
-type PasswordLinkView struct {
+// passwordLinkView is the form behind a single-use new-password link.
+type passwordLinkView struct {
 	web.Page
 	Token  string
 	Errors apperr.Fields
@@ -174,7 +174,7 @@ func (h *Handlers) passwordLinkForm(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	return web.Render(c, "auth/password", PasswordLinkView{Page: web.NewPage(c, "Choisir un mot de passe"), Token: token})
+	return web.Render(c, "auth/password", passwordLinkView{Page: web.NewPage(c, "Choisir un mot de passe"), Token: token})
 }
 
 func (h *Handlers) usePasswordLink(c *fiber.Ctx) error {
@@ -182,7 +182,7 @@ func (h *Handlers) usePasswordLink(c *fiber.Ctx) error {
 	_, err := auth.UsePasswordLink(c.UserContext(), h.DB, web.Council(c).ID, token, c.FormValue("password"))
 	if fields := apperr.FieldsOf(err); fields != nil {
 		c.Status(fiber.StatusUnprocessableEntity)
-		return web.Render(c, "auth/password", PasswordLinkView{Page: web.NewPage(c, "Choisir un mot de passe"), Token: token, Errors: fields})
+		return web.Render(c, "auth/password", passwordLinkView{Page: web.NewPage(c, "Choisir un mot de passe"), Token: token, Errors: fields})
 	}
 	if err != nil {
 		return err

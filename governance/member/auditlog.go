@@ -8,8 +8,8 @@ import (
 	"cla/internal/audit"
 )
 
-// AuditFilter selects audit entries of one council.
-type AuditFilter struct {
+// auditFilter selects audit entries of one council.
+type auditFilter struct {
 	ActorID    int64  // 0: everyone
 	ObjectType string // "": every type
 	ObjectID   string // "": every object (with ObjectType)
@@ -17,9 +17,9 @@ type AuditFilter struct {
 	Limit      int
 }
 
-// AuditEntries returns a page of the council's audit trail, newest first, and
+// auditEntries returns a page of the council's audit trail, newest first, and
 // whether older entries remain.
-func AuditEntries(ctx context.Context, db bun.IDB, councilID int64, f AuditFilter) ([]audit.Entry, bool, error) {
+func auditEntries(ctx context.Context, db bun.IDB, councilID int64, f auditFilter) ([]audit.Entry, bool, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
@@ -49,8 +49,8 @@ func AuditEntries(ctx context.Context, db bun.IDB, councilID int64, f AuditFilte
 	return out, more, nil
 }
 
-// AuditObjectTypes lists the object types present in the council's trail.
-func AuditObjectTypes(ctx context.Context, db bun.IDB, councilID int64) ([]string, error) {
+// auditObjectTypes lists the object types present in the council's trail.
+func auditObjectTypes(ctx context.Context, db bun.IDB, councilID int64) ([]string, error) {
 	var out []string
 	err := db.NewSelect().Table("audit_log").ColumnExpr("DISTINCT object_type").
 		Where("council_id = ?", councilID).OrderExpr("object_type").Scan(ctx, &out)

@@ -12,25 +12,25 @@ import (
 	"cla/internal/web"
 )
 
-// PersonOption is one person of the audit trail's filter.
-type PersonOption struct {
+// personOption is one person of the audit trail's filter.
+type personOption struct {
 	ID       int64
 	Name     string
 	Selected bool
 }
 
-// AuditRow is one entry as the page shows it: short before → after inline,
+// auditRow is one entry as the page shows it: short before → after inline,
 // long ones folded.
-type AuditRow struct {
+type auditRow struct {
 	audit.Entry
 	Long bool
 }
 
-// AuditView is the audit trail page for facilitators.
-type AuditView struct {
+// auditView is the audit trail page for facilitators.
+type auditView struct {
 	web.Page
-	Entries     []AuditRow
-	People      []PersonOption
+	Entries     []auditRow
+	People      []personOption
 	ObjectTypes []string
 	ObjectType  string
 	ObjectID    string
@@ -42,7 +42,7 @@ type AuditView struct {
 func (h *Handlers) auditLog(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	co := web.Council(c)
-	f := AuditFilter{
+	f := auditFilter{
 		ObjectType: strings.TrimSpace(strings.Clone(c.Query("type"))),
 		ObjectID:   strings.TrimSpace(strings.Clone(c.Query("objet"))),
 	}
@@ -51,7 +51,7 @@ func (h *Handlers) auditLog(c *fiber.Ctx) error {
 	if len(f.ObjectType) > 100 || len(f.ObjectID) > 200 {
 		f.ObjectType, f.ObjectID = "", ""
 	}
-	entries, more, err := AuditEntries(ctx, h.DB, co.ID, f)
+	entries, more, err := auditEntries(ctx, h.DB, co.ID, f)
 	if err != nil {
 		return err
 	}
@@ -59,18 +59,18 @@ func (h *Handlers) auditLog(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	types, err := AuditObjectTypes(ctx, h.DB, co.ID)
+	types, err := auditObjectTypes(ctx, h.DB, co.ID)
 	if err != nil {
 		return err
 	}
-	view := AuditView{Page: web.NewPage(c, "Journal des modifications"), ObjectTypes: types,
+	view := auditView{Page: web.NewPage(c, "Journal des modifications"), ObjectTypes: types,
 		ObjectType: f.ObjectType, ObjectID: f.ObjectID, ActorID: f.ActorID,
 		Filtered: f.ActorID != 0 || f.ObjectType != ""}
 	for _, e := range entries {
-		view.Entries = append(view.Entries, AuditRow{Entry: e, Long: len(e.BeforeJSON)+len(e.AfterJSON) > 160})
+		view.Entries = append(view.Entries, auditRow{Entry: e, Long: len(e.BeforeJSON)+len(e.AfterJSON) > 160})
 	}
 	for _, m := range members {
-		view.People = append(view.People, PersonOption{ID: m.AccountID, Name: m.Name, Selected: m.AccountID == f.ActorID})
+		view.People = append(view.People, personOption{ID: m.AccountID, Name: m.Name, Selected: m.AccountID == f.ActorID})
 	}
 	if more {
 		q := url.Values{}

@@ -46,16 +46,16 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/gestion/journal", auth.Require(authz.AuditRead), web.Gated(h.auditLog))
 }
 
-// PublicMember is a member as the public composition page shows them: no email.
-type PublicMember struct {
+// publicMember is a member as the public composition page shows them: no email.
+type publicMember struct {
 	Name     string
 	RoleName string
 }
 
-// CouncilView is the public composition of the council.
-type CouncilView struct {
+// councilView is the public composition of the council.
+type councilView struct {
 	web.Page
-	Members []PublicMember
+	Members []publicMember
 }
 
 func (h *Handlers) councilMembers(c *fiber.Ctx) error {
@@ -63,72 +63,72 @@ func (h *Handlers) councilMembers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	view := CouncilView{Page: web.NewPage(c, "Composition du conseil")}
+	view := councilView{Page: web.NewPage(c, "Composition du conseil")}
 	for _, m := range ms {
-		view.Members = append(view.Members, PublicMember{Name: m.Name, RoleName: m.Role.Label()})
+		view.Members = append(view.Members, publicMember{Name: m.Name, RoleName: m.Role.Label()})
 	}
 	return web.Render(c, "governance/members", view)
 }
 
-// RoleOption is one choice of a role select.
-type RoleOption struct {
+// roleOption is one choice of a role select.
+type roleOption struct {
 	Value    authz.Role
 	Label    string
 	Selected bool
 }
 
-// ManagedMember is one line of the management list, with what the viewer may
+// managedMember is one line of the management list, with what the viewer may
 // do to that member.
-type ManagedMember struct {
+type managedMember struct {
 	auth.Member
 	RoleName     string
 	Self         bool
 	CanManage    bool // disable / re-enable / password link
-	RoleOptions  []RoleOption
+	RoleOptions  []roleOption
 	CanSetRole   bool
 	CreatedLabel string
 }
 
-// MembersAdminView is /gestion/membres: members, pending invitations and the
+// membersAdminView is /gestion/membres: members, pending invitations and the
 // invitation form.
-type MembersAdminView struct {
+type membersAdminView struct {
 	web.Page
-	Members     []ManagedMember
+	Members     []managedMember
 	Invitations []auth.Link
-	InviteRoles []RoleOption
+	InviteRoles []roleOption
 	Email       string
 	Errors      apperr.Fields
 }
 
 // roleOptions lists the roles the viewer may give, the selected one marked.
-func roleOptions(viewer authz.Role, selected authz.Role) []RoleOption {
-	var out []RoleOption
+func roleOptions(viewer authz.Role, selected authz.Role) []roleOption {
+	var out []roleOption
 	for _, r := range auth.Roles {
 		if r == authz.Admin && !authz.Can(viewer, authz.MemberManageAdmin) {
 			continue
 		}
-		out = append(out, RoleOption{Value: r, Label: r.Label(), Selected: r == selected})
+		out = append(out, roleOption{Value: r, Label: r.Label(), Selected: r == selected})
 	}
 	return out
 }
 
-func (h *Handlers) membersAdminView(c *fiber.Ctx) (MembersAdminView, error) {
+func (h *Handlers) membersAdminView(c *fiber.Ctx) (membersAdminView, error) {
 	ctx := c.UserContext()
 	co := web.Council(c)
 	viewer := auth.Role(c)
 	me := web.ViewerOf(c).AccountID
 	ms, err := auth.Members(ctx, h.DB, co.ID, true)
 	if err != nil {
-		return MembersAdminView{}, err
+		return membersAdminView{}, err
 	}
 	invs, err := auth.PendingInvitations(ctx, h.DB, co.ID)
 	if err != nil {
-		return MembersAdminView{}, err
+		return membersAdminView{}, err
 	}
-	view := MembersAdminView{Page: web.NewPage(c, "Gestion des membres"), Invitations: invs,
+	view := membersAdminView{Page: web.NewPage(c, "Gestion des membres"), Invitations: invs,
 		InviteRoles: roleOptions(viewer, authz.Member)}
 	for _, m := range ms {
-		mm := ManagedMember{Member: m, RoleName: m.Role.Label(), Self: m.AccountID == me}
+		mm := managedMember{Member: m, RoleName: m.Role.Label(), Self: m.AccountID == me}
 		mayTouch := !mm.Self && (m.Role != authz.Admin || authz.Can(viewer, authz.MemberManageAdmin))
 		mm.CanManage = mayTouch && authz.Can(viewer, authz.MemberDisable)
 		mm.CanSetRole = mayTouch && authz.Can(viewer, authz.MemberSetRole)
@@ -149,9 +149,9 @@ func (h *Handlers) membersAdmin(c *fiber.Ctx) error {
 	return web.Render(c, "governance/members_admin", view)
 }
 
-// MemberLinkView shows a single-use link just created, to pass on to its
+// memberLinkView shows a single-use link just created, to pass on to its
 // recipient (no mail is sent unless SMTP is configured).
-type MemberLinkView struct {
+type memberLinkView struct {
 	web.Page
 	Heading string
 	For     string
@@ -183,7 +183,7 @@ func (h *Handlers) invite(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	view := MemberLinkView{Page: web.NewPage(c, "Invitation créée"),
+	view := memberLinkView{Page: web.NewPage(c, "Invitation créée"),
 		Heading: "Invitation créée", For: email + " (" + role.Label() + ")",
 		Link: auth.PublicURL(c, "/invitation/"+token), Expiry: "7 jours", MailOn: auth.MailConfigured(c)}
 	if auth.SendMail(c, auth.NormalizeEmail(email), "Invitation au "+web.Council(c).Name,
@@ -266,7 +266,7 @@ func (h *Handlers) memberPasswordLink(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	view := MemberLinkView{Page: web.NewPage(c, "Lien de mot de passe créé"),
+	view := memberLinkView{Page: web.NewPage(c, "Lien de mot de passe créé"),
 		Heading: "Lien de nouveau mot de passe créé", For: m.Name,
 		Link: auth.PublicURL(c, "/mot-de-passe/"+token), Expiry: "3 jours", MailOn: auth.MailConfigured(c)}
 	if auth.SendMail(c, m.Email, "Nouveau mot de passe — "+web.Council(c).Name,

@@ -63,15 +63,15 @@ func (h *Handlers) visibleProposal(c *fiber.Ctx) (*Proposal, error) {
 	return p, nil
 }
 
-// ProposalsView lists proposals by state and kind, with the viewer's "à évaluer".
-type ProposalsView struct {
+// proposalsView lists proposals by state and kind, with the viewer's "à évaluer".
+type proposalsView struct {
 	web.Page
 	State     ProposalState
 	Kind      ProposalKind
 	States    []ProposalState
 	Kinds     []ProposalKind
-	Proposals []ProposalSummary
-	ToScore   []ProposalSummary
+	Proposals []proposalSummary
+	ToScore   []proposalSummary
 	CanScore  bool
 	CanCreate bool
 	Members   int // active members of the council: the scoring progress's denominator
@@ -79,7 +79,7 @@ type ProposalsView struct {
 
 func (h *Handlers) proposals(c *fiber.Ctx) error {
 	ctx, co, v := c.UserContext(), web.Council(c), web.ViewerOf(c)
-	view := ProposalsView{Page: web.NewPage(c, "Propositions"), States: ProposalStates, Kinds: ProposalKinds}
+	view := proposalsView{Page: web.NewPage(c, "Propositions"), States: ProposalStates, Kinds: proposalKinds}
 	if s := ProposalState(c.Query("etat")); s.Valid() {
 		view.State = s
 	}
@@ -90,11 +90,11 @@ func (h *Handlers) proposals(c *fiber.Ctx) error {
 	view.CanScore = authz.Can(actor.Role, authz.ScoreProposal)
 	view.CanCreate = authz.Can(actor.Role, authz.CreateProposal)
 	var err error
-	if view.Proposals, err = ListProposals(ctx, h.DB, co.ID, ProposalFilter{State: view.State, Kind: view.Kind, ViewerID: actor.AccountID}); err != nil {
+	if view.Proposals, err = listProposals(ctx, h.DB, co.ID, proposalFilter{State: view.State, Kind: view.Kind, ViewerID: actor.AccountID}); err != nil {
 		return err
 	}
 	if view.CanScore {
-		if view.ToScore, err = ListProposals(ctx, h.DB, co.ID, ProposalFilter{ViewerID: actor.AccountID, ToScore: true}); err != nil {
+		if view.ToScore, err = listProposals(ctx, h.DB, co.ID, proposalFilter{ViewerID: actor.AccountID, ToScore: true}); err != nil {
 			return err
 		}
 	}
@@ -116,14 +116,14 @@ func activeMembers(ctx context.Context, db bun.IDB, councilID int64) (int, error
 	return n, err
 }
 
-// Option is one choice of a select.
-type Option struct {
+// option is one choice of a select.
+type option struct {
 	ID   int64  `bun:"id"`
 	Name string `bun:"name"`
 }
 
-// ProposalFormView is the form of a new proposal.
-type ProposalFormView struct {
+// proposalFormView is the form of a new proposal.
+type proposalFormView struct {
 	web.Page
 	Proposal     *Proposal
 	TargetItem   string // as typed, to keep it on re-render
@@ -131,15 +131,15 @@ type ProposalFormView struct {
 	Errors       apperr.Fields
 	Kinds        []ProposalKind
 	ItemStatuses []catalog.Status
-	Items        []Option
-	Shops        []Option
+	Items        []option
+	Shops        []option
 	NoBoussole   bool // the council has no boussole yet: only the boussole may be proposed
 }
 
-func (h *Handlers) proposalFormView(c *fiber.Ctx, p *Proposal, errs apperr.Fields) (ProposalFormView, error) {
+func (h *Handlers) proposalFormView(c *fiber.Ctx, p *Proposal, errs apperr.Fields) (proposalFormView, error) {
 	ctx, co := c.UserContext(), web.Council(c)
-	view := ProposalFormView{Page: web.NewPage(c, "Nouvelle proposition"), Proposal: p, Errors: errs,
-		Kinds: ProposalKinds, ItemStatuses: catalog.Statuses}
+	view := proposalFormView{Page: web.NewPage(c, "Nouvelle proposition"), Proposal: p, Errors: errs,
+		Kinds: proposalKinds, ItemStatuses: catalog.Statuses}
 	if p.TargetItemID != nil {
 		view.TargetItem = strconv.FormatInt(*p.TargetItemID, 10)
 	}
@@ -207,15 +207,15 @@ func (h *Handlers) createProposal(c *fiber.Ctx) error {
 	return web.RedirectWithFlash(c, path, "Brouillon enregistré. Ouvrez-le à l'évaluation quand il est prêt.")
 }
 
-// CriterionDetail is one member's grade of a criterion, shown to council members.
-type CriterionDetail struct {
+// criterionDetail is one member's grade of a criterion, shown to council members.
+type criterionDetail struct {
 	Name    string
 	Grade   boussole.Grade
 	Comment string
 }
 
-// ProposalView is a proposal's page: its text, timeline, aggregated scores and radar.
-type ProposalView struct {
+// proposalView is a proposal's page: its text, timeline, aggregated scores and radar.
+type proposalView struct {
 	web.Page
 	Proposal    *Proposal
 	Sources     []Source
@@ -250,8 +250,8 @@ func (h *Handlers) proposal(c *fiber.Ctx) error {
 		return errProposalNotFound
 	}
 	actor := auth.ActorOf(v)
-	view := ProposalView{Page: web.NewPage(c, p.Title), Proposal: p, Sources: p.SourceList(),
-		Transitions: AvailableTransitions(p, actor),
+	view := proposalView{Page: web.NewPage(c, p.Title), Proposal: p, Sources: p.SourceList(),
+		Transitions: availableTransitions(p, actor),
 		CanScore:    p.State.Scorable() && authz.Can(actor.Role, authz.ScoreProposal),
 		ShowDetails: authz.Can(actor.Role, authz.ReadScoreDetails)}
 	view.Spec = p.BoussoleSpec()
@@ -277,16 +277,16 @@ func (h *Handlers) proposal(c *fiber.Ctx) error {
 		}
 	}
 	view.Radar = boussole.RadarSVG("radar", "Boussole de « "+p.Title+" »", boussole.RadarAxesOf(b), []boussole.RadarSeries{{Label: p.Title, Values: view.Results.Majorities()}}, false)
-	var details map[int64][]CriterionDetail
+	var details map[int64][]criterionDetail
 	if view.ShowDetails {
-		details = map[int64][]CriterionDetail{}
+		details = map[int64][]criterionDetail{}
 		for _, s := range scores {
 			if s.BoussoleVersionID == b.Version.ID {
-				details[s.CriterionID] = append(details[s.CriterionID], CriterionDetail{Name: s.GraderName, Grade: s.Grade, Comment: s.Comment})
+				details[s.CriterionID] = append(details[s.CriterionID], criterionDetail{Name: s.GraderName, Grade: s.Grade, Comment: s.Comment})
 			}
 		}
 	}
-	view.ResultsRows = ResultsRows(view.Results, details)
+	view.ResultsRows = resultsRows(view.Results, details)
 	for _, s := range scores {
 		if s.AccountID == actor.AccountID {
 			view.HasScored = true
@@ -315,8 +315,8 @@ func (h *Handlers) proposalRadar(c *fiber.Ctx) error {
 	return c.SendString(string(svg))
 }
 
-// ScoreFormView is the scoring form of one proposal for the signed-in member.
-type ScoreFormView struct {
+// scoreFormView is the scoring form of one proposal for the signed-in member.
+type scoreFormView struct {
 	web.Page
 	Proposal *Proposal
 	Boussole *boussole.Boussole
@@ -326,19 +326,19 @@ type ScoreFormView struct {
 }
 
 // Checked reports whether grade g is the value of criterion id.
-func (v ScoreFormView) Checked(id int64, g boussole.Grade) bool {
+func (v scoreFormView) Checked(id int64, g boussole.Grade) bool {
 	in, ok := v.Values[id]
 	return ok && in.Set && in.Grade == g
 }
 
 // Unset reports whether criterion id has no grade yet.
-func (v ScoreFormView) Unset(id int64) bool { return !v.Values[id].Set }
+func (v scoreFormView) Unset(id int64) bool { return !v.Values[id].Set }
 
 // Comment is the comment of criterion id.
-func (v ScoreFormView) Comment(id int64) string { return v.Values[id].Comment }
+func (v scoreFormView) Comment(id int64) string { return v.Values[id].Comment }
 
 // Error is the message of a field of criterion id ("grade" or "comment").
-func (v ScoreFormView) Error(field string, id int64) string {
+func (v scoreFormView) Error(field string, id int64) string {
 	return v.Errors[field+"_"+strconv.FormatInt(id, 10)]
 }
 
@@ -368,7 +368,7 @@ func (h *Handlers) scoreForm(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	view := ScoreFormView{Page: web.NewPage(c, "Évaluer « "+p.Title+" »"), Proposal: p, Boussole: b, Grades: boussole.Grades, Values: map[int64]ScoreInput{}}
+	view := scoreFormView{Page: web.NewPage(c, "Évaluer « "+p.Title+" »"), Proposal: p, Boussole: b, Grades: boussole.Grades, Values: map[int64]ScoreInput{}}
 	for _, s := range scores {
 		if s.BoussoleVersionID == b.Version.ID {
 			view.Values[s.CriterionID] = ScoreInput{CriterionID: s.CriterionID, Set: true, Grade: s.Grade, Comment: s.Comment}
@@ -396,7 +396,7 @@ func (h *Handlers) saveScores(c *fiber.Ctx) error {
 		err = SaveScores(c.UserContext(), h.DB, p.CouncilID, p.ID, auth.ActorOf(web.ViewerOf(c)), inputs)
 	}
 	if fields := apperr.FieldsOf(err); fields != nil {
-		view := ScoreFormView{Page: web.NewPage(c, "Évaluer « "+p.Title+" »"), Proposal: p, Boussole: b, Grades: boussole.Grades,
+		view := scoreFormView{Page: web.NewPage(c, "Évaluer « "+p.Title+" »"), Proposal: p, Boussole: b, Grades: boussole.Grades,
 			Values: map[int64]ScoreInput{}, Errors: fields}
 		for _, in := range inputs {
 			view.Values[in.CriterionID] = in
@@ -442,30 +442,30 @@ func (h *Handlers) transitionProposal(c *fiber.Ctx) error {
 	return web.RedirectWithFlash(c, fmt.Sprintf("/propositions/%d", id), "La proposition est maintenant « "+to.Label()+" ».")
 }
 
-// CompareRow is one criterion across the compared proposals.
-type CompareRow struct {
+// compareRow is one criterion across the compared proposals.
+type compareRow struct {
 	Criterion boussole.Criterion
 	Grades    []boussole.Grade
 	Disagree  []bool
 }
 
-// CompareView overlays two to four proposals on one radar.
-type CompareView struct {
+// compareView overlays two to four proposals on one radar.
+type compareView struct {
 	web.Page
 	Boussole  *boussole.Boussole
 	Proposals []*Proposal
 	Results   []*Results
 	Colors    []string
-	Rows      []CompareRow
+	Rows      []compareRow
 	Radar     template.HTML
-	Choices   []ProposalSummary // proposals one may compare, for the form
+	Choices   []proposalSummary // proposals one may compare, for the form
 	Selected  map[int64]bool
 	Message   string
 }
 
 func (h *Handlers) compareProposals(c *fiber.Ctx) error {
 	ctx, co, v := c.UserContext(), web.Council(c), web.ViewerOf(c)
-	view := CompareView{Page: web.NewPage(c, "Comparer des propositions"), Colors: boussole.RadarColors, Selected: map[int64]bool{}}
+	view := compareView{Page: web.NewPage(c, "Comparer des propositions"), Colors: boussole.RadarColors, Selected: map[int64]bool{}}
 	var ids []int64
 	// ids=1,2 or, from the form's checkboxes, ids=1&ids=2.
 	c.Context().QueryArgs().VisitAll(func(k, val []byte) {
@@ -480,7 +480,7 @@ func (h *Handlers) compareProposals(c *fiber.Ctx) error {
 		}
 	})
 	var err error
-	if view.Choices, err = ListProposals(ctx, h.DB, co.ID, ProposalFilter{ViewerID: auth.ActorOf(v).AccountID}); err != nil {
+	if view.Choices, err = listProposals(ctx, h.DB, co.ID, proposalFilter{ViewerID: auth.ActorOf(v).AccountID}); err != nil {
 		return err
 	}
 	if len(ids) < 2 || len(ids) > 4 {
@@ -529,7 +529,7 @@ func (h *Handlers) compareProposals(c *fiber.Ctx) error {
 	}
 	for gi, g := range view.Boussole.Groups {
 		for ci, crit := range g.Criteria {
-			row := CompareRow{Criterion: crit}
+			row := compareRow{Criterion: crit}
 			for _, r := range view.Results {
 				t := r.Groups[gi].Criteria[ci].Tally
 				row.Grades = append(row.Grades, t.Majority())

@@ -33,8 +33,8 @@ const (
 	ProposalBoussole       ProposalKind = "boussole"        // the boussole itself changes
 )
 
-// ProposalKinds lists the kinds in the order forms present them.
-var ProposalKinds = []ProposalKind{ProposalItemNew, ProposalItemStatus, ProposalShopAdhesion,
+// proposalKinds lists the kinds in the order forms present them.
+var proposalKinds = []ProposalKind{ProposalItemNew, ProposalItemStatus, ProposalShopAdhesion,
 	ProposalShopSuspension, ProposalShopWithdrawal, ProposalCriteria, ProposalBoussole}
 
 // Label is the kind in French.
@@ -60,7 +60,7 @@ func (k ProposalKind) Label() string {
 
 // Valid reports whether k is a known kind.
 func (k ProposalKind) Valid() bool {
-	for _, x := range ProposalKinds {
+	for _, x := range proposalKinds {
 		if x == k {
 			return true
 		}
@@ -359,8 +359,8 @@ func CheckTransition(p *Proposal, actor audit.Actor, to ProposalState) error {
 	return nil
 }
 
-// AvailableTransitions lists the moves actor may make on p now.
-func AvailableTransitions(p *Proposal, actor audit.Actor) []Transition {
+// availableTransitions lists the moves actor may make on p now.
+func availableTransitions(p *Proposal, actor audit.Actor) []Transition {
 	var out []Transition
 	for _, t := range Transitions {
 		if t.From == p.State && CheckTransition(p, actor, t.To) == nil {

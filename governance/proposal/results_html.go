@@ -7,13 +7,13 @@ import (
 	"cla/internal/web"
 )
 
-// ResultsRows renders the body of a proposal's results table: for each group
+// resultsRows renders the body of a proposal's results table: for each group
 // of the boussole, the group's pooled row and one row per criterion, with the
 // distribution of grades and, when details is not nil, each member's grade and
 // comment. A proposal graded by the whole council has a few hundred such
 // cells: written with web.Fragment rather than html/template, which would spend
 // most of the page's time on them (docs/perf.md).
-func ResultsRows(r *Results, details map[int64][]CriterionDetail) template.HTML {
+func resultsRows(r *Results, details map[int64][]criterionDetail) template.HTML {
 	var f web.Fragment
 	f.Grow(4096 + 160*len(details)*8)
 	for _, g := range r.Groups {

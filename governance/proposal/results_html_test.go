@@ -16,11 +16,11 @@ func TestResultsRowsEscapesAndCounts(t *testing.T) {
 	tally.Add(boussole.NoOpinion)
 	r := &Results{Groups: []GroupResult{{Group: boussole.CriterionGroup{Name: "Pour l'<b>eau</b>"}, Graders: 3, Tally: tally,
 		Criteria: []CriterionResult{{Criterion: c, Tally: tally, Answers: 3}}}}}
-	details := map[int64][]CriterionDetail{7: {
+	details := map[int64][]criterionDetail{7: {
 		{Name: `<img src=x onerror=alert(1)>`, Grade: boussole.Excellent, Comment: `<script>alert("x")</script>`},
 		{Name: "Paul", Grade: boussole.Bien},
 	}}
-	out := string(ResultsRows(r, details))
+	out := string(resultsRows(r, details))
 	for _, bad := range []string{"<script>", "<img", "<b>", "<juste>"} {
 		if strings.Contains(out, bad) {
 			t.Errorf("unescaped %q in %s", bad, out)
@@ -41,7 +41,7 @@ func TestResultsRowsEscapesAndCounts(t *testing.T) {
 		}
 	}
 	// Without details (visitors), no individual grades.
-	if out := string(ResultsRows(r, nil)); strings.Contains(out, "individual") {
+	if out := string(resultsRows(r, nil)); strings.Contains(out, "individual") {
 		t.Errorf("individual grades shown without details: %s", out)
 	}
 }

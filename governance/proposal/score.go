@@ -47,11 +47,11 @@ type ScoreInput struct {
 	Comment     string
 }
 
-// ScoreField names the form fields of a criterion.
-func ScoreField(criterionID int64) string { return "grade_" + strconv.FormatInt(criterionID, 10) }
+// scoreField names the form fields of a criterion.
+func scoreField(criterionID int64) string { return "grade_" + strconv.FormatInt(criterionID, 10) }
 
-// CommentField names the comment field of a criterion.
-func CommentField(criterionID int64) string { return "comment_" + strconv.FormatInt(criterionID, 10) }
+// commentField names the comment field of a criterion.
+func commentField(criterionID int64) string { return "comment_" + strconv.FormatInt(criterionID, 10) }
 
 // ParseScoreForm reads a scoring form against the boussole b: one grade field
 // and one comment field per criterion. A grade outside the scale, a comment too
@@ -65,17 +65,17 @@ func ParseScoreForm(b *boussole.Boussole, form map[string]string) ([]ScoreInput,
 	for _, g := range b.Groups {
 		for _, c := range g.Criteria {
 			known[c.ID] = true
-			in := ScoreInput{CriterionID: c.ID, Comment: strings.TrimSpace(form[CommentField(c.ID)])}
-			if raw := strings.TrimSpace(form[ScoreField(c.ID)]); raw != "" {
+			in := ScoreInput{CriterionID: c.ID, Comment: strings.TrimSpace(form[commentField(c.ID)])}
+			if raw := strings.TrimSpace(form[scoreField(c.ID)]); raw != "" {
 				gr, ok := boussole.ParseGrade(raw)
 				if !ok {
-					f.Add(ScoreField(c.ID), fmt.Sprintf("« %s » n'est pas une mention de l'échelle : choisissez d'Excellent à À rejeter, ou Sans avis.", raw))
+					f.Add(scoreField(c.ID), fmt.Sprintf("« %s » n'est pas une mention de l'échelle : choisissez d'Excellent à À rejeter, ou Sans avis.", raw))
 				} else {
 					in.Set, in.Grade = true, gr
 				}
 			}
 			if tooLong(in.Comment, maxComment) {
-				f.Add(CommentField(c.ID), "Le commentaire ne doit pas dépasser 500 caractères.")
+				f.Add(commentField(c.ID), "Le commentaire ne doit pas dépasser 500 caractères.")
 			}
 			out = append(out, in)
 		}
@@ -136,10 +136,10 @@ func SaveScores(ctx context.Context, db *bun.DB, councilID, proposalID int64, ac
 				return apperr.Fields{"boussole": fmt.Sprintf("Un critère noté n'appartient pas à la boussole en vigueur (version %d).", b.Version.Number)}.Err()
 			}
 			if in.Set && (in.Grade < boussole.NoOpinion || in.Grade > boussole.Excellent) {
-				return apperr.Fields{ScoreField(in.CriterionID): "Cette mention n'est pas dans l'échelle."}.Err()
+				return apperr.Fields{scoreField(in.CriterionID): "Cette mention n'est pas dans l'échelle."}.Err()
 			}
 			if tooLong(in.Comment, maxComment) {
-				return apperr.Fields{CommentField(in.CriterionID): "Le commentaire ne doit pas dépasser 500 caractères."}.Err()
+				return apperr.Fields{commentField(in.CriterionID): "Le commentaire ne doit pas dépasser 500 caractères."}.Err()
 			}
 			if !in.Set {
 				cleared = append(cleared, in.CriterionID)

@@ -220,24 +220,24 @@ func scanProposalEvents(rows database.RowScanner, councilID, proposalID int64) (
 	return evs, rows.Err()
 }
 
-// ProposalSummary is a proposal as lists show it, with its scoring progress.
-type ProposalSummary struct {
+// proposalSummary is a proposal as lists show it, with its scoring progress.
+type proposalSummary struct {
 	Proposal `bun:",extend"`
 	Graders  int `bun:"graders,scanonly"` // members who graded at least one criterion
 }
 
-// ProposalFilter narrows a list of proposals.
-type ProposalFilter struct {
+// proposalFilter narrows a list of proposals.
+type proposalFilter struct {
 	State    ProposalState // "" for every visible state
 	Kind     ProposalKind  // "" for every kind
 	ViewerID int64         // the signed-in account (0 when anonymous): sees its own drafts
 	ToScore  bool          // only scorable proposals ViewerID has not graded yet
 }
 
-// ListProposals lists the council's proposals the viewer may see, newest change
+// listProposals lists the council's proposals the viewer may see, newest change
 // first, in one query whatever the number of proposals and graders.
-func ListProposals(ctx context.Context, db bun.IDB, councilID int64, f ProposalFilter) ([]ProposalSummary, error) {
-	var out []ProposalSummary
+func listProposals(ctx context.Context, db bun.IDB, councilID int64, f proposalFilter) ([]proposalSummary, error) {
+	var out []proposalSummary
 	q := SelectProposal(db, &out).
 		ColumnExpr("(SELECT count(DISTINCT sc.account_id) FROM proposal_scores AS sc WHERE sc.proposal_id = p.id AND sc.council_id = p.council_id) AS graders").
 		Where("p.council_id = ?", councilID).
