@@ -11,7 +11,7 @@ import (
 )
 
 // scaleDemoCommand is `cla demo --scale N [--seed S] [config flags]`: it fills
-// the database with a generated network (governance.GenerateScale) instead of
+// the database with a generated network (scalegen.Generate) instead of
 // the Dieulefit demo, printing its progress on stderr.
 func scaleDemoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("cla demo --scale", flag.ContinueOnError)

@@ -258,7 +258,7 @@ func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status
 		switch p.Kind {
 		case proposal.ProposalShopAdhesion:
 			signed := civilDay(at)
-			// One year by default, per council (convention_settings, see charter.go).
+			// One year by default, per council (convention_settings, see governance/application/charter.go).
 			renewal, err := application.RenewalDate(ctx, tx, p.CouncilID, signed)
 			if err != nil {
 				return nil, err

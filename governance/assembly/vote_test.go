@@ -114,7 +114,7 @@ func (f *meetingFixture) openVote(t testing.TB, item *assembly.AgendaItem, v *as
 // double submission leaves one ballot. Odd rounds cast through a BallotWriter,
 // as the handler does, so that batches meet the close. Run it with -race:
 //
-//	go test -race -run TestCastWhileClosing ./governance/
+//	go test -race -run TestCastWhileClosing ./governance/assembly/
 func TestCastWhileClosing(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)

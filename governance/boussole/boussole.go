@@ -2,8 +2,6 @@
 // grade), the council's boussole (criteria in groups, versioned: a score
 // always refers to the version it was given against), the radar chart that
 // draws scores against it, and the /boussole page.
-// Package governance is the council's process: members and roles, proposals,
-// boussole scoring, debates, meetings, votes and decisions.
 package boussole
 
 import (

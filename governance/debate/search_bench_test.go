@@ -79,7 +79,7 @@ func seedBench(tb testing.TB, db *bun.DB, councils, n, every int) (councilIDs []
 }
 
 // BenchmarkSearch: 200,000 arguments over 50 councils; searches in one council.
-// Run: go test -run '^$' -bench BenchmarkSearch -benchtime 400x ./governance/
+// Run: go test -run '^$' -bench BenchmarkSearch -benchtime 400x ./governance/debate/
 // It reports p50 and p95 latencies (ms) of Search over a mix of queries.
 func BenchmarkSearch(b *testing.B) {
 	if b.N == 1 {
@@ -149,7 +149,7 @@ func (c *benchCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
 
 // BenchmarkDebatePage renders a debate with 500 arguments through the real
 // router (stored HTML only, no goldmark) and reports queries per page.
-// Run: go test -run '^$' -bench BenchmarkDebatePage -benchtime 200x ./governance/
+// Run: go test -run '^$' -bench BenchmarkDebatePage -benchtime 200x ./governance/debate/
 func BenchmarkDebatePage(b *testing.B) {
 	db := testdb.New(b)
 	ctx := context.Background()
