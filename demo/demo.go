@@ -88,6 +88,8 @@ func Load(ctx context.Context, db *bun.DB) (*council.Council, error) {
 	return co, err
 }
 
+// LoadBoussole writes the demo's boussole (version 1, the 12 criteria in three
+// groups) for councilID; the load generator gives every council the same one.
 func LoadBoussole(ctx context.Context, tx bun.Tx, councilID int64) error {
 	v := &boussole.BoussoleVersion{CouncilID: councilID, Number: 1, AdoptedOn: time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC),
 		Note: "La boussole du conventionnement, adoptée au lancement du Conseil."}

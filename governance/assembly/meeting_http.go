@@ -91,6 +91,7 @@ func parseParisTime(s string) (time.Time, bool) {
 	return t, err == nil
 }
 
+// MeetingPath is the address of a meeting's page.
 func MeetingPath(id int64) string { return "/seances/" + strconv.FormatInt(id, 10) }
 
 // meetingsView lists the council's meetings.

@@ -81,6 +81,8 @@ func CreateProposal(ctx context.Context, db bun.IDB, p *Proposal, actor audit.Ac
 var ErrNoBoussoleYet = "La boussole de ce conseil n'est pas encore écrite : proposez-la d'abord (type « " + ProposalBoussole.Label() +
 	" »). Les autres propositions s'évaluent sur elle."
 
+// InsertProposal stores a new proposal with its first timeline event and its
+// audit entry, in tx; CreateProposal and a shop application's proposal call it.
 func InsertProposal(ctx context.Context, tx bun.IDB, p *Proposal, actor audit.Actor) error {
 	if _, err := tx.NewInsert().Model(p).
 		ExcludeColumn("created_at", "updated_at", "state_changed_at").
