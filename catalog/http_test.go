@@ -3,7 +3,6 @@ package catalog_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -14,12 +13,11 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
-	"cla/catalog"
+	"cla/app"
+	"cla/app/apptest"
+	"cla/demo"
 	"cla/internal/testdb"
-	"cla/internal/web"
 )
-
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // demoCouncil inserts the default council and loads the demo register.
 func demoCouncil(t testing.TB, db *bun.DB) int64 {
@@ -29,7 +27,7 @@ func demoCouncil(t testing.TB, db *bun.DB) int64 {
 	if err := db.NewRaw("INSERT INTO councils (slug, name, caisse_name, is_default) VALUES ('dieulefit', 'Conseil Local de l''Alimentation de Dieulefit', 'Notre caisse alim''', true) RETURNING id").Scan(ctx, &id); err != nil {
 		t.Fatal(err)
 	}
-	if err := catalog.LoadDemo(ctx, db, id); err != nil {
+	if err := demo.LoadRegister(ctx, db, id); err != nil {
 		t.Fatal(err)
 	}
 	return id
@@ -43,19 +41,11 @@ func newApp(t *testing.T) (*fiber.App, *bun.DB, int64) {
 	return newAppOver(t, db), db, id
 }
 
-// newAppOver is one more app instance over db, with its own cache.
+// newAppOver is one more app instance over db (the real one, app.New), with
+// its own cache.
 func newAppOver(t *testing.T, db *bun.DB) *fiber.App {
 	t.Helper()
-	app, err := web.New(web.Options{DB: db, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &catalog.Handlers{DB: db, Logger: quiet}
-	h.OpenDataRoutes(app)
-	h.Routes(app)
-	app.Use(web.NotFound)
-	t.Cleanup(func() { h.Cache.Close() })
-	return app
+	return apptest.New(t, db, app.Config{})
 }
 
 func get(t *testing.T, app *fiber.App, path string, header ...string) (*http.Response, string) {

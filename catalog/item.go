@@ -122,3 +122,30 @@ func (it *Item) Validate() error {
 	}
 	return f.Err()
 }
+
+// Slug turns a French name into a register slug (a new item's, a candidate
+// shop's): lower case, accents folded, one dash between words, at most 100
+// bytes, "element" when nothing is left.
+func Slug(name string) string {
+	fold := strings.NewReplacer("à", "a", "â", "a", "ä", "a", "ç", "c", "é", "e", "è", "e", "ê", "e", "ë", "e",
+		"î", "i", "ï", "i", "ô", "o", "ö", "o", "ù", "u", "û", "u", "ü", "u", "ÿ", "y", "œ", "oe", "æ", "ae")
+	var b strings.Builder
+	dash := false
+	for _, r := range fold.Replace(strings.ToLower(name)) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	s := strings.TrimRight(b.String(), "-")
+	if len(s) > 100 {
+		s = strings.TrimRight(s[:100], "-")
+	}
+	if s == "" {
+		s = "element"
+	}
+	return s
+}

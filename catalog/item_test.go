@@ -45,3 +45,16 @@ func TestItemValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestSlugFoldsAccentsAndPunctuation(t *testing.T) {
+	for in, want := range map[string]string{
+		"Œufs de caille":              "oeufs-de-caille",
+		"Épicerie « Là-haut », Nyons": "epicerie-la-haut-nyons",
+		"  !!  ":                      "element",
+		strings.Repeat("ab ", 60):     strings.TrimRight(strings.Repeat("ab-", 34)[:100], "-"),
+	} {
+		if got := catalog.Slug(in); got != want {
+			t.Errorf("Slug(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

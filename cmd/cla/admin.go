@@ -149,7 +149,7 @@ func createOperator(ctx context.Context, m *Main, email, name, councilSlug strin
 			return "", err
 		}
 	}
-	token, err := auth.CreatePasswordLink(ctx, m.DB, nil, auth.Actor{Name: "système (cla admin)"}, a.ID)
+	token, err := auth.CreatePasswordLink(ctx, m.DB, nil, audit.Actor{Name: "système (cla admin)"}, a.ID)
 	if err != nil {
 		return "", err
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"cla/governance"
+	"cla/demo"
 	"cla/internal/database"
 	"cla/internal/testdb"
 	"cla/internal/webtest"
@@ -24,7 +24,7 @@ func TestAdminCreatePrintsAOneTimeSetPasswordLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	if _, err := governance.LoadDemo(ctx, db); err != nil {
+	if _, err := demo.Load(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	var out, errOut bytes.Buffer

@@ -12,7 +12,9 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"cla/governance"
+	"cla/governance/application"
+	"cla/governance/proposal"
+	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/browsertest"
 	"cla/internal/webtest"
@@ -29,7 +31,7 @@ func TestBrowserShopAppliesFromAPhone(t *testing.T) {
 	ctx := context.Background()
 	co := demoCouncilID(t, m.DB)
 	facID, _ := webtest.CreateMember(t, m.DB, co, authz.Facilitator, "Animatrice Navigatrice")
-	fac := governance.Actor{AccountID: facID, Name: "Animatrice Navigatrice", Role: authz.Facilitator}
+	fac := audit.Actor{AccountID: facID, Name: "Animatrice Navigatrice", Role: authz.Facilitator}
 	base := "http://" + m.Addr()
 	b := browsertest.Start(t)
 	p := b.NewStrictPage(t)
@@ -89,11 +91,11 @@ func TestBrowserShopAppliesFromAPhone(t *testing.T) {
 	if err := m.DB.NewRaw("SELECT id FROM shop_applications WHERE council_id = ? AND shop_name = 'La Ferme du Jabron'", co).Scan(ctx, &id); err != nil {
 		t.Fatal(err)
 	}
-	a, err := governance.GetApplication(ctx, m.DB, co, id)
+	a, err := application.GetApplication(ctx, m.DB, co, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := governance.AddApplicationMessage(ctx, m.DB, a, &governance.ApplicationMessage{Kind: governance.MsgQuestion,
+	if err := application.AddApplicationMessage(ctx, m.DB, a, &application.ApplicationMessage{Kind: application.MsgQuestion,
 		Body: "Vendez-vous aussi au marché du Lavoir ?"}, fac, false); err != nil {
 		t.Fatal(err)
 	}
@@ -120,15 +122,15 @@ func TestBrowserShopAppliesFromAPhone(t *testing.T) {
 	}
 
 	// The facilitator turns it into a proposal, opens it, and the council votes.
-	a, err = governance.GetApplication(ctx, m.DB, co, id)
+	a, err = application.GetApplication(ctx, m.DB, co, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	prop, err := governance.ProposeApplication(ctx, m.DB, a, governance.DraftProposal(a, nil), fac)
+	prop, err := application.ProposeApplication(ctx, m.DB, a, application.DraftProposal(a, nil), fac)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := governance.TransitionProposal(ctx, m.DB, co, prop.ID, fac, governance.ProposalOpen, ""); err != nil {
+	if err := proposal.TransitionProposal(ctx, m.DB, co, prop.ID, fac, proposal.ProposalOpen, ""); err != nil {
 		t.Fatal(err)
 	}
 	voteAdopt(t, m.DB, co, prop.ID)

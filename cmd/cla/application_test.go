@@ -18,7 +18,10 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"cla/governance"
+	"cla/app/apptest"
+	"cla/governance/application"
+	"cla/governance/assembly"
+	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/webtest"
 )
@@ -156,7 +159,7 @@ func TestApplicationJourney(t *testing.T) {
 	if resp, _ := fac.PostForm("/gestion/charte/duree", url.Values{"renewal_months": {"6"}}); resp.StatusCode != 303 {
 		t.Fatalf("renewal months: %d", resp.StatusCode)
 	}
-	draft := governance.DraftProposal(&governance.Application{ShopName: "Épicerie des Remparts", Commune: "Dieulefit"}, nil)
+	draft := application.DraftProposal(&application.Application{ShopName: "Épicerie des Remparts", Commune: "Dieulefit"}, nil)
 	resp, _ = fac.PostForm(detail+"/proposition", url.Values{"title": {draft.Title}, "outcome": {draft.Outcome}, "rationale": {"Épicerie **locale**."}})
 	if resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), "/propositions/") {
 		t.Fatalf("propose: %d %s", resp.StatusCode, resp.Header.Get("Location"))
@@ -241,41 +244,41 @@ func voteAdopt(t *testing.T, db *bun.DB, councilID, proposalID int64) {
 	if err := db.NewRaw("SELECT account_id FROM memberships WHERE council_id = ? AND role = 'facilitator' ORDER BY account_id LIMIT 1", councilID).Scan(ctx, &facID); err != nil {
 		t.Fatal(err)
 	}
-	fac := governance.Actor{AccountID: facID, Name: "Animatrice", Role: authz.Facilitator}
+	fac := audit.Actor{AccountID: facID, Name: "Animatrice", Role: authz.Facilitator}
 	start := time.Now().Add(-time.Hour)
-	m := &governance.Meeting{CouncilID: councilID, Title: "Séance des candidatures", StartsAt: start, EndsAt: start.Add(3 * time.Hour), Place: "Mairie"}
-	if err := governance.CreateMeeting(ctx, db, m); err != nil {
+	m := &assembly.Meeting{CouncilID: councilID, Title: "Séance des candidatures", StartsAt: start, EndsAt: start.Add(3 * time.Hour), Place: "Mairie"}
+	if err := assembly.CreateMeeting(ctx, db, m); err != nil {
 		t.Fatal(err)
 	}
-	if err := governance.SetMeetingState(ctx, db, councilID, m.ID, governance.MeetingOpen); err != nil {
+	if err := assembly.SetMeetingState(ctx, db, councilID, m.ID, assembly.MeetingOpen); err != nil {
 		t.Fatal(err)
 	}
 	var members []int64
 	if err := db.NewRaw("SELECT account_id FROM memberships WHERE council_id = ?", councilID).Scan(ctx, &members); err != nil {
 		t.Fatal(err)
 	}
-	roll := map[int64]governance.AttendanceStatus{}
+	roll := map[int64]assembly.AttendanceStatus{}
 	for _, id := range members {
-		roll[id] = governance.Present
+		roll[id] = assembly.Present
 	}
-	if err := governance.RecordAttendance(ctx, db, councilID, m.ID, roll); err != nil {
+	if err := assembly.RecordAttendance(ctx, db, councilID, m.ID, roll); err != nil {
 		t.Fatal(err)
 	}
-	item := &governance.AgendaItem{CouncilID: councilID, MeetingID: m.ID, Kind: governance.AgendaProposal, ProposalID: &proposalID}
-	if err := governance.AddAgendaItem(ctx, db, fac, item); err != nil {
+	item := &assembly.AgendaItem{CouncilID: councilID, MeetingID: m.ID, Kind: assembly.AgendaProposal, ProposalID: &proposalID}
+	if err := assembly.AddAgendaItem(ctx, db, fac, item); err != nil {
 		t.Fatal(err)
 	}
-	v := &governance.Vote{CouncilID: councilID, MeetingID: m.ID, AgendaItemID: item.ID, Question: "Conventionner l'épicerie ?",
-		Method: governance.MethodMajority, Mode: governance.ModeOnline, Secrecy: governance.SecrecyAnonymous, Threshold: governance.ThresholdCast}
-	if err := governance.OpenVote(ctx, db, fac, v); err != nil {
+	v := &assembly.Vote{CouncilID: councilID, MeetingID: m.ID, AgendaItemID: item.ID, Question: "Conventionner l'épicerie ?",
+		Method: assembly.MethodMajority, Mode: assembly.ModeOnline, Secrecy: assembly.SecrecyAnonymous, Threshold: assembly.ThresholdCast}
+	if err := assembly.OpenVote(ctx, db, fac, v); err != nil {
 		t.Fatal(err)
 	}
 	for _, id := range members {
-		if err := governance.CastBallot(ctx, db, councilID, v.ID, id, &governance.Ballot{Choice: governance.ChoiceFor}); err != nil {
+		if err := assembly.CastBallot(ctx, db, councilID, v.ID, id, &assembly.Ballot{Choice: assembly.ChoiceFor}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, d, err := governance.CloseVote(ctx, db, councilID, v.ID, fac, governance.CloseInput{}); err != nil || d == nil || d.Outcome != governance.DecisionAdopted {
+	if _, d, err := assembly.CloseVote(ctx, db, councilID, v.ID, fac, assembly.CloseInput{}); err != nil || d == nil || d.Outcome != assembly.DecisionAdopted {
 		t.Fatalf("close vote: %+v, %v", d, err)
 	}
 }
@@ -383,12 +386,12 @@ func TestApplicationRateLimit(t *testing.T) {
 	t.Parallel()
 	app, _ := newTestApp(t)
 	c := webtest.New(t, app)
-	for i := 0; i < governance.ApplyLimit; i++ {
+	for i := 0; i < application.ApplyLimit; i++ {
 		apply(t, c, shopForm(fmt.Sprintf("Épicerie %d", i), siretN(i)))
 	}
 	// A valid form: an invalid one is refused for its errors first (a typo
 	// costs no slot).
-	resp, body := c.PostForm("/devenir-point-de-vente", shopForm("Épicerie de trop", siretN(governance.ApplyLimit)))
+	resp, body := c.PostForm("/devenir-point-de-vente", shopForm("Épicerie de trop", siretN(application.ApplyLimit)))
 	if resp.StatusCode != 429 || !strings.Contains(body, "Trop de candidatures") || !strings.Contains(body, "Épicerie de trop") {
 		t.Errorf("over the limit: %d %.300s", resp.StatusCode, body)
 	}
@@ -405,7 +408,7 @@ func siretN(n int) string {
 	base := fmt.Sprintf("1234567800%03d", n)
 	for d := 0; d <= 9; d++ {
 		s := base + fmt.Sprint(d)
-		if governance.ValidSIRET(s) {
+		if application.ValidSIRET(s) {
 			return s
 		}
 	}
@@ -501,12 +504,12 @@ func TestShopExportRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(records[0], ",") != strings.Join(governance.ExportHeader, ",") {
+	if strings.Join(records[0], ",") != strings.Join(application.ExportHeader, ",") {
 		t.Errorf("header %v", records[0])
 	}
 	var found []string
 	for _, r := range records[1:] {
-		if len(r) != len(governance.ExportHeader) {
+		if len(r) != len(application.ExportHeader) {
 			t.Fatalf("record with %d fields: %v", len(r), r)
 		}
 		if r[9] == testSIRET {
@@ -628,10 +631,7 @@ func TestApplicationLinkIsMailedWhenSMTPIsConfigured(t *testing.T) {
 	t.Parallel()
 	_, db := newTestApp(t)
 	addr, messages := fakeSMTP(t)
-	app, err := NewApp(db, &Config{SMTPAddr: addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := apptest.New(t, db, (&Config{SMTPAddr: addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}).App())
 	shop := webtest.New(t, app)
 	shop.Get("/devenir-point-de-vente")
 	resp, _ := shop.PostForm("/devenir-point-de-vente", shopForm("Épicerie Postale", testSIRET))
@@ -651,10 +651,7 @@ func TestApplicationLinkIsMailedWhenSMTPIsConfigured(t *testing.T) {
 	_, body := shop.Get(loc)
 	mustContain(t, "follow-up", body, "envoyé ce lien par courriel, à helene@epicerie.example", follow)
 
-	broken, err := NewApp(db, &Config{SMTPAddr: "127.0.0.1:1", SMTPFrom: "cla@example.org"}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	broken := apptest.New(t, db, (&Config{SMTPAddr: "127.0.0.1:1", SMTPFrom: "cla@example.org"}).App())
 	other := webtest.New(t, broken)
 	other.Get("/devenir-point-de-vente")
 	resp, _ = other.PostForm("/devenir-point-de-vente", shopForm("Épicerie Sans Courrier", siretN(4)))
@@ -672,7 +669,7 @@ func TestApplicationAttemptLimit(t *testing.T) {
 	app, _ := newTestApp(t)
 	c := webtest.New(t, app)
 	c.Get("/devenir-point-de-vente")
-	for i := 0; i < governance.AttemptLimit; i++ {
+	for i := 0; i < application.AttemptLimit; i++ {
 		if resp, _ := c.PostForm("/devenir-point-de-vente", url.Values{"shop_name": {"x"}}); resp.StatusCode != 422 {
 			t.Fatalf("attempt %d: %d", i+1, resp.StatusCode)
 		}

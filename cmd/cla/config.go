@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 
+	"cla/app"
+	"cla/internal/auth"
 	"cla/internal/web"
 )
 
@@ -141,4 +143,14 @@ func parseConfig(name string, args []string, out io.Writer) (*Config, []string, 
 		return nil, nil, err
 	}
 	return cfg, fs.Args(), nil
+}
+
+// App is the part of the configuration the HTTP app reads (app.New); the SMTP
+// settings become its mailer.
+func (c *Config) App() app.Config {
+	var mailer auth.Mailer
+	if c.SMTPAddr != "" {
+		mailer = &auth.SMTPMailer{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUser, Password: c.SMTPPassword}
+	}
+	return app.Config{BaseURL: c.BaseURL, TrustedProxies: c.TrustedProxies, Mailer: mailer, RequestContext: c.RequestContext}
 }

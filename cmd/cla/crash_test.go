@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"cla/governance"
+	"cla/demo/scalegen"
 	"cla/internal/database"
 	"cla/internal/pgserver"
 	"cla/internal/testdb"
@@ -126,7 +126,7 @@ func TestDatabaseRestartUnderLoad(t *testing.T) {
 	if _, err := database.Migrate(ctx, gen); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := governance.GenerateScale(ctx, gen, 0.01, 1, nil); err != nil {
+	if _, err := scalegen.Generate(ctx, gen, 0.01, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	_ = gen.Close()
@@ -237,7 +237,7 @@ func TestKillDuringBallots(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := governance.GenerateScale(ctx, db, 0.01, 1, nil); err != nil {
+	if _, err := scalegen.Generate(ctx, db, 0.01, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 	var votes []int64
@@ -254,7 +254,7 @@ func TestKillDuringBallots(t *testing.T) {
 	ids := map[int64]int{}
 	for k := 1; k <= members; k++ {
 		browsers[k] = newBrowser(t)
-		browsers[k].signIn(base, scaleMember(k), governance.ScalePassword)
+		browsers[k].signIn(base, scaleMember(k), scalegen.Password)
 		browsers[k].do(http.MethodGet, fmt.Sprintf("%s/votes/%d", base, votes[0]), nil)
 		var id int64
 		if err := db.NewRaw("SELECT id FROM accounts WHERE email = ?", scaleMember(k)).Scan(ctx, &id); err != nil {

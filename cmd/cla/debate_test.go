@@ -15,7 +15,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
-	"cla/governance"
+	"cla/demo"
+	"cla/governance/debate"
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/idempotency"
@@ -81,7 +82,7 @@ func TestDebateArgumentOverHTTP(t *testing.T) {
 		{url.Values{"stance": {"peut-etre"}, "body": {"Texte conservé"}}, "Choisissez une position"},
 		{url.Values{"stance": {"contre"}, "criterion": {"999999"}, "body": {"Texte conservé"}}, "critère n&#39;existe pas"},
 		{url.Values{"stance": {"contre"}, "body": {"  "}}, "est obligatoire"},
-		{url.Values{"stance": {"contre"}, "body": {strings.Repeat("x", governance.MaxBodyLen+1)}}, "dépasse la limite"},
+		{url.Values{"stance": {"contre"}, "body": {strings.Repeat("x", debate.MaxBodyLen+1)}}, "dépasse la limite"},
 	}
 	for _, b := range bad {
 		resp, body := member.PostForm("/debats/riz-de-camargue/arguments", b.form)
@@ -284,7 +285,7 @@ func TestBacklogOverHTTP(t *testing.T) {
 	if resp, _ := anon.PostForm("/debats/proposer", url.Values{"title": {"Pilules miracles"}, "theme": {"produits"}, "site_web": {"http://spam.example"}}); resp.StatusCode != 303 {
 		t.Errorf("honeypot: %d", resp.StatusCode)
 	}
-	for i := 0; i < governance.SuggestLimit; i++ {
+	for i := 0; i < debate.SuggestLimit; i++ {
 		if resp, _ := anon.PostForm("/debats/proposer", url.Values{"title": {"Le kombucha"}, "question": {"Boisson fermentée ?"}, "theme": {"produits"}}); resp.StatusCode != 303 {
 			t.Fatalf("suggestion %d: %d", i, resp.StatusCode)
 		}
@@ -296,7 +297,7 @@ func TestBacklogOverHTTP(t *testing.T) {
 		t.Errorf("suggestions for a member: %d", resp.StatusCode)
 	}
 	_, body = facilitator.Get("/debats/suggestions")
-	if strings.Contains(body, "Pilules miracles") || strings.Count(body, "<h2>Le kombucha</h2>") != governance.SuggestLimit {
+	if strings.Contains(body, "Pilules miracles") || strings.Count(body, "<h2>Le kombucha</h2>") != debate.SuggestLimit {
 		t.Fatal("the review list shows the honeypot's suggestion or misses real ones")
 	}
 	sid := regexp.MustCompile(`action="/debats/suggestions/(\d+)"`).FindStringSubmatch(body)[1]
@@ -401,7 +402,7 @@ func TestArgumentFormSentEightTimesCreatesOne(t *testing.T) {
 	app, db := newTestApp(t)
 	ctx := context.Background()
 	var councilID int64
-	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &councilID); err != nil {
+	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", demo.CouncilSlug).Scan(ctx, &councilID); err != nil {
 		t.Fatal(err)
 	}
 	member, _ := webtest.SignIn(t, app, db, councilID, authz.Member)
@@ -451,7 +452,7 @@ func TestProposalAndMeetingFormsSentFourTimesCreateOne(t *testing.T) {
 	app, db := newTestApp(t)
 	ctx := context.Background()
 	var councilID int64
-	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &councilID); err != nil {
+	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", demo.CouncilSlug).Scan(ctx, &councilID); err != nil {
 		t.Fatal(err)
 	}
 	fac, _ := webtest.SignIn(t, app, db, councilID, authz.Facilitator)

@@ -19,7 +19,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
-	"cla/governance"
+	"cla/app/apptest"
+	"cla/demo/scalegen"
+	"cla/governance/assembly"
 	"cla/internal/database"
 	"cla/internal/testdb"
 )
@@ -121,23 +123,20 @@ func TestTwoInstances(t *testing.T) {
 		t.Cleanup(func() { _ = db.Close() })
 		dbs[i] = db
 		if i == 0 {
-			if _, err := governance.GenerateScale(ctx, db, 0.01, 1, nil); err != nil {
+			if _, err := scalegen.Generate(ctx, db, 0.01, 1, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
 		// Behind a load balancer: its address is a trusted proxy, so that the
 		// rate limits count each browser's own address.
-		app, err := NewApp(db, &Config{TrustedProxies: []string{"127.0.0.1"}}, quiet)
-		if err != nil {
-			t.Fatal(err)
-		}
+		app := apptest.New(t, db, (&Config{TrustedProxies: []string{"127.0.0.1"}}).App())
 		bases[i] = listen(t, app)
 	}
 	a, b := bases[0], bases[1]
 
 	// 1. Signed in on A, the member continues on B (and back).
 	br := newBrowser(t)
-	br.signIn(a, scaleMember(5), governance.ScalePassword)
+	br.signIn(a, scaleMember(5), scalegen.Password)
 	code, body := br.do(http.MethodGet, b+"/compte", nil)
 	if code != http.StatusOK || !strings.Contains(body, "membre-cla-001-5@scale.example.org") {
 		t.Fatalf("B does not know A's session: GET /compte %d", code)
@@ -181,7 +180,7 @@ func TestTwoInstances(t *testing.T) {
 			br := newBrowser(t)
 			br.ip = fmt.Sprintf("198.51.100.%d", k)
 			first, second := bases[k%2], bases[(k+1)%2]
-			br.signIn(first, scaleMember(k), governance.ScalePassword)
+			br.signIn(first, scaleMember(k), scalegen.Password)
 			vote := fmt.Sprintf("/votes/%d", voteID)
 			br.do(http.MethodGet, first+vote, nil) // the ballot form's CSRF token
 			c1, c2 := choices[k%3], choices[(k+1)%3]
@@ -223,13 +222,13 @@ func TestTwoInstances(t *testing.T) {
 	// The facilitator closes the vote through B; the stored tally counts
 	// every ballot once.
 	fac := newBrowser(t)
-	fac.signIn(a, scaleMember(2), governance.ScalePassword)
+	fac.signIn(a, scaleMember(2), scalegen.Password)
 	fac.do(http.MethodGet, fmt.Sprintf("%s/votes/%d", b, voteID), nil)
 	if code, body := fac.do(http.MethodPost, fmt.Sprintf("%s/votes/%d/cloture", b, voteID),
 		url.Values{"adjourn": {"1"}, "motivation": {"Clôture du test à deux instances."}}); code != http.StatusSeeOther {
 		t.Fatalf("close through B: %d %.300q", code, body)
 	}
-	var tally governance.VoteTally
+	var tally assembly.VoteTally
 	var raw []byte
 	var count int
 	if err := dbs[0].NewRaw("SELECT tally, ballot_count FROM votes WHERE id = ?", voteID).Scan(ctx, &raw, &count); err != nil {
@@ -253,7 +252,7 @@ func TestTwoInstances(t *testing.T) {
 		t.Fatalf("B /registre: %d", code)
 	}
 	admin := newBrowser(t)
-	admin.signIn(a, scaleMember(1), governance.ScalePassword)
+	admin.signIn(a, scaleMember(1), scalegen.Password)
 	admin.do(http.MethodGet, a+"/gestion/registre/categorie-1-1", nil)
 	newName := "Catégorie renommée par l'instance A"
 	if code, body := admin.do(http.MethodPost, a+"/gestion/registre/categorie-1-1", url.Values{"name": {newName}, "explanation": {""}}); code != http.StatusSeeOther {

@@ -21,12 +21,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
-	"cla/catalog"
-	"cla/governance"
-	"cla/internal/auth"
+	"cla/app"
+	"cla/demo"
 	"cla/internal/database"
 	"cla/internal/pgserver"
-	"cla/internal/web"
 )
 
 func main() {
@@ -76,7 +74,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err := m.OpenDatabase(ctx); err != nil {
 			return err
 		}
-		co, err := governance.LoadDemo(ctx, m.DB)
+		co, err := demo.Load(ctx, m.DB)
 		if err == nil {
 			fmt.Fprintf(stdout, "demo loaded: %s\n", co.Name)
 		}
@@ -191,20 +189,20 @@ func (m *Main) Run(ctx context.Context) error {
 			return err
 		}
 		if empty {
-			co, err := governance.LoadDemo(ctx, m.DB)
+			co, err := demo.Load(ctx, m.DB)
 			if err != nil {
 				return fmt.Errorf("chargement de la démo : %w", err)
 			}
 			m.Logger.Info("demo loaded", "council", co.Name)
 		}
 	}
-	app, err := NewApp(m.DB, &m.Config, m.Logger)
+	a, err := app.New(m.DB, m.Config.App(), m.Logger)
 	if err != nil {
 		return err
 	}
-	m.App = app
+	m.App = a
 	m.served = make(chan error, 1)
-	go func() { m.served <- app.Listener(ln) }()
+	go func() { m.served <- a.Listener(ln) }()
 	m.Logger.Info("cla is serving", "url", "http://"+ln.Addr().String()+"/")
 	if m.Config.PprofAddr != "" {
 		if err := m.servePprof(); err != nil {
@@ -284,29 +282,6 @@ func (m *Main) Close() error {
 func noCouncil(ctx context.Context, db bun.IDB) (bool, error) {
 	exists, err := db.NewSelect().Table("councils").Exists(ctx)
 	return !exists, err
-}
-
-// NewApp wires every domain's routes onto the shared app. Tests build the same
-// app over their own database.
-func NewApp(db *bun.DB, cfg *Config, logger *slog.Logger) (*fiber.App, error) {
-	app, err := web.New(web.Options{DB: db, Logger: logger, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, RequestContext: cfg.RequestContext})
-	if err != nil {
-		return nil, err
-	}
-	register := &catalog.Handlers{DB: db, Logger: logger}
-	// Open data uses no session: served before the session middleware.
-	register.OpenDataRoutes(app)
-	// Sessions and CSRF protection (internal/auth) are installed here, before
-	// any domain route.
-	var mailer auth.Mailer
-	if cfg.SMTPAddr != "" {
-		mailer = &auth.SMTPMailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser, Password: cfg.SMTPPassword}
-	}
-	app.Use(auth.New(auth.Options{DB: db, Logger: logger, BaseURL: cfg.BaseURL, Mailer: mailer}).Middleware())
-	register.Routes(app)
-	(&governance.Handlers{DB: db, Mailer: mailer, BaseURL: cfg.BaseURL}).Routes(app)
-	app.Use(web.NotFound)
-	return app, nil
 }
 
 func (m *Main) migrateCommand(ctx context.Context, args []string, out io.Writer) error {

@@ -18,8 +18,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/app/apptest"
 	"cla/catalog"
-	"cla/governance"
+	"cla/demo"
 	"cla/internal/testdb"
 )
 
@@ -31,7 +32,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func newTestApp(t *testing.T) (*fiber.App, *bun.DB) {
 	t.Helper()
 	db := testdb.New(t)
-	if _, err := governance.LoadDemo(context.Background(), db); err != nil {
+	if _, err := demo.Load(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
 	return newAppOver(t, db), db
@@ -39,11 +40,7 @@ func newTestApp(t *testing.T) (*fiber.App, *bun.DB) {
 
 func newAppOver(t *testing.T, db *bun.DB) *fiber.App {
 	t.Helper()
-	app, err := NewApp(db, &Config{}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return app
+	return apptest.New(t, db, (&Config{}).App())
 }
 
 // get runs a GET through the real router and returns the response and its body.
@@ -145,7 +142,7 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 func TestHSTSOnlyWhenServedOverTLS(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
-	if _, err := governance.LoadDemo(context.Background(), db); err != nil {
+	if _, err := demo.Load(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
 	// An untrusted client claiming https gets no HSTS; the public https URL does.
@@ -153,10 +150,7 @@ func TestHSTSOnlyWhenServedOverTLS(t *testing.T) {
 	if resp, _ := get(t, plain, "/healthz", "X-Forwarded-Proto", "https"); resp.Header.Get("Strict-Transport-Security") != "" {
 		t.Error("X-Forwarded-Proto from an untrusted client turned HSTS on")
 	}
-	tls, err := NewApp(db, &Config{BaseURL: "https://cla.example.org"}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tls := apptest.New(t, db, (&Config{BaseURL: "https://cla.example.org"}).App())
 	if resp, _ := get(t, tls, "/healthz"); !strings.Contains(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
 		t.Error("no HSTS with an https base URL")
 	}
@@ -257,7 +251,7 @@ func TestEmptyInstanceSaysNoCouncil(t *testing.T) {
 func demoCouncilID(t *testing.T, db *bun.DB) int64 {
 	t.Helper()
 	var id int64
-	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(context.Background(), &id); err != nil {
+	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", demo.CouncilSlug).Scan(context.Background(), &id); err != nil {
 		t.Fatal(err)
 	}
 	return id

@@ -10,7 +10,10 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"cla/governance"
+	"cla/demo"
+	"cla/governance/boussole"
+	"cla/governance/proposal"
+	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/testdb"
 	"cla/internal/webtest"
@@ -18,7 +21,7 @@ import (
 
 func criterionIDs(t *testing.T, db *bun.DB, councilID int64) []int64 {
 	t.Helper()
-	b, err := governance.CurrentBoussole(context.Background(), db, councilID)
+	b, err := boussole.CurrentBoussole(context.Background(), db, councilID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +216,7 @@ func TestProposalPageRunsAFixedNumberOfQueries(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
-	if _, err := governance.LoadDemo(ctx, db); err != nil {
+	if _, err := demo.Load(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	ca := newCountingApp(t, db)
@@ -289,29 +292,29 @@ func TestOlderScoresShowWithTheirBoussoleVersion(t *testing.T) {
 	co := demoCouncilID(t, db)
 	authorID, _ := webtest.CreateMember(t, db, co, authz.Member, "Autrice")
 	facID, _ := webtest.CreateMember(t, db, co, authz.Facilitator, "Animatrice")
-	author := governance.Actor{AccountID: authorID, Name: "Autrice", Role: authz.Member}
-	fac := governance.Actor{AccountID: facID, Name: "Animatrice", Role: authz.Facilitator}
-	p := &governance.Proposal{CouncilID: co, Kind: governance.ProposalBoussole, Title: "Boussole resserrée",
+	author := audit.Actor{AccountID: authorID, Name: "Autrice", Role: authz.Member}
+	fac := audit.Actor{AccountID: facID, Name: "Animatrice", Role: authz.Facilitator}
+	p := &proposal.Proposal{CouncilID: co, Kind: proposal.ProposalBoussole, Title: "Boussole resserrée",
 		Outcome: "# Pour les mangeurs\nPrix\nGoût\n# Pour le territoire\nProximité"}
-	if err := governance.CreateProposal(ctx, db, p, author); err != nil {
+	if err := proposal.CreateProposal(ctx, db, p, author); err != nil {
 		t.Fatal(err)
 	}
-	if err := governance.TransitionProposal(ctx, db, co, p.ID, author, governance.ProposalOpen, ""); err != nil {
+	if err := proposal.TransitionProposal(ctx, db, co, p.ID, author, proposal.ProposalOpen, ""); err != nil {
 		t.Fatal(err)
 	}
-	var in []governance.ScoreInput
+	var in []proposal.ScoreInput
 	for _, id := range criterionIDs(t, db, co) {
-		in = append(in, governance.ScoreInput{CriterionID: id, Set: true, Grade: governance.Bien})
+		in = append(in, proposal.ScoreInput{CriterionID: id, Set: true, Grade: boussole.Bien})
 	}
-	if err := governance.SaveScores(ctx, db, co, p.ID, author, in); err != nil {
+	if err := proposal.SaveScores(ctx, db, co, p.ID, author, in); err != nil {
 		t.Fatal(err)
 	}
 	_, body := get(t, app, fmt.Sprintf("/propositions/%d", p.ID))
 	if !strings.Contains(body, "Nouvelle boussole proposée") || !strings.Contains(body, "Proximité") {
 		t.Error("the proposed boussole is not shown")
 	}
-	for _, to := range []governance.ProposalState{governance.ProposalScheduled, governance.ProposalVoting, governance.ProposalAdopted, governance.ProposalApplied} {
-		if err := governance.TransitionProposal(ctx, db, co, p.ID, fac, to, ""); err != nil {
+	for _, to := range []proposal.ProposalState{proposal.ProposalScheduled, proposal.ProposalVoting, proposal.ProposalAdopted, proposal.ProposalApplied} {
+		if err := proposal.TransitionProposal(ctx, db, co, p.ID, fac, to, ""); err != nil {
 			t.Fatalf("to %s: %v", to, err)
 		}
 	}

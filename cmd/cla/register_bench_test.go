@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/app/apptest"
 	"cla/catalog"
 	"cla/internal/authz"
 	"cla/internal/testdb"
@@ -55,10 +56,7 @@ func BenchmarkRegisterLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	app, err := NewApp(db, &Config{}, quiet)
-	if err != nil {
-		b.Fatal(err)
-	}
+	app := apptest.New(b, db, (&Config{}).App())
 	addr := serve(b, app)
 	bare := fiber.New(fiber.Config{DisableStartupMessage: true})
 	bare.Get("/", func(c *fiber.Ctx) error { return c.SendString("ok") })

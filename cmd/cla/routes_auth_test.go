@@ -14,6 +14,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/app/apptest"
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/webtest"
@@ -93,10 +94,7 @@ func TestSessionIDChangesAtSignInAndAPlantedCookieIsNeverAdopted(t *testing.T) {
 func TestSecureCookiesWithAnHTTPSBaseURL(t *testing.T) {
 	t.Parallel()
 	_, db := newTestApp(t)
-	app, err := NewApp(db, &Config{BaseURL: "https://cla.example.org"}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := apptest.New(t, db, (&Config{BaseURL: "https://cla.example.org"}).App())
 	_, email := webtest.CreateMember(t, db, demoCouncilID(t, db), authz.Member, "")
 	c := webtest.New(t, app)
 	resp, _ := c.Get("/connexion")
@@ -252,10 +250,7 @@ func TestTwentyWrongPasswordsFromOneAddressAreThrottledWhateverXForwardedFor(t *
 func TestBehindATrustedProxyEachClientAndEachEmailHasItsOwnLimit(t *testing.T) {
 	t.Parallel()
 	_, db := newTestApp(t)
-	app, err := NewApp(db, &Config{TrustedProxies: []string{"0.0.0.0/32"}}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := apptest.New(t, db, (&Config{TrustedProxies: []string{"0.0.0.0/32"}}).App())
 	_, email := webtest.CreateMember(t, db, demoCouncilID(t, db), authz.Member, "")
 	c := webtest.New(t, app)
 	// Through the trusted proxy, 20 failures of one client do not block another.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"cla/app/apptest"
 	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/webtest"
@@ -348,10 +349,7 @@ func TestInvitationsAndPasswordLinksAreMailedWhenSMTPIsConfigured(t *testing.T) 
 	t.Parallel()
 	_, db := newTestApp(t)
 	addr, messages := fakeSMTP(t)
-	app, err := NewApp(db, &Config{SMTPAddr: addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := apptest.New(t, db, (&Config{SMTPAddr: addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}).App())
 	co := demoCouncilID(t, db)
 	fac, _ := webtest.SignIn(t, app, db, co, authz.Facilitator)
 	_, body := fac.PostForm("/gestion/membres/invitations", url.Values{"email": {"courrier@example.org"}, "role": {"member"}})
@@ -376,10 +374,7 @@ func TestInvitationsAndPasswordLinksAreMailedWhenSMTPIsConfigured(t *testing.T) 
 		t.Errorf("password mail: %q", msg)
 	}
 	// Mail down: the link is still shown, with a warning.
-	broken, err := NewApp(db, &Config{SMTPAddr: "127.0.0.1:1", SMTPFrom: "cla@example.org"}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	broken := apptest.New(t, db, (&Config{SMTPAddr: "127.0.0.1:1", SMTPFrom: "cla@example.org"}).App())
 	facBroken := webtest.New(t, broken)
 	facBroken.SetCookie("cla_session", fac.Cookie("cla_session"))
 	resp, body := facBroken.PostFormRaw("/gestion/membres/invitations", url.Values{"_csrf": {fac.CSRFToken()}, "email": {"autre@example.org"}, "role": {"member"}})

@@ -13,7 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
-	"cla/governance"
+	"cla/demo"
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/webtest"
@@ -233,7 +233,7 @@ func newWalkFixture(t *testing.T) *walkFixture {
 	app, db := newTestApp(t)
 	ctx := context.Background()
 	var a, b int64
-	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &a); err != nil {
+	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", demo.CouncilSlug).Scan(ctx, &a); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.NewRaw(`WITH c AS (INSERT INTO councils (slug, name) VALUES ('conseil-b', 'Conseil B') RETURNING id)
@@ -409,7 +409,7 @@ func TestAnotherCouncilsObjectsAreNotFound(t *testing.T) {
 	f := newWalkFixture(t)
 	ctx := context.Background()
 	var a, b int64
-	if err := f.db.NewRaw("SELECT id FROM councils WHERE slug = ?", governance.DemoCouncilSlug).Scan(ctx, &a); err != nil {
+	if err := f.db.NewRaw("SELECT id FROM councils WHERE slug = ?", demo.CouncilSlug).Scan(ctx, &a); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.db.NewRaw("SELECT id FROM councils WHERE slug = 'conseil-b'").Scan(ctx, &b); err != nil {

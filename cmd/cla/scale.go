@@ -7,11 +7,11 @@ import (
 	"io"
 	"time"
 
-	"cla/governance"
+	"cla/demo/scalegen"
 )
 
 // scaleDemoCommand is `cla demo --scale N [--seed S] [config flags]`: it fills
-// the database with a generated network (governance.GenerateScale) instead of
+// the database with a generated network (scalegen.Generate) instead of
 // the Dieulefit demo, printing its progress on stderr.
 func scaleDemoCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("cla demo --scale", flag.ContinueOnError)
@@ -50,11 +50,11 @@ func scaleDemoCommand(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := m.OpenDatabase(ctx); err != nil {
 		return err
 	}
-	z := governance.SizesFor(*scale)
+	z := scalegen.SizesFor(*scale)
 	fmt.Fprintf(stderr, "generating scale %v (seed %d): %d councils × (%d members, %d items, %d shops, %d proposals, %d grades, %d arguments in %d debates, %d votes)\n",
 		*scale, *seed, z.Councils, z.Members, z.Items, z.Shops, z.Proposals, z.Grades, z.Arguments, z.Debates, z.Votes)
 	start := time.Now()
-	if _, err := governance.GenerateScale(ctx, m.DB, *scale, *seed, stderr); err != nil {
+	if _, err := scalegen.Generate(ctx, m.DB, *scale, *seed, stderr); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "scale %v loaded in %s\n", *scale, time.Since(start).Round(100*time.Millisecond))

@@ -15,7 +15,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
-	"cla/governance"
+	"cla/app/apptest"
+	"cla/demo/scalegen"
 	"cla/internal/authz"
 	"cla/internal/database"
 	"cla/internal/testdb"
@@ -26,7 +27,7 @@ import (
 func generate(t *testing.T, scale float64, seed int64) *bun.DB {
 	t.Helper()
 	db := testdb.New(t)
-	if _, err := governance.GenerateScale(context.Background(), db, scale, seed, nil); err != nil {
+	if _, err := scalegen.Generate(context.Background(), db, scale, seed, nil); err != nil {
 		t.Fatalf("generate scale %v: %v", scale, err)
 	}
 	return db
@@ -45,11 +46,11 @@ func TestScaleGeneratorDeterministic(t *testing.T) {
 	}
 	run := func(seed int64) gen {
 		db := generate(t, 0.01, seed)
-		counts, err := governance.ScaleCounts(ctx, db)
+		counts, err := scalegen.Counts(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sum, err := governance.ScaleChecksum(ctx, db)
+		sum, err := scalegen.Checksum(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -71,12 +72,12 @@ func TestScaleGeneratorDeterministic(t *testing.T) {
 	if a.sum == c.sum {
 		t.Errorf("seeds 5 and 6 gave the same content %q", a.sum)
 	}
-	for _, tbl := range governance.ScaleTables {
+	for _, tbl := range scalegen.Tables {
 		if a.counts[tbl] != b.counts[tbl] {
 			t.Errorf("%s: %d rows, then %d with the same seed", tbl, a.counts[tbl], b.counts[tbl])
 		}
 	}
-	z := governance.SizesFor(0.01)
+	z := scalegen.SizesFor(0.01)
 	want := map[string]int64{
 		"councils": int64(z.Councils), "accounts": int64(z.Total(z.Members)), "register_items": int64(z.Total(z.Items)),
 		"shops": int64(z.Total(z.Shops)), "proposals": int64(z.Total(z.Proposals)), "proposal_scores": int64(z.Total(z.Grades)),
@@ -134,7 +135,7 @@ func councilResolution(q string) bool {
 		(strings.Contains(q, `FROM "councils" AS "council"`) && strings.Contains(q, "WHERE (is_default)"))
 }
 
-// countingApp is the real app (NewApp) over db, counting each request's SQL
+// countingApp is the real app (app.New) over db, counting each request's SQL
 // statements (database.WithStatementHook: bun's and pgx's alike) into the
 // counter its last request got.
 type countingApp struct {
@@ -154,10 +155,7 @@ func newCountingApp(t *testing.T, db *bun.DB) *countingApp {
 			}
 		})
 	}}
-	app, err := NewApp(db, cfg, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := apptest.New(t, db, cfg.App())
 	ca.app = app
 	return ca
 }

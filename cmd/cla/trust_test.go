@@ -17,7 +17,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
-	"cla/governance"
+	"cla/app/apptest"
+	"cla/governance/application"
+	"cla/governance/debate"
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/idempotency"
@@ -372,10 +374,7 @@ func countStatuses(statuses []int) map[int]int {
 func TestConcurrentSignInsCheckExactlyTheAllowedNumberOfPasswords(t *testing.T) {
 	// Not parallel: it counts this process's argon2id computations.
 	_, db := newTestApp(t)
-	app, err := NewApp(db, &Config{TrustedProxies: []string{"0.0.0.0/32"}}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app := apptest.New(t, db, (&Config{TrustedProxies: []string{"0.0.0.0/32"}}).App())
 	_, email := webtest.CreateMember(t, db, demoCouncilID(t, db), authz.Member, "Cible")
 	post := anonymousForm(t, app)
 
@@ -430,28 +429,25 @@ func TestConcurrentSubmissionsPassExactlyTheLimit(t *testing.T) {
 	got := countStatuses(concurrently(t, app, 30, func(i int) *http.Request {
 		return post("/debats/proposer", "", url.Values{"title": {fmt.Sprintf("Le kombucha, sujet %d", i)}, "question": {"Peut-on l'acheter ?"}, "theme": {"produits"}})
 	}))
-	if n := authCount(t, db, "SELECT count(*) FROM debate_suggestions WHERE council_id = ?", co) - before; n != governance.SuggestLimit || got[303] != governance.SuggestLimit || got[429] != 30-governance.SuggestLimit {
-		t.Errorf("30 concurrent suggestions: %d recorded, statuses %v; want %d", n, got, governance.SuggestLimit)
+	if n := authCount(t, db, "SELECT count(*) FROM debate_suggestions WHERE council_id = ?", co) - before; n != debate.SuggestLimit || got[303] != debate.SuggestLimit || got[429] != 30-debate.SuggestLimit {
+		t.Errorf("30 concurrent suggestions: %d recorded, statuses %v; want %d", n, got, debate.SuggestLimit)
 	}
 
 	before = authCount(t, db, "SELECT count(*) FROM shop_applications WHERE council_id = ?", co)
 	got = countStatuses(concurrently(t, app, 10, func(i int) *http.Request {
 		return post("/devenir-point-de-vente", "", shopForm(fmt.Sprintf("Épicerie concurrente %d", i), siretN(100+i)))
 	}))
-	if n := authCount(t, db, "SELECT count(*) FROM shop_applications WHERE council_id = ?", co) - before; n != governance.ApplyLimit || got[303] != governance.ApplyLimit {
-		t.Errorf("10 concurrent applications: %d recorded, statuses %v; want %d", n, got, governance.ApplyLimit)
+	if n := authCount(t, db, "SELECT count(*) FROM shop_applications WHERE council_id = ?", co) - before; n != application.ApplyLimit || got[303] != application.ApplyLimit {
+		t.Errorf("10 concurrent applications: %d recorded, statuses %v; want %d", n, got, application.ApplyLimit)
 	}
 	// The attempts limit (invalid forms included) from another address.
-	app2, err := NewApp(db, &Config{TrustedProxies: []string{"0.0.0.0/32"}}, quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
+	app2 := apptest.New(t, db, (&Config{TrustedProxies: []string{"0.0.0.0/32"}}).App())
 	post2 := anonymousForm(t, app2)
 	got = countStatuses(concurrently(t, app2, 40, func(i int) *http.Request {
 		return post2("/devenir-point-de-vente", "203.0.113.9", url.Values{"shop_name": {"x"}})
 	}))
-	if got[422] != governance.AttemptLimit || got[429] != 40-governance.AttemptLimit {
-		t.Errorf("40 concurrent invalid applications: %v, want %d × 422", got, governance.AttemptLimit)
+	if got[422] != application.AttemptLimit || got[429] != 40-application.AttemptLimit {
+		t.Errorf("40 concurrent invalid applications: %v, want %d × 422", got, application.AttemptLimit)
 	}
 }
 

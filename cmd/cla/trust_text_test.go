@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"cla/governance"
+	"cla/demo"
 	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/database"
@@ -83,7 +83,7 @@ func TestAuditVerifyCommandReportsEveryBreak(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	if _, err := governance.LoadDemo(ctx, db); err != nil {
+	if _, err := demo.Load(ctx, db); err != nil {
 		t.Fatal(err)
 	}
 	app := newAppOver(t, db)

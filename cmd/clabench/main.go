@@ -41,7 +41,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
-	"cla/governance"
+	"cla/demo/scalegen"
 	"cla/internal/database"
 	"cla/internal/pgserver"
 )
@@ -395,7 +395,7 @@ func signIn(base, email string, voteID int64) (session, error) {
 	if m == nil {
 		return session{}, errors.New("no CSRF token on /connexion")
 	}
-	form := url.Values{"email": {email}, "password": {governance.ScalePassword}, "_csrf": {html.UnescapeString(m[1])}}
+	form := url.Values{"email": {email}, "password": {scalegen.Password}, "_csrf": {html.UnescapeString(m[1])}}
 	req, _ = http.NewRequest(http.MethodPost, base+"/connexion", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if _, code, err := do(req); err != nil || code != http.StatusSeeOther {
@@ -690,7 +690,7 @@ func report(o options, lines []line, rssKB, dbConns int64, genTime time.Duration
 	fmt.Fprintf(&b, "Run on %s with `go run ./cmd/clabench --scale %v --duration %s`: %d CPU cores, load average before the report %s "+
 		"(other engineers' test suites were running on the same machine). Generated data: scale %v (%d councils), loaded by `cla demo --scale` in %s. "+
 		"Load generator: Go keep-alive clients in the clabench process, on the same 2 cores as the app, PostgreSQL and the reference server.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), o.scale, o.duration, runtime.NumCPU(), loadAverage(), o.scale, governance.SizesFor(o.scale).Councils, genTime.Round(time.Second))
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), o.scale, o.duration, runtime.NumCPU(), loadAverage(), o.scale, scalegen.SizesFor(o.scale).Councils, genTime.Round(time.Second))
 	b.WriteString("| line | conns | req/s | × bare | p50 | p99 | errors | server CPU/req | PostgreSQL CPU/req | target |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, l := range lines {
 		ratio := 0.0

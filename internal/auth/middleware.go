@@ -16,6 +16,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/batch"
 	"cla/internal/web"
@@ -233,6 +234,23 @@ func Authorize(c *fiber.Ctx, action authz.Action) error {
 		return apperr.New(apperr.Forbidden, "Votre rôle dans ce conseil ne permet pas cette action.")
 	}
 	return nil
+}
+
+// ActorOf turns the request's viewer into the actor the domains and the audit
+// trail name (the zero Actor when anonymous).
+func ActorOf(v *web.Viewer) audit.Actor {
+	if v == nil {
+		return audit.Actor{}
+	}
+	return audit.Actor{AccountID: v.AccountID, Name: v.Name, Role: authz.Role(v.Role)}
+}
+
+// Can reports whether the signed-in viewer may do action in the request's
+// council (false for an anonymous visitor), for pages that show or hide a
+// control; the handler of the action still calls Authorize or Require.
+func Can(c *fiber.Ctx, action authz.Action) bool {
+	v := web.ViewerOf(c)
+	return v != nil && authz.Can(authz.Role(v.Role), action)
 }
 
 // Require is route middleware around Authorize; an anonymous visitor asking for

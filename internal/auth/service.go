@@ -21,25 +21,6 @@ const (
 	PasswordLinkValidity = 3 * 24 * time.Hour
 )
 
-// Actor is who makes a change, for the audit trail; the zero Actor is the
-// system (command line).
-type Actor struct {
-	ID   int64
-	Name string
-}
-
-func (a Actor) entry(councilID *int64, action, objectType, objectID, summary string) audit.Entry {
-	e := audit.Entry{CouncilID: councilID, ActorName: a.Name, Action: action, ObjectType: objectType, ObjectID: objectID, Summary: summary}
-	if a.ID != 0 {
-		id := a.ID
-		e.ActorID = &id
-	}
-	if e.ActorName == "" {
-		e.ActorName = "système"
-	}
-	return e
-}
-
 func ptr(v int64) *int64 { return &v }
 
 // ErrBadCredentials is the one answer to a failed sign-in, whether the email is
@@ -154,7 +135,7 @@ const (
 
 // Invite creates a single-use invitation of email to councilID with role and
 // returns its secret token (shown once, stored hashed).
-func Invite(ctx context.Context, db *bun.DB, councilID int64, by Actor, email string, role authz.Role) (string, error) {
+func Invite(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, email string, role authz.Role) (string, error) {
 	email = NormalizeEmail(email)
 	f := apperr.Fields{}
 	if msg := CheckEmail(email); msg != "" {
@@ -178,14 +159,14 @@ func Invite(ctx context.Context, db *bun.DB, councilID int64, by Actor, email st
 		}
 		l := &Link{TokenHash: HashToken(token), Kind: KindInvitation, CouncilID: ptr(councilID), Email: email, Role: role,
 			ExpiresAt: time.Now().Add(InvitationValidity)}
-		if by.ID != 0 {
-			l.CreatedBy = ptr(by.ID)
+		if by.AccountID != 0 {
+			l.CreatedBy = ptr(by.AccountID)
 		}
 		if _, err := tx.NewInsert().Model(l).Column("token_hash", "kind", "council_id", "email", "role", "created_by", "expires_at").
 			Returning("id").Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, by.entry(ptr(councilID), "member.invite", "invitation", strconv.FormatInt(l.ID, 10),
+		return audit.Record(ctx, tx, by.Entry(ptr(councilID), "member.invite", "invitation", strconv.FormatInt(l.ID, 10),
 			fmt.Sprintf("Invitation de %s comme %s", email, role.Label())), nil, map[string]any{"email": email, "role": role})
 	})
 	return token, err
@@ -438,7 +419,7 @@ func AcceptInvitation(ctx context.Context, db *bun.DB, councilID int64, ip, toke
 		if err := markUsed(ctx, tx, l.ID); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, Actor{ID: a.ID, Name: a.Name}.entry(ptr(councilID), "member.join", "member", strconv.FormatInt(a.ID, 10),
+		return audit.Record(ctx, tx, audit.Actor{AccountID: a.ID, Name: a.Name}.Entry(ptr(councilID), "member.join", "member", strconv.FormatInt(a.ID, 10),
 			fmt.Sprintf("%s rejoint le conseil comme %s", a.Name, l.Role.Label())), nil, map[string]any{"role": l.Role, "invitation": l.ID})
 	})
 	return accountID, err
@@ -449,7 +430,7 @@ func AcceptInvitation(ctx context.Context, db *bun.DB, councilID int64, ip, toke
 // council (the operator's first link, from the command line). A council's link
 // is checked as it will be when used (CheckLink): never for an account that
 // has rights in another council.
-func CreatePasswordLink(ctx context.Context, db *bun.DB, councilID *int64, by Actor, accountID int64) (string, error) {
+func CreatePasswordLink(ctx context.Context, db *bun.DB, councilID *int64, by audit.Actor, accountID int64) (string, error) {
 	token := NewToken()
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		a, err := AccountByID(ctx, tx, accountID)
@@ -458,8 +439,8 @@ func CreatePasswordLink(ctx context.Context, db *bun.DB, councilID *int64, by Ac
 		}
 		l := &Link{TokenHash: HashToken(token), Kind: KindPassword, CouncilID: councilID, AccountID: ptr(accountID),
 			ExpiresAt: time.Now().Add(PasswordLinkValidity)}
-		if by.ID != 0 {
-			l.CreatedBy = ptr(by.ID)
+		if by.AccountID != 0 {
+			l.CreatedBy = ptr(by.AccountID)
 		}
 		if err := CheckLink(ctx, tx, l); err == ErrLinkElsewhere {
 			return ErrAccountElsewhere
@@ -470,7 +451,7 @@ func CreatePasswordLink(ctx context.Context, db *bun.DB, councilID *int64, by Ac
 			Returning("id").Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, by.entry(councilID, "account.password_link", "member", strconv.FormatInt(accountID, 10),
+		return audit.Record(ctx, tx, by.Entry(councilID, "account.password_link", "member", strconv.FormatInt(accountID, 10),
 			"Lien de nouveau mot de passe créé pour "+a.Name), nil, nil)
 	})
 	return token, err
@@ -516,7 +497,7 @@ func UsePasswordLink(ctx context.Context, db *bun.DB, councilID int64, token, pa
 		if err := markUsed(ctx, tx, l.ID); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, Actor{ID: a.ID, Name: a.Name}.entry(ptr(councilID), "account.password_set", "member",
+		return audit.Record(ctx, tx, audit.Actor{AccountID: a.ID, Name: a.Name}.Entry(ptr(councilID), "account.password_set", "member",
 			strconv.FormatInt(a.ID, 10), a.Name+" a choisi un nouveau mot de passe (lien à usage unique)"), nil, nil)
 	})
 	return accountID, err
@@ -565,7 +546,7 @@ func ChangePassword(ctx context.Context, db *bun.DB, councilID, accountID int64,
 		if err := SetPasswordHash(ctx, tx, accountID, hash); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, Actor{ID: a.ID, Name: a.Name}.entry(ptr(councilID), "account.password_change", "member",
+		return audit.Record(ctx, tx, audit.Actor{AccountID: a.ID, Name: a.Name}.Entry(ptr(councilID), "account.password_change", "member",
 			strconv.FormatInt(a.ID, 10), a.Name+" a changé son mot de passe"), nil, nil)
 	})
 }
@@ -574,11 +555,11 @@ func ChangePassword(ctx context.Context, db *bun.DB, councilID, accountID int64,
 var ErrSelf = apperr.New(apperr.Forbidden, "Vous ne pouvez pas modifier votre propre rôle ni désactiver votre propre compte.")
 
 // SetRole changes the role of a member of councilID.
-func SetRole(ctx context.Context, db *bun.DB, councilID int64, by Actor, accountID int64, role authz.Role) error {
+func SetRole(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, accountID int64, role authz.Role) error {
 	if !ValidRole(role) {
 		return apperr.Fields{"role": "Choisissez un rôle dans la liste."}.Err()
 	}
-	if by.ID == accountID {
+	if by.AccountID == accountID {
 		return ErrSelf
 	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -593,7 +574,7 @@ func SetRole(ctx context.Context, db *bun.DB, councilID int64, by Actor, account
 			Where("id = ? AND council_id = ?", m.MembershipID, councilID).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, by.entry(ptr(councilID), "member.role", "member", strconv.FormatInt(accountID, 10),
+		return audit.Record(ctx, tx, by.Entry(ptr(councilID), "member.role", "member", strconv.FormatInt(accountID, 10),
 			fmt.Sprintf("Rôle de %s : %s → %s", m.Name, m.Role.Label(), role.Label())),
 			map[string]any{"role": m.Role}, map[string]any{"role": role})
 	})
@@ -601,8 +582,8 @@ func SetRole(ctx context.Context, db *bun.DB, councilID int64, by Actor, account
 
 // SetDisabled disables (or re-enables) a member of councilID. Disabling ends
 // every session of the account at once; past contributions stay attributed.
-func SetDisabled(ctx context.Context, db *bun.DB, councilID int64, by Actor, accountID int64, disabled bool) error {
-	if by.ID == accountID {
+func SetDisabled(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, accountID int64, disabled bool) error {
+	if by.AccountID == accountID {
 		return ErrSelf
 	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -629,7 +610,7 @@ func SetDisabled(ctx context.Context, db *bun.DB, councilID int64, by Actor, acc
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, by.entry(ptr(councilID), action, "member", strconv.FormatInt(accountID, 10), summary),
+		return audit.Record(ctx, tx, by.Entry(ptr(councilID), action, "member", strconv.FormatInt(accountID, 10), summary),
 			map[string]any{"active": disabled}, map[string]any{"active": !disabled})
 	})
 }

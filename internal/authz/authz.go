@@ -35,7 +35,7 @@ const (
 	// Register (catalog).
 	EditItemWording Action = "register_item.edit_wording" // fix typos and descriptions, no status change
 
-	// Members, accounts and the audit trail (governance, internal/auth).
+	// Members, accounts and the audit trail (governance/member, internal/auth).
 	MemberList         Action = "member.list"          // the management list, with emails and invitations
 	MemberInvite       Action = "member.invite"        // invite someone as member or facilitator
 	MemberPasswordLink Action = "member.password_link" // create a password reset link for a member
@@ -44,7 +44,7 @@ const (
 	MemberManageAdmin  Action = "member.manage_admin"  // invite, change, reset or disable an admin
 	AuditRead          Action = "audit.read"           // read the audit trail
 
-	// Proposals and scoring (governance).
+	// Proposals and scoring (governance/proposal).
 	CreateProposal   Action = "proposal.create"      // write a proposal (a draft)
 	PublishProposal  Action = "proposal.publish"     // open one's own draft to scoring and debate
 	WithdrawProposal Action = "proposal.withdraw"    // withdraw one's own proposal before the vote
@@ -54,7 +54,7 @@ const (
 	ScoreProposal    Action = "proposal.score"       // grade a proposal against the boussole
 	ReadScoreDetails Action = "proposal.read_scores" // see each member's grades and comments
 
-	// Debates, arguments and the backlog of requested debates (governance).
+	// Debates, arguments and the backlog of requested debates (governance/debate).
 	AddArgument      Action = "argument.add"      // write an argument or a reply in an open debate
 	EditOwnArgument  Action = "argument.edit_own" // rewrite one's own argument (history kept)
 	HideArgument     Action = "argument.hide"     // hide an argument, with a reason shown to all
@@ -63,14 +63,14 @@ const (
 	SupportDebate    Action = "debate.support"    // support a requested debate (one per member)
 	ReviewSuggestion Action = "debate.review"     // accept or refuse topics suggested by the public
 
-	// Shop applications, the charter, renewals and the export (governance).
+	// Shop applications, the charter, renewals and the export (governance/application).
 	ApplicationRead    Action = "application.read"    // list and read shops' applications, renewals
 	ApplicationComment Action = "application.comment" // comment an application internally
 	ApplicationManage  Action = "application.manage"  // ask the shop questions, change state, turn into a proposal
 	ShopExport         Action = "shop.export"         // export points de vente with contact details
 	CharterEdit        Action = "charter.edit"        // publish a charter version, set the convention period
 
-	// Meetings, votes and decisions (governance).
+	// Meetings, votes and decisions (governance/assembly).
 	ManageMeeting    Action = "meeting.manage"     // schedule meetings, build agendas, take the roll, open and close votes, edit and approve minutes
 	SetMeetingRules  Action = "meeting.rules"      // set the council's quorum rule
 	CastBallot       Action = "vote.cast"          // vote online in a meeting (when present) or within a time window

@@ -1,0 +1,63 @@
+// Package app builds the whole platform's HTTP app: the web defaults, the
+// open data, the session and CSRF middleware, then every domain's routes in
+// one list. cmd/cla serves it; every test that needs the real router builds it
+// too (app/apptest), so there is one wiring.
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"cla/catalog"
+	"cla/governance/application"
+	"cla/governance/assembly"
+	"cla/governance/boussole"
+	"cla/governance/debate"
+	"cla/governance/member"
+	"cla/governance/proposal"
+	"cla/internal/auth"
+	"cla/internal/web"
+)
+
+// Config is what the app needs from the command's configuration.
+type Config struct {
+	// BaseURL is the public base URL ("" uses the request's); https turns on
+	// Secure cookies and HSTS.
+	BaseURL string
+	// TrustedProxies are the addresses whose X-Forwarded-For is believed.
+	TrustedProxies []string
+	// Mailer sends invitations, password links and shops' follow-up links;
+	// nil when mail is off (the links are then only shown on screen).
+	Mailer auth.Mailer
+	// RequestContext, when set (by tests only), wraps every request's context;
+	// see web.Options.RequestContext.
+	RequestContext func(context.Context) context.Context
+}
+
+// New wires every domain's routes onto the shared app, in the order they are
+// matched.
+func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
+	app, err := web.New(web.Options{DB: db, Logger: logger, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, RequestContext: cfg.RequestContext})
+	if err != nil {
+		return nil, err
+	}
+	register := &catalog.Handlers{DB: db, Logger: logger}
+	// Open data uses no session: served before the session middleware.
+	register.OpenDataRoutes(app)
+	// Sessions and CSRF protection (internal/auth) are installed here, before
+	// any domain route.
+	app.Use(auth.New(auth.Options{DB: db, Logger: logger, BaseURL: cfg.BaseURL, Mailer: cfg.Mailer}).Middleware())
+	register.Routes(app)
+	// Every domain's routes, in the order they are matched.
+	(&boussole.Handlers{DB: db}).Routes(app)
+	(&member.Handlers{DB: db}).Routes(app)
+	(&proposal.Handlers{DB: db}).Routes(app)
+	(&debate.Handlers{DB: db}).Routes(app)
+	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
+	(&assembly.Handlers{DB: db}).Routes(app)
+	app.Use(web.NotFound)
+	return app, nil
+}

@@ -1,0 +1,610 @@
+package application
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"cla/catalog"
+	"cla/governance/boussole"
+	"cla/governance/proposal"
+	"cla/internal/apperr"
+	"cla/internal/audit"
+	"cla/internal/auth"
+	"cla/internal/markdown"
+	"cla/internal/web"
+)
+
+// effectiveStateSQL is an application's state as the shop and the council see
+// it: once turned into a proposal, the proposal's fate decides (adopted or
+// applied: acceptée; rejected: refusée; withdrawn by its author: back to en
+// examen, so that it can be proposed again). It needs the proposal joined as p.
+const effectiveStateSQL = `CASE WHEN a.state = 'proposee' AND p.state IN ('adoptee', 'appliquee') THEN 'acceptee'
+	WHEN a.state = 'proposee' AND p.state = 'rejetee' THEN 'refusee'
+	WHEN a.state = 'proposee' AND p.state = 'retiree' THEN 'en_examen' ELSE a.state END`
+
+func selectApplications(db bun.IDB, dst any) *bun.SelectQuery {
+	return db.NewSelect().Model(dst).ColumnExpr("a.*").
+		ColumnExpr(effectiveStateSQL + " AS effective_state").
+		ColumnExpr("coalesce(p.state, '') AS proposal_state").
+		Join("LEFT JOIN proposals AS p ON p.id = a.proposal_id AND p.council_id = a.council_id")
+}
+
+// NewApplicationToken returns a random follow-up token (256 bits, URL-safe)
+// and the hash that is stored in its place.
+func NewApplicationToken() (token string, hash []byte) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, hashApplicationToken(token)
+}
+
+// hashApplicationToken is the stored form of a follow-up token.
+func hashApplicationToken(token string) []byte {
+	h := sha256.Sum256([]byte(token))
+	return h[:]
+}
+
+// Application rate limits: submissions per client address, in PostgreSQL (the
+// counters of internal/auth) so that every instance sees them.
+const (
+	ApplyLimit  = 5
+	applyWindow = time.Hour
+)
+
+// applyRateKey names the counter of applications sent from one address.
+func applyRateKey(ip string) string { return "application:ip:" + ip }
+
+// Attempts (valid or not, honeypot included) per client address: a robot
+// posting invalid forms in a loop is stopped too.
+const (
+	AttemptLimit  = 30
+	attemptWindow = 10 * time.Minute
+)
+
+// countApplyAttempt takes one slot of the attempts limit of clientIP, before
+// the form is looked at, and returns a TooMany error beyond AttemptLimit in
+// AttemptWindow.
+func countApplyAttempt(ctx context.Context, db bun.IDB, clientIP string) error {
+	slot, err := auth.TakeSlot(ctx, db, "application-attempt:ip:"+clientIP, AttemptLimit, attemptWindow)
+	if err != nil {
+		return err
+	}
+	if !slot.Taken {
+		return errApplyTooMany(slot.Wait)
+	}
+	return nil
+}
+
+// errApplyTooMany answers submissions beyond the rate limits, saying when to
+// try again.
+func errApplyTooMany(wait time.Duration) error {
+	return apperr.TooManyFor(wait, "Trop de candidatures envoyées depuis cette connexion en peu de temps. %s Vous pouvez aussi écrire au Conseil.", auth.RetryIn(wait))
+}
+
+// categoryOption is a register category a shop may say it sells.
+type categoryOption struct {
+	Slug   string `bun:"slug"`
+	Name   string `bun:"name"`
+	Family string `bun:"family"`
+}
+
+// applicationCategories lists the register's categories under their family,
+// in register order.
+func applicationCategories(ctx context.Context, db bun.IDB, councilID int64) ([]categoryOption, error) {
+	var out []categoryOption
+	err := db.NewRaw(`SELECT c.slug, c.name, coalesce(f.name, '') AS family
+		FROM register_items c LEFT JOIN register_items f ON f.id = c.parent_id AND f.council_id = c.council_id
+		WHERE c.council_id = ? AND c.kind = 'category'
+		ORDER BY f.position NULLS FIRST, f.id, c.position, c.id`, councilID).Scan(ctx, &out)
+	return out, err
+}
+
+func knownCategories(opts []categoryOption) map[string]bool {
+	m := make(map[string]bool, len(opts))
+	for _, o := range opts {
+		m[o.Slug] = true
+	}
+	return m
+}
+
+// SubmitApplication validates a and saves it as a new application accepting
+// the council's current charter, unless clientIP sent too many lately or a
+// pending application already exists for the same SIRET or the same name and
+// commune. It returns the follow-up token, which is not stored.
+func SubmitApplication(ctx context.Context, db *bun.DB, a *Application, clientIP string) (string, error) {
+	cats, err := applicationCategories(ctx, db, a.CouncilID)
+	if err != nil {
+		return "", err
+	}
+	if err := a.Validate(knownCategories(cats)); err != nil {
+		return "", err
+	}
+	charter, err := CurrentCharter(ctx, db, a.CouncilID)
+	if err != nil {
+		return "", err
+	}
+	// The slot is taken once the form is valid (a typo costs nothing) and
+	// before anything is written; a submission refused after all (a
+	// duplicate) gives it back.
+	key := applyRateKey(clientIP)
+	slot, err := auth.TakeSlot(ctx, db, key, ApplyLimit, applyWindow)
+	if err != nil {
+		return "", err
+	}
+	if !slot.Taken {
+		return "", errApplyTooMany(slot.Wait)
+	}
+	token, hash := NewApplicationToken()
+	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?, ?)", applicationLockKey, a.CouncilID); err != nil {
+			return err
+		}
+		if err := checkDuplicate(ctx, tx, a); err != nil {
+			return err
+		}
+		a.TokenHash, a.State = hash, AppNew
+		a.CharterID, a.CharterVersion, a.CharterAcceptedAt = charter.ID, charter.Version, time.Now()
+		if _, err := tx.NewInsert().Model(a).ExcludeColumn("created_at", "updated_at").
+			Returning("id, created_at").Exec(ctx); err != nil {
+			return fmt.Errorf("insert application: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{CouncilID: &a.CouncilID, ActorName: a.ContactName, Action: "application.submit",
+			ObjectType: "shop_application", ObjectID: fmt.Sprint(a.ID),
+			Summary: fmt.Sprintf("Candidature de « %s » (%s) reçue, charte v%d acceptée", a.ShopName, a.Commune, a.CharterVersion)},
+			nil, map[string]any{"shop_name": a.ShopName, "commune": a.Commune, "siret": a.SIRET, "charter_version": a.CharterVersion})
+	})
+	if err != nil {
+		if gerr := auth.GiveBack(ctx, db, key, slot); gerr != nil {
+			return "", errors.Join(err, gerr)
+		}
+		return "", err
+	}
+	return token, nil
+}
+
+// applicationLockKey serialises submissions per council, so that two
+// simultaneous submissions of one shop cannot both pass the duplicate check.
+const applicationLockKey = 0x61707073 // "apps"
+
+// checkDuplicate refuses a second pending application for the same SIRET, or
+// the same name and commune (case-insensitive), within the council.
+func checkDuplicate(ctx context.Context, db bun.IDB, a *Application) error {
+	var rows []struct {
+		ID    int64  `bun:"id"`
+		SIRET string `bun:"siret"`
+	}
+	err := db.NewSelect().TableExpr("shop_applications AS a").
+		Join("LEFT JOIN proposals AS p ON p.id = a.proposal_id AND p.council_id = a.council_id").
+		ColumnExpr("a.id, a.siret").
+		Where("a.council_id = ? AND a.id <> ?", a.CouncilID, a.ID).
+		Where("("+effectiveStateSQL+") NOT IN ('acceptee', 'refusee')").
+		Where("((a.siret <> '' AND a.siret = ?) OR (lower(a.shop_name) = lower(?) AND lower(a.commune) = lower(?)))", a.SIRET, a.ShopName, a.Commune).
+		Limit(5).Scan(ctx, &rows)
+	if err != nil {
+		return err
+	}
+	f := apperr.Fields{}
+	for _, r := range rows {
+		if a.SIRET != "" && r.SIRET == a.SIRET {
+			f.Add("siret", "Une candidature pour ce SIRET est déjà en cours d'examen : suivez-la avec le lien reçu lors de son envoi (ou écrivez au Conseil si vous l'avez perdu).")
+		} else {
+			f.Add("shop_name", "Une candidature au même nom dans la même commune est déjà en cours d'examen : suivez-la avec le lien reçu lors de son envoi (ou écrivez au Conseil si vous l'avez perdu).")
+		}
+	}
+	return f.Err()
+}
+
+var errApplicationNotFound = apperr.New(apperr.NotFound, "Cette candidature n'existe pas, ou ce lien de suivi n'est pas valide. Vérifiez que vous avez copié le lien en entier.")
+
+// applicationByToken loads the council's application whose follow-up token is
+// token. Another council's application, or a wrong token, is not found.
+func applicationByToken(ctx context.Context, db bun.IDB, councilID int64, token string) (*Application, error) {
+	if len(token) < 22 || len(token) > 100 {
+		return nil, errApplicationNotFound
+	}
+	a := new(Application)
+	err := selectApplications(db, a).Where("a.council_id = ? AND a.token_hash = ?", councilID, hashApplicationToken(token)).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errApplicationNotFound
+	}
+	return a, err
+}
+
+// GetApplication loads one of the council's applications by id.
+func GetApplication(ctx context.Context, db bun.IDB, councilID, id int64) (*Application, error) {
+	a := new(Application)
+	err := selectApplications(db, a).Where("a.council_id = ? AND a.id = ?", councilID, id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "Cette candidature n'existe pas dans ce Conseil.")
+	}
+	return a, err
+}
+
+// ListApplications lists the council's applications in state (every state when
+// ""), newest first, in one query.
+func ListApplications(ctx context.Context, db bun.IDB, councilID int64, state ApplicationState) ([]Application, error) {
+	var out []Application
+	q := selectApplications(db, &out).Where("a.council_id = ?", councilID)
+	if state != "" {
+		q = q.Where("("+effectiveStateSQL+") = ?", state)
+	}
+	err := q.Order("a.created_at DESC", "a.id DESC").Limit(500).Scan(ctx)
+	return out, err
+}
+
+// applicationCounts counts the council's applications per effective state.
+func applicationCounts(ctx context.Context, db bun.IDB, councilID int64) (map[ApplicationState]int, error) {
+	var rows []struct {
+		State ApplicationState `bun:"state"`
+		N     int              `bun:"n"`
+	}
+	err := db.NewSelect().TableExpr("shop_applications AS a").
+		Join("LEFT JOIN proposals AS p ON p.id = a.proposal_id AND p.council_id = a.council_id").
+		ColumnExpr("("+effectiveStateSQL+") AS state, count(*) AS n").
+		Where("a.council_id = ?", councilID).GroupExpr("1").Scan(ctx, &rows)
+	m := map[ApplicationState]int{}
+	for _, r := range rows {
+		m[r.State] = r.N
+	}
+	return m, err
+}
+
+// applicationMessages is the conversation of an application, oldest first;
+// internal comments only when withComments.
+func applicationMessages(ctx context.Context, db bun.IDB, councilID, applicationID int64, withComments bool) ([]ApplicationMessage, error) {
+	var out []ApplicationMessage
+	q := db.NewSelect().Model(&out).Column("id", "kind", "body", "author_name", "created_at").
+		Where("council_id = ? AND application_id = ?", councilID, applicationID)
+	if !withComments {
+		q = q.Where("kind <> ?", msgComment)
+	}
+	err := q.Order("id").Scan(ctx)
+	return out, err
+}
+
+// AddApplicationMessage appends a message to an application's conversation.
+// A question may also ask the shop to complete its application (state
+// à compléter). An answer from the shop is refused once the application is
+// decided.
+func AddApplicationMessage(ctx context.Context, db *bun.DB, a *Application, m *ApplicationMessage, actor audit.Actor, askToComplete bool) error {
+	if err := validateMessage(&m.Body); err != nil {
+		return err
+	}
+	if m.Kind == MsgAnswer && !a.Effective.Pending() {
+		return apperr.New(apperr.Conflict, "Cette candidature est close : vous ne pouvez plus y répondre.")
+	}
+	m.CouncilID, m.ApplicationID = a.CouncilID, a.ID
+	if m.Kind == MsgAnswer {
+		m.AuthorName = a.ContactName
+	} else {
+		m.AuthorName = actor.Name
+		if actor.AccountID != 0 {
+			id := actor.AccountID
+			m.AuthorID = &id
+		}
+	}
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(m).ExcludeColumn("created_at").Returning("id, created_at").Exec(ctx); err != nil {
+			return fmt.Errorf("insert application message: %w", err)
+		}
+		if m.Kind == MsgQuestion && askToComplete {
+			if err := setApplicationState(ctx, tx, a, appIncomplete); err != nil {
+				return err
+			}
+		} else if m.Kind == MsgQuestion && a.State == AppNew {
+			// A question means the council has started its review.
+			if err := setApplicationState(ctx, tx, a, AppReview); err != nil {
+				return err
+			}
+		}
+		if m.Kind == MsgAnswer {
+			return nil // the shop's own words are the record
+		}
+		return audit.Record(ctx, tx, actor.Entry(&a.CouncilID, "application."+m.Kind, "shop_application", strconv.FormatInt(a.ID, 10), fmt.Sprintf("Candidature de « %s » : %s", a.ShopName, map[string]string{MsgQuestion: "question posée", msgComment: "commentaire interne"}[m.Kind])),
+			nil, nil)
+	})
+}
+
+// applicationMoves lists the states a facilitator may set by hand, from each
+// state. Proposee is reached by turning the application into a proposal, and
+// acceptee or refusee after it by the council's decision.
+var applicationMoves = map[ApplicationState][]ApplicationState{
+	AppNew:        {AppReview, appIncomplete, AppRefused},
+	AppReview:     {appIncomplete, AppRefused},
+	appIncomplete: {AppReview, AppRefused},
+}
+
+// ApplicationMoves returns the states a facilitator may move a to by hand.
+func ApplicationMoves(a *Application) []ApplicationState {
+	if a.Effective != a.State && !(a.State == AppProposed && a.Effective == AppReview) {
+		return nil
+	}
+	return applicationMoves[a.Effective]
+}
+
+// SetApplicationState moves a to state to by hand (see ApplicationMoves).
+func SetApplicationState(ctx context.Context, db *bun.DB, a *Application, to ApplicationState, actor audit.Actor) error {
+	ok := false
+	for _, s := range ApplicationMoves(a) {
+		ok = ok || s == to
+	}
+	if !ok {
+		return apperr.New(apperr.Conflict, "Cette candidature est « %s » : elle ne peut pas passer à « %s ».", a.Effective.Label(), to.Label())
+	}
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		from := a.State
+		if err := setApplicationState(ctx, tx, a, to); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor.Entry(&a.CouncilID, "application.state", "shop_application", strconv.FormatInt(a.ID, 10), fmt.Sprintf("Candidature de « %s » : %s → %s", a.ShopName, from.Label(), to.Label())),
+			map[string]any{"state": from}, map[string]any{"state": to})
+	})
+}
+
+func setApplicationState(ctx context.Context, db bun.IDB, a *Application, to ApplicationState) error {
+	a.State, a.Effective, a.UpdatedAt = to, to, time.Now()
+	_, err := db.NewUpdate().Model(a).Column("state", "updated_at").
+		Where("id = ? AND council_id = ?", a.ID, a.CouncilID).Exec(ctx)
+	return err
+}
+
+// completeApplication replaces the shop's answers with upd while the council
+// asked it to complete them, and puts the application back under review.
+// The charter stays the one accepted first unless the shop accepts it again.
+func completeApplication(ctx context.Context, db *bun.DB, a *Application, upd *Application) error {
+	if a.Effective != appIncomplete {
+		return apperr.New(apperr.Conflict, "Cette candidature n'est pas « à compléter » : elle ne peut plus être modifiée.")
+	}
+	cats, err := applicationCategories(ctx, db, a.CouncilID)
+	if err != nil {
+		return err
+	}
+	upd.CharterAccepted = true // accepted when the application was sent
+	if err := upd.Validate(knownCategories(cats)); err != nil {
+		return err
+	}
+	upd.ID, upd.CouncilID = a.ID, a.CouncilID
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?, ?)", applicationLockKey, a.CouncilID); err != nil {
+			return err
+		}
+		if err := checkDuplicate(ctx, tx, upd); err != nil {
+			return err
+		}
+		upd.State, upd.UpdatedAt = AppReview, time.Now()
+		if _, err := tx.NewUpdate().Model(upd).
+			Column("shop_name", "kind", "siret", "address", "commune", "contact_name", "email", "phone", "website",
+				"network", "categories", "local_share", "organic_share", "seasonality", "message", "state", "updated_at").
+			Where("id = ? AND council_id = ?", a.ID, a.CouncilID).Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{CouncilID: &a.CouncilID, ActorName: upd.ContactName, Action: "application.complete",
+			ObjectType: "shop_application", ObjectID: fmt.Sprint(a.ID),
+			Summary: fmt.Sprintf("Candidature de « %s » complétée par le point de vente", upd.ShopName)}, nil, nil)
+	})
+}
+
+// AdhesionDraft is the prefilled point-de-vente proposal an application turns into.
+type AdhesionDraft struct {
+	Title     string
+	Outcome   string
+	Rationale string
+}
+
+// DraftProposal prefills the adhesion proposal of an application.
+func DraftProposal(a *Application, categoryNames map[string]string) AdhesionDraft {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Candidature reçue le %s via le formulaire « Devenir point de vente ».\n\n", web.FrenchDate(a.CreatedAt))
+	fmt.Fprintf(&b, "- **Type** : %s\n", a.Kind.Label())
+	fmt.Fprintf(&b, "- **Commune** : %s\n", a.Commune)
+	if a.Network == "" {
+		b.WriteString("- **Indépendant** (ni réseau ni franchise)\n")
+	} else {
+		fmt.Fprintf(&b, "- **Réseau ou franchise** : %s\n", a.Network)
+	}
+	names := make([]string, 0, len(a.Categories))
+	for _, c := range a.Categories {
+		if n := categoryNames[c]; n != "" {
+			names = append(names, n)
+		} else {
+			names = append(names, c)
+		}
+	}
+	fmt.Fprintf(&b, "- **Catégories vendues** : %s\n", strings.Join(names, ", "))
+	fmt.Fprintf(&b, "- **Part de produits locaux** : %s\n", strings.ToLower(shareLabel(a.LocalShare)))
+	fmt.Fprintf(&b, "- **Part de produits bio** : %s\n", strings.ToLower(shareLabel(a.OrganicShare)))
+	if a.Seasonality != "" {
+		fmt.Fprintf(&b, "- **Saisonnalité** : %s\n", strings.ReplaceAll(a.Seasonality, "\n", " "))
+	}
+	fmt.Fprintf(&b, "- **Charte d'engagement** : version %d acceptée le %s\n", a.CharterVersion, web.FrenchDate(a.CharterAcceptedAt))
+	if a.Message != "" {
+		b.WriteString("\nMessage du point de vente :\n\n> ")
+		b.WriteString(strings.ReplaceAll(a.Message, "\n", "\n> "))
+		b.WriteString("\n")
+	}
+	title := "Adhésion de " + a.ShopName + " (" + a.Commune + ")"
+	if r := []rune(title); len(r) > proposal.MaxTitle {
+		title = string(r[:proposal.MaxTitle])
+	}
+	return AdhesionDraft{
+		Title:     title,
+		Outcome:   "Conventionner « " + a.ShopName + " » (" + a.Commune + ") comme point de vente de la caisse, pour la durée d'une convention.",
+		Rationale: b.String(),
+	}
+}
+
+// ProposeApplication turns a into a point-de-vente adhesion proposal written by
+// actor from draft: it creates the shop as a candidat in the register (with the
+// categories it sells) unless it exists, the proposal as a draft targeting it,
+// and moves the application to proposée — in one transaction.
+func ProposeApplication(ctx context.Context, db *bun.DB, a *Application, draft AdhesionDraft, actor audit.Actor) (*proposal.Proposal, error) {
+	if a.Effective != AppNew && a.Effective != AppReview && a.Effective != appIncomplete {
+		return nil, apperr.New(apperr.Conflict, "Cette candidature est « %s » : elle ne peut plus devenir une proposition.", a.Effective.Label())
+	}
+	p := &proposal.Proposal{CouncilID: a.CouncilID, Kind: proposal.ProposalShopAdhesion, State: proposal.ProposalDraft, Title: draft.Title,
+		Outcome: draft.Outcome, RationaleMD: strings.TrimSpace(draft.Rationale), AuthorID: &actor.AccountID, AuthorName: actor.Name}
+	// Checked with a placeholder target; the shop is created below.
+	placeholder := int64(0)
+	p.TargetShopID = &placeholder
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	p.RationaleHTML = markdown.ToHTML(p.RationaleMD)
+	if ok, err := boussole.BoussoleExists(ctx, db, a.CouncilID); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, apperr.New(apperr.Conflict, "%s", proposal.ErrNoBoussoleYet)
+	}
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// Lock the application: a double click makes one proposal.
+		var state ApplicationState
+		if err := tx.NewSelect().TableExpr("shop_applications AS a").
+			Join("LEFT JOIN proposals AS p ON p.id = a.proposal_id AND p.council_id = a.council_id").
+			ColumnExpr(effectiveStateSQL).
+			Where("a.id = ? AND a.council_id = ?", a.ID, a.CouncilID).For("UPDATE OF a").Scan(ctx, &state); err != nil {
+			return err
+		}
+		if state == AppProposed || !state.Pending() {
+			return apperr.New(apperr.Conflict, "Cette candidature a déjà été traitée.")
+		}
+		shopID, err := candidateShop(ctx, tx, a)
+		if err != nil {
+			return err
+		}
+		p.TargetShopID = &shopID
+		if err := proposal.InsertProposal(ctx, tx, p, actor); err != nil {
+			return err
+		}
+		a.ProposalID, a.ShopID, a.State, a.UpdatedAt = &p.ID, &shopID, AppProposed, time.Now()
+		if _, err := tx.NewUpdate().Model(a).Column("proposal_id", "shop_id", "state", "updated_at").
+			Where("id = ? AND council_id = ?", a.ID, a.CouncilID).Exec(ctx); err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, actor.Entry(&a.CouncilID, "application.propose", "shop_application", strconv.FormatInt(a.ID, 10), fmt.Sprintf("Candidature de « %s » transformée en proposition n° %d", a.ShopName, p.ID)), nil,
+			map[string]any{"proposal_id": p.ID, "shop_id": shopID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.Effective = AppProposed
+	return p, nil
+}
+
+// candidateShop returns the shop the application names — the one created by a
+// previous application of the same shop, else a new point de vente with status
+// candidat and the categories it sells. A candidate is not a register change
+// (no version); the public pages are told through catalog.Touch.
+func candidateShop(ctx context.Context, tx bun.Tx, a *Application) (int64, error) {
+	if a.ShopID != nil {
+		return *a.ShopID, nil
+	}
+	base := catalog.Slug(a.ShopName + " " + a.Commune)
+	if len(base) > 100 {
+		base = strings.TrimRight(base[:100], "-")
+	}
+	var taken []string
+	if err := tx.NewSelect().Table("shops").Column("slug").
+		Where("council_id = ? AND (slug = ? OR slug LIKE ?)", a.CouncilID, base, base+"-%").Scan(ctx, &taken); err != nil {
+		return 0, err
+	}
+	slug := base
+	used := map[string]bool{}
+	for _, s := range taken {
+		used[s] = true
+	}
+	for i := 2; used[slug]; i++ {
+		slug = fmt.Sprintf("%s-%d", base, i)
+	}
+	shop := &catalog.Shop{CouncilID: a.CouncilID, Slug: slug, Name: a.ShopName, Kind: a.Kind, Address: a.Address,
+		Commune: a.Commune, Status: catalog.ShopCandidat, Website: a.Website, Network: a.Network}
+	if err := shop.Validate(); err != nil {
+		return 0, err
+	}
+	if _, err := tx.NewInsert().Model(shop).ExcludeColumn("created_at", "updated_at").Returning("id").Exec(ctx); err != nil {
+		return 0, fmt.Errorf("insert candidate shop: %w", err)
+	}
+	if len(a.Categories) > 0 {
+		if _, err := tx.NewRaw(`INSERT INTO shop_categories (council_id, shop_id, item_id)
+			SELECT ?, ?, id FROM register_items WHERE council_id = ? AND slug IN (?)`,
+			a.CouncilID, shop.ID, a.CouncilID, bun.List(a.Categories)).Exec(ctx); err != nil {
+			return 0, err
+		}
+	}
+	if err := audit.Record(ctx, tx, audit.Entry{CouncilID: &a.CouncilID, Action: "shop.candidate", ObjectType: "shop",
+		ObjectID: fmt.Sprint(shop.ID), Summary: fmt.Sprintf("Point de vente candidat « %s » (%s)", shop.Name, shop.Commune)},
+		nil, map[string]any{"slug": shop.Slug, "status": shop.Status}); err != nil {
+		return 0, err
+	}
+	return shop.ID, catalog.Touch(ctx, tx, a.CouncilID)
+}
+
+// renewal is a convention due for renewal.
+type renewal struct {
+	Slug      string    `bun:"slug"`
+	Name      string    `bun:"name"`
+	Commune   string    `bun:"commune"`
+	SignedOn  time.Time `bun:"signed_on"`
+	RenewalOn time.Time `bun:"renewal_on"`
+	Email     string    `bun:"email"`
+	Phone     string    `bun:"phone"`
+}
+
+// Overdue reports whether the renewal date has passed.
+func (r renewal) Overdue(today time.Time) bool { return r.RenewalOn.Before(today) }
+
+// renewals lists the council's conventionné points de vente whose renewal
+// falls before today + days (overdue ones included), soonest first.
+func renewals(ctx context.Context, db bun.IDB, councilID int64, today time.Time, days int) ([]renewal, error) {
+	var out []renewal
+	err := db.NewRaw(`SELECT s.slug, s.name, s.commune, s.signed_on, s.renewal_on,
+			coalesce(la.email, '') AS email, coalesce(la.phone, '') AS phone
+		FROM shops s
+		LEFT JOIN LATERAL (SELECT a.email, a.phone FROM shop_applications a
+			WHERE a.shop_id = s.id AND a.council_id = s.council_id ORDER BY a.id DESC LIMIT 1) la ON true
+		WHERE s.council_id = ? AND s.status = 'conventionne' AND s.renewal_on IS NOT NULL AND s.signed_on IS NOT NULL
+			AND s.renewal_on <= ?::date + ?::int
+		ORDER BY s.renewal_on, s.name`, councilID, today.Format("2006-01-02"), days).Scan(ctx, &out)
+	return out, err
+}
+
+// exportShop is one point de vente as the payment tool imports it.
+type exportShop struct {
+	Slug      string     `bun:"slug"`
+	Name      string     `bun:"name"`
+	Kind      string     `bun:"kind"`
+	Address   string     `bun:"address"`
+	Commune   string     `bun:"commune"`
+	Email     string     `bun:"email"`
+	Phone     string     `bun:"phone"`
+	Website   string     `bun:"website"`
+	SIRET     string     `bun:"siret"`
+	Status    string     `bun:"status"`
+	SignedOn  *time.Time `bun:"signed_on"`
+	RenewalOn *time.Time `bun:"renewal_on"`
+}
+
+// exportShops lists every point de vente of the council with the contact
+// details of its latest application, in one query.
+func exportShops(ctx context.Context, db bun.IDB, councilID int64) ([]exportShop, error) {
+	var out []exportShop
+	err := db.NewRaw(`SELECT s.slug, s.name, s.kind, s.address, s.commune, s.website, s.status, s.signed_on, s.renewal_on,
+			coalesce(la.email, '') AS email, coalesce(la.phone, '') AS phone, coalesce(la.siret, '') AS siret
+		FROM shops s
+		LEFT JOIN LATERAL (SELECT a.email, a.phone, a.siret FROM shop_applications a
+			WHERE a.shop_id = s.id AND a.council_id = s.council_id ORDER BY a.id DESC LIMIT 1) la ON true
+		WHERE s.council_id = ?
+		ORDER BY s.name, s.id`, councilID).Scan(ctx, &out)
+	return out, err
+}

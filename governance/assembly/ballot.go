@@ -1,0 +1,254 @@
+package assembly
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/uptrace/bun"
+
+	"cla/internal/apperr"
+	"cla/internal/batch"
+)
+
+// Casting is the hot path of a meeting: every present member votes within a
+// few seconds. A cast is one statement (castSQL) that reads the vote and the
+// member's right to vote, and writes the ballot only when every rule holds;
+// when it wrote nothing, the facts it read say why (castFacts.refusal). The
+// statement takes a batch of casts: BallotWriter writes the casts that arrive
+// together in one statement and one commit (internal/batch).
+//
+// No ballot lands after the close: the ballots_vote_open trigger takes the vote
+// row FOR SHARE before each write, and the close takes it FOR UPDATE (lockVote),
+// so a ballot either commits before the close and is counted, or waits and
+// finds the vote closed.
+
+// castRequest is one member's cast, as the statement receives it.
+type castRequest struct {
+	CouncilID int64 `json:"council_id"`
+	VoteID    int64 `json:"vote_id"`
+	MemberID  int64 `json:"member_id"`
+	// Variants is the ballot as a vote of each method stores it (see
+	// Ballot.ValidateFor), and whether it is valid there: the statement keeps the
+	// variant of the vote's method.
+	Variants map[VoteMethod]castVariant `json:"variants"`
+	N        int                        `json:"n"` // position in the batch
+
+	ballot *Ballot
+}
+
+// castVariant is a ballot as a vote of one method stores it.
+type castVariant struct {
+	OK     bool   `json:"ok"`
+	Choice Choice `json:"choice"`
+	Reason string `json:"reason"`
+	Grades string `json:"grades"` // a PostgreSQL array literal
+}
+
+func newCastRequest(councilID, voteID, memberID int64, b *Ballot) *castRequest {
+	// The batch is written by another goroutine, which may outlive the request
+	// whose memory Fiber reuses: copy the texts.
+	b.Choice, b.Reason = Choice(strings.Clone(string(b.Choice))), strings.Clone(b.Reason)
+	r := &castRequest{CouncilID: councilID, VoteID: voteID, MemberID: memberID, ballot: b,
+		Variants: make(map[VoteMethod]castVariant, 3)}
+	for _, m := range []VoteMethod{MethodMajority, MethodConsent, MethodJudgment} {
+		c := *b
+		c.Grades = append([]int16(nil), b.Grades...)
+		// A majority-judgment ballot is valid when it grades every option: the
+		// statement checks the vote has len(Grades) options.
+		ok := c.ValidateFor(&Vote{Method: m, Options: make([]VoteOption, len(b.Grades))}) == nil
+		if !ok {
+			// Not written: the text is not sent either (a NUL in it would
+			// fail the whole batch's statement).
+			c.Reason = ""
+		}
+		r.Variants[m] = castVariant{OK: ok, Choice: c.Choice, Reason: c.Reason, Grades: pgArray(c.Grades)}
+	}
+	return r
+}
+
+// castFacts is what the statement read of a vote and of the member.
+type castFacts struct {
+	State     string
+	Method    VoteMethod
+	Mode      string
+	NotClosed bool // the time window (if any) has not ended, by the database's clock
+	Options   int
+	Allowed   bool
+	Written   bool
+}
+
+// refusal explains why a ballot was not written, checking in the order a
+// member should hear it: the vote, then the ballot, then who votes.
+func (f *castFacts) refusal(b *Ballot) error {
+	if f.State != VoteOpen || !f.NotClosed {
+		return errVoteClosed
+	}
+	if f.Mode == ModeInRoom {
+		return apperr.New(apperr.Conflict, "Ce vote se fait à main levée, en salle.")
+	}
+	if err := b.ValidateFor(&Vote{Method: f.Method, Options: make([]VoteOption, f.Options)}); err != nil {
+		return err
+	}
+	if !f.Allowed {
+		return apperr.New(apperr.Forbidden, "Seuls les membres présents à la séance votent.")
+	}
+	return nil
+}
+
+var errVoteClosed = apperr.New(apperr.Conflict, "Ce vote est clos : le bulletin n'a pas été pris en compte.")
+
+// isVoteClosedError reports the ballots_vote_open trigger's refusal: the vote
+// was closed after the statement read it.
+func isVoteClosedError(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23514" && strings.Contains(pgErr.Message, "ballot refused")
+}
+
+// castSQL casts a batch of ballots ($1: a JSON array of castRequest) and
+// returns, for each cast whose vote exists in its council, the facts of
+// castFacts. The rules of the INSERT's WHERE are those of castFacts.refusal.
+// Rows are written in (vote, member) order, so that two batches never wait
+// for each other's rows in opposite orders.
+const castSQL = `WITH r AS (
+		SELECT * FROM jsonb_to_recordset($1::jsonb) AS r (n int, council_id bigint, vote_id bigint, member_id bigint, variants jsonb)),
+	v AS (
+		SELECT r.n, r.member_id, v.id, v.council_id, v.state, v.method, v.mode,
+			v.closes_at IS NULL OR v.closes_at > clock_timestamp() AS not_closed,
+			(SELECT count(*) FROM vote_options o WHERE o.vote_id = v.id AND o.council_id = v.council_id) AS options,
+			CASE WHEN v.closes_at IS NULL
+				THEN EXISTS (SELECT 1 FROM attendances a WHERE a.meeting_id = v.meeting_id AND a.council_id = v.council_id
+					AND a.member_id = r.member_id AND a.status = 'present')
+				ELSE EXISTS (SELECT 1 FROM memberships m WHERE m.council_id = v.council_id AND m.account_id = r.member_id
+					AND m.disabled_at IS NULL)
+			END AS allowed,
+			r.variants -> v.method AS b
+		FROM r JOIN votes v ON v.id = r.vote_id AND v.council_id = r.council_id),
+	ins AS (
+		INSERT INTO ballots (council_id, vote_id, member_id, choice, reason, grades, cast_at)
+		SELECT v.council_id, v.id, v.member_id, v.b ->> 'choice', v.b ->> 'reason', (v.b ->> 'grades')::smallint[], clock_timestamp()
+		FROM v
+		WHERE v.state = 'ouvert' AND v.not_closed AND v.mode = 'en_ligne' AND (v.b ->> 'ok')::boolean AND v.allowed
+			AND (v.method <> 'jugement' OR v.options = cardinality((v.b ->> 'grades')::smallint[]))
+		ORDER BY v.id, v.member_id
+		ON CONFLICT (vote_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason,
+			grades = EXCLUDED.grades, cast_at = clock_timestamp(), changes = ballots.changes + 1
+		RETURNING vote_id, member_id)
+	SELECT v.n, v.state, v.method, v.mode, v.not_closed, v.options, v.allowed,
+		EXISTS (SELECT 1 FROM ins WHERE ins.vote_id = v.id AND ins.member_id = v.member_id)
+	FROM v`
+
+// castBatch runs castSQL over reqs, distinct (vote, member) pairs, and tells
+// each request its outcome. When the statement fails, for instance because a
+// vote of the batch was closed meanwhile, each cast is tried alone so that the
+// failure is told to its own ballot only.
+func castBatch(ctx context.Context, db *bun.DB, reqs []*castRequest) []batch.Result[struct{}] {
+	out := make([]batch.Result[struct{}], len(reqs))
+	facts, err := runCast(ctx, db, reqs)
+	if err != nil && len(reqs) > 1 {
+		for i, r := range reqs {
+			out[i] = castBatch(ctx, db, []*castRequest{r})[0]
+		}
+		return out
+	}
+	for i, r := range reqs {
+		switch f := facts[i]; {
+		case isVoteClosedError(err):
+			out[i].Err = errVoteClosed
+		case err != nil:
+			out[i].Err = err
+		case f == nil:
+			out[i].Err = apperr.New(apperr.NotFound, "Vote introuvable.")
+		case f.Written:
+		default:
+			if out[i].Err = f.refusal(r.ballot); out[i].Err == nil {
+				// Unreachable while castSQL and refusal state the same rules.
+				out[i].Err = apperr.New(apperr.Conflict, "Le bulletin n'a pas pu être enregistré : rechargez la page et votez de nouveau.")
+			}
+		}
+	}
+	return out
+}
+
+// runCast runs castSQL, one statement and (outside a transaction) one commit,
+// and returns the facts of each request by position (nil: no such vote).
+func runCast(ctx context.Context, db *bun.DB, reqs []*castRequest) ([]*castFacts, error) {
+	for i, r := range reqs {
+		r.N = i
+	}
+	batch, err := json.Marshal(reqs)
+	if err != nil {
+		return nil, err
+	}
+	// A fixed SQL text with a bound parameter rather than bun's interpolation:
+	// the driver prepares it once per connection.
+	rows, err := db.DB.QueryContext(ctx, castSQL, string(batch))
+	if err != nil {
+		return make([]*castFacts, len(reqs)), err
+	}
+	defer rows.Close()
+	facts := make([]*castFacts, len(reqs))
+	for rows.Next() {
+		var n int
+		f := new(castFacts)
+		if err := rows.Scan(&n, &f.State, &f.Method, &f.Mode, &f.NotClosed, &f.Options, &f.Allowed, &f.Written); err != nil {
+			return facts, err
+		}
+		if n >= 0 && n < len(facts) {
+			facts[n] = f
+		}
+	}
+	return facts, rows.Err()
+}
+
+// CastBallot records (or replaces) a member's ballot in an open online vote,
+// in a statement of its own. During a meeting only members marked present
+// vote; a vote with a time window (closes_at) is open to every active member
+// until it ends. Handlers cast through a BallotWriter instead.
+func CastBallot(ctx context.Context, db *bun.DB, councilID, voteID, memberID int64, b *Ballot) error {
+	return castBatch(ctx, db, []*castRequest{newCastRequest(councilID, voteID, memberID, b)})[0].Err
+}
+
+// BallotWriter casts ballots as CastBallot does, writing the casts that arrive
+// together in one statement and one commit (a group commit): under load, one
+// write and one disk flush serve many members. Each Cast returns once its batch
+// has committed, so an acknowledged ballot is on disk.
+type BallotWriter struct {
+	group batch.Group[*castRequest, struct{}]
+}
+
+// NewBallotWriter returns a writer over db.
+func NewBallotWriter(db *bun.DB) *BallotWriter {
+	w := &BallotWriter{}
+	w.group.Run = func(ctx context.Context, reqs []*castRequest) []batch.Result[struct{}] {
+		return castBatch(ctx, db, reqs)
+	}
+	// One batch at a time, and a member's second cast in the same vote in a
+	// later batch (a statement writes a row once): the later ballot wins.
+	w.group.Key = func(r *castRequest) any { return [2]int64{r.VoteID, r.MemberID} }
+	return w
+}
+
+// Cast records (or replaces) a member's ballot; see CastBallot for the rules.
+// When ctx ends first, the ballot may still be written: casting again is safe,
+// as it replaces the ballot.
+func (w *BallotWriter) Cast(ctx context.Context, councilID, voteID, memberID int64, b *Ballot) error {
+	_, err := w.group.Do(ctx, newCastRequest(councilID, voteID, memberID, b))
+	return err
+}
+
+func pgArray(g []int16) string {
+	var s strings.Builder
+	s.WriteByte('{')
+	for i, x := range g {
+		if i > 0 {
+			s.WriteByte(',')
+		}
+		s.WriteString(strconv.Itoa(int(x)))
+	}
+	s.WriteByte('}')
+	return s.String()
+}

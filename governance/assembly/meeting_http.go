@@ -1,0 +1,891 @@
+package assembly
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
+
+	"cla/governance/boussole"
+	"cla/governance/proposal"
+	"cla/internal/apperr"
+	"cla/internal/auth"
+	"cla/internal/authz"
+	"cla/internal/web"
+)
+
+// Handlers serves the meetings, votes, decisions, minutes and their feeds.
+type Handlers struct {
+	DB *bun.DB
+
+	ballots *BallotWriter // set by Routes
+}
+
+// Routes lists the routes of meetings, votes, decisions, minutes and their
+// feeds.
+func (h *Handlers) Routes(app fiber.Router) {
+	h.ballots = NewBallotWriter(h.DB)
+	app.Get("/seances", web.Gated(h.meetings))
+	app.Post("/seances", auth.Require(authz.ManageMeeting), h.createMeeting)
+	app.Get("/seances/regles", auth.Require(authz.SetMeetingRules), web.Gated(h.rulesForm))
+	app.Post("/seances/regles", auth.Require(authz.SetMeetingRules), h.saveRules)
+	app.Get("/seances/:id", web.Gated(h.meeting))
+	app.Post("/seances/:id/etat", auth.Require(authz.ManageMeeting), h.meetingState)
+	app.Post("/seances/:id/modifier", auth.Require(authz.ManageMeeting), h.editMeeting)
+	app.Post("/seances/:id/ordre-du-jour", auth.Require(authz.ManageMeeting), h.addAgendaItem)
+	app.Post("/seances/:id/ordre-du-jour/:item/deplacer", auth.Require(authz.ManageMeeting), h.moveAgendaItem)
+	app.Post("/seances/:id/ordre-du-jour/:item/retirer", auth.Require(authz.ManageMeeting), h.removeAgendaItem)
+	app.Post("/seances/:id/appel", auth.Require(authz.ManageMeeting), h.takeRoll)
+	app.Post("/seances/:id/votes", auth.Require(authz.ManageMeeting), h.openVote)
+	app.Get("/seances/:id/convocation", web.Gated(h.convocation))
+	app.Get("/seances/:id/dossier", web.Gated(h.meetingPack))
+	app.Get("/seances/:id/compte-rendu", web.Gated(h.minutes))
+	app.Post("/seances/:id/compte-rendu", auth.Require(authz.ManageMeeting), h.saveMinutes)
+	app.Post("/seances/:id/compte-rendu/regenerer", auth.Require(authz.ManageMeeting), h.regenerateMinutes)
+	app.Post("/seances/:id/compte-rendu/approuver", auth.Require(authz.ManageMeeting), h.approveMinutes)
+	app.Get("/votes/:id", web.Gated(h.vote))
+	app.Post("/votes/:id/bulletin", auth.Require(authz.CastBallot), h.castBallot)
+	app.Post("/votes/:id/cloture", auth.Require(authz.ManageMeeting), h.closeVote)
+	app.Get("/decisions", web.Gated(h.decisions))
+	app.Get("/decisions.atom", web.Gated(h.decisionsAtom))
+	app.Get("/decisions/:id", web.Gated(h.decision))
+	app.Get("/meetings.ics", web.Gated(h.meetingsICS))
+}
+
+func formInt(c *fiber.Ctx, name string) int {
+	n, _ := strconv.Atoi(strings.TrimSpace(c.FormValue(name)))
+	return n
+}
+
+// formWhole reads a required whole number (0 or more) typed in a form field,
+// and returns it with "" or a French message saying what is wrong. An empty
+// field is missing, not 0. It is parsed within int32: a few such numbers
+// added together cannot overflow.
+func formWhole(c *fiber.Ctx, name string) (int, string) {
+	raw := strings.TrimSpace(c.FormValue(name))
+	if raw == "" {
+		return 0, "Saisissez un nombre (0 s'il n'y en a pas)."
+	}
+	n, err := strconv.ParseInt(raw, 10, 32)
+	switch {
+	case errors.Is(err, strconv.ErrRange) && raw[0] != '-':
+		return 0, "Ce nombre est bien trop grand."
+	case err != nil:
+		return 0, "Saisissez un nombre entier, en chiffres (0, 1, 2…)."
+	case n < 0:
+		return 0, "Saisissez un nombre positif ou nul."
+	}
+	return int(n), ""
+}
+
+// parseParisTime reads a datetime-local value ("2025-03-05T18:30") in Paris time.
+func parseParisTime(s string) (time.Time, bool) {
+	t, err := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(s), web.Paris())
+	return t, err == nil
+}
+
+// MeetingPath is the address of a meeting's page.
+func MeetingPath(id int64) string { return "/seances/" + strconv.FormatInt(id, 10) }
+
+// meetingsView lists the council's meetings.
+type meetingsView struct {
+	web.Page
+	Upcoming  []Meeting
+	Past      []Meeting
+	CanManage bool
+	CanRules  bool
+	Errors    apperr.Fields
+	Form      Meeting
+	// StartsAt and Duration are the schedule form's fields as typed, so that a
+	// rejected form gives them back unchanged.
+	StartsAt string
+	Duration string
+}
+
+func (h *Handlers) meetingsView(c *fiber.Ctx) (meetingsView, error) {
+	ms, err := Meetings(c.UserContext(), h.DB, web.Council(c).ID)
+	if err != nil {
+		return meetingsView{}, err
+	}
+	view := meetingsView{Page: web.NewPage(c, "Séances du Conseil"), CanManage: auth.Can(c, authz.ManageMeeting), CanRules: auth.Can(c, authz.SetMeetingRules),
+		Duration: "120"}
+	now := time.Now()
+	for _, m := range ms {
+		if m.State != MeetingClosed && m.EndsAt.After(now.Add(-24*time.Hour)) {
+			view.Upcoming = append([]Meeting{m}, view.Upcoming...)
+		} else {
+			view.Past = append(view.Past, m)
+		}
+	}
+	return view, nil
+}
+
+func (h *Handlers) meetings(c *fiber.Ctx) error {
+	view, err := h.meetingsView(c)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "governance/meetings", view)
+}
+
+// meetingFromForm reads the schedule form (title, starts_at, duration in
+// minutes, place, note) into m, and returns the refusals: the form's own
+// (an unreadable date, a duration out of range) and then Meeting.Validate's.
+func meetingFromForm(c *fiber.Ctx, m *Meeting) apperr.Fields {
+	m.Title, m.Place, m.Note = c.FormValue("title"), c.FormValue("place"), c.FormValue("note")
+	errs := apperr.Fields{}
+	raw := strings.TrimSpace(c.FormValue("starts_at"))
+	start, ok := parseParisTime(raw)
+	if !ok && raw != "" {
+		errs.Add("starts_at", "Date et heure illisibles : choisissez-les dans le calendrier (jour, mois, année, heure).")
+	}
+	minutes, msg := formWhole(c, "duration")
+	switch {
+	case msg != "":
+		errs.Add("ends_at", msg)
+	case minutes < minMeetingMinutes || minutes > int(maxMeetingLength/time.Minute):
+		errs.Add("ends_at", fmt.Sprintf("La durée va de %d à %d minutes (12 heures).", minMeetingMinutes, int(maxMeetingLength/time.Minute)))
+	}
+	if ok {
+		// The duration is bounded before it is multiplied: no overflow.
+		m.StartsAt, m.EndsAt = start, start.Add(time.Duration(max(minutes, 1))*time.Minute)
+	}
+	if f := apperr.FieldsOf(m.Validate()); f != nil {
+		for k, v := range f {
+			errs.Add(k, v)
+		}
+	}
+	return errs
+}
+
+// meetingForm is the schedule form as typed, given back when it is refused.
+type meetingForm struct {
+	Title, StartsAt, Duration, Place, Note string
+}
+
+// typedMeetingForm copies the schedule form's fields (Fiber reuses their
+// memory after the handler).
+func typedMeetingForm(c *fiber.Ctx) meetingForm {
+	return meetingForm{Title: strings.Clone(c.FormValue("title")), StartsAt: strings.Clone(c.FormValue("starts_at")),
+		Duration: strings.Clone(c.FormValue("duration")), Place: strings.Clone(c.FormValue("place")), Note: strings.Clone(c.FormValue("note"))}
+}
+
+func (h *Handlers) createMeeting(c *fiber.Ctx) error {
+	m := &Meeting{CouncilID: web.Council(c).ID}
+	errs := meetingFromForm(c, m)
+	if len(errs) == 0 {
+		path, err := web.CreateOnce(c, h.DB, func(ctx context.Context, tx bun.Tx) (string, error) {
+			if err := CreateMeeting(ctx, tx, m); err != nil {
+				return "", err
+			}
+			return MeetingPath(m.ID), nil
+		})
+		if errs = apperr.FieldsOf(err); errs == nil {
+			if err != nil {
+				return err
+			}
+			return web.RedirectWithFlash(c, path, "Séance programmée.")
+		}
+	}
+	view, err := h.meetingsView(c)
+	if err != nil {
+		return err
+	}
+	typed := typedMeetingForm(c)
+	view.Errors, view.Form = errs, Meeting{Title: typed.Title, Place: typed.Place, Note: typed.Note}
+	view.StartsAt, view.Duration = typed.StartsAt, typed.Duration
+	c.Status(fiber.StatusUnprocessableEntity)
+	return web.Render(c, "governance/meetings", view)
+}
+
+// agendaEntry is an agenda item with what its page shows.
+type agendaEntry struct {
+	AgendaItem
+	Votes     []Vote
+	Decisions []Decision
+	Link      string
+}
+
+// agendaSuggestion is an item the agenda builder proposes.
+type agendaSuggestion struct {
+	Kind   AgendaKind
+	ID     int64
+	Title  string
+	Reason string
+}
+
+// VoteFormFor is the open-vote form of an agenda item: as typed, with its
+// messages, when it was refused; its defaults otherwise.
+func (v MeetingView) VoteFormFor(it agendaEntry) voteForm {
+	if v.VoteForm.Item == it.ID && v.VoteErrors != nil {
+		f := v.VoteForm
+		f.Errors = v.VoteErrors
+		return f
+	}
+	f := voteForm{Item: it.ID, Method: string(MethodMajority), Threshold: string(ThresholdCast), Mode: ModeOnline, Secrecy: SecrecyAnonymous,
+		Options: "Conventionner | conventionne\nConventionner sous conditions | sous_conditions\nNe pas conventionner | non_conventionne"}
+	if it.Kind == AgendaProposal {
+		f.Question = "Adopter la proposition « " + it.Title + " » ?"
+	}
+	return f
+}
+
+// MeetingView is a meeting's page.
+type MeetingView struct {
+	web.Page
+	Meeting     *Meeting
+	Agenda      []agendaEntry
+	Quorum      quorum
+	Roll        []rollEntry
+	Minutes     *Minutes
+	Suggestions []agendaSuggestion
+	CanManage   bool
+	CanVote     bool
+	Methods     []VoteMethod
+	Thresholds  []Threshold
+	Pending     []Minutes // closed meetings' drafts this meeting may approve
+	PendingMeet []Meeting
+	// EditForm is the edit form's fields (the meeting's, or as typed when
+	// refused, with EditErrors).
+	EditForm   meetingForm
+	EditErrors apperr.Fields
+	// VoteForm is the open-vote form refused for one agenda item, as typed,
+	// with VoteErrors; the other items' forms show their defaults.
+	VoteForm   voteForm
+	VoteErrors apperr.Fields
+}
+
+// voteForm is the open-vote form as typed.
+type voteForm struct {
+	Item                                                int64
+	Question, Method, Threshold, Options, Mode, Secrecy string
+	ClosesAt                                            string
+	Errors                                              apperr.Fields // set by MeetingView.VoteFormFor
+}
+
+func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, error) {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	m, err := GetMeeting(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	items, err := Agenda(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	votes, err := MeetingVotes(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	decisions, err := meetingDecisions(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	q, err := quorumOf(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	mins, err := GetMinutes(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if title == "" {
+		title = m.Title
+	}
+	view := &MeetingView{Page: web.NewPage(c, title), Meeting: m, Quorum: q, Minutes: mins,
+		EditForm: meetingForm{Title: m.Title, Place: m.Place, Note: m.Note,
+			StartsAt: m.StartsAt.In(web.Paris()).Format("2006-01-02T15:04"), Duration: strconv.Itoa(int(m.EndsAt.Sub(m.StartsAt).Minutes()))},
+		CanManage: auth.Can(c, authz.ManageMeeting), CanVote: auth.Can(c, authz.CastBallot),
+		Methods: []VoteMethod{MethodMajority, MethodConsent, MethodJudgment}, Thresholds: []Threshold{ThresholdCast, ThresholdTwoThirds, ThresholdOfPresents}}
+	for _, it := range items {
+		e := agendaEntry{AgendaItem: it}
+		switch {
+		case it.ProposalID != nil:
+			e.Link = "/propositions/" + strconv.FormatInt(*it.ProposalID, 10)
+		case it.DebateID != nil:
+			e.Link = "/debats/" + it.DebateSlug
+		}
+		for _, v := range votes {
+			if v.AgendaItemID == it.ID {
+				e.Votes = append(e.Votes, v)
+			}
+		}
+		for _, d := range decisions {
+			if d.AgendaItemID == it.ID {
+				e.Decisions = append(e.Decisions, d)
+			}
+		}
+		view.Agenda = append(view.Agenda, e)
+	}
+	return view, nil
+}
+
+func (h *Handlers) meeting(c *fiber.Ctx) error {
+	view, err := h.loadMeetingView(c, "")
+	if err != nil {
+		return err
+	}
+	if err := h.fillManagerView(c, view); err != nil {
+		return err
+	}
+	return web.Render(c, "governance/meeting", view)
+}
+
+// fillManagerView adds what the facilitator's part of a meeting page shows:
+// the roll, the agenda suggestions and the minutes waiting for approval.
+func (h *Handlers) fillManagerView(c *fiber.Ctx, view *MeetingView) error {
+	if !view.CanManage {
+		return nil
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	var err error
+	if view.Roll, err = Roll(ctx, h.DB, co.ID, view.Meeting.ID); err != nil {
+		return err
+	}
+	if view.Meeting.State != MeetingClosed {
+		if view.Suggestions, err = agendaSuggestions(ctx, h.DB, co.ID, view.Meeting.ID); err != nil {
+			return err
+		}
+	}
+	if view.Meeting.State == MeetingOpen {
+		if err := h.DB.NewSelect().Model(&view.PendingMeet).Column("id", "title", "starts_at").
+			Where("council_id = ? AND state = ? AND starts_at < ?", co.ID, MeetingClosed, view.Meeting.StartsAt).
+			Where("EXISTS (SELECT 1 FROM minutes mi WHERE mi.meeting_id = meeting.id AND mi.council_id = meeting.council_id AND mi.state = ?)", minutesDraft).
+			Order("starts_at").Limit(20).Scan(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// agendaSuggestions is the agenda builder: open proposals with enough graders,
+// adjourned proposals, and the most supported requested debates, leaving out
+// what this meeting's agenda already holds. Three queries.
+func agendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]agendaSuggestion, error) {
+	const minGraders = 3
+	var out []agendaSuggestion
+	var ripe []struct {
+		ID      int64  `bun:"id"`
+		Title   string `bun:"title"`
+		State   string `bun:"state"`
+		Graders int    `bun:"graders"`
+	}
+	err := db.NewRaw(`SELECT p.id, p.title, p.state, count(DISTINCT s.account_id) AS graders
+		FROM proposals p LEFT JOIN proposal_scores s ON s.proposal_id = p.id AND s.council_id = p.council_id
+		WHERE p.council_id = ? AND p.state IN ('ouverte', 'ajournee', 'inscrite')
+		AND NOT EXISTS (SELECT 1 FROM agenda_items a WHERE a.meeting_id = ? AND a.proposal_id = p.id)
+		GROUP BY p.id
+		HAVING p.state <> 'ouverte' OR count(DISTINCT s.account_id) >= ?
+		ORDER BY (p.state = 'ajournee') DESC, graders DESC, p.id LIMIT 15`, councilID, meetingID, minGraders).Scan(ctx, &ripe)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ripe {
+		reason := strconv.Itoa(p.Graders) + " membre(s) l'ont évaluée"
+		switch p.State {
+		case string(proposal.ProposalAdjourned):
+			reason = "Ajournée lors d'une séance précédente"
+		case string(proposal.ProposalScheduled):
+			reason = "Déjà inscrite, pas encore à une séance"
+		}
+		out = append(out, agendaSuggestion{Kind: AgendaProposal, ID: p.ID, Title: p.Title, Reason: reason})
+	}
+	var debates []struct {
+		ID       int64  `bun:"id"`
+		Title    string `bun:"title"`
+		Supports int    `bun:"supports"`
+	}
+	err = db.NewRaw(`SELECT d.id, d.title, (SELECT count(*) FROM debate_supports s WHERE s.debate_id = d.id AND s.council_id = d.council_id) AS supports
+		FROM debates d WHERE d.council_id = ? AND d.state = 'souhaite'
+		AND NOT EXISTS (SELECT 1 FROM agenda_items a WHERE a.meeting_id = ? AND a.debate_id = d.id)
+		ORDER BY supports DESC, d.id LIMIT 5`, councilID, meetingID).Scan(ctx, &debates)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range debates {
+		out = append(out, agendaSuggestion{Kind: AgendaDebate, ID: d.ID, Title: d.Title, Reason: "Débat souhaité, " + strconv.Itoa(d.Supports) + " soutien(s)"})
+	}
+	return out, nil
+}
+
+func (h *Handlers) meetingState(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	to := MeetingState(c.FormValue("to"))
+	if err := SetMeetingState(c.UserContext(), h.DB, web.Council(c).ID, id, to); err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, MeetingPath(id), "Séance : "+to.Label()+".")
+}
+
+// editMeeting changes a meeting's title, date, place or note (calendars see a
+// new SEQUENCE). A refused form shows the meeting again with the messages and
+// what was typed.
+func (h *Handlers) editMeeting(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	current, err := GetMeeting(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return err
+	}
+	if current.State == MeetingClosed {
+		return errMeetingClosed
+	}
+	m := &Meeting{ID: id, CouncilID: co.ID}
+	errs := meetingFromForm(c, m)
+	if len(errs) == 0 {
+		err = updateMeeting(ctx, h.DB, m)
+		errs = apperr.FieldsOf(err)
+		if errs == nil && err != nil {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		view, err := h.loadMeetingView(c, "")
+		if err != nil {
+			return err
+		}
+		if err := h.fillManagerView(c, view); err != nil {
+			return err
+		}
+		view.EditErrors, view.EditForm = errs, typedMeetingForm(c)
+		c.Status(fiber.StatusUnprocessableEntity)
+		return web.Render(c, "governance/meeting", view)
+	}
+	return web.RedirectWithFlash(c, MeetingPath(id), "Séance modifiée.")
+}
+
+func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	it := &AgendaItem{CouncilID: web.Council(c).ID, MeetingID: id, Kind: AgendaKind(c.FormValue("kind")),
+		Title: c.FormValue("title"), Notes: c.FormValue("notes"), Minutes: formInt(c, "minutes")}
+	if ref, err := strconv.ParseInt(c.FormValue("ref"), 10, 64); err == nil && ref > 0 {
+		switch it.Kind {
+		case AgendaProposal:
+			it.ProposalID = &ref
+		case AgendaDebate:
+			it.DebateID = &ref
+		}
+	}
+	if err := AddAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), it); err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, MeetingPath(id), "Point ajouté à l'ordre du jour.")
+}
+
+func (h *Handlers) moveAgendaItem(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	item, err := web.ParamID(c, "item")
+	if err != nil {
+		return err
+	}
+	delta := 1
+	if c.FormValue("dir") == "up" {
+		delta = -1
+	}
+	if err := moveAgendaItem(c.UserContext(), h.DB, web.Council(c).ID, id, item, delta); err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, MeetingPath(id)+"#ordre-du-jour", "")
+}
+
+func (h *Handlers) removeAgendaItem(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	item, err := web.ParamID(c, "item")
+	if err != nil {
+		return err
+	}
+	if err := removeAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, item); err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, MeetingPath(id), "Point retiré de l'ordre du jour.")
+}
+
+func (h *Handlers) takeRoll(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	answers := map[int64]AttendanceStatus{}
+	c.Request().PostArgs().VisitAll(func(k, v []byte) {
+		key := string(k)
+		if !strings.HasPrefix(key, "m") || len(v) == 0 {
+			return
+		}
+		if mid, err := strconv.ParseInt(key[1:], 10, 64); err == nil {
+			answers[mid] = AttendanceStatus(string(v))
+		}
+	})
+	if err := RecordAttendance(c.UserContext(), h.DB, web.Council(c).ID, id, answers); err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, MeetingPath(id)+"#appel", "Appel enregistré.")
+}
+
+func (h *Handlers) openVote(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	form := voteForm{Question: strings.Clone(c.FormValue("question")), Method: strings.Clone(c.FormValue("method")),
+		Threshold: strings.Clone(c.FormValue("threshold")), Options: strings.Clone(c.FormValue("options")),
+		Mode: strings.Clone(c.FormValue("mode")), Secrecy: strings.Clone(c.FormValue("secrecy")), ClosesAt: strings.Clone(c.FormValue("closes_at"))}
+	form.Item, _ = strconv.ParseInt(c.FormValue("item"), 10, 64)
+	v := &Vote{CouncilID: web.Council(c).ID, MeetingID: id, AgendaItemID: form.Item, Question: form.Question,
+		Method: VoteMethod(form.Method), Mode: form.Mode, Secrecy: form.Secrecy, Threshold: Threshold(form.Threshold)}
+	if v.Method == MethodJudgment {
+		for _, line := range strings.Split(form.Options, "\n") {
+			label, effect, _ := strings.Cut(strings.TrimSpace(line), "|")
+			if label = strings.TrimSpace(label); label != "" {
+				v.Options = append(v.Options, VoteOption{Label: label, Effect: strings.TrimSpace(effect)})
+			}
+		}
+	}
+	if raw := strings.TrimSpace(form.ClosesAt); raw != "" {
+		t, ok := parseParisTime(raw)
+		if !ok {
+			return h.refuseVote(c, apperr.Fields{"closes_at": "Date et heure illisibles : choisissez-les dans le calendrier."}, form)
+		}
+		v.ClosesAt = &t
+	}
+	err = OpenVote(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), v)
+	if f := apperr.FieldsOf(err); f != nil {
+		return h.refuseVote(c, f, form)
+	} else if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/votes/"+strconv.FormatInt(v.ID, 10), "Vote ouvert.")
+}
+
+// refuseVote shows the meeting again with the open-vote form of the item as
+// typed and its messages (422).
+func (h *Handlers) refuseVote(c *fiber.Ctx, errs apperr.Fields, form voteForm) error {
+	view, err := h.loadMeetingView(c, "")
+	if err != nil {
+		return err
+	}
+	if err := h.fillManagerView(c, view); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(view.Agenda, func(e agendaEntry) bool { return e.ID == form.Item }) {
+		return apperr.New(apperr.Invalid, "Ce point n'est pas à l'ordre du jour de la séance.")
+	}
+	view.VoteForm, view.VoteErrors = form, errs
+	c.Status(fiber.StatusUnprocessableEntity)
+	return web.Render(c, "governance/meeting", view)
+}
+
+// voteView is a vote's page: the ballot form while open, the results after.
+type voteView struct {
+	web.Page
+	Vote      *Vote
+	Meeting   *Meeting
+	Item      *AgendaItem
+	Mine      *Ballot
+	Nominal   []NominalBallot
+	Decision  *Decision
+	CanVote   bool
+	CanManage bool
+	Grades    []boussole.Grade
+	Errors    apperr.Fields
+	// CloseErrors and CloseForm are a refused close's messages and what was
+	// typed in its form, shown again.
+	CloseErrors apperr.Fields
+	CloseForm   closeForm
+	// Present is the number of members present, which bounds the in-room
+	// counts (read for the facilitator of an open in-room vote only).
+	Present int
+}
+
+// closeForm is what the facilitator typed in the close form.
+type closeForm struct {
+	Counts     map[string]string // in-room counts by field name, as typed
+	Reasons    string
+	Motivation string
+	Adjourn    bool
+}
+
+// countField is one count input of the in-room close form.
+type countField struct {
+	Name, Label, Value, Error string
+	Max                       int // the members present
+}
+
+// CountInput describes the in-room count input name: its value as typed after
+// a refusal ("0" at first) and its message.
+func (v voteView) CountInput(name, label string) countField {
+	f := countField{Name: name, Label: label, Value: "0", Error: v.CloseErrors[name], Max: v.Present}
+	if typed, ok := v.CloseForm.Counts[name]; ok {
+		f.Value = typed
+	}
+	return f
+}
+
+// GradeCountInput is CountInput for the count of grade g of the option at
+// position pos (majority judgment).
+func (v voteView) GradeCountInput(pos int, g boussole.Grade) countField {
+	return v.CountInput(RoomCountField(pos, g), g.Label())
+}
+
+// OptionError is the message about the counts of the option at position pos.
+func (v voteView) OptionError(pos int) string { return v.CloseErrors["o"+strconv.Itoa(pos)] }
+
+// optionResult is one option's line in a majority-judgment result.
+type optionResult struct {
+	Rank    int
+	Label   string
+	Profile MeritProfile
+	Median  boussole.Grade
+	Above   int
+	Below   int
+	Winner  bool
+}
+
+// Results returns the majority-judgment lines in ranking order.
+func (v voteView) Results() []optionResult {
+	t := v.Vote.Tally
+	if t == nil || v.Vote.Method != MethodJudgment {
+		return nil
+	}
+	var out []optionResult
+	for i, pos := range t.Ranking {
+		if pos < 1 || pos > len(t.Profiles) || pos > len(v.Vote.Options) {
+			continue
+		}
+		p := t.Profiles[pos-1]
+		above, med, below := p.Gauge()
+		out = append(out, optionResult{Rank: i + 1, Label: v.Vote.Options[pos-1].Label, Profile: p, Median: med, Above: above, Below: below,
+			Winner: v.Vote.WinnerOption != nil && *v.Vote.WinnerOption == pos})
+	}
+	return out
+}
+
+// MyGrade is the viewer's grade for option i ("" when none).
+func (v voteView) MyGrade(i int) boussole.Grade {
+	if v.Mine == nil || i >= len(v.Mine.Grades) {
+		return boussole.NoOpinion
+	}
+	return boussole.Grade(v.Mine.Grades[i])
+}
+
+// Choices are the answers of a majority vote.
+func (v voteView) Choices() []Choice { return []Choice{ChoiceFor, ChoiceAgainst, ChoiceAbstain} }
+
+// TallyLine is the result in one sentence.
+func (v voteView) TallyLine() string { return tallyLine(v.Vote) }
+
+func (h *Handlers) voteView(c *fiber.Ctx) (*voteView, error) {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	v, err := GetVote(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	m, err := GetMeeting(ctx, h.DB, co.ID, v.MeetingID)
+	if err != nil {
+		return nil, err
+	}
+	item := new(AgendaItem)
+	if err := h.DB.NewSelect().Model(item).Where("id = ? AND council_id = ?", v.AgendaItemID, co.ID).Scan(ctx); err != nil {
+		return nil, err
+	}
+	view := &voteView{Page: web.NewPage(c, "Vote : "+v.Question), Vote: v, Meeting: m, Item: item,
+		CanVote: auth.Can(c, authz.CastBallot) && !v.Closed() && !v.InRoom(), CanManage: auth.Can(c, authz.ManageMeeting), Grades: boussole.Grades}
+	if viewer := web.ViewerOf(c); viewer != nil && view.CanVote {
+		if view.Mine, err = MyBallot(ctx, h.DB, co.ID, v.ID, viewer.AccountID); err != nil {
+			return nil, err
+		}
+	}
+	if view.CanManage && !v.Closed() && v.InRoom() {
+		if view.Present, err = presentCount(ctx, h.DB, co.ID, v.MeetingID); err != nil {
+			return nil, err
+		}
+	}
+	if v.Closed() {
+		if view.Nominal, err = NominalBallots(ctx, h.DB, v); err != nil {
+			return nil, err
+		}
+		d := new(Decision)
+		err := selectDecisions(h.DB, d).Where("d.vote_id = ? AND d.council_id = ?", v.ID, co.ID).Scan(ctx)
+		if err == nil {
+			view.Decision = d
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+	}
+	return view, nil
+}
+
+func (h *Handlers) vote(c *fiber.Ctx) error {
+	view, err := h.voteView(c)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return web.Render(c, "governance/vote", view)
+}
+
+func (h *Handlers) castBallot(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	b := &Ballot{Choice: Choice(c.FormValue("choice")), Reason: c.FormValue("reason")}
+	// Grades g1…gN of a majority-judgment ballot, read without loading the vote:
+	// casting is the hot path, and its statement checks them against the vote's
+	// options (other methods ignore them).
+	for i := 1; i <= maxVoteOptions; i++ {
+		raw := c.FormValue("g" + strconv.Itoa(i))
+		if raw == "" {
+			break
+		}
+		g, _ := boussole.ParseGrade(raw)
+		b.Grades = append(b.Grades, int16(g))
+	}
+	err = h.ballots.Cast(ctx, co.ID, id, web.ViewerOf(c).AccountID, b)
+	if f := apperr.FieldsOf(err); f != nil {
+		view, verr := h.voteView(c)
+		if verr != nil {
+			return verr
+		}
+		view.Errors, view.Mine = f, b
+		c.Status(fiber.StatusUnprocessableEntity)
+		return web.Render(c, "governance/vote", view)
+	} else if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/votes/"+strconv.FormatInt(id, 10), "Votre bulletin est enregistré. Vous pouvez le modifier jusqu'à la clôture.")
+}
+
+func (h *Handlers) closeVote(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	v, err := GetVote(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return err
+	}
+	if v.Closed() {
+		return apperr.New(apperr.Conflict, "Ce vote est déjà clos.")
+	}
+	form := closeForm{Counts: map[string]string{}, Reasons: strings.Clone(c.FormValue("reasons")),
+		Motivation: strings.Clone(c.FormValue("motivation")), Adjourn: c.FormValue("adjourn") == "1"}
+	in := CloseInput{Adjourn: form.Adjourn, Motivation: form.Motivation}
+	if v.InRoom() {
+		errs := apperr.Fields{}
+		count := func(name string) int {
+			form.Counts[name] = strings.Clone(c.FormValue(name))
+			n, msg := formWhole(c, name)
+			if msg != "" {
+				errs.Add(name, msg)
+			}
+			return n
+		}
+		rc := &RoomCounts{}
+		switch v.Method {
+		case MethodMajority:
+			rc.For, rc.Against, rc.Abstain = count("pour"), count("contre"), count("abstention")
+		case MethodConsent:
+			rc.Objections = count("objections")
+			for _, r := range strings.Split(form.Reasons, "\n") {
+				if r = strings.TrimSpace(r); r != "" {
+					rc.ObjectionReasons = append(rc.ObjectionReasons, r)
+				}
+			}
+		case MethodJudgment:
+			for _, o := range v.Options {
+				var p MeritProfile
+				for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
+					p.Counts[g] = count(RoomCountField(o.Position, g))
+				}
+				rc.Profiles = append(rc.Profiles, p)
+			}
+		}
+		if len(errs) > 0 {
+			return h.refuseClose(c, errs, form)
+		}
+		in.Room = rc
+	}
+	closed, d, err := CloseVote(ctx, h.DB, co.ID, id, auth.ActorOf(web.ViewerOf(c)), in)
+	if f := apperr.FieldsOf(err); f != nil {
+		return h.refuseClose(c, f, form)
+	} else if err != nil {
+		return err
+	}
+	if d != nil {
+		return web.RedirectWithFlash(c, d.Path(), "Vote clos, décision enregistrée.")
+	}
+	return web.RedirectWithFlash(c, "/votes/"+strconv.FormatInt(closed.ID, 10), "Vote clos.")
+}
+
+// refuseClose shows the vote page again with the close form's messages and
+// what was typed (422).
+func (h *Handlers) refuseClose(c *fiber.Ctx, errs apperr.Fields, form closeForm) error {
+	view, err := h.voteView(c)
+	if err != nil {
+		return err
+	}
+	view.CloseErrors, view.CloseForm = errs, form
+	c.Status(fiber.StatusUnprocessableEntity)
+	return web.Render(c, "governance/vote", view)
+}
+
+// rulesView is the quorum rule form.
+type rulesView struct {
+	web.Page
+	Rules  MeetingRules
+	Errors apperr.Fields
+}
+
+func (h *Handlers) rulesForm(c *fiber.Ctx) error {
+	r, err := Rules(c.UserContext(), h.DB, web.Council(c).ID)
+	if err != nil {
+		return err
+	}
+	return web.Render(c, "governance/meeting_rules", rulesView{Page: web.NewPage(c, "Règles des séances"), Rules: r})
+}
+
+func (h *Handlers) saveRules(c *fiber.Ctx) error {
+	r := &MeetingRules{CouncilID: web.Council(c).ID, QuorumKind: QuorumKind(c.FormValue("quorum_kind")),
+		QuorumCount: formInt(c, "quorum_count"), QuorumPercent: formInt(c, "quorum_percent"),
+		VoteWithoutQuorum: c.FormValue("vote_without_quorum") == "1"}
+	if err := SaveRules(c.UserContext(), h.DB, r); err != nil {
+		if f := apperr.FieldsOf(err); f != nil {
+			c.Status(fiber.StatusUnprocessableEntity)
+			return web.Render(c, "governance/meeting_rules", rulesView{Page: web.NewPage(c, "Règles des séances"), Rules: *r, Errors: f})
+		}
+		return err
+	}
+	return web.RedirectWithFlash(c, "/seances", "Règles des séances enregistrées.")
+}

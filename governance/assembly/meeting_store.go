@@ -1,0 +1,362 @@
+package assembly
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"cla/governance/proposal"
+	"cla/internal/apperr"
+	"cla/internal/audit"
+)
+
+// CreateMeeting validates and stores a new planned meeting.
+func CreateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	m.State = MeetingPlanned
+	_, err := db.NewInsert().Model(m).Returning("*").Exec(ctx)
+	return err
+}
+
+// updateMeeting changes a planned or running meeting's date, place and note, and
+// bumps its iCalendar SEQUENCE so that calendars take the change.
+func updateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	res, err := db.NewUpdate().Model(m).Column("title", "starts_at", "ends_at", "place", "note").
+		Set("sequence = sequence + 1").Set("updated_at = now()").
+		Where("id = ? AND council_id = ? AND state <> ?", m.ID, m.CouncilID, MeetingClosed).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errMeetingClosed
+	}
+	return nil
+}
+
+var errMeetingClosed = apperr.New(apperr.Conflict, "Une séance close ne change plus.")
+
+// Meetings lists the council's meetings, the most recent first.
+func Meetings(ctx context.Context, db bun.IDB, councilID int64) ([]Meeting, error) {
+	var ms []Meeting
+	err := db.NewSelect().Model(&ms).Where("council_id = ?", councilID).Order("starts_at DESC").Limit(500).Scan(ctx)
+	return ms, err
+}
+
+// GetMeeting loads one of the council's meetings.
+func GetMeeting(ctx context.Context, db bun.IDB, councilID, id int64) (*Meeting, error) {
+	m := new(Meeting)
+	err := db.NewSelect().Model(m).Where("id = ? AND council_id = ?", id, councilID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "Séance introuvable.")
+	}
+	return m, err
+}
+
+// lockMeeting loads a meeting FOR UPDATE inside a transaction.
+func lockMeeting(ctx context.Context, tx bun.Tx, councilID, id int64) (*Meeting, error) {
+	m := new(Meeting)
+	err := tx.NewSelect().Model(m).Where("id = ? AND council_id = ?", id, councilID).For("UPDATE").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "Séance introuvable.")
+	}
+	return m, err
+}
+
+// SetMeetingState moves a meeting along prévue → en cours → close. Closing a
+// meeting closes nothing else: votes still open must be closed first. The
+// minutes draft is written when the meeting closes.
+func SetMeetingState(ctx context.Context, db *bun.DB, councilID, id int64, to MeetingState) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		m, err := lockMeeting(ctx, tx, councilID, id)
+		if err != nil {
+			return err
+		}
+		switch {
+		case m.State == MeetingPlanned && to == MeetingOpen:
+			_, err = tx.NewUpdate().Model(m).Set("state = ?", to).Set("opened_at = now()").Set("updated_at = now()").
+				Where("id = ? AND council_id = ?", id, councilID).Exec(ctx)
+			return err
+		case m.State == MeetingOpen && to == MeetingClosed:
+			open, err := tx.NewSelect().Table("votes").Where("meeting_id = ? AND council_id = ? AND state = ?", id, councilID, VoteOpen).Exists(ctx)
+			if err != nil {
+				return err
+			}
+			if open {
+				return apperr.New(apperr.Conflict, "Un vote est encore ouvert : clôturez-le avant de clore la séance.")
+			}
+			if _, err = tx.NewUpdate().Model(m).Set("state = ?", to).Set("closed_at = now()").Set("updated_at = now()").
+				Set("sequence = sequence + 1").Where("id = ? AND council_id = ?", id, councilID).Exec(ctx); err != nil {
+				return err
+			}
+			return WriteDraftMinutes(ctx, tx, councilID, id, false)
+		}
+		return apperr.New(apperr.Conflict, "Passage impossible de « %s » à « %s ».", m.State.Label(), to.Label())
+	})
+}
+
+// Agenda returns a meeting's agenda in order.
+func Agenda(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]AgendaItem, error) {
+	var items []AgendaItem
+	err := db.NewSelect().Model(&items).ColumnExpr("agenda_item.*, coalesce(d.slug, '') AS debate_slug").
+		Join("LEFT JOIN debates AS d ON d.id = agenda_item.debate_id AND d.council_id = agenda_item.council_id").
+		Where("agenda_item.council_id = ? AND agenda_item.meeting_id = ?", councilID, meetingID).Order("agenda_item.position").Scan(ctx)
+	return items, err
+}
+
+// AddAgendaItem appends an item at the end of a meeting's agenda. A proposal
+// or debate item takes its title from the proposal or debate when none is given.
+// An open or adjourned proposal becomes "inscrite à l'ordre du jour" in the same
+// transaction (one already inscrite stays so).
+func AddAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, it *AgendaItem) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// The meeting first, in the council (another council's is not found,
+		// whatever its state), then its state, then the item.
+		m, err := lockMeeting(ctx, tx, it.CouncilID, it.MeetingID)
+		if err != nil {
+			return err
+		}
+		if m.State == MeetingClosed {
+			return apperr.New(apperr.Conflict, "L'ordre du jour d'une séance close ne change plus.")
+		}
+		if it.Title == "" {
+			switch it.Kind {
+			case AgendaProposal:
+				if it.ProposalID != nil {
+					err = tx.NewSelect().Table("proposals").Column("title").
+						Where("id = ? AND council_id = ?", *it.ProposalID, it.CouncilID).Scan(ctx, &it.Title)
+				}
+			case AgendaDebate:
+				if it.DebateID != nil {
+					err = tx.NewSelect().Table("debates").Column("title").
+						Where("id = ? AND council_id = ?", *it.DebateID, it.CouncilID).Scan(ctx, &it.Title)
+				}
+			}
+			if errors.Is(err, sql.ErrNoRows) {
+				return apperr.Fields{"target": "Proposition ou débat introuvable."}.Err()
+			} else if err != nil {
+				return err
+			}
+		}
+		if err := it.Validate(); err != nil {
+			return err
+		}
+		if err := tx.NewSelect().Table("agenda_items").ColumnExpr("coalesce(max(position), 0) + 1").
+			Where("meeting_id = ? AND council_id = ?", it.MeetingID, it.CouncilID).Scan(ctx, &it.Position); err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(it).Returning("id, created_at").Exec(ctx); err != nil {
+			return fmt.Errorf("agenda item: %w", err)
+		}
+		if it.Kind == AgendaProposal {
+			p, err := proposal.GetProposal(ctx, tx, it.CouncilID, *it.ProposalID)
+			if err != nil {
+				return err
+			}
+			if p.State != proposal.ProposalScheduled {
+				return proposal.TransitionProposal(ctx, tx, it.CouncilID, p.ID, actor, proposal.ProposalScheduled, "Inscrite à l'ordre du jour : "+m.Title)
+			}
+		}
+		return nil
+	})
+}
+
+// moveAgendaItem moves an item up (delta -1) or down (+1) the agenda.
+func moveAgendaItem(ctx context.Context, db *bun.DB, councilID, meetingID, itemID int64, delta int) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		m, err := lockMeeting(ctx, tx, councilID, meetingID)
+		if err != nil {
+			return err
+		}
+		if m.State == MeetingClosed {
+			return apperr.New(apperr.Conflict, "L'ordre du jour d'une séance close ne change plus.")
+		}
+		items, err := Agenda(ctx, tx, councilID, meetingID)
+		if err != nil {
+			return err
+		}
+		for i := range items {
+			if items[i].ID != itemID {
+				continue
+			}
+			j := i + delta
+			if j < 0 || j >= len(items) {
+				return nil
+			}
+			a, b := items[i], items[j]
+			for _, x := range []struct {
+				id  int64
+				pos int
+			}{{a.ID, b.Position}, {b.ID, a.Position}} {
+				if _, err := tx.NewUpdate().Table("agenda_items").Set("position = ?", x.pos).
+					Where("id = ? AND council_id = ? AND meeting_id = ?", x.id, councilID, meetingID).Exec(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		return apperr.New(apperr.NotFound, "Point de l'ordre du jour introuvable.")
+	})
+}
+
+// removeAgendaItem takes an item off the agenda of a meeting not yet closed, as
+// long as no vote was held on it; the following items move up.
+// A proposal still "inscrite" goes back to "ouverte".
+func removeAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID, itemID int64) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		m, err := lockMeeting(ctx, tx, councilID, meetingID)
+		if err != nil {
+			return err
+		}
+		if m.State == MeetingClosed {
+			return apperr.New(apperr.Conflict, "L'ordre du jour d'une séance close ne change plus.")
+		}
+		voted, err := tx.NewSelect().Table("votes").Where("agenda_item_id = ? AND council_id = ?", itemID, councilID).Exists(ctx)
+		if err != nil {
+			return err
+		}
+		if voted {
+			return apperr.New(apperr.Conflict, "Un vote a eu lieu sur ce point : il reste à l'ordre du jour.")
+		}
+		var row struct {
+			Position   int    `bun:"position"`
+			ProposalID *int64 `bun:"proposal_id"`
+		}
+		err = tx.NewRaw("DELETE FROM agenda_items WHERE id = ? AND council_id = ? AND meeting_id = ? RETURNING position, proposal_id",
+			itemID, councilID, meetingID).Scan(ctx, &row)
+		pos := row.Position
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "Point de l'ordre du jour introuvable.")
+		} else if err != nil {
+			return err
+		}
+		if _, err = tx.NewUpdate().Table("agenda_items").Set("position = position - 1").
+			Where("meeting_id = ? AND council_id = ? AND position > ?", meetingID, councilID, pos).Exec(ctx); err != nil {
+			return err
+		}
+		if row.ProposalID != nil {
+			p, err := proposal.GetProposal(ctx, tx, councilID, *row.ProposalID)
+			if err != nil {
+				return err
+			}
+			if p.State == proposal.ProposalScheduled {
+				return proposal.TransitionProposal(ctx, tx, councilID, p.ID, actor, proposal.ProposalOpen, "Retirée de l'ordre du jour : "+m.Title)
+			}
+		}
+		return nil
+	})
+}
+
+// Rules returns the council's meeting rules (the defaults when none are set).
+func Rules(ctx context.Context, db bun.IDB, councilID int64) (MeetingRules, error) {
+	r := MeetingRules{}
+	err := db.NewSelect().Model(&r).Where("council_id = ?", councilID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return defaultRules(councilID), nil
+	}
+	return r, err
+}
+
+// SaveRules stores the council's meeting rules.
+func SaveRules(ctx context.Context, db bun.IDB, r *MeetingRules) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	r.UpdatedAt = time.Now()
+	_, err := db.NewInsert().Model(r).
+		On("CONFLICT (council_id) DO UPDATE").
+		Set("quorum_kind = EXCLUDED.quorum_kind, quorum_count = EXCLUDED.quorum_count").
+		Set("quorum_percent = EXCLUDED.quorum_percent, vote_without_quorum = EXCLUDED.vote_without_quorum").
+		Set("updated_at = EXCLUDED.updated_at").Exec(ctx)
+	return err
+}
+
+// rollEntry is one active member of the council with their answer at a meeting.
+type rollEntry struct {
+	MemberID int64            `bun:"member_id"`
+	Name     string           `bun:"name"`
+	Role     string           `bun:"role"`
+	Status   AttendanceStatus `bun:"status"`
+}
+
+// Roll lists the council's active members with their attendance at a meeting
+// ("" when not recorded yet), by name.
+func Roll(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]rollEntry, error) {
+	var out []rollEntry
+	err := db.NewRaw(`SELECT a.id AS member_id, a.name, m.role, coalesce(at.status, '') AS status
+		FROM memberships m JOIN accounts a ON a.id = m.account_id
+		LEFT JOIN attendances at ON at.meeting_id = ? AND at.council_id = m.council_id AND at.member_id = a.id
+		WHERE m.council_id = ? AND m.disabled_at IS NULL
+		ORDER BY a.name, a.id`, meetingID, councilID).Scan(ctx, &out)
+	return out, err
+}
+
+// RecordAttendance takes the roll: each member's answer. Only the council's
+// active members can be recorded.
+func RecordAttendance(ctx context.Context, db *bun.DB, councilID, meetingID int64, answers map[int64]AttendanceStatus) error {
+	for _, s := range answers {
+		if !s.Valid() {
+			return apperr.Fields{"status": "Réponse inconnue à l'appel."}.Err()
+		}
+	}
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		m, err := lockMeeting(ctx, tx, councilID, meetingID)
+		if err != nil {
+			return err
+		}
+		if m.State == MeetingClosed {
+			return apperr.New(apperr.Conflict, "L'appel d'une séance close ne change plus.")
+		}
+		if len(answers) == 0 {
+			return nil
+		}
+		ids := make([]int64, 0, len(answers))
+		for id := range answers {
+			ids = append(ids, id)
+		}
+		var members []int64
+		if err := tx.NewSelect().Table("memberships").Column("account_id").
+			Where("council_id = ? AND disabled_at IS NULL AND account_id IN (?)", councilID, bun.List(ids)).Scan(ctx, &members); err != nil {
+			return err
+		}
+		if len(members) != len(ids) {
+			return apperr.Fields{"member": "Seuls les membres du Conseil répondent à l'appel."}.Err()
+		}
+		rows := make([]Attendance, 0, len(ids))
+		for _, id := range members {
+			rows = append(rows, Attendance{CouncilID: councilID, MeetingID: meetingID, MemberID: id, Status: answers[id]})
+		}
+		_, err = tx.NewInsert().Model(&rows).On("CONFLICT (meeting_id, member_id) DO UPDATE").
+			Set("status = EXCLUDED.status, recorded_at = now()").Exec(ctx)
+		return err
+	})
+}
+
+// quorumOf computes a meeting's quorum from the roll and the council's rules.
+func quorumOf(ctx context.Context, db bun.IDB, councilID, meetingID int64) (quorum, error) {
+	rules, err := Rules(ctx, db, councilID)
+	if err != nil {
+		return quorum{}, err
+	}
+	q := quorum{Rules: rules}
+	err = db.NewRaw(`SELECT
+		(SELECT count(*) FROM memberships WHERE council_id = ? AND disabled_at IS NULL) AS members,
+		count(*) FILTER (WHERE status = 'present') AS present,
+		count(*) FILTER (WHERE status = 'excuse') AS excused,
+		count(*) FILTER (WHERE status = 'absent') AS absent
+		FROM attendances WHERE council_id = ? AND meeting_id = ?`, councilID, councilID, meetingID).
+		Scan(ctx, &q.Members, &q.Present, &q.Excused, &q.Absent)
+	if err != nil {
+		return q, err
+	}
+	q.Required = rules.Required(q.Members)
+	return q, nil
+}

@@ -1,0 +1,330 @@
+package assembly
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"cla/governance/boussole"
+	"cla/governance/proposal"
+	"cla/internal/apperr"
+	"cla/internal/audit"
+)
+
+// OpenVote opens a vote on an item of a running meeting. The quorum must be
+// reached unless the council allows votes without it. A vote on a proposal moves
+// the proposal to "en vote" in the same transaction.
+func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// The meeting first, scoped by council (another council's is not
+		// found, whatever its state), then its state, then the form.
+		m, err := lockMeeting(ctx, tx, v.CouncilID, v.MeetingID)
+		if err != nil {
+			return err
+		}
+		if m.State != MeetingOpen {
+			return apperr.New(apperr.Conflict, "Un vote ne s'ouvre que pendant la séance (séance « %s »).", m.State.Label())
+		}
+		if err := v.Validate(); err != nil {
+			return err
+		}
+		item := new(AgendaItem)
+		if err := tx.NewSelect().Model(item).Where("id = ? AND meeting_id = ? AND council_id = ?", v.AgendaItemID, v.MeetingID, v.CouncilID).Scan(ctx); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return apperr.Fields{"agenda_item": "Ce point n'est pas à l'ordre du jour de la séance."}.Err()
+			}
+			return err
+		}
+		q, err := quorumOf(ctx, tx, v.CouncilID, v.MeetingID)
+		if err != nil {
+			return err
+		}
+		if !q.VoteAllowed() {
+			return apperr.New(apperr.Conflict, "Le quorum n'est pas atteint (%d présent·es sur %d requis·es) : le vote ne peut pas s'ouvrir.", q.Present, q.Required)
+		}
+		if v.ClosesAt != nil && !v.ClosesAt.After(time.Now()) {
+			return apperr.Fields{"closes_at": "La fin du vote doit être à venir."}.Err()
+		}
+		v.State, v.OpenedAt, v.Outcome = VoteOpen, time.Now(), ""
+		if _, err := tx.NewInsert().Model(v).Returning("id, opened_at").Exec(ctx); err != nil {
+			return fmt.Errorf("insert vote: %w", err)
+		}
+		for i := range v.Options {
+			v.Options[i].CouncilID, v.Options[i].VoteID, v.Options[i].Position = v.CouncilID, v.ID, i+1
+		}
+		if len(v.Options) > 0 {
+			if _, err := tx.NewInsert().Model(&v.Options).Exec(ctx); err != nil {
+				return fmt.Errorf("insert options: %w", err)
+			}
+		}
+		if item.Kind == AgendaProposal && item.ProposalID != nil {
+			if err := proposal.TransitionProposal(ctx, tx, v.CouncilID, *item.ProposalID, actor, proposal.ProposalVoting, "Vote ouvert en séance : "+v.Question); err != nil {
+				return err
+			}
+		}
+		return audit.Record(ctx, tx, actor.Entry(&v.CouncilID, "vote.open", "vote", strconv.FormatInt(v.ID, 10), "Vote ouvert : "+v.Question), nil, v)
+	})
+}
+
+// GetVote loads one of the council's votes with its options.
+func GetVote(ctx context.Context, db bun.IDB, councilID, id int64) (*Vote, error) {
+	v := new(Vote)
+	err := db.NewSelect().Model(v).Where("id = ? AND council_id = ?", id, councilID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "Vote introuvable.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if v.Method != MethodJudgment {
+		return v, nil // only majority-judgment votes have options (Vote.Validate)
+	}
+	err = db.NewSelect().Model(&v.Options).Where("vote_id = ? AND council_id = ?", id, councilID).Order("position").Scan(ctx)
+	return v, err
+}
+
+// MeetingVotes lists the votes of a meeting with their options (two queries).
+func MeetingVotes(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]Vote, error) {
+	var vs []Vote
+	if err := db.NewSelect().Model(&vs).Where("council_id = ? AND meeting_id = ?", councilID, meetingID).Order("id").Scan(ctx); err != nil {
+		return nil, err
+	}
+	if len(vs) == 0 {
+		return vs, nil
+	}
+	ids := make([]int64, len(vs))
+	for i := range vs {
+		ids[i] = vs[i].ID
+	}
+	var opts []VoteOption
+	if err := db.NewSelect().Model(&opts).Where("council_id = ? AND vote_id IN (?)", councilID, bun.List(ids)).Order("vote_id", "position").Scan(ctx); err != nil {
+		return nil, err
+	}
+	for _, o := range opts {
+		for i := range vs {
+			if vs[i].ID == o.VoteID {
+				vs[i].Options = append(vs[i].Options, o)
+			}
+		}
+	}
+	return vs, nil
+}
+
+// lockVote loads a vote and its options, the vote row locked FOR UPDATE for the
+// close: a ballot's write takes the row FOR SHARE (trigger ballots_vote_open),
+// so it either commits before the close and is counted, or waits and is refused.
+func lockVote(ctx context.Context, tx bun.Tx, councilID, id int64) (*Vote, error) {
+	v := new(Vote)
+	err := tx.NewSelect().Model(v).Where("id = ? AND council_id = ?", id, councilID).For("UPDATE").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "Vote introuvable.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if v.Method != MethodJudgment {
+		return v, nil // only majority-judgment votes have options (Vote.Validate)
+	}
+	err = tx.NewSelect().Model(&v.Options).Where("vote_id = ? AND council_id = ?", id, councilID).Order("position").Scan(ctx)
+	return v, err
+}
+
+// MyBallot returns a member's ballot in a vote, or nil.
+func MyBallot(ctx context.Context, db bun.IDB, councilID, voteID, memberID int64) (*Ballot, error) {
+	b := new(Ballot)
+	err := db.NewSelect().Model(b).Where("vote_id = ? AND council_id = ? AND member_id = ?", voteID, councilID, memberID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return b, err
+}
+
+// NominalBallot is a ballot with its voter's name, shown after the close of a
+// nominal vote only.
+type NominalBallot struct {
+	Name   string  `bun:"name"`
+	Choice Choice  `bun:"choice"`
+	Reason string  `bun:"reason"`
+	Grades []int16 `bun:"grades,array"`
+}
+
+// GradeLabels are the ballot's grades in French, by option.
+func (b NominalBallot) GradeLabels() []string {
+	out := make([]string, len(b.Grades))
+	for i, g := range b.Grades {
+		out[i] = boussole.Grade(g).Label()
+	}
+	return out
+}
+
+// NominalBallots lists who voted what in a closed nominal vote; nothing for an
+// anonymous or open vote.
+func NominalBallots(ctx context.Context, db bun.IDB, v *Vote) ([]NominalBallot, error) {
+	if v.Anonymous() || !v.Closed() {
+		return nil, nil
+	}
+	var out []NominalBallot
+	err := db.NewRaw(`SELECT a.name, b.choice, b.reason, b.grades FROM ballots b JOIN accounts a ON a.id = b.member_id
+		WHERE b.vote_id = ? AND b.council_id = ? ORDER BY a.name, a.id`, v.ID, v.CouncilID).Scan(ctx, &out)
+	return out, err
+}
+
+// RoomCounts are the counts of a show of hands, entered by the facilitator.
+type RoomCounts struct {
+	For, Against, Abstain int
+	Objections            int
+	ObjectionReasons      []string
+	Profiles              []MeritProfile // majority judgment: per option, by position
+}
+
+// presentCount is the number of members marked present at a meeting.
+func presentCount(ctx context.Context, db bun.IDB, councilID, meetingID int64) (int, error) {
+	var n int
+	err := db.NewSelect().Table("attendances").ColumnExpr("count(*)").
+		Where("meeting_id = ? AND council_id = ? AND status = ?", meetingID, councilID, Present).Scan(ctx, &n)
+	return n, err
+}
+
+// CloseInput is what the facilitator gives when closing a vote.
+type CloseInput struct {
+	Room       *RoomCounts // for an in-room vote
+	Adjourn    bool        // record the proposal as adjourned whatever the tally
+	Motivation string      // the decision's motivation (markdown)
+}
+
+// CloseVote closes a vote: in one transaction it locks the vote, computes the
+// tally from the stored ballots (or the counts entered in the room), stores it
+// with the outcome and, for a vote on a proposal, records the decision and
+// applies an adopted change to the register. All or nothing.
+func CloseVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor audit.Actor, in CloseInput) (*Vote, *Decision, error) {
+	var v *Vote
+	var d *Decision
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if v, err = lockVote(ctx, tx, councilID, voteID); err != nil {
+			return err
+		}
+		if v.State != VoteOpen {
+			return apperr.New(apperr.Conflict, "Ce vote est déjà clos.")
+		}
+		tally := &VoteTally{InRoom: v.InRoom()}
+		if tally.Present, err = presentCount(ctx, tx, councilID, v.MeetingID); err != nil {
+			return err
+		}
+		var ballots []Ballot
+		if err := tx.NewSelect().Model(&ballots).Where("vote_id = ? AND council_id = ?", voteID, councilID).Order("id").Scan(ctx); err != nil {
+			return err
+		}
+		if v.InRoom() {
+			if in.Room == nil {
+				return apperr.Fields{"counts": "Saisissez le décompte du vote à main levée."}.Err()
+			}
+			if err := roomTally(v, in.Room, tally); err != nil {
+				return err
+			}
+		} else {
+			for i := range ballots {
+				tally.Add(v, &ballots[i])
+			}
+		}
+		outcome, winner := tally.Decide(v)
+		raw, err := json.Marshal(tally)
+		if err != nil {
+			return err
+		}
+		n := len(ballots)
+		if v.InRoom() {
+			n = tally.Ballots
+		}
+		if err := tx.NewRaw(`UPDATE votes SET state = ?, closed_at = greatest(clock_timestamp(), opened_at), tally = ?, ballot_count = ?,
+			outcome = ?, winner_option = ? WHERE id = ? AND council_id = ? RETURNING closed_at`,
+			VoteClosed, string(raw), n, outcome, winner, voteID, councilID).Scan(ctx, &v.ClosedAt); err != nil {
+			return fmt.Errorf("close vote: %w", err)
+		}
+		v.State, v.Tally, v.BallotCount, v.Outcome, v.WinnerOption = VoteClosed, tally, &n, outcome, winner
+		if err := audit.Record(ctx, tx, actor.Entry(&councilID, "vote.close", "vote", strconv.FormatInt(v.ID, 10), fmt.Sprintf("Vote clos (%s) : %s", v.OutcomeLabel(), v.Question)), nil, tally); err != nil {
+			return err
+		}
+		d, err = decideOnClose(ctx, tx, v, actor, in)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, d, nil
+}
+
+// RoomCountField is the form field (and validation key) of an in-room
+// majority-judgment count: option position, grade.
+func RoomCountField(position int, g boussole.Grade) string {
+	return "o" + strconv.Itoa(position) + "g" + strconv.Itoa(int(g))
+}
+
+// roomTally checks the counts of a show of hands and fills the tally. Every
+// count lies between 0 and the members present (members hold no proxies), and
+// so does each sum: each count is checked before anything is added, so no sum
+// can overflow, whatever the caller passed. Messages are keyed by form field.
+func roomTally(v *Vote, rc *RoomCounts, t *VoteTally) error {
+	f := apperr.Fields{}
+	bound := func(field string, n int) bool {
+		switch {
+		case n < 0:
+			f.Add(field, "Un décompte est un nombre positif ou nul.")
+		case n > t.Present && t.Present == 0:
+			f.Add(field, "Aucun membre n'est noté présent : faites l'appel avant de saisir le décompte.")
+		case n > t.Present:
+			f.Add(field, fmt.Sprintf("Au plus %d : le nombre de membres présents.", t.Present))
+		default:
+			return true
+		}
+		return false
+	}
+	switch v.Method {
+	case MethodMajority:
+		ok := bound("pour", rc.For)
+		ok = bound("contre", rc.Against) && ok
+		ok = bound("abstention", rc.Abstain) && ok
+		if ok && rc.For+rc.Against+rc.Abstain > t.Present {
+			f.Add("counts", fmt.Sprintf("Pour, contre et abstentions font %d voix pour %d membres présents.", rc.For+rc.Against+rc.Abstain, t.Present))
+		}
+		t.For, t.Against, t.Abstain = rc.For, rc.Against, rc.Abstain
+		t.Ballots = rc.For + rc.Against + rc.Abstain
+	case MethodConsent:
+		if bound("objections", rc.Objections) && rc.Objections > 0 && len(rc.ObjectionReasons) == 0 {
+			f.Add("reasons", "Une objection doit être motivée : notez sa raison.")
+		}
+		t.Objections, t.ObjectionReasons = rc.Objections, rc.ObjectionReasons
+		t.Consent = max(t.Present-rc.Objections, 0)
+		t.Ballots = t.Consent + t.Objections
+	case MethodJudgment:
+		if len(rc.Profiles) != len(v.Options) {
+			return apperr.Fields{"counts": "Saisissez le profil de mérite de chaque option."}.Err()
+		}
+		t.Profiles = rc.Profiles
+		for i, p := range rc.Profiles {
+			ok := true
+			for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
+				ok = bound(RoomCountField(i+1, g), p.Counts[g]) && ok
+			}
+			if p.Counts[boussole.NoOpinion] != 0 {
+				ok = false
+				f.Add("counts", "Chaque mention va de « À rejeter » à « Excellent ».")
+			}
+			if !ok {
+				continue
+			}
+			if n := p.Total(); n > t.Present {
+				f.Add("o"+strconv.Itoa(i+1), fmt.Sprintf("« %s » reçoit %d mentions pour %d membres présents.", v.Options[i].Label, n, t.Present))
+			} else if n > t.Ballots {
+				t.Ballots = n
+			}
+		}
+	}
+	return f.Err()
+}

@@ -1,9 +1,0 @@
-package governance
-
-import (
-	"testing"
-
-	"cla/internal/testdb"
-)
-
-func TestMain(m *testing.M) { testdb.Main(m) }

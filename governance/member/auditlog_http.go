@@ -1,0 +1,91 @@
+package member
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"cla/internal/audit"
+	"cla/internal/auth"
+	"cla/internal/web"
+)
+
+// personOption is one person of the audit trail's filter.
+type personOption struct {
+	ID       int64
+	Name     string
+	Selected bool
+}
+
+// auditRow is one entry as the page shows it: short before → after inline,
+// long ones folded.
+type auditRow struct {
+	audit.Entry
+	Long bool
+}
+
+// auditView is the audit trail page for facilitators.
+type auditView struct {
+	web.Page
+	Entries     []auditRow
+	People      []personOption
+	ObjectTypes []string
+	ObjectType  string
+	ObjectID    string
+	ActorID     int64
+	MoreURL     string // link to older entries, "" when none
+	Filtered    bool
+}
+
+func (h *Handlers) auditLog(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	co := web.Council(c)
+	f := auditFilter{
+		ObjectType: strings.TrimSpace(strings.Clone(c.Query("type"))),
+		ObjectID:   strings.TrimSpace(strings.Clone(c.Query("objet"))),
+	}
+	f.ActorID, _ = strconv.ParseInt(c.Query("personne"), 10, 64)
+	f.Before, _ = strconv.ParseInt(c.Query("avant"), 10, 64)
+	if len(f.ObjectType) > 100 || len(f.ObjectID) > 200 {
+		f.ObjectType, f.ObjectID = "", ""
+	}
+	entries, more, err := auditEntries(ctx, h.DB, co.ID, f)
+	if err != nil {
+		return err
+	}
+	members, err := auth.Members(ctx, h.DB, co.ID, true)
+	if err != nil {
+		return err
+	}
+	types, err := auditObjectTypes(ctx, h.DB, co.ID)
+	if err != nil {
+		return err
+	}
+	view := auditView{Page: web.NewPage(c, "Journal des modifications"), ObjectTypes: types,
+		ObjectType: f.ObjectType, ObjectID: f.ObjectID, ActorID: f.ActorID,
+		Filtered: f.ActorID != 0 || f.ObjectType != ""}
+	for _, e := range entries {
+		view.Entries = append(view.Entries, auditRow{Entry: e, Long: len(e.BeforeJSON)+len(e.AfterJSON) > 160})
+	}
+	for _, m := range members {
+		view.People = append(view.People, personOption{ID: m.AccountID, Name: m.Name, Selected: m.AccountID == f.ActorID})
+	}
+	if more {
+		q := url.Values{}
+		if f.ActorID != 0 {
+			q.Set("personne", strconv.FormatInt(f.ActorID, 10))
+		}
+		if f.ObjectType != "" {
+			q.Set("type", f.ObjectType)
+		}
+		if f.ObjectID != "" {
+			q.Set("objet", f.ObjectID)
+		}
+		q.Set("avant", strconv.FormatInt(entries[len(entries)-1].ID, 10))
+		view.MoreURL = "/gestion/journal?" + q.Encode()
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return web.Render(c, "governance/audit", view)
+}

@@ -1,0 +1,32 @@
+package audit
+
+import "cla/internal/authz"
+
+// Actor is who acts: an account with its role in the request's council, as
+// the audit trail names it. The zero Actor is an anonymous visitor or the
+// system.
+type Actor struct {
+	AccountID int64
+	Name      string
+	Role      authz.Role
+}
+
+// NullableID is the actor's account id for nullable author columns: nil when
+// there is no account.
+func (a Actor) NullableID() *int64 {
+	if a.AccountID == 0 {
+		return nil
+	}
+	id := a.AccountID
+	return &id
+}
+
+// Entry is an entry of the trail made by the actor ("système" when it has no
+// name). councilID is nil for an account's own events.
+func (a Actor) Entry(councilID *int64, action, objectType, objectID, summary string) Entry {
+	e := Entry{CouncilID: councilID, ActorID: a.NullableID(), ActorName: a.Name, Action: action, ObjectType: objectType, ObjectID: objectID, Summary: summary}
+	if e.ActorName == "" {
+		e.ActorName = "système"
+	}
+	return e
+}
