@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/testdb"
 )
@@ -437,7 +438,7 @@ func TestPasswordLinksDieWhenThePasswordChanges(t *testing.T) {
 	if err := CreateAccount(ctx, db, a); err != nil {
 		t.Fatal(err)
 	}
-	token, err := CreatePasswordLink(ctx, db, nil, Actor{}, a.ID)
+	token, err := CreatePasswordLink(ctx, db, nil, audit.Actor{}, a.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
