@@ -20,6 +20,7 @@ import (
 
 	"cla/governance"
 	"cla/internal/authz"
+	"cla/internal/mail/mailtest"
 	"cla/internal/webtest"
 )
 
@@ -627,8 +628,8 @@ func TestApplicationHTMLIsEscaped(t *testing.T) {
 func TestApplicationLinkIsMailedWhenSMTPIsConfigured(t *testing.T) {
 	t.Parallel()
 	_, db := newTestApp(t)
-	addr, messages := fakeSMTP(t)
-	app, err := NewApp(db, &Config{SMTPAddr: addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}, quiet)
+	srv := mailtest.Start(t, mailtest.Options{})
+	app, err := NewApp(db, &Config{SMTPAddr: srv.Addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -640,13 +641,8 @@ func TestApplicationLinkIsMailedWhenSMTPIsConfigured(t *testing.T) {
 		t.Fatalf("apply: %d %s", resp.StatusCode, loc)
 	}
 	follow := strings.TrimSuffix(loc, "?envoyee=2")
-	select {
-	case msg := <-messages:
-		if !strings.Contains(msg, "To: helene@epicerie.example") || !strings.Contains(msg, "https://cla.example.org"+follow) {
-			t.Errorf("mail: %q", msg)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no mail received")
+	if msg := mailedTo(t, srv, 1, "helene@epicerie.example"); !strings.Contains(msg.Text, "https://cla.example.org"+follow) {
+		t.Errorf("mail: %q", msg.Text)
 	}
 	_, body := shop.Get(loc)
 	mustContain(t, "follow-up", body, "envoyé ce lien par courriel, à helene@epicerie.example", follow)

@@ -25,6 +25,8 @@ import (
 	"cla/governance"
 	"cla/internal/auth"
 	"cla/internal/database"
+	"cla/internal/jobs"
+	"cla/internal/mail"
 	"cla/internal/pgserver"
 	"cla/internal/web"
 )
@@ -117,6 +119,10 @@ type Main struct {
 	PG  *pgserver.Server // nil with an external DATABASE_URL
 	DB  *bun.DB
 	App *fiber.App
+	// Workers are the jobs this instance can run (NewWorkers); Jobs runs
+	// them, nil with --jobs=false.
+	Workers *jobs.Workers
+	Jobs    *jobs.Runner
 
 	listener net.Listener
 	served   chan error
@@ -193,6 +199,14 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.App = app
+	if m.Workers, err = NewWorkers(m.DB, &m.Config); err != nil {
+		return err
+	}
+	if !m.Config.NoJobs {
+		if m.Jobs, err = jobs.Start(ctx, m.DB, jobs.Config{Workers: m.Workers, Logger: m.Logger}); err != nil {
+			return err
+		}
+	}
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("écoute sur %s impossible : %w", m.Config.Addr, err)
@@ -231,8 +245,10 @@ func (m *Main) servePprof() error {
 // Addr returns the address the app listens on (useful with port 0).
 func (m *Main) Addr() string { return m.listener.Addr().String() }
 
-// Close stops accepting requests, lets those in flight finish, closes the pool
-// and stops the private PostgreSQL. It is safe to call more than once.
+// Close stops accepting requests, lets those in flight finish, lets running
+// jobs finish (or hands them back to the queue after jobs.Config.StopTimeout),
+// closes the pool and stops the private PostgreSQL. It is safe to call more
+// than once.
 func (m *Main) Close() error {
 	var errs []error
 	if m.pprof != nil {
@@ -248,6 +264,12 @@ func (m *Main) Close() error {
 		_ = m.listener.Close()
 		<-m.served
 		m.App = nil
+	}
+	if m.Jobs != nil {
+		if err := m.Jobs.Stop(context.Background()); err != nil {
+			errs = append(errs, fmt.Errorf("arrêt des tâches de fond : %w", err))
+		}
+		m.Jobs = nil
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
@@ -279,15 +301,46 @@ func NewApp(db *bun.DB, cfg *Config, logger *slog.Logger) (*fiber.App, error) {
 	register.OpenDataRoutes(app)
 	// Sessions and CSRF protection (internal/auth) are installed here, before
 	// any domain route.
+	sender, err := mailSender(cfg)
+	if err != nil {
+		return nil, err
+	}
 	var mailer auth.Mailer
-	if cfg.SMTPAddr != "" {
-		mailer = &auth.SMTPMailer{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser, Password: cfg.SMTPPassword}
+	if sender != nil {
+		mailer = mail.Text{Sender: sender}
 	}
 	app.Use(auth.New(auth.Options{DB: db, Logger: logger, BaseURL: cfg.BaseURL, Mailer: mailer}).Middleware())
 	register.Routes(app)
 	(&governance.Handlers{DB: db, Mailer: mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
+}
+
+// NewWorkers lists the background jobs an instance can run: each domain
+// registers its workers and periodic jobs here, beside its routes in NewApp
+// (internal/jobs).
+func NewWorkers(db *bun.DB, cfg *Config) (*jobs.Workers, error) {
+	sender, err := mailSender(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ws := jobs.NewWorkers()
+	jobs.Register(ws, &mail.Worker{Sender: sender})
+	return ws, nil
+}
+
+// mailSender returns the SMTP sender of the --smtp-* flags, or nil when mail
+// is off.
+func mailSender(cfg *Config) (mail.Sender, error) {
+	if cfg.SMTPAddr == "" {
+		return nil, nil
+	}
+	s, err := mail.NewSMTP(mail.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser,
+		Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, TLSConfig: cfg.SMTPTLSConfig})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func (m *Main) migrateCommand(ctx context.Context, args []string, out io.Writer) error {
@@ -333,5 +386,11 @@ func (m *Main) migrateCommand(ctx context.Context, args []string, out io.Writer)
 		}
 		fmt.Fprintf(out, "%s_%s\t%s\n", mg.Name, mg.Comment, state)
 	}
+	// River's tables (the job queue) follow River's own numbering.
+	v, err := database.RiverVersion(ctx, m.DB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "river\tschema version %d\n", v)
 	return nil
 }
