@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"testing"
 	"time"
 
@@ -54,5 +55,30 @@ func TestInstancesRunJobsUnlessToldNotTo(t *testing.T) {
 	}
 	if err := b.Close(); err != nil || b.Jobs != nil {
 		t.Errorf("Close: %v, runner %v", err, b.Jobs)
+	}
+}
+
+// A Run that fails once the app and the job runner are up (here: the address
+// is taken) leaves a Main that Close stops cleanly.
+func TestCloseAfterAFailedRun(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	m := &Main{Config: Config{Addr: taken.Addr().String(), DatabaseURL: testdb.URL(t), DataDir: t.TempDir()}, Logger: quiet}
+	if err := m.Run(context.Background()); err == nil {
+		t.Fatal("Run listened on a taken address")
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Close() }()
+	select {
+	case err := <-done:
+		if err != nil || m.Jobs != nil || m.DB != nil {
+			t.Errorf("Close after a failed Run: %v, runner %v, pool %v", err, m.Jobs, m.DB)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close hangs after a failed Run")
 	}
 }

@@ -261,8 +261,11 @@ func (m *Main) Close() error {
 		}
 		// A Close right after Run can shut the server down before it started
 		// serving the listener, which it would then serve for ever: close it.
-		_ = m.listener.Close()
-		<-m.served
+		// (No listener when Run failed before listening.)
+		if m.listener != nil {
+			_ = m.listener.Close()
+			<-m.served
+		}
 		m.App = nil
 	}
 	if m.Jobs != nil {
