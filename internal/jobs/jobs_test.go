@@ -591,3 +591,44 @@ func TestStartRefusesARescueShorterThanTheTimeout(t *testing.T) {
 		}
 	}
 }
+
+// A worker can put its job off (Snooze: the attempt does not count) or stop
+// it for good (Cancel: not retried, the reason kept).
+func TestSnoozeAndCancel(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := newDB(t)
+	ws := jobs.NewWorkers()
+	jobs.Register(ws, &recorder{db: db, runner: "a", fail: func(job *jobs.Job[recordArgs]) error {
+		switch job.Args.Key {
+		case "not-yet":
+			var runs int
+			if err := db.NewRaw("SELECT count(*) FROM job_runs WHERE key = 'not-yet'").Scan(ctx, &runs); err != nil {
+				return err
+			}
+			if runs < 3 {
+				return jobs.Snooze(100 * time.Millisecond)
+			}
+		case "pointless":
+			return jobs.Cancel(errors.New("the meeting was cancelled"))
+		}
+		return nil
+	}})
+	start(t, db, fast(ws, &logBuffer{}, "a"))
+	later, err := jobs.Enqueue(ctx, db, recordArgs{Key: "not-yet"}, &jobs.InsertOpts{MaxAttempts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pointless, err := jobs.Enqueue(ctx, db, recordArgs{Key: "pointless"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "both jobs to finish", func() bool { return unfinished(t, db) == 0 })
+	if row, err := jobs.Get(ctx, db, later.Job.ID); err != nil || row.State != jobs.StateCompleted || len(row.Errors) != 0 {
+		t.Errorf("snoozed twice with MaxAttempts 2: %v %v (snoozes must not use up attempts)", row, err)
+	}
+	if row, err := jobs.Get(ctx, db, pointless.Job.ID); err != nil || row.State != jobs.StateCancelled || row.Attempt != 1 ||
+		len(row.Errors) != 1 || !strings.Contains(row.Errors[0].Error, "the meeting was cancelled") {
+		t.Errorf("cancelled job: %+v %v", row, err)
+	}
+}
