@@ -227,6 +227,8 @@ func (r *Runner) Stop(ctx context.Context) error {
 // job whose error says it is permanent.
 type errorHandler struct{ log *slog.Logger }
 
+// HandleError logs the failed attempt and cancels the job when err is
+// permanent.
 func (h errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, err error) *river.ErrorHandlerResult {
 	perm := IsPermanent(err)
 	next := "retry"
@@ -241,6 +243,7 @@ func (h errorHandler) HandleError(ctx context.Context, job *rivertype.JobRow, er
 	return &river.ErrorHandlerResult{SetCancelled: perm}
 }
 
+// HandlePanic logs the panic; the job is retried like a failure.
 func (h errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, panicVal any, trace string) *river.ErrorHandlerResult {
 	h.log.ErrorContext(ctx, "job panicked", "kind", job.Kind, "job", job.ID, "attempt", job.Attempt, "panic", panicVal, "trace", trace)
 	return nil
@@ -251,6 +254,7 @@ func (h errorHandler) HandlePanic(ctx context.Context, job *rivertype.JobRow, pa
 // failed attempt at info level, which the error handler already reports.
 type riverLogs struct{ slog.Handler }
 
+// Enabled passes warnings and errors, or everything at debug level.
 func (h riverLogs) Enabled(ctx context.Context, l slog.Level) bool {
 	if h.Handler.Enabled(ctx, slog.LevelDebug) {
 		return true
@@ -258,8 +262,10 @@ func (h riverLogs) Enabled(ctx context.Context, l slog.Level) bool {
 	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
 }
 
+// WithAttrs keeps the filter on the derived handler.
 func (h riverLogs) WithAttrs(attrs []slog.Attr) slog.Handler {
 	return riverLogs{h.Handler.WithAttrs(attrs)}
 }
 
+// WithGroup keeps the filter on the derived handler.
 func (h riverLogs) WithGroup(name string) slog.Handler { return riverLogs{h.Handler.WithGroup(name)} }

@@ -103,6 +103,7 @@ type Error struct {
 	err       error
 }
 
+// Error says what failed, prefixed with "mail: ".
 func (e *Error) Error() string { return "mail: " + e.Msg }
 
 // Permanent reports whether retrying the same message cannot succeed: the

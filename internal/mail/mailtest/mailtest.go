@@ -205,6 +205,7 @@ type session struct {
 	to     []string
 }
 
+// AuthMechanisms offers PLAIN when the server requires a login.
 func (x *session) AuthMechanisms() []string {
 	if x.s.opts.Username == "" {
 		return nil
@@ -212,6 +213,7 @@ func (x *session) AuthMechanisms() []string {
 	return []string{sasl.Plain}
 }
 
+// Auth checks the configured user name and password.
 func (x *session) Auth(mech string) (sasl.Server, error) {
 	return sasl.NewPlainServer(func(identity, username, password string) error {
 		if username != x.s.opts.Username || password != x.s.opts.Password {
@@ -222,6 +224,7 @@ func (x *session) Auth(mech string) (sasl.Server, error) {
 	}), nil
 }
 
+// Mail accepts the sender, once logged in when a login is required.
 func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 	if x.s.opts.Username != "" && !x.authed {
 		return smtp.ErrAuthRequired
@@ -230,6 +233,7 @@ func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 	return nil
 }
 
+// Rcpt answers 451 while FailNext lasts, 550 to refused addresses.
 func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s := x.s
 	s.mu.Lock()
@@ -246,6 +250,7 @@ func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
+// Data records the message.
 func (x *session) Data(r io.Reader) error {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -262,8 +267,10 @@ func (x *session) Data(r io.Reader) error {
 	return nil
 }
 
+// Reset forgets the envelope.
 func (x *session) Reset() { x.from, x.to = "", nil }
 
+// Logout ends the session.
 func (x *session) Logout() error { return nil }
 
 // selfSigned makes a throw-away certificate for 127.0.0.1 and a pool that

@@ -99,6 +99,7 @@ func (m *Message) walk(contentType, encoding, disposition string, body io.Reader
 // newlineStripper drops the line breaks of a base64 body.
 type newlineStripper struct{ r io.Reader }
 
+// Read reads from the body, dropping CR and LF.
 func (n newlineStripper) Read(p []byte) (int, error) {
 	k, err := n.r.Read(p)
 	j := 0
