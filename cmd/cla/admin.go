@@ -43,7 +43,7 @@ func runAdmin(ctx context.Context, cmd string, args []string, stdout, stderr io.
 	cfg := &Config{}
 	fs := flag.NewFlagSet("cla "+sub, flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	proxies, level := cfg.bindFlags(fs)
+	raw := cfg.bindFlags(fs)
 	var email, name, councilSlug, role string
 	var heads, expects listFlag
 	switch sub {
@@ -66,7 +66,7 @@ func runAdmin(ctx context.Context, cmd string, args []string, stdout, stderr io.
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if err := cfg.finish(*proxies, *level); err != nil {
+	if err := cfg.finish(raw); err != nil {
 		return err
 	}
 	var expected []audit.Expected

@@ -23,6 +23,7 @@ import (
 	"cla/governance/assembly"
 	"cla/internal/audit"
 	"cla/internal/authz"
+	"cla/internal/mail/mailtest"
 	"cla/internal/webtest"
 )
 
@@ -630,8 +631,8 @@ func TestApplicationHTMLIsEscaped(t *testing.T) {
 func TestApplicationLinkIsMailedWhenSMTPIsConfigured(t *testing.T) {
 	t.Parallel()
 	_, db := newTestApp(t)
-	addr, messages := fakeSMTP(t)
-	app := apptest.New(t, db, (&Config{SMTPAddr: addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}).App())
+	srv := mailtest.Start(t, mailtest.Options{})
+	app := apptest.New(t, db, (&Config{SMTPAddr: srv.Addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}).App())
 	shop := webtest.New(t, app)
 	shop.Get("/devenir-point-de-vente")
 	resp, _ := shop.PostForm("/devenir-point-de-vente", shopForm("Épicerie Postale", testSIRET))
@@ -640,13 +641,8 @@ func TestApplicationLinkIsMailedWhenSMTPIsConfigured(t *testing.T) {
 		t.Fatalf("apply: %d %s", resp.StatusCode, loc)
 	}
 	follow := strings.TrimSuffix(loc, "?envoyee=2")
-	select {
-	case msg := <-messages:
-		if !strings.Contains(msg, "To: helene@epicerie.example") || !strings.Contains(msg, "https://cla.example.org"+follow) {
-			t.Errorf("mail: %q", msg)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no mail received")
+	if msg := mailedTo(t, srv, 1, "helene@epicerie.example"); !strings.Contains(msg.Text, "https://cla.example.org"+follow) {
+		t.Errorf("mail: %q", msg.Text)
 	}
 	_, body := shop.Get(loc)
 	mustContain(t, "follow-up", body, "envoyé ce lien par courriel, à helene@epicerie.example", follow)

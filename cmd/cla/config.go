@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/mail"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 
 	"cla/app"
 	"cla/internal/auth"
+	"cla/internal/mail"
 	"cla/internal/web"
 )
 
@@ -33,11 +35,20 @@ type Config struct {
 	// address, apart from the app: for measuring (cmd/clabench), never public.
 	PprofAddr string
 
-	// Optional mail (invitations, password links); off when SMTPAddr is "".
+	// NoJobs makes an instance that only serves: it enqueues jobs but runs
+	// none (another instance does). Set with --jobs=false.
+	NoJobs bool
+
+	// Optional mail (invitations, password links, notifications); off when
+	// SMTPAddr is "".
 	SMTPAddr     string
 	SMTPFrom     string
 	SMTPUser     string
 	SMTPPassword string // from CLA_SMTP_PASSWORD only, never a flag
+	SMTPTLS      mail.TLSMode
+	// SMTPTLSConfig, when set (by tests only), replaces the TLS settings of
+	// the SMTP connection, to trust a test server's certificate.
+	SMTPTLSConfig *tls.Config
 
 	// RequestContext, when set (by tests only), wraps every request's context;
 	// see web.Options.RequestContext.
@@ -51,26 +62,37 @@ func envOr(name, def string) string {
 	return def
 }
 
+// rawFlags are the flags that finish turns into Config fields.
+type rawFlags struct {
+	proxies, level, smtpTLS string
+	jobs                    bool
+}
+
 // bindFlags declares the flags shared by every sub-command on fs.
-func (c *Config) bindFlags(fs *flag.FlagSet) (proxies, level *string) {
+func (c *Config) bindFlags(fs *flag.FlagSet) *rawFlags {
+	raw := &rawFlags{}
 	fs.StringVar(&c.Addr, "addr", envOr("CLA_ADDR", "127.0.0.1:8080"), "address to listen on (env CLA_ADDR)")
 	fs.StringVar(&c.DataDir, "data", envOr("CLA_DATA", "./data"), "data folder; the private PostgreSQL lives in <data>/postgres (env CLA_DATA)")
 	fs.StringVar(&c.DatabaseURL, "database-url", envOr("DATABASE_URL", ""), "PostgreSQL URL; empty starts a private PostgreSQL (env DATABASE_URL)")
 	fs.StringVar(&c.BaseURL, "base-url", envOr("CLA_BASE_URL", ""), "public base URL, e.g. https://cla.example.org; https turns on Secure cookies and HSTS (env CLA_BASE_URL)")
-	proxies = fs.String("trusted-proxies", envOr("CLA_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-* headers are trusted (env CLA_TRUSTED_PROXIES)")
-	level = fs.String("log-level", envOr("CLA_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env CLA_LOG_LEVEL)")
+	fs.StringVar(&raw.proxies, "trusted-proxies", envOr("CLA_TRUSTED_PROXIES", ""), "comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-* headers are trusted (env CLA_TRUSTED_PROXIES)")
+	fs.StringVar(&raw.level, "log-level", envOr("CLA_LOG_LEVEL", "info"), "log level: debug, info, warn, error (env CLA_LOG_LEVEL)")
 	noDemo, _ := strconv.ParseBool(envOr("CLA_NO_DEMO", "false"))
 	fs.BoolVar(&c.NoDemo, "no-demo", noDemo, "do not load the Dieulefit demo into an empty database (env CLA_NO_DEMO)")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", envOr("CLA_PPROF_ADDR", ""), "serve Go's profiler (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; empty: off (env CLA_PPROF_ADDR)")
-	fs.StringVar(&c.SMTPAddr, "smtp-addr", envOr("CLA_SMTP_ADDR", ""), "SMTP server host:port for invitation and password mails; empty: links are only shown on screen (env CLA_SMTP_ADDR)")
+	jobsOn, _ := strconv.ParseBool(envOr("CLA_JOBS", "true"))
+	fs.BoolVar(&raw.jobs, "jobs", jobsOn, "run background jobs (mail, reminders…) on this instance; false: only serve, another instance runs them (env CLA_JOBS)")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", envOr("CLA_SMTP_ADDR", ""), "SMTP server host:port for mail (invitations, password links, notifications); empty: no mail, links are only shown on screen (env CLA_SMTP_ADDR)")
 	fs.StringVar(&c.SMTPFrom, "smtp-from", envOr("CLA_SMTP_FROM", ""), "sender address of mails (env CLA_SMTP_FROM)")
 	fs.StringVar(&c.SMTPUser, "smtp-user", envOr("CLA_SMTP_USER", ""), "SMTP user name; the password is read from CLA_SMTP_PASSWORD (env CLA_SMTP_USER)")
+	fs.StringVar(&raw.smtpTLS, "smtp-tls", envOr("CLA_SMTP_TLS", "auto"), "SMTP encryption: auto (TLS on port 465, STARTTLS required on 587, STARTTLS when offered elsewhere), starttls, tls or none (env CLA_SMTP_TLS)")
 	c.SMTPPassword = os.Getenv("CLA_SMTP_PASSWORD")
-	return proxies, level
+	return raw
 }
 
 // finish validates the parsed flags; errors are one line for the operator.
-func (c *Config) finish(proxies, level string) error {
+func (c *Config) finish(raw *rawFlags) error {
+	c.NoJobs = !raw.jobs
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("--addr %q invalide : attendu hôte:port, par exemple 127.0.0.1:8080", c.Addr)
 	}
@@ -91,7 +113,7 @@ func (c *Config) finish(proxies, level string) error {
 		c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
 	}
 	c.TrustedProxies = nil
-	for _, p := range strings.Split(proxies, ",") {
+	for _, p := range strings.Split(raw.proxies, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			c.TrustedProxies = append(c.TrustedProxies, p)
 		}
@@ -103,12 +125,17 @@ func (c *Config) finish(proxies, level string) error {
 		if _, _, err := net.SplitHostPort(c.SMTPAddr); err != nil {
 			return fmt.Errorf("--smtp-addr %q invalide : attendu hôte:port, par exemple smtp.example.org:587", c.SMTPAddr)
 		}
-		if a, err := mail.ParseAddress(c.SMTPFrom); err != nil || a.Address != c.SMTPFrom {
+		if a, err := netmail.ParseAddress(c.SMTPFrom); err != nil || a.Address != c.SMTPFrom {
 			return fmt.Errorf("--smtp-from %q invalide : indiquez l'adresse d'expédition des e-mails", c.SMTPFrom)
 		}
 	}
-	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
-		return fmt.Errorf("--log-level %q invalide : debug, info, warn ou error", level)
+	mode, err := mail.ParseTLSMode(raw.smtpTLS)
+	if err != nil {
+		return fmt.Errorf("--smtp-tls %q invalide : auto, starttls, tls ou none", raw.smtpTLS)
+	}
+	c.SMTPTLS = mode
+	if err := c.LogLevel.UnmarshalText([]byte(raw.level)); err != nil {
+		return fmt.Errorf("--log-level %q invalide : debug, info, warn ou error", raw.level)
 	}
 	return nil
 }
@@ -131,7 +158,7 @@ func parseConfig(name string, args []string, out io.Writer) (*Config, []string, 
 	cfg := &Config{}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
-	proxies, level := cfg.bindFlags(fs)
+	raw := cfg.bindFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(out, usage)
 		fs.PrintDefaults()
@@ -139,7 +166,7 @@ func parseConfig(name string, args []string, out io.Writer) (*Config, []string, 
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
-	if err := cfg.finish(*proxies, *level); err != nil {
+	if err := cfg.finish(raw); err != nil {
 		return nil, nil, err
 	}
 	return cfg, fs.Args(), nil
@@ -147,10 +174,13 @@ func parseConfig(name string, args []string, out io.Writer) (*Config, []string, 
 
 // App is the part of the configuration the HTTP app reads (app.New); the SMTP
 // settings become its mailer.
+//
+// An SMTP configuration that mail.NewSMTP refuses gives no mailer here:
+// Main.Run checks it first (mailSender) and refuses to start with it.
 func (c *Config) App() app.Config {
 	var mailer auth.Mailer
-	if c.SMTPAddr != "" {
-		mailer = &auth.SMTPMailer{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUser, Password: c.SMTPPassword}
+	if sender, err := mailSender(c); err == nil && sender != nil {
+		mailer = mail.Text{Sender: sender}
 	}
 	return app.Config{BaseURL: c.BaseURL, TrustedProxies: c.TrustedProxies, Mailer: mailer, RequestContext: c.RequestContext}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"cla/internal/mail"
 	"cla/internal/testdb"
 )
 
@@ -28,6 +29,17 @@ func TestConfigFromEnvironmentAndFlags(t *testing.T) {
 	}
 	if len(cfg.TrustedProxies) != 2 || cfg.TrustedProxies[1] != "192.168.1.5" {
 		t.Errorf("trusted proxies: %q", cfg.TrustedProxies)
+	}
+	if cfg.NoJobs || cfg.SMTPTLS != mail.TLSAuto {
+		t.Errorf("defaults: jobs off %v, SMTP TLS %q", cfg.NoJobs, cfg.SMTPTLS)
+	}
+	t.Setenv("CLA_JOBS", "false")
+	t.Setenv("CLA_SMTP_TLS", "starttls")
+	if cfg, _, err = parseConfig("cla", nil, &bytes.Buffer{}); err != nil || !cfg.NoJobs || cfg.SMTPTLS != mail.TLSStartTLS {
+		t.Errorf("CLA_JOBS=false, CLA_SMTP_TLS=starttls: %+v %v", cfg, err)
+	}
+	if cfg, _, err = parseConfig("cla", []string{"--jobs=true", "--smtp-tls", "tls"}, &bytes.Buffer{}); err != nil || cfg.NoJobs || cfg.SMTPTLS != mail.TLSImplicit {
+		t.Errorf("--jobs=true --smtp-tls tls: %+v %v", cfg, err)
 	}
 	// Flags win over the environment.
 	cfg, _, err = parseConfig("cla", []string{"--addr", "0.0.0.0:80", "--data", "d", "--base-url", "https://cla.example.org/", "--no-demo"}, &bytes.Buffer{})
@@ -51,6 +63,8 @@ func TestConfigRejectsBadValues(t *testing.T) {
 		{"--pprof-addr", "0.0.0.0:6060"}, // the profiler is never public
 		{"--pprof-addr", "example.org:6060"},
 		{"--pprof-addr", "6060"},
+		{"--smtp-tls", "ssl3"},
+		{"--smtp-addr", "smtp.example.org", "--smtp-from", "cla@example.org"},
 		{"--unknown"},
 	} {
 		if _, _, err := parseConfig("cla", args, &bytes.Buffer{}); err == nil {
@@ -65,7 +79,7 @@ func TestHelpListsEveryOption(t *testing.T) {
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("--help: %v", err)
 	}
-	for _, want := range []string{"-addr", "CLA_ADDR", "-data", "CLA_DATA", "DATABASE_URL", "-trusted-proxies", "-base-url", "-log-level", "-no-demo", "-pprof-addr", "migrate status|up|down"} {
+	for _, want := range []string{"-addr", "CLA_ADDR", "-data", "CLA_DATA", "DATABASE_URL", "-trusted-proxies", "-base-url", "-log-level", "-no-demo", "-pprof-addr", "-jobs", "CLA_JOBS", "-smtp-tls", "migrate status|up|down"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("--help does not mention %s", want)
 		}
@@ -82,7 +96,7 @@ func TestMigrateSubcommand(t *testing.T) {
 	if err := run(context.Background(), []string{"migrate", "--database-url", url, "status"}, &out, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "0001_foundation") || strings.Contains(out.String(), "pending") {
+	if !strings.Contains(out.String(), "0001_foundation") || strings.Contains(out.String(), "pending") || !strings.Contains(out.String(), "river\tschema version") {
 		t.Errorf("migrate status on a migrated database:\n%s", out.String())
 	}
 	if err := run(context.Background(), []string{"migrate", "--database-url", url, "sideways"}, &out, &bytes.Buffer{}); err == nil {

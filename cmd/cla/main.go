@@ -24,6 +24,8 @@ import (
 	"cla/app"
 	"cla/demo"
 	"cla/internal/database"
+	"cla/internal/jobs"
+	"cla/internal/mail"
 	"cla/internal/pgserver"
 )
 
@@ -115,6 +117,10 @@ type Main struct {
 	PG  *pgserver.Server // nil with an external DATABASE_URL
 	DB  *bun.DB
 	App *fiber.App
+	// Workers are the jobs this instance can run (NewWorkers); Jobs runs
+	// them, nil with --jobs=false.
+	Workers *jobs.Workers
+	Jobs    *jobs.Runner
 
 	// Attach makes a one-shot command use the private PostgreSQL that a
 	// running cla serves from the same data folder (pgserver.Options.Attach).
@@ -196,11 +202,22 @@ func (m *Main) Run(ctx context.Context) error {
 			m.Logger.Info("demo loaded", "council", co.Name)
 		}
 	}
+	if _, err := mailSender(&m.Config); err != nil {
+		return err
+	}
 	a, err := app.New(m.DB, m.Config.App(), m.Logger)
 	if err != nil {
 		return err
 	}
 	m.App = a
+	if m.Workers, err = NewWorkers(m.DB, &m.Config); err != nil {
+		return err
+	}
+	if !m.Config.NoJobs {
+		if m.Jobs, err = jobs.Start(ctx, m.DB, jobs.Config{Workers: m.Workers, Logger: m.Logger}); err != nil {
+			return err
+		}
+	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- a.Listener(ln) }()
 	m.Logger.Info("cla is serving", "url", "http://"+ln.Addr().String()+"/")
@@ -244,8 +261,10 @@ func (m *Main) servePprof() error {
 // Addr returns the address the app listens on (useful with port 0).
 func (m *Main) Addr() string { return m.listener.Addr().String() }
 
-// Close stops accepting requests, lets those in flight finish, closes the pool
-// and stops the private PostgreSQL. It is safe to call more than once.
+// Close stops accepting requests, lets those in flight finish, lets running
+// jobs finish (or hands them back to the queue after jobs.Config.StopTimeout),
+// closes the pool and stops the private PostgreSQL. It is safe to call more
+// than once.
 func (m *Main) Close() error {
 	var errs []error
 	if m.pprof != nil {
@@ -258,13 +277,23 @@ func (m *Main) Close() error {
 		}
 		// A Close right after Run can shut the server down before it started
 		// serving the listener, which it would then serve for ever: close it.
-		_ = m.listener.Close()
-		<-m.served
+		// (No listener when Run failed before listening.)
+		if m.listener != nil {
+			_ = m.listener.Close()
+			<-m.served
+			m.listener = nil
+		}
 		m.App = nil
 	}
 	if m.listener != nil { // Run stopped before serving: the address is freed
 		_ = m.listener.Close()
 		m.listener = nil
+	}
+	if m.Jobs != nil {
+		if err := m.Jobs.Stop(context.Background()); err != nil {
+			errs = append(errs, fmt.Errorf("arrêt des tâches de fond : %w", err))
+		}
+		m.Jobs = nil
 	}
 	if m.DB != nil {
 		if err := m.DB.Close(); err != nil {
@@ -282,6 +311,33 @@ func (m *Main) Close() error {
 func noCouncil(ctx context.Context, db bun.IDB) (bool, error) {
 	exists, err := db.NewSelect().Table("councils").Exists(ctx)
 	return !exists, err
+}
+
+// NewWorkers lists the background jobs an instance can run: each domain
+// registers its workers and periodic jobs here, beside its routes in NewApp
+// (internal/jobs).
+func NewWorkers(db *bun.DB, cfg *Config) (*jobs.Workers, error) {
+	sender, err := mailSender(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ws := jobs.NewWorkers()
+	jobs.Register(ws, &mail.Worker{Sender: sender})
+	return ws, nil
+}
+
+// mailSender returns the SMTP sender of the --smtp-* flags, or nil when mail
+// is off.
+func mailSender(cfg *Config) (mail.Sender, error) {
+	if cfg.SMTPAddr == "" {
+		return nil, nil
+	}
+	s, err := mail.NewSMTP(mail.SMTPConfig{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUser,
+		Password: cfg.SMTPPassword, TLS: cfg.SMTPTLS, TLSConfig: cfg.SMTPTLSConfig})
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 func (m *Main) migrateCommand(ctx context.Context, args []string, out io.Writer) error {
@@ -327,5 +383,11 @@ func (m *Main) migrateCommand(ctx context.Context, args []string, out io.Writer)
 		}
 		fmt.Fprintf(out, "%s_%s\t%s\n", mg.Name, mg.Comment, state)
 	}
+	// River's tables (the job queue) follow River's own numbering.
+	v, err := database.RiverVersion(ctx, m.DB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "river\tschema version %d\n", v)
 	return nil
 }

@@ -1,19 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"cla/app/apptest"
 	"cla/internal/audit"
 	"cla/internal/authz"
+	"cla/internal/mail/mailtest"
 	"cla/internal/webtest"
 )
 
@@ -292,86 +290,42 @@ func TestMembersOfOneCouncilHaveNoRightsInAnother(t *testing.T) {
 	}
 }
 
-// fakeSMTP accepts SMTP sessions on a loopback port and hands each message's
-// data to messages.
-func fakeSMTP(t *testing.T) (addr string, messages <-chan string) {
+// mailedTo waits for the next message srv accepts, checks that it went to
+// want only, and returns it as a mail client reads it.
+func mailedTo(t *testing.T, srv *mailtest.Server, n int, want string) *mailtest.Message {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	got := srv.Wait(t, n)[n-1]
+	if len(got.To) != 1 || got.To[0] != want {
+		t.Errorf("mail %d went to %q, want %s", n, got.To, want)
 	}
-	t.Cleanup(func() { _ = ln.Close() })
-	out := make(chan string, 10)
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(conn net.Conn) {
-				defer conn.Close()
-				r := bufio.NewReader(conn)
-				fmt.Fprint(conn, "220 fake ESMTP\r\n")
-				for {
-					line, err := r.ReadString('\n')
-					if err != nil {
-						return
-					}
-					switch cmd := strings.ToUpper(strings.TrimSpace(line)); {
-					case strings.HasPrefix(cmd, "EHLO"):
-						fmt.Fprint(conn, "250-fake\r\n250 8BITMIME\r\n")
-					case cmd == "DATA":
-						fmt.Fprint(conn, "354 go on\r\n")
-						var data strings.Builder
-						for {
-							l, err := r.ReadString('\n')
-							if err != nil || l == ".\r\n" {
-								break
-							}
-							data.WriteString(l)
-						}
-						out <- data.String()
-						fmt.Fprint(conn, "250 queued\r\n")
-					case cmd == "QUIT":
-						fmt.Fprint(conn, "221 bye\r\n")
-						return
-					default:
-						fmt.Fprint(conn, "250 ok\r\n")
-					}
-				}
-			}(conn)
-		}
-	}()
-	return ln.Addr().String(), out
+	return mailtest.Parse(t, got.Data)
 }
 
 func TestInvitationsAndPasswordLinksAreMailedWhenSMTPIsConfigured(t *testing.T) {
 	t.Parallel()
 	_, db := newTestApp(t)
-	addr, messages := fakeSMTP(t)
-	app := apptest.New(t, db, (&Config{SMTPAddr: addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}).App())
+	srv := mailtest.Start(t, mailtest.Options{})
+	app := apptest.New(t, db, (&Config{SMTPAddr: srv.Addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}).App())
 	co := demoCouncilID(t, db)
 	fac, _ := webtest.SignIn(t, app, db, co, authz.Facilitator)
 	_, body := fac.PostForm("/gestion/membres/invitations", url.Values{"email": {"courrier@example.org"}, "role": {"member"}})
 	if !strings.Contains(body, "envoyé par e-mail à courrier@example.org") {
 		t.Errorf("the page does not say the invitation was mailed: %.500q", body)
 	}
-	select {
-	case msg := <-messages:
-		link := invitationLink.FindStringSubmatch(body)
-		if link == nil || !strings.Contains(msg, "To: courrier@example.org") || !strings.Contains(msg, "https://cla.example.org"+link[1]) {
-			t.Errorf("mail: %q", msg)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no mail received")
+	msg := mailedTo(t, srv, 1, "courrier@example.org")
+	link := invitationLink.FindStringSubmatch(body)
+	if link == nil || !strings.Contains(msg.Text, "https://cla.example.org"+link[1]) || !strings.Contains(msg.Get("Subject"), "Invitation") ||
+		msg.Get("Auto-Submitted") != "auto-generated" || msg.Get("List-Unsubscribe") != "" {
+		t.Errorf("invitation mail: %v\n%s", msg.Header, msg.Text)
 	}
 	var paul int64
 	if err := db.NewRaw("SELECT id FROM accounts WHERE email = 'paul@dieulefit.example'").Scan(context.Background(), &paul); err != nil {
 		t.Fatal(err)
 	}
 	_, body = fac.PostForm(fmt.Sprintf("/gestion/membres/%d/mot-de-passe", paul), nil)
-	if msg := <-messages; !strings.Contains(msg, "To: paul@dieulefit.example") || !strings.Contains(msg, "/mot-de-passe/") || !strings.Contains(body, "envoyé par e-mail") {
-		t.Errorf("password mail: %q", msg)
+	msg = mailedTo(t, srv, 2, "paul@dieulefit.example")
+	if link := passwordLink.FindStringSubmatch(body); link == nil || !strings.Contains(msg.Text, "https://cla.example.org"+link[1]) || !strings.Contains(body, "envoyé par e-mail") {
+		t.Errorf("password mail: %q", msg.Text)
 	}
 	// Mail down: the link is still shown, with a warning.
 	broken := apptest.New(t, db, (&Config{SMTPAddr: "127.0.0.1:1", SMTPFrom: "cla@example.org"}).App())

@@ -7,11 +7,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/rivermigrate"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/migrate"
@@ -93,15 +96,22 @@ func withMigrationLock(ctx context.Context, db *bun.DB, fn func(*migrate.Migrato
 	return fn(m)
 }
 
-// Migrate applies every pending migration and returns how many it applied.
+// Migrate applies every pending migration, River's (the job queue's tables,
+// internal/jobs) then ours, and returns how many it applied. Both run under
+// the one advisory lock, so two instances starting together never migrate at
+// once.
 func Migrate(ctx context.Context, db *bun.DB) (int, error) {
 	var applied int
 	err := withMigrationLock(ctx, db, func(m *migrate.Migrator) error {
+		n, err := migrateRiver(ctx, db)
+		if err != nil {
+			return fmt.Errorf("tables de River : %w", err)
+		}
 		group, err := m.Migrate(ctx)
 		if err != nil {
 			return err
 		}
-		applied = len(group.Migrations)
+		applied = n + len(group.Migrations)
 		return nil
 	})
 	if err != nil {
@@ -109,6 +119,40 @@ func Migrate(ctx context.Context, db *bun.DB) (int, error) {
 	}
 	return applied, nil
 }
+
+// migrateRiver applies River's own migrations, which ship with the River
+// version in go.mod: its schema is River's to evolve, not ours to copy into
+// migrations/ (docs/decisions.md). It uses the database/sql driver, the one
+// internal/jobs uses.
+func migrateRiver(ctx context.Context, db *bun.DB) (int, error) {
+	migrator, err := rivermigrate.New(riverdatabasesql.New(db.DB), &rivermigrate.Config{Logger: quietLogger})
+	if err != nil {
+		return 0, err
+	}
+	res, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	if err != nil {
+		return 0, err
+	}
+	return len(res.Versions), nil
+}
+
+// RiverVersion returns the version of River's schema in the database (0
+// before the first migration), for `cla migrate status`.
+func RiverVersion(ctx context.Context, db *bun.DB) (int, error) {
+	migrator, err := rivermigrate.New(riverdatabasesql.New(db.DB), &rivermigrate.Config{Logger: quietLogger})
+	if err != nil {
+		return 0, err
+	}
+	versions, err := migrator.ExistingVersions(ctx)
+	if err != nil || len(versions) == 0 {
+		return 0, err
+	}
+	return versions[len(versions)-1].Version, nil
+}
+
+// quietLogger drops River's migration chatter (one info line per version);
+// Migrate's caller logs the count.
+var quietLogger = slog.New(slog.DiscardHandler)
 
 // Rollback undoes the last group of migrations.
 func Rollback(ctx context.Context, db *bun.DB) (migrate.MigrationSlice, error) {
