@@ -16,10 +16,16 @@ import (
 
 // Casting is the hot path of a meeting: every present member votes within a
 // few seconds. A cast is one statement (castSQL) that reads the vote and the
-// member's right to vote, and writes the ballot only when every rule holds;
-// when it wrote nothing, the facts it read say why (castFacts.refusal). The
+// member's right to vote, and writes the ballot only when every rule of
+// castRules holds; when it wrote nothing, it returns the code of the first rule
+// that failed, and Go maps the code to the member's message (castRefusal). The
 // statement takes a batch of casts: BallotWriter writes the casts that arrive
 // together in one statement and one commit (internal/batch).
+//
+// The rules are written once, in castRules: the statement's conditions and
+// their order are generated from it, and what makes a ballot itself valid is
+// Ballot.ValidateFor alone, run in Go before the statement (castVariant).
+// TestCastRulesAgree walks every case through the statement and the Go model.
 //
 // No ballot lands after the close: the ballots_vote_open trigger takes the vote
 // row FOR SHARE before each write, and the close takes it FOR UPDATE (lockVote),
@@ -40,12 +46,15 @@ type castRequest struct {
 	ballot *Ballot
 }
 
-// castVariant is a ballot as a vote of one method stores it.
+// castVariant is a ballot as a vote of one method stores it, checked by
+// Ballot.ValidateFor against a vote of that method with Options options: the
+// statement writes it only into such a vote.
 type castVariant struct {
-	OK     bool   `json:"ok"`
-	Choice Choice `json:"choice"`
-	Reason string `json:"reason"`
-	Grades string `json:"grades"` // a PostgreSQL array literal
+	OK      bool   `json:"ok"`
+	Options int    `json:"options"`
+	Choice  Choice `json:"choice"`
+	Reason  string `json:"reason"`
+	Grades  string `json:"grades"` // a PostgreSQL array literal
 }
 
 func newCastRequest(councilID, voteID, memberID int64, b *Ballot) *castRequest {
@@ -57,49 +66,73 @@ func newCastRequest(councilID, voteID, memberID int64, b *Ballot) *castRequest {
 	for _, m := range []VoteMethod{MethodMajority, MethodConsent, MethodJudgment} {
 		c := *b
 		c.Grades = append([]int16(nil), b.Grades...)
-		// A majority-judgment ballot is valid when it grades every option: the
-		// statement checks the vote has len(Grades) options.
-		ok := c.ValidateFor(&Vote{Method: m, Options: make([]VoteOption, len(b.Grades))}) == nil
+		// Only majority judgment has options; a ballot grades each of them, so
+		// it fits a vote of len(Grades) options.
+		options := 0
+		if m == MethodJudgment {
+			options = len(b.Grades)
+		}
+		ok := c.ValidateFor(&Vote{Method: m, Options: make([]VoteOption, options)}) == nil
 		if !ok {
 			// Not written: the text is not sent either (a NUL in it would
 			// fail the whole batch's statement).
 			c.Reason = ""
 		}
-		r.Variants[m] = castVariant{OK: ok, Choice: c.Choice, Reason: c.Reason, Grades: pgArray(c.Grades)}
+		r.Variants[m] = castVariant{OK: ok, Options: options, Choice: c.Choice, Reason: c.Reason, Grades: pgArray(c.Grades)}
 	}
 	return r
 }
 
-// castFacts is what the statement read of a vote and of the member.
-type castFacts struct {
-	State     string
-	Method    VoteMethod
-	Mode      string
-	NotClosed bool // the time window (if any) has not ended, by the database's clock
-	Options   int
-	Allowed   bool
-	Written   bool
+// castRule is one rule a cast must pass.
+type castRule struct {
+	code  string // what the statement returns when the rule fails
+	holds string // SQL over the statement's row v (see castSQL): true when the rule holds
+	err   error  // what the member hears; nil: Ballot.ValidateFor's message
 }
 
-// refusal explains why a ballot was not written, checking in the order a
-// member should hear it: the vote, then the ballot, then who votes.
-func (f *castFacts) refusal(b *Ballot) error {
-	if f.State != VoteOpen || !f.NotClosed {
-		return errVoteClosed
-	}
-	if f.Mode == ModeInRoom {
-		return apperr.New(apperr.Conflict, "Ce vote se fait à main levée, en salle.")
-	}
-	if err := b.ValidateFor(&Vote{Method: f.Method, Options: make([]VoteOption, f.Options)}); err != nil {
-		return err
-	}
-	if !f.Allowed {
-		return apperr.New(apperr.Forbidden, "Seuls les membres présents à la séance votent.")
-	}
-	return nil
+// castRules are the rules of a cast, in the order a member should hear a
+// refusal: the vote, then the ballot, then who votes. castSQL is generated
+// from them; castRefusal maps their codes back. Who may vote ("allowed" in
+// castSQL): during a meeting, the members present on its roll; within a time
+// window, every enabled member.
+var castRules = []castRule{
+	{"closed", "v.state = '" + VoteOpen + "' AND v.not_closed", errVoteClosed},
+	{"in_room", "v.mode = '" + ModeOnline + "'", apperr.New(apperr.Conflict, "Ce vote se fait à main levée, en salle.")},
+	{"ballot", "(v.b ->> 'ok')::boolean AND v.options = (v.b ->> 'options')::int", nil},
+	{"not_allowed", "v.allowed", apperr.New(apperr.Forbidden, "Seuls les membres présents à la séance votent.")},
 }
 
 var errVoteClosed = apperr.New(apperr.Conflict, "Ce vote est clos : le bulletin n'a pas été pris en compte.")
+
+// errCastUnexplained answers a cast the statement neither wrote nor refused:
+// unreachable while castSQL is generated from castRules.
+var errCastUnexplained = apperr.New(apperr.Conflict, "Le bulletin n'a pas pu être enregistré : rechargez la page et votez de nouveau.")
+
+// castFacts is what the statement tells of one cast.
+type castFacts struct {
+	Refusal string     // the code of the first castRule that failed, "" if none
+	Method  VoteMethod // the vote's
+	Options int        // the vote's number of options
+	Written bool
+}
+
+// castRefusal is the error a member hears for a cast refused with facts f.
+func castRefusal(f *castFacts, b *Ballot) error {
+	for _, r := range castRules {
+		if r.code != f.Refusal {
+			continue
+		}
+		if r.err != nil {
+			return r.err
+		}
+		// The ballot's own rule: ValidateFor says which field, against the
+		// vote as it is.
+		if err := b.ValidateFor(&Vote{Method: f.Method, Options: make([]VoteOption, f.Options)}); err != nil {
+			return err
+		}
+	}
+	return errCastUnexplained
+}
 
 // isVoteClosedError reports the ballots_vote_open trigger's refusal: the vote
 // was closed after the statement read it.
@@ -110,10 +143,10 @@ func isVoteClosedError(err error) bool {
 
 // castSQL casts a batch of ballots ($1: a JSON array of castRequest) and
 // returns, for each cast whose vote exists in its council, the facts of
-// castFacts. The rules of the INSERT's WHERE are those of castFacts.refusal.
-// Rows are written in (vote, member) order, so that two batches never wait
-// for each other's rows in opposite orders.
-const castSQL = `WITH r AS (
+// castFacts. Its refusal is the CASE of castRules, and the INSERT writes only
+// the rows none of them refused. Rows are written in (vote, member) order, so
+// that two batches never wait for each other's rows in opposite orders.
+var castSQL = `WITH r AS (
 		SELECT * FROM jsonb_to_recordset($1::jsonb) AS r (n int, council_id bigint, vote_id bigint, member_id bigint, variants jsonb)),
 	v AS (
 		SELECT r.n, r.member_id, v.id, v.council_id, v.state, v.method, v.mode,
@@ -121,25 +154,39 @@ const castSQL = `WITH r AS (
 			(SELECT count(*) FROM vote_options o WHERE o.vote_id = v.id AND o.council_id = v.council_id) AS options,
 			CASE WHEN v.closes_at IS NULL
 				THEN EXISTS (SELECT 1 FROM attendances a WHERE a.meeting_id = v.meeting_id AND a.council_id = v.council_id
-					AND a.member_id = r.member_id AND a.status = 'present')
+					AND a.member_id = r.member_id AND a.status = '` + string(Present) + `')
 				ELSE EXISTS (SELECT 1 FROM memberships m WHERE m.council_id = v.council_id AND m.account_id = r.member_id
 					AND m.disabled_at IS NULL)
 			END AS allowed,
 			r.variants -> v.method AS b
 		FROM r JOIN votes v ON v.id = r.vote_id AND v.council_id = r.council_id),
+	c AS (
+		SELECT v.*, ` + castRefusalSQL() + ` AS refusal FROM v),
 	ins AS (
 		INSERT INTO ballots (council_id, vote_id, member_id, choice, reason, grades, cast_at)
-		SELECT v.council_id, v.id, v.member_id, v.b ->> 'choice', v.b ->> 'reason', (v.b ->> 'grades')::smallint[], clock_timestamp()
-		FROM v
-		WHERE v.state = 'ouvert' AND v.not_closed AND v.mode = 'en_ligne' AND (v.b ->> 'ok')::boolean AND v.allowed
-			AND (v.method <> 'jugement' OR v.options = cardinality((v.b ->> 'grades')::smallint[]))
-		ORDER BY v.id, v.member_id
+		SELECT c.council_id, c.id, c.member_id, c.b ->> 'choice', c.b ->> 'reason', (c.b ->> 'grades')::smallint[], clock_timestamp()
+		FROM c
+		WHERE c.refusal = ''
+		ORDER BY c.id, c.member_id
 		ON CONFLICT (vote_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason,
 			grades = EXCLUDED.grades, cast_at = clock_timestamp(), changes = ballots.changes + 1
 		RETURNING vote_id, member_id)
-	SELECT v.n, v.state, v.method, v.mode, v.not_closed, v.options, v.allowed,
-		EXISTS (SELECT 1 FROM ins WHERE ins.vote_id = v.id AND ins.member_id = v.member_id)
-	FROM v`
+	SELECT c.n, c.refusal, c.method, c.options,
+		EXISTS (SELECT 1 FROM ins WHERE ins.vote_id = c.id AND ins.member_id = c.member_id)
+	FROM c`
+
+// castRefusalSQL is the CASE that names the first of castRules to fail on
+// the row v ('' when all hold; a NULL, such as a vote of no known method,
+// fails).
+func castRefusalSQL() string {
+	var s strings.Builder
+	s.WriteString("CASE")
+	for _, r := range castRules {
+		s.WriteString(" WHEN NOT coalesce(" + r.holds + ", false) THEN '" + r.code + "'")
+	}
+	s.WriteString(" ELSE '' END")
+	return s.String()
+}
 
 // castBatch runs castSQL over reqs, distinct (vote, member) pairs, and tells
 // each request its outcome. When the statement fails, for instance because a
@@ -163,11 +210,10 @@ func castBatch(ctx context.Context, db *bun.DB, reqs []*castRequest) []batch.Res
 		case f == nil:
 			out[i].Err = apperr.New(apperr.NotFound, "Vote introuvable.")
 		case f.Written:
+		case f.Refusal == "":
+			out[i].Err = errCastUnexplained
 		default:
-			if out[i].Err = f.refusal(r.ballot); out[i].Err == nil {
-				// Unreachable while castSQL and refusal state the same rules.
-				out[i].Err = apperr.New(apperr.Conflict, "Le bulletin n'a pas pu être enregistré : rechargez la page et votez de nouveau.")
-			}
+			out[i].Err = castRefusal(f, r.ballot)
 		}
 	}
 	return out
@@ -194,7 +240,7 @@ func runCast(ctx context.Context, db *bun.DB, reqs []*castRequest) ([]*castFacts
 	for rows.Next() {
 		var n int
 		f := new(castFacts)
-		if err := rows.Scan(&n, &f.State, &f.Method, &f.Mode, &f.NotClosed, &f.Options, &f.Allowed, &f.Written); err != nil {
+		if err := rows.Scan(&n, &f.Refusal, &f.Method, &f.Options, &f.Written); err != nil {
 			return facts, err
 		}
 		if n >= 0 && n < len(facts) {
