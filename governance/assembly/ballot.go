@@ -176,7 +176,7 @@ var castSQL = `WITH r AS (
 	FROM c`
 
 // castRefusalSQL is the CASE that names the first of castRules to fail on
-// the row v ('' when all hold; a NULL, such as a vote of no known method,
+// the row v (empty when all hold; a NULL, such as a vote of no known method,
 // fails).
 func castRefusalSQL() string {
 	var s strings.Builder
