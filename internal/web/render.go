@@ -101,10 +101,19 @@ func NavItems(path string, viewer *Viewer) template.HTML {
 	return f.HTML()
 }
 
-// Render writes the named template with status 200 and an HTML content type.
+// Render writes the named template with an HTML content type and the status
+// already set: 200 unless the handler set another (TooMany's 429). A form
+// re-shown with its refusals uses RenderStatus.
 func Render(c *fiber.Ctx, name string, view any) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	return c.Render(name, view)
+}
+
+// RenderStatus is Render with status, such as 422 for a form re-shown with
+// its refusals.
+func RenderStatus(c *fiber.Ctx, status int, name string, view any) error {
+	c.Status(status)
+	return Render(c, name, view)
 }
 
 var frMonths = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
