@@ -114,7 +114,7 @@ func (h *Handlers) wordingSave(c *fiber.Ctx) error {
 	}
 	co := web.Council(c)
 	slug := strings.Clone(c.Params("slug"))
-	name, expl := strings.Clone(c.FormValue("name")), strings.Clone(c.FormValue("explanation"))
+	name, expl := web.Form(c, "name"), web.Form(c, "explanation")
 	it, err := CorrectWording(c.UserContext(), h.DB, co.ID, slug, name, expl, web.ViewerOf(c))
 	if f := apperr.FieldsOf(err); f != nil {
 		cur, lerr := ItemBySlug(c.UserContext(), h.DB, co.ID, slug)

@@ -85,23 +85,21 @@ type applyView struct {
 // honeypotField is a field people never see (hidden by CSS); robots fill it.
 const honeypotField = "site_internet_bis"
 
-func formString(c *fiber.Ctx, key string) string { return strings.Clone(c.FormValue(key)) }
-
 // parseApplication reads the application form's fields.
 func parseApplication(c *fiber.Ctx) *Application {
 	a := &Application{
-		ShopName: formString(c, "shop_name"), Kind: catalog.ShopKind(formString(c, "kind")), SIRET: formString(c, "siret"),
-		Address: formString(c, "address"), Commune: formString(c, "commune"), ContactName: formString(c, "contact_name"),
-		Email: formString(c, "email"), Phone: formString(c, "phone"), Website: formString(c, "website"),
-		Seasonality: formString(c, "seasonality"), Message: formString(c, "message"),
-		CharterAccepted: c.FormValue("charter") == "oui",
+		ShopName: web.Form(c, "shop_name"), Kind: catalog.ShopKind(web.Form(c, "kind")), SIRET: web.Form(c, "siret"),
+		Address: web.Form(c, "address"), Commune: web.Form(c, "commune"), ContactName: web.Form(c, "contact_name"),
+		Email: web.Form(c, "email"), Phone: web.Form(c, "phone"), Website: web.Form(c, "website"),
+		Seasonality: web.Form(c, "seasonality"), Message: web.Form(c, "message"),
+		CharterAccepted: web.FormIs(c, "charter", "oui"),
 		LocalShare:      -1, OrganicShare: -1,
 	}
-	a.InNetwork, a.Network = c.FormValue("independent") == "non", formString(c, "network")
-	if n, err := strconv.Atoi(c.FormValue("local_share")); err == nil {
+	a.InNetwork, a.Network = web.FormIs(c, "independent", "non"), web.Form(c, "network")
+	if n, ok := web.FormInt(c, "local_share"); ok {
 		a.LocalShare = n
 	}
-	if n, err := strconv.Atoi(c.FormValue("organic_share")); err == nil {
+	if n, ok := web.FormInt(c, "organic_share"); ok {
 		a.OrganicShare = n
 	}
 	for _, v := range c.Request().PostArgs().PeekMulti("categories") {
@@ -141,7 +139,7 @@ func (h *Handlers) apply(c *fiber.Ctx) error {
 	err := countApplyAttempt(c.UserContext(), h.DB, web.ClientIP(c))
 	switch {
 	case err != nil:
-	case c.FormValue(honeypotField) != "":
+	case !web.FormIs(c, honeypotField, ""):
 		err = apperr.Fields{"form": "Votre envoi ressemble à un envoi automatique et n'a pas été enregistré. Si vous êtes une personne, videz le champ « Ne pas remplir » et renvoyez le formulaire."}.Err()
 	default:
 		var token string
@@ -271,7 +269,7 @@ func (h *Handlers) answer(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	m := &ApplicationMessage{Kind: MsgAnswer, Body: formString(c, "body")}
+	m := &ApplicationMessage{Kind: MsgAnswer, Body: web.Form(c, "body")}
 	if err := AddApplicationMessage(c.UserContext(), h.DB, a, m, audit.Actor{}, false); err != nil {
 		f := apperr.FieldsOf(err)
 		if f == nil {
@@ -432,7 +430,7 @@ func (h *Handlers) applicationComment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	m := &ApplicationMessage{Kind: msgComment, Body: formString(c, "body")}
+	m := &ApplicationMessage{Kind: msgComment, Body: web.Form(c, "body")}
 	if err := AddApplicationMessage(c.UserContext(), h.DB, v.App, m, auth.ActorOf(web.ViewerOf(c)), false); err != nil {
 		v.Comment = m.Body
 		return h.reRenderApplication(c, v, err)
@@ -448,8 +446,8 @@ func (h *Handlers) applicationQuestion(c *fiber.Ctx) error {
 	if !v.App.Effective.Pending() {
 		return apperr.New(apperr.Conflict, "Cette candidature est close.")
 	}
-	m := &ApplicationMessage{Kind: MsgQuestion, Body: formString(c, "body")}
-	ask := c.FormValue("a_completer") == "oui" && v.App.Effective != AppProposed
+	m := &ApplicationMessage{Kind: MsgQuestion, Body: web.Form(c, "body")}
+	ask := web.FormIs(c, "a_completer", "oui") && v.App.Effective != AppProposed
 	if err := AddApplicationMessage(c.UserContext(), h.DB, v.App, m, auth.ActorOf(web.ViewerOf(c)), ask); err != nil {
 		v.Question = m.Body
 		return h.reRenderApplication(c, v, err)
@@ -462,7 +460,7 @@ func (h *Handlers) applicationState(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	to := ApplicationState(c.FormValue("state"))
+	to := ApplicationState(web.Form(c, "state"))
 	if err := SetApplicationState(c.UserContext(), h.DB, v.App, to, auth.ActorOf(web.ViewerOf(c))); err != nil {
 		return err
 	}
@@ -474,7 +472,7 @@ func (h *Handlers) applicationPropose(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	draft := AdhesionDraft{Title: formString(c, "title"), Outcome: formString(c, "outcome"), Rationale: formString(c, "rationale")}
+	draft := AdhesionDraft{Title: web.Form(c, "title"), Outcome: web.Form(c, "outcome"), Rationale: web.Form(c, "rationale")}
 	p, err := ProposeApplication(c.UserContext(), h.DB, v.App, draft, auth.ActorOf(web.ViewerOf(c)))
 	if err != nil {
 		v.Draft = draft
@@ -598,7 +596,7 @@ func (h *Handlers) publishCharter(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	ch := &Charter{CouncilID: web.Council(c).ID, Title: formString(c, "title"), BodyMD: formString(c, "body")}
+	ch := &Charter{CouncilID: web.Council(c).ID, Title: web.Form(c, "title"), BodyMD: web.Form(c, "body")}
 	if err := publishCharter(c.UserContext(), h.DB, ch, auth.ActorOf(web.ViewerOf(c))); err != nil {
 		f := apperr.FieldsOf(err)
 		if f == nil {
@@ -616,7 +614,7 @@ func (h *Handlers) setRenewalMonths(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	n, convErr := strconv.Atoi(strings.TrimSpace(c.FormValue("renewal_months")))
+	n, convErr := strconv.Atoi(strings.TrimSpace(web.Form(c, "renewal_months")))
 	if convErr != nil {
 		n = 0
 	}

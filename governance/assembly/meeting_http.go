@@ -59,8 +59,9 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/meetings.ics", web.Gated(h.meetingsICS))
 }
 
+// formInt is the form field name as a whole number, 0 when it is not one.
 func formInt(c *fiber.Ctx, name string) int {
-	n, _ := strconv.Atoi(strings.TrimSpace(c.FormValue(name)))
+	n, _ := web.FormInt(c, name)
 	return n
 }
 
@@ -69,7 +70,7 @@ func formInt(c *fiber.Ctx, name string) int {
 // field is missing, not 0. It is parsed within int32: a few such numbers
 // added together cannot overflow.
 func formWhole(c *fiber.Ctx, name string) (int, string) {
-	raw := strings.TrimSpace(c.FormValue(name))
+	raw := strings.TrimSpace(web.Form(c, name))
 	if raw == "" {
 		return 0, "Saisissez un nombre (0 s'il n'y en a pas)."
 	}
@@ -83,12 +84,6 @@ func formWhole(c *fiber.Ctx, name string) (int, string) {
 		return 0, "Saisissez un nombre positif ou nul."
 	}
 	return int(n), ""
-}
-
-// parseParisTime reads a datetime-local value ("2025-03-05T18:30") in Paris time.
-func parseParisTime(s string) (time.Time, bool) {
-	t, err := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(s), web.Paris())
-	return t, err == nil
 }
 
 // MeetingPath is the address of a meeting's page.
@@ -139,10 +134,10 @@ func (h *Handlers) meetings(c *fiber.Ctx) error {
 // minutes, place, note) into m, and returns the refusals: the form's own
 // (an unreadable date, a duration out of range) and then Meeting.Validate's.
 func meetingFromForm(c *fiber.Ctx, m *Meeting) apperr.Fields {
-	m.Title, m.Place, m.Note = c.FormValue("title"), c.FormValue("place"), c.FormValue("note")
+	m.Title, m.Place, m.Note = web.Form(c, "title"), web.Form(c, "place"), web.Form(c, "note")
 	errs := apperr.Fields{}
-	raw := strings.TrimSpace(c.FormValue("starts_at"))
-	start, ok := parseParisTime(raw)
+	raw := strings.TrimSpace(web.Form(c, "starts_at"))
+	start, ok := web.ParseParisTime(raw)
 	if !ok && raw != "" {
 		errs.Add("starts_at", "Date et heure illisibles : choisissez-les dans le calendrier (jour, mois, année, heure).")
 	}
@@ -173,8 +168,8 @@ type meetingForm struct {
 // typedMeetingForm copies the schedule form's fields (Fiber reuses their
 // memory after the handler).
 func typedMeetingForm(c *fiber.Ctx) meetingForm {
-	return meetingForm{Title: strings.Clone(c.FormValue("title")), StartsAt: strings.Clone(c.FormValue("starts_at")),
-		Duration: strings.Clone(c.FormValue("duration")), Place: strings.Clone(c.FormValue("place")), Note: strings.Clone(c.FormValue("note"))}
+	return meetingForm{Title: web.Form(c, "title"), StartsAt: web.Form(c, "starts_at"),
+		Duration: web.Form(c, "duration"), Place: web.Form(c, "place"), Note: web.Form(c, "note")}
 }
 
 func (h *Handlers) createMeeting(c *fiber.Ctx) error {
@@ -424,7 +419,7 @@ func (h *Handlers) meetingState(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	to := MeetingState(c.FormValue("to"))
+	to := MeetingState(web.Form(c, "to"))
 	if err := SetMeetingState(c.UserContext(), h.DB, web.Council(c).ID, id, to); err != nil {
 		return err
 	}
@@ -476,9 +471,9 @@ func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	it := &AgendaItem{CouncilID: web.Council(c).ID, MeetingID: id, Kind: AgendaKind(c.FormValue("kind")),
-		Title: c.FormValue("title"), Notes: c.FormValue("notes"), Minutes: formInt(c, "minutes")}
-	if ref, err := strconv.ParseInt(c.FormValue("ref"), 10, 64); err == nil && ref > 0 {
+	it := &AgendaItem{CouncilID: web.Council(c).ID, MeetingID: id, Kind: AgendaKind(web.Form(c, "kind")),
+		Title: web.Form(c, "title"), Notes: web.Form(c, "notes"), Minutes: formInt(c, "minutes")}
+	if ref, ok := web.FormInt64(c, "ref"); ok && ref > 0 {
 		switch it.Kind {
 		case AgendaProposal:
 			it.ProposalID = &ref
@@ -502,7 +497,7 @@ func (h *Handlers) moveAgendaItem(c *fiber.Ctx) error {
 		return err
 	}
 	delta := 1
-	if c.FormValue("dir") == "up" {
+	if web.FormIs(c, "dir", "up") {
 		delta = -1
 	}
 	if err := moveAgendaItem(c.UserContext(), h.DB, web.Council(c).ID, id, item, delta); err != nil {
@@ -552,10 +547,10 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	form := voteForm{Question: strings.Clone(c.FormValue("question")), Method: strings.Clone(c.FormValue("method")),
-		Threshold: strings.Clone(c.FormValue("threshold")), Options: strings.Clone(c.FormValue("options")),
-		Mode: strings.Clone(c.FormValue("mode")), Secrecy: strings.Clone(c.FormValue("secrecy")), ClosesAt: strings.Clone(c.FormValue("closes_at"))}
-	form.Item, _ = strconv.ParseInt(c.FormValue("item"), 10, 64)
+	form := voteForm{Question: web.Form(c, "question"), Method: web.Form(c, "method"),
+		Threshold: web.Form(c, "threshold"), Options: web.Form(c, "options"),
+		Mode: web.Form(c, "mode"), Secrecy: web.Form(c, "secrecy"), ClosesAt: web.Form(c, "closes_at")}
+	form.Item, _ = strconv.ParseInt(web.Form(c, "item"), 10, 64)
 	v := &Vote{CouncilID: web.Council(c).ID, MeetingID: id, AgendaItemID: form.Item, Question: form.Question,
 		Method: VoteMethod(form.Method), Mode: form.Mode, Secrecy: form.Secrecy, Threshold: Threshold(form.Threshold)}
 	if v.Method == MethodJudgment {
@@ -567,7 +562,7 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 		}
 	}
 	if raw := strings.TrimSpace(form.ClosesAt); raw != "" {
-		t, ok := parseParisTime(raw)
+		t, ok := web.ParseParisTime(raw)
 		if !ok {
 			return h.refuseVote(c, apperr.Fields{"closes_at": "Date et heure illisibles : choisissez-les dans le calendrier."}, form)
 		}
@@ -759,12 +754,12 @@ func (h *Handlers) castBallot(c *fiber.Ctx) error {
 		return err
 	}
 	ctx, co := c.UserContext(), web.Council(c)
-	b := &Ballot{Choice: Choice(c.FormValue("choice")), Reason: c.FormValue("reason")}
+	b := &Ballot{Choice: Choice(web.Form(c, "choice")), Reason: web.Form(c, "reason")}
 	// Grades g1…gN of a majority-judgment ballot, read without loading the vote:
 	// casting is the hot path, and its statement checks them against the vote's
 	// options (other methods ignore them).
 	for i := 1; i <= maxVoteOptions; i++ {
-		raw := c.FormValue("g" + strconv.Itoa(i))
+		raw := web.Form(c, "g"+strconv.Itoa(i))
 		if raw == "" {
 			break
 		}
@@ -799,13 +794,13 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 	if v.Closed() {
 		return apperr.New(apperr.Conflict, "Ce vote est déjà clos.")
 	}
-	form := closeForm{Counts: map[string]string{}, Reasons: strings.Clone(c.FormValue("reasons")),
-		Motivation: strings.Clone(c.FormValue("motivation")), Adjourn: c.FormValue("adjourn") == "1"}
+	form := closeForm{Counts: map[string]string{}, Reasons: web.Form(c, "reasons"),
+		Motivation: web.Form(c, "motivation"), Adjourn: web.FormIs(c, "adjourn", "1")}
 	in := CloseInput{Adjourn: form.Adjourn, Motivation: form.Motivation}
 	if v.InRoom() {
 		errs := apperr.Fields{}
 		count := func(name string) int {
-			form.Counts[name] = strings.Clone(c.FormValue(name))
+			form.Counts[name] = web.Form(c, name)
 			n, msg := formWhole(c, name)
 			if msg != "" {
 				errs.Add(name, msg)
@@ -877,9 +872,9 @@ func (h *Handlers) rulesForm(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) saveRules(c *fiber.Ctx) error {
-	r := &MeetingRules{CouncilID: web.Council(c).ID, QuorumKind: QuorumKind(c.FormValue("quorum_kind")),
+	r := &MeetingRules{CouncilID: web.Council(c).ID, QuorumKind: QuorumKind(web.Form(c, "quorum_kind")),
 		QuorumCount: formInt(c, "quorum_count"), QuorumPercent: formInt(c, "quorum_percent"),
-		VoteWithoutQuorum: c.FormValue("vote_without_quorum") == "1"}
+		VoteWithoutQuorum: web.FormIs(c, "vote_without_quorum", "1")}
 	if err := SaveRules(c.UserContext(), h.DB, r); err != nil {
 		if f := apperr.FieldsOf(err); f != nil {
 			c.Status(fiber.StatusUnprocessableEntity)

@@ -1,8 +1,6 @@
 package assembly
 
 import (
-	"strconv"
-
 	"github.com/gofiber/fiber/v2"
 
 	"cla/internal/apperr"
@@ -55,7 +53,7 @@ func (h *Handlers) saveMinutes(c *fiber.Ctx) error {
 		return err
 	}
 	v := web.ViewerOf(c)
-	err = saveMinutes(c.UserContext(), h.DB, web.Council(c).ID, id, c.FormValue("body"), v.Name)
+	err = saveMinutes(c.UserContext(), h.DB, web.Council(c).ID, id, web.Form(c, "body"), v.Name)
 	if f := apperr.FieldsOf(err); f != nil {
 		view, verr := h.minutesView(c)
 		if verr != nil {
@@ -91,8 +89,8 @@ func (h *Handlers) approveMinutes(c *fiber.Ctx) error {
 	if _, err := GetMeeting(c.UserContext(), h.DB, web.Council(c).ID, id); err != nil {
 		return err
 	}
-	in, err := strconv.ParseInt(c.FormValue("in"), 10, 64)
-	if err != nil {
+	in, ok := web.FormInt64(c, "in")
+	if !ok {
 		return apperr.Fields{"in": "Choisissez la séance qui approuve."}.Err()
 	}
 	if err := ApproveMinutes(c.UserContext(), h.DB, web.Council(c).ID, id, in); err != nil {

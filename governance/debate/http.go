@@ -272,10 +272,10 @@ func balance(args []*Argument, crit []CriterionOption, filter int64) []Balance {
 }
 
 func argumentInput(c *fiber.Ctx) (ArgumentInput, argumentForm) {
-	crit, _ := strconv.ParseInt(c.FormValue("criterion"), 10, 64)
-	parent, _ := strconv.ParseInt(c.FormValue("parent"), 10, 64)
-	in := ArgumentInput{ParentID: parent, Stance: Stance(strings.Clone(c.FormValue("stance"))), CriterionID: crit,
-		BodyMD: strings.Clone(c.FormValue("body"))}
+	crit, _ := web.FormInt64(c, "criterion")
+	parent, _ := web.FormInt64(c, "parent")
+	in := ArgumentInput{ParentID: parent, Stance: Stance(web.Form(c, "stance")), CriterionID: crit,
+		BodyMD: web.Form(c, "body")}
 	return in, argumentForm{Stance: in.Stance, CriterionID: crit, Body: in.BodyMD}
 }
 
@@ -424,7 +424,7 @@ func (h *Handlers) hideArgument(c *fiber.Ctx) error {
 	if _, err := ArgumentThread(ctx, h.DB, co.ID, d.ID, id); err != nil {
 		return err
 	}
-	if _, err := HideArgument(ctx, h.DB, co.ID, id, auth.ActorOf(web.ViewerOf(c)), strings.Clone(c.FormValue("reason"))); err != nil {
+	if _, err := HideArgument(ctx, h.DB, co.ID, id, auth.ActorOf(web.ViewerOf(c)), web.Form(c, "reason")); err != nil {
 		if f := apperr.FieldsOf(err); f != nil {
 			return apperr.New(apperr.Invalid, "Indiquez la raison du masquage (500 caractères au plus).")
 		}
@@ -526,7 +526,7 @@ func formIDs(c *fiber.Ctx, key string) []int64 {
 
 func (h *Handlers) editDebate(c *fiber.Ctx) error {
 	slug := strings.Clone(c.Params("slug"))
-	in := debateEdit{ContextMD: strings.Clone(c.FormValue("context")), SynthesisMD: strings.Clone(c.FormValue("synthesis")),
+	in := debateEdit{ContextMD: web.Form(c, "context"), SynthesisMD: web.Form(c, "synthesis"),
 		ItemIDs: formIDs(c, "item"), ProposalIDs: formIDs(c, "proposal")}
 	_, err := editDebate(c.UserContext(), h.DB, web.Council(c).ID, slug, auth.ActorOf(web.ViewerOf(c)), in)
 	if f := apperr.FieldsOf(err); f != nil {
@@ -544,8 +544,8 @@ func (h *Handlers) editDebate(c *fiber.Ctx) error {
 
 func (h *Handlers) changeDebateState(c *fiber.Ctx) error {
 	slug := strings.Clone(c.Params("slug"))
-	to := DebateState(strings.Clone(c.FormValue("state")))
-	conclusion := strings.Clone(c.FormValue("conclusion"))
+	to := DebateState(web.Form(c, "state"))
+	conclusion := web.Form(c, "conclusion")
 	_, err := changeDebateState(c.UserContext(), h.DB, web.Council(c).ID, slug, auth.ActorOf(web.ViewerOf(c)), to, conclusion)
 	if f := apperr.FieldsOf(err); f != nil {
 		d, derr := DebateBySlug(c.UserContext(), h.DB, web.Council(c).ID, slug)
@@ -583,7 +583,7 @@ func (h *Handlers) backlog(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) support(c *fiber.Ctx) error {
-	on := c.FormValue("soutien") != "retirer"
+	on := !web.FormIs(c, "soutien", "retirer")
 	if err := Support(c.UserContext(), h.DB, web.Council(c).ID, strings.Clone(c.Params("slug")), auth.ActorOf(web.ViewerOf(c)), on); err != nil {
 		return err
 	}
@@ -607,10 +607,10 @@ func (h *Handlers) suggestForm(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) suggest(c *fiber.Ctx) error {
-	s := &Suggestion{Title: strings.Clone(c.FormValue("title")), Question: strings.Clone(c.FormValue("question")),
-		Theme: Theme(strings.Clone(c.FormValue("theme"))), AuthorName: strings.Clone(c.FormValue("author_name"))}
+	s := &Suggestion{Title: web.Form(c, "title"), Question: web.Form(c, "question"),
+		Theme: Theme(web.Form(c, "theme")), AuthorName: web.Form(c, "author_name")}
 	// Honeypot: a field hidden from people that robots fill in. Pretend success.
-	if c.FormValue("site_web") != "" {
+	if !web.FormIs(c, "site_web", "") {
 		return web.RedirectWithFlash(c, "/debats/souhaites", "Merci ! Votre sujet sera relu par l'équipe d'animation.")
 	}
 	_, err := web.CreateOnce(c, h.DB, func(ctx context.Context, tx bun.Tx) (string, error) {
@@ -645,8 +645,8 @@ func (h *Handlers) reviewSuggestion(c *fiber.Ctx) error {
 	if err != nil {
 		return apperr.New(apperr.NotFound, "Cette suggestion n'existe pas.")
 	}
-	accept := c.FormValue("decision") == "accepter"
-	d, err := ReviewSuggestion(c.UserContext(), h.DB, web.Council(c).ID, id, auth.ActorOf(web.ViewerOf(c)), accept, strings.Clone(c.FormValue("note")))
+	accept := web.FormIs(c, "decision", "accepter")
+	d, err := ReviewSuggestion(c.UserContext(), h.DB, web.Council(c).ID, id, auth.ActorOf(web.ViewerOf(c)), accept, web.Form(c, "note"))
 	if err != nil {
 		return err
 	}

@@ -28,9 +28,9 @@ func (h *Handlers) signInForm(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) signIn(c *fiber.Ctx) error {
-	email := strings.Clone(c.FormValue("email"))
-	next := auth.SafeNext(c.FormValue("suite"))
-	acct, err := auth.Authenticate(c.UserContext(), h.DB, web.Council(c).ID, web.ClientIP(c), email, c.FormValue("password"))
+	email := web.Form(c, "email")
+	next := auth.SafeNext(web.Form(c, "suite"))
+	acct, err := auth.Authenticate(c.UserContext(), h.DB, web.Council(c).ID, web.ClientIP(c), email, web.Form(c, "password"))
 	if code := apperr.CodeOf(err); err == auth.ErrBadCredentials || code == apperr.TooMany {
 		// The form again, with the reason (and, when limited, when to retry).
 		view := signInView{Page: web.NewPage(c, "Connexion"), Email: strings.TrimSpace(email), Next: next, Error: apperr.MessageOf(err)}
@@ -83,7 +83,7 @@ func (h *Handlers) account(c *fiber.Ctx) error {
 
 func (h *Handlers) changePassword(c *fiber.Ctx) error {
 	v := web.ViewerOf(c)
-	err := auth.ChangePassword(c.UserContext(), h.DB, web.Council(c).ID, v.AccountID, c.FormValue("current"), c.FormValue("password"))
+	err := auth.ChangePassword(c.UserContext(), h.DB, web.Council(c).ID, v.AccountID, web.Form(c, "current"), web.Form(c, "password"))
 	if fields := apperr.FieldsOf(err); fields != nil {
 		view, err := h.accountView(c, fields)
 		if err != nil {
@@ -133,8 +133,8 @@ func (h *Handlers) invitationForm(c *fiber.Ctx) error {
 
 func (h *Handlers) acceptInvitation(c *fiber.Ctx) error {
 	token := strings.Clone(c.Params("token"))
-	name := strings.Clone(c.FormValue("name"))
-	accountID, err := auth.AcceptInvitation(c.UserContext(), h.DB, web.Council(c).ID, web.ClientIP(c), token, name, c.FormValue("password"))
+	name := web.Form(c, "name")
+	accountID, err := auth.AcceptInvitation(c.UserContext(), h.DB, web.Council(c).ID, web.ClientIP(c), token, name, web.Form(c, "password"))
 	fields := apperr.FieldsOf(err)
 	if fields == nil && apperr.CodeOf(err) == apperr.TooMany {
 		fields = apperr.Fields{"password": apperr.MessageOf(err)}
@@ -179,7 +179,7 @@ func (h *Handlers) passwordLinkForm(c *fiber.Ctx) error {
 
 func (h *Handlers) usePasswordLink(c *fiber.Ctx) error {
 	token := strings.Clone(c.Params("token"))
-	_, err := auth.UsePasswordLink(c.UserContext(), h.DB, web.Council(c).ID, token, c.FormValue("password"))
+	_, err := auth.UsePasswordLink(c.UserContext(), h.DB, web.Council(c).ID, token, web.Form(c, "password"))
 	if fields := apperr.FieldsOf(err); fields != nil {
 		c.Status(fiber.StatusUnprocessableEntity)
 		return web.Render(c, "auth/password", passwordLinkView{Page: web.NewPage(c, "Choisir un mot de passe"), Token: token, Errors: fields})

@@ -162,8 +162,8 @@ type memberLinkView struct {
 }
 
 func (h *Handlers) invite(c *fiber.Ctx) error {
-	email := strings.TrimSpace(strings.Clone(c.FormValue("email")))
-	role := authz.Role(strings.Clone(c.FormValue("role")))
+	email := strings.TrimSpace(web.Form(c, "email"))
+	role := authz.Role(web.Form(c, "role"))
 	if role == authz.Admin {
 		if err := auth.Authorize(c, authz.MemberManageAdmin); err != nil {
 			return err
@@ -220,7 +220,7 @@ func (h *Handlers) setMemberRole(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	role := authz.Role(strings.Clone(c.FormValue("role")))
+	role := authz.Role(web.Form(c, "role"))
 	if role == authz.Admin {
 		if err := auth.Authorize(c, authz.MemberManageAdmin); err != nil {
 			return err

@@ -181,7 +181,7 @@ func (h *Handlers) createProposal(c *fiber.Ctx) error {
 	if err := auth.Authorize(c, authz.CreateProposal); err != nil {
 		return err
 	}
-	form := func(k string) string { return strings.Clone(c.FormValue(k)) }
+	form := func(k string) string { return web.Form(c, k) }
 	p := &Proposal{CouncilID: web.Council(c).ID, Kind: ProposalKind(form("kind")), Title: form("title"),
 		TargetItemID: optionalID(form("target_item")), TargetShopID: optionalID(form("target_shop")),
 		ItemName: form("item_name"), ProposedStatus: catalog.Status(form("proposed_status")),
@@ -419,8 +419,8 @@ func (h *Handlers) transitionProposal(c *fiber.Ctx) error {
 		return apperr.New(apperr.Unauthorized, "Connectez-vous pour agir sur une proposition.")
 	}
 	co := web.Council(c)
-	to := ProposalState(strings.Clone(c.FormValue("to")))
-	note := strings.Clone(c.FormValue("note"))
+	to := ProposalState(web.Form(c, "to"))
+	note := web.Form(c, "note")
 	actor := auth.ActorOf(web.ViewerOf(c))
 	// A draft of someone else is not found, not forbidden: it does not exist for them.
 	p, err := GetProposal(c.UserContext(), h.DB, co.ID, id)

@@ -143,7 +143,7 @@ func (m *Manager) Middleware() fiber.Handler {
 		if !safeMethod(c.Method()) {
 			sent := c.Get(CSRFHeader)
 			if sent == "" {
-				sent = c.FormValue(CSRFField)
+				sent = web.Form(c, CSRFField)
 			}
 			// An anonymous browser without its cookie has no token to match.
 			if sent == "" || (sess == nil && anonCookie == "") || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
