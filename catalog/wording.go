@@ -30,21 +30,7 @@ func canEditWording(v *web.Viewer) bool {
 	return v != nil && authz.Can(authz.Role(v.Role), authz.EditItemWording)
 }
 
-func requireWordingEditor(c *fiber.Ctx) error {
-	v := web.ViewerOf(c)
-	if v == nil {
-		return apperr.New(apperr.Unauthorized, "Connectez-vous pour corriger le registre.")
-	}
-	if !canEditWording(v) {
-		return apperr.New(apperr.Forbidden, "Seul·es les animateur·ices peuvent corriger la rédaction du registre.")
-	}
-	return nil
-}
-
 func (h *Handlers) wordingForm(c *fiber.Ctx) error {
-	if err := requireWordingEditor(c); err != nil {
-		return err
-	}
 	it, err := ItemBySlug(c.UserContext(), h.DB, web.Council(c).ID, c.Params("slug"))
 	if err != nil {
 		return err
@@ -109,9 +95,6 @@ func CorrectWording(ctx context.Context, db *bun.DB, councilID int64, slug, name
 }
 
 func (h *Handlers) wordingSave(c *fiber.Ctx) error {
-	if err := requireWordingEditor(c); err != nil {
-		return err
-	}
 	co := web.Council(c)
 	slug := strings.Clone(c.Params("slug"))
 	name, expl := web.Form(c, "name"), web.Form(c, "explanation")

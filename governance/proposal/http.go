@@ -29,11 +29,11 @@ type Handlers struct {
 func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/propositions", web.Gated(h.proposals))
 	app.Get("/propositions/nouvelle", auth.Require(authz.CreateProposal), web.Gated(h.proposalForm))
-	app.Post("/propositions/nouvelle", h.createProposal)
+	app.Post("/propositions/nouvelle", auth.Require(authz.CreateProposal), h.createProposal)
 	app.Get("/propositions/comparer", web.Gated(h.compareProposals))
 	app.Get("/propositions/:id/radar.svg", web.Gated(h.proposalRadar))
 	app.Get("/propositions/:id/evaluer", auth.Require(authz.ScoreProposal), web.Gated(h.scoreForm))
-	app.Post("/propositions/:id/evaluer", h.saveScores)
+	app.Post("/propositions/:id/evaluer", auth.Require(authz.ScoreProposal), h.saveScores)
 	app.Post("/propositions/:id/etat", h.transitionProposal)
 	app.Get("/propositions/:id", web.Gated(h.proposal))
 }
@@ -178,9 +178,6 @@ func optionalID(s string) *int64 {
 }
 
 func (h *Handlers) createProposal(c *fiber.Ctx) error {
-	if err := auth.Authorize(c, authz.CreateProposal); err != nil {
-		return err
-	}
 	form := func(k string) string { return web.Form(c, k) }
 	p := &Proposal{CouncilID: web.Council(c).ID, Kind: ProposalKind(form("kind")), Title: form("title"),
 		TargetItemID: optionalID(form("target_item")), TargetShopID: optionalID(form("target_shop")),
@@ -344,9 +341,6 @@ func (v scoreFormView) Error(field string, id int64) string {
 
 // scorable reads a proposal the viewer may grade now, or the error to show.
 func (h *Handlers) scorable(c *fiber.Ctx) (*Proposal, *boussole.Boussole, error) {
-	if err := auth.Authorize(c, authz.ScoreProposal); err != nil {
-		return nil, nil, err
-	}
 	p, err := h.visibleProposal(c)
 	if err != nil {
 		return nil, nil, err
