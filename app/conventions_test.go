@@ -22,10 +22,12 @@ var handlerGates = []struct {
 	{regexp.MustCompile(`\.FormValue\(`), "web.Form, web.FormIs, web.FormInt, web.FormInt64 or web.FormTime"},
 	// One way to confirm after a form.
 	{regexp.MustCompile(`\bSetFlash\(`), "web.RedirectWithFlash"},
+	// Pages are HTML whatever status the handler set.
+	{regexp.MustCompile(`\bc\.Render\(`), "web.Render or web.RenderStatus"},
 }
 
-// Non-test Go code outside internal/web reads form values and sets flashes
-// only through internal/web's helpers.
+// Non-test Go code outside internal/web reads form values, sets flashes and
+// renders pages only through internal/web's helpers.
 func TestHandlerConventions(t *testing.T) {
 	var failures []string
 	err := filepath.WalkDir("..", func(path string, d fs.DirEntry, err error) error {

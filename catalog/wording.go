@@ -104,8 +104,7 @@ func (h *Handlers) wordingSave(c *fiber.Ctx) error {
 		if lerr != nil {
 			return lerr
 		}
-		c.Status(fiber.StatusUnprocessableEntity)
-		return web.Render(c, "catalog/wording", WordingView{Page: web.NewPage(c, "Corriger : "+cur.Name), Item: cur,
+		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "catalog/wording", WordingView{Page: web.NewPage(c, "Corriger : "+cur.Name), Item: cur,
 			Name: name, Expl: expl, Errors: f})
 	}
 	if err != nil {

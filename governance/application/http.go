@@ -281,8 +281,7 @@ func (h *Handlers) answer(c *fiber.Ctx) error {
 		}
 		v.Answer = m.Body
 		c.Set(fiber.HeaderCacheControl, "no-store")
-		c.Status(fiber.StatusUnprocessableEntity)
-		return web.Render(c, "governance/application_followup", v)
+		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/application_followup", v)
 	}
 	return web.RedirectWithFlash(c, "/candidature/"+strings.Clone(c.Params("token")), "Votre réponse est envoyée au Conseil.")
 }
@@ -421,8 +420,7 @@ func (h *Handlers) reRenderApplication(c *fiber.Ctx, v *applicationView, err err
 		return err
 	}
 	v.Errors = f
-	c.Status(fiber.StatusUnprocessableEntity)
-	return web.Render(c, "governance/application", v)
+	return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/application", v)
 }
 
 func (h *Handlers) applicationComment(c *fiber.Ctx) error {
@@ -603,8 +601,7 @@ func (h *Handlers) publishCharter(c *fiber.Ctx) error {
 			return err
 		}
 		v.Draft, v.Errors = *ch, f
-		c.Status(fiber.StatusUnprocessableEntity)
-		return web.Render(c, "governance/charter_form", v)
+		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/charter_form", v)
 	}
 	return web.RedirectWithFlash(c, "/gestion/charte", "Charte publiée en version "+strconv.Itoa(ch.Version)+".")
 }
@@ -624,8 +621,7 @@ func (h *Handlers) setRenewalMonths(c *fiber.Ctx) error {
 			return err
 		}
 		v.Errors = f
-		c.Status(fiber.StatusUnprocessableEntity)
-		return web.Render(c, "governance/charter_form", v)
+		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/charter_form", v)
 	}
 	return web.RedirectWithFlash(c, "/gestion/charte", "Durée des conventions enregistrée.")
 }

@@ -196,8 +196,7 @@ func (h *Handlers) createMeeting(c *fiber.Ctx) error {
 	typed := typedMeetingForm(c)
 	view.Errors, view.Form = errs, Meeting{Title: typed.Title, Place: typed.Place, Note: typed.Note}
 	view.StartsAt, view.Duration = typed.StartsAt, typed.Duration
-	c.Status(fiber.StatusUnprocessableEntity)
-	return web.Render(c, "governance/meetings", view)
+	return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/meetings", view)
 }
 
 // agendaEntry is an agenda item with what its page shows.
@@ -460,8 +459,7 @@ func (h *Handlers) editMeeting(c *fiber.Ctx) error {
 			return err
 		}
 		view.EditErrors, view.EditForm = errs, typedMeetingForm(c)
-		c.Status(fiber.StatusUnprocessableEntity)
-		return web.Render(c, "governance/meeting", view)
+		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/meeting", view)
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id), "Séance modifiée.")
 }
@@ -591,8 +589,7 @@ func (h *Handlers) refuseVote(c *fiber.Ctx, errs apperr.Fields, form voteForm) e
 		return apperr.New(apperr.Invalid, "Ce point n'est pas à l'ordre du jour de la séance.")
 	}
 	view.VoteForm, view.VoteErrors = form, errs
-	c.Status(fiber.StatusUnprocessableEntity)
-	return web.Render(c, "governance/meeting", view)
+	return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/meeting", view)
 }
 
 // voteView is a vote's page: the ballot form while open, the results after.
@@ -773,8 +770,7 @@ func (h *Handlers) castBallot(c *fiber.Ctx) error {
 			return verr
 		}
 		view.Errors, view.Mine = f, b
-		c.Status(fiber.StatusUnprocessableEntity)
-		return web.Render(c, "governance/vote", view)
+		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/vote", view)
 	} else if err != nil {
 		return err
 	}
@@ -852,8 +848,7 @@ func (h *Handlers) refuseClose(c *fiber.Ctx, errs apperr.Fields, form closeForm)
 		return err
 	}
 	view.CloseErrors, view.CloseForm = errs, form
-	c.Status(fiber.StatusUnprocessableEntity)
-	return web.Render(c, "governance/vote", view)
+	return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/vote", view)
 }
 
 // rulesView is the quorum rule form.
@@ -877,8 +872,7 @@ func (h *Handlers) saveRules(c *fiber.Ctx) error {
 		VoteWithoutQuorum: web.FormIs(c, "vote_without_quorum", "1")}
 	if err := SaveRules(c.UserContext(), h.DB, r); err != nil {
 		if f := apperr.FieldsOf(err); f != nil {
-			c.Status(fiber.StatusUnprocessableEntity)
-			return web.Render(c, "governance/meeting_rules", rulesView{Page: web.NewPage(c, "Règles des séances"), Rules: *r, Errors: f})
+			return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/meeting_rules", rulesView{Page: web.NewPage(c, "Règles des séances"), Rules: *r, Errors: f})
 		}
 		return err
 	}

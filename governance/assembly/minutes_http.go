@@ -60,8 +60,7 @@ func (h *Handlers) saveMinutes(c *fiber.Ctx) error {
 			return verr
 		}
 		view.Errors = f
-		c.Status(fiber.StatusUnprocessableEntity)
-		return web.Render(c, "governance/minutes", view)
+		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/minutes", view)
 	} else if err != nil {
 		return err
 	}

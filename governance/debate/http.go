@@ -617,8 +617,7 @@ func (h *Handlers) suggest(c *fiber.Ctx) error {
 		return "/debats/souhaites", Suggest(ctx, tx, web.Council(c).ID, web.ClientIP(c), s)
 	})
 	if f := apperr.FieldsOf(err); f != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
-		return web.Render(c, "governance/backlog_suggest", suggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: themes, Suggestion: *s, Errors: f})
+		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/backlog_suggest", suggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: themes, Suggestion: *s, Errors: f})
 	}
 	if err != nil {
 		return err

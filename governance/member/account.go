@@ -89,8 +89,7 @@ func (h *Handlers) changePassword(c *fiber.Ctx) error {
 		if err != nil {
 			return err
 		}
-		c.Status(fiber.StatusUnprocessableEntity)
-		return web.Render(c, "auth/account", view)
+		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "auth/account", view)
 	}
 	if err != nil {
 		return err
@@ -181,8 +180,7 @@ func (h *Handlers) usePasswordLink(c *fiber.Ctx) error {
 	token := strings.Clone(c.Params("token"))
 	_, err := auth.UsePasswordLink(c.UserContext(), h.DB, web.Council(c).ID, token, web.Form(c, "password"))
 	if fields := apperr.FieldsOf(err); fields != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
-		return web.Render(c, "auth/password", passwordLinkView{Page: web.NewPage(c, "Choisir un mot de passe"), Token: token, Errors: fields})
+		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "auth/password", passwordLinkView{Page: web.NewPage(c, "Choisir un mot de passe"), Token: token, Errors: fields})
 	}
 	if err != nil {
 		return err

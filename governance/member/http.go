@@ -177,8 +177,7 @@ func (h *Handlers) invite(c *fiber.Ctx) error {
 		}
 		view.Email, view.Errors = email, fields
 		view.InviteRoles = roleOptions(auth.Role(c), role)
-		c.Status(fiber.StatusUnprocessableEntity)
-		return web.Render(c, "governance/members_admin", view)
+		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/members_admin", view)
 	}
 	if err != nil {
 		return err

@@ -195,8 +195,7 @@ func (h *Handlers) createProposal(c *fiber.Ctx) error {
 		if verr != nil {
 			return verr
 		}
-		c.Status(fiber.StatusUnprocessableEntity)
-		return c.Render("governance/proposal_form", view)
+		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/proposal_form", view)
 	}
 	if err != nil {
 		return err
@@ -395,8 +394,7 @@ func (h *Handlers) saveScores(c *fiber.Ctx) error {
 		for _, in := range inputs {
 			view.Values[in.CriterionID] = in
 		}
-		c.Status(fiber.StatusUnprocessableEntity)
-		return c.Render("governance/proposal_score", view)
+		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/proposal_score", view)
 	}
 	if err != nil {
 		return err
@@ -483,7 +481,7 @@ func (h *Handlers) compareProposals(c *fiber.Ctx) error {
 			c.Status(fiber.StatusUnprocessableEntity)
 		}
 		view.Message = "Choisissez de deux à quatre propositions à comparer."
-		return c.Render("governance/proposal_compare", view)
+		return web.Render(c, "governance/proposal_compare", view)
 	}
 	var ps []*Proposal
 	if err := SelectProposal(h.DB, &ps).Where("p.council_id = ? AND p.id IN (?)", co.ID, bun.List(ids)).Scan(ctx); err != nil {
