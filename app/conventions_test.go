@@ -19,7 +19,7 @@ var handlerGates = []struct {
 }{
 	// Fiber reuses request memory: form values are read through helpers that
 	// copy them.
-	{regexp.MustCompile(`\.FormValue\(`), "web.Form, web.FormIs, web.FormInt, web.FormInt64 or web.FormTime"},
+	{regexp.MustCompile(`\.FormValue\(`), "web.Form, web.FormIs, web.FormInt or web.FormInt64"},
 	// One way to confirm after a form.
 	{regexp.MustCompile(`\bSetFlash\(`), "web.RedirectWithFlash"},
 	// Pages are HTML whatever status the handler set.

@@ -44,15 +44,9 @@ func FormInt64(c *fiber.Ctx, name string) (n int64, ok bool) {
 	return n, true
 }
 
-// FormTime is the form field name as a datetime-local value
-// ("2025-03-05T18:30") in Paris time; ok is false when it is empty or
-// unreadable.
-func FormTime(c *fiber.Ctx, name string) (t time.Time, ok bool) {
-	return ParseParisTime(c.FormValue(name))
-}
-
-// ParseParisTime reads a datetime-local value ("2025-03-05T18:30"), spaces
-// around it ignored, in Paris time.
+// ParseParisTime reads a datetime-local form value ("2025-03-05T18:30"),
+// spaces around it ignored, in Paris time. Forms read the field with Form
+// first: an empty field is missing, an unreadable one is an error.
 func ParseParisTime(s string) (time.Time, bool) {
 	t, err := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(s), Paris())
 	return t, err == nil

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"strings"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
@@ -18,7 +17,7 @@ import (
 // gets the first one's path. A form without its key is refused
 // (idempotency.ErrMissing). See internal/idempotency and docs/decisions.md.
 func CreateOnce(c *fiber.Ctx, db *bun.DB, create func(ctx context.Context, tx bun.Tx) (string, error)) (string, error) {
-	key := strings.Clone(c.FormValue(idempotency.Field))
+	key := Form(c, idempotency.Field)
 	if err := idempotency.Require(key); err != nil {
 		return "", err
 	}
