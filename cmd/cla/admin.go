@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/council"
+	"cla/internal/database"
 )
 
 const adminUsage = `Usage:
@@ -109,7 +109,7 @@ func createOperator(ctx context.Context, m *Main, email, name, councilSlug strin
 		co, err = council.BySlug(ctx, m.DB, councilSlug)
 	} else {
 		err = m.DB.NewSelect().Model(co).Where("is_default").Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
+		if database.IsNoRows(err) {
 			err = errors.New("aucun conseil par défaut : chargez la démo (cla demo) ou indiquez --council")
 		}
 	}

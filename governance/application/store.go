@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/auth"
+	"cla/internal/database"
 	"cla/internal/markdown"
 	"cla/internal/web"
 )
@@ -216,7 +216,7 @@ func applicationByToken(ctx context.Context, db bun.IDB, councilID int64, token 
 	}
 	a := new(Application)
 	err := selectApplications(db, a).Where("a.council_id = ? AND a.token_hash = ?", councilID, hashApplicationToken(token)).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, errApplicationNotFound
 	}
 	return a, err
@@ -226,7 +226,7 @@ func applicationByToken(ctx context.Context, db bun.IDB, councilID int64, token 
 func GetApplication(ctx context.Context, db bun.IDB, councilID, id int64) (*Application, error) {
 	a := new(Application)
 	err := selectApplications(db, a).Where("a.council_id = ? AND a.id = ?", councilID, id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Cette candidature n'existe pas dans ce Conseil.")
 	}
 	return a, err

@@ -2,8 +2,6 @@ package assembly
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/database"
 	"cla/internal/markdown"
 	"cla/internal/web"
 )
@@ -306,7 +305,7 @@ func meetingDecisions(ctx context.Context, db bun.IDB, councilID, meetingID int6
 func getDecision(ctx context.Context, db bun.IDB, councilID, id int64) (*Decision, error) {
 	d := new(Decision)
 	err := selectDecisions(db, d).Where("d.id = ? AND d.council_id = ?", id, councilID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Décision introuvable.")
 	}
 	return d, err

@@ -2,7 +2,6 @@ package assembly
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -18,6 +17,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/database"
 	"cla/internal/web"
 )
 
@@ -737,7 +737,7 @@ func (h *Handlers) voteView(c *fiber.Ctx) (*voteView, error) {
 		err := selectDecisions(h.DB, d).Where("d.vote_id = ? AND d.council_id = ?", v.ID, co.ID).Scan(ctx)
 		if err == nil {
 			view.Decision = d
-		} else if !errors.Is(err, sql.ErrNoRows) {
+		} else if !database.IsNoRows(err) {
 			return nil, err
 		}
 	}

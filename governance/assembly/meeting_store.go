@@ -2,8 +2,6 @@ package assembly
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/database"
 )
 
 // CreateMeeting validates and stores a new planned meeting.
@@ -55,7 +54,7 @@ func Meetings(ctx context.Context, db bun.IDB, councilID int64) ([]Meeting, erro
 func GetMeeting(ctx context.Context, db bun.IDB, councilID, id int64) (*Meeting, error) {
 	m := new(Meeting)
 	err := db.NewSelect().Model(m).Where("id = ? AND council_id = ?", id, councilID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Séance introuvable.")
 	}
 	return m, err
@@ -65,7 +64,7 @@ func GetMeeting(ctx context.Context, db bun.IDB, councilID, id int64) (*Meeting,
 func lockMeeting(ctx context.Context, tx bun.Tx, councilID, id int64) (*Meeting, error) {
 	m := new(Meeting)
 	err := tx.NewSelect().Model(m).Where("id = ? AND council_id = ?", id, councilID).For("UPDATE").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Séance introuvable.")
 	}
 	return m, err
@@ -140,7 +139,7 @@ func AddAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, it *Agend
 						Where("id = ? AND council_id = ?", *it.DebateID, it.CouncilID).Scan(ctx, &it.Title)
 				}
 			}
-			if errors.Is(err, sql.ErrNoRows) {
+			if database.IsNoRows(err) {
 				return apperr.Fields{"target": "Proposition ou débat introuvable."}.Err()
 			} else if err != nil {
 				return err
@@ -233,7 +232,7 @@ func removeAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, counci
 		err = tx.NewRaw("DELETE FROM agenda_items WHERE id = ? AND council_id = ? AND meeting_id = ? RETURNING position, proposal_id",
 			itemID, councilID, meetingID).Scan(ctx, &row)
 		pos := row.Position
-		if errors.Is(err, sql.ErrNoRows) {
+		if database.IsNoRows(err) {
 			return apperr.New(apperr.NotFound, "Point de l'ordre du jour introuvable.")
 		} else if err != nil {
 			return err
@@ -259,7 +258,7 @@ func removeAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, counci
 func Rules(ctx context.Context, db bun.IDB, councilID int64) (MeetingRules, error) {
 	r := MeetingRules{}
 	err := db.NewSelect().Model(&r).Where("council_id = ?", councilID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return defaultRules(councilID), nil
 	}
 	return r, err

@@ -2,9 +2,7 @@ package assembly
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -15,6 +13,7 @@ import (
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/database"
 )
 
 // OpenVote opens a vote on an item of a running meeting. The quorum must be
@@ -36,7 +35,7 @@ func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error
 		}
 		item := new(AgendaItem)
 		if err := tx.NewSelect().Model(item).Where("id = ? AND meeting_id = ? AND council_id = ?", v.AgendaItemID, v.MeetingID, v.CouncilID).Scan(ctx); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
+			if database.IsNoRows(err) {
 				return apperr.Fields{"agenda_item": "Ce point n'est pas à l'ordre du jour de la séance."}.Err()
 			}
 			return err
@@ -76,7 +75,7 @@ func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error
 func GetVote(ctx context.Context, db bun.IDB, councilID, id int64) (*Vote, error) {
 	v := new(Vote)
 	err := db.NewSelect().Model(v).Where("id = ? AND council_id = ?", id, councilID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Vote introuvable.")
 	}
 	if err != nil {
@@ -122,7 +121,7 @@ func MeetingVotes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 func lockVote(ctx context.Context, tx bun.Tx, councilID, id int64) (*Vote, error) {
 	v := new(Vote)
 	err := tx.NewSelect().Model(v).Where("id = ? AND council_id = ?", id, councilID).For("UPDATE").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Vote introuvable.")
 	}
 	if err != nil {
@@ -139,7 +138,7 @@ func lockVote(ctx context.Context, tx bun.Tx, councilID, id int64) (*Vote, error
 func MyBallot(ctx context.Context, db bun.IDB, councilID, voteID, memberID int64) (*Ballot, error) {
 	b := new(Ballot)
 	err := db.NewSelect().Model(b).Where("vote_id = ? AND council_id = ? AND member_id = ?", voteID, councilID, memberID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, nil
 	}
 	return b, err

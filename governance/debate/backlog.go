@@ -2,7 +2,6 @@ package debate
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"regexp"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/auth"
+	"cla/internal/database"
 	"cla/internal/markdown"
 )
 
@@ -53,7 +53,7 @@ func Support(ctx context.Context, db bun.IDB, councilID int64, slug string, by a
 	}
 	var d Debate
 	err := db.NewSelect().Model(&d).Column("id", "state").Where("council_id = ? AND slug = ?", councilID, slug).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return apperr.New(apperr.NotFound, "Ce débat n'existe pas.")
 	}
 	if err != nil {
@@ -180,7 +180,7 @@ func ReviewSuggestion(ctx context.Context, db *bun.DB, councilID, id int64, by a
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		s := new(Suggestion)
 		err := tx.NewSelect().Model(s).Where("council_id = ? AND id = ?", councilID, id).For("UPDATE").Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
+		if database.IsNoRows(err) {
 			return apperr.New(apperr.NotFound, "Cette suggestion n'existe pas.")
 		}
 		if err != nil {

@@ -6,8 +6,6 @@ package debate
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +15,7 @@ import (
 
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/database"
 	"cla/internal/markdown"
 )
 
@@ -189,7 +188,7 @@ func DebateBySlug(ctx context.Context, db bun.IDB, councilID int64, slug string)
 	err := db.NewSelect().Model(d).
 		Where("council_id = ? AND slug = ?", councilID, slug).
 		Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Ce débat n'existe pas.")
 	}
 	return d, err
@@ -207,7 +206,7 @@ func debatePage(ctx context.Context, db bun.IDB, councilID int64, slug string) (
 	err := db.NewSelect().Model(d).Column(debatePageColumns...).
 		Where("council_id = ? AND slug = ?", councilID, slug).
 		Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Ce débat n'existe pas.")
 	}
 	return d, err
@@ -338,7 +337,7 @@ func lockDebate(ctx context.Context, tx bun.Tx, councilID int64, slug string) (*
 	d := new(Debate)
 	err := tx.NewSelect().Model(d).
 		Where("council_id = ? AND slug = ?", councilID, slug).For("UPDATE").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Ce débat n'existe pas.")
 	}
 	return d, err

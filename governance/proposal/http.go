@@ -16,7 +16,6 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
-	"cla/internal/database"
 	"cla/internal/web"
 )
 
@@ -98,22 +97,10 @@ func (h *Handlers) proposals(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	if view.Members, err = activeMembers(ctx, h.DB, co.ID); err != nil {
+	if view.Members, err = auth.CountActiveMembers(ctx, h.DB, co.ID); err != nil {
 		return err
 	}
 	return web.Render(c, "governance/proposals", view)
-}
-
-// activeMembersSQL counts the council's ($1) enabled memberships.
-const activeMembersSQL = `SELECT count(*) FROM memberships WHERE council_id = $1 AND disabled_at IS NULL`
-
-var activeMembersBun = database.BunSQL(activeMembersSQL)
-
-// activeMembers counts the council's enabled memberships.
-func activeMembers(ctx context.Context, db bun.IDB, councilID int64) (int, error) {
-	var n int
-	err := db.QueryRowContext(ctx, activeMembersBun, councilID).Scan(&n)
-	return n, err
 }
 
 // option is one choice of a select.

@@ -2,8 +2,6 @@ package proposal
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -140,7 +138,7 @@ var errProposalNotFound = apperr.New(apperr.NotFound, "Cette proposition n'exist
 func GetProposal(ctx context.Context, db bun.IDB, councilID, id int64) (*Proposal, error) {
 	p := new(Proposal)
 	err := SelectProposal(db, p).Where("p.id = ? AND p.council_id = ?", id, councilID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, errProposalNotFound
 	}
 	return p, err
@@ -160,7 +158,7 @@ func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID i
 	p := new(Proposal)
 	err := db.NewSelect().Model(p).Column("id", "council_id", "state", "title", "kind", "author_id", "outcome").
 		Where("id = ? AND council_id = ?", proposalID, councilID).For("UPDATE").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return errProposalNotFound
 	}
 	if err != nil {
@@ -193,16 +191,20 @@ func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID i
 		Summary: fmt.Sprintf("Proposition « %s » : %s → %s", p.Title, from.Label(), to.Label())}, before, auditView(p))
 }
 
-// proposalEventsSQL reads a proposal's timeline ($1 council, $2 proposal),
-// oldest first.
-const proposalEventsSQL = `SELECT id, from_state, to_state, actor_name, note, created_at
-	FROM proposal_events WHERE council_id = $1 AND proposal_id = $2 ORDER BY id`
+// eventsSelect and eventsOrder frame the timeline's statements (the bun one
+// here, the batch one in page.go), in the order scanProposalEvents reads them.
+const (
+	eventsSelect = `SELECT id, from_state, to_state, actor_name, note, created_at FROM proposal_events `
+	eventsOrder  = ` ORDER BY id`
+)
 
-var proposalEventsBun = database.BunSQL(proposalEventsSQL)
+// proposalEventsSQL reads a proposal's timeline (? council, ? proposal),
+// oldest first, for bun.
+const proposalEventsSQL = eventsSelect + `WHERE council_id = ? AND proposal_id = ?` + eventsOrder
 
 // ProposalEvents is a proposal's timeline, oldest first.
 func ProposalEvents(ctx context.Context, db bun.IDB, councilID, proposalID int64) ([]ProposalEvent, error) {
-	rows, err := db.QueryContext(ctx, proposalEventsBun, councilID, proposalID)
+	rows, err := db.QueryContext(ctx, proposalEventsSQL, councilID, proposalID)
 	if err != nil {
 		return nil, err
 	}
