@@ -160,9 +160,9 @@ func SubmitApplication(ctx context.Context, db *bun.DB, a *Application, clientIP
 			Returning("id, created_at").Exec(ctx); err != nil {
 			return fmt.Errorf("insert application: %w", err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &a.CouncilID, ActorName: a.ContactName, Action: "application.submit",
-			ObjectType: "shop_application", ObjectID: fmt.Sprint(a.ID),
-			Summary: fmt.Sprintf("Candidature de « %s » (%s) reçue, charte v%d acceptée", a.ShopName, a.Commune, a.CharterVersion)},
+		return audit.Record(ctx, tx, audit.Actor{Name: a.ContactName}.Entry(&a.CouncilID, "application.submit",
+			"shop_application", fmt.Sprint(a.ID),
+			fmt.Sprintf("Candidature de « %s » (%s) reçue, charte v%d acceptée", a.ShopName, a.Commune, a.CharterVersion)),
 			nil, map[string]any{"shop_name": a.ShopName, "commune": a.Commune, "siret": a.SIRET, "charter_version": a.CharterVersion})
 	})
 	if err != nil {
@@ -390,9 +390,9 @@ func completeApplication(ctx context.Context, db *bun.DB, a *Application, upd *A
 			Where("id = ? AND council_id = ?", a.ID, a.CouncilID).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &a.CouncilID, ActorName: upd.ContactName, Action: "application.complete",
-			ObjectType: "shop_application", ObjectID: fmt.Sprint(a.ID),
-			Summary: fmt.Sprintf("Candidature de « %s » complétée par le point de vente", upd.ShopName)}, nil, nil)
+		return audit.Record(ctx, tx, audit.Actor{Name: upd.ContactName}.Entry(&a.CouncilID, "application.complete",
+			"shop_application", fmt.Sprint(a.ID),
+			fmt.Sprintf("Candidature de « %s » complétée par le point de vente", upd.ShopName)), nil, nil)
 	})
 }
 
@@ -542,8 +542,8 @@ func candidateShop(ctx context.Context, tx bun.Tx, a *Application) (int64, error
 			return 0, err
 		}
 	}
-	if err := audit.Record(ctx, tx, audit.Entry{CouncilID: &a.CouncilID, Action: "shop.candidate", ObjectType: "shop",
-		ObjectID: fmt.Sprint(shop.ID), Summary: fmt.Sprintf("Point de vente candidat « %s » (%s)", shop.Name, shop.Commune)},
+	if err := audit.Record(ctx, tx, audit.Actor{}.Entry(&a.CouncilID, "shop.candidate", "shop",
+		fmt.Sprint(shop.ID), fmt.Sprintf("Point de vente candidat « %s » (%s)", shop.Name, shop.Commune)),
 		nil, map[string]any{"slug": shop.Slug, "status": shop.Status}); err != nil {
 		return 0, err
 	}

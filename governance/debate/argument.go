@@ -278,9 +278,8 @@ func HideArgument(ctx context.Context, db *bun.DB, councilID, id int64, by audit
 			return apperr.New(apperr.Conflict, "Cet argument est déjà masqué.")
 		}
 		out = a
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: by.NullableID(), ActorName: by.Name,
-			Action: "argument.hide", ObjectType: "argument", ObjectID: strconv.FormatInt(a.ID, 10),
-			Summary: "Argument masqué : " + reason}, nil, map[string]any{"reason": reason})
+		return audit.Record(ctx, tx, by.Entry(&councilID, "argument.hide", "argument", strconv.FormatInt(a.ID, 10),
+			"Argument masqué : "+reason), nil, map[string]any{"reason": reason})
 	})
 	return out, err
 }

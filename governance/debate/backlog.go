@@ -213,9 +213,8 @@ func ReviewSuggestion(ctx context.Context, db *bun.DB, councilID, id int64, by a
 			WherePK().Where("council_id = ?", councilID).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: by.NullableID(), ActorName: by.Name,
-			Action: "debate_suggestion.review", ObjectType: "debate_suggestion", ObjectID: strconv.FormatInt(s.ID, 10),
-			Summary: "Suggestion de débat « " + s.Title + " » : " + s.Status.Label()}, nil, map[string]any{"status": s.Status, "note": s.ReviewNote})
+		return audit.Record(ctx, tx, by.Entry(&councilID, "debate_suggestion.review", "debate_suggestion", strconv.FormatInt(s.ID, 10),
+			"Suggestion de débat « "+s.Title+" » : "+s.Status.Label()), nil, map[string]any{"status": s.Status, "note": s.ReviewNote})
 	})
 	return out, err
 }

@@ -255,9 +255,8 @@ func editDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, b
 			return err
 		}
 		out = d
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: by.NullableID(), ActorName: by.Name,
-			Action: "debate.edit", ObjectType: "debate", ObjectID: strconv.FormatInt(d.ID, 10),
-			Summary: "Contexte ou synthèse du débat « " + d.Title + " » mis à jour"},
+		return audit.Record(ctx, tx, by.Entry(&councilID, "debate.edit", "debate", strconv.FormatInt(d.ID, 10),
+			"Contexte ou synthèse du débat « "+d.Title+" » mis à jour"),
 			debateAudit(&before), debateAudit(d))
 	})
 	return out, err
@@ -325,9 +324,8 @@ func changeDebateState(ctx context.Context, db *bun.DB, councilID int64, slug st
 			return err
 		}
 		out = d
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: by.NullableID(), ActorName: by.Name,
-			Action: "debate.state", ObjectType: "debate", ObjectID: strconv.FormatInt(d.ID, 10),
-			Summary: "Débat « " + d.Title + " » : " + to.Label()},
+		return audit.Record(ctx, tx, by.Entry(&councilID, "debate.state", "debate", strconv.FormatInt(d.ID, 10),
+			"Débat « "+d.Title+" » : "+to.Label()),
 			debateAudit(&before), debateAudit(d))
 	})
 	return out, err

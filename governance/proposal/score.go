@@ -161,9 +161,8 @@ func SaveScores(ctx context.Context, db *bun.DB, councilID, proposalID int64, ac
 				return fmt.Errorf("clear scores: %w", err)
 			}
 		}
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: &actor.AccountID, ActorName: actor.Name,
-			Action: "proposal.score", ObjectType: "proposal", ObjectID: strconv.FormatInt(proposalID, 10),
-			Summary: fmt.Sprintf("%s a évalué la proposition « %s » (%d critères notés)", actor.Name, p.Title, len(upserts))},
+		return audit.Record(ctx, tx, actor.Entry(&councilID, "proposal.score", "proposal", strconv.FormatInt(proposalID, 10),
+			fmt.Sprintf("%s a évalué la proposition « %s » (%d critères notés)", actor.Name, p.Title, len(upserts))),
 			nil, map[string]any{"boussole_version": b.Version.Number, "graded": len(upserts), "cleared": len(cleared)})
 	})
 }

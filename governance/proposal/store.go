@@ -87,17 +87,12 @@ func InsertProposal(ctx context.Context, tx bun.IDB, p *Proposal, actor audit.Ac
 		Returning("id, created_at").Exec(ctx); err != nil {
 		return fmt.Errorf("insert proposal: %w", err)
 	}
-	var actorID *int64
-	if actor.AccountID != 0 {
-		actorID = &actor.AccountID
-	}
-	ev := &ProposalEvent{CouncilID: p.CouncilID, ProposalID: p.ID, ToState: p.State, ActorID: actorID, ActorName: p.AuthorName}
+	ev := &ProposalEvent{CouncilID: p.CouncilID, ProposalID: p.ID, ToState: p.State, ActorID: actor.NullableID(), ActorName: p.AuthorName}
 	if _, err := tx.NewInsert().Model(ev).ExcludeColumn("created_at").Exec(ctx); err != nil {
 		return fmt.Errorf("insert proposal event: %w", err)
 	}
-	return audit.Record(ctx, tx, audit.Entry{CouncilID: &p.CouncilID, ActorID: actorID, ActorName: p.AuthorName,
-		Action: "proposal.create", ObjectType: "proposal", ObjectID: strconv.FormatInt(p.ID, 10),
-		Summary: fmt.Sprintf("Proposition « %s » créée (%s)", p.Title, p.Kind.Label())}, nil, auditView(p))
+	return audit.Record(ctx, tx, actor.Entry(&p.CouncilID, "proposal.create", "proposal", strconv.FormatInt(p.ID, 10),
+		fmt.Sprintf("Proposition « %s » créée (%s)", p.Title, p.Kind.Label())), nil, auditView(p))
 }
 
 // checkTargets refuses a target item or shop of another council (or none).
@@ -186,9 +181,8 @@ func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID i
 	if _, err := db.NewInsert().Model(ev).ExcludeColumn("created_at").Exec(ctx); err != nil {
 		return fmt.Errorf("insert proposal event: %w", err)
 	}
-	return audit.Record(ctx, db, audit.Entry{CouncilID: &councilID, ActorID: &actor.AccountID, ActorName: actor.Name,
-		Action: "proposal.transition", ObjectType: "proposal", ObjectID: strconv.FormatInt(p.ID, 10),
-		Summary: fmt.Sprintf("Proposition « %s » : %s → %s", p.Title, from.Label(), to.Label())}, before, auditView(p))
+	return audit.Record(ctx, db, actor.Entry(&councilID, "proposal.transition", "proposal", strconv.FormatInt(p.ID, 10),
+		fmt.Sprintf("Proposition « %s » : %s → %s", p.Title, from.Label(), to.Label())), before, auditView(p))
 }
 
 // eventsSelect and eventsOrder frame the timeline's statements (the bun one
