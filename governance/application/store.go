@@ -28,9 +28,11 @@ import (
 // it: once turned into a proposal, the proposal's fate decides (adopted or
 // applied: acceptée; rejected: refusée; withdrawn by its author: back to en
 // examen, so that it can be proposed again). It needs the proposal joined as p.
-const effectiveStateSQL = `CASE WHEN a.state = 'proposee' AND p.state IN ('adoptee', 'appliquee') THEN 'acceptee'
-	WHEN a.state = 'proposee' AND p.state = 'rejetee' THEN 'refusee'
-	WHEN a.state = 'proposee' AND p.state = 'retiree' THEN 'en_examen' ELSE a.state END`
+// It is written from the state constants (words without quotes), as it is a
+// fragment of several statements, not a bind argument.
+const effectiveStateSQL = `CASE WHEN a.state = '` + string(AppProposed) + `' AND p.state IN ('` + string(proposal.ProposalAdopted) + `', '` + string(proposal.ProposalApplied) + `') THEN '` + string(AppAccepted) + `'
+	WHEN a.state = '` + string(AppProposed) + `' AND p.state = '` + string(proposal.ProposalRejected) + `' THEN '` + string(AppRefused) + `'
+	WHEN a.state = '` + string(AppProposed) + `' AND p.state = '` + string(proposal.ProposalWithdrawn) + `' THEN '` + string(AppReview) + `' ELSE a.state END`
 
 func selectApplications(db bun.IDB, dst any) *bun.SelectQuery {
 	return db.NewSelect().Model(dst).ColumnExpr("a.*").
@@ -189,7 +191,7 @@ func checkDuplicate(ctx context.Context, db bun.IDB, a *Application) error {
 		Join("LEFT JOIN proposals AS p ON p.id = a.proposal_id AND p.council_id = a.council_id").
 		ColumnExpr("a.id, a.siret").
 		Where("a.council_id = ? AND a.id <> ?", a.CouncilID, a.ID).
-		Where("("+effectiveStateSQL+") NOT IN ('acceptee', 'refusee')").
+		Where("("+effectiveStateSQL+") NOT IN (?)", bun.In([]ApplicationState{AppAccepted, AppRefused})).
 		Where("((a.siret <> '' AND a.siret = ?) OR (lower(a.shop_name) = lower(?) AND lower(a.commune) = lower(?)))", a.SIRET, a.ShopName, a.Commune).
 		Limit(5).Scan(ctx, &rows)
 	if err != nil {
@@ -573,9 +575,9 @@ func renewals(ctx context.Context, db bun.IDB, councilID int64, today time.Time,
 		FROM shops s
 		LEFT JOIN LATERAL (SELECT a.email, a.phone FROM shop_applications a
 			WHERE a.shop_id = s.id AND a.council_id = s.council_id ORDER BY a.id DESC LIMIT 1) la ON true
-		WHERE s.council_id = ? AND s.status = 'conventionne' AND s.renewal_on IS NOT NULL AND s.signed_on IS NOT NULL
+		WHERE s.council_id = ? AND s.status = ? AND s.renewal_on IS NOT NULL AND s.signed_on IS NOT NULL
 			AND s.renewal_on <= ?::date + ?::int
-		ORDER BY s.renewal_on, s.name`, councilID, today.Format("2006-01-02"), days).Scan(ctx, &out)
+		ORDER BY s.renewal_on, s.name`, councilID, catalog.ShopConventionne, today.Format("2006-01-02"), days).Scan(ctx, &out)
 	return out, err
 }
 

@@ -348,10 +348,10 @@ func quorumOf(ctx context.Context, db bun.IDB, councilID, meetingID int64) (quor
 	q := quorum{Rules: rules}
 	err = db.NewRaw(`SELECT
 		(SELECT count(*) FROM memberships WHERE council_id = ? AND disabled_at IS NULL) AS members,
-		count(*) FILTER (WHERE status = 'present') AS present,
-		count(*) FILTER (WHERE status = 'excuse') AS excused,
-		count(*) FILTER (WHERE status = 'absent') AS absent
-		FROM attendances WHERE council_id = ? AND meeting_id = ?`, councilID, councilID, meetingID).
+		count(*) FILTER (WHERE status = ?) AS present,
+		count(*) FILTER (WHERE status = ?) AS excused,
+		count(*) FILTER (WHERE status = ?) AS absent
+		FROM attendances WHERE council_id = ? AND meeting_id = ?`, councilID, Present, Excused, Absent, councilID, meetingID).
 		Scan(ctx, &q.Members, &q.Present, &q.Excused, &q.Absent)
 	if err != nil {
 		return q, err

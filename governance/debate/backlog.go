@@ -39,9 +39,9 @@ func Backlog(ctx context.Context, db bun.IDB, councilID, viewerID int64) ([]Back
 			count(s.account_id)::int AS supports,
 			coalesce(bool_or(s.account_id = ?), false) AS supported
 		FROM debates d LEFT JOIN debate_supports s ON s.debate_id = d.id AND s.council_id = d.council_id
-		WHERE d.council_id = ? AND d.state = 'souhaite'
+		WHERE d.council_id = ? AND d.state = ?
 		GROUP BY d.id
-		ORDER BY supports DESC, d.created_at, d.id`, viewerID, councilID).Scan(ctx, &out)
+		ORDER BY supports DESC, d.created_at, d.id`, viewerID, councilID, DebateRequested).Scan(ctx, &out)
 	return out, err
 }
 
@@ -168,7 +168,7 @@ func pendingSuggestions(ctx context.Context, db bun.IDB, councilID int64) ([]Sug
 	var out []Suggestion
 	err := db.NewSelect().Model(&out).
 		Column("id", "title", "question", "theme", "author_name", "status", "created_at").
-		Where("council_id = ? AND status = 'en_attente'", councilID).
+		Where("council_id = ? AND status = ?", councilID, suggestionPending).
 		Order("created_at", "id").Limit(200).Scan(ctx)
 	return out, err
 }

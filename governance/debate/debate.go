@@ -13,6 +13,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/database"
@@ -287,8 +288,8 @@ func setDebateProposals(ctx context.Context, tx bun.Tx, councilID, debateID int6
 	}
 	// Only the council's public proposals: drafts are their author's.
 	_, err := tx.NewRaw(`INSERT INTO debate_proposals (council_id, debate_id, proposal_id)
-		SELECT ?, ?, id FROM proposals WHERE council_id = ? AND state <> 'brouillon' AND id IN (?) ON CONFLICT DO NOTHING`,
-		councilID, debateID, councilID, bun.List(ids)).Exec(ctx)
+		SELECT ?, ?, id FROM proposals WHERE council_id = ? AND state <> ? AND id IN (?) ON CONFLICT DO NOTHING`,
+		councilID, debateID, councilID, proposal.ProposalDraft, bun.List(ids)).Exec(ctx)
 	return err
 }
 
@@ -375,6 +376,6 @@ func DebateProposals(ctx context.Context, db bun.IDB, councilID, debateID int64)
 	var out []LinkedProposal
 	err := db.NewRaw(`SELECT p.id, p.title, p.state FROM debate_proposals l
 		JOIN proposals p ON p.id = l.proposal_id AND p.council_id = l.council_id
-		WHERE l.council_id = ? AND l.debate_id = ? AND p.state <> 'brouillon' ORDER BY p.id`, councilID, debateID).Scan(ctx, &out)
+		WHERE l.council_id = ? AND l.debate_id = ? AND p.state <> ? ORDER BY p.id`, councilID, debateID, proposal.ProposalDraft).Scan(ctx, &out)
 	return out, err
 }

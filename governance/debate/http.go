@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
@@ -457,7 +458,7 @@ func (h *Handlers) allItems(ctx context.Context, councilID int64) ([]LinkedItem,
 
 func (h *Handlers) allProposals(ctx context.Context, councilID int64) ([]LinkedProposal, error) {
 	var out []LinkedProposal
-	err := h.DB.NewRaw(`SELECT id, title, state FROM proposals WHERE council_id = ? AND state <> 'brouillon' ORDER BY id DESC LIMIT 300`, councilID).Scan(ctx, &out)
+	err := h.DB.NewRaw(`SELECT id, title, state FROM proposals WHERE council_id = ? AND state <> ? ORDER BY id DESC LIMIT 300`, councilID, proposal.ProposalDraft).Scan(ctx, &out)
 	return out, err
 }
 
