@@ -191,7 +191,7 @@ func checkDuplicate(ctx context.Context, db bun.IDB, a *Application) error {
 		Join("LEFT JOIN proposals AS p ON p.id = a.proposal_id AND p.council_id = a.council_id").
 		ColumnExpr("a.id, a.siret").
 		Where("a.council_id = ? AND a.id <> ?", a.CouncilID, a.ID).
-		Where("("+effectiveStateSQL+") NOT IN (?)", bun.In([]ApplicationState{AppAccepted, AppRefused})).
+		Where("("+effectiveStateSQL+") NOT IN (?)", bun.List([]ApplicationState{AppAccepted, AppRefused})).
 		Where("((a.siret <> '' AND a.siret = ?) OR (lower(a.shop_name) = lower(?) AND lower(a.commune) = lower(?)))", a.SIRET, a.ShopName, a.Commune).
 		Limit(5).Scan(ctx, &rows)
 	if err != nil {

@@ -389,7 +389,7 @@ func agendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 		GROUP BY p.id
 		HAVING p.state <> ? OR count(DISTINCT s.account_id) >= ?
 		ORDER BY (p.state = ?) DESC, graders DESC, p.id LIMIT 15`,
-		councilID, bun.In([]proposal.ProposalState{proposal.ProposalOpen, proposal.ProposalAdjourned, proposal.ProposalScheduled}),
+		councilID, bun.List([]proposal.ProposalState{proposal.ProposalOpen, proposal.ProposalAdjourned, proposal.ProposalScheduled}),
 		meetingID, proposal.ProposalOpen, minGraders, proposal.ProposalAdjourned).Scan(ctx, &ripe)
 	if err != nil {
 		return nil, err
