@@ -10,6 +10,7 @@ import (
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/auth"
 	"cla/internal/database"
 )
 
@@ -289,13 +290,24 @@ type rollEntry struct {
 // Roll lists the council's active members with their attendance at a meeting
 // ("" when not recorded yet), by name.
 func Roll(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]rollEntry, error) {
-	var out []rollEntry
-	err := db.NewRaw(`SELECT a.id AS member_id, a.name, m.role, coalesce(at.status, '') AS status
-		FROM memberships m JOIN accounts a ON a.id = m.account_id
-		LEFT JOIN attendances at ON at.meeting_id = ? AND at.council_id = m.council_id AND at.member_id = a.id
-		WHERE m.council_id = ? AND m.disabled_at IS NULL
-		ORDER BY a.name, a.id`, meetingID, councilID).Scan(ctx, &out)
-	return out, err
+	members, err := auth.ActiveMembersByName(ctx, db, councilID)
+	if err != nil {
+		return nil, err
+	}
+	var recorded []Attendance
+	if err := db.NewSelect().Model(&recorded).Column("member_id", "status").
+		Where("council_id = ? AND meeting_id = ?", councilID, meetingID).Scan(ctx); err != nil {
+		return nil, err
+	}
+	status := make(map[int64]AttendanceStatus, len(recorded))
+	for _, a := range recorded {
+		status[a.MemberID] = a.Status
+	}
+	out := make([]rollEntry, len(members))
+	for i, m := range members {
+		out[i] = rollEntry{MemberID: m.AccountID, Name: m.Name, Role: string(m.Role), Status: status[m.AccountID]}
+	}
+	return out, nil
 }
 
 // RecordAttendance takes the roll: each member's answer. Only the council's
@@ -321,9 +333,8 @@ func RecordAttendance(ctx context.Context, db *bun.DB, councilID, meetingID int6
 		for id := range answers {
 			ids = append(ids, id)
 		}
-		var members []int64
-		if err := tx.NewSelect().Table("memberships").Column("account_id").
-			Where("council_id = ? AND disabled_at IS NULL AND account_id IN (?)", councilID, bun.List(ids)).Scan(ctx, &members); err != nil {
+		members, err := auth.ActiveMemberIDs(ctx, tx, councilID, ids)
+		if err != nil {
 			return err
 		}
 		if len(members) != len(ids) {
@@ -346,13 +357,15 @@ func quorumOf(ctx context.Context, db bun.IDB, councilID, meetingID int64) (quor
 		return quorum{}, err
 	}
 	q := quorum{Rules: rules}
+	if q.Members, err = auth.CountActiveMembers(ctx, db, councilID); err != nil {
+		return quorum{}, err
+	}
 	err = db.NewRaw(`SELECT
-		(SELECT count(*) FROM memberships WHERE council_id = ? AND disabled_at IS NULL) AS members,
 		count(*) FILTER (WHERE status = ?) AS present,
 		count(*) FILTER (WHERE status = ?) AS excused,
 		count(*) FILTER (WHERE status = ?) AS absent
-		FROM attendances WHERE council_id = ? AND meeting_id = ?`, councilID, Present, Excused, Absent, councilID, meetingID).
-		Scan(ctx, &q.Members, &q.Present, &q.Excused, &q.Absent)
+		FROM attendances WHERE council_id = ? AND meeting_id = ?`, Present, Excused, Absent, councilID, meetingID).
+		Scan(ctx, &q.Present, &q.Excused, &q.Absent)
 	if err != nil {
 		return q, err
 	}

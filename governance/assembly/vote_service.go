@@ -13,6 +13,7 @@ import (
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/auth"
 	"cla/internal/database"
 )
 
@@ -168,10 +169,32 @@ func NominalBallots(ctx context.Context, db bun.IDB, v *Vote) ([]NominalBallot, 
 	if v.Anonymous() || !v.Closed() {
 		return nil, nil
 	}
-	var out []NominalBallot
-	err := db.NewRaw(`SELECT a.name, b.choice, b.reason, b.grades FROM ballots b JOIN accounts a ON a.id = b.member_id
-		WHERE b.vote_id = ? AND b.council_id = ? ORDER BY a.name, a.id`, v.ID, v.CouncilID).Scan(ctx, &out)
-	return out, err
+	var ballots []struct {
+		MemberID int64   `bun:"member_id"`
+		Choice   Choice  `bun:"choice"`
+		Reason   string  `bun:"reason"`
+		Grades   []int16 `bun:"grades,array"`
+	}
+	if err := db.NewRaw(`SELECT member_id, choice, reason, grades FROM ballots WHERE vote_id = ? AND council_id = ?`,
+		v.ID, v.CouncilID).Scan(ctx, &ballots); err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(ballots))
+	byMember := make(map[int64]int, len(ballots))
+	for i, b := range ballots {
+		ids[i], byMember[b.MemberID] = b.MemberID, i
+	}
+	// The voters' names come from auth, in its order: by name, then id.
+	names, err := auth.AccountNames(ctx, db, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NominalBallot, 0, len(names))
+	for _, n := range names {
+		b := ballots[byMember[n.ID]]
+		out = append(out, NominalBallot{Name: n.Name, Choice: b.Choice, Reason: b.Reason, Grades: b.Grades})
+	}
+	return out, nil
 }
 
 // RoomCounts are the counts of a show of hands, entered by the facilitator.

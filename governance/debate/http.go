@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/catalog"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/auth"
@@ -451,8 +452,11 @@ type debateEditView struct {
 }
 
 func (h *Handlers) allItems(ctx context.Context, councilID int64) ([]LinkedItem, error) {
-	var out []LinkedItem
-	err := h.DB.NewRaw(`SELECT id, slug, name, status FROM register_items WHERE council_id = ? AND kind <> 'family' ORDER BY name`, councilID).Scan(ctx, &out)
+	items, err := catalog.ItemsBelowFamilies(ctx, h.DB, councilID)
+	out := make([]LinkedItem, len(items))
+	for i, it := range items {
+		out[i] = LinkedItem{ID: it.ID, Slug: it.Slug, Name: it.Name, Status: string(it.Status)}
+	}
 	return out, err
 }
 

@@ -103,12 +103,6 @@ func (h *Handlers) proposals(c *fiber.Ctx) error {
 	return web.Render(c, "governance/proposals", view)
 }
 
-// option is one choice of a select.
-type option struct {
-	ID   int64  `bun:"id"`
-	Name string `bun:"name"`
-}
-
 // proposalFormView is the form of a new proposal.
 type proposalFormView struct {
 	web.Page
@@ -118,8 +112,8 @@ type proposalFormView struct {
 	Errors       apperr.Fields
 	Kinds        []ProposalKind
 	ItemStatuses []catalog.Status
-	Items        []option
-	Shops        []option
+	Items        []catalog.Named
+	Shops        []catalog.Named
 	NoBoussole   bool // the council has no boussole yet: only the boussole may be proposed
 }
 
@@ -133,8 +127,8 @@ func (h *Handlers) proposalFormView(c *fiber.Ctx, p *Proposal, errs apperr.Field
 	if p.TargetShopID != nil {
 		view.TargetShop = strconv.FormatInt(*p.TargetShopID, 10)
 	}
-	if err := h.DB.NewSelect().Table("register_items").Column("id", "name").
-		Where("council_id = ?", co.ID).OrderExpr("name, id").Scan(ctx, &view.Items); err != nil {
+	var err error
+	if view.Items, err = catalog.ItemNames(ctx, h.DB, co.ID); err != nil {
 		return view, err
 	}
 	ok, err := boussole.BoussoleExists(ctx, h.DB, co.ID)
@@ -142,8 +136,7 @@ func (h *Handlers) proposalFormView(c *fiber.Ctx, p *Proposal, errs apperr.Field
 		return view, err
 	}
 	view.NoBoussole = !ok
-	err = h.DB.NewSelect().Table("shops").Column("id", "name").
-		Where("council_id = ?", co.ID).OrderExpr("name, id").Scan(ctx, &view.Shops)
+	view.Shops, err = catalog.ShopNames(ctx, h.DB, co.ID)
 	return view, err
 }
 

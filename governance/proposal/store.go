@@ -9,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/catalog"
 	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
@@ -99,22 +100,20 @@ func InsertProposal(ctx context.Context, tx bun.IDB, p *Proposal, actor audit.Ac
 func checkTargets(ctx context.Context, db bun.IDB, p *Proposal) error {
 	f := apperr.Fields{}
 	if p.TargetItemID != nil {
-		n, err := db.NewSelect().Table("register_items").
-			Where("id = ? AND council_id = ?", *p.TargetItemID, p.CouncilID).Count(ctx)
+		ok, err := catalog.ItemExists(ctx, db, p.CouncilID, *p.TargetItemID)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if !ok {
 			f.Add("target_item", "Ce produit n'existe pas dans le registre de ce Conseil.")
 		}
 	}
 	if p.TargetShopID != nil {
-		n, err := db.NewSelect().Table("shops").
-			Where("id = ? AND council_id = ?", *p.TargetShopID, p.CouncilID).Count(ctx)
+		ok, err := catalog.ShopExists(ctx, db, p.CouncilID, *p.TargetShopID)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if !ok {
 			f.Add("target_shop", "Ce point de vente n'existe pas dans ce Conseil.")
 		}
 	}

@@ -228,6 +228,43 @@ func MemberByAccount(ctx context.Context, db bun.IDB, councilID, accountID int64
 	return m, err
 }
 
+// ActiveMembersByName lists the council's enabled memberships by name (then
+// account id), as a roll reads them.
+func ActiveMembersByName(ctx context.Context, db bun.IDB, councilID int64) ([]Member, error) {
+	var out []Member
+	err := memberQuery(db, councilID).Where("m.disabled_at IS NULL").OrderExpr("a.name, a.id").Scan(ctx, &out)
+	return out, err
+}
+
+// ActiveMemberIDs returns those of ids that are enabled members of the
+// council.
+func ActiveMemberIDs(ctx context.Context, db bun.IDB, councilID int64, ids []int64) ([]int64, error) {
+	var out []int64
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	err := db.NewSelect().Model((*Membership)(nil)).Column("account_id").
+		Where("council_id = ? AND disabled_at IS NULL AND account_id IN (?)", councilID, bun.List(ids)).Scan(ctx, &out)
+	return out, err
+}
+
+// AccountName is an account's id and name.
+type AccountName struct {
+	ID   int64  `bun:"id"`
+	Name string `bun:"name"`
+}
+
+// AccountNames returns the names of the accounts ids, by name then id.
+func AccountNames(ctx context.Context, db bun.IDB, ids []int64) ([]AccountName, error) {
+	var out []AccountName
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	err := db.NewSelect().Model((*Account)(nil)).Column("id", "name").
+		Where("id IN (?)", bun.List(ids)).OrderExpr("name, id").Scan(ctx, &out)
+	return out, err
+}
+
 // CountActiveMembers counts the council's enabled memberships (the members
 // who may score, vote, take part).
 func CountActiveMembers(ctx context.Context, db bun.IDB, councilID int64) (int, error) {
