@@ -62,10 +62,7 @@ func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change,
 		before, after any
 	}
 	var audits []auditLine
-	actor := func(action, objType, objID, summary string) audit.Entry {
-		return audit.Entry{CouncilID: &councilID, ActorID: ref.ActorID, ActorName: ref.ActorName, Action: action,
-			ObjectType: objType, ObjectID: objID, Summary: summary}
-	}
+	by := ref.actor()
 	for _, ic := range change.Items {
 		cur := bySlug[ic.Slug]
 		if cur == nil {
@@ -76,7 +73,7 @@ func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change,
 			bySlug[it.Slug] = it
 			lines = append(lines, ChangeLine{Object: "item", Slug: it.Slug, Name: it.Name, Action: "added", To: string(it.Status)})
 			history = append(history, historyOf(it))
-			audits = append(audits, auditLine{actor("register_item.create", "register_item", strconv.FormatInt(it.ID, 10),
+			audits = append(audits, auditLine{by.Entry(&councilID, "register_item.create", "register_item", strconv.FormatInt(it.ID, 10),
 				"Nouvel élément du registre : "+it.Name+" ("+it.Status.Label()+")"), nil, it})
 			continue
 		}
@@ -103,7 +100,7 @@ func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change,
 		}
 		lines = append(lines, ChangeLine{Object: "item", Slug: cur.Slug, Name: cur.Name, Action: "status", From: string(before.Status), To: string(cur.Status)})
 		history = append(history, historyOf(cur))
-		audits = append(audits, auditLine{actor("register_item.status", "register_item", strconv.FormatInt(cur.ID, 10),
+		audits = append(audits, auditLine{by.Entry(&councilID, "register_item.status", "register_item", strconv.FormatInt(cur.ID, 10),
 			cur.Name+" : "+before.Status.Label()+" → "+cur.Status.Label()), before, *cur})
 	}
 
@@ -117,7 +114,7 @@ func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change,
 		if line.Action == "added" {
 			action = "shop.create"
 		}
-		audits = append(audits, auditLine{actor(action, "shop", line.Slug, "Point de vente "+line.Name+" : "+ShopStatus(line.To).Label()), before, after})
+		audits = append(audits, auditLine{by.Entry(&councilID, action, "shop", line.Slug, "Point de vente "+line.Name+" : "+ShopStatus(line.To).Label()), before, after})
 	}
 
 	co := struct {
@@ -152,7 +149,7 @@ func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change,
 			return nil, err
 		}
 	}
-	if err := audit.Record(ctx, tx, actor("register.version", "register_version", strconv.Itoa(number),
+	if err := audit.Record(ctx, tx, by.Entry(&councilID, "register.version", "register_version", strconv.Itoa(number),
 		fmt.Sprintf("Registre version %d : %s", number, change.Summary)), nil, lines); err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"time"
 
@@ -81,7 +80,7 @@ func Shops(ctx context.Context, db bun.IDB, councilID int64) ([]Shop, error) {
 	return shops, err
 }
 
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+func isNoRows(err error) bool { return database.IsNoRows(err) }
 
 // loadItems reads every item of the council with all its columns (for changes).
 func loadItems(ctx context.Context, db bun.IDB, councilID int64) ([]Item, error) {

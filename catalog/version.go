@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
 )
 
 // DecisionRef points at the council decision behind a register change. The
@@ -19,6 +20,16 @@ type DecisionRef struct {
 	URL       string // path or URL of the decision's public page; "" for none
 	ActorID   *int64 // account that recorded the decision, for the audit trail
 	ActorName string
+}
+
+// actor is who the audit trail names for the change: the account that
+// recorded the decision, or the system.
+func (r DecisionRef) actor() audit.Actor {
+	a := audit.Actor{Name: r.ActorName}
+	if r.ActorID != nil {
+		a.AccountID = *r.ActorID
+	}
+	return a
 }
 
 // Change is what one council decision does to the register. Item and shop

@@ -76,11 +76,11 @@ func CorrectWording(ctx context.Context, db *bun.DB, councilID int64, slug, name
 			Where("id = ? AND council_id = ?", it.ID, councilID).Exec(ctx); err != nil {
 			return err
 		}
-		e := audit.Entry{CouncilID: &councilID, Action: "register_item.wording", ObjectType: "register_item",
-			ObjectID: strconv.FormatInt(it.ID, 10), Summary: "Correction de rédaction : " + it.Name}
+		var by audit.Actor
 		if actor != nil {
-			e.ActorID, e.ActorName = &actor.AccountID, actor.Name
+			by = audit.Actor{AccountID: actor.AccountID, Name: actor.Name}
 		}
+		e := by.Entry(&councilID, "register_item.wording", "register_item", strconv.FormatInt(it.ID, 10), "Correction de rédaction : "+it.Name)
 		type wording struct {
 			Name          string `json:"name"`
 			ExplanationMD string `json:"explanation_md"`

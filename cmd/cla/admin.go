@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/council"
+	"cla/internal/database"
 )
 
 const adminUsage = `Usage:
@@ -95,6 +95,9 @@ func runAdmin(ctx context.Context, cmd string, args []string, stdout, stderr io.
 
 // createOperator creates (or finds) the account, gives it role in the council
 // and returns a one-time link to set its password.
+// adminActor is who the audit trail names for what the admin command does.
+var adminActor = audit.Actor{Name: "système (cla admin)"}
+
 func createOperator(ctx context.Context, m *Main, email, name, councilSlug string, role authz.Role) (string, error) {
 	email = auth.NormalizeEmail(email)
 	if msg := auth.CheckEmail(email); msg != "" {
@@ -109,7 +112,7 @@ func createOperator(ctx context.Context, m *Main, email, name, councilSlug strin
 		co, err = council.BySlug(ctx, m.DB, councilSlug)
 	} else {
 		err = m.DB.NewSelect().Model(co).Where("is_default").Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
+		if database.IsNoRows(err) {
 			err = errors.New("aucun conseil par défaut : chargez la démo (cla demo) ou indiquez --council")
 		}
 	}
@@ -128,8 +131,8 @@ func createOperator(ctx context.Context, m *Main, email, name, councilSlug strin
 		if err := auth.CreateAccount(ctx, m.DB, a); err != nil {
 			return "", err
 		}
-		if err := audit.Record(ctx, m.DB, audit.Entry{CouncilID: &co.ID, ActorName: "système (cla admin)", Action: "account.create",
-			ObjectType: "member", ObjectID: strconv.FormatInt(a.ID, 10), Summary: "Compte créé en ligne de commande pour " + a.Name},
+		if err := audit.Record(ctx, m.DB, adminActor.Entry(&co.ID, "account.create",
+			"member", strconv.FormatInt(a.ID, 10), "Compte créé en ligne de commande pour "+a.Name),
 			nil, map[string]any{"email": a.Email, "name": a.Name}); err != nil {
 			return "", err
 		}
@@ -142,9 +145,9 @@ func createOperator(ctx context.Context, m *Main, email, name, councilSlug strin
 		if err := auth.SetMembership(ctx, m.DB, co.ID, a.ID, role); err != nil {
 			return "", err
 		}
-		if err := audit.Record(ctx, m.DB, audit.Entry{CouncilID: &co.ID, ActorName: "système (cla admin)", Action: "member.role",
-			ObjectType: "member", ObjectID: strconv.FormatInt(a.ID, 10),
-			Summary: fmt.Sprintf("Rôle de %s : %s → %s (ligne de commande)", a.Name, before.Label(), role.Label())},
+		if err := audit.Record(ctx, m.DB, adminActor.Entry(&co.ID, "member.role",
+			"member", strconv.FormatInt(a.ID, 10),
+			fmt.Sprintf("Rôle de %s : %s → %s (ligne de commande)", a.Name, before.Label(), role.Label())),
 			map[string]any{"role": before}, map[string]any{"role": role}); err != nil {
 			return "", err
 		}

@@ -5,7 +5,6 @@ package scalegen
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"math"
@@ -18,6 +17,7 @@ import (
 	"cla/catalog"
 	"cla/demo"
 	"cla/internal/auth"
+	"cla/internal/database"
 )
 
 // Password is the password of every account the scale generator creates
@@ -528,7 +528,7 @@ func Checksum(ctx context.Context, db bun.IDB) (string, error) {
 		(SELECT md5(string_agg(concat_ws('|', id, debate_id, parent_id, stance, criterion_id, body_md, author_id, created_at), ',' ORDER BY id)) FROM arguments) ||
 		(SELECT string_agg(concat_ws('|', id, state, tally::text, outcome), ',' ORDER BY id) FROM votes) ||
 		(SELECT md5(string_agg(concat_ws('|', vote_id, member_id, choice), ',' ORDER BY id)) FROM ballots))`).Scan(ctx, &sum)
-	if err == sql.ErrNoRows {
+	if database.IsNoRows(err) {
 		return "", nil
 	}
 	return sum, err

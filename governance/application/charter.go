@@ -2,8 +2,6 @@ package application
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -14,6 +12,7 @@ import (
 
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/database"
 	"cla/internal/markdown"
 )
 
@@ -61,7 +60,7 @@ func CurrentCharter(ctx context.Context, db bun.IDB, councilID int64) (*Charter,
 	err := db.NewSelect().Model(ch).
 		Column("id", "council_id", "version", "title", "body_html", "body_md", "author_name", "created_at").
 		Where("council_id = ?", councilID).Order("version DESC").Limit(1).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Ce Conseil n'a pas encore publié de charte d'engagement : les candidatures ouvriront avec elle.")
 	}
 	return ch, err
@@ -109,7 +108,7 @@ func renewalMonths(ctx context.Context, db bun.IDB, councilID int64) (int, error
 	var n int
 	err := db.NewSelect().Table("convention_settings").Column("renewal_months").
 		Where("council_id = ?", councilID).Scan(ctx, &n)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return defaultRenewalMonths, nil
 	}
 	return n, err

@@ -229,8 +229,7 @@ func (h *Handlers) followUpView(c *fiber.Ctx, a *Application, errs apperr.Fields
 		v.Fields = newFields(a, cats, errs)
 	}
 	if a.Effective == AppAccepted && a.ShopID != nil {
-		var slug string
-		if err := h.DB.NewSelect().Table("shops").Column("slug").Where("id = ? AND council_id = ?", *a.ShopID, a.CouncilID).Scan(ctx, &slug); err == nil {
+		if slug, err := catalog.ShopSlug(ctx, h.DB, a.CouncilID, *a.ShopID); err == nil {
 			v.Shop = "/points-de-vente/" + slug
 		}
 	}

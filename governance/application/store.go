@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/auth"
+	"cla/internal/database"
 	"cla/internal/markdown"
 	"cla/internal/web"
 )
@@ -28,9 +28,11 @@ import (
 // it: once turned into a proposal, the proposal's fate decides (adopted or
 // applied: acceptée; rejected: refusée; withdrawn by its author: back to en
 // examen, so that it can be proposed again). It needs the proposal joined as p.
-const effectiveStateSQL = `CASE WHEN a.state = 'proposee' AND p.state IN ('adoptee', 'appliquee') THEN 'acceptee'
-	WHEN a.state = 'proposee' AND p.state = 'rejetee' THEN 'refusee'
-	WHEN a.state = 'proposee' AND p.state = 'retiree' THEN 'en_examen' ELSE a.state END`
+// It is written from the state constants (words without quotes), as it is a
+// fragment of several statements, not a bind argument.
+const effectiveStateSQL = `CASE WHEN a.state = '` + string(AppProposed) + `' AND p.state IN ('` + string(proposal.ProposalAdopted) + `', '` + string(proposal.ProposalApplied) + `') THEN '` + string(AppAccepted) + `'
+	WHEN a.state = '` + string(AppProposed) + `' AND p.state = '` + string(proposal.ProposalRejected) + `' THEN '` + string(AppRefused) + `'
+	WHEN a.state = '` + string(AppProposed) + `' AND p.state = '` + string(proposal.ProposalWithdrawn) + `' THEN '` + string(AppReview) + `' ELSE a.state END`
 
 func selectApplications(db bun.IDB, dst any) *bun.SelectQuery {
 	return db.NewSelect().Model(dst).ColumnExpr("a.*").
@@ -160,9 +162,9 @@ func SubmitApplication(ctx context.Context, db *bun.DB, a *Application, clientIP
 			Returning("id, created_at").Exec(ctx); err != nil {
 			return fmt.Errorf("insert application: %w", err)
 		}
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &a.CouncilID, ActorName: a.ContactName, Action: "application.submit",
-			ObjectType: "shop_application", ObjectID: fmt.Sprint(a.ID),
-			Summary: fmt.Sprintf("Candidature de « %s » (%s) reçue, charte v%d acceptée", a.ShopName, a.Commune, a.CharterVersion)},
+		return audit.Record(ctx, tx, audit.Actor{Name: a.ContactName}.Entry(&a.CouncilID, "application.submit",
+			"shop_application", fmt.Sprint(a.ID),
+			fmt.Sprintf("Candidature de « %s » (%s) reçue, charte v%d acceptée", a.ShopName, a.Commune, a.CharterVersion)),
 			nil, map[string]any{"shop_name": a.ShopName, "commune": a.Commune, "siret": a.SIRET, "charter_version": a.CharterVersion})
 	})
 	if err != nil {
@@ -189,7 +191,7 @@ func checkDuplicate(ctx context.Context, db bun.IDB, a *Application) error {
 		Join("LEFT JOIN proposals AS p ON p.id = a.proposal_id AND p.council_id = a.council_id").
 		ColumnExpr("a.id, a.siret").
 		Where("a.council_id = ? AND a.id <> ?", a.CouncilID, a.ID).
-		Where("("+effectiveStateSQL+") NOT IN ('acceptee', 'refusee')").
+		Where("("+effectiveStateSQL+") NOT IN (?)", bun.List([]ApplicationState{AppAccepted, AppRefused})).
 		Where("((a.siret <> '' AND a.siret = ?) OR (lower(a.shop_name) = lower(?) AND lower(a.commune) = lower(?)))", a.SIRET, a.ShopName, a.Commune).
 		Limit(5).Scan(ctx, &rows)
 	if err != nil {
@@ -216,7 +218,7 @@ func applicationByToken(ctx context.Context, db bun.IDB, councilID int64, token 
 	}
 	a := new(Application)
 	err := selectApplications(db, a).Where("a.council_id = ? AND a.token_hash = ?", councilID, hashApplicationToken(token)).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, errApplicationNotFound
 	}
 	return a, err
@@ -226,7 +228,7 @@ func applicationByToken(ctx context.Context, db bun.IDB, councilID int64, token 
 func GetApplication(ctx context.Context, db bun.IDB, councilID, id int64) (*Application, error) {
 	a := new(Application)
 	err := selectApplications(db, a).Where("a.council_id = ? AND a.id = ?", councilID, id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Cette candidature n'existe pas dans ce Conseil.")
 	}
 	return a, err
@@ -390,9 +392,9 @@ func completeApplication(ctx context.Context, db *bun.DB, a *Application, upd *A
 			Where("id = ? AND council_id = ?", a.ID, a.CouncilID).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &a.CouncilID, ActorName: upd.ContactName, Action: "application.complete",
-			ObjectType: "shop_application", ObjectID: fmt.Sprint(a.ID),
-			Summary: fmt.Sprintf("Candidature de « %s » complétée par le point de vente", upd.ShopName)}, nil, nil)
+		return audit.Record(ctx, tx, audit.Actor{Name: upd.ContactName}.Entry(&a.CouncilID, "application.complete",
+			"shop_application", fmt.Sprint(a.ID),
+			fmt.Sprintf("Candidature de « %s » complétée par le point de vente", upd.ShopName)), nil, nil)
 	})
 }
 
@@ -542,8 +544,8 @@ func candidateShop(ctx context.Context, tx bun.Tx, a *Application) (int64, error
 			return 0, err
 		}
 	}
-	if err := audit.Record(ctx, tx, audit.Entry{CouncilID: &a.CouncilID, Action: "shop.candidate", ObjectType: "shop",
-		ObjectID: fmt.Sprint(shop.ID), Summary: fmt.Sprintf("Point de vente candidat « %s » (%s)", shop.Name, shop.Commune)},
+	if err := audit.Record(ctx, tx, audit.Actor{}.Entry(&a.CouncilID, "shop.candidate", "shop",
+		fmt.Sprint(shop.ID), fmt.Sprintf("Point de vente candidat « %s » (%s)", shop.Name, shop.Commune)),
 		nil, map[string]any{"slug": shop.Slug, "status": shop.Status}); err != nil {
 		return 0, err
 	}
@@ -573,9 +575,9 @@ func renewals(ctx context.Context, db bun.IDB, councilID int64, today time.Time,
 		FROM shops s
 		LEFT JOIN LATERAL (SELECT a.email, a.phone FROM shop_applications a
 			WHERE a.shop_id = s.id AND a.council_id = s.council_id ORDER BY a.id DESC LIMIT 1) la ON true
-		WHERE s.council_id = ? AND s.status = 'conventionne' AND s.renewal_on IS NOT NULL AND s.signed_on IS NOT NULL
+		WHERE s.council_id = ? AND s.status = ? AND s.renewal_on IS NOT NULL AND s.signed_on IS NOT NULL
 			AND s.renewal_on <= ?::date + ?::int
-		ORDER BY s.renewal_on, s.name`, councilID, today.Format("2006-01-02"), days).Scan(ctx, &out)
+		ORDER BY s.renewal_on, s.name`, councilID, catalog.ShopConventionne, today.Format("2006-01-02"), days).Scan(ctx, &out)
 	return out, err
 }
 

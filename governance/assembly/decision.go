@@ -2,8 +2,6 @@ package assembly
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/database"
 	"cla/internal/markdown"
 	"cla/internal/web"
 )
@@ -211,21 +210,16 @@ func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status
 	if status == catalog.NonConventionne && strings.TrimSpace(reason) == "" {
 		reason = motivation
 	}
-	slugOf := func(table string, id *int64) (string, string, error) {
+	slugOf := func(id *int64) (string, catalog.Kind, error) {
 		if id == nil {
 			return "", "", apperr.Fields{"target": "La proposition ne désigne pas son objet."}.Err()
 		}
-		var row struct {
-			Slug string `bun:"slug"`
-			Kind string `bun:"kind"`
-		}
-		err := tx.NewSelect().Table(table).Column("slug", "kind").Where("id = ? AND council_id = ?", *id, p.CouncilID).Scan(ctx, &row)
-		return row.Slug, row.Kind, err
+		return catalog.ItemKindAndSlug(ctx, tx, p.CouncilID, *id)
 	}
 	ch := &catalog.Change{Summary: p.Title}
 	switch p.Kind {
 	case proposal.ProposalItemStatus:
-		slug, _, err := slugOf("register_items", p.TargetItemID)
+		slug, _, err := slugOf(p.TargetItemID)
 		if err != nil {
 			return nil, err
 		}
@@ -234,27 +228,25 @@ func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status
 		ic := catalog.ItemChange{Slug: catalog.Slug(p.ItemName), Name: p.ItemName, Status: status, Conditions: conditions,
 			Reason: reason, Kind: catalog.Family}
 		if p.TargetItemID != nil {
-			parent, kind, err := slugOf("register_items", p.TargetItemID)
+			parent, kind, err := slugOf(p.TargetItemID)
 			if err != nil {
 				return nil, err
 			}
 			ic.ParentSlug, ic.Kind = parent, catalog.Product
-			if kind == string(catalog.Family) {
+			if kind == catalog.Family {
 				ic.Kind = catalog.Category
 			}
 		}
 		ch.Items = []catalog.ItemChange{ic}
 	case proposal.ProposalShopAdhesion, proposal.ProposalShopSuspension, proposal.ProposalShopWithdrawal:
-		var row struct {
-			Slug string `bun:"slug"`
-		}
 		if p.TargetShopID == nil {
 			return nil, apperr.Fields{"target": "La proposition ne désigne pas de point de vente."}.Err()
 		}
-		if err := tx.NewSelect().Table("shops").Column("slug").Where("id = ? AND council_id = ?", *p.TargetShopID, p.CouncilID).Scan(ctx, &row); err != nil {
+		slug, err := catalog.ShopSlug(ctx, tx, p.CouncilID, *p.TargetShopID)
+		if err != nil {
 			return nil, err
 		}
-		sc := catalog.ShopChange{Slug: row.Slug}
+		sc := catalog.ShopChange{Slug: slug}
 		switch p.Kind {
 		case proposal.ProposalShopAdhesion:
 			signed := civilDay(at)
@@ -306,7 +298,7 @@ func meetingDecisions(ctx context.Context, db bun.IDB, councilID, meetingID int6
 func getDecision(ctx context.Context, db bun.IDB, councilID, id int64) (*Decision, error) {
 	d := new(Decision)
 	err := selectDecisions(db, d).Where("d.id = ? AND d.council_id = ?", id, councilID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Décision introuvable.")
 	}
 	return d, err

@@ -2,7 +2,6 @@ package assembly
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,10 +13,12 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/governance/boussole"
+	"cla/governance/debate"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/database"
 	"cla/internal/web"
 )
 
@@ -377,11 +378,13 @@ func agendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 	}
 	err := db.NewRaw(`SELECT p.id, p.title, p.state, count(DISTINCT s.account_id) AS graders
 		FROM proposals p LEFT JOIN proposal_scores s ON s.proposal_id = p.id AND s.council_id = p.council_id
-		WHERE p.council_id = ? AND p.state IN ('ouverte', 'ajournee', 'inscrite')
+		WHERE p.council_id = ? AND p.state IN (?)
 		AND NOT EXISTS (SELECT 1 FROM agenda_items a WHERE a.meeting_id = ? AND a.proposal_id = p.id)
 		GROUP BY p.id
-		HAVING p.state <> 'ouverte' OR count(DISTINCT s.account_id) >= ?
-		ORDER BY (p.state = 'ajournee') DESC, graders DESC, p.id LIMIT 15`, councilID, meetingID, minGraders).Scan(ctx, &ripe)
+		HAVING p.state <> ? OR count(DISTINCT s.account_id) >= ?
+		ORDER BY (p.state = ?) DESC, graders DESC, p.id LIMIT 15`,
+		councilID, bun.List([]proposal.ProposalState{proposal.ProposalOpen, proposal.ProposalAdjourned, proposal.ProposalScheduled}),
+		meetingID, proposal.ProposalOpen, minGraders, proposal.ProposalAdjourned).Scan(ctx, &ripe)
 	if err != nil {
 		return nil, err
 	}
@@ -401,9 +404,9 @@ func agendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 		Supports int    `bun:"supports"`
 	}
 	err = db.NewRaw(`SELECT d.id, d.title, (SELECT count(*) FROM debate_supports s WHERE s.debate_id = d.id AND s.council_id = d.council_id) AS supports
-		FROM debates d WHERE d.council_id = ? AND d.state = 'souhaite'
+		FROM debates d WHERE d.council_id = ? AND d.state = ?
 		AND NOT EXISTS (SELECT 1 FROM agenda_items a WHERE a.meeting_id = ? AND a.debate_id = d.id)
-		ORDER BY supports DESC, d.id LIMIT 5`, councilID, meetingID).Scan(ctx, &debates)
+		ORDER BY supports DESC, d.id LIMIT 5`, councilID, debate.DebateRequested, meetingID).Scan(ctx, &debates)
 	if err != nil {
 		return nil, err
 	}
@@ -729,7 +732,7 @@ func (h *Handlers) voteView(c *fiber.Ctx) (*voteView, error) {
 		err := selectDecisions(h.DB, d).Where("d.vote_id = ? AND d.council_id = ?", v.ID, co.ID).Scan(ctx)
 		if err == nil {
 			view.Decision = d
-		} else if !errors.Is(err, sql.ErrNoRows) {
+		} else if !database.IsNoRows(err) {
 			return nil, err
 		}
 	}

@@ -2,8 +2,6 @@ package assembly
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +10,8 @@ import (
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/auth"
+	"cla/internal/database"
 )
 
 // CreateMeeting validates and stores a new planned meeting.
@@ -55,7 +55,7 @@ func Meetings(ctx context.Context, db bun.IDB, councilID int64) ([]Meeting, erro
 func GetMeeting(ctx context.Context, db bun.IDB, councilID, id int64) (*Meeting, error) {
 	m := new(Meeting)
 	err := db.NewSelect().Model(m).Where("id = ? AND council_id = ?", id, councilID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Séance introuvable.")
 	}
 	return m, err
@@ -65,7 +65,7 @@ func GetMeeting(ctx context.Context, db bun.IDB, councilID, id int64) (*Meeting,
 func lockMeeting(ctx context.Context, tx bun.Tx, councilID, id int64) (*Meeting, error) {
 	m := new(Meeting)
 	err := tx.NewSelect().Model(m).Where("id = ? AND council_id = ?", id, councilID).For("UPDATE").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Séance introuvable.")
 	}
 	return m, err
@@ -140,7 +140,7 @@ func AddAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, it *Agend
 						Where("id = ? AND council_id = ?", *it.DebateID, it.CouncilID).Scan(ctx, &it.Title)
 				}
 			}
-			if errors.Is(err, sql.ErrNoRows) {
+			if database.IsNoRows(err) {
 				return apperr.Fields{"target": "Proposition ou débat introuvable."}.Err()
 			} else if err != nil {
 				return err
@@ -233,7 +233,7 @@ func removeAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, counci
 		err = tx.NewRaw("DELETE FROM agenda_items WHERE id = ? AND council_id = ? AND meeting_id = ? RETURNING position, proposal_id",
 			itemID, councilID, meetingID).Scan(ctx, &row)
 		pos := row.Position
-		if errors.Is(err, sql.ErrNoRows) {
+		if database.IsNoRows(err) {
 			return apperr.New(apperr.NotFound, "Point de l'ordre du jour introuvable.")
 		} else if err != nil {
 			return err
@@ -259,7 +259,7 @@ func removeAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, counci
 func Rules(ctx context.Context, db bun.IDB, councilID int64) (MeetingRules, error) {
 	r := MeetingRules{}
 	err := db.NewSelect().Model(&r).Where("council_id = ?", councilID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return defaultRules(councilID), nil
 	}
 	return r, err
@@ -290,13 +290,24 @@ type rollEntry struct {
 // Roll lists the council's active members with their attendance at a meeting
 // ("" when not recorded yet), by name.
 func Roll(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]rollEntry, error) {
-	var out []rollEntry
-	err := db.NewRaw(`SELECT a.id AS member_id, a.name, m.role, coalesce(at.status, '') AS status
-		FROM memberships m JOIN accounts a ON a.id = m.account_id
-		LEFT JOIN attendances at ON at.meeting_id = ? AND at.council_id = m.council_id AND at.member_id = a.id
-		WHERE m.council_id = ? AND m.disabled_at IS NULL
-		ORDER BY a.name, a.id`, meetingID, councilID).Scan(ctx, &out)
-	return out, err
+	members, err := auth.ActiveMembersByName(ctx, db, councilID)
+	if err != nil {
+		return nil, err
+	}
+	var recorded []Attendance
+	if err := db.NewSelect().Model(&recorded).Column("member_id", "status").
+		Where("council_id = ? AND meeting_id = ?", councilID, meetingID).Scan(ctx); err != nil {
+		return nil, err
+	}
+	status := make(map[int64]AttendanceStatus, len(recorded))
+	for _, a := range recorded {
+		status[a.MemberID] = a.Status
+	}
+	out := make([]rollEntry, len(members))
+	for i, m := range members {
+		out[i] = rollEntry{MemberID: m.AccountID, Name: m.Name, Role: string(m.Role), Status: status[m.AccountID]}
+	}
+	return out, nil
 }
 
 // RecordAttendance takes the roll: each member's answer. Only the council's
@@ -322,9 +333,8 @@ func RecordAttendance(ctx context.Context, db *bun.DB, councilID, meetingID int6
 		for id := range answers {
 			ids = append(ids, id)
 		}
-		var members []int64
-		if err := tx.NewSelect().Table("memberships").Column("account_id").
-			Where("council_id = ? AND disabled_at IS NULL AND account_id IN (?)", councilID, bun.List(ids)).Scan(ctx, &members); err != nil {
+		members, err := auth.ActiveMemberIDs(ctx, tx, councilID, ids)
+		if err != nil {
 			return err
 		}
 		if len(members) != len(ids) {
@@ -347,13 +357,15 @@ func quorumOf(ctx context.Context, db bun.IDB, councilID, meetingID int64) (quor
 		return quorum{}, err
 	}
 	q := quorum{Rules: rules}
+	if q.Members, err = auth.CountActiveMembers(ctx, db, councilID); err != nil {
+		return quorum{}, err
+	}
 	err = db.NewRaw(`SELECT
-		(SELECT count(*) FROM memberships WHERE council_id = ? AND disabled_at IS NULL) AS members,
-		count(*) FILTER (WHERE status = 'present') AS present,
-		count(*) FILTER (WHERE status = 'excuse') AS excused,
-		count(*) FILTER (WHERE status = 'absent') AS absent
-		FROM attendances WHERE council_id = ? AND meeting_id = ?`, councilID, councilID, meetingID).
-		Scan(ctx, &q.Members, &q.Present, &q.Excused, &q.Absent)
+		count(*) FILTER (WHERE status = ?) AS present,
+		count(*) FILTER (WHERE status = ?) AS excused,
+		count(*) FILTER (WHERE status = ?) AS absent
+		FROM attendances WHERE council_id = ? AND meeting_id = ?`, Present, Excused, Absent, councilID, meetingID).
+		Scan(ctx, &q.Present, &q.Excused, &q.Absent)
 	if err != nil {
 		return q, err
 	}

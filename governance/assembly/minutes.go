@@ -2,8 +2,6 @@ package assembly
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/database"
 	"cla/internal/markdown"
 	"cla/internal/web"
 )
@@ -53,7 +52,7 @@ func (m *Minutes) ApprovedTime() time.Time {
 func GetMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (*Minutes, error) {
 	m := new(Minutes)
 	err := db.NewSelect().Model(m).Where("meeting_id = ? AND council_id = ?", meetingID, councilID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, nil
 	}
 	return m, err

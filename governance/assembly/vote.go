@@ -144,10 +144,13 @@ type Vote struct {
 	Options []VoteOption `bun:"-"`
 }
 
+// VoteState is a vote's state; an alias of string, which Vote.State stores.
+type VoteState = string
+
 // The vote states.
 const (
-	VoteOpen   = "ouvert"
-	VoteClosed = "clos"
+	VoteOpen   VoteState = "ouvert"
+	VoteClosed VoteState = "clos"
 )
 
 // Closed reports whether the vote is closed.

@@ -2,9 +2,7 @@ package assembly
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -15,6 +13,8 @@ import (
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/auth"
+	"cla/internal/database"
 )
 
 // OpenVote opens a vote on an item of a running meeting. The quorum must be
@@ -36,7 +36,7 @@ func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error
 		}
 		item := new(AgendaItem)
 		if err := tx.NewSelect().Model(item).Where("id = ? AND meeting_id = ? AND council_id = ?", v.AgendaItemID, v.MeetingID, v.CouncilID).Scan(ctx); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
+			if database.IsNoRows(err) {
 				return apperr.Fields{"agenda_item": "Ce point n'est pas à l'ordre du jour de la séance."}.Err()
 			}
 			return err
@@ -76,7 +76,7 @@ func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error
 func GetVote(ctx context.Context, db bun.IDB, councilID, id int64) (*Vote, error) {
 	v := new(Vote)
 	err := db.NewSelect().Model(v).Where("id = ? AND council_id = ?", id, councilID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Vote introuvable.")
 	}
 	if err != nil {
@@ -122,7 +122,7 @@ func MeetingVotes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 func lockVote(ctx context.Context, tx bun.Tx, councilID, id int64) (*Vote, error) {
 	v := new(Vote)
 	err := tx.NewSelect().Model(v).Where("id = ? AND council_id = ?", id, councilID).For("UPDATE").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Vote introuvable.")
 	}
 	if err != nil {
@@ -139,7 +139,7 @@ func lockVote(ctx context.Context, tx bun.Tx, councilID, id int64) (*Vote, error
 func MyBallot(ctx context.Context, db bun.IDB, councilID, voteID, memberID int64) (*Ballot, error) {
 	b := new(Ballot)
 	err := db.NewSelect().Model(b).Where("vote_id = ? AND council_id = ? AND member_id = ?", voteID, councilID, memberID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, nil
 	}
 	return b, err
@@ -169,10 +169,32 @@ func NominalBallots(ctx context.Context, db bun.IDB, v *Vote) ([]NominalBallot, 
 	if v.Anonymous() || !v.Closed() {
 		return nil, nil
 	}
-	var out []NominalBallot
-	err := db.NewRaw(`SELECT a.name, b.choice, b.reason, b.grades FROM ballots b JOIN accounts a ON a.id = b.member_id
-		WHERE b.vote_id = ? AND b.council_id = ? ORDER BY a.name, a.id`, v.ID, v.CouncilID).Scan(ctx, &out)
-	return out, err
+	var ballots []struct {
+		MemberID int64   `bun:"member_id"`
+		Choice   Choice  `bun:"choice"`
+		Reason   string  `bun:"reason"`
+		Grades   []int16 `bun:"grades,array"`
+	}
+	if err := db.NewRaw(`SELECT member_id, choice, reason, grades FROM ballots WHERE vote_id = ? AND council_id = ?`,
+		v.ID, v.CouncilID).Scan(ctx, &ballots); err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(ballots))
+	byMember := make(map[int64]int, len(ballots))
+	for i, b := range ballots {
+		ids[i], byMember[b.MemberID] = b.MemberID, i
+	}
+	// The voters' names come from auth, in its order: by name, then id.
+	names, err := auth.AccountNames(ctx, db, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NominalBallot, 0, len(names))
+	for _, n := range names {
+		b := ballots[byMember[n.ID]]
+		out = append(out, NominalBallot{Name: n.Name, Choice: b.Choice, Reason: b.Reason, Grades: b.Grades})
+	}
+	return out, nil
 }
 
 // RoomCounts are the counts of a show of hands, entered by the facilitator.

@@ -57,17 +57,28 @@ type Boussole struct {
 	Groups  []CriterionGroup
 }
 
-// CurrentBoussoleSQL reads the council's ($1) latest boussole version with its
-// groups and criteria.
-const CurrentBoussoleSQL = `SELECT v.id, v.council_id, v.number, v.adopted_on, v.note,
+// boussoleSelect reads a boussole version with its groups and criteria, in
+// the order ScanBoussole reads them; each path adds its own WHERE (with its
+// own placeholders) and boussoleOrder.
+const (
+	boussoleSelect = `SELECT v.id, v.council_id, v.number, v.adopted_on, v.note,
 		g.id, g.position, g.name, c.id, c.position, c.name, c.description
 	FROM boussole_versions AS v
 	LEFT JOIN criterion_groups AS g ON g.boussole_version_id = v.id
-	LEFT JOIN criteria AS c ON c.group_id = g.id AND c.boussole_version_id = v.id
-	WHERE v.id = (SELECT id FROM boussole_versions WHERE council_id = $1 ORDER BY number DESC LIMIT 1)
-	ORDER BY g.position, c.position`
+	LEFT JOIN criteria AS c ON c.group_id = g.id AND c.boussole_version_id = v.id `
+	boussoleOrder = ` ORDER BY g.position, c.position`
+)
 
-var currentBoussoleBun = database.BunSQL(CurrentBoussoleSQL)
+// currentBoussoleSQL reads the council's (?) latest boussole version, for
+// bun (CurrentBoussole).
+const currentBoussoleSQL = boussoleSelect +
+	`WHERE v.id = (SELECT id FROM boussole_versions WHERE council_id = ? ORDER BY number DESC LIMIT 1)` + boussoleOrder
+
+// CurrentBoussoleBatchSQL is currentBoussoleSQL for a pgx batch (the
+// proposal page's fast path, docs/decisions.md "One way to reach
+// PostgreSQL"): the council is $1; its rows are read by ScanBoussole.
+const CurrentBoussoleBatchSQL = boussoleSelect +
+	`WHERE v.id = (SELECT id FROM boussole_versions WHERE council_id = $1 ORDER BY number DESC LIMIT 1)` + boussoleOrder
 
 // ErrNoBoussole is the answer for a council whose boussole is not written
 // yet (a new council): nothing can be scored, and proposals wait for it. It
@@ -84,7 +95,7 @@ func BoussoleExists(ctx context.Context, db bun.IDB, councilID int64) (bool, err
 // CurrentBoussole returns the council's latest boussole version with its
 // groups and criteria, in one query (ErrNoBoussole when it has none).
 func CurrentBoussole(ctx context.Context, db bun.IDB, councilID int64) (*Boussole, error) {
-	rows, err := db.QueryContext(ctx, currentBoussoleBun, councilID)
+	rows, err := db.QueryContext(ctx, currentBoussoleSQL, councilID)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +103,7 @@ func CurrentBoussole(ctx context.Context, db bun.IDB, councilID int64) (*Boussol
 	return ScanBoussole(rows)
 }
 
-// ScanBoussole reads the rows of currentBoussoleSQL.
+// ScanBoussole reads the rows of currentBoussoleSQL or CurrentBoussoleBatchSQL.
 func ScanBoussole(rows database.RowScanner) (*Boussole, error) {
 	var b *Boussole
 	for rows.Next() {

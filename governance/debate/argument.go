@@ -2,8 +2,6 @@ package debate
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -13,6 +11,7 @@ import (
 
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/database"
 	"cla/internal/markdown"
 )
 
@@ -199,7 +198,7 @@ func argumentByID(ctx context.Context, db bun.IDB, councilID, id int64) (*Argume
 	a := new(Argument)
 	err := db.NewSelect().Model(a).
 		Where("council_id = ? AND id = ?", councilID, id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Cet argument n'existe pas.")
 	}
 	return a, err
@@ -213,7 +212,7 @@ func EditArgument(ctx context.Context, db *bun.DB, councilID, id int64, by audit
 		a := new(Argument)
 		err := tx.NewSelect().Model(a).
 			Where("council_id = ? AND id = ?", councilID, id).For("UPDATE").Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
+		if database.IsNoRows(err) {
 			return apperr.New(apperr.NotFound, "Cet argument n'existe pas.")
 		}
 		if err != nil {
@@ -279,9 +278,8 @@ func HideArgument(ctx context.Context, db *bun.DB, councilID, id int64, by audit
 			return apperr.New(apperr.Conflict, "Cet argument est déjà masqué.")
 		}
 		out = a
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: by.NullableID(), ActorName: by.Name,
-			Action: "argument.hide", ObjectType: "argument", ObjectID: strconv.FormatInt(a.ID, 10),
-			Summary: "Argument masqué : " + reason}, nil, map[string]any{"reason": reason})
+		return audit.Record(ctx, tx, by.Entry(&councilID, "argument.hide", "argument", strconv.FormatInt(a.ID, 10),
+			"Argument masqué : "+reason), nil, map[string]any{"reason": reason})
 	})
 	return out, err
 }

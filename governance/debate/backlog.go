@@ -2,7 +2,6 @@ package debate
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"regexp"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/auth"
+	"cla/internal/database"
 	"cla/internal/markdown"
 )
 
@@ -39,9 +39,9 @@ func Backlog(ctx context.Context, db bun.IDB, councilID, viewerID int64) ([]Back
 			count(s.account_id)::int AS supports,
 			coalesce(bool_or(s.account_id = ?), false) AS supported
 		FROM debates d LEFT JOIN debate_supports s ON s.debate_id = d.id AND s.council_id = d.council_id
-		WHERE d.council_id = ? AND d.state = 'souhaite'
+		WHERE d.council_id = ? AND d.state = ?
 		GROUP BY d.id
-		ORDER BY supports DESC, d.created_at, d.id`, viewerID, councilID).Scan(ctx, &out)
+		ORDER BY supports DESC, d.created_at, d.id`, viewerID, councilID, DebateRequested).Scan(ctx, &out)
 	return out, err
 }
 
@@ -53,7 +53,7 @@ func Support(ctx context.Context, db bun.IDB, councilID int64, slug string, by a
 	}
 	var d Debate
 	err := db.NewSelect().Model(&d).Column("id", "state").Where("council_id = ? AND slug = ?", councilID, slug).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return apperr.New(apperr.NotFound, "Ce débat n'existe pas.")
 	}
 	if err != nil {
@@ -168,7 +168,7 @@ func pendingSuggestions(ctx context.Context, db bun.IDB, councilID int64) ([]Sug
 	var out []Suggestion
 	err := db.NewSelect().Model(&out).
 		Column("id", "title", "question", "theme", "author_name", "status", "created_at").
-		Where("council_id = ? AND status = 'en_attente'", councilID).
+		Where("council_id = ? AND status = ?", councilID, suggestionPending).
 		Order("created_at", "id").Limit(200).Scan(ctx)
 	return out, err
 }
@@ -180,7 +180,7 @@ func ReviewSuggestion(ctx context.Context, db *bun.DB, councilID, id int64, by a
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		s := new(Suggestion)
 		err := tx.NewSelect().Model(s).Where("council_id = ? AND id = ?", councilID, id).For("UPDATE").Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
+		if database.IsNoRows(err) {
 			return apperr.New(apperr.NotFound, "Cette suggestion n'existe pas.")
 		}
 		if err != nil {
@@ -213,9 +213,8 @@ func ReviewSuggestion(ctx context.Context, db *bun.DB, councilID, id int64, by a
 			WherePK().Where("council_id = ?", councilID).Exec(ctx); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: by.NullableID(), ActorName: by.Name,
-			Action: "debate_suggestion.review", ObjectType: "debate_suggestion", ObjectID: strconv.FormatInt(s.ID, 10),
-			Summary: "Suggestion de débat « " + s.Title + " » : " + s.Status.Label()}, nil, map[string]any{"status": s.Status, "note": s.ReviewNote})
+		return audit.Record(ctx, tx, by.Entry(&councilID, "debate_suggestion.review", "debate_suggestion", strconv.FormatInt(s.ID, 10),
+			"Suggestion de débat « "+s.Title+" » : "+s.Status.Label()), nil, map[string]any{"status": s.Status, "note": s.ReviewNote})
 	})
 	return out, err
 }

@@ -6,8 +6,6 @@ package debate
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -15,8 +13,10 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/database"
 	"cla/internal/markdown"
 )
 
@@ -189,7 +189,7 @@ func DebateBySlug(ctx context.Context, db bun.IDB, councilID int64, slug string)
 	err := db.NewSelect().Model(d).
 		Where("council_id = ? AND slug = ?", councilID, slug).
 		Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Ce débat n'existe pas.")
 	}
 	return d, err
@@ -207,7 +207,7 @@ func debatePage(ctx context.Context, db bun.IDB, councilID int64, slug string) (
 	err := db.NewSelect().Model(d).Column(debatePageColumns...).
 		Where("council_id = ? AND slug = ?", councilID, slug).
 		Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Ce débat n'existe pas.")
 	}
 	return d, err
@@ -256,9 +256,8 @@ func editDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, b
 			return err
 		}
 		out = d
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: by.NullableID(), ActorName: by.Name,
-			Action: "debate.edit", ObjectType: "debate", ObjectID: strconv.FormatInt(d.ID, 10),
-			Summary: "Contexte ou synthèse du débat « " + d.Title + " » mis à jour"},
+		return audit.Record(ctx, tx, by.Entry(&councilID, "debate.edit", "debate", strconv.FormatInt(d.ID, 10),
+			"Contexte ou synthèse du débat « "+d.Title+" » mis à jour"),
 			debateAudit(&before), debateAudit(d))
 	})
 	return out, err
@@ -289,8 +288,8 @@ func setDebateProposals(ctx context.Context, tx bun.Tx, councilID, debateID int6
 	}
 	// Only the council's public proposals: drafts are their author's.
 	_, err := tx.NewRaw(`INSERT INTO debate_proposals (council_id, debate_id, proposal_id)
-		SELECT ?, ?, id FROM proposals WHERE council_id = ? AND state <> 'brouillon' AND id IN (?) ON CONFLICT DO NOTHING`,
-		councilID, debateID, councilID, bun.List(ids)).Exec(ctx)
+		SELECT ?, ?, id FROM proposals WHERE council_id = ? AND state <> ? AND id IN (?) ON CONFLICT DO NOTHING`,
+		councilID, debateID, councilID, proposal.ProposalDraft, bun.List(ids)).Exec(ctx)
 	return err
 }
 
@@ -326,9 +325,8 @@ func changeDebateState(ctx context.Context, db *bun.DB, councilID int64, slug st
 			return err
 		}
 		out = d
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: by.NullableID(), ActorName: by.Name,
-			Action: "debate.state", ObjectType: "debate", ObjectID: strconv.FormatInt(d.ID, 10),
-			Summary: "Débat « " + d.Title + " » : " + to.Label()},
+		return audit.Record(ctx, tx, by.Entry(&councilID, "debate.state", "debate", strconv.FormatInt(d.ID, 10),
+			"Débat « "+d.Title+" » : "+to.Label()),
 			debateAudit(&before), debateAudit(d))
 	})
 	return out, err
@@ -338,7 +336,7 @@ func lockDebate(ctx context.Context, tx bun.Tx, councilID int64, slug string) (*
 	d := new(Debate)
 	err := tx.NewSelect().Model(d).
 		Where("council_id = ? AND slug = ?", councilID, slug).For("UPDATE").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Ce débat n'existe pas.")
 	}
 	return d, err
@@ -378,6 +376,6 @@ func DebateProposals(ctx context.Context, db bun.IDB, councilID, debateID int64)
 	var out []LinkedProposal
 	err := db.NewRaw(`SELECT p.id, p.title, p.state FROM debate_proposals l
 		JOIN proposals p ON p.id = l.proposal_id AND p.council_id = l.council_id
-		WHERE l.council_id = ? AND l.debate_id = ? AND p.state <> 'brouillon' ORDER BY p.id`, councilID, debateID).Scan(ctx, &out)
+		WHERE l.council_id = ? AND l.debate_id = ? AND p.state <> ? ORDER BY p.id`, councilID, debateID, proposal.ProposalDraft).Scan(ctx, &out)
 	return out, err
 }

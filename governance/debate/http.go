@@ -9,6 +9,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/catalog"
+	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
@@ -450,14 +452,17 @@ type debateEditView struct {
 }
 
 func (h *Handlers) allItems(ctx context.Context, councilID int64) ([]LinkedItem, error) {
-	var out []LinkedItem
-	err := h.DB.NewRaw(`SELECT id, slug, name, status FROM register_items WHERE council_id = ? AND kind <> 'family' ORDER BY name`, councilID).Scan(ctx, &out)
+	items, err := catalog.ItemsBelowFamilies(ctx, h.DB, councilID)
+	out := make([]LinkedItem, len(items))
+	for i, it := range items {
+		out[i] = LinkedItem{ID: it.ID, Slug: it.Slug, Name: it.Name, Status: string(it.Status)}
+	}
 	return out, err
 }
 
 func (h *Handlers) allProposals(ctx context.Context, councilID int64) ([]LinkedProposal, error) {
 	var out []LinkedProposal
-	err := h.DB.NewRaw(`SELECT id, title, state FROM proposals WHERE council_id = ? AND state <> 'brouillon' ORDER BY id DESC LIMIT 300`, councilID).Scan(ctx, &out)
+	err := h.DB.NewRaw(`SELECT id, title, state FROM proposals WHERE council_id = ? AND state <> ? ORDER BY id DESC LIMIT 300`, councilID, proposal.ProposalDraft).Scan(ctx, &out)
 	return out, err
 }
 

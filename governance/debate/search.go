@@ -10,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/proposal"
 	"cla/internal/markdown"
 )
 
@@ -135,7 +136,7 @@ var searchSources = []string{
 	 FROM register_items r WHERE r.council_id = ?0 AND ` + itemDoc + ` @@ ` + searchTSQuery,
 	// Drafts are their author's only: never searchable.
 	`SELECT 'proposal', pr.id, ts_rank_cd(` + proposalDoc + `, ` + searchTSQuery + `)
-	 FROM proposals pr WHERE pr.council_id = ?0 AND pr.state <> 'brouillon' AND ` + proposalDoc + ` @@ ` + searchTSQuery,
+	 FROM proposals pr WHERE pr.council_id = ?0 AND pr.state <> '` + string(proposal.ProposalDraft) + `' AND ` + proposalDoc + ` @@ ` + searchTSQuery,
 }
 
 // searchSQL ranks every hit, keeps one page, and only then fetches the page's

@@ -16,7 +16,6 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
-	"cla/internal/database"
 	"cla/internal/web"
 )
 
@@ -98,28 +97,10 @@ func (h *Handlers) proposals(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	if view.Members, err = activeMembers(ctx, h.DB, co.ID); err != nil {
+	if view.Members, err = auth.CountActiveMembers(ctx, h.DB, co.ID); err != nil {
 		return err
 	}
 	return web.Render(c, "governance/proposals", view)
-}
-
-// activeMembersSQL counts the council's ($1) enabled memberships.
-const activeMembersSQL = `SELECT count(*) FROM memberships WHERE council_id = $1 AND disabled_at IS NULL`
-
-var activeMembersBun = database.BunSQL(activeMembersSQL)
-
-// activeMembers counts the council's enabled memberships.
-func activeMembers(ctx context.Context, db bun.IDB, councilID int64) (int, error) {
-	var n int
-	err := db.QueryRowContext(ctx, activeMembersBun, councilID).Scan(&n)
-	return n, err
-}
-
-// option is one choice of a select.
-type option struct {
-	ID   int64  `bun:"id"`
-	Name string `bun:"name"`
 }
 
 // proposalFormView is the form of a new proposal.
@@ -131,8 +112,8 @@ type proposalFormView struct {
 	Errors       apperr.Fields
 	Kinds        []ProposalKind
 	ItemStatuses []catalog.Status
-	Items        []option
-	Shops        []option
+	Items        []catalog.Named
+	Shops        []catalog.Named
 	NoBoussole   bool // the council has no boussole yet: only the boussole may be proposed
 }
 
@@ -146,8 +127,8 @@ func (h *Handlers) proposalFormView(c *fiber.Ctx, p *Proposal, errs apperr.Field
 	if p.TargetShopID != nil {
 		view.TargetShop = strconv.FormatInt(*p.TargetShopID, 10)
 	}
-	if err := h.DB.NewSelect().Table("register_items").Column("id", "name").
-		Where("council_id = ?", co.ID).OrderExpr("name, id").Scan(ctx, &view.Items); err != nil {
+	var err error
+	if view.Items, err = catalog.ItemNames(ctx, h.DB, co.ID); err != nil {
 		return view, err
 	}
 	ok, err := boussole.BoussoleExists(ctx, h.DB, co.ID)
@@ -155,8 +136,7 @@ func (h *Handlers) proposalFormView(c *fiber.Ctx, p *Proposal, errs apperr.Field
 		return view, err
 	}
 	view.NoBoussole = !ok
-	err = h.DB.NewSelect().Table("shops").Column("id", "name").
-		Where("council_id = ?", co.ID).OrderExpr("name, id").Scan(ctx, &view.Shops)
+	view.Shops, err = catalog.ShopNames(ctx, h.DB, co.ID)
 	return view, err
 }
 

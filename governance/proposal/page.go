@@ -21,8 +21,22 @@ type proposalPage struct {
 	Members  int
 }
 
-// proposalPageSQL reads a proposal ($1) of a council ($2).
-const proposalPageSQL = `SELECT ` + proposalColumns + ` FROM proposals AS p ` + proposalJoins + ` WHERE p.id = $1 AND p.council_id = $2`
+// The proposal page's statements, for pgx (the fast path of
+// docs/decisions.md "One way to reach PostgreSQL"): $n placeholders, each
+// read by the scan named beside it. The bun reads of the same rows
+// (ProposalScores, ProposalEvents, activeMembers) have their own statements.
+const (
+	// proposalPageSQL reads a proposal ($1) of a council ($2): scanProposal.
+	proposalPageSQL = `SELECT ` + proposalColumns + ` FROM proposals AS p ` + proposalJoins + ` WHERE p.id = $1 AND p.council_id = $2`
+	// proposalScoresBatchSQL reads the scores of a council's ($1) proposals
+	// ($2, an array), with the graders' names: scanScores.
+	proposalScoresBatchSQL = scoresSelect + `WHERE sc.council_id = $1 AND sc.proposal_id = ANY ($2::bigint[])` + scoresOrder
+	// proposalEventsBatchSQL reads a proposal's timeline ($1 council, $2
+	// proposal): scanProposalEvents.
+	proposalEventsBatchSQL = eventsSelect + `WHERE council_id = $1 AND proposal_id = $2` + eventsOrder
+	// activeMembersBatchSQL counts the council's ($1) enabled memberships.
+	activeMembersBatchSQL = `SELECT count(*) FROM memberships WHERE council_id = $1 AND disabled_at IS NULL`
+)
 
 // loadProposalPage reads a proposal's page in one round trip: its five
 // statements go as one pgx batch on a pool connection, and are scanned by hand.
@@ -33,10 +47,10 @@ func loadProposalPage(ctx context.Context, db *bun.DB, councilID, id int64) (*pr
 	pg := &proposalPage{Proposal: new(Proposal)}
 	var b pgx.Batch
 	b.Queue(proposalPageSQL, id, councilID)
-	b.Queue(boussole.CurrentBoussoleSQL, councilID)
-	b.Queue(proposalScoresSQL, councilID, []int64{id})
-	b.Queue(proposalEventsSQL, councilID, id)
-	b.Queue(activeMembersSQL, councilID)
+	b.Queue(boussole.CurrentBoussoleBatchSQL, councilID)
+	b.Queue(proposalScoresBatchSQL, councilID, []int64{id})
+	b.Queue(proposalEventsBatchSQL, councilID, id)
+	b.Queue(activeMembersBatchSQL, councilID)
 	err := database.SendBatch(ctx, db, &b, func(br pgx.BatchResults) error {
 		if err := scanProposal(br.QueryRow(), pg.Proposal); errors.Is(err, pgx.ErrNoRows) {
 			return errProposalNotFound

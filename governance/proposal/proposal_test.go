@@ -26,7 +26,7 @@ type fixture struct {
 	outsider                           audit.Actor // an account with no membership here
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	db := testdb.New(t)
 	ctx := context.Background()
@@ -46,7 +46,7 @@ func newFixture(t *testing.T) *fixture {
 var accountSeq int
 
 // account creates an account, a member of the fixture's council with role (none for authz.None).
-func (f *fixture) account(t *testing.T, name string, role authz.Role) audit.Actor {
+func (f *fixture) account(t testing.TB, name string, role authz.Role) audit.Actor {
 	t.Helper()
 	ctx := context.Background()
 	var id int64

@@ -2,8 +2,6 @@ package proposal
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -110,7 +108,7 @@ func SaveScores(ctx context.Context, db *bun.DB, councilID, proposalID int64, ac
 		// Locked against a concurrent transition: no grade lands after the vote opens.
 		err := tx.NewSelect().Model(p).Column("id", "state", "title").
 			Where("id = ? AND council_id = ?", proposalID, councilID).For("SHARE").Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
+		if database.IsNoRows(err) {
 			return errProposalNotFound
 		}
 		if err != nil {
@@ -163,9 +161,8 @@ func SaveScores(ctx context.Context, db *bun.DB, councilID, proposalID int64, ac
 				return fmt.Errorf("clear scores: %w", err)
 			}
 		}
-		return audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, ActorID: &actor.AccountID, ActorName: actor.Name,
-			Action: "proposal.score", ObjectType: "proposal", ObjectID: strconv.FormatInt(proposalID, 10),
-			Summary: fmt.Sprintf("%s a évalué la proposition « %s » (%d critères notés)", actor.Name, p.Title, len(upserts))},
+		return audit.Record(ctx, tx, actor.Entry(&councilID, "proposal.score", "proposal", strconv.FormatInt(proposalID, 10),
+			fmt.Sprintf("%s a évalué la proposition « %s » (%d critères notés)", actor.Name, p.Title, len(upserts))),
 			nil, map[string]any{"boussole_version": b.Version.Number, "graded": len(upserts), "cleared": len(cleared)})
 	})
 }
@@ -176,7 +173,7 @@ func ProposalScores(ctx context.Context, db bun.IDB, councilID int64, ids ...int
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := db.QueryContext(ctx, proposalScoresBun, councilID, pgdialect.Array(ids))
+	rows, err := db.QueryContext(ctx, proposalScoresSQL, councilID, pgdialect.Array(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -184,17 +181,20 @@ func ProposalScores(ctx context.Context, db bun.IDB, councilID int64, ids ...int
 	return scanScores(rows, councilID)
 }
 
-// proposalScoresSQL reads the scores of a council's ($1) proposals ($2, an
-// array), with the graders' names.
-const proposalScoresSQL = `SELECT sc.proposal_id, sc.account_id, sc.criterion_id, sc.boussole_version_id,
+// scoresSelect and scoresOrder frame the scores' statements (the bun one
+// here, the batch one in page.go), in the order scanScores reads them.
+const (
+	scoresSelect = `SELECT sc.proposal_id, sc.account_id, sc.criterion_id, sc.boussole_version_id,
 		sc.grade, sc.comment, sc.updated_at, a.name
-	FROM proposal_scores AS sc JOIN accounts AS a ON a.id = sc.account_id
-	WHERE sc.council_id = $1 AND sc.proposal_id = ANY ($2::bigint[])
-	ORDER BY sc.proposal_id, a.name, sc.account_id`
+	FROM proposal_scores AS sc JOIN accounts AS a ON a.id = sc.account_id `
+	scoresOrder = ` ORDER BY sc.proposal_id, a.name, sc.account_id`
+)
 
-var proposalScoresBun = database.BunSQL(proposalScoresSQL)
+// proposalScoresSQL reads the scores of a council's (?) proposals (?, an
+// array), with the graders' names, for bun.
+const proposalScoresSQL = scoresSelect + `WHERE sc.council_id = ? AND sc.proposal_id = ANY (?::bigint[])` + scoresOrder
 
-// scanScores reads the rows of proposalScoresSQL. Scanned by hand: a proposal
+// scanScores reads the rows of proposalScoresSQL or proposalScoresBatchSQL. Scanned by hand: a proposal
 // graded by the whole council has hundreds of scores, and bun's reflective
 // scan was a fifth of its page's time.
 func scanScores(rows database.RowScanner, councilID int64) ([]Score, error) {

@@ -2,8 +2,6 @@ package proposal
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/catalog"
 	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
@@ -89,39 +88,32 @@ func InsertProposal(ctx context.Context, tx bun.IDB, p *Proposal, actor audit.Ac
 		Returning("id, created_at").Exec(ctx); err != nil {
 		return fmt.Errorf("insert proposal: %w", err)
 	}
-	var actorID *int64
-	if actor.AccountID != 0 {
-		actorID = &actor.AccountID
-	}
-	ev := &ProposalEvent{CouncilID: p.CouncilID, ProposalID: p.ID, ToState: p.State, ActorID: actorID, ActorName: p.AuthorName}
+	ev := &ProposalEvent{CouncilID: p.CouncilID, ProposalID: p.ID, ToState: p.State, ActorID: actor.NullableID(), ActorName: p.AuthorName}
 	if _, err := tx.NewInsert().Model(ev).ExcludeColumn("created_at").Exec(ctx); err != nil {
 		return fmt.Errorf("insert proposal event: %w", err)
 	}
-	return audit.Record(ctx, tx, audit.Entry{CouncilID: &p.CouncilID, ActorID: actorID, ActorName: p.AuthorName,
-		Action: "proposal.create", ObjectType: "proposal", ObjectID: strconv.FormatInt(p.ID, 10),
-		Summary: fmt.Sprintf("Proposition « %s » créée (%s)", p.Title, p.Kind.Label())}, nil, auditView(p))
+	return audit.Record(ctx, tx, actor.Entry(&p.CouncilID, "proposal.create", "proposal", strconv.FormatInt(p.ID, 10),
+		fmt.Sprintf("Proposition « %s » créée (%s)", p.Title, p.Kind.Label())), nil, auditView(p))
 }
 
 // checkTargets refuses a target item or shop of another council (or none).
 func checkTargets(ctx context.Context, db bun.IDB, p *Proposal) error {
 	f := apperr.Fields{}
 	if p.TargetItemID != nil {
-		n, err := db.NewSelect().Table("register_items").
-			Where("id = ? AND council_id = ?", *p.TargetItemID, p.CouncilID).Count(ctx)
+		ok, err := catalog.ItemExists(ctx, db, p.CouncilID, *p.TargetItemID)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if !ok {
 			f.Add("target_item", "Ce produit n'existe pas dans le registre de ce Conseil.")
 		}
 	}
 	if p.TargetShopID != nil {
-		n, err := db.NewSelect().Table("shops").
-			Where("id = ? AND council_id = ?", *p.TargetShopID, p.CouncilID).Count(ctx)
+		ok, err := catalog.ShopExists(ctx, db, p.CouncilID, *p.TargetShopID)
 		if err != nil {
 			return err
 		}
-		if n == 0 {
+		if !ok {
 			f.Add("target_shop", "Ce point de vente n'existe pas dans ce Conseil.")
 		}
 	}
@@ -140,7 +132,7 @@ var errProposalNotFound = apperr.New(apperr.NotFound, "Cette proposition n'exist
 func GetProposal(ctx context.Context, db bun.IDB, councilID, id int64) (*Proposal, error) {
 	p := new(Proposal)
 	err := SelectProposal(db, p).Where("p.id = ? AND p.council_id = ?", id, councilID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, errProposalNotFound
 	}
 	return p, err
@@ -160,7 +152,7 @@ func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID i
 	p := new(Proposal)
 	err := db.NewSelect().Model(p).Column("id", "council_id", "state", "title", "kind", "author_id", "outcome").
 		Where("id = ? AND council_id = ?", proposalID, councilID).For("UPDATE").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return errProposalNotFound
 	}
 	if err != nil {
@@ -188,21 +180,24 @@ func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID i
 	if _, err := db.NewInsert().Model(ev).ExcludeColumn("created_at").Exec(ctx); err != nil {
 		return fmt.Errorf("insert proposal event: %w", err)
 	}
-	return audit.Record(ctx, db, audit.Entry{CouncilID: &councilID, ActorID: &actor.AccountID, ActorName: actor.Name,
-		Action: "proposal.transition", ObjectType: "proposal", ObjectID: strconv.FormatInt(p.ID, 10),
-		Summary: fmt.Sprintf("Proposition « %s » : %s → %s", p.Title, from.Label(), to.Label())}, before, auditView(p))
+	return audit.Record(ctx, db, actor.Entry(&councilID, "proposal.transition", "proposal", strconv.FormatInt(p.ID, 10),
+		fmt.Sprintf("Proposition « %s » : %s → %s", p.Title, from.Label(), to.Label())), before, auditView(p))
 }
 
-// proposalEventsSQL reads a proposal's timeline ($1 council, $2 proposal),
-// oldest first.
-const proposalEventsSQL = `SELECT id, from_state, to_state, actor_name, note, created_at
-	FROM proposal_events WHERE council_id = $1 AND proposal_id = $2 ORDER BY id`
+// eventsSelect and eventsOrder frame the timeline's statements (the bun one
+// here, the batch one in page.go), in the order scanProposalEvents reads them.
+const (
+	eventsSelect = `SELECT id, from_state, to_state, actor_name, note, created_at FROM proposal_events `
+	eventsOrder  = ` ORDER BY id`
+)
 
-var proposalEventsBun = database.BunSQL(proposalEventsSQL)
+// proposalEventsSQL reads a proposal's timeline (? council, ? proposal),
+// oldest first, for bun.
+const proposalEventsSQL = eventsSelect + `WHERE council_id = ? AND proposal_id = ?` + eventsOrder
 
 // ProposalEvents is a proposal's timeline, oldest first.
 func ProposalEvents(ctx context.Context, db bun.IDB, councilID, proposalID int64) ([]ProposalEvent, error) {
-	rows, err := db.QueryContext(ctx, proposalEventsBun, councilID, proposalID)
+	rows, err := db.QueryContext(ctx, proposalEventsSQL, councilID, proposalID)
 	if err != nil {
 		return nil, err
 	}

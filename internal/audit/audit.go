@@ -5,7 +5,6 @@ package audit
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/internal/database"
 	"cla/internal/text"
 )
 
@@ -70,7 +70,7 @@ func Record(ctx context.Context, db bun.IDB, e Entry, before, after any) error {
 	}
 	var prev []byte
 	err = db.NewSelect().Table("audit_log").Column("hash").Order("id DESC").Limit(1).Scan(ctx, &prev)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		prev, err = []byte{}, nil
 	}
 	if err != nil {

@@ -5,8 +5,6 @@ package auth
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"net/mail"
 	"strings"
 	"time"
@@ -16,6 +14,7 @@ import (
 
 	"cla/internal/apperr"
 	"cla/internal/authz"
+	"cla/internal/database"
 )
 
 // Account is a person's global account. Its role in a council comes from a
@@ -129,7 +128,7 @@ func (a *Account) Validate() error {
 func AccountByEmail(ctx context.Context, db bun.IDB, email string) (*Account, error) {
 	a := new(Account)
 	err := db.NewSelect().Model(a).Where("email = ?", email).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, nil
 	}
 	return a, err
@@ -139,7 +138,7 @@ func AccountByEmail(ctx context.Context, db bun.IDB, email string) (*Account, er
 func AccountByID(ctx context.Context, db bun.IDB, id int64) (*Account, error) {
 	a := new(Account)
 	err := db.NewSelect().Model(a).Where("id = ?", id).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Compte introuvable.")
 	}
 	return a, err
@@ -223,10 +222,53 @@ func Members(ctx context.Context, db bun.IDB, councilID int64, withDisabled bool
 func MemberByAccount(ctx context.Context, db bun.IDB, councilID, accountID int64) (*Member, error) {
 	m := new(Member)
 	err := memberQuery(db, councilID).Where("m.account_id = ?", accountID).Scan(ctx, m)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Ce membre n'existe pas dans ce conseil.")
 	}
 	return m, err
+}
+
+// ActiveMembersByName lists the council's enabled memberships by name (then
+// account id), as a roll reads them.
+func ActiveMembersByName(ctx context.Context, db bun.IDB, councilID int64) ([]Member, error) {
+	var out []Member
+	err := memberQuery(db, councilID).Where("m.disabled_at IS NULL").OrderExpr("a.name, a.id").Scan(ctx, &out)
+	return out, err
+}
+
+// ActiveMemberIDs returns those of ids that are enabled members of the
+// council.
+func ActiveMemberIDs(ctx context.Context, db bun.IDB, councilID int64, ids []int64) ([]int64, error) {
+	var out []int64
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	err := db.NewSelect().Model((*Membership)(nil)).Column("account_id").
+		Where("council_id = ? AND disabled_at IS NULL AND account_id IN (?)", councilID, bun.List(ids)).Scan(ctx, &out)
+	return out, err
+}
+
+// AccountName is an account's id and name.
+type AccountName struct {
+	ID   int64  `bun:"id"`
+	Name string `bun:"name"`
+}
+
+// AccountNames returns the names of the accounts ids, by name then id.
+func AccountNames(ctx context.Context, db bun.IDB, ids []int64) ([]AccountName, error) {
+	var out []AccountName
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	err := db.NewSelect().Model((*Account)(nil)).Column("id", "name").
+		Where("id IN (?)", bun.List(ids)).OrderExpr("name, id").Scan(ctx, &out)
+	return out, err
+}
+
+// CountActiveMembers counts the council's enabled memberships (the members
+// who may score, vote, take part).
+func CountActiveMembers(ctx context.Context, db bun.IDB, councilID int64) (int, error) {
+	return db.NewSelect().Model((*Membership)(nil)).Where("council_id = ? AND disabled_at IS NULL", councilID).Count(ctx)
 }
 
 // ActiveRole returns the role of accountID in the council, None when it has no
@@ -235,7 +277,7 @@ func ActiveRole(ctx context.Context, db bun.IDB, councilID, accountID int64) (au
 	var role authz.Role
 	err := db.NewSelect().Model((*Membership)(nil)).Column("role").
 		Where("council_id = ? AND account_id = ? AND disabled_at IS NULL", councilID, accountID).Scan(ctx, &role)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return authz.None, nil
 	}
 	return role, err

@@ -2,8 +2,6 @@ package auth
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/authz"
+	"cla/internal/database"
 )
 
 // Validity of single-use links.
@@ -217,7 +216,7 @@ func findLink(ctx context.Context, db bun.IDB, councilID int64, kind, token stri
 	}
 	err := q.Scan(ctx)
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case database.IsNoRows(err):
 		return nil, ErrLinkInvalid
 	case err != nil:
 		return nil, err
@@ -269,7 +268,7 @@ func CheckLink(ctx context.Context, db bun.IDB, l *Link) error {
 	case l.Kind == KindPassword && l.AccountID != nil:
 		accountID = *l.AccountID
 	case l.Kind == KindInvitation:
-		if err := db.NewSelect().Model((*Account)(nil)).Column("id").Where("email = ?", l.Email).Scan(ctx, &accountID); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		if err := db.NewSelect().Model((*Account)(nil)).Column("id").Where("email = ?", l.Email).Scan(ctx, &accountID); err != nil && !database.IsNoRows(err) {
 			return err
 		}
 	default:
@@ -328,7 +327,7 @@ func markUsed(ctx context.Context, tx bun.Tx, id int64) error {
 func lockAccount(ctx context.Context, tx bun.Tx, id int64) (*Account, error) {
 	a := new(Account)
 	err := tx.NewSelect().Model(a).Where("id = ?", id).For("UPDATE").Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Compte introuvable.")
 	}
 	return a, err

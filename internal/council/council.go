@@ -4,8 +4,6 @@ package council
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"net"
 	"strings"
 	"sync"
@@ -14,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/database"
 )
 
 // Council is one caisse's Conseil Local de l'Alimentation.
@@ -41,7 +40,7 @@ type Host struct {
 func BySlug(ctx context.Context, db bun.IDB, slug string) (*Council, error) {
 	c := new(Council)
 	err := db.NewSelect().Model(c).Where("slug = ?", slug).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Conseil introuvable.")
 	}
 	return c, err
@@ -82,10 +81,10 @@ func (r *Resolver) Resolve(ctx context.Context, host string) (*Council, error) {
 	err := r.db.NewSelect().Model(c).
 		Where("id = (SELECT council_id FROM council_hosts WHERE host = ?)", host).
 		Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		err = r.db.NewSelect().Model(c).Where("is_default").Scan(ctx)
 	}
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Aucun conseil n'est configuré sur cette instance.")
 	}
 	if err != nil {
