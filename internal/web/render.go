@@ -4,9 +4,9 @@ import (
 	"html/template"
 	"io"
 	"net/http"
-	"sync"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
