@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
 	"io"
 	"net/http"
@@ -173,5 +174,23 @@ func templateFuncs() map[string]any {
 		// internal/markdown); never pass it anything else.
 		"storedHTML": func(s string) template.HTML { return template.HTML(s) }, //nolint:gosec
 		"navLinks":   NavLinks,
+		"dict":       dict,
 	}
+}
+
+// dict builds a map from key, value pairs, to pass several values to a
+// partial: {{template "partials/field" (dict "Name" "title" "Label" "Titre")}}.
+func dict(pairs ...any) (map[string]any, error) {
+	if len(pairs)%2 != 0 {
+		return nil, fmt.Errorf("dict: odd number of arguments (%d)", len(pairs))
+	}
+	m := make(map[string]any, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		k, ok := pairs[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", pairs[i])
+		}
+		m[k] = pairs[i+1]
+	}
+	return m, nil
 }
