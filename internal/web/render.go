@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -175,6 +176,7 @@ func templateFuncs() map[string]any {
 		"storedHTML": func(s string) template.HTML { return template.HTML(s) }, //nolint:gosec
 		"navLinks":   NavLinks,
 		"dict":       dict,
+		"formErrors": FormErrors,
 	}
 }
 
@@ -193,4 +195,45 @@ func dict(pairs ...any) (map[string]any, error) {
 		m[k] = pairs[i+1]
 	}
 	return m, nil
+}
+
+// FieldError is one message of a form's error summary; ID is the id of the
+// field it links to, "" when the message belongs to no field.
+type FieldError struct {
+	ID      string
+	Message string
+}
+
+// FormErrors lists errs in form order, for the error summary
+// (templates/partials/form.html): order holds the fields' names, space
+// separated, each optionally followed by ":id" when its control's id is not
+// prefix+name. Messages of keys not in order (a whole-form message, a stale
+// key) come after, sorted by key and without a link.
+func FormErrors(errs map[string]string, order, prefix string) []FieldError {
+	if len(errs) == 0 {
+		return nil
+	}
+	out := make([]FieldError, 0, len(errs))
+	seen := make(map[string]bool, len(errs))
+	for _, f := range strings.Fields(order) {
+		name, id, found := strings.Cut(f, ":")
+		if !found {
+			id = prefix + name
+		}
+		if msg, ok := errs[name]; ok && !seen[name] {
+			seen[name] = true
+			out = append(out, FieldError{ID: id, Message: msg})
+		}
+	}
+	rest := make([]string, 0, len(errs)-len(seen))
+	for k := range errs {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		out = append(out, FieldError{Message: errs[k]})
+	}
+	return out
 }
