@@ -207,7 +207,7 @@ type FieldError struct {
 // FormErrors lists errs in form order, for the error summary
 // (templates/partials/form.html): order holds the fields' names, space
 // separated, each optionally followed by ":id" when its control's id is not
-// prefix+name. Messages of keys not in order (a whole-form message, a stale
+// prefix+name, or by ":" alone for a field without one control to link to. Messages of keys not in order (a whole-form message, a stale
 // key) come after, sorted by key and without a link.
 func FormErrors(errs map[string]string, order, prefix string) []FieldError {
 	if len(errs) == 0 {
@@ -220,6 +220,8 @@ func FormErrors(errs map[string]string, order, prefix string) []FieldError {
 		if !found {
 			id = prefix + name
 		}
+		// "name:" (no id) keeps the message in its place, unlinked: a group of
+		// radios has no single control to link to.
 		if msg, ok := errs[name]; ok && !seen[name] {
 			seen[name] = true
 			out = append(out, FieldError{ID: id, Message: msg})
