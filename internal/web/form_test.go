@@ -23,7 +23,7 @@ func TestFieldPartial(t *testing.T) {
 		"Hint": "Une ligne.", "Value": `<script>"x"</script> & é`, "Error": view["Errors"].(map[string]string)["title"],
 		"Required": true, "MaxLength": 200})
 	want := `<label for="title">Titre <span class="muted">(facultatif)</span></label> ` +
-		`<p class="field-hint muted" id="title-hint">Une ligne.</p> ` +
+		`<p class="field-hint" id="title-hint">Une ligne.</p> ` +
 		`<input type="text" id="title" name="title" value="&lt;script&gt;&#34;x&#34;&lt;/script&gt; &amp; é" required maxlength="200" aria-invalid="true" aria-describedby="title-hint title-error"> ` +
 		`<p class="field-error" id="title-error">Trop &#34;long&#34; &lt;b&gt;</p>`
 	if got != want {
@@ -55,5 +55,9 @@ func TestErrorsSummaryPartial(t *testing.T) {
 	}
 	if got := FormErrors(map[string]string{"ends_at": "Durée ?"}, "title ends_at:edit-duree", "edit-"); !reflect.DeepEqual(got, []FieldError{{ID: "edit-duree", Message: "Durée ?"}}) {
 		t.Errorf("id given in order: %+v", got)
+	}
+	ordered := FormErrors(map[string]string{"reason": "Trop long", "choice": "Choisissez"}, "choice: reason", "")
+	if want := []FieldError{{Message: "Choisissez"}, {ID: "reason", Message: "Trop long"}}; !reflect.DeepEqual(ordered, want) {
+		t.Errorf("field without a control to link to: %+v", ordered)
 	}
 }
