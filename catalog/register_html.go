@@ -11,7 +11,9 @@ import (
 // of the small categories. With 2,000 items the page has a few hundred such
 // values: written with web.Fragment rather than html/template, whose
 // reflection and escaper calls were most of the uncached page's cost
-// (docs/perf.md). The markup is the one catalog/register.html had.
+// (docs/perf.md). Its template twin, catalog/register-sections
+// (templates/catalog/register_sections.html), holds the same markup; a test
+// renders both and compares them: change both together.
 func RegisterSections(families []*Row) template.HTML {
 	var f web.Fragment
 	f.Grow(4 << 10 * len(families)) // about 3.3 KB per family in a 2,000-item register

@@ -10,6 +10,9 @@ import (
 // Card renders the argument as its debate and its own page show it, with its
 // replies. A debate can hold hundreds of arguments: written with web.Fragment
 // rather than a template (docs/perf.md); DebateSlug must be set, for the links.
+// Its template twin, debate/argument-card (templates/governance/debate_card.html),
+// holds the same markup; a test renders both and compares them: change both
+// together.
 func (a *Argument) Card() template.HTML {
 	var f web.Fragment
 	f.Grow(1024 + len(a.BodyHTML))

@@ -12,7 +12,9 @@ import (
 // distribution of grades and, when details is not nil, each member's grade and
 // comment. A proposal graded by the whole council has a few hundred such
 // cells: written with web.Fragment rather than html/template, which would spend
-// most of the page's time on them (docs/perf.md).
+// most of the page's time on them (docs/perf.md). Its template twin,
+// governance/results-rows (templates/governance/proposal_results.html), holds
+// the same markup; a test renders both and compares them: change both together.
 func resultsRows(r *Results, details map[int64][]criterionDetail) template.HTML {
 	var f web.Fragment
 	f.Grow(4096 + 160*len(details)*8)

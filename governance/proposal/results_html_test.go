@@ -1,9 +1,11 @@
 package proposal
 
 import (
-	"cla/governance/boussole"
 	"strings"
 	"testing"
+
+	"cla/governance/boussole"
+	"cla/internal/web"
 )
 
 // The results table escapes what members wrote (names, comments) and the
@@ -43,5 +45,49 @@ func TestResultsRowsEscapesAndCounts(t *testing.T) {
 	// Without details (visitors), no individual grades.
 	if out := string(resultsRows(r, nil)); strings.Contains(out, "individual") {
 		t.Errorf("individual grades shown without details: %s", out)
+	}
+}
+
+// resultsHostile is text a member could type: markup, quotes, ampersands, unicode.
+const resultsHostile = `<script>alert("x")</script> & 'Œufs' — « bio » + 🐝`
+
+// resultsRows writes what its template twin governance/results-rows writes,
+// with and without the individual grades, for graded, ungraded and
+// disagreeing criteria, with hostile text escaped the same way.
+func TestResultsRowsMatchesItsTemplate(t *testing.T) {
+	var split, none, onlyNoOpinion boussole.Tally
+	for _, g := range []boussole.Grade{boussole.Excellent, boussole.ARejeter, boussole.Excellent, boussole.ARejeter, boussole.NoOpinion} {
+		split.Add(g)
+	}
+	onlyNoOpinion.Add(boussole.NoOpinion)
+	var one boussole.Tally
+	one.Add(boussole.Bien)
+	r := &Results{Groups: []GroupResult{
+		{Group: boussole.CriterionGroup{Name: "Groupe " + resultsHostile}, Graders: 5, Tally: split, Criteria: []CriterionResult{
+			{Criterion: boussole.Criterion{ID: 1, Position: 1, Name: "Critère " + resultsHostile}, Tally: split},
+			{Criterion: boussole.Criterion{ID: 2, Position: 2, Name: "Prix"}, Tally: none},
+			{Criterion: boussole.Criterion{ID: 3, Position: 3, Name: "Eau"}, Tally: onlyNoOpinion},
+		}},
+		{Group: boussole.CriterionGroup{Name: "Seul"}, Graders: 1, Tally: one, Criteria: []CriterionResult{
+			{Criterion: boussole.Criterion{ID: 4, Position: 4, Name: "Sol"}, Tally: one},
+		}},
+	}}
+	details := map[int64][]criterionDetail{
+		1: {{Name: resultsHostile, Grade: boussole.Excellent, Comment: "Commentaire " + resultsHostile}, {Name: "Paul", Grade: boussole.ARejeter}},
+		4: {{Name: "Zoé", Grade: boussole.NoOpinion}},
+	}
+	for _, d := range []map[int64][]criterionDetail{details, nil} {
+		var want strings.Builder
+		if err := web.ExecuteTemplate(&want, "governance/results-rows", map[string]any{"Results": r, "Details": d}); err != nil {
+			t.Fatal(err)
+		}
+		got := string(resultsRows(r, d))
+		g, w := strings.Join(strings.Fields(got), " "), strings.Join(strings.Fields(want.String()), " ")
+		if g != w {
+			t.Errorf("details %v:\nGo writer %s\ntemplate  %s", d != nil, g, w)
+		}
+		if strings.Contains(got, "<script>") {
+			t.Errorf("unescaped text in %s", got)
+		}
 	}
 }

@@ -7,21 +7,18 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	fiberrecover "github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/template/html/v2"
 	"github.com/uptrace/bun"
 	"github.com/valyala/fasthttp"
 
 	"cla/internal/apperr"
 	"cla/internal/council"
 	"cla/internal/database"
-	"cla/templates"
 )
 
 // Options configure the shared app.
@@ -51,9 +48,8 @@ func New(opts Options) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	engine := html.NewFileSystem(http.FS(templates.FS), ".html")
-	engine.AddFuncMap(templateFuncs())
-	if err := engine.Load(); err != nil {
+	engine, err := newEngine()
+	if err != nil {
 		return nil, err
 	}
 	cfg := fiber.Config{

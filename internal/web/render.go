@@ -1,15 +1,22 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
+	"io"
+	"net/http"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/template/html/v2"
 
 	"cla/internal/council"
 	"cla/internal/idempotency"
+	"cla/templates"
 )
 
 // Viewer is the signed-in account as pages see it; nil for an anonymous visitor.
@@ -61,44 +68,64 @@ func NewPage(c *fiber.Ctx, title string) Page {
 	}
 }
 
-// NavItem is one link of the main navigation.
-type NavItem struct {
-	Href  string
-	Label string
+// NavLink is one link of the main navigation, as the header template shows it.
+type NavLink struct {
+	Href    string
+	Label   string
+	Current bool // the page is this link's or under it: aria-current="page"
 }
 
-// Nav is the main navigation, in the order the header shows it.
-var Nav = []NavItem{
-	{"/registre", "Registre"},
-	{"/debats", "Débats"},
-	{"/propositions", "Propositions"},
-	{"/seances", "Séances"},
-	{"/points-de-vente", "Points de vente"},
-	{"/conseil", "Le conseil"},
+// Nav is the main navigation, in the order the header shows it (before the
+// account link).
+var Nav = []NavLink{
+	{Href: "/registre", Label: "Registre"},
+	{Href: "/debats", Label: "Débats"},
+	{Href: "/propositions", Label: "Propositions"},
+	{Href: "/seances", Label: "Séances"},
+	{Href: "/points-de-vente", Label: "Points de vente"},
+	{Href: "/conseil", Label: "Le conseil"},
 }
 
-// NavItems renders the items of the main navigation for a page at path, the
-// current one marked, and the account link (or the sign-in link). Every page
-// has it: written with a Fragment rather than template actions (fragment.go).
-func NavItems(path string, viewer *Viewer) template.HTML {
-	var f Fragment
-	f.Grow(1024)
-	item := func(href, label string) {
-		f.Tag("\n        <li><a href=\"").Text(href).Tag("\"")
-		if path == href || strings.HasPrefix(path, href+"/") {
-			f.Tag(" aria-current=\"page\"")
-		}
-		f.Tag(">").Text(label).Tag("</a></li>")
-	}
-	for _, n := range Nav {
-		item(n.Href, n.Label)
-	}
+// NavLinks lists the links of the main navigation for a page at path, the
+// current one marked, then the account link (or the sign-in link). The markup
+// is in templates/partials/header.html.
+func NavLinks(path string, viewer *Viewer) []NavLink {
+	links := make([]NavLink, 0, len(Nav)+1)
+	links = append(links, Nav...)
 	if viewer != nil {
-		item("/compte", viewer.Name)
+		links = append(links, NavLink{Href: "/compte", Label: viewer.Name})
 	} else {
-		item("/connexion", "Connexion")
+		links = append(links, NavLink{Href: "/connexion", Label: "Connexion"})
 	}
-	return f.HTML()
+	for i := range links {
+		href := links[i].Href
+		links[i].Current = path == href || strings.HasPrefix(path, href+"/")
+	}
+	return links
+}
+
+// newEngine loads every template of the templates package with the template
+// functions of this file.
+func newEngine() (*html.Engine, error) {
+	engine := html.NewFileSystem(http.FS(templates.FS), ".html")
+	engine.AddFuncMap(templateFuncs())
+	if err := engine.Load(); err != nil {
+		return nil, err
+	}
+	return engine, nil
+}
+
+var sharedEngine = sync.OnceValues(newEngine)
+
+// ExecuteTemplate writes the named template (a page, a partial or a block
+// {{define}}d in one) for view to w, as Render does but outside a request: for
+// the tests that check a web.Fragment writer against its template twin.
+func ExecuteTemplate(w io.Writer, name string, view any) error {
+	engine, err := sharedEngine()
+	if err != nil {
+		return err
+	}
+	return engine.Render(w, name, view)
 }
 
 // Render writes the named template with an HTML content type and the status
@@ -156,6 +183,68 @@ func templateFuncs() map[string]any {
 		// storedHTML marks HTML that was sanitised when it was saved (see
 		// internal/markdown); never pass it anything else.
 		"storedHTML": func(s string) template.HTML { return template.HTML(s) }, //nolint:gosec
-		"navItems":   NavItems,
+		"navLinks":   NavLinks,
+		"dict":       dict,
+		"formErrors": FormErrors,
 	}
+}
+
+// dict builds a map from key, value pairs, to pass several values to a
+// partial: {{template "partials/field" (dict "Name" "title" "Label" "Titre")}}.
+func dict(pairs ...any) (map[string]any, error) {
+	if len(pairs)%2 != 0 {
+		return nil, fmt.Errorf("dict: odd number of arguments (%d)", len(pairs))
+	}
+	m := make(map[string]any, len(pairs)/2)
+	for i := 0; i < len(pairs); i += 2 {
+		k, ok := pairs[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", pairs[i])
+		}
+		m[k] = pairs[i+1]
+	}
+	return m, nil
+}
+
+// FieldError is one message of a form's error summary; ID is the id of the
+// field it links to, "" when the message belongs to no field.
+type FieldError struct {
+	ID      string
+	Message string
+}
+
+// FormErrors lists errs in form order, for the error summary
+// (templates/partials/form.html): order holds the fields' names, space
+// separated, each optionally followed by ":id" when its control's id is not
+// prefix+name, or by ":" alone for a field without one control to link to. Messages of keys not in order (a whole-form message, a stale
+// key) come after, sorted by key and without a link.
+func FormErrors(errs map[string]string, order, prefix string) []FieldError {
+	if len(errs) == 0 {
+		return nil
+	}
+	out := make([]FieldError, 0, len(errs))
+	seen := make(map[string]bool, len(errs))
+	for _, f := range strings.Fields(order) {
+		name, id, found := strings.Cut(f, ":")
+		if !found {
+			id = prefix + name
+		}
+		// "name:" (no id) keeps the message in its place, unlinked: a group of
+		// radios has no single control to link to.
+		if msg, ok := errs[name]; ok && !seen[name] {
+			seen[name] = true
+			out = append(out, FieldError{ID: id, Message: msg})
+		}
+	}
+	rest := make([]string, 0, len(errs)-len(seen))
+	for k := range errs {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	for _, k := range rest {
+		out = append(out, FieldError{Message: errs[k]})
+	}
+	return out
 }
