@@ -295,7 +295,14 @@ func Create(ctx context.Context, db *bun.DB, in Input, actor audit.Actor) (*Resu
 	}
 	council.Invalidate()
 	res := &Result{Council: co, Hosts: hosts, AdminEmail: in.AdminEmail}
-	res.InviteToken, err = auth.Invite(ctx, db, co.ID, actor, in.AdminEmail, authz.Admin)
+	// The invitation is the council's own, made by no member of it: an
+	// operator has no rights inside, so the link names the operator only in
+	// the audit trail's words (auth.CheckLink re-checks a creator's rights).
+	by := audit.Actor{Name: actor.Name}
+	if by.Name == "" {
+		by.Name = "système"
+	}
+	res.InviteToken, err = auth.Invite(ctx, db, co.ID, by, in.AdminEmail, authz.Admin)
 	if err != nil {
 		return res, fmt.Errorf("le conseil est créé, mais l'invitation de son administrateur·ice a échoué "+
 			"(relancez cla admin create --council %s) : %w", co.Slug, err)
