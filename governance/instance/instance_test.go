@@ -190,6 +190,9 @@ func TestTwoCreatedCouncilsEachShowOnlyTheirOwnData(t *testing.T) {
 			}
 		}
 	}
+	if resp, body := a.Get("/propositions/" + itoa(p.ID)); resp.StatusCode != 200 || !strings.Contains(body, "Registre initial") {
+		t.Errorf("A's initial register proposal: %d", resp.StatusCode)
+	}
 	// A's proposal is not found from B.
 	if resp, _ := adminB.Get("/propositions/" + itoa(p.ID)); resp.StatusCode != 404 {
 		t.Errorf("A's proposal from B: %d, want 404", resp.StatusCode)
