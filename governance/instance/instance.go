@@ -354,7 +354,7 @@ func hostsTaken(ctx context.Context, db bun.IDB, hosts []string, except int64) (
 		Name string `bun:"name"`
 	}
 	err := db.NewSelect().TableExpr("council_hosts AS h").Join("JOIN councils AS c ON c.id = h.council_id").
-		ColumnExpr("h.host, c.name").Where("h.host IN (?)", bun.In(hosts)).Where("h.council_id <> ?", except).
+		ColumnExpr("h.host, c.name").Where("h.host IN (?)", bun.List(hosts)).Where("h.council_id <> ?", except).
 		OrderExpr("h.host").Limit(1).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil

@@ -152,10 +152,6 @@ func (r *Resolver) Resolve(ctx context.Context, host string) (*Council, error) {
 	return c, nil
 }
 
-// NormaliseHost is host as council_hosts stores it: lower case, without port
-// or final dot.
-func NormaliseHost(host string) string { return normaliseHost(host) }
-
 func normaliseHost(host string) string {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
