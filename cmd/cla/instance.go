@@ -147,8 +147,16 @@ func runInstance(ctx context.Context, cmd string, args []string, stdout, stderr 
 	if len(res.Hosts) > 0 {
 		base = instance.LinkBase(base, res.Hosts[0])
 	}
-	fmt.Fprintf(stdout, "Lien à usage unique de la première personne administratrice (%s, valable 7 jours) :\n%s/invitation/%s\n",
-		res.AdminEmail, base, res.InviteToken)
+	link := base + "/invitation/" + res.InviteToken
+	fmt.Fprintf(stdout, "Lien à usage unique de la première personne administratrice (%s, valable 7 jours) :\n%s\n", res.AdminEmail, link)
+	if m.Config.SMTPAddr != "" {
+		// Sent by the serving instances' job runner (internal/mail).
+		if err := instance.InviteMail(ctx, m.DB, res.Council, res.AdminEmail, link); err != nil {
+			fmt.Fprintf(stdout, "L'e-mail n'a pas pu être mis en file : %v\n", err)
+		} else {
+			fmt.Fprintf(stdout, "Le lien part aussi par e-mail à %s.\n", res.AdminEmail)
+		}
+	}
 	return nil
 }
 

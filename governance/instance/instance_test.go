@@ -494,3 +494,27 @@ func TestFreshInstanceSaysWhatToRun(t *testing.T) {
 		t.Errorf("removed operator still on /instance")
 	}
 }
+
+type noMail struct{}
+
+func (noMail) Send(context.Context, string, string, string) error { return nil }
+
+// With mail configured, the first admin's link is also queued as a mail job.
+func TestCreationMailsTheFirstAdminWhenMailIsOn(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.app = apptest.New(t, f.db, app.Config{Mailer: noMail{}})
+	op := f.operator(t, "a.test")
+	resp, body := op.PostForm("/instance/conseils", url.Values{"slug": {"conseil-m"}, "name": {"Conseil M"}, "hosts": {"m.test"},
+		"admin_email": {"admin-m@example.org"}, "timezone": {"Europe/Paris"}, "start": {"empty"}})
+	if resp.StatusCode != 200 || !strings.Contains(body, "par e-mail à admin-m@example.org") {
+		t.Fatalf("creation: %d %.500q", resp.StatusCode, body)
+	}
+	var args string
+	if err := f.db.NewRaw("SELECT args::text FROM river_job WHERE kind = 'mail.send' ORDER BY id DESC LIMIT 1").Scan(context.Background(), &args); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(args, "admin-m@example.org") || !strings.Contains(args, "http://m.test/invitation/") {
+		t.Errorf("mail job: %s", args)
+	}
+}
