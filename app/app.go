@@ -16,6 +16,7 @@ import (
 	"cla/governance/assembly"
 	"cla/governance/boussole"
 	"cla/governance/debate"
+	"cla/governance/instance"
 	"cla/governance/member"
 	"cla/governance/proposal"
 	"cla/internal/auth"
@@ -45,11 +46,14 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 		return nil, err
 	}
 	register := &catalog.Handlers{DB: db, Logger: logger}
+	// A suspended or archived council, a private register (governance/instance).
+	app.Use(instance.StateGuard, instance.PrivateOpenData)
 	// Open data uses no session: served before the session middleware.
 	register.OpenDataRoutes(app)
 	// Sessions and CSRF protection (internal/auth) are installed here, before
 	// any domain route.
 	app.Use(auth.New(auth.Options{DB: db, Logger: logger, BaseURL: cfg.BaseURL, Mailer: cfg.Mailer}).Middleware())
+	app.Use(instance.PrivatePages)
 	register.Routes(app)
 	// Every domain's routes, in the order they are matched.
 	(&boussole.Handlers{DB: db}).Routes(app)
@@ -58,6 +62,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)
+	(&instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
 }

@@ -24,6 +24,8 @@ var layout = map[string][]string{
 	"demo":                   {"demo/scalegen", "governance/*", "catalog", "internal"},
 	"demo/scalegen":          {"demo", "governance/*", "catalog", "internal"},
 	"governance/boussole":    {"catalog", "internal"},
+	"governance/model":       {"governance/boussole", "catalog", "internal"},
+	"governance/instance":    {"governance/model", "governance/proposal", "governance/boussole", "catalog", "internal"},
 	"governance/proposal":    {"governance/boussole", "catalog", "internal"},
 	"governance/debate":      {"governance/proposal", "governance/boussole", "catalog", "internal"},
 	"governance/application": {"governance/proposal", "governance/boussole", "catalog", "internal"},

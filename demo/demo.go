@@ -11,36 +11,12 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"cla/governance/boussole"
+	"cla/governance/model"
 	"cla/internal/council"
 )
 
 // CouncilSlug is the slug of the demo council.
 const CouncilSlug = "dieulefit"
-
-var demoBoussole = []struct {
-	group    string
-	criteria []string
-}{
-	{"Pour les consommateurs", []string{
-		"Accessibilité : prix",
-		"Accessibilité géographique",
-		"Santé humaine (produits phyto, nutrition)",
-		"Choix, diversité des régimes alimentaires",
-		"Convivialité, plaisir, goût (couleurs, saveurs, odeurs)",
-		"Confiance : traçabilité, information",
-	}},
-	{"Pour les producteurs et artisans", []string{
-		"Conditions de travail",
-		"Viabilité économique",
-	}},
-	{"Changement de système", []string{
-		"Agriculture de proximité (local, saisons)",
-		"Santé de l'environnement",
-		"Territoire vivant, paysages, dynamisme rural",
-		"Désirabilité de la SSA",
-	}},
-}
 
 // demoLockKey serialises demo loading across instances starting together.
 const demoLockKey = 0x636c615f64656d6f // "cla_demo"
@@ -91,26 +67,6 @@ func Load(ctx context.Context, db *bun.DB) (*council.Council, error) {
 // LoadBoussole writes the demo's boussole (version 1, the 12 criteria in three
 // groups) for councilID; the load generator gives every council the same one.
 func LoadBoussole(ctx context.Context, tx bun.Tx, councilID int64) error {
-	v := &boussole.BoussoleVersion{CouncilID: councilID, Number: 1, AdoptedOn: time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC),
-		Note: "La boussole du conventionnement, adoptée au lancement du Conseil."}
-	if _, err := tx.NewInsert().Model(v).
-		On("CONFLICT (council_id, number) DO UPDATE SET number = EXCLUDED.number").Returning("id").Exec(ctx); err != nil {
-		return fmt.Errorf("demo boussole: %w", err)
-	}
-	pos := 0
-	for gi, g := range demoBoussole {
-		grp := &boussole.CriterionGroup{CouncilID: councilID, BoussoleVersionID: v.ID, Position: gi + 1, Name: g.group}
-		if _, err := tx.NewInsert().Model(grp).
-			On("CONFLICT (boussole_version_id, position) DO UPDATE SET position = EXCLUDED.position").Returning("id").Exec(ctx); err != nil {
-			return fmt.Errorf("demo criterion group: %w", err)
-		}
-		for _, name := range g.criteria {
-			pos++
-			c := &boussole.Criterion{CouncilID: councilID, BoussoleVersionID: v.ID, GroupID: grp.ID, Position: pos, Name: name}
-			if _, err := tx.NewInsert().Model(c).On("CONFLICT (boussole_version_id, position) DO NOTHING").Exec(ctx); err != nil {
-				return fmt.Errorf("demo criterion: %w", err)
-			}
-		}
-	}
-	return nil
+	return model.WriteBoussole(ctx, tx, councilID, time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC),
+		"La boussole du conventionnement, adoptée au lancement du Conseil.")
 }

@@ -37,6 +37,8 @@ var merged = map[string]string{
 	"0013_audit_heads.tx.up.sql":        "98dd59f08aff181782079785f0e367f8d9b6e048dd4c30d24006e146c4754160",
 	"0014_form_submissions.tx.down.sql": "ba6d641fa62bb9c3ba85b8871a7814d280ff06099ff8b2534a55e36cafe9ddb6",
 	"0014_form_submissions.tx.up.sql":   "195dd1271052fc8d6927b0a0637fbbb6073c199d0764823f1fcf0fe0e1ffc286",
+	"0015_instance.tx.down.sql":         "547d08d343effdd0ca21ad2b1e5bc0da2f21d310287f97a299068dec63549115",
+	"0015_instance.tx.up.sql":           "bc9c09e0794aed5a2e21cfe6b31f70092c6781220ab378b8a18566bb3a56a22c",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

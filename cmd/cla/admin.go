@@ -7,19 +7,19 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"cla/internal/audit"
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/council"
-	"cla/internal/database"
 )
 
 const adminUsage = `Usage:
   cla admin create --email <adresse> --name <nom> [--council <slug>] [--role admin|facilitator|member] [flags]
       creates the account (or finds it) with that role in the council (the
-      default council when --council is omitted) and prints a one-time link
-      to set its password, valid 3 days
+      only council, or the default one, when --council is omitted) and prints
+      a one-time link to set its password, valid 3 days
   cla audit verify [--head <file or URL>]... [--expect-head <id>:<hash>]... [flags]
       recomputes the audit trail's hash chain, reports every broken entry and
       says what to do; with --head, also compares it with heads published at
@@ -106,18 +106,9 @@ func createOperator(ctx context.Context, m *Main, email, name, councilSlug strin
 	if !auth.ValidRole(role) {
 		return "", fmt.Errorf("--role %q : attendu admin, facilitator ou member", role)
 	}
-	co := new(council.Council)
-	var err error
-	if councilSlug != "" {
-		co, err = council.BySlug(ctx, m.DB, councilSlug)
-	} else {
-		err = m.DB.NewSelect().Model(co).Where("is_default").Scan(ctx)
-		if database.IsNoRows(err) {
-			err = errors.New("aucun conseil par défaut : chargez la démo (cla demo) ou indiquez --council")
-		}
-	}
+	co, err := pickCouncil(ctx, m, councilSlug)
 	if err != nil {
-		return "", fmt.Errorf("conseil : %w", err)
+		return "", err
 	}
 	a, err := auth.AccountByEmail(ctx, m.DB, email)
 	if err != nil {
@@ -161,4 +152,29 @@ func createOperator(ctx context.Context, m *Main, email, name, councilSlug strin
 		base = "http://" + m.Config.Addr
 	}
 	return base + "/mot-de-passe/" + token, nil
+}
+
+// pickCouncil returns the council of slug; without slug, the only council of
+// the instance, else the default one. When none fits it says which councils
+// exist.
+func pickCouncil(ctx context.Context, m *Main, slug string) (*council.Council, error) {
+	var all []council.Council
+	if err := m.DB.NewSelect().Model(&all).Column("id", "slug", "name", "is_default").Order("slug").Scan(ctx); err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return nil, errors.New("aucun conseil sur cette instance : créez-en un (cla council create --slug … --name … --host … --admin-email …) ou chargez la démo (cla demo)")
+	}
+	var list []string
+	for i := range all {
+		c := &all[i]
+		if (slug != "" && c.Slug == slug) || (slug == "" && (len(all) == 1 || c.IsDefault)) {
+			return council.BySlug(ctx, m.DB, c.Slug)
+		}
+		list = append(list, c.Slug+" ("+c.Name+")")
+	}
+	if slug == "" {
+		return nil, fmt.Errorf("plusieurs conseils sur cette instance, aucun par défaut : indiquez --council parmi %s", strings.Join(list, ", "))
+	}
+	return nil, fmt.Errorf("--council %q : aucun conseil ne porte cet identifiant ; conseils existants : %s", slug, strings.Join(list, ", "))
 }

@@ -147,7 +147,9 @@ Usage:
   cla migrate status|up|down   show, apply or undo database migrations
   cla demo                     load the Dieulefit demo (idempotent)
   cla demo --scale N [--seed S]   generate a network for load tests (1 = 50 councils, 1M grades…)
-  cla admin create --email E --name N   create an operator account; prints a set-password link
+  cla operator create|remove --email E [--name N]   the instance's operator (/instance); prints a set-password link
+  cla council create --slug S --name N --host H --admin-email E [--start empty|model|file]   create a council
+  cla admin create --email E --name N [--council S]   give an account a role in a council; prints a set-password link
   cla audit verify [--head F|URL]   check the audit trail's hash chain, and against published heads
 
 Flags (each also read from the environment variable shown):

@@ -52,6 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "admin", "audit":
 		return runAdmin(ctx, cmd, args, stdout, stderr)
+	case "operator", "council":
+		return runInstance(ctx, cmd, args, stdout, stderr)
 	case "demo":
 		if hasScaleFlag(args) { // generated network (cmd/cla/scale.go)
 			return scaleDemoCommand(ctx, args, stdout, stderr)
@@ -205,6 +207,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if _, err := mailSender(&m.Config); err != nil {
 		return err
 	}
+	// The "file" starting point of a new council calls instance.Importer;
+	// the exchange import (governance/exchange) is connected here when it
+	// exists. Until then that starting point answers « pas encore disponible ».
 	a, err := app.New(m.DB, m.Config.App(), m.Logger)
 	if err != nil {
 		return err

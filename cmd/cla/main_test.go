@@ -242,7 +242,9 @@ func TestEmptyInstanceSaysNoCouncil(t *testing.T) {
 	t.Parallel()
 	app := newAppOver(t, testdb.New(t))
 	resp, body := get(t, app, "/")
-	if resp.StatusCode != 404 || !strings.Contains(body, "Aucun conseil") {
+	// Not a 404: a French page saying exactly what to run (issue 16).
+	if resp.StatusCode != 503 || !strings.Contains(body, "Aucun conseil") || !strings.Contains(body, "cla operator create") ||
+		!strings.Contains(body, "cla council create") {
 		t.Errorf("empty instance: %d %.300q", resp.StatusCode, body)
 	}
 }

@@ -218,9 +218,10 @@ func TestNoDemoStartsEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 404 {
-		t.Errorf("--no-demo home page: %d, want 404 (no council)", resp.StatusCode)
+	if resp.StatusCode != 503 || !strings.Contains(string(body), "cla operator create") {
+		t.Errorf("--no-demo home page: %d, want 503 saying what to run (no council)", resp.StatusCode)
 	}
 	p.stop(t)
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/demo"
+	"cla/governance/instance"
+	"cla/internal/audit"
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/webtest"
@@ -71,6 +73,9 @@ var (
 	memberPage = by(303, 200, 200, 200, 403)
 	// An action for any member of A.
 	memberAction = func(ok int) [nPersonas]int { return by(401, ok, ok, ok, 403) }
+	// The instance operator's pages and actions: no council role opens them.
+	operatorPage   = by(303, 403, 403, 403, 403)
+	operatorAction = by(401, 403, 403, 403, 403)
 )
 
 // placeholders fill path parameters from the demo council (A); each is a query
@@ -217,6 +222,19 @@ var routeTable = []routeCase{
 	{route: "POST /invitation/:token", path: "/invitation/{forged}", form: url.Values{"name": {"X"}, "password": {"un mot de passe long"}}, want: all(404)},
 	{route: "GET /mot-de-passe/:token", path: "/mot-de-passe/{forged}", want: all(404)},
 	{route: "POST /mot-de-passe/:token", path: "/mot-de-passe/{forged}", form: url.Values{"password": {"un mot de passe long"}}, want: all(404)},
+
+	// The instance's operator (no persona here is one: see governance/instance's
+	// tests) and the council's settings.
+	{route: "GET /instance", want: operatorPage},
+	{route: "GET /instance/connexion", want: all(200)},
+	{route: "POST /instance/connexion", form: url.Values{"email": {"personne-instance@example.org"}, "password": {"mauvais mot de passe"}}, want: all(422)},
+	{route: "GET /instance/conseils/nouveau", want: operatorPage},
+	{route: "POST /instance/conseils", form: url.Values{"slug": {"Pas-Bon"}}, want: operatorAction},
+	{route: "GET /instance/conseils/:slug", path: "/instance/conseils/" + demo.CouncilSlug, want: operatorPage},
+	{route: "POST /instance/conseils/:slug/etat", path: "/instance/conseils/" + demo.CouncilSlug + "/etat", form: url.Values{"state": {"suspended"}}, want: operatorAction},
+	{route: "POST /instance/conseils/:slug/hotes", path: "/instance/conseils/" + demo.CouncilSlug + "/hotes", form: url.Values{"hosts": {"x.test"}}, want: operatorAction},
+	{route: "GET /gestion/conseil", want: by(303, 403, 403, 200, 403)},
+	{route: "POST /gestion/conseil", form: url.Values{"name": {""}}, want: by(401, 403, 403, 422, 403)},
 }
 
 // walkFixture is the demo council A, a council B and one client per persona.
@@ -236,10 +254,13 @@ func newWalkFixture(t *testing.T) *walkFixture {
 	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", demo.CouncilSlug).Scan(ctx, &a); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.NewRaw(`WITH c AS (INSERT INTO councils (slug, name) VALUES ('conseil-b', 'Conseil B') RETURNING id)
-		INSERT INTO council_hosts (host, council_id) SELECT 'b.test', id FROM c RETURNING council_id`).Scan(ctx, &b); err != nil {
+	// Council B is made as an operator makes one (empty, on b.test).
+	res, err := instance.Create(ctx, db, instance.Input{Slug: "conseil-b", Name: "Conseil B", Hosts: "b.test",
+		AdminEmail: "admin-b@example.org", Start: instance.StartEmpty}, audit.Actor{Name: "test"})
+	if err != nil {
 		t.Fatal(err)
 	}
+	b = res.Council.ID
 	f := &walkFixture{app: app, db: db, params: map[string]string{}}
 	f.clients[anon] = webtest.New(t, app)
 	for p, spec := range map[int]struct {
@@ -346,7 +367,7 @@ func TestEveryRouteAnswersEachPersonaAsTheTableSays(t *testing.T) {
 				t.Errorf("%s %s as %s: %d, want %d (%.200q)", method, path, personaNames[p], resp.StatusCode, rc.want[p], body)
 			}
 			if resp.StatusCode == 303 && rc.want[p] == 303 && method == fiber.MethodGet && p == anon {
-				if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, "/connexion?suite=") {
+				if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, "/connexion?suite=") && !strings.HasPrefix(loc, "/instance/connexion?suite=") {
 					t.Errorf("%s as anonymous: redirected to %q, want the sign-in form", path, loc)
 				}
 			}
@@ -430,7 +451,8 @@ func TestAnotherCouncilsObjectsAreNotFound(t *testing.T) {
 	walked := 0
 	for _, rc := range routeTable {
 		method, pattern, _ := strings.Cut(rc.route, " ")
-		if !strings.ContainsAny(pattern, ":*") || strings.HasPrefix(pattern, "/static/") {
+		// The operator's pages name councils, not a council's objects.
+		if !strings.ContainsAny(pattern, ":*") || strings.HasPrefix(pattern, "/static/") || strings.HasPrefix(pattern, "/instance/") {
 			continue
 		}
 		paths := []string{f.fill(t, rc.path)}

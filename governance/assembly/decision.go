@@ -218,6 +218,13 @@ func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status
 	}
 	ch := &catalog.Change{Summary: p.Title}
 	switch p.Kind {
+	case proposal.ProposalRegisterInitial:
+		// A model's whole register, adopted as proposed (governance/instance).
+		init, err := proposal.InitialRegisterChange(ctx, tx, p.CouncilID, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		ch = init
 	case proposal.ProposalItemStatus:
 		slug, _, err := slugOf(p.TargetItemID)
 		if err != nil {

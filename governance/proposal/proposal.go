@@ -54,6 +54,8 @@ func (k ProposalKind) Label() string {
 		return "Critères de conventionnement"
 	case ProposalBoussole:
 		return "Modification de la boussole"
+	case ProposalRegisterInitial:
+		return "Registre initial"
 	}
 	return "Type inconnu"
 }

@@ -19,6 +19,7 @@ const (
 	Unauthorized Code = "unauthorized"
 	Forbidden    Code = "forbidden"
 	TooMany      Code = "too_many"
+	Unavailable  Code = "unavailable" // the service (a suspended council, an instance without council) is not available
 	Internal     Code = "internal"
 )
 

@@ -22,6 +22,16 @@ const (
 
 func ptr(v int64) *int64 { return &v }
 
+// councilRef is the audit trail's council of a request: nil on an instance
+// without council (the operator's first password link), whose placeholder
+// council has id 0.
+func councilRef(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
 // ErrBadCredentials is the one answer to a failed sign-in, whether the email is
 // unknown, the password wrong or the membership disabled.
 var ErrBadCredentials = apperr.New(apperr.Invalid, "Adresse e-mail ou mot de passe incorrect.")
@@ -496,7 +506,7 @@ func UsePasswordLink(ctx context.Context, db *bun.DB, councilID int64, token, pa
 		if err := markUsed(ctx, tx, l.ID); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Actor{AccountID: a.ID, Name: a.Name}.Entry(ptr(councilID), "account.password_set", "member",
+		return audit.Record(ctx, tx, audit.Actor{AccountID: a.ID, Name: a.Name}.Entry(councilRef(councilID), "account.password_set", "member",
 			strconv.FormatInt(a.ID, 10), a.Name+" a choisi un nouveau mot de passe (lien à usage unique)"), nil, nil)
 	})
 	return accountID, err

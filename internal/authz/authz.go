@@ -75,6 +75,11 @@ const (
 	SetMeetingRules  Action = "meeting.rules"      // set the council's quorum rule
 	CastBallot       Action = "vote.cast"          // vote online in a meeting (when present) or within a time window
 	ReadDraftMinutes Action = "minutes.read_draft" // read minutes before their approval
+
+	// The council's own settings (governance/instance). The instance's
+	// operators are no role of a council: their pages check the operators
+	// table, and they have no action here without a membership.
+	CouncilSettings Action = "council.settings" // name, presentation, contact, host names, register public or private
 )
 
 // table lists, for each action, the roles allowed to do it. An action missing
@@ -117,6 +122,8 @@ var table = map[Action][]Role{
 	SetMeetingRules:  {Admin},
 	CastBallot:       {Member, Facilitator, Admin},
 	ReadDraftMinutes: {Member, Facilitator, Admin},
+
+	CouncilSettings: {Admin},
 }
 
 // Can reports whether role may do action in its council.

@@ -4,9 +4,11 @@ package council
 
 import (
 	"context"
+	"html/template"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -26,7 +28,55 @@ type Council struct {
 	Territory  string    `bun:"territory"`
 	IsDefault  bool      `bun:"is_default"`
 	CreatedAt  time.Time `bun:"created_at,nullzero,default:current_timestamp"`
+
+	// Settings (migration 0015, governance/instance). Zero values insert the
+	// schema's defaults (active, Europe/Paris, public register); change them
+	// with explicit SET columns, never a whole-model update.
+	Commune          string `bun:"commune"`
+	ContactEmail     string `bun:"contact_email"`
+	Timezone         string `bun:"timezone,nullzero,default:'Europe/Paris'"`
+	State            State  `bun:"state,nullzero,default:'active'"`
+	PresentationMD   string `bun:"presentation_md"`
+	PresentationHTML string `bun:"presentation_html"`
+	RegisterPublic   bool   `bun:"register_public,nullzero,default:true"`
 }
+
+// State is a council's life on the instance, set by the operator.
+type State string
+
+// The states of a council.
+const (
+	Active    State = "active"    // served normally
+	Suspended State = "suspended" // public pages answer a French 503 page
+	Archived  State = "archived"  // readable, but nothing can change
+)
+
+// Label is the state in French.
+func (s State) Label() string {
+	switch s {
+	case Suspended:
+		return "Suspendu"
+	case Archived:
+		return "Archivé"
+	}
+	return "Actif"
+}
+
+// Presentation is the council's presentation, rendered and sanitised when it
+// was saved (markdown), for the home page.
+func (c *Council) Presentation() template.HTML { return template.HTML(c.PresentationHTML) }
+
+// ErrNone is what Resolve answers when the instance has no council at all.
+var ErrNone = apperr.New(apperr.NotFound, "Aucun conseil n'est configuré sur cette instance.")
+
+// generation is bumped by Invalidate: every resolver's cached answers made
+// under an older generation are stale.
+var generation atomic.Uint64
+
+// Invalidate drops every resolver's cached answers in this process, after a
+// council's settings, state or host names changed. Other instances see the
+// change within the resolver's TTL.
+func Invalidate() { generation.Add(1) }
 
 // Host maps a host name to a council.
 type Host struct {
@@ -59,6 +109,7 @@ type Resolver struct {
 type cached struct {
 	council *Council
 	until   time.Time
+	gen     uint64
 }
 
 // NewResolver returns a resolver over db caching answers for ttl.
@@ -71,7 +122,8 @@ func (r *Resolver) Resolve(ctx context.Context, host string) (*Council, error) {
 	host = normaliseHost(host)
 	now := time.Now()
 	r.mu.Lock()
-	if c, ok := r.cache[host]; ok && now.Before(c.until) {
+	gen := generation.Load()
+	if c, ok := r.cache[host]; ok && now.Before(c.until) && c.gen == gen {
 		r.mu.Unlock()
 		return c.council, nil
 	}
@@ -85,7 +137,7 @@ func (r *Resolver) Resolve(ctx context.Context, host string) (*Council, error) {
 		err = r.db.NewSelect().Model(c).Where("is_default").Scan(ctx)
 	}
 	if database.IsNoRows(err) {
-		return nil, apperr.New(apperr.NotFound, "Aucun conseil n'est configuré sur cette instance.")
+		return nil, ErrNone
 	}
 	if err != nil {
 		return nil, err
@@ -94,7 +146,7 @@ func (r *Resolver) Resolve(ctx context.Context, host string) (*Council, error) {
 	if len(r.cache) > 1000 { // bound memory against arbitrary Host headers
 		r.cache = map[string]cached{}
 	}
-	r.cache[host] = cached{council: c, until: now.Add(r.ttl)}
+	r.cache[host] = cached{council: c, until: now.Add(r.ttl), gen: gen}
 	r.mu.Unlock()
 	return c, nil
 }

@@ -125,6 +125,15 @@ func New(opts Options) (*fiber.App, error) {
 	resolver := council.NewResolver(opts.DB, 30*time.Second)
 	app.Use(func(c *fiber.Ctx) error {
 		co, err := resolver.Resolve(c.UserContext(), c.Hostname())
+		if err == council.ErrNone {
+			// A fresh instance: the operator's pages and links work under a
+			// placeholder council (id 0, which no row has); every other page
+			// says what to run.
+			if !InstancePath(c.Path()) {
+				return errNoCouncil
+			}
+			co, err = &council.Council{Name: "Instance cla", State: council.Active, RegisterPublic: true}, nil
+		}
 		if err != nil {
 			return err
 		}
@@ -132,6 +141,21 @@ func New(opts Options) (*fiber.App, error) {
 		return c.Next()
 	})
 	return app, nil
+}
+
+// errNoCouncil is the answer of a fresh instance, with what to run.
+var errNoCouncil = apperr.New(apperr.Unavailable, "Aucun conseil n'est encore configuré sur cette instance. "+
+	"Pour commencer, sur le serveur : « cla operator create --email vous@exemple.fr --name \"Votre nom\" », "+
+	"ouvrez le lien affiché pour choisir votre mot de passe, puis la page /instance pour créer un conseil ; "+
+	"ou créez-le directement : « cla council create --slug mon-conseil --name \"Conseil Local de l'Alimentation de …\" "+
+	"--host cla.exemple.fr --admin-email admin@exemple.fr --start model ».")
+
+// InstancePath reports whether path is one of the instance operator's pages
+// (/instance…), a password link or a static asset: served whatever the
+// council's state, and on an instance without council.
+func InstancePath(path string) bool {
+	return path == "/instance" || strings.HasPrefix(path, "/instance/") || strings.HasPrefix(path, "/mot-de-passe/") ||
+		strings.HasPrefix(path, "/static/")
 }
 
 // NotFound is the last handler: anything no route matched gets the French 404.

@@ -28,6 +28,8 @@ func statusOf(err error) int {
 		return fiber.StatusForbidden
 	case apperr.TooMany:
 		return fiber.StatusTooManyRequests
+	case apperr.Unavailable:
+		return fiber.StatusServiceUnavailable
 	default:
 		return fiber.StatusInternalServerError
 	}
@@ -64,6 +66,7 @@ var codeHeadings = map[apperr.Code]string{
 	apperr.Unauthorized: "Connexion nécessaire",
 	apperr.Forbidden:    "Accès refusé",
 	apperr.TooMany:      "Trop de tentatives",
+	apperr.Unavailable:  "Service indisponible",
 	apperr.Internal:     "Erreur interne",
 }
 
