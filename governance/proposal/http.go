@@ -30,6 +30,8 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/propositions", web.Gated(h.proposals))
 	app.Get("/propositions/nouvelle", auth.Require(authz.CreateProposal), web.Gated(h.proposalForm))
 	app.Post("/propositions/nouvelle", h.createProposal)
+	app.Get("/propositions/nouvelle-boussole", auth.Require(authz.CreateProposal), web.Gated(h.boussoleProposalForm))
+	app.Post("/propositions/nouvelle-boussole", h.createBoussoleProposal)
 	app.Get("/propositions/comparer", web.Gated(h.compareProposals))
 	app.Get("/propositions/:id/radar.svg", web.Gated(h.proposalRadar))
 	app.Get("/propositions/:id/evaluer", auth.Require(authz.ScoreProposal), web.Gated(h.scoreForm))
