@@ -16,6 +16,7 @@ import (
 	"cla/governance/assembly"
 	"cla/governance/boussole"
 	"cla/governance/debate"
+	"cla/governance/exchange"
 	"cla/governance/member"
 	"cla/governance/proposal"
 	"cla/internal/auth"
@@ -58,6 +59,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)
+	(&exchange.Handlers{DB: db}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
 }

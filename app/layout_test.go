@@ -29,6 +29,8 @@ var layout = map[string][]string{
 	"governance/application": {"governance/proposal", "governance/boussole", "catalog", "internal"},
 	"governance/assembly": {"governance/application", "governance/debate", "governance/proposal", "governance/boussole",
 		"catalog", "internal"},
+	"governance/exchange": {"governance/assembly", "governance/application", "governance/debate", "governance/proposal",
+		"governance/boussole", "catalog", "internal"},
 	"governance/member": {"internal"},
 	"catalog":           {"internal"},
 	"internal":          {"assets"},

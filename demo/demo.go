@@ -106,7 +106,8 @@ func LoadBoussole(ctx context.Context, tx bun.Tx, councilID int64) error {
 		}
 		for _, name := range g.criteria {
 			pos++
-			c := &boussole.Criterion{CouncilID: councilID, BoussoleVersionID: v.ID, GroupID: grp.ID, Position: pos, Name: name}
+			c := &boussole.Criterion{CouncilID: councilID, BoussoleVersionID: v.ID, GroupID: grp.ID, Position: pos, Name: name,
+				Pillar: boussole.PillarOfGroup(g.group, gi+1)}
 			if _, err := tx.NewInsert().Model(c).On("CONFLICT (boussole_version_id, position) DO NOTHING").Exec(ctx); err != nil {
 				return fmt.Errorf("demo criterion: %w", err)
 			}

@@ -123,7 +123,11 @@ func SpecOf(b *Boussole) []CriterionSpec {
 	var out []CriterionSpec
 	for _, g := range b.Groups {
 		for _, c := range g.Criteria {
-			out = append(out, CriterionSpec{Name: c.Name, Question: c.Question, Description: c.Description, Pillar: c.Pillar})
+			p := c.Pillar
+			if p == "" {
+				p = PillarOfGroup(g.Name, g.Position)
+			}
+			out = append(out, CriterionSpec{Name: c.Name, Question: c.Question, Description: c.Description, Pillar: p})
 		}
 	}
 	return out
@@ -276,4 +280,20 @@ func VersionNumberOf(ctx context.Context, db bun.IDB, councilID, id int64) (int,
 		return 0, nil
 	}
 	return n, err
+}
+
+// PillarOfGroup guesses the pillar of a criterion group written before
+// pillars existed, from its name, else from its position (the three groups
+// of the boussole come in Pillars order). Migration 0016 did the same by name.
+func PillarOfGroup(name string, position int) Pillar {
+	n := strings.ToLower(name)
+	switch {
+	case strings.Contains(n, "consommat") || strings.Contains(n, "mangeu"):
+		return PillarConsumers
+	case strings.Contains(n, "producteur") || strings.Contains(n, "artisan"):
+		return PillarProducers
+	case strings.Contains(n, "syst"):
+		return PillarSystem
+	}
+	return Pillars[min(max(position, 1), len(Pillars))-1]
 }

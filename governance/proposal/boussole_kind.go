@@ -140,7 +140,8 @@ func applyBoussoleProposal(ctx context.Context, db bun.IDB, p *Proposal, actor a
 		}
 		for _, name := range g.Criteria {
 			pos++
-			c := &boussole.Criterion{CouncilID: p.CouncilID, BoussoleVersionID: v.ID, GroupID: grp.ID, Position: pos, Name: name}
+			c := &boussole.Criterion{CouncilID: p.CouncilID, BoussoleVersionID: v.ID, GroupID: grp.ID, Position: pos, Name: name,
+				Pillar: boussole.PillarOfGroup(g.Name, gi+1)}
 			if _, err := db.NewInsert().Model(c).Exec(ctx); err != nil {
 				return fmt.Errorf("new boussole criterion: %w", err)
 			}
