@@ -64,7 +64,8 @@ func flatten(b *Boussole) []flatCriterion {
 
 // Diff lists what changed from version a to version b: criteria are matched
 // by name (ignoring case); a criterion removed and another added at the same
-// rank are one criterion reworded. Lines follow b's order, removals last.
+// rank, sharing a word of their names or their description, are one
+// criterion reworded. Lines follow b's order, removals last.
 func Diff(a, b *Boussole) []CriterionDiff {
 	before, after := flatten(a), flatten(b)
 	matchOf := map[int]int{} // index in after → index in before
@@ -83,7 +84,7 @@ func Diff(a, b *Boussole) []CriterionDiff {
 			continue
 		}
 		for i, o := range before {
-			if !usedBefore[i] && o.rank == c.rank {
+			if !usedBefore[i] && o.rank == c.rank && related(o.Criterion, c.Criterion) {
 				matchOf[j], usedBefore[i] = i, true
 				break
 			}
@@ -173,4 +174,24 @@ func WordDiff(from, to string) []WordOp {
 		emit("+", b[j])
 	}
 	return out
+}
+
+// related reports whether two criteria look like one reworded: a word of four
+// letters or more in both names, or the same description.
+func related(a, b Criterion) bool {
+	if a.Description != "" && a.Description == b.Description {
+		return true
+	}
+	words := map[string]bool{}
+	for _, w := range strings.Fields(strings.ToLower(a.Name)) {
+		if len([]rune(w)) >= 4 {
+			words[w] = true
+		}
+	}
+	for _, w := range strings.Fields(strings.ToLower(b.Name)) {
+		if words[w] {
+			return true
+		}
+	}
+	return false
 }
