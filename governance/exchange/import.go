@@ -211,9 +211,10 @@ func Read(r io.Reader, rep *Report) *Document {
 	return doc
 }
 
-// position turns a byte offset into a line and a column (from 1).
+// position turns the offset of a json.SyntaxError (just past the offending
+// byte) into that byte's line and column (from 1).
 func position(data []byte, offset int64) (line, col int) {
-	offset = min(max(offset, 0), int64(len(data)))
+	offset = min(max(offset-1, 0), int64(len(data)))
 	before := data[:offset]
 	line = bytes.Count(before, []byte("\n")) + 1
 	col = int(offset) - bytes.LastIndexByte(before, '\n')
