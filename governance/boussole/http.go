@@ -109,6 +109,11 @@ func (h *Handlers) publishFirst(c *fiber.Ctx) error {
 		return err
 	}
 	co := web.Council(c)
+	if ok, err := BoussoleExists(c.UserContext(), h.DB, co.ID); err != nil {
+		return err
+	} else if ok {
+		return errBoussoleWritten
+	}
 	get := func(k string) string { return strings.Clone(c.FormValue(k)) }
 	spec, form, err := ParseCriteriaForm(get)
 	if err != nil {
