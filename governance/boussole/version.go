@@ -2,8 +2,6 @@ package boussole
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -269,17 +267,6 @@ func VersionsByNumber(ctx context.Context, db bun.IDB, councilID int64, numbers 
 		}
 	}
 	return out, nil
-}
-
-// VersionNumberOf returns the number of the council's boussole version id (0
-// when it has none such).
-func VersionNumberOf(ctx context.Context, db bun.IDB, councilID, id int64) (int, error) {
-	var n int
-	err := db.NewSelect().Table("boussole_versions").Column("number").Where("council_id = ? AND id = ?", councilID, id).Scan(ctx, &n)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return n, err
 }
 
 // PillarOfGroup guesses the pillar of a criterion group written before
