@@ -38,22 +38,32 @@ func (f CriteriaForm) Err(r CriterionRow, name string) string {
 // blankRows is how many empty rows the form offers for new criteria.
 const blankRows = 3
 
+// firstBlankRows is how many empty rows a boussole written from nothing
+// gets: the form works without JavaScript, so rows cannot be added on the page.
+const firstBlankRows = 12
+
 // NewCriteriaForm fills the form with spec, plus empty rows to add criteria.
 func NewCriteriaForm(spec []CriterionSpec) CriteriaForm {
 	f := CriteriaForm{Pillars: Pillars}
 	for i, c := range spec {
 		f.Rows = append(f.Rows, CriterionRow{Index: i + 1, Rank: strconv.Itoa(i + 1), CriterionSpec: c})
 	}
-	f.addBlanks()
+	if len(spec) == 0 {
+		f.addRows(firstBlankRows)
+	} else {
+		f.addBlanks()
+	}
 	return f
 }
 
-func (f *CriteriaForm) addBlanks() {
+func (f *CriteriaForm) addBlanks() { f.addRows(blankRows) }
+
+func (f *CriteriaForm) addRows(n int) {
 	last := 0
 	for _, r := range f.Rows {
 		last = max(last, r.Index)
 	}
-	for i := 1; i <= blankRows; i++ {
+	for i := 1; i <= n; i++ {
 		f.Rows = append(f.Rows, CriterionRow{Index: last + i})
 	}
 }
