@@ -17,6 +17,7 @@ import (
 	"cla/governance/proposal"
 	"cla/internal/audit"
 	"cla/internal/authz"
+	"cla/internal/browsertest"
 	"cla/internal/testdb"
 	"cla/internal/webtest"
 )
@@ -68,6 +69,7 @@ func TestBoussoleChangesThroughAVote(t *testing.T) {
 	bad := criteriaForm(append(spec, boussole.CriterionSpec{Name: "Sobriété énergétique"}))
 	bad.Set("title", "Une boussole revue")
 	res, body := author.PostForm("/propositions/nouvelle-boussole", bad)
+	docs := []browsertest.Document{{Name: "criteria form refused", HTML: []byte(body)}}
 	if res.StatusCode != 422 || !strings.Contains(body, `id="c13_pillar-error"`) || !strings.Contains(body, "Choisissez le pilier") ||
 		!strings.Contains(body, `value="Sobriété énergétique"`) {
 		t.Fatalf("criterion without pillar: %d %.300s", res.StatusCode, body)
@@ -145,6 +147,7 @@ func TestBoussoleChangesThroughAVote(t *testing.T) {
 	}
 	// /boussole/versions compares 1 and 2 by default.
 	res, body = anon.Get("/boussole/versions")
+	docs = append(docs, browsertest.Document{Name: "/boussole/versions", HTML: []byte(body)})
 	for _, want := range []string{"Version 2 (en vigueur)", "Ajouté : Sobriété énergétique", "Retiré : " + html.EscapeString(spec[11].Name),
 		"Modifié : Accessibilité géographique et sociale", "<ins>et sociale</ins>", "Adoptée par la proposition n°" + strconv.FormatInt(pid, 10)} {
 		if !strings.Contains(body, want) {
@@ -158,7 +161,22 @@ func TestBoussoleChangesThroughAVote(t *testing.T) {
 		t.Errorf("unknown version: %d", res.StatusCode)
 	}
 	// The proposal was scored under version 1 and says so.
-	if _, body := anon.Get(fmt.Sprintf("/propositions/%d", pid)); !strings.Contains(body, "Évaluée avec la boussole version 1, remplacée depuis par la version 2") {
+	_, body = anon.Get(fmt.Sprintf("/propositions/%d", pid))
+	if !strings.Contains(body, "Évaluée avec la boussole version 1, remplacée depuis par la version 2") {
 		t.Error("the proposal page does not say its scores are under version 1")
+	}
+	docs = append(docs, browsertest.Document{Name: "proposal scored under version 1", HTML: []byte(body)})
+	for _, path := range []string{"/boussole", "/propositions/nouvelle-boussole"} {
+		_, body := author.Get(path)
+		docs = append(docs, browsertest.Document{Name: path, HTML: []byte(body)})
+	}
+	errs, err := browsertest.ValidateHTML(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, msgs := range errs {
+		for _, m := range msgs {
+			t.Errorf("%s: %s", name, m)
+		}
 	}
 }

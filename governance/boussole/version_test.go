@@ -14,6 +14,7 @@ import (
 	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/authz"
+	"cla/internal/browsertest"
 	"cla/internal/testdb"
 	"cla/internal/webtest"
 )
@@ -88,14 +89,25 @@ func TestAdminPublishesTheFirstBoussoleOnce(t *testing.T) {
 		t.Errorf("facilitator publishes: %d", res.StatusCode)
 	}
 	res, body := admin.Get("/boussole/premiere")
-	if res.StatusCode != 200 || !strings.Contains(body, `name="c1_name"`) {
-		t.Fatalf("form: %d", res.StatusCode)
+	if res.StatusCode != 200 || !strings.Contains(body, `name="c12_name"`) {
+		t.Fatalf("form: %d, or fewer than 12 rows", res.StatusCode)
 	}
+	docs := []browsertest.Document{{Name: "first boussole form", HTML: []byte(body)}}
 	// A criterion without pillar: re-shown with the reason, nothing published.
 	res, body = admin.PostForm("/boussole/premiere", url.Values{"rows": {"2"}, "c1_name": {"Prix juste"}, "c1_question": {"Le prix est-il juste ?"},
 		"c2_name": {"Proximité"}, "c2_pillar": {"systeme"}})
 	if res.StatusCode != 422 || !strings.Contains(body, `id="c1_pillar-error"`) || !strings.Contains(body, `value="Le prix est-il juste ?"`) {
 		t.Fatalf("invalid first boussole: %d %.500s", res.StatusCode, body)
+	}
+	docs = append(docs, browsertest.Document{Name: "first boussole refused", HTML: []byte(body)})
+	errs, err := browsertest.ValidateHTML(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, msgs := range errs {
+		for _, m := range msgs {
+			t.Errorf("%s: %s", name, m)
+		}
 	}
 	if ok, _ := boussole.BoussoleExists(ctx, db, co); ok {
 		t.Fatal("an invalid form published a boussole")
