@@ -17,6 +17,7 @@ import (
 	"cla/governance/boussole"
 	"cla/governance/debate"
 	"cla/governance/instance"
+	"cla/governance/exchange"
 	"cla/governance/member"
 	"cla/governance/proposal"
 	"cla/internal/auth"
@@ -63,6 +64,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)
 	(&instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}).Routes(app)
+	(&exchange.Handlers{DB: db}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
 }

@@ -128,6 +128,10 @@ type Version struct {
 	Changes       []ChangeLine    `bun:"changes,type:jsonb"`
 	Snapshot      json.RawMessage `bun:"snapshot,type:jsonb"`
 	CreatedAt     time.Time       `bun:"created_at,nullzero,default:current_timestamp"`
+	// ImportedFrom names the council whose exchange file this version was
+	// copied from ("" for a version decided here), on ImportedOn.
+	ImportedFrom string     `bun:"imported_from"`
+	ImportedOn   *time.Time `bun:"imported_on,type:date"`
 }
 
 // ChangeLine is one line of what a version changed, as the history shows it.

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -59,7 +61,7 @@ func TestOperatorAndCouncilCommandsOnAFreshInstance(t *testing.T) {
 		{[]string{"--slug", "conseil-a", "--name", "A", "--host", "a.example.org:8080", "--admin-email", "a@example.org"}, "port"},
 		{[]string{"--slug", "conseil-a", "--name", "A", "--host", "a.example.org", "--admin-email", "a dmin@example.org"}, "--admin-email"},
 		{[]string{"--slug", "conseil-a", "--name", "A", "--host", "a.example.org", "--admin-email", "a@example.org", "--timezone", "Mars/Olympus"}, "--timezone"},
-		{[]string{"--slug", "conseil-a", "--name", "A", "--host", "a.example.org", "--admin-email", "a@example.org", "--start", "file"}, "pas encore disponible"},
+		{[]string{"--slug", "conseil-a", "--name", "A", "--host", "a.example.org", "--admin-email", "a@example.org", "--start", "file"}, "--file"},
 	} {
 		if _, err := cla(append([]string{"council", "create"}, bad.args...)...); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("council create %v: %v, want %q", bad.args, err, bad.want)
@@ -111,6 +113,37 @@ func TestOperatorAndCouncilCommandsOnAFreshInstance(t *testing.T) {
 	if out, err := cla("admin", "create", "--email", "y@example.org", "--name", "Y", "--council", "conseil-b"); err != nil || !strings.Contains(out, "/mot-de-passe/") {
 		t.Errorf("admin create --council conseil-b: %v", err)
 	}
+
+	// From a file: council A's exchange file starts council D; a file that is
+	// not an exchange file is refused with its problems and creates nothing.
+	resp, exported := c.Get("/api/v1/export")
+	if resp.StatusCode != 200 {
+		t.Fatalf("export of council A: %d", resp.StatusCode)
+	}
+	dir := t.TempDir()
+	good, bad := filepath.Join(dir, "a.json"), filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(good, []byte(exported), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bad, []byte(`{"format":"cla-exchange","version":99}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cla("council", "create", "--slug", "conseil-e", "--name", "E", "--host", "e.example.org", "--admin-email", "e@example.org",
+		"--start", "file", "--file", bad); err == nil || !strings.Contains(err.Error(), "refusé") || !strings.Contains(err.Error(), "version") {
+		t.Errorf("bad exchange file: %v", err)
+	}
+	if n := councils(); n != 2 {
+		t.Fatalf("%d councils after a refused file, want 2", n)
+	}
+	if out, err := cla("council", "create", "--slug", "conseil-d", "--name", "Conseil D", "--host", "d.example.org", "--admin-email", "d@example.org",
+		"--start", "file", "--file", good); err != nil {
+		t.Fatalf("council create from A's file: %v %q", err, out)
+	}
+	c.Host = "d.example.org"
+	if resp, body := c.Get("/boussole"); resp.StatusCode != 200 || !strings.Contains(body, "Conseil A") {
+		t.Errorf("council D's boussole does not say it came from A: %d", resp.StatusCode)
+	}
+	c.Host = "a.example.org"
 
 	out, err = cla("operator", "remove", "--email", "op@example.org")
 	if err != nil || !strings.Contains(out, "n'est plus") {

@@ -207,9 +207,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if _, err := mailSender(&m.Config); err != nil {
 		return err
 	}
-	// The "file" starting point of a new council calls instance.Importer;
-	// the exchange import (governance/exchange) is connected here when it
-	// exists. Until then that starting point answers « pas encore disponible ».
 	a, err := app.New(m.DB, m.Config.App(), m.Logger)
 	if err != nil {
 		return err

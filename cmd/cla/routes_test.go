@@ -110,7 +110,11 @@ var routeTable = []routeCase{
 	{route: "GET /api/v1/register/versions/:n", path: "/api/v1/register/versions/1", want: all(200)},
 	{route: "GET /api/v1/shops", want: all(200)},
 	{route: "GET /api/v1/audit/head", want: all(200)},
+	{route: "GET /api/v1/export", want: all(200)},
 	{route: "GET /boussole", want: all(200)},
+	{route: "GET /boussole/versions", want: all(200)},
+	{route: "GET /boussole/premiere", want: by(303, 403, 403, 409, 403)},                                   // A has its boussole: later versions only by a decision
+	{route: "POST /boussole/premiere", form: url.Values{"rows": {"0"}}, want: by(401, 403, 403, 409, 403)}, // idem
 	{route: "GET /healthz", want: all(200)},
 	{route: "GET /readyz", want: all(200)},
 	{route: "GET /register.csv", want: all(200)},
@@ -184,6 +188,8 @@ var routeTable = []routeCase{
 	{route: "GET /propositions/comparer", want: all(200)},
 	{route: "GET /propositions/nouvelle", want: memberPage},
 	{route: "POST /propositions/nouvelle", want: memberAction(422)},
+	{route: "GET /propositions/nouvelle-boussole", want: memberPage},
+	{route: "POST /propositions/nouvelle-boussole", want: memberAction(422)},
 
 	// Shop applications, the charter, renewals and the export.
 	{route: "GET /devenir-point-de-vente", want: all(200)},

@@ -147,6 +147,14 @@ func decideOnClose(ctx context.Context, tx bun.Tx, v *Vote, actor audit.Actor, i
 				return nil, err
 			}
 		}
+		if p.Kind == proposal.ProposalBoussole {
+			// The decision publishes the new boussole version in its own
+			// transaction, as a register decision publishes a register version.
+			if err := proposal.TransitionProposal(ctx, tx, v.CouncilID, p.ID, actor, proposal.ProposalApplied,
+				"Nouvelle version de la boussole publiée par la décision"); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if _, err := tx.NewInsert().Model(d).Returning("created_at").Exec(ctx); err != nil {
 		return nil, fmt.Errorf("insert decision: %w", err)

@@ -23,6 +23,10 @@ type BoussoleVersion struct {
 	Number    int       `bun:"number"`
 	AdoptedOn time.Time `bun:"adopted_on,type:date"`
 	Note      string    `bun:"note"`
+	// ImportedFrom names the council whose exchange file this version was
+	// copied from ("" for a version adopted here), on ImportedOn.
+	ImportedFrom string     `bun:"imported_from"`
+	ImportedOn   *time.Time `bun:"imported_on,type:date"`
 }
 
 // CriterionGroup is one of the boussole's groups (pour les consommateurs…).
@@ -49,6 +53,8 @@ type Criterion struct {
 	Position          int    `bun:"position"`
 	Name              string `bun:"name"`
 	Description       string `bun:"description"`
+	Question          string `bun:"question"` // the question a member asks when grading it
+	Pillar            Pillar `bun:"pillar"`
 }
 
 // Boussole is a version with its groups and criteria.
@@ -61,8 +67,8 @@ type Boussole struct {
 // the order ScanBoussole reads them; each path adds its own WHERE (with its
 // own placeholders) and boussoleOrder.
 const (
-	boussoleSelect = `SELECT v.id, v.council_id, v.number, v.adopted_on, v.note,
-		g.id, g.position, g.name, c.id, c.position, c.name, c.description
+	boussoleSelect = `SELECT v.id, v.council_id, v.number, v.adopted_on, v.note, v.imported_from, v.imported_on,
+		g.id, g.position, g.name, c.id, c.position, c.name, c.description, c.question, c.pillar
 	FROM boussole_versions AS v
 	LEFT JOIN criterion_groups AS g ON g.boussole_version_id = v.id
 	LEFT JOIN criteria AS c ON c.group_id = g.id AND c.boussole_version_id = v.id `
@@ -110,8 +116,9 @@ func ScanBoussole(rows database.RowScanner) (*Boussole, error) {
 		var v BoussoleVersion
 		var gID, cID *int64
 		var gPos, cPos *int32
-		var gName, cName, cDesc *string
-		if err := rows.Scan(&v.ID, &v.CouncilID, &v.Number, &v.AdoptedOn, &v.Note, &gID, &gPos, &gName, &cID, &cPos, &cName, &cDesc); err != nil {
+		var gName, cName, cDesc, cQuestion, cPillar *string
+		if err := rows.Scan(&v.ID, &v.CouncilID, &v.Number, &v.AdoptedOn, &v.Note, &v.ImportedFrom, &v.ImportedOn,
+			&gID, &gPos, &gName, &cID, &cPos, &cName, &cDesc, &cQuestion, &cPillar); err != nil {
 			return nil, err
 		}
 		if b == nil {
@@ -127,7 +134,7 @@ func ScanBoussole(rows database.RowScanner) (*Boussole, error) {
 		if cID != nil {
 			g := &b.Groups[len(b.Groups)-1]
 			g.Criteria = append(g.Criteria, Criterion{ID: *cID, CouncilID: v.CouncilID, BoussoleVersionID: v.ID,
-				GroupID: *gID, Position: int(*cPos), Name: *cName, Description: *cDesc})
+				GroupID: *gID, Position: int(*cPos), Name: *cName, Description: *cDesc, Question: *cQuestion, Pillar: Pillar(*cPillar)})
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/exchange"
 	"cla/governance/model"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
@@ -55,17 +56,6 @@ func (s Start) Label() string {
 
 // Starts lists the starting points in the order forms present them.
 var Starts = []Start{StartEmpty, StartModel, StartFile}
-
-// Importer fills an empty council's boussole and register from an exchange
-// file, inside the creation's transaction (governance/exchange.ImportInto,
-// connected by the wiring). Nil: the "file" starting point is refused with a
-// French message.
-var Importer func(ctx context.Context, tx bun.Tx, councilID int64, r io.Reader) error
-
-// ErrImportUnavailable refuses the "file" starting point while no Importer is
-// wired.
-const ErrImportUnavailable = "L'import depuis le fichier d'échange d'un autre conseil n'est pas encore disponible sur cette instance : " +
-	"choisissez « vide » ou « modèle »."
 
 // Input is what creating a council asks for.
 type Input struct {
@@ -218,9 +208,7 @@ func (in *Input) Validate() ([]string, apperr.Fields) {
 	switch in.Start {
 	case StartEmpty, StartModel:
 	case StartFile:
-		if Importer == nil {
-			f.Add("start", ErrImportUnavailable)
-		} else if in.File == nil {
+		if in.File == nil {
 			f.Add("file", "Joignez le fichier d'échange (JSON) du conseil d'origine.")
 		}
 	default:
@@ -324,10 +312,7 @@ func start(ctx context.Context, tx bun.Tx, co *council.Council, in Input) error 
 			audit.Actor{Name: "Création du conseil"})
 		return err
 	case StartFile:
-		if Importer == nil {
-			return apperr.Fields{"start": ErrImportUnavailable}.Err()
-		}
-		return Importer(ctx, tx, co.ID, in.File)
+		return importFile(ctx, tx, co.ID, in.File)
 	}
 	return nil
 }
@@ -466,4 +451,30 @@ func InviteMail(ctx context.Context, db bun.IDB, co *council.Council, to, link s
 		Text: "Bonjour,\n\nLe conseil « " + co.Name + " » vient d'être créé sur la plateforme cla, et vous en êtes l'administrateur·ice.\n\n" +
 			"Ouvrez ce lien à usage unique (valable 7 jours) pour choisir votre nom et votre mot de passe :\n" + link + "\n"})
 	return err
+}
+
+// maxProblemsShown bounds the problems of a refused exchange file listed next
+// to its field; the count of the others follows.
+const maxProblemsShown = 30
+
+// importFile fills the new council from another council's exchange file
+// (governance/exchange), inside the creation's transaction. A refused file
+// becomes a message on the file field listing each problem with its path, so
+// the form (or the command) says everything that is wrong at once.
+func importFile(ctx context.Context, tx bun.Tx, councilID int64, r io.Reader) error {
+	rep, err := exchange.ImportInto(ctx, tx, councilID, r)
+	if err == nil || rep == nil || rep.OK() {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("Le fichier d'échange est refusé, rien n'a été créé :")
+	for i, p := range rep.Problems {
+		if i == maxProblemsShown {
+			fmt.Fprintf(&b, "\n… et %d autre(s) problème(s).", len(rep.Problems)-maxProblemsShown)
+			break
+		}
+		b.WriteString("\n– ")
+		b.WriteString(p.String())
+	}
+	return apperr.Fields{"file": b.String()}.Err()
 }

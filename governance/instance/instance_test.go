@@ -52,7 +52,7 @@ func TestInputValidationSaysWhatIsWrongPerField(t *testing.T) {
 		{func(in *instance.Input) { in.Hosts = "CLA.example.org" }, "hosts", "minuscules"},
 		{func(in *instance.Input) { in.Hosts = "drôme.example.org" }, "hosts", "xn--"},
 		{func(in *instance.Input) { in.Start = "autre" }, "start", "point de départ"},
-		{func(in *instance.Input) { in.Start = instance.StartFile }, "start", "pas encore disponible"},
+		{func(in *instance.Input) { in.Start = instance.StartFile }, "file", "Joignez le fichier"},
 	}
 	for _, tc := range cases {
 		in := good
@@ -313,8 +313,8 @@ func TestOperatorManagesCouncilsButHasNoPowerInside(t *testing.T) {
 	form.Set("slug", "conseil-c")
 	form.Set("start", "file")
 	resp, body = op.PostForm("/instance/conseils", form)
-	if resp.StatusCode != 422 || !strings.Contains(body, "pas encore disponible") {
-		t.Errorf("file start without importer: %d", resp.StatusCode)
+	if resp.StatusCode != 422 || !strings.Contains(body, "Joignez le fichier") {
+		t.Errorf("file start without a file: %d", resp.StatusCode)
 	}
 	form.Set("start", "model")
 	resp, body = op.PostForm("/instance/conseils", form)

@@ -62,7 +62,8 @@ func WriteBoussole(ctx context.Context, tx bun.Tx, councilID int64, adoptedOn ti
 		}
 		for _, name := range g.Criteria {
 			pos++
-			c := &boussole.Criterion{CouncilID: councilID, BoussoleVersionID: v.ID, GroupID: grp.ID, Position: pos, Name: name}
+			c := &boussole.Criterion{CouncilID: councilID, BoussoleVersionID: v.ID, GroupID: grp.ID, Position: pos, Name: name,
+				Pillar: boussole.PillarOfGroup(g.Name, gi+1)}
 			if _, err := tx.NewInsert().Model(c).On("CONFLICT (boussole_version_id, position) DO NOTHING").Exec(ctx); err != nil {
 				return fmt.Errorf("model criterion: %w", err)
 			}

@@ -11,6 +11,7 @@ import (
 
 	"cla/governance/boussole"
 	"cla/internal/apperr"
+	"cla/internal/audit"
 	"cla/internal/web"
 )
 
@@ -89,6 +90,16 @@ func (p *Proposal) BoussoleSpec() []BoussoleSpecGroup {
 	if p.Kind != ProposalBoussole {
 		return nil
 	}
+	if p.BoussolePayload != nil {
+		var groups []BoussoleSpecGroup
+		for _, c := range boussole.OrderByPillar(p.BoussolePayload) {
+			if n := len(groups); n == 0 || groups[n-1].Name != c.Pillar.Label() {
+				groups = append(groups, BoussoleSpecGroup{Name: c.Pillar.Label()})
+			}
+			groups[len(groups)-1].Criteria = append(groups[len(groups)-1].Criteria, c.Name)
+		}
+		return groups
+	}
 	g, err := ParseBoussoleSpec(p.Outcome)
 	if err != nil {
 		return nil
@@ -98,7 +109,13 @@ func (p *Proposal) BoussoleSpec() []BoussoleSpecGroup {
 
 // applyBoussoleProposal creates the council's next boussole version from an
 // adopted proposal of kind "boussole", in db (the transition's transaction).
-func applyBoussoleProposal(ctx context.Context, db bun.IDB, p *Proposal) error {
+func applyBoussoleProposal(ctx context.Context, db bun.IDB, p *Proposal, actor audit.Actor) error {
+	if p.BoussolePayload != nil {
+		_, err := boussole.Publish(ctx, db, p.CouncilID, p.BoussolePayload, boussole.Publication{
+			AdoptedOn: time.Now().In(web.Paris()), Note: fmt.Sprintf("Adoptée par la proposition n°%d : %s", p.ID, p.Title),
+			ActorID: actor.NullableID(), ActorName: actor.Name})
+		return err
+	}
 	spec, err := ParseBoussoleSpec(p.Outcome)
 	if err != nil {
 		return apperr.New(apperr.Invalid, "La nouvelle boussole de cette proposition est illisible : %s.", err.Error())
@@ -123,7 +140,8 @@ func applyBoussoleProposal(ctx context.Context, db bun.IDB, p *Proposal) error {
 		}
 		for _, name := range g.Criteria {
 			pos++
-			c := &boussole.Criterion{CouncilID: p.CouncilID, BoussoleVersionID: v.ID, GroupID: grp.ID, Position: pos, Name: name}
+			c := &boussole.Criterion{CouncilID: p.CouncilID, BoussoleVersionID: v.ID, GroupID: grp.ID, Position: pos, Name: name,
+				Pillar: boussole.PillarOfGroup(g.Name, gi+1)}
 			if _, err := db.NewInsert().Model(c).Exec(ctx); err != nil {
 				return fmt.Errorf("new boussole criterion: %w", err)
 			}

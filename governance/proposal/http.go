@@ -29,6 +29,8 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/propositions", web.Gated(h.proposals))
 	app.Get("/propositions/nouvelle", auth.Require(authz.CreateProposal), web.Gated(h.proposalForm))
 	app.Post("/propositions/nouvelle", auth.Require(authz.CreateProposal), h.createProposal)
+	app.Get("/propositions/nouvelle-boussole", auth.Require(authz.CreateProposal), web.Gated(h.boussoleProposalForm))
+	app.Post("/propositions/nouvelle-boussole", auth.Require(authz.CreateProposal), h.createBoussoleProposal)
 	app.Get("/propositions/comparer", web.Gated(h.compareProposals))
 	app.Get("/propositions/:id/radar.svg", web.Gated(h.proposalRadar))
 	app.Get("/propositions/:id/evaluer", auth.Require(authz.ScoreProposal), web.Gated(h.scoreForm))

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/catalog"
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/authz"
@@ -162,12 +163,16 @@ type Proposal struct {
 	RationaleMD    string         `bun:"rationale_md"`
 	RationaleHTML  string         `bun:"rationale_html"`
 	Sources        string         `bun:"sources"`
-	AuthorID       *int64         `bun:"author_id"`
-	AuthorName     string         `bun:"author_name"`
-	DemoKey        *string        `bun:"demo_key"`
-	CreatedAt      time.Time      `bun:"created_at,nullzero,default:current_timestamp"`
-	UpdatedAt      time.Time      `bun:"updated_at,nullzero,default:current_timestamp"`
-	StateChangedAt time.Time      `bun:"state_changed_at,nullzero,default:current_timestamp"`
+	// BoussolePayload is the proposed boussole of a proposal of kind
+	// boussole written with the criteria form (nil for the older text form
+	// in Outcome, and for other kinds).
+	BoussolePayload []boussole.CriterionSpec `bun:"boussole_payload,type:jsonb,nullzero"`
+	AuthorID        *int64                   `bun:"author_id"`
+	AuthorName      string                   `bun:"author_name"`
+	DemoKey         *string                  `bun:"demo_key"`
+	CreatedAt       time.Time                `bun:"created_at,nullzero,default:current_timestamp"`
+	UpdatedAt       time.Time                `bun:"updated_at,nullzero,default:current_timestamp"`
+	StateChangedAt  time.Time                `bun:"state_changed_at,nullzero,default:current_timestamp"`
 
 	// Read with the proposal, not stored in its row.
 	TargetItemName string `bun:"target_item_name,scanonly"`
@@ -252,7 +257,14 @@ func (p *Proposal) Validate() error {
 	case n > maxOutcome:
 		f.Add("outcome", "La décision proposée ne doit pas dépasser 2000 caractères.")
 	}
-	if p.Kind == ProposalBoussole && f["outcome"] == "" {
+	if p.BoussolePayload != nil {
+		if p.Kind != ProposalBoussole {
+			f.Add("kind", "Seule une modification de la boussole propose des critères.")
+		}
+		for k, msg := range boussole.ValidateSpec(p.BoussolePayload) {
+			f.Add(k, msg)
+		}
+	} else if p.Kind == ProposalBoussole && f["outcome"] == "" {
 		if _, err := ParseBoussoleSpec(p.Outcome); err != nil {
 			f.Add("outcome", "Nouvelle boussole : "+err.Error()+".")
 		}

@@ -2,6 +2,7 @@ package proposal
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,7 +25,7 @@ const (
 	proposalColumns = `p.id, p.council_id, p.kind, p.state, p.title, p.target_item_id, p.target_shop_id, p.item_name,
 		p.proposed_status, p.conditions, p.reason, p.outcome, p.rationale_html, p.sources,
 		p.author_id, p.author_name, p.created_at, p.updated_at, p.state_changed_at,
-		COALESCE(ri.name, '') AS target_item_name, COALESCE(s.name, '') AS target_shop_name`
+		COALESCE(ri.name, '') AS target_item_name, COALESCE(s.name, '') AS target_shop_name, p.boussole_payload`
 	proposalJoins = `LEFT JOIN register_items AS ri ON ri.id = p.target_item_id AND ri.council_id = p.council_id
 		LEFT JOIN shops AS s ON s.id = p.target_shop_id AND s.council_id = p.council_id`
 )
@@ -36,9 +37,16 @@ func SelectProposal(db bun.IDB, dst any) *bun.SelectQuery {
 
 // scanProposal reads a row of proposalColumns.
 func scanProposal(row interface{ Scan(...any) error }, p *Proposal) error {
-	return row.Scan(&p.ID, &p.CouncilID, &p.Kind, &p.State, &p.Title, &p.TargetItemID, &p.TargetShopID, &p.ItemName,
+	var payload []byte
+	if err := row.Scan(&p.ID, &p.CouncilID, &p.Kind, &p.State, &p.Title, &p.TargetItemID, &p.TargetShopID, &p.ItemName,
 		&p.ProposedStatus, &p.Conditions, &p.Reason, &p.Outcome, &p.RationaleHTML, &p.Sources,
-		&p.AuthorID, &p.AuthorName, &p.CreatedAt, &p.UpdatedAt, &p.StateChangedAt, &p.TargetItemName, &p.TargetShopName)
+		&p.AuthorID, &p.AuthorName, &p.CreatedAt, &p.UpdatedAt, &p.StateChangedAt, &p.TargetItemName, &p.TargetShopName, &payload); err != nil {
+		return err
+	}
+	if len(payload) > 0 {
+		return json.Unmarshal(payload, &p.BoussolePayload)
+	}
+	return nil
 }
 
 // CreateProposal validates p and saves it as a draft written by actor, with the
@@ -150,7 +158,7 @@ func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID i
 		return apperr.Fields{"note": "La note ne doit pas dépasser 1000 caractères."}.Err()
 	}
 	p := new(Proposal)
-	err := db.NewSelect().Model(p).Column("id", "council_id", "state", "title", "kind", "author_id", "outcome").
+	err := db.NewSelect().Model(p).Column("id", "council_id", "state", "title", "kind", "author_id", "outcome", "boussole_payload").
 		Where("id = ? AND council_id = ?", proposalID, councilID).For("UPDATE").Scan(ctx)
 	if database.IsNoRows(err) {
 		return errProposalNotFound
@@ -171,7 +179,7 @@ func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID i
 		return fmt.Errorf("update proposal state: %w", err)
 	}
 	if to == ProposalApplied && p.Kind == ProposalBoussole {
-		if err := applyBoussoleProposal(ctx, db, p); err != nil {
+		if err := applyBoussoleProposal(ctx, db, p, actor); err != nil {
 			return err
 		}
 	}

@@ -54,6 +54,10 @@ const (
 	ScoreProposal    Action = "proposal.score"       // grade a proposal against the boussole
 	ReadScoreDetails Action = "proposal.read_scores" // see each member's grades and comments
 
+	// The boussole (governance/boussole). Later versions come only from an
+	// adopted proposal of kind boussole.
+	PublishFirstBoussole Action = "boussole.publish_first" // write version 1 directly, while the council has none
+
 	// Debates, arguments and the backlog of requested debates (governance/debate).
 	AddArgument      Action = "argument.add"      // write an argument or a reply in an open debate
 	EditOwnArgument  Action = "argument.edit_own" // rewrite one's own argument (history kept)
@@ -103,6 +107,8 @@ var table = map[Action][]Role{
 	ApplyProposal:    {Facilitator, Admin},
 	ScoreProposal:    {Member, Facilitator, Admin},
 	ReadScoreDetails: {Member, Facilitator, Admin},
+
+	PublishFirstBoussole: {Admin},
 
 	AddArgument:      {Member, Facilitator, Admin},
 	EditOwnArgument:  {Member, Facilitator, Admin},

@@ -91,6 +91,13 @@ func ToHTML(src string) string {
 	return strings.ReplaceAll(out, `rel="nofollow"`, `rel="nofollow noopener"`)
 }
 
+// Sanitize makes HTML from outside (an exchange file) as safe as what ToHTML
+// produces, with the same policy; HTML that ToHTML produced comes out the same.
+func Sanitize(untrusted string) string {
+	out := policy.Sanitize(Clean(untrusted))
+	return strings.ReplaceAll(out, `rel="nofollow"`, `rel="nofollow noopener"`)
+}
+
 // ToText returns the plain text of sanitised HTML produced by ToHTML, with
 // blocks separated by spaces: what search indexes and shows in snippets.
 func ToText(sanitised string) string {
