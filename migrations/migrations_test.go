@@ -37,6 +37,8 @@ var merged = map[string]string{
 	"0013_audit_heads.tx.up.sql":        "98dd59f08aff181782079785f0e367f8d9b6e048dd4c30d24006e146c4754160",
 	"0014_form_submissions.tx.down.sql": "ba6d641fa62bb9c3ba85b8871a7814d280ff06099ff8b2534a55e36cafe9ddb6",
 	"0014_form_submissions.tx.up.sql":   "195dd1271052fc8d6927b0a0637fbbb6073c199d0764823f1fcf0fe0e1ffc286",
+	"0018_password_reset.tx.down.sql":   "45fc70fa83037f17547dbb5f4e1a55e6566f13b00183776745fa630c492df49a",
+	"0018_password_reset.tx.up.sql":     "16e2d686cec072b402c6d4f87e2c99170de1502e2859c227ede9ddab39d2fa26",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {
