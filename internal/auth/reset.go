@@ -210,6 +210,9 @@ func (w *ResetWorker) Work(ctx context.Context, job *jobs.Job[ResetArgs]) error 
 // resetMessage is the mail carrying the link, in French, text and HTML.
 func resetMessage(councilName, name, email, baseURL, token string, linkID int64) *mail.Message {
 	link := strings.TrimRight(baseURL, "/") + ResetPath + token
+	// The headers fold line breaks themselves (internal/mail); the body
+	// gets the names on one line too.
+	name, councilName = CleanName(name), CleanName(councilName)
 	host := "cla"
 	if u, err := url.Parse(baseURL); err == nil && u.Hostname() != "" {
 		host = u.Hostname()
