@@ -67,6 +67,8 @@ var merged = map[string]string{
 	"0014_form_submissions.tx.up.sql":    "195dd1271052fc8d6927b0a0637fbbb6073c199d0764823f1fcf0fe0e1ffc286",
 	"0016_boussole_exchange.tx.down.sql": "29d61c6450167b43dd1f6f01563cfc33feac833ea74888f4031d58e68024e002",
 	"0016_boussole_exchange.tx.up.sql":   "3995a72d2a11c2483c29c85e5baa55a6e7e4a6aaad2870690cdf65296ddf18e4",
+	"0018_password_reset.tx.down.sql":   "45fc70fa83037f17547dbb5f4e1a55e6566f13b00183776745fa630c492df49a",
+	"0018_password_reset.tx.up.sql":     "16e2d686cec072b402c6d4f87e2c99170de1502e2859c227ede9ddab39d2fa26",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -64,6 +64,9 @@ var gateSeeds = []gateSeed{
 	{Path: "/puis-je-acheter?q=xyzzy"},
 	{Path: "/registre/changements?de=0&a=1"},
 	{Path: "/points-de-vente?type=marche&commune=Dieulefit"},
+	// A password reset link that is not (or no longer) valid: the page that
+	// offers to ask again.
+	{Path: "/connexion/reinitialiser/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", Status: http.StatusNotFound},
 }
 
 // gatePerPattern is how many URLs of one route pattern the gates check.
@@ -130,6 +133,25 @@ func (e *gateEnv) signInHTTP(c *http.Client, email, password string) (int, []byt
 	}
 	form := url.Values{"email": {email}, "password": {password}, auth.CSRFField: {html.UnescapeString(string(m[1]))}}
 	resp, err := c.PostForm(e.base+"/connexion", form)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+// postHTTP posts form to the form page path (with that page's CSRF token)
+// and returns the answer's status and body.
+func (e *gateEnv) postHTTP(c *http.Client, path string, form url.Values) (int, []byte) {
+	e.t.Helper()
+	_, _, body := e.get(c, path)
+	m := gateCSRFValue.FindSubmatch(body)
+	if m == nil {
+		e.t.Fatalf("no CSRF token on %s", path)
+	}
+	form.Set(auth.CSRFField, html.UnescapeString(string(m[1])))
+	resp, err := c.PostForm(e.base+path, form)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -594,6 +616,11 @@ func TestHTMLValidity(t *testing.T) {
 		t.Errorf("failed sign-in: status %d", status)
 	} else {
 		docs = append(docs, browsertest.Document{Name: "anonymous POST /connexion (wrong password)", HTML: body})
+	}
+	if status, body := e.postHTTP(e.client(), "/connexion/oubli", url.Values{"email": {"pas-une-adresse"}}); status != 422 {
+		t.Errorf("refused reset request: status %d", status)
+	} else {
+		docs = append(docs, browsertest.Document{Name: "anonymous POST /connexion/oubli (bad address)", HTML: body})
 	}
 	if len(docs) < 10 {
 		t.Fatalf("only %d pages: the crawl is broken", len(docs))

@@ -23,6 +23,7 @@ import (
 
 	"cla/app"
 	"cla/demo"
+	"cla/internal/auth"
 	"cla/internal/database"
 	"cla/internal/jobs"
 	"cla/internal/mail"
@@ -325,6 +326,7 @@ func NewWorkers(db *bun.DB, cfg *Config) (*jobs.Workers, error) {
 	}
 	ws := jobs.NewWorkers()
 	jobs.Register(ws, &mail.Worker{Sender: sender})
+	jobs.Register(ws, &auth.ResetWorker{DB: db, Sender: sender})
 	return ws, nil
 }
 

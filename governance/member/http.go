@@ -29,6 +29,10 @@ type Handlers struct {
 func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/connexion", web.Gated(h.signInForm))
 	app.Post("/connexion", h.signIn)
+	app.Get("/connexion/oubli", web.Gated(h.resetRequestForm))
+	app.Post("/connexion/oubli", h.requestReset)
+	app.Get("/connexion/reinitialiser/:token", web.Gated(h.resetForm))
+	app.Post("/connexion/reinitialiser/:token", h.useReset)
 	app.Post("/deconnexion", h.signOut)
 	app.Get("/compte", auth.RequireSignedIn(), web.Gated(h.account))
 	app.Post("/compte/mot-de-passe", auth.RequireSignedIn(), h.changePassword)

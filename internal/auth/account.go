@@ -163,15 +163,15 @@ func CreateAccount(ctx context.Context, db bun.IDB, a *Account) error {
 }
 
 // SetPasswordHash stores a new password hash, ends every session of the
-// account and voids its password links not used yet: a link made before the
-// change must not undo it.
+// account and voids its password and reset links not used yet: a link made
+// before the change must not undo it.
 func SetPasswordHash(ctx context.Context, db bun.IDB, accountID int64, hash string) error {
 	if _, err := db.NewUpdate().Model((*Account)(nil)).Set("password_hash = ?", hash).Set("updated_at = now()").
 		Where("id = ?", accountID).Exec(ctx); err != nil {
 		return err
 	}
 	if _, err := db.NewUpdate().Model((*Link)(nil)).Set("used_at = now()").
-		Where("account_id = ? AND kind = ? AND used_at IS NULL", accountID, KindPassword).Exec(ctx); err != nil {
+		Where("account_id = ? AND kind IN (?, ?) AND used_at IS NULL", accountID, KindPassword, KindReset).Exec(ctx); err != nil {
 		return err
 	}
 	return DeleteSessionsOf(ctx, db, accountID)

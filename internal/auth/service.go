@@ -266,7 +266,15 @@ type linkMembership struct {
 //
 // The operator's links (council_id NULL, made by cla admin create) may set
 // any account's password: they are checked for the account's existence only.
+//
+// A reset link (KindReset, asked by the person and mailed to the account's
+// own address) needs its account to be still an active member of its council;
+// memberships elsewhere do not void it, since it proves the holder reads the
+// account's mail, which is all an operator's link would prove.
 func CheckLink(ctx context.Context, db bun.IDB, l *Link) error {
+	if l.Kind == KindReset {
+		return checkResetLink(ctx, db, l)
+	}
 	if l.CouncilID == nil {
 		if l.Kind != KindPassword || l.AccountID == nil {
 			return ErrLinkInvalid
@@ -476,7 +484,12 @@ var ErrAccountElsewhere = apperr.New(apperr.Forbidden, "Ce compte est aussi memb
 // transaction that uses it, with the link and the account locked. It returns
 // the account id.
 func UsePasswordLink(ctx context.Context, db *bun.DB, councilID int64, token, password string) (int64, error) {
-	if _, err := FindLink(ctx, db, councilID, KindPassword, token); err != nil {
+	return setPasswordWithLink(ctx, db, councilID, KindPassword, token, password)
+}
+
+// setPasswordWithLink uses a password or reset link (kind) of the council.
+func setPasswordWithLink(ctx context.Context, db *bun.DB, councilID int64, kind, token, password string) (int64, error) {
+	if _, err := FindLink(ctx, db, councilID, kind, token); err != nil {
 		return 0, err
 	}
 	if msg := CheckPassword(password); msg != "" {
@@ -488,7 +501,7 @@ func UsePasswordLink(ctx context.Context, db *bun.DB, councilID int64, token, pa
 	}
 	var accountID int64
 	err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		l, err := findLink(ctx, tx, councilID, KindPassword, token, true)
+		l, err := findLink(ctx, tx, councilID, kind, token, true)
 		if err != nil {
 			return err
 		}
@@ -506,8 +519,17 @@ func UsePasswordLink(ctx context.Context, db *bun.DB, councilID int64, token, pa
 		if err := markUsed(ctx, tx, l.ID); err != nil {
 			return err
 		}
-		return audit.Record(ctx, tx, audit.Actor{AccountID: a.ID, Name: a.Name}.Entry(councilRef(councilID), "account.password_set", "member",
-			strconv.FormatInt(a.ID, 10), a.Name+" a choisi un nouveau mot de passe (lien à usage unique)"), nil, nil)
+		action, summary := "account.password_set", " a choisi un nouveau mot de passe (lien à usage unique)"
+		if kind == KindReset {
+			// Whoever reached the link holds the address: the sign-in
+			// backoff of the address ends.
+			if err := clearBackoff(ctx, tx, RateKeyEmail(a.Email)); err != nil {
+				return err
+			}
+			action, summary = resetAudit.action, resetAudit.summary
+		}
+		return audit.Record(ctx, tx, audit.Actor{AccountID: a.ID, Name: a.Name}.Entry(councilRef(councilID), action, "member",
+			strconv.FormatInt(a.ID, 10), a.Name+summary), nil, nil)
 	})
 	return accountID, err
 }

@@ -96,6 +96,30 @@ func BySlug(ctx context.Context, db bun.IDB, slug string) (*Council, error) {
 	return c, err
 }
 
+// ByID loads a council by its id.
+func ByID(ctx context.Context, db bun.IDB, id int64) (*Council, error) {
+	c := new(Council)
+	err := db.NewSelect().Model(c).Where("id = ?", id).Scan(ctx)
+	if database.IsNoRows(err) {
+		return nil, apperr.New(apperr.NotFound, "Conseil introuvable.")
+	}
+	return c, err
+}
+
+// HostOwner returns the id of the council host is registered for (host may
+// carry a port), 0 when it is registered for none: unlike Resolve, it does not
+// fall back on the default council, so that code deciding whether a request's
+// Host header can be trusted (links mailed to someone) is not fooled by an
+// arbitrary host.
+func HostOwner(ctx context.Context, db bun.IDB, host string) (int64, error) {
+	var id int64
+	err := db.NewSelect().Model((*Host)(nil)).Column("council_id").Where("host = ?", normaliseHost(host)).Scan(ctx, &id)
+	if database.IsNoRows(err) {
+		return 0, nil
+	}
+	return id, err
+}
+
 // Resolver finds the council a request is for: by host, else the default council.
 // Councils change rarely, so the answer is cached briefly per host.
 type Resolver struct {
