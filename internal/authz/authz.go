@@ -75,6 +75,9 @@ const (
 	SetMeetingRules  Action = "meeting.rules"      // set the council's quorum rule
 	CastBallot       Action = "vote.cast"          // vote online in a meeting (when present) or within a time window
 	ReadDraftMinutes Action = "minutes.read_draft" // read minutes before their approval
+	// Notifications (governance/notify).
+	NotifyOwn Action = "notify.own" // choose one's notifications in the council, see what was sent to oneself
+	NotifyLog Action = "notify.log" // see every mail's delivery state, re-send one
 )
 
 // table lists, for each action, the roles allowed to do it. An action missing
@@ -117,6 +120,9 @@ var table = map[Action][]Role{
 	SetMeetingRules:  {Admin},
 	CastBallot:       {Member, Facilitator, Admin},
 	ReadDraftMinutes: {Member, Facilitator, Admin},
+
+	NotifyOwn: {Member, Facilitator, Admin},
+	NotifyLog: {Facilitator, Admin},
 }
 
 // Can reports whether role may do action in its council.
