@@ -17,6 +17,7 @@ import (
 	"cla/governance/boussole"
 	"cla/governance/debate"
 	"cla/governance/member"
+	"cla/governance/notify"
 	"cla/governance/proposal"
 	"cla/internal/auth"
 	"cla/internal/web"
@@ -47,6 +48,10 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	register := &catalog.Handlers{DB: db, Logger: logger}
 	// Open data uses no session: served before the session middleware.
 	register.OpenDataRoutes(app)
+	notices := &notify.Handlers{DB: db}
+	// The one-click unsubscribe (RFC 8058) is posted by mail clients with
+	// no session and no CSRF token: served before that middleware.
+	notices.UnsubscribeRoutes(app)
 	// Sessions and CSRF protection (internal/auth) are installed here, before
 	// any domain route.
 	app.Use(auth.New(auth.Options{DB: db, Logger: logger, BaseURL: cfg.BaseURL, Mailer: cfg.Mailer}).Middleware())
@@ -58,6 +63,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)
+	notices.Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
 }

@@ -275,17 +275,22 @@ func (w *voteClosedWorker) Work(ctx context.Context, job *jobs.Job[event.VoteClo
 	if err != nil {
 		return err
 	}
+	last := v.ID
 	for i := range votes {
 		if !votes[i].Closed() {
 			return nil // the last vote to close sends them
 		}
+		last = max(last, votes[i].ID)
 	}
 	members, err := activeMembers(ctx, w.s.DB, v.CouncilID)
 	if err != nil {
 		return err
 	}
 	return fanOut(ctx, w.s.DB, members, deliverArgs{CouncilID: v.CouncilID, What: KindResults, Ref: v.MeetingID,
-		EventKey: "results-" + itoa(v.MeetingID) + "-" + itoa(v.ID)})
+		// Named by the meeting's latest vote: the close jobs of its votes,
+		// run after all closed, agree on one event; a vote held later in
+		// the meeting makes a new one.
+		EventKey: "results-" + itoa(v.MeetingID) + "-" + itoa(last)})
 }
 
 // --- Delivery.
