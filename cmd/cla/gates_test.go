@@ -64,6 +64,8 @@ var gateSeeds = []gateSeed{
 	{Path: "/puis-je-acheter?q=xyzzy"},
 	{Path: "/registre/changements?de=0&a=1"},
 	{Path: "/points-de-vente?type=marche&commune=Dieulefit"},
+	{Path: "/compte/notifications", SignedIn: true},
+	{Path: "/gestion/notifications", SignedIn: true},
 }
 
 // gatePerPattern is how many URLs of one route pattern the gates check.
