@@ -132,8 +132,7 @@ func TestTwoInstancesSendConvocationsOnce(t *testing.T) {
 	defer db.Close()
 	srv := mailtest.Start(t, mailtest.Options{})
 	cfg := Config{Addr: "127.0.0.1:0", DatabaseURL: url, NoDemo: true, SMTPAddr: srv.Addr, SMTPFrom: "cla@example.org", SMTPTLS: "none"}
-	var mains []*Main
-	for i := range 2 {
+	for range 2 {
 		c := cfg
 		c.DataDir = t.TempDir()
 		m := &Main{Config: c, Logger: quiet}
@@ -141,8 +140,6 @@ func TestTwoInstancesSendConvocationsOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer m.Close()
-		mains = append(mains, m)
-		_ = i
 	}
 	emails := notifyCouncil(t, db, 30)
 	srv.Wait(t, len(emails))

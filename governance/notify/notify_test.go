@@ -92,7 +92,7 @@ func (f *fixture) waitRows(kind notify.Kind, n int, states ...notify.State) []no
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		var ns []notify.Notification
-		if err := f.db.NewSelect().Model(&ns).Where("council_id = ? AND kind = ?", f.councilID, kind).Where("state IN (?)", bun.In(states)).Order("id").Scan(context.Background()); err != nil {
+		if err := f.db.NewSelect().Model(&ns).Where("council_id = ? AND kind = ?", f.councilID, kind).Where("state IN (?)", bun.List(states)).Order("id").Scan(context.Background()); err != nil {
 			f.t.Fatal(err)
 		}
 		if len(ns) >= n {
