@@ -1,3 +1,4 @@
+DROP TABLE notification_settings;
 DROP TABLE notification_prefs;
 DROP TABLE notifications;
 UPDATE meetings SET state = 'prevue' WHERE state = 'annulee';

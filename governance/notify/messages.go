@@ -26,6 +26,8 @@ func (s *Service) render(ctx context.Context, co *council.Council, member *auth.
 		err = s.voteMessage(ctx, co, a, base, c)
 	case KindResults:
 		err = s.results(ctx, co, a, base, c)
+	case KindDigest:
+		err = s.digest(ctx, co, member, base, c)
 	default:
 		err = fmt.Errorf("notify: unknown kind %q", a.What)
 	}

@@ -27,10 +27,15 @@ const (
 	KindVoteOpened  Kind = "vote_opened"
 	KindVoteClosing Kind = "vote_closing"
 	KindResults     Kind = "results"
+	// KindDigest is the weekly digest: a member takes it or not.
+	KindDigest Kind = "digest"
 )
 
 // Kinds lists the kinds members choose for, in the order /compte shows them.
 var Kinds = []Kind{KindConvocation, KindVoteOpened, KindVoteClosing, KindResults}
+
+// allKinds are Kinds and the digest, which is taken (Immediate) or not (Never).
+var allKinds = append(append([]Kind{}, Kinds...), KindDigest)
 
 // Label is the kind in French.
 func (k Kind) Label() string {
@@ -43,13 +48,15 @@ func (k Kind) Label() string {
 		return "Rappel : un vote se termine dans 24 heures et vous n'avez pas voté"
 	case KindResults:
 		return "Résultats et décisions d'une séance"
+	case KindDigest:
+		return "Résumé hebdomadaire"
 	}
 	return string(k)
 }
 
 // Valid reports whether k is a kind members choose for.
 func (k Kind) Valid() bool {
-	for _, x := range Kinds {
+	for _, x := range allKinds {
 		if x == k {
 			return true
 		}

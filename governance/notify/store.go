@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -20,8 +21,8 @@ func Prefs(ctx context.Context, db bun.IDB, councilID, accountID int64) (map[Kin
 	if err := db.NewSelect().Model(&rows).Where("council_id = ? AND account_id = ?", councilID, accountID).Scan(ctx); err != nil {
 		return nil, err
 	}
-	out := make(map[Kind]Pref, len(Kinds))
-	for _, k := range Kinds {
+	out := make(map[Kind]Pref, len(allKinds))
+	for _, k := range allKinds {
 		out[k] = Pref{CouncilID: councilID, AccountID: accountID, Kind: k, Delivery: Immediate}
 	}
 	for _, r := range rows {
@@ -103,4 +104,44 @@ func convened(ctx context.Context, db bun.IDB, councilID, meetingID int64) (bool
 	return db.NewSelect().Model((*Notification)(nil)).
 		Where("council_id = ? AND kind = ? AND event_key LIKE ?", councilID, KindConvocation, "convocation-"+itoa(meetingID)+"-%").
 		Where("state IN (?, ?)", Sent, Recorded).Exists(ctx)
+}
+
+// DigestWeekday returns the ISO weekday (1 = Monday) of the council's weekly
+// digest.
+func DigestWeekday(ctx context.Context, db bun.IDB, councilID int64) (int, error) {
+	var day int
+	err := db.NewSelect().Table("notification_settings").Column("digest_weekday").Where("council_id = ?", councilID).Scan(ctx, &day)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 1, nil
+	}
+	return day, err
+}
+
+// SaveDigestWeekday sets the day of the council's weekly digest.
+func SaveDigestWeekday(ctx context.Context, db bun.IDB, councilID int64, day int) error {
+	if day < 1 || day > 7 {
+		return apperr.Fields{"digest_weekday": "Choisissez un jour de la semaine."}.Err()
+	}
+	_, err := db.NewRaw(`INSERT INTO notification_settings (council_id, digest_weekday) VALUES (?, ?)
+		ON CONFLICT (council_id) DO UPDATE SET digest_weekday = EXCLUDED.digest_weekday, updated_at = now()`, councilID, day).Exec(ctx)
+	return err
+}
+
+// councilsWithDigestOn lists the councils whose digest day is weekday.
+func councilsWithDigestOn(ctx context.Context, db bun.IDB, weekday int) ([]int64, error) {
+	var ids []int64
+	err := db.NewSelect().TableExpr("councils AS c").Column("c.id").
+		Join("LEFT JOIN notification_settings AS s ON s.council_id = c.id").
+		Where("coalesce(s.digest_weekday, 1) = ?", weekday).Order("c.id").Scan(ctx, &ids)
+	return ids, err
+}
+
+// heldForDigest lists a member's notifications kept for the digest since
+// since, oldest first.
+func heldForDigest(ctx context.Context, db bun.IDB, councilID, accountID int64, since time.Time) ([]Notification, error) {
+	var ns []Notification
+	err := db.NewSelect().Model(&ns).Column("id", "subject", "link", "created_at").
+		Where("council_id = ? AND account_id = ? AND state = ? AND created_at > ?", councilID, accountID, InDigest, since).
+		Order("created_at", "id").Limit(100).Scan(ctx)
+	return ns, err
 }

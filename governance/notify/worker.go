@@ -53,11 +53,13 @@ func Register(ws *jobs.Workers, s *Service) {
 	jobs.Register(ws, &deliverWorker{s: s})
 	jobs.Register(ws, &convocationSweepWorker{s: s})
 	jobs.Register(ws, &closingSweepWorker{s: s})
+	jobs.Register(ws, &digestSweepWorker{s: s})
 	// Convocations are due by the day (N days before): a daily sweep, early
 	// morning Paris time. Reminders are due by the hour (24 h before the
 	// end of a vote): an hourly sweep.
 	ws.Periodic("notify.convocations", jobs.Daily(6, 0, parisOrUTC()), func() jobs.JobArgs { return convocationSweep{} })
 	ws.Periodic("notify.vote_closing", jobs.Hourly(), func() jobs.JobArgs { return closingSweep{} })
+	ws.Periodic("notify.digest", jobs.Daily(7, 0, parisOrUTC()), func() jobs.JobArgs { return digestSweep{} })
 }
 
 func parisOrUTC() *time.Location {
@@ -321,7 +323,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *jobs.Job[deliverArgs]) er
 		return err
 	}
 	pref := prefs[a.What]
-	if a.What == KindConvocation {
+	if a.What == KindConvocation || (a.What == KindDigest && pref.Delivery != Never) {
 		pref.Delivery = Immediate
 	}
 	if pref.Delivery == Never {
