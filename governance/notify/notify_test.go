@@ -14,6 +14,7 @@ import (
 
 	"cla/governance/assembly"
 	"cla/governance/notify"
+	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/jobs"
@@ -228,4 +229,23 @@ func TestConvocationChangeAndCancellation(t *testing.T) {
 	if n := len(f.srv.Messages()); n != 6 {
 		t.Errorf("%d mails, want 6", n)
 	}
+}
+
+// The convocation period is a meeting rule: with 14 days, a meeting in ten
+// days is convened; a rule out of range is refused beside its field.
+func TestConvocationDaysRule(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, "CLA de Grignan")
+	bad := &assembly.MeetingRules{CouncilID: f.councilID, QuorumKind: assembly.QuorumCount, ConvocationDays: 61}
+	if err := assembly.SaveRules(ctx, f.db, bad); apperr.FieldsOf(err)["convocation_days"] == "" {
+		t.Fatalf("61 days: %v", err)
+	}
+	if err := assembly.SaveRules(ctx, f.db, &assembly.MeetingRules{CouncilID: f.councilID, QuorumKind: assembly.QuorumCount, ConvocationDays: 14}); err != nil {
+		t.Fatal(err)
+	}
+	f.meeting(10*24*time.Hour, "Château")
+	f.run()
+	f.srv.Wait(t, 1)
+	f.waitRows(notify.KindConvocation, 1, notify.Sent)
 }
