@@ -19,6 +19,7 @@ import (
 	"cla/governance/instance"
 	"cla/governance/exchange"
 	"cla/governance/member"
+	"cla/governance/notify"
 	"cla/governance/proposal"
 	"cla/internal/auth"
 	"cla/internal/web"
@@ -51,6 +52,10 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	app.Use(instance.StateGuard, instance.PrivateOpenData)
 	// Open data uses no session: served before the session middleware.
 	register.OpenDataRoutes(app)
+	notices := &notify.Handlers{DB: db}
+	// The one-click unsubscribe (RFC 8058) is posted by mail clients with
+	// no session and no CSRF token: served before that middleware.
+	notices.UnsubscribeRoutes(app)
 	// Sessions and CSRF protection (internal/auth) are installed here, before
 	// any domain route.
 	app.Use(auth.New(auth.Options{DB: db, Logger: logger, BaseURL: cfg.BaseURL, Mailer: cfg.Mailer}).Middleware())
@@ -65,6 +70,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&assembly.Handlers{DB: db}).Routes(app)
 	(&instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}).Routes(app)
 	(&exchange.Handlers{DB: db}).Routes(app)
+	notices.Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
 }

@@ -23,20 +23,26 @@ var layout = map[string][]string{
 	"app/apptest":            {"app"},
 	"demo":                   {"demo/scalegen", "governance/*", "catalog", "internal"},
 	"demo/scalegen":          {"demo", "governance/*", "catalog", "internal"},
-	"governance/boussole":    {"catalog", "internal"},
-	"governance/model":       {"governance/boussole", "catalog", "internal"},
-	"governance/instance":    {"governance/exchange", "governance/assembly", "governance/application", "governance/debate", "governance/model", "governance/proposal", "governance/boussole", "catalog", "internal"},
-	"governance/proposal":    {"governance/boussole", "catalog", "internal"},
-	"governance/debate":      {"governance/proposal", "governance/boussole", "catalog", "internal"},
-	"governance/application": {"governance/proposal", "governance/boussole", "catalog", "internal"},
+	"governance/boussole":    {"governance/notify/event", "catalog", "internal"},
+	"governance/proposal":    {"governance/boussole", "governance/notify/event", "catalog", "internal"},
+	"governance/debate":      {"governance/proposal", "governance/boussole", "governance/notify/event", "catalog", "internal"},
+	"governance/application": {"governance/proposal", "governance/boussole", "governance/notify/event", "catalog", "internal"},
 	"governance/assembly": {"governance/application", "governance/debate", "governance/proposal", "governance/boussole",
-		"catalog", "internal"},
+		"governance/notify/event", "catalog", "internal"},
+	"governance/member": {"governance/notify/event", "internal"},
+	"governance/model":  {"governance/boussole", "catalog", "internal"},
+	"governance/instance": {"governance/exchange", "governance/assembly", "governance/application", "governance/debate", "governance/model",
+		"governance/proposal", "governance/boussole", "governance/notify/event", "catalog", "internal"},
 	"governance/exchange": {"governance/assembly", "governance/application", "governance/debate", "governance/proposal",
-		"governance/boussole", "catalog", "internal"},
-	"governance/member": {"internal"},
-	"catalog":           {"internal"},
-	"internal":          {"assets"},
-	"assets":            {}, // migrations, templates, static: embedded files
+		"governance/boussole", "governance/notify/event", "catalog", "internal"},
+	// notify, above the domains, reads them to write to people; the domains
+	// reach it only through the jobs of notify/event, which imports none.
+	"governance/notify": {"governance/assembly", "governance/application", "governance/debate", "governance/proposal",
+		"governance/boussole", "governance/member", "governance/notify/event", "catalog", "internal"},
+	"governance/notify/event": {"internal"},
+	"catalog":                 {"internal"},
+	"internal":                {"assets"},
+	"assets":                  {}, // migrations, templates, static: embedded files
 }
 
 // areaOf returns the area of a package of the module ("" when none).

@@ -69,6 +69,8 @@ var merged = map[string]string{
 	"0016_boussole_exchange.tx.up.sql":   "3995a72d2a11c2483c29c85e5baa55a6e7e4a6aaad2870690cdf65296ddf18e4",
 	"0018_password_reset.tx.down.sql":   "45fc70fa83037f17547dbb5f4e1a55e6566f13b00183776745fa630c492df49a",
 	"0018_password_reset.tx.up.sql":     "16e2d686cec072b402c6d4f87e2c99170de1502e2859c227ede9ddab39d2fa26",
+	"0017_notifications.tx.down.sql":    "98722dbe4a2496ba81ebf3b04ed48d829b8fc499fad4f6600c627bc0e63d01f3",
+	"0017_notifications.tx.up.sql":      "f93d8433bf391c5b98eff4b848fabc70d30cc30937b66e1cf33194cee66243e0",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

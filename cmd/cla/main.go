@@ -24,6 +24,7 @@ import (
 	"cla/app"
 	"cla/demo"
 	"cla/internal/auth"
+	"cla/governance/notify"
 	"cla/internal/database"
 	"cla/internal/jobs"
 	"cla/internal/mail"
@@ -327,6 +328,11 @@ func NewWorkers(db *bun.DB, cfg *Config) (*jobs.Workers, error) {
 	ws := jobs.NewWorkers()
 	jobs.Register(ws, &mail.Worker{Sender: sender})
 	jobs.Register(ws, &auth.ResetWorker{DB: db, Sender: sender})
+	base := cfg.BaseURL
+	if base == "" {
+		base = "http://" + cfg.Addr
+	}
+	notify.Register(ws, &notify.Service{DB: db, Sender: sender, From: cfg.SMTPFrom, BaseURL: base})
 	return ws, nil
 }
 

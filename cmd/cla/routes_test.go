@@ -81,10 +81,11 @@ var (
 // placeholders fill path parameters from the demo council (A); each is a query
 // returning one text value, with ? bound to A's id. Add yours.
 var placeholders = map[string]string{
-	"{membre}": `SELECT m.account_id::text FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.council_id = ? AND a.email = 'paul@dieulefit.example'`,
-	"{forged}": `SELECT 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' WHERE ? > 0`,
-	"{item}":   `SELECT slug FROM register_items WHERE council_id = ? AND kind = 'category' ORDER BY id LIMIT 1`,
-	"{shop}":   `SELECT slug FROM shops WHERE council_id = ? ORDER BY id LIMIT 1`,
+	"{membre}":       `SELECT m.account_id::text FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.council_id = ? AND a.email = 'paul@dieulefit.example'`,
+	"{forged}":       `SELECT 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' WHERE ? > 0`,
+	"{notification}": `SELECT '987654321' WHERE ? > 0`, // none in the demo: not found
+	"{item}":         `SELECT slug FROM register_items WHERE council_id = ? AND kind = 'category' ORDER BY id LIMIT 1`,
+	"{shop}":         `SELECT slug FROM shops WHERE council_id = ? ORDER BY id LIMIT 1`,
 	// A debate with arguments when the demo has some, and its first argument.
 	"{debat}":       `SELECT d.slug FROM debates d WHERE d.council_id = ? ORDER BY EXISTS (SELECT 1 FROM arguments a WHERE a.debate_id = d.id) DESC, d.id LIMIT 1`,
 	"{argument}":    `SELECT coalesce((SELECT min(a.id)::text FROM arguments a WHERE a.debate_id = (SELECT d.id FROM debates d WHERE d.council_id = ? ORDER BY EXISTS (SELECT 1 FROM arguments a WHERE a.debate_id = d.id) DESC, d.id LIMIT 1)), '999999')`,
@@ -245,6 +246,20 @@ var routeTable = []routeCase{
 	{route: "POST /instance/conseils/:slug/hotes", path: "/instance/conseils/" + demo.CouncilSlug + "/hotes", form: url.Values{"hosts": {"x.test"}}, want: operatorAction},
 	{route: "GET /gestion/conseil", want: by(303, 403, 403, 200, 403)},
 	{route: "POST /gestion/conseil", form: url.Values{"name": {""}}, want: by(401, 403, 403, 422, 403)},
+	// Notifications (governance/notify).
+	{route: "GET /compte/notifications", want: memberPage},
+	{route: "POST /compte/notifications", form: url.Values{"delivery_vote_opened": {"digest"}, "address": {"pas-une-adresse"}}, want: memberAction(422)},
+	{route: "GET /gestion/notifications", want: facilitatorPage},
+	{route: "POST /gestion/notifications/resume", form: url.Values{"digest_weekday": {"9"}}, want: facilitatorAction(422)},
+	{route: "POST /gestion/notifications/:id/renvoyer", path: "/gestion/notifications/{notification}/renvoyer", want: facilitatorAction(404)},
+	{route: "GET /desabonnement/:token", path: "/desabonnement/{forged}", want: all(404)},
+	{route: "POST /desabonnement/:token", path: "/desabonnement/{forged}", want: all(404)},
+}
+
+// csrfExempt are the POST routes served without CSRF protection, by design:
+// the signed token in their URL is the authority.
+var csrfExempt = map[string]bool{
+	"POST /desabonnement/:token": true, // RFC 8058 one-click unsubscribe, posted by mail clients
 }
 
 // walkFixture is the demo council A, a council B and one client per persona.
@@ -358,6 +373,8 @@ func TestEveryRouteAnswersEachPersonaAsTheTableSays(t *testing.T) {
 			var body string
 			if method == fiber.MethodGet {
 				resp, body = c.Get(path)
+			} else if csrfExempt[key] {
+				resp, body = c.PostFormRaw(path, rc.form) // no token, none needed
 			} else {
 				// Without a token, and with another browser's, every persona is refused.
 				if resp, _ := c.PostFormRaw(path, rc.form); resp.StatusCode != 403 {

@@ -158,7 +158,7 @@ func (h *Handlers) meetingsICS(c *fiber.Ctx) error {
 		}
 		events = append(events, iCalEvent{UID: m.UID + "@" + host, Sequence: m.Sequence, Stamp: m.UpdatedAt,
 			Start: m.StartsAt, End: m.EndsAt, Summary: m.Title, Location: m.Place, Desc: desc,
-			URL: auth.PublicURL(c, MeetingPath(m.ID))})
+			URL: auth.PublicURL(c, MeetingPath(m.ID)), Cancelled: m.State == MeetingCancelled})
 	}
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderCacheControl, "public, max-age=300")

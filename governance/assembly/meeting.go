@@ -24,6 +24,9 @@ const (
 	MeetingPlanned MeetingState = "prevue"
 	MeetingOpen    MeetingState = "en_cours"
 	MeetingClosed  MeetingState = "close"
+	// MeetingCancelled is a planned meeting called off: those convened get a
+	// cancellation (governance/notify).
+	MeetingCancelled MeetingState = "annulee"
 )
 
 // Label is the state in French.
@@ -35,6 +38,8 @@ func (s MeetingState) Label() string {
 		return "En cours"
 	case MeetingClosed:
 		return "Close"
+	case MeetingCancelled:
+		return "Annulée"
 	}
 	return string(s)
 }
@@ -230,18 +235,31 @@ type MeetingRules struct {
 	QuorumCount       int        `bun:"quorum_count"`
 	QuorumPercent     int        `bun:"quorum_percent"`
 	VoteWithoutQuorum bool       `bun:"vote_without_quorum"`
-	UpdatedAt         time.Time  `bun:"updated_at,nullzero,default:current_timestamp"`
+	// ConvocationDays is how many days before a meeting its convocation is
+	// sent (governance/notify).
+	ConvocationDays int       `bun:"convocation_days"`
+	UpdatedAt       time.Time `bun:"updated_at,nullzero,default:current_timestamp"`
 }
 
 // defaultRules are the rules of a council that has not set its own: half of the
 // members present, no vote without quorum.
 func defaultRules(councilID int64) MeetingRules {
-	return MeetingRules{CouncilID: councilID, QuorumKind: quorumShare, QuorumPercent: 50}
+	return MeetingRules{CouncilID: councilID, QuorumKind: quorumShare, QuorumPercent: 50, ConvocationDays: DefaultConvocationDays}
 }
+
+// DefaultConvocationDays is how many days before a meeting its convocation
+// goes out when the council has not said otherwise.
+const DefaultConvocationDays = 7
 
 // Validate checks the rules.
 func (r *MeetingRules) Validate() error {
 	f := apperr.Fields{}
+	if r.ConvocationDays == 0 {
+		r.ConvocationDays = DefaultConvocationDays
+	}
+	if r.ConvocationDays < 1 || r.ConvocationDays > 60 {
+		f.Add("convocation_days", "La convocation part entre 1 et 60 jours avant la séance.")
+	}
 	switch r.QuorumKind {
 	case QuorumCount:
 		if r.QuorumCount < 0 || r.QuorumCount > 10000 {

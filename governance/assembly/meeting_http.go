@@ -447,7 +447,7 @@ func (h *Handlers) editMeeting(c *fiber.Ctx) error {
 	m := &Meeting{ID: id, CouncilID: co.ID}
 	errs := meetingFromForm(c, m)
 	if len(errs) == 0 {
-		err = updateMeeting(ctx, h.DB, m)
+		err = h.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return updateMeeting(ctx, tx, m) })
 		errs = apperr.FieldsOf(err)
 		if errs == nil && err != nil {
 			return err
@@ -872,7 +872,7 @@ func (h *Handlers) rulesForm(c *fiber.Ctx) error {
 func (h *Handlers) saveRules(c *fiber.Ctx) error {
 	r := &MeetingRules{CouncilID: web.Council(c).ID, QuorumKind: QuorumKind(web.Form(c, "quorum_kind")),
 		QuorumCount: formInt(c, "quorum_count"), QuorumPercent: formInt(c, "quorum_percent"),
-		VoteWithoutQuorum: web.FormIs(c, "vote_without_quorum", "1")}
+		VoteWithoutQuorum: web.FormIs(c, "vote_without_quorum", "1"), ConvocationDays: formInt(c, "convocation_days")}
 	if err := SaveRules(c.UserContext(), h.DB, r); err != nil {
 		if f := apperr.FieldsOf(err); f != nil {
 			return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/meeting_rules", rulesView{Page: web.NewPage(c, "Règles des séances"), Rules: *r, Errors: f})

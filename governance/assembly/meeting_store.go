@@ -7,6 +7,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/notify/event"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
@@ -20,8 +21,10 @@ func CreateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 		return err
 	}
 	m.State = MeetingPlanned
-	_, err := db.NewInsert().Model(m).Returning("*").Exec(ctx)
-	return err
+	if _, err := db.NewInsert().Model(m).Returning("*").Exec(ctx); err != nil {
+		return err
+	}
+	return event.Enqueue(ctx, db, event.MeetingChanged{CouncilID: m.CouncilID, MeetingID: m.ID})
 }
 
 // updateMeeting changes a planned or running meeting's date, place and note, and
@@ -32,14 +35,14 @@ func updateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 	}
 	res, err := db.NewUpdate().Model(m).Column("title", "starts_at", "ends_at", "place", "note").
 		Set("sequence = sequence + 1").Set("updated_at = now()").
-		Where("id = ? AND council_id = ? AND state <> ?", m.ID, m.CouncilID, MeetingClosed).Exec(ctx)
+		Where("id = ? AND council_id = ? AND state NOT IN (?, ?)", m.ID, m.CouncilID, MeetingClosed, MeetingCancelled).Exec(ctx)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return errMeetingClosed
 	}
-	return nil
+	return event.Enqueue(ctx, db, event.MeetingChanged{CouncilID: m.CouncilID, MeetingID: m.ID})
 }
 
 var errMeetingClosed = apperr.New(apperr.Conflict, "Une séance close ne change plus.")
@@ -81,6 +84,12 @@ func SetMeetingState(ctx context.Context, db *bun.DB, councilID, id int64, to Me
 			return err
 		}
 		switch {
+		case m.State == MeetingPlanned && to == MeetingCancelled:
+			if _, err = tx.NewUpdate().Model(m).Set("state = ?", to).Set("updated_at = now()").Set("sequence = sequence + 1").
+				Where("id = ? AND council_id = ?", id, councilID).Exec(ctx); err != nil {
+				return err
+			}
+			return event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: councilID, MeetingID: id})
 		case m.State == MeetingPlanned && to == MeetingOpen:
 			_, err = tx.NewUpdate().Model(m).Set("state = ?", to).Set("opened_at = now()").Set("updated_at = now()").
 				Where("id = ? AND council_id = ?", id, councilID).Exec(ctx)
@@ -156,6 +165,9 @@ func AddAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, it *Agend
 		if _, err := tx.NewInsert().Model(it).Returning("id, created_at").Exec(ctx); err != nil {
 			return fmt.Errorf("agenda item: %w", err)
 		}
+		if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: it.CouncilID, MeetingID: it.MeetingID}); err != nil {
+			return err
+		}
 		if it.Kind == AgendaProposal {
 			p, err := proposal.GetProposal(ctx, tx, it.CouncilID, *it.ProposalID)
 			if err != nil {
@@ -201,7 +213,7 @@ func moveAgendaItem(ctx context.Context, db *bun.DB, councilID, meetingID, itemI
 					return err
 				}
 			}
-			return nil
+			return event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: councilID, MeetingID: meetingID})
 		}
 		return apperr.New(apperr.NotFound, "Point de l'ordre du jour introuvable.")
 	})
@@ -242,6 +254,9 @@ func removeAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, counci
 			Where("meeting_id = ? AND council_id = ? AND position > ?", meetingID, councilID, pos).Exec(ctx); err != nil {
 			return err
 		}
+		if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: councilID, MeetingID: meetingID}); err != nil {
+			return err
+		}
 		if row.ProposalID != nil {
 			p, err := proposal.GetProposal(ctx, tx, councilID, *row.ProposalID)
 			if err != nil {
@@ -275,6 +290,7 @@ func SaveRules(ctx context.Context, db bun.IDB, r *MeetingRules) error {
 		On("CONFLICT (council_id) DO UPDATE").
 		Set("quorum_kind = EXCLUDED.quorum_kind, quorum_count = EXCLUDED.quorum_count").
 		Set("quorum_percent = EXCLUDED.quorum_percent, vote_without_quorum = EXCLUDED.vote_without_quorum").
+		Set("convocation_days = EXCLUDED.convocation_days").
 		Set("updated_at = EXCLUDED.updated_at").Exec(ctx)
 	return err
 }

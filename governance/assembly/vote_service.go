@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/governance/boussole"
+	"cla/governance/notify/event"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
@@ -65,6 +66,11 @@ func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error
 		}
 		if item.Kind == AgendaProposal && item.ProposalID != nil {
 			if err := proposal.TransitionProposal(ctx, tx, v.CouncilID, *item.ProposalID, actor, proposal.ProposalVoting, "Vote ouvert en séance : "+v.Question); err != nil {
+				return err
+			}
+		}
+		if v.Mode == ModeOnline {
+			if err := event.Enqueue(ctx, tx, event.VoteOpened{CouncilID: v.CouncilID, VoteID: v.ID}); err != nil {
 				return err
 			}
 		}
@@ -273,8 +279,10 @@ func CloseVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor a
 		if err := audit.Record(ctx, tx, actor.Entry(&councilID, "vote.close", "vote", strconv.FormatInt(v.ID, 10), fmt.Sprintf("Vote clos (%s) : %s", v.OutcomeLabel(), v.Question)), nil, tally); err != nil {
 			return err
 		}
-		d, err = decideOnClose(ctx, tx, v, actor, in)
-		return err
+		if d, err = decideOnClose(ctx, tx, v, actor, in); err != nil {
+			return err
+		}
+		return event.Enqueue(ctx, tx, event.VoteClosed{CouncilID: councilID, VoteID: voteID})
 	})
 	if err != nil {
 		return nil, nil, err

@@ -84,6 +84,9 @@ const (
 	// operators are no role of a council: their pages check the operators
 	// table, and they have no action here without a membership.
 	CouncilSettings Action = "council.settings" // name, presentation, contact, host names, register public or private
+	// Notifications (governance/notify).
+	NotifyOwn Action = "notify.own" // choose one's notifications in the council, see what was sent to oneself
+	NotifyLog Action = "notify.log" // see every mail's delivery state, re-send one
 )
 
 // table lists, for each action, the roles allowed to do it. An action missing
@@ -130,6 +133,8 @@ var table = map[Action][]Role{
 	ReadDraftMinutes: {Member, Facilitator, Admin},
 
 	CouncilSettings: {Admin},
+	NotifyOwn: {Member, Facilitator, Admin},
+	NotifyLog: {Facilitator, Admin},
 }
 
 // Can reports whether role may do action in its council.

@@ -120,6 +120,17 @@ func HostOwner(ctx context.Context, db bun.IDB, host string) (int64, error) {
 	return id, err
 }
 
+// FirstHost returns the council's first host name in alphabetical order, ""
+// when it has none (it is then served as the default council).
+func FirstHost(ctx context.Context, db bun.IDB, id int64) (string, error) {
+	var hosts []string
+	err := db.NewSelect().Model((*Host)(nil)).Column("host").Where("council_id = ?", id).Order("host").Limit(1).Scan(ctx, &hosts)
+	if len(hosts) == 0 {
+		return "", err
+	}
+	return hosts[0], err
+}
+
 // Resolver finds the council a request is for: by host, else the default council.
 // Councils change rarely, so the answer is cached briefly per host.
 type Resolver struct {

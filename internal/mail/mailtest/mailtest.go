@@ -157,6 +157,13 @@ func (s *Server) Refuse(addr string) {
 	s.refused[strings.ToLower(addr)] = true
 }
 
+// Unrefuse accepts addr again.
+func (s *Server) Unrefuse(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.refused, strings.ToLower(addr))
+}
+
 // FailNext makes the server answer 451 to the next n recipients.
 func (s *Server) FailNext(n int) {
 	s.mu.Lock()

@@ -1,0 +1,73 @@
+package assembly
+
+import (
+	"context"
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// Reads for governance/notify, which writes to members about meetings and
+// votes and reads them through these functions rather than with its own SQL.
+
+// MeetingsToConvene lists, across councils, the planned meetings whose
+// convocation is due at now: starting after now and within their council's
+// convocation_days (DefaultConvocationDays when unset). Cancelled meetings
+// are listed too once their convocation period came, so that a cancellation
+// missed is caught up.
+func MeetingsToConvene(ctx context.Context, db bun.IDB, now time.Time) ([]Meeting, error) {
+	var ms []Meeting
+	err := db.NewSelect().Model(&ms).
+		Join("LEFT JOIN meeting_rules AS r ON r.council_id = meeting.council_id").
+		Where("meeting.state IN (?, ?)", MeetingPlanned, MeetingCancelled).
+		Where("meeting.starts_at > ?", now).
+		Where("meeting.starts_at <= ? + make_interval(days => coalesce(r.convocation_days, ?))", now, DefaultConvocationDays).
+		Order("meeting.council_id", "meeting.starts_at").Limit(1000).Scan(ctx)
+	return ms, err
+}
+
+// MeetingDecisions lists a meeting's decisions in agenda order.
+func MeetingDecisions(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]Decision, error) {
+	return meetingDecisions(ctx, db, councilID, meetingID)
+}
+
+// VotesClosingBetween lists, across councils, the open online votes whose
+// window ends in (from, to].
+func VotesClosingBetween(ctx context.Context, db bun.IDB, from, to time.Time) ([]Vote, error) {
+	var vs []Vote
+	err := db.NewSelect().Model(&vs).
+		Where("state = ? AND mode = ? AND closes_at > ? AND closes_at <= ?", VoteOpen, ModeOnline, from, to).
+		Order("council_id", "id").Limit(1000).Scan(ctx)
+	return vs, err
+}
+
+// EligibleVoters returns the account ids of who may cast a ballot in an
+// online vote: the members marked present at its meeting, or, for a vote
+// with a time window, every active member of the council.
+func EligibleVoters(ctx context.Context, db bun.IDB, v *Vote) ([]int64, error) {
+	var ids []int64
+	q := db.NewSelect().Table("memberships").Column("memberships.account_id").
+		Where("memberships.council_id = ? AND memberships.disabled_at IS NULL", v.CouncilID)
+	if v.ClosesAt == nil {
+		q = q.Join("JOIN attendances AS a ON a.member_id = memberships.account_id AND a.council_id = memberships.council_id").
+			Where("a.meeting_id = ? AND a.status = ?", v.MeetingID, Present)
+	}
+	err := q.Order("memberships.account_id").Scan(ctx, &ids)
+	return ids, err
+}
+
+// Voted returns the account ids that cast a ballot in a vote. For a secret
+// vote this says who took part, never how: the ballots table keeps member_id
+// only for "one ballot per member", and a reminder needs exactly that.
+func Voted(ctx context.Context, db bun.IDB, councilID, voteID int64) (map[int64]bool, error) {
+	var ids []int64
+	if err := db.NewSelect().Table("ballots").Column("member_id").
+		Where("council_id = ? AND vote_id = ?", councilID, voteID).Scan(ctx, &ids); err != nil {
+		return nil, err
+	}
+	voted := make(map[int64]bool, len(ids))
+	for _, id := range ids {
+		voted[id] = true
+	}
+	return voted, nil
+}

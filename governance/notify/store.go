@@ -1,0 +1,147 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"cla/internal/apperr"
+)
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Prefs returns a member's choices, every kind filled (Immediate when never
+// chosen).
+func Prefs(ctx context.Context, db bun.IDB, councilID, accountID int64) (map[Kind]Pref, error) {
+	var rows []Pref
+	if err := db.NewSelect().Model(&rows).Where("council_id = ? AND account_id = ?", councilID, accountID).Scan(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[Kind]Pref, len(allKinds))
+	for _, k := range allKinds {
+		out[k] = Pref{CouncilID: councilID, AccountID: accountID, Kind: k, Delivery: Immediate}
+	}
+	for _, r := range rows {
+		out[r.Kind] = r
+	}
+	return out, nil
+}
+
+// SavePrefs stores a member's choices. Convocations cannot be turned off
+// while the member holds a seat (every member of a council does): their
+// delivery is always Immediate, to the second address when one is given.
+func SavePrefs(ctx context.Context, db bun.IDB, prefs []Pref) error {
+	if len(prefs) == 0 {
+		return nil
+	}
+	for i := range prefs {
+		p := &prefs[i]
+		if p.Kind == KindConvocation {
+			p.Delivery = Immediate
+		} else {
+			p.Address = ""
+		}
+	}
+	_, err := db.NewInsert().Model(&prefs).
+		On("CONFLICT (council_id, account_id, kind) DO UPDATE").
+		Set("delivery = EXCLUDED.delivery, address = EXCLUDED.address, updated_at = now()").Exec(ctx)
+	return err
+}
+
+// ForAccount lists what was sent, or would have been, to a member of a
+// council, the latest first.
+func ForAccount(ctx context.Context, db bun.IDB, councilID, accountID int64, limit int) ([]Notification, error) {
+	var ns []Notification
+	err := db.NewSelect().Model(&ns).
+		Column("id", "council_id", "kind", "email", "subject", "body_text", "link", "state", "created_at", "sent_at").
+		Where("council_id = ? AND account_id = ?", councilID, accountID).
+		Order("created_at DESC", "id DESC").Limit(limit).Scan(ctx)
+	return ns, err
+}
+
+// ForCouncil lists the council's notifications with their delivery state,
+// the latest first, for the facilitators.
+func ForCouncil(ctx context.Context, db bun.IDB, councilID int64, limit int) ([]Notification, error) {
+	var ns []Notification
+	err := db.NewSelect().Model(&ns).
+		Column("n.id", "n.council_id", "n.kind", "n.email", "n.subject", "n.state", "n.answer", "n.attempts", "n.created_at", "n.updated_at", "n.sent_at").
+		ColumnExpr("coalesce(a.name, '') AS name").
+		Join("LEFT JOIN accounts AS a ON a.id = n.account_id").
+		Where("n.council_id = ?", councilID).
+		Order("n.created_at DESC", "n.id DESC").Limit(limit).Scan(ctx)
+	return ns, err
+}
+
+// get loads one of the council's notifications.
+func get(ctx context.Context, db bun.IDB, councilID, id int64) (*Notification, error) {
+	n := new(Notification)
+	err := db.NewSelect().Model(n).Where("id = ? AND council_id = ?", id, councilID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.New(apperr.NotFound, "Message introuvable.")
+	}
+	return n, err
+}
+
+// stateOf returns the state of a recipient's notification of an event, ""
+// when there is none.
+func stateOf(ctx context.Context, db bun.IDB, councilID int64, recipient, eventKey string) (State, error) {
+	var s State
+	err := db.NewSelect().Model((*Notification)(nil)).Column("state").
+		Where("council_id = ? AND recipient = ? AND event_key = ?", councilID, recipient, eventKey).Scan(ctx, &s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return s, err
+}
+
+// convened reports whether a convocation to a meeting already went out (or
+// was recorded) to anyone.
+func convened(ctx context.Context, db bun.IDB, councilID, meetingID int64) (bool, error) {
+	return db.NewSelect().Model((*Notification)(nil)).
+		Where("council_id = ? AND kind = ? AND event_key LIKE ?", councilID, KindConvocation, "convocation-"+itoa(meetingID)+"-%").
+		Where("state IN (?, ?)", Sent, Recorded).Exists(ctx)
+}
+
+// DigestWeekday returns the ISO weekday (1 = Monday) of the council's weekly
+// digest.
+func DigestWeekday(ctx context.Context, db bun.IDB, councilID int64) (int, error) {
+	var day int
+	err := db.NewSelect().Table("notification_settings").Column("digest_weekday").Where("council_id = ?", councilID).Scan(ctx, &day)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 1, nil
+	}
+	return day, err
+}
+
+// SaveDigestWeekday sets the day of the council's weekly digest.
+func SaveDigestWeekday(ctx context.Context, db bun.IDB, councilID int64, day int) error {
+	if day < 1 || day > 7 {
+		return apperr.Fields{"digest_weekday": "Choisissez un jour de la semaine."}.Err()
+	}
+	_, err := db.NewRaw(`INSERT INTO notification_settings (council_id, digest_weekday) VALUES (?, ?)
+		ON CONFLICT (council_id) DO UPDATE SET digest_weekday = EXCLUDED.digest_weekday, updated_at = now()`, councilID, day).Exec(ctx)
+	return err
+}
+
+// councilsWithDigestOn lists the councils whose digest day is weekday.
+func councilsWithDigestOn(ctx context.Context, db bun.IDB, weekday int) ([]int64, error) {
+	var ids []int64
+	err := db.NewSelect().TableExpr("councils AS c").Column("c.id").
+		Join("LEFT JOIN notification_settings AS s ON s.council_id = c.id").
+		Where("coalesce(s.digest_weekday, 1) = ?", weekday).Order("c.id").Scan(ctx, &ids)
+	return ids, err
+}
+
+// heldForDigest lists a member's notifications kept for the digest since
+// since, oldest first.
+func heldForDigest(ctx context.Context, db bun.IDB, councilID, accountID int64, since time.Time) ([]Notification, error) {
+	var ns []Notification
+	err := db.NewSelect().Model(&ns).Column("id", "subject", "link", "created_at").
+		Where("council_id = ? AND account_id = ? AND state = ? AND created_at > ?", councilID, accountID, InDigest, since).
+		Order("created_at", "id").Limit(100).Scan(ctx)
+	return ns, err
+}
