@@ -184,7 +184,7 @@ func (h *Handlers) apiAuditHead(c *fiber.Ctx) error {
 }
 
 // RegisterCSVHeader is the header row of /register.csv.
-var RegisterCSVHeader = []string{"version", "effective_on", "slug", "parent", "kind", "name", "status", "status_label", "conditions", "review_on", "reason"}
+var RegisterCSVHeader = []string{"version", "effective_on", "slug", "parent", "kind", "name", "status", "status_label", "conditions", "review_on", "reason", "off_category", "gpc_brick"}
 
 func (h *Handlers) registerCSV(c *fiber.Ctx) error {
 	return h.serve(c, "csv:register", csvType, dataCacheControl, func(ctx context.Context) ([]byte, error) {
@@ -198,7 +198,7 @@ func (h *Handlers) registerCSV(c *fiber.Ctx) error {
 		v := strconv.Itoa(s.Version)
 		for _, it := range s.Items {
 			_ = w.Write([]string{v, s.EffectiveOn, it.Slug, it.Parent, string(it.Kind), it.Name, string(it.Status), it.StatusLabel,
-				it.Conditions, it.ReviewOn, it.Reason})
+				it.Conditions, it.ReviewOn, it.Reason, it.OFFCategory, it.GPCBrick})
 		}
 		w.Flush()
 		return buf.Bytes(), w.Error()

@@ -37,6 +37,8 @@ var merged = map[string]string{
 	"0013_audit_heads.tx.up.sql":        "98dd59f08aff181782079785f0e367f8d9b6e048dd4c30d24006e146c4754160",
 	"0014_form_submissions.tx.down.sql": "ba6d641fa62bb9c3ba85b8871a7814d280ff06099ff8b2534a55e36cafe9ddb6",
 	"0014_form_submissions.tx.up.sql":   "195dd1271052fc8d6927b0a0637fbbb6073c199d0764823f1fcf0fe0e1ffc286",
+	"0019_integrations.tx.down.sql":     "fbf0a1d2dab183967e51bef57530a28b5aa867305fc0f5331b42bc7825c1add6",
+	"0019_integrations.tx.up.sql":       "da47ad35b5edf4b1727308699cf741a63e20e845100a263554e83e6c8ef5263d",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {
