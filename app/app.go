@@ -16,6 +16,7 @@ import (
 	"cla/governance/assembly"
 	"cla/governance/boussole"
 	"cla/governance/debate"
+	"cla/governance/integration"
 	"cla/governance/member"
 	"cla/governance/proposal"
 	"cla/internal/auth"
@@ -35,6 +36,9 @@ type Config struct {
 	// RequestContext, when set (by tests only), wraps every request's context;
 	// see web.Options.RequestContext.
 	RequestContext func(context.Context) context.Context
+	// WebhooksAllowPrivate accepts webhook endpoints on private networks and
+	// plain http to this machine (the operator's --webhooks-allow-private).
+	WebhooksAllowPrivate bool
 }
 
 // New wires every domain's routes onto the shared app, in the order they are
@@ -58,6 +62,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)
+	(&integration.Handlers{DB: db, AllowPrivate: cfg.WebhooksAllowPrivate}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
 }

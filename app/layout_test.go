@@ -29,10 +29,11 @@ var layout = map[string][]string{
 	"governance/application": {"governance/proposal", "governance/boussole", "catalog", "internal"},
 	"governance/assembly": {"governance/application", "governance/debate", "governance/proposal", "governance/boussole",
 		"catalog", "internal"},
-	"governance/member": {"internal"},
-	"catalog":           {"internal"},
-	"internal":          {"assets"},
-	"assets":            {}, // migrations, templates, static: embedded files
+	"governance/member":      {"internal"},
+	"governance/integration": {"internal"},
+	"catalog":                {"internal"},
+	"internal":               {"assets"},
+	"assets":                 {}, // migrations, templates, static: embedded files
 }
 
 // areaOf returns the area of a package of the module ("" when none).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
 	"cla/internal/audit"
@@ -127,11 +128,17 @@ type APIShop struct {
 }
 
 func (h *Handlers) apiShopList(ctx context.Context, councilID int64) ([]APIShop, error) {
-	shops, err := Shops(ctx, h.DB, councilID)
+	return apiShopList(ctx, h.DB, councilID)
+}
+
+// apiShopList is the council's points de vente as /api/v1/shops shows them
+// (webhooks send the same, read in the change's transaction).
+func apiShopList(ctx context.Context, db bun.IDB, councilID int64) ([]APIShop, error) {
+	shops, err := Shops(ctx, db, councilID)
 	if err != nil {
 		return nil, err
 	}
-	cats, err := shopCategorySlugs(ctx, h.DB, councilID)
+	cats, err := shopCategorySlugs(ctx, db, councilID)
 	if err != nil {
 		return nil, err
 	}

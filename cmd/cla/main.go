@@ -26,7 +26,9 @@ import (
 	"cla/internal/database"
 	"cla/internal/jobs"
 	"cla/internal/mail"
+	"cla/internal/outbound"
 	"cla/internal/pgserver"
+	"cla/internal/webhook"
 )
 
 func main() {
@@ -323,6 +325,8 @@ func NewWorkers(db *bun.DB, cfg *Config) (*jobs.Workers, error) {
 	}
 	ws := jobs.NewWorkers()
 	jobs.Register(ws, &mail.Worker{Sender: sender})
+	jobs.Register(ws, &webhook.Worker{DB: db, Client: outbound.New(outbound.Options{
+		AllowPrivate: cfg.WebhooksAllowPrivate, RootCAs: cfg.WebhooksRootCAs})})
 	return ws, nil
 }
 

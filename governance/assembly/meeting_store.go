@@ -20,8 +20,12 @@ func CreateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 		return err
 	}
 	m.State = MeetingPlanned
-	_, err := db.NewInsert().Model(m).Returning("*").Exec(ctx)
-	return err
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(m).Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+		return emitMeeting(ctx, tx, m.CouncilID, m.ID)
+	})
 }
 
 // updateMeeting changes a planned or running meeting's date, place and note, and
@@ -30,16 +34,18 @@ func updateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	res, err := db.NewUpdate().Model(m).Column("title", "starts_at", "ends_at", "place", "note").
-		Set("sequence = sequence + 1").Set("updated_at = now()").
-		Where("id = ? AND council_id = ? AND state <> ?", m.ID, m.CouncilID, MeetingClosed).Exec(ctx)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errMeetingClosed
-	}
-	return nil
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Model(m).Column("title", "starts_at", "ends_at", "place", "note").
+			Set("sequence = sequence + 1").Set("updated_at = now()").
+			Where("id = ? AND council_id = ? AND state <> ?", m.ID, m.CouncilID, MeetingClosed).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errMeetingClosed
+		}
+		return emitMeeting(ctx, tx, m.CouncilID, m.ID)
+	})
 }
 
 var errMeetingClosed = apperr.New(apperr.Conflict, "Une séance close ne change plus.")

@@ -168,6 +168,13 @@ type DeliverArgs struct {
 // Kind names the job; it never changes.
 func (DeliverArgs) Kind() string { return "webhook.deliver" }
 
+// Subscribed reports whether some active endpoint of the council wants ev: a
+// caller whose payload costs a query asks first.
+func Subscribed(ctx context.Context, db bun.IDB, councilID int64, ev Event) (bool, error) {
+	return db.NewSelect().Table("webhook_endpoints").
+		Where("council_id = ? AND active AND ? = ANY(events)", councilID, string(ev)).Exists(ctx)
+}
+
 // Emit queues event ev for every active endpoint of the council subscribed
 // to it: one delivery row and one job each, in db's transaction (the
 // change's), so the event exists if and only if the change was committed.
