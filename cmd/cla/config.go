@@ -15,9 +15,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"cla/app"
 	"cla/internal/auth"
+	"cla/internal/jobs"
 	"cla/internal/mail"
 	"cla/internal/web"
 )
@@ -62,6 +64,18 @@ type Config struct {
 	// WebhooksRootCAs, when set (by tests only), are the certificates that
 	// webhook deliveries trust instead of the system's.
 	WebhooksRootCAs *x509.CertPool
+	// JobBackoff, when set (by tests only), replaces the jobs' retry policy
+	// (jobs.DefaultBackoff), so that retries come within a second.
+	JobBackoff jobs.Backoff
+}
+
+// jobPoll is the job runner's poll interval: the default, or a short one
+// when tests set JobBackoff.
+func (c *Config) jobPoll() time.Duration {
+	if c.JobBackoff != (jobs.Backoff{}) {
+		return 50 * time.Millisecond
+	}
+	return 0
 }
 
 func envOr(name, def string) string {

@@ -216,7 +216,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if !m.Config.NoJobs {
-		if m.Jobs, err = jobs.Start(ctx, m.DB, jobs.Config{Workers: m.Workers, Logger: m.Logger}); err != nil {
+		if m.Jobs, err = jobs.Start(ctx, m.DB, jobs.Config{Workers: m.Workers, Logger: m.Logger,
+			Backoff: m.Config.JobBackoff, PollInterval: m.Config.jobPoll()}); err != nil {
 			return err
 		}
 	}
