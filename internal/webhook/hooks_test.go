@@ -2,10 +2,13 @@ package webhook_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -13,13 +16,133 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/internal/database"
 	"cla/internal/jobs"
 	"cla/internal/outbound"
 	"cla/internal/testdb"
 	"cla/internal/webhook"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" { // TestKilledMidDeliveryLosesNothing's instance to kill
+		runChild()
+		return
+	}
+	testdb.Main(m)
+}
+
+// childEnv carries the database URL to the instance the kill test starts
+// (this test binary, run again) and kills while it delivers.
+const childEnv = "CLA_WEBHOOK_TEST_CHILD_DB"
+
+// runChild runs the delivery worker until it is killed.
+func runChild() {
+	ctx := context.Background()
+	db, err := database.Open(ctx, os.Getenv(childEnv))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ws := jobs.NewWorkers()
+	jobs.Register(ws, &webhook.Worker{DB: db, Client: outbound.New(outbound.Options{AllowPrivate: true, Timeout: 2 * time.Minute})})
+	if _, err := jobs.Start(ctx, db, jobs.Config{Workers: ws, PollInterval: 50 * time.Millisecond, ID: "doomed",
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	time.Sleep(2 * time.Minute)
+	os.Exit(3)
+}
+
+// An instance killed while its delivery waits for the endpoint's answer
+// loses nothing: another instance rescues the job and delivers the message,
+// with the same webhook-id, and the receiver accepts it once.
+func TestKilledMidDeliveryLosesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dbURL := testdb.URL(t)
+	db, err := database.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	co := council(t, db)
+	secret := webhook.NewSecret()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	hang := make(chan struct{})
+	t.Cleanup(func() { close(hang) })
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := webhook.Verify(secret, r.Header, body, time.Now()); err != nil {
+			t.Errorf("signature: %v", err)
+		}
+		mu.Lock()
+		id := r.Header.Get(webhook.HeaderID)
+		seen[id]++
+		first := seen[id] == 1
+		mu.Unlock()
+		if first { // the doomed instance's attempt: never answered
+			select {
+			case <-hang:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	ep := &webhook.Endpoint{CouncilID: co, URL: srv.URL, Events: []string{string(webhook.ShopChanged)}, Secret: secret, Active: true}
+	if _, err := db.NewInsert().Model(ep).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := webhook.Emit(ctx, db, co, webhook.ShopChanged, "shop.changed:x:1", map[string]string{"slug": "x"}); err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), childEnv+"="+dbURL)
+	var stderr strings.Builder
+	child.Stderr = &stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = child.Process.Kill() })
+	waitFor(t, 30*time.Second, "the doomed instance's attempt", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == 1
+	})
+	if err := child.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+
+	ws := jobs.NewWorkers()
+	jobs.Register(ws, &webhook.Worker{DB: db, Client: outbound.New(outbound.Options{AllowPrivate: true})})
+	r, err := jobs.Start(ctx, db, jobs.Config{Workers: ws, Logger: slog.New(slog.DiscardHandler), ID: "survivor",
+		PollInterval: 50 * time.Millisecond, JobTimeout: time.Second, RescueAfter: 2 * time.Second,
+		Backoff: jobs.Backoff{First: 100 * time.Millisecond, Max: 300 * time.Millisecond}, StopTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Stop(context.Background()) })
+	// The dead leader's term runs out (about 15 s), then the rescue.
+	waitFor(t, 90*time.Second, "the delivery after the kill", func() bool {
+		var state string
+		_ = db.NewRaw("SELECT state FROM webhook_deliveries").Scan(ctx, &state)
+		return state == webhook.StateDelivered
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 {
+		t.Fatalf("%d webhook-ids seen, want 1 (the same id after the rescue): %v", len(seen), seen)
+	}
+	for id, n := range seen {
+		if n != 2 {
+			t.Errorf("message %s: %d attempts, want 2 (the killed one, then the rescued one)", id, n)
+		}
+	}
+}
 
 // receiver is a webhook endpoint started by the test: it checks every
 // message with the specification's algorithm (webhook.Verify) against each
