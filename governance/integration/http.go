@@ -77,11 +77,6 @@ type SecretView struct {
 	Grace    string
 }
 
-// AttemptLine is one attempt in the log.
-type AttemptLine struct {
-	webhook.Attempt
-}
-
 // DeliveryLine is one delivery in the log, with its attempts.
 type DeliveryLine struct {
 	webhook.DeliveryRow
@@ -280,7 +275,7 @@ func (h *Handlers) show(c *fiber.Ctx) error {
 	}
 	var as []webhook.Attempt
 	if len(ids) > 0 {
-		if err := h.DB.NewSelect().Model(&as).Where("delivery_id IN (?)", bun.In(ids)).Order("id").Scan(ctx); err != nil {
+		if err := h.DB.NewSelect().Model(&as).Where("delivery_id IN (?)", bun.List(ids)).Order("id").Scan(ctx); err != nil {
 			return err
 		}
 	}

@@ -95,16 +95,6 @@ type Endpoint struct {
 	CreatedAt      time.Time  `bun:"created_at,nullzero,default:current_timestamp"`
 }
 
-// Subscribed reports whether the endpoint asked for e.
-func (e *Endpoint) Subscribed(ev Event) bool {
-	for _, s := range e.Events {
-		if s == string(ev) {
-			return true
-		}
-	}
-	return false
-}
-
 // Secrets returns the secrets that sign a message sent at now: the current
 // one, and the previous one within its grace period.
 func (e *Endpoint) Secrets(now time.Time) []string {
