@@ -20,6 +20,7 @@ import (
 	"cla/catalog"
 	"cla/demo"
 	"cla/internal/authz"
+	"cla/internal/idempotency"
 	"cla/internal/jobs"
 	"cla/internal/testdb"
 	"cla/internal/webhook"
@@ -207,5 +208,64 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 			t.Fatalf("timed out after %s waiting for %s", d, what)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Scheduling a meeting and changing it queue one meeting.changed delivery
+// each, in the change's transaction, for an endpoint that asked for them;
+// an endpoint that did not ask gets nothing.
+func TestMeetingChangesQueueWebhooks(t *testing.T) {
+	t.Parallel()
+	app, db := newTestApp(t)
+	ctx := context.Background()
+	var councilID int64
+	if err := db.NewRaw("SELECT id FROM councils WHERE slug = ?", demo.CouncilSlug).Scan(ctx, &councilID); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range []webhook.Event{webhook.MeetingChanged, webhook.ShopChanged} {
+		ep := &webhook.Endpoint{CouncilID: councilID, URL: "https://caisse.example.org/" + string(ev), Events: []string{string(ev)},
+			Secret: webhook.NewSecret(), Active: true}
+		if _, err := db.NewInsert().Model(ep).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fac, _ := webtest.SignIn(t, app, db, councilID, authz.Facilitator)
+	resp, _ := fac.PostForm("/seances", url.Values{"title": {"Séance des webhooks"}, "starts_at": {"2027-01-15T18:00"},
+		"duration": {"120"}, "place": {"Mairie"}, idempotency.Field: {idempotency.NewKey()}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("schedule: %d", resp.StatusCode)
+	}
+	path := resp.Header.Get("Location")
+	resp, _ = fac.PostForm(path+"/modifier", url.Values{"title": {"Séance des webhooks"}, "starts_at": {"2027-01-16T18:00"},
+		"duration": {"120"}, "place": {"Salle des fêtes"}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("edit: %d", resp.StatusCode)
+	}
+	var rows []webhook.DeliveryRow
+	if err := db.NewSelect().Model(&rows).Order("id").Scan(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d deliveries, want 2 (scheduled, changed)", len(rows))
+	}
+	for i, place := range []string{"Mairie", "Salle des fêtes"} {
+		var env struct {
+			Type webhook.Event
+			Data struct {
+				Title, Place, URL string
+				Sequence          int
+			}
+		}
+		if err := json.Unmarshal([]byte(rows[i].Payload), &env); err != nil {
+			t.Fatal(err)
+		}
+		if rows[i].Event != webhook.MeetingChanged || env.Type != webhook.MeetingChanged || env.Data.Place != place ||
+			env.Data.Sequence != i || env.Data.URL != path {
+			t.Errorf("delivery %d: %s %+v", i, rows[i].Event, env)
+		}
+	}
+	var jobsQueued int
+	if err := db.NewRaw("SELECT count(*) FROM river_job WHERE kind = 'webhook.deliver'").Scan(ctx, &jobsQueued); err != nil || jobsQueued != 2 {
+		t.Errorf("%d delivery jobs queued (%v), want 2", jobsQueued, err)
 	}
 }
