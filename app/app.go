@@ -18,6 +18,7 @@ import (
 	"cla/governance/debate"
 	"cla/governance/instance"
 	"cla/governance/exchange"
+	"cla/governance/integration"
 	"cla/governance/member"
 	"cla/governance/notify"
 	"cla/governance/proposal"
@@ -38,6 +39,9 @@ type Config struct {
 	// RequestContext, when set (by tests only), wraps every request's context;
 	// see web.Options.RequestContext.
 	RequestContext func(context.Context) context.Context
+	// WebhooksAllowPrivate accepts webhook endpoints on private networks and
+	// plain http to this machine (the operator's --webhooks-allow-private).
+	WebhooksAllowPrivate bool
 }
 
 // New wires every domain's routes onto the shared app, in the order they are
@@ -71,6 +75,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}).Routes(app)
 	(&exchange.Handlers{DB: db}).Routes(app)
 	notices.Routes(app)
+	(&integration.Handlers{DB: db, AllowPrivate: cfg.WebhooksAllowPrivate}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
 }

@@ -40,6 +40,7 @@ var layout = map[string][]string{
 	"governance/notify": {"governance/assembly", "governance/application", "governance/debate", "governance/proposal",
 		"governance/boussole", "governance/member", "governance/notify/event", "catalog", "internal"},
 	"governance/notify/event": {"internal"},
+	"governance/integration":  {"internal"},
 	"catalog":                 {"internal"},
 	"internal":                {"assets"},
 	"assets":                  {}, // migrations, templates, static: embedded files

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
 	"cla/internal/audit"
@@ -127,11 +128,17 @@ type APIShop struct {
 }
 
 func (h *Handlers) apiShopList(ctx context.Context, councilID int64) ([]APIShop, error) {
-	shops, err := Shops(ctx, h.DB, councilID)
+	return apiShopList(ctx, h.DB, councilID)
+}
+
+// apiShopList is the council's points de vente as /api/v1/shops shows them
+// (webhooks send the same, read in the change's transaction).
+func apiShopList(ctx context.Context, db bun.IDB, councilID int64) ([]APIShop, error) {
+	shops, err := Shops(ctx, db, councilID)
 	if err != nil {
 		return nil, err
 	}
-	cats, err := shopCategorySlugs(ctx, h.DB, councilID)
+	cats, err := shopCategorySlugs(ctx, db, councilID)
 	if err != nil {
 		return nil, err
 	}
@@ -184,7 +191,7 @@ func (h *Handlers) apiAuditHead(c *fiber.Ctx) error {
 }
 
 // RegisterCSVHeader is the header row of /register.csv.
-var RegisterCSVHeader = []string{"version", "effective_on", "slug", "parent", "kind", "name", "status", "status_label", "conditions", "review_on", "reason"}
+var RegisterCSVHeader = []string{"version", "effective_on", "slug", "parent", "kind", "name", "status", "status_label", "conditions", "review_on", "reason", "off_category", "gpc_brick"}
 
 func (h *Handlers) registerCSV(c *fiber.Ctx) error {
 	return h.serve(c, "csv:register", csvType, dataCacheControl, func(ctx context.Context) ([]byte, error) {
@@ -198,7 +205,7 @@ func (h *Handlers) registerCSV(c *fiber.Ctx) error {
 		v := strconv.Itoa(s.Version)
 		for _, it := range s.Items {
 			_ = w.Write([]string{v, s.EffectiveOn, it.Slug, it.Parent, string(it.Kind), it.Name, string(it.Status), it.StatusLabel,
-				it.Conditions, it.ReviewOn, it.Reason})
+				it.Conditions, it.ReviewOn, it.Reason, it.OFFCategory, it.GPCBrick})
 		}
 		w.Flush()
 		return buf.Bytes(), w.Error()

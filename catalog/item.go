@@ -3,6 +3,7 @@
 package catalog
 
 import (
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -79,8 +80,13 @@ type Item struct {
 	Reason          string     `bun:"reason"`
 	ExplanationMD   string     `bun:"explanation_md"`
 	ExplanationHTML string     `bun:"explanation_html"`
-	CreatedAt       time.Time  `bun:"created_at,nullzero,default:current_timestamp"`
-	UpdatedAt       time.Time  `bun:"updated_at,nullzero,default:current_timestamp"`
+	// OFFCategory is an Open Food Facts category tag ("en:rices") and
+	// GPCBrick a GS1 GPC brick code (8 digits): optional codes that let a
+	// point-of-sale system map its own catalogue onto the register.
+	OFFCategory string    `bun:"off_category"`
+	GPCBrick    string    `bun:"gpc_brick"`
+	CreatedAt   time.Time `bun:"created_at,nullzero,default:current_timestamp"`
+	UpdatedAt   time.Time `bun:"updated_at,nullzero,default:current_timestamp"`
 }
 
 // Validate checks the item's own rules; the schema checks them again.
@@ -120,7 +126,33 @@ func (it *Item) Validate() error {
 	if utf8.RuneCountInString(it.Reason) > maxConditionsOrReason {
 		f.Add("reason", "La raison ne doit pas dépasser 2000 caractères.")
 	}
+	it.OFFCategory, it.GPCBrick = NormalizeCodes(it.OFFCategory, it.GPCBrick)
+	validateCodes(f, it.OFFCategory, it.GPCBrick)
 	return f.Err()
+}
+
+var (
+	offCategoryRE = regexp.MustCompile(`^[a-z]{2}:[a-z0-9-]+$`)
+	gpcBrickRE    = regexp.MustCompile(`^[0-9]{8}$`)
+)
+
+// NormalizeCodes trims the classification codes as typed: the tag in lower
+// case, the brick without spaces (it is often printed "10 00 00 25").
+func NormalizeCodes(off, gpc string) (string, string) {
+	off = strings.ToLower(strings.TrimSpace(off))
+	gpc = strings.Join(strings.Fields(gpc), "")
+	return off, gpc
+}
+
+// validateCodes adds the French messages of invalid codes to f; the schema
+// checks the same patterns.
+func validateCodes(f apperr.Fields, off, gpc string) {
+	if off != "" && (!offCategoryRE.MatchString(off) || len(off) > 100) {
+		f.Add("off_category", "La catégorie Open Food Facts s'écrit comme « en:rices » : deux lettres de langue, deux-points, puis lettres minuscules, chiffres ou tirets.")
+	}
+	if gpc != "" && !gpcBrickRE.MatchString(gpc) {
+		f.Add("gpc_brick", "La brique GS1 GPC est un code de 8 chiffres, par exemple 10000025.")
+	}
 }
 
 // Slug turns a French name into a register slug (a new item's, a candidate

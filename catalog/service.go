@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/markdown"
+	"cla/internal/webhook"
 )
 
 // NotifyChannel is the PostgreSQL channel on which a register change is
@@ -160,7 +162,45 @@ func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change,
 	if err := notify(ctx, tx, councilID); err != nil {
 		return nil, err
 	}
+	if err := emitChange(ctx, tx, councilID, v); err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// emitChange queues the webhooks of a new version (issue 18), in its
+// transaction: the version's open-data JSON, and each point de vente whose
+// status or convention dates it changed, as /api/v1/shops shows it.
+func emitChange(ctx context.Context, tx bun.Tx, councilID int64, v *Version) error {
+	if err := webhook.Emit(ctx, tx, councilID, webhook.RegisterVersionPublished,
+		webhook.EventKey(webhook.RegisterVersionPublished, v.Number), v.Snapshot); err != nil {
+		return err
+	}
+	var slugs []string
+	for _, l := range v.Changes {
+		if l.Object == "shop" {
+			slugs = append(slugs, l.Slug)
+		}
+	}
+	if len(slugs) == 0 {
+		return nil
+	}
+	if want, err := webhook.Subscribed(ctx, tx, councilID, webhook.ShopChanged); err != nil || !want {
+		return err
+	}
+	shops, err := apiShopList(ctx, tx, councilID)
+	if err != nil {
+		return err
+	}
+	for _, s := range shops {
+		if slices.Contains(slugs, s.Slug) {
+			if err := webhook.Emit(ctx, tx, councilID, webhook.ShopChanged,
+				webhook.EventKey(webhook.ShopChanged, s.Slug, v.Number), s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Touch tells every instance's cache that the council's public register pages

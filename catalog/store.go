@@ -23,7 +23,8 @@ type Node struct {
 func Tree(ctx context.Context, db bun.IDB, councilID int64) ([]*Node, error) {
 	var items []Item
 	err := db.NewSelect().Model(&items).
-		Column("id", "parent_id", "kind", "slug", "name", "position", "status", "conditions", "review_on", "reason", "explanation_html").
+		Column("id", "parent_id", "kind", "slug", "name", "position", "status", "conditions", "review_on", "reason", "explanation_html",
+			"off_category", "gpc_brick").
 		Where("council_id = ?", councilID).
 		Order("position", "id").
 		Scan(ctx)
@@ -110,7 +111,8 @@ func snapshotItems(ctx context.Context, db bun.IDB, councilID int64) ([]Snapshot
 	out := []SnapshotItem{}
 	walk(tree, func(n, parent *Node) {
 		si := SnapshotItem{Slug: n.Slug, Kind: n.Kind, Name: n.Name, Status: n.Status, StatusLabel: n.Status.Label(),
-			Conditions: n.Conditions, ReviewOn: dateString(n.ReviewOn), Reason: n.Reason, ExplanationHTML: n.ExplanationHTML}
+			Conditions: n.Conditions, ReviewOn: dateString(n.ReviewOn), Reason: n.Reason, ExplanationHTML: n.ExplanationHTML,
+			OFFCategory: n.OFFCategory, GPCBrick: n.GPCBrick}
 		if parent != nil {
 			si.Parent = parent.Slug
 		}
@@ -328,7 +330,8 @@ func scanOutline(rows pgx.Rows) ([]*Row, error) {
 }
 
 // itemColumns are the columns public pages show.
-var itemColumns = []string{"id", "parent_id", "kind", "slug", "name", "position", "status", "conditions", "review_on", "reason", "explanation_html"}
+var itemColumns = []string{"id", "parent_id", "kind", "slug", "name", "position", "status", "conditions", "review_on", "reason", "explanation_html",
+	"off_category", "gpc_brick"}
 
 // ItemFamily returns the item with its parent (nil for a family) and children.
 // Two queries.

@@ -195,6 +195,10 @@ type SnapshotItem struct {
 	ReviewOn        string `json:"review_on"`
 	Reason          string `json:"reason"`
 	ExplanationHTML string `json:"explanation_html"`
+	// OFFCategory and GPCBrick are the item's classification codes ("" for
+	// none), added in issue 18 (an additive field of the contract).
+	OFFCategory string `json:"off_category"`
+	GPCBrick    string `json:"gpc_brick"`
 }
 
 // SnapshotShop is a point de vente as a register version records it.

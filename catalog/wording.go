@@ -20,10 +20,19 @@ import (
 // WordingView is the facilitators' form to correct an item's wording.
 type WordingView struct {
 	web.Page
-	Item   *Item
-	Name   string
-	Expl   string
-	Errors apperr.Fields
+	Item *Item
+	Name string
+	Expl string
+	// OFF and GPC are the classification codes as typed.
+	OFF, GPC string
+	Errors   apperr.Fields
+}
+
+// Wording is what a facilitator may correct on an item without a decision:
+// its name, its public explanation and its classification codes.
+type Wording struct {
+	Name, ExplanationMD   string
+	OFFCategory, GPCBrick string
 }
 
 func canEditWording(v *web.Viewer) bool {
@@ -37,13 +46,13 @@ func (h *Handlers) wordingForm(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
 	return web.Render(c, "catalog/wording", WordingView{Page: web.NewPage(c, "Corriger : "+it.Name), Item: it,
-		Name: it.Name, Expl: it.ExplanationMD})
+		Name: it.Name, Expl: it.ExplanationMD, OFF: it.OFFCategory, GPC: it.GPCBrick})
 }
 
-// CorrectWording changes an item's name and public explanation, never its
-// status, writes the edit to the audit trail and tells the caches. It runs in
-// its own transaction.
-func CorrectWording(ctx context.Context, db *bun.DB, councilID int64, slug, name, explanationMD string, actor *web.Viewer) (*Item, error) {
+// CorrectWording changes an item's name, public explanation and
+// classification codes, never its status, writes the edit to the audit trail
+// and tells the caches. It runs in its own transaction.
+func CorrectWording(ctx context.Context, db *bun.DB, councilID int64, slug string, w Wording, actor *web.Viewer) (*Item, error) {
 	var out *Item
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		it := new(Item)
@@ -55,15 +64,17 @@ func CorrectWording(ctx context.Context, db *bun.DB, councilID int64, slug, name
 			return err
 		}
 		before := *it
-		it.Name = name
-		it.ExplanationMD = strings.TrimSpace(strings.ReplaceAll(explanationMD, "\r\n", "\n"))
+		it.Name = w.Name
+		it.ExplanationMD = strings.TrimSpace(strings.ReplaceAll(w.ExplanationMD, "\r\n", "\n"))
+		it.OFFCategory, it.GPCBrick = w.OFFCategory, w.GPCBrick
 		if err := it.Validate(); err != nil {
 			return err
 		}
 		if utf8.RuneCountInString(it.ExplanationMD) > 20000 {
 			return apperr.Fields{"explanation": "L'explication ne doit pas dépasser 20 000 caractères."}.Err()
 		}
-		if it.Name == before.Name && it.ExplanationMD == before.ExplanationMD {
+		if it.Name == before.Name && it.ExplanationMD == before.ExplanationMD &&
+			it.OFFCategory == before.OFFCategory && it.GPCBrick == before.GPCBrick {
 			out = it
 			return nil
 		}
@@ -72,7 +83,7 @@ func CorrectWording(ctx context.Context, db *bun.DB, councilID int64, slug, name
 			it.ExplanationHTML = markdown.ToHTML(it.ExplanationMD)
 		}
 		it.UpdatedAt = time.Now()
-		if _, err := tx.NewUpdate().Model(it).Column("name", "explanation_md", "explanation_html", "updated_at").
+		if _, err := tx.NewUpdate().Model(it).Column("name", "explanation_md", "explanation_html", "off_category", "gpc_brick", "updated_at").
 			Where("id = ? AND council_id = ?", it.ID, councilID).Exec(ctx); err != nil {
 			return err
 		}
@@ -84,8 +95,11 @@ func CorrectWording(ctx context.Context, db *bun.DB, councilID int64, slug, name
 		type wording struct {
 			Name          string `json:"name"`
 			ExplanationMD string `json:"explanation_md"`
+			OFFCategory   string `json:"off_category,omitempty"`
+			GPCBrick      string `json:"gpc_brick,omitempty"`
 		}
-		if err := audit.Record(ctx, tx, e, wording{before.Name, before.ExplanationMD}, wording{it.Name, it.ExplanationMD}); err != nil {
+		if err := audit.Record(ctx, tx, e, wording{before.Name, before.ExplanationMD, before.OFFCategory, before.GPCBrick},
+			wording{it.Name, it.ExplanationMD, it.OFFCategory, it.GPCBrick}); err != nil {
 			return err
 		}
 		out = it
@@ -98,14 +112,16 @@ func (h *Handlers) wordingSave(c *fiber.Ctx) error {
 	co := web.Council(c)
 	slug := strings.Clone(c.Params("slug"))
 	name, expl := web.Form(c, "name"), web.Form(c, "explanation")
-	it, err := CorrectWording(c.UserContext(), h.DB, co.ID, slug, name, expl, web.ViewerOf(c))
+	off, gpc := web.Form(c, "off_category"), web.Form(c, "gpc_brick")
+	it, err := CorrectWording(c.UserContext(), h.DB, co.ID, slug,
+		Wording{Name: name, ExplanationMD: expl, OFFCategory: off, GPCBrick: gpc}, web.ViewerOf(c))
 	if f := apperr.FieldsOf(err); f != nil {
 		cur, lerr := ItemBySlug(c.UserContext(), h.DB, co.ID, slug)
 		if lerr != nil {
 			return lerr
 		}
 		return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "catalog/wording", WordingView{Page: web.NewPage(c, "Corriger : "+cur.Name), Item: cur,
-			Name: name, Expl: expl, Errors: f})
+			Name: name, Expl: expl, OFF: off, GPC: gpc, Errors: f})
 	}
 	if err != nil {
 		return err

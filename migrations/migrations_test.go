@@ -71,6 +71,8 @@ var merged = map[string]string{
 	"0018_password_reset.tx.up.sql":     "16e2d686cec072b402c6d4f87e2c99170de1502e2859c227ede9ddab39d2fa26",
 	"0017_notifications.tx.down.sql":    "98722dbe4a2496ba81ebf3b04ed48d829b8fc499fad4f6600c627bc0e63d01f3",
 	"0017_notifications.tx.up.sql":      "f93d8433bf391c5b98eff4b848fabc70d30cc30937b66e1cf33194cee66243e0",
+	"0019_integrations.tx.down.sql":     "fbf0a1d2dab183967e51bef57530a28b5aa867305fc0f5331b42bc7825c1add6",
+	"0019_integrations.tx.up.sql":       "da47ad35b5edf4b1727308699cf741a63e20e845100a263554e83e6c8ef5263d",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,9 +15,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"cla/app"
 	"cla/internal/auth"
+	"cla/internal/jobs"
 	"cla/internal/mail"
 	"cla/internal/web"
 )
@@ -53,6 +56,26 @@ type Config struct {
 	// RequestContext, when set (by tests only), wraps every request's context;
 	// see web.Options.RequestContext.
 	RequestContext func(context.Context) context.Context
+
+	// WebhooksAllowPrivate lets webhook endpoints be on private networks
+	// (an intranet till) and plain http on this machine (tests). Link-local
+	// and other reserved addresses stay refused (internal/outbound).
+	WebhooksAllowPrivate bool
+	// WebhooksRootCAs, when set (by tests only), are the certificates that
+	// webhook deliveries trust instead of the system's.
+	WebhooksRootCAs *x509.CertPool
+	// JobBackoff, when set (by tests only), replaces the jobs' retry policy
+	// (jobs.DefaultBackoff), so that retries come within a second.
+	JobBackoff jobs.Backoff
+}
+
+// jobPoll is the job runner's poll interval: the default, or a short one
+// when tests set JobBackoff.
+func (c *Config) jobPoll() time.Duration {
+	if c.JobBackoff != (jobs.Backoff{}) {
+		return 50 * time.Millisecond
+	}
+	return 0
 }
 
 func envOr(name, def string) string {
@@ -86,6 +109,8 @@ func (c *Config) bindFlags(fs *flag.FlagSet) *rawFlags {
 	fs.StringVar(&c.SMTPFrom, "smtp-from", envOr("CLA_SMTP_FROM", ""), "sender address of mails (env CLA_SMTP_FROM)")
 	fs.StringVar(&c.SMTPUser, "smtp-user", envOr("CLA_SMTP_USER", ""), "SMTP user name; the password is read from CLA_SMTP_PASSWORD (env CLA_SMTP_USER)")
 	fs.StringVar(&raw.smtpTLS, "smtp-tls", envOr("CLA_SMTP_TLS", "auto"), "SMTP encryption: auto (TLS on port 465, STARTTLS required on 587, STARTTLS when offered elsewhere), starttls, tls or none (env CLA_SMTP_TLS)")
+	allowPrivate, _ := strconv.ParseBool(envOr("CLA_WEBHOOKS_ALLOW_PRIVATE", "false"))
+	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", allowPrivate, "let webhook endpoints be on private networks, and plain http on this machine (tests); link-local addresses stay refused (env CLA_WEBHOOKS_ALLOW_PRIVATE)")
 	c.SMTPPassword = os.Getenv("CLA_SMTP_PASSWORD")
 	return raw
 }
@@ -184,5 +209,6 @@ func (c *Config) App() app.Config {
 	if sender, err := mailSender(c); err == nil && sender != nil {
 		mailer = mail.Text{Sender: sender}
 	}
-	return app.Config{BaseURL: c.BaseURL, TrustedProxies: c.TrustedProxies, Mailer: mailer, RequestContext: c.RequestContext}
+	return app.Config{BaseURL: c.BaseURL, TrustedProxies: c.TrustedProxies, Mailer: mailer, RequestContext: c.RequestContext,
+		WebhooksAllowPrivate: c.WebhooksAllowPrivate}
 }

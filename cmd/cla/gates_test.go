@@ -114,7 +114,26 @@ func (e *gateEnv) defaultCouncil() int64 {
 func (e *gateEnv) newFacilitator() string {
 	e.t.Helper()
 	_, email := webtest.CreateMember(e.t, e.m.DB, e.defaultCouncil(), authz.Facilitator, "Camille Animatrice")
+	e.seedIntegration()
 	return email
+}
+
+// seedIntegration gives the demo council one webhook endpoint with a logged
+// delivery (once), so that the crawl reaches an integration's page and its log.
+func (e *gateEnv) seedIntegration() {
+	e.t.Helper()
+	_, err := e.m.DB.ExecContext(context.Background(), `WITH ep AS (
+		INSERT INTO webhook_endpoints (council_id, url, description, events, secret)
+		SELECT ?, 'https://caisse.example.org/hook', 'Caisse du Fournil', '{register.version_published,shop.changed}',
+			'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'
+		WHERE NOT EXISTS (SELECT 1 FROM webhook_endpoints) RETURNING id, council_id),
+	d AS (INSERT INTO webhook_deliveries (council_id, endpoint_id, event, event_key, message_id, payload, state, attempts, last_status)
+		SELECT council_id, id, 'ping', 'ping:gate', 'msg_gate', '{}', 'pending', 1, 500 FROM ep RETURNING id)
+	INSERT INTO webhook_attempts (delivery_id, at, status, answer, error, duration_ms)
+		SELECT id, now(), 500, '<html>Erreur</html>', 'Le serveur a répondu 500.', 12 FROM d`, e.defaultCouncil())
+	if err != nil {
+		e.t.Fatalf("seed integration: %v", err)
+	}
 }
 
 // client returns an HTTP client that keeps cookies and does not follow

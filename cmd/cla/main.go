@@ -28,7 +28,9 @@ import (
 	"cla/internal/database"
 	"cla/internal/jobs"
 	"cla/internal/mail"
+	"cla/internal/outbound"
 	"cla/internal/pgserver"
+	"cla/internal/webhook"
 )
 
 func main() {
@@ -218,7 +220,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	if !m.Config.NoJobs {
-		if m.Jobs, err = jobs.Start(ctx, m.DB, jobs.Config{Workers: m.Workers, Logger: m.Logger}); err != nil {
+		if m.Jobs, err = jobs.Start(ctx, m.DB, jobs.Config{Workers: m.Workers, Logger: m.Logger,
+			Backoff: m.Config.JobBackoff, PollInterval: m.Config.jobPoll()}); err != nil {
 			return err
 		}
 	}
@@ -333,6 +336,8 @@ func NewWorkers(db *bun.DB, cfg *Config) (*jobs.Workers, error) {
 		base = "http://" + cfg.Addr
 	}
 	notify.Register(ws, &notify.Service{DB: db, Sender: sender, From: cfg.SMTPFrom, BaseURL: base})
+	jobs.Register(ws, &webhook.Worker{DB: db, Client: outbound.New(outbound.Options{
+		AllowPrivate: cfg.WebhooksAllowPrivate, RootCAs: cfg.WebhooksRootCAs})})
 	return ws, nil
 }
 

@@ -143,3 +143,68 @@ func near(s string, want float64) bool {
 	f, err := strconv.ParseFloat(s, 64)
 	return err == nil && f > want-2 && f < want+2
 }
+
+// Issue 18, point 3: a facilitator gives an item its classification codes;
+// bad codes are refused beside their field with nothing written; the codes
+// appear in the open data JSON and CSV.
+func TestFacilitatorSetsClassificationCodes(t *testing.T) {
+	t.Parallel()
+	app, db := newTestApp(t)
+	ctx := context.Background()
+	var councilID int64
+	if err := db.NewRaw("SELECT id FROM councils WHERE slug = 'dieulefit'").Scan(ctx, &councilID); err != nil {
+		t.Fatal(err)
+	}
+	fac, _ := webtest.SignIn(t, app, db, councilID, authz.Facilitator)
+	resp, body := fac.Get("/gestion/registre/kombucha")
+	if resp.StatusCode != 200 || !strings.Contains(body, `name="off_category"`) || !strings.Contains(body, `name="gpc_brick"`) {
+		t.Fatalf("form without the code fields: %d", resp.StatusCode)
+	}
+	codes := func() (string, string) {
+		var off, gpc string
+		if err := db.NewRaw("SELECT off_category, gpc_brick FROM register_items WHERE slug = 'kombucha'").Scan(ctx, &off, &gpc); err != nil {
+			t.Fatal(err)
+		}
+		return off, gpc
+	}
+	for _, bad := range []struct{ off, gpc, field, msg string }{
+		{"rices", "", "off_category-error", "Open Food Facts"},
+		{"en:rices!", "", "off_category-error", "Open Food Facts"},
+		{"", "1000002", "gpc_brick-error", "8 chiffres"},
+		{"", "1000002X", "gpc_brick-error", "8 chiffres"},
+	} {
+		resp, body := fac.PostForm("/gestion/registre/kombucha", url.Values{"name": {"Kombucha"}, "explanation": {""},
+			"off_category": {bad.off}, "gpc_brick": {bad.gpc}})
+		if resp.StatusCode != 422 || !strings.Contains(body, `id="`+bad.field+`"`) || !strings.Contains(body, bad.msg) ||
+			!strings.Contains(body, `value="`+bad.off+`"`) {
+			t.Errorf("codes %q %q: %d, want 422 with the message beside the field and the input kept", bad.off, bad.gpc, resp.StatusCode)
+		}
+		if off, gpc := codes(); off != "" || gpc != "" {
+			t.Fatalf("refused codes were written: %q %q", off, gpc)
+		}
+	}
+	resp, _ = fac.PostForm("/gestion/registre/kombucha", url.Values{"name": {"Kombucha"}, "explanation": {""},
+		"off_category": {" EN:Kombuchas "}, "gpc_brick": {"10 00 01 82"}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("valid codes: %d, want 303", resp.StatusCode)
+	}
+	if off, gpc := codes(); off != "en:kombuchas" || gpc != "10000182" {
+		t.Fatalf("stored codes %q %q", off, gpc)
+	}
+	anon := webtest.New(t, app)
+	_, body = anon.Get("/api/v1/register")
+	if !strings.Contains(body, `"slug":"kombucha"`) || !regexp.MustCompile(`"slug":"kombucha"[^}]*"off_category":"en:kombuchas","gpc_brick":"10000182"`).MatchString(body) {
+		t.Errorf("JSON lacks the codes: %.300s", body[strings.Index(body, `"slug":"kombucha"`):])
+	}
+	if !strings.Contains(body, `"off_category":""`) {
+		t.Error("items without codes should carry empty code fields")
+	}
+	_, body = anon.Get("/register.csv")
+	lines := strings.Split(body, "\n")
+	if !strings.HasSuffix(strings.TrimSpace(lines[0]), ",off_category,gpc_brick") {
+		t.Errorf("CSV header %q", lines[0])
+	}
+	if !strings.Contains(body, ",en:kombuchas,10000182") {
+		t.Error("CSV lacks the codes")
+	}
+}

@@ -100,6 +100,9 @@ var placeholders = map[string]string{
 	"{point_close}":  `SELECT min(a.id)::text FROM agenda_items a JOIN meetings m ON m.id = a.meeting_id WHERE m.council_id = ? AND m.demo_key = 'fevrier-2025'`,
 	"{vote}":         `SELECT min(id)::text FROM votes WHERE council_id = ?`,
 	"{decision}":     `SELECT min(id)::text FROM decisions WHERE council_id = ?`,
+	// Webhook endpoints: the demo has none, so the walk registers two (one to delete).
+	"{integration}":     `WITH e AS (INSERT INTO webhook_endpoints (council_id, url, events, secret) VALUES (?, 'https://caisse.example.org/hook', '{ping}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw') RETURNING id) SELECT id::text FROM e`,
+	"{integration_del}": `WITH e AS (INSERT INTO webhook_endpoints (council_id, url, events, secret) VALUES (?, 'https://autre.example.org/hook', '{ping}', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw') RETURNING id) SELECT id::text FROM e`,
 }
 
 // routeTable: one row per route. Keep it sorted by route.
@@ -223,6 +226,14 @@ var routeTable = []routeCase{
 	{route: "GET /conseil", want: all(200)},
 	{route: "POST /deconnexion", want: all(303)},
 	{route: "GET /gestion/journal", want: facilitatorPage},
+	{route: "GET /gestion/integrations", want: facilitatorPage},
+	{route: "POST /gestion/integrations", form: url.Values{"url": {"http://127.0.0.1/hook"}}, want: facilitatorAction(422)},
+	{route: "GET /gestion/integrations/:id", path: "/gestion/integrations/{integration}", want: facilitatorPage},
+	{route: "POST /gestion/integrations/:id/envois/:delivery/renvoi", path: "/gestion/integrations/{integration}/envois/999999/renvoi", want: facilitatorAction(404)},
+	{route: "POST /gestion/integrations/:id/rotation", path: "/gestion/integrations/{integration}/rotation", want: facilitatorAction(200)},
+	// Deleted by facilitator A, so admin A finds it gone.
+	{route: "POST /gestion/integrations/:id/suppression", path: "/gestion/integrations/{integration_del}/suppression", want: by(401, 403, 303, 404, 403)},
+	{route: "POST /gestion/integrations/:id/test", path: "/gestion/integrations/{integration}/test", want: facilitatorAction(303)},
 	{route: "GET /gestion/membres", want: facilitatorPage},
 	{route: "POST /gestion/membres/invitations", form: url.Values{"email": {"pas-une-adresse"}, "role": {"member"}}, want: facilitatorAction(422)},
 	{route: "POST /gestion/membres/:id/desactiver", path: "/gestion/membres/{membre}/desactiver", want: facilitatorAction(303)},

@@ -162,6 +162,9 @@ func decideOnClose(ctx context.Context, tx bun.Tx, v *Vote, actor audit.Actor, i
 	if err := audit.Record(ctx, tx, actor.Entry(&v.CouncilID, "decision.record", "decision", strconv.FormatInt(d.ID, 10), "Décision : "+d.Title), nil, d); err != nil {
 		return nil, err
 	}
+	if err := emitDecision(ctx, tx, d); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 

@@ -21,10 +21,15 @@ func CreateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 		return err
 	}
 	m.State = MeetingPlanned
-	if _, err := db.NewInsert().Model(m).Returning("*").Exec(ctx); err != nil {
-		return err
-	}
-	return event.Enqueue(ctx, db, event.MeetingChanged{CouncilID: m.CouncilID, MeetingID: m.ID})
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewInsert().Model(m).Returning("*").Exec(ctx); err != nil {
+			return err
+		}
+		if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: m.CouncilID, MeetingID: m.ID}); err != nil {
+			return err
+		}
+		return emitMeeting(ctx, tx, m.CouncilID, m.ID)
+	})
 }
 
 // updateMeeting changes a planned or running meeting's date, place and note, and
@@ -33,16 +38,21 @@ func updateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
-	res, err := db.NewUpdate().Model(m).Column("title", "starts_at", "ends_at", "place", "note").
-		Set("sequence = sequence + 1").Set("updated_at = now()").
-		Where("id = ? AND council_id = ? AND state NOT IN (?, ?)", m.ID, m.CouncilID, MeetingClosed, MeetingCancelled).Exec(ctx)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errMeetingClosed
-	}
-	return event.Enqueue(ctx, db, event.MeetingChanged{CouncilID: m.CouncilID, MeetingID: m.ID})
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Model(m).Column("title", "starts_at", "ends_at", "place", "note").
+			Set("sequence = sequence + 1").Set("updated_at = now()").
+			Where("id = ? AND council_id = ? AND state NOT IN (?, ?)", m.ID, m.CouncilID, MeetingClosed, MeetingCancelled).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errMeetingClosed
+		}
+		if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: m.CouncilID, MeetingID: m.ID}); err != nil {
+			return err
+		}
+		return emitMeeting(ctx, tx, m.CouncilID, m.ID)
+	})
 }
 
 var errMeetingClosed = apperr.New(apperr.Conflict, "Une séance close ne change plus.")

@@ -35,6 +35,9 @@ const (
 	// Register (catalog).
 	EditItemWording Action = "register_item.edit_wording" // fix typos and descriptions, no status change
 
+	// Integrations: webhook endpoints and their delivery log (governance/integration).
+	ManageIntegrations Action = "integration.manage" // add, test, rotate, delete endpoints; read the log, re-send
+
 	// Members, accounts and the audit trail (governance/member, internal/auth).
 	MemberList         Action = "member.list"          // the management list, with emails and invitations
 	MemberInvite       Action = "member.invite"        // invite someone as member or facilitator
@@ -93,6 +96,8 @@ const (
 // here is allowed to no one.
 var table = map[Action][]Role{
 	EditItemWording: {Facilitator, Admin},
+
+	ManageIntegrations: {Facilitator, Admin},
 
 	MemberList:         {Facilitator, Admin},
 	MemberInvite:       {Facilitator, Admin},
