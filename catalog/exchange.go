@@ -144,8 +144,8 @@ func ImportHistory(ctx context.Context, tx bun.Tx, councilID int64, versions []I
 			return fmt.Errorf("imported item history: %w", err)
 		}
 	}
-	if err := audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, Action: "register.import", ObjectType: "register_version",
-		ObjectID: strconv.Itoa(last.Number), Summary: fmt.Sprintf("Registre importé de %s : %d versions, %d éléments", from, len(versions), len(last.Items))},
+	if err := audit.Record(ctx, tx, audit.Actor{}.Entry(&councilID, "register.import", "register_version",
+		strconv.Itoa(last.Number), fmt.Sprintf("Registre importé de %s : %d versions, %d éléments", from, len(versions), len(last.Items))),
 		nil, nil); err != nil {
 		return err
 	}

@@ -75,3 +75,12 @@ func ItemsBelowFamilies(ctx context.Context, db bun.IDB, councilID int64) ([]Ite
 		Where("council_id = ? AND kind <> ?", councilID, Family).OrderExpr("name").Scan(ctx)
 	return out, err
 }
+
+// HasRegister reports whether the council has register items or a published
+// register version (an exchange file only starts an empty council).
+func HasRegister(ctx context.Context, db bun.IDB, councilID int64) (bool, error) {
+	if ok, err := db.NewSelect().Model((*Item)(nil)).Where("council_id = ?", councilID).Exists(ctx); ok || err != nil {
+		return ok, err
+	}
+	return db.NewSelect().Table("register_versions").Where("council_id = ?", councilID).Exists(ctx)
+}

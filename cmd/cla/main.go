@@ -23,8 +23,8 @@ import (
 
 	"cla/app"
 	"cla/demo"
-	"cla/internal/auth"
 	"cla/governance/notify"
+	"cla/internal/auth"
 	"cla/internal/database"
 	"cla/internal/jobs"
 	"cla/internal/mail"

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/uptrace/bun"
+
+	"cla/internal/auth"
 )
 
 // Reads for governance/notify, which writes to members about meetings and
@@ -45,15 +47,16 @@ func VotesClosingBetween(ctx context.Context, db bun.IDB, from, to time.Time) ([
 // online vote: the members marked present at its meeting, or, for a vote
 // with a time window, every active member of the council.
 func EligibleVoters(ctx context.Context, db bun.IDB, v *Vote) ([]int64, error) {
-	var ids []int64
-	q := db.NewSelect().Table("memberships").Column("memberships.account_id").
-		Where("memberships.council_id = ? AND memberships.disabled_at IS NULL", v.CouncilID)
-	if v.ClosesAt == nil {
-		q = q.Join("JOIN attendances AS a ON a.member_id = memberships.account_id AND a.council_id = memberships.council_id").
-			Where("a.meeting_id = ? AND a.status = ?", v.MeetingID, Present)
+	if v.ClosesAt != nil {
+		return auth.AllActiveMemberIDs(ctx, db, v.CouncilID)
 	}
-	err := q.Order("memberships.account_id").Scan(ctx, &ids)
-	return ids, err
+	var present []int64
+	if err := db.NewSelect().Model((*Attendance)(nil)).Column("member_id").
+		Where("council_id = ? AND meeting_id = ? AND status = ?", v.CouncilID, v.MeetingID, Present).
+		Order("member_id").Scan(ctx, &present); err != nil {
+		return nil, err
+	}
+	return auth.ActiveMemberIDs(ctx, db, v.CouncilID, present)
 }
 
 // Voted returns the account ids that cast a ballot in a vote. For a secret

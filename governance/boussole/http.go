@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -114,7 +113,7 @@ func (h *Handlers) publishFirst(c *fiber.Ctx) error {
 	} else if ok {
 		return errBoussoleWritten
 	}
-	get := func(k string) string { return strings.Clone(c.FormValue(k)) }
+	get := func(k string) string { return web.Form(c, k) }
 	spec, form, err := ParseCriteriaForm(get)
 	if err != nil {
 		c.Status(fiber.StatusUnprocessableEntity)

@@ -12,6 +12,7 @@ import (
 
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/council"
 )
 
 // Pillar is one of the boussole's three pillars; a criterion belongs to one.
@@ -153,7 +154,7 @@ func Publish(ctx context.Context, db bun.IDB, councilID int64, spec []CriterionS
 	}
 	var latest int
 	// Lock the council's row so that two decisions never take the same number.
-	if err := db.NewRaw("SELECT 1 FROM councils WHERE id = ? FOR UPDATE", councilID).Scan(ctx, new(int)); err != nil {
+	if err := council.Lock(ctx, db, councilID); err != nil {
 		return nil, fmt.Errorf("lock council: %w", err)
 	}
 	if err := db.NewSelect().Table("boussole_versions").ColumnExpr("coalesce(max(number), 0)").
@@ -204,8 +205,7 @@ func Publish(ctx context.Context, db bun.IDB, councilID int64, spec []CriterionS
 	if pub.ImportedFrom != "" {
 		summary = fmt.Sprintf("Boussole version %d importée de %s", number, pub.ImportedFrom)
 	}
-	if err := audit.Record(ctx, db, audit.Entry{CouncilID: &councilID, ActorID: pub.ActorID, ActorName: pub.ActorName,
-		Action: "boussole.version", ObjectType: "boussole_version", ObjectID: strconv.Itoa(number), Summary: summary}, nil, spec); err != nil {
+	if err := audit.Record(ctx, db, pub.actor().Entry(&councilID, "boussole.version", "boussole_version", strconv.Itoa(number), summary), nil, spec); err != nil {
 		return nil, err
 	}
 	return v, nil
@@ -283,4 +283,13 @@ func PillarOfGroup(name string, position int) Pillar {
 		return PillarSystem
 	}
 	return Pillars[min(max(position, 1), len(Pillars))-1]
+}
+
+// actor is who publishes, for the audit trail (the system when nobody is named).
+func (p Publication) actor() audit.Actor {
+	a := audit.Actor{Name: p.ActorName}
+	if p.ActorID != nil {
+		a.AccountID = *p.ActorID
+	}
+	return a
 }

@@ -130,9 +130,9 @@ func ImportInto(ctx context.Context, tx bun.Tx, councilID int64, r io.Reader) (*
 	if n := len(doc.Register); n > 0 {
 		rep.Items = len(doc.Register[n-1].Items)
 	}
-	if err := audit.Record(ctx, tx, audit.Entry{CouncilID: &councilID, Action: "council.import", ObjectType: "council",
-		ObjectID: doc.Council.Slug, Summary: fmt.Sprintf("Import du fichier d'échange de %s : %d versions de la boussole, %d versions du registre, %d décisions",
-			from, rep.BoussoleVersions, rep.RegisterVersions, rep.Decisions)}, nil, nil); err != nil {
+	if err := audit.Record(ctx, tx, audit.Actor{}.Entry(&councilID, "council.import", "council",
+		doc.Council.Slug, fmt.Sprintf("Import du fichier d'échange de %s : %d versions de la boussole, %d versions du registre, %d décisions",
+			from, rep.BoussoleVersions, rep.RegisterVersions, rep.Decisions)), nil, nil); err != nil {
 		return rep, err
 	}
 	return rep, nil
@@ -141,9 +141,13 @@ func ImportInto(ctx context.Context, tx bun.Tx, councilID int64, r io.Reader) (*
 // checkEmpty adds a problem when the council already has a boussole, a
 // register or decisions: an import only starts a new council.
 func checkEmpty(ctx context.Context, db bun.IDB, councilID int64, rep *Report) error {
+	if ok, err := catalog.HasRegister(ctx, db, councilID); err != nil {
+		return err
+	} else if ok {
+		rep.add("$", "un conseil vide", "le conseil a déjà un registre : un fichier d'échange ne sert qu'à démarrer un conseil vide")
+	}
 	for _, t := range []struct{ table, what string }{
-		{"boussole_versions", "une boussole"}, {"register_versions", "un registre publié"}, {"register_items", "des éléments de registre"},
-		{"decisions", "des décisions"}, {"imported_decisions", "des décisions importées"},
+		{"boussole_versions", "une boussole"}, {"decisions", "des décisions"}, {"imported_decisions", "des décisions importées"},
 	} {
 		ok, err := db.NewSelect().Table(t.table).Where("council_id = ?", councilID).Exists(ctx)
 		if err != nil {

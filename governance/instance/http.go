@@ -91,11 +91,11 @@ func safeNext(next string) string {
 var errNotOperator = auth.ErrBadCredentials
 
 func (h *Handlers) signIn(c *fiber.Ctx) error {
-	email := strings.Clone(c.FormValue("email"))
-	next := safeNext(c.FormValue("suite"))
+	email := web.Form(c, "email")
+	next := safeNext(web.Form(c, "suite"))
 	ctx := c.UserContext()
 	// Council 0: the password alone; the operator role is checked below.
-	acct, err := auth.Authenticate(ctx, h.DB, 0, web.ClientIP(c), email, c.FormValue("password"))
+	acct, err := auth.Authenticate(ctx, h.DB, 0, web.ClientIP(c), email, web.Form(c, "password"))
 	if err == nil {
 		ok, oerr := IsOperator(ctx, h.DB, acct.ID)
 		if oerr != nil {
@@ -168,11 +168,11 @@ const maxExchangeFile = 1 << 20
 
 func (h *Handlers) create(c *fiber.Ctx) error {
 	in := Input{
-		Slug: strings.Clone(c.FormValue("slug")), Name: strings.Clone(c.FormValue("name")),
-		CaisseName: strings.Clone(c.FormValue("caisse_name")), Commune: strings.Clone(c.FormValue("commune")),
-		Territory: strings.Clone(c.FormValue("territory")), ContactEmail: strings.Clone(c.FormValue("contact_email")),
-		Timezone: strings.Clone(c.FormValue("timezone")), Hosts: strings.Clone(c.FormValue("hosts")),
-		AdminEmail: strings.Clone(c.FormValue("admin_email")), Start: Start(strings.Clone(c.FormValue("start"))),
+		Slug: web.Form(c, "slug"), Name: web.Form(c, "name"),
+		CaisseName: web.Form(c, "caisse_name"), Commune: web.Form(c, "commune"),
+		Territory: web.Form(c, "territory"), ContactEmail: web.Form(c, "contact_email"),
+		Timezone: web.Form(c, "timezone"), Hosts: web.Form(c, "hosts"),
+		AdminEmail: web.Form(c, "admin_email"), Start: Start(web.Form(c, "start")),
 	}
 	if in.Start == StartFile {
 		if fh, err := c.FormFile("file"); err == nil {
@@ -279,7 +279,7 @@ func (h *Handlers) setHosts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	hosts := strings.Clone(c.FormValue("hosts"))
+	hosts := web.Form(c, "hosts")
 	err = SetHosts(c.UserContext(), h.DB, co.ID, hosts, auth.ActorOf(web.ViewerOf(c)))
 	if fields := apperr.FieldsOf(err); fields != nil {
 		view, verr := h.showView(c, co, hosts, fields)
@@ -300,7 +300,7 @@ func (h *Handlers) setState(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	state := council.State(strings.Clone(c.FormValue("state")))
+	state := council.State(web.Form(c, "state"))
 	err = SetState(c.UserContext(), h.DB, co.ID, state, auth.ActorOf(web.ViewerOf(c)))
 	if fields := apperr.FieldsOf(err); fields != nil {
 		view, verr := h.showView(c, co, "", fields)
@@ -354,9 +354,9 @@ func (h *Handlers) settingsForm(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) saveSettings(c *fiber.Ctx) error {
-	in := Settings{Name: strings.Clone(c.FormValue("name")), PresentationMD: strings.Clone(c.FormValue("presentation")),
-		ContactEmail: strings.Clone(c.FormValue("contact_email")), Hosts: strings.Clone(c.FormValue("hosts")),
-		RegisterPublic: c.FormValue("register_public") == "1"}
+	in := Settings{Name: web.Form(c, "name"), PresentationMD: web.Form(c, "presentation"),
+		ContactEmail: web.Form(c, "contact_email"), Hosts: web.Form(c, "hosts"),
+		RegisterPublic: web.Form(c, "register_public") == "1"}
 	err := SaveSettings(c.UserContext(), h.DB, web.Council(c), in, auth.ActorOf(web.ViewerOf(c)))
 	if fields := apperr.FieldsOf(err); fields != nil {
 		view, verr := h.settingsView(c, in, fields)

@@ -120,14 +120,8 @@ func (h *Handlers) listView(c *fiber.Ctx) (*ListView, error) {
 		Where("council_id = ?", co).Order("id").Scan(ctx); err != nil {
 		return nil, err
 	}
-	var counts []struct {
-		EndpointID int64
-		State      string
-		N          int
-	}
-	if err := h.DB.NewSelect().Table("webhook_deliveries").ColumnExpr("endpoint_id, state, count(*) AS n").
-		Where("council_id = ? AND state <> ?", co, webhook.StateDelivered).Group("endpoint_id", "state").
-		Scan(ctx, &counts); err != nil {
+	counts, err := webhook.PendingCounts(ctx, h.DB, co)
+	if err != nil {
 		return nil, err
 	}
 	v := &ListView{Page: web.NewPage(c, "Intégrations"), Events: eventOptions(nil)}
@@ -155,8 +149,8 @@ func (h *Handlers) list(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) create(c *fiber.Ctx) error {
-	rawURL := strings.TrimSpace(strings.Clone(c.FormValue("url")))
-	desc := strings.TrimSpace(strings.Clone(c.FormValue("description")))
+	rawURL := strings.TrimSpace(web.Form(c, "url"))
+	desc := strings.TrimSpace(web.Form(c, "description"))
 	var events []string
 	args := c.Request().PostArgs()
 	for _, v := range args.PeekMulti("events") {
@@ -225,11 +219,7 @@ func Create(ctx context.Context, db *bun.DB, councilID int64, rawURL, desc strin
 
 // record writes an endpoint change to the audit trail, without its secret.
 func record(ctx context.Context, tx bun.Tx, councilID int64, ep *webhook.Endpoint, actor *web.Viewer, action, summary string) error {
-	e := audit.Entry{CouncilID: &councilID, Action: action, ObjectType: "webhook_endpoint",
-		ObjectID: strconv.FormatInt(ep.ID, 10), Summary: summary}
-	if actor != nil {
-		e.ActorID, e.ActorName = &actor.AccountID, actor.Name
-	}
+	e := auth.ActorOf(actor).Entry(&councilID, action, "webhook_endpoint", strconv.FormatInt(ep.ID, 10), summary)
 	type public struct {
 		URL    string   `json:"url"`
 		Events []string `json:"events"`
@@ -334,8 +324,7 @@ func (h *Handlers) rotate(c *fiber.Ctx) error {
 	secret := webhook.NewSecret()
 	until := time.Now().Add(webhook.GraceDefault)
 	err = h.DB.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewUpdate().Table("webhook_endpoints").Set("previous_secret = secret").Set("previous_until = ?", until).
-			Set("secret = ?", secret).Where("id = ? AND council_id = ?", ep.ID, ep.CouncilID).Exec(ctx); err != nil {
+		if err := webhook.RotateSecret(ctx, tx, ep.CouncilID, ep.ID, secret, until); err != nil {
 			return err
 		}
 		return record(ctx, tx, ep.CouncilID, ep, web.ViewerOf(c), "webhook_endpoint.rotate", "Secret d'intégration renouvelé : "+ep.URL)
@@ -354,7 +343,7 @@ func (h *Handlers) remove(c *fiber.Ctx) error {
 		return err
 	}
 	err = h.DB.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewDelete().Table("webhook_endpoints").Where("id = ? AND council_id = ?", ep.ID, ep.CouncilID).Exec(ctx); err != nil {
+		if err := webhook.DeleteEndpoint(ctx, tx, ep.CouncilID, ep.ID); err != nil {
 			return err
 		}
 		return record(ctx, tx, ep.CouncilID, ep, web.ViewerOf(c), "webhook_endpoint.delete", "Intégration supprimée : "+ep.URL)

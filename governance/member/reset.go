@@ -33,7 +33,7 @@ func (h *Handlers) resetRequestForm(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) requestReset(c *fiber.Ctx) error {
-	email := auth.NormalizeEmail(strings.Clone(c.FormValue("email")))
+	email := auth.NormalizeEmail(web.Form(c, "email"))
 	var err error
 	if msg := auth.CheckEmail(email); msg != "" {
 		err = apperr.Fields{"email": msg}.Err()
@@ -99,7 +99,7 @@ func (h *Handlers) resetForm(c *fiber.Ctx) error {
 
 func (h *Handlers) useReset(c *fiber.Ctx) error {
 	token := strings.Clone(c.Params("token"))
-	accountID, err := auth.UseResetLink(c.UserContext(), h.DB, web.Council(c).ID, token, c.FormValue("password"))
+	accountID, err := auth.UseResetLink(c.UserContext(), h.DB, web.Council(c).ID, token, web.Form(c, "password"))
 	if fields := apperr.FieldsOf(err); fields != nil {
 		c.Status(fiber.StatusUnprocessableEntity)
 		c.Set(fiber.HeaderCacheControl, "no-store")

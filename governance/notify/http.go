@@ -95,11 +95,11 @@ func (h *Handlers) savePrefs(c *fiber.Ctx) error {
 	var rows []Pref
 	errs := apperr.Fields{}
 	for _, k := range Kinds {
-		p := Pref{CouncilID: councilID, AccountID: v.AccountID, Kind: k, Delivery: Delivery(c.FormValue("delivery_" + string(k)))}
+		p := Pref{CouncilID: councilID, AccountID: v.AccountID, Kind: k, Delivery: Delivery(web.Form(c, "delivery_"+string(k)))}
 		switch {
 		case k == KindConvocation:
 			p.Delivery = Immediate
-			p.Address = auth.NormalizeEmail(c.FormValue("address"))
+			p.Address = auth.NormalizeEmail(web.Form(c, "address"))
 			if p.Address != "" {
 				if msg := auth.CheckEmail(p.Address); msg != "" {
 					errs.Add("address", msg)
@@ -114,7 +114,7 @@ func (h *Handlers) savePrefs(c *fiber.Ctx) error {
 		rows = append(rows, p)
 	}
 	digest := Pref{CouncilID: councilID, AccountID: v.AccountID, Kind: KindDigest, Delivery: Never}
-	if c.FormValue("digest") == "1" {
+	if web.Form(c, "digest") == "1" {
 		digest.Delivery = Immediate
 	}
 	typed[KindDigest] = digest
@@ -173,7 +173,7 @@ func (h *Handlers) log(c *fiber.Ctx) error {
 
 // saveDigestDay sets the council's digest day.
 func (h *Handlers) saveDigestDay(c *fiber.Ctx) error {
-	day, _ := strconv.Atoi(strings.TrimSpace(c.FormValue("digest_weekday")))
+	day, _ := strconv.Atoi(strings.TrimSpace(web.Form(c, "digest_weekday")))
 	err := SaveDigestWeekday(c.UserContext(), h.DB, web.Council(c).ID, day)
 	if f := apperr.FieldsOf(err); f != nil {
 		view, err := h.logView(c)

@@ -10,6 +10,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/auth"
+	"cla/internal/council"
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -69,11 +71,33 @@ func ForCouncil(ctx context.Context, db bun.IDB, councilID int64, limit int) ([]
 	var ns []Notification
 	err := db.NewSelect().Model(&ns).
 		Column("n.id", "n.council_id", "n.kind", "n.email", "n.subject", "n.state", "n.answer", "n.attempts", "n.created_at", "n.updated_at", "n.sent_at").
-		ColumnExpr("coalesce(a.name, '') AS name").
-		Join("LEFT JOIN accounts AS a ON a.id = n.account_id").
+		Column("n.account_id").
 		Where("n.council_id = ?", councilID).
 		Order("n.created_at DESC", "n.id DESC").Limit(limit).Scan(ctx)
-	return ns, err
+	if err != nil || len(ns) == 0 {
+		return ns, err
+	}
+	// The recipients' names, in one more statement (internal/auth owns them).
+	var ids []int64
+	for _, n := range ns {
+		if n.AccountID != nil {
+			ids = append(ids, *n.AccountID)
+		}
+	}
+	names, err := auth.AccountNames(ctx, db, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]string, len(names))
+	for _, a := range names {
+		byID[a.ID] = a.Name
+	}
+	for i, n := range ns {
+		if n.AccountID != nil {
+			ns[i].Name = byID[*n.AccountID]
+		}
+	}
+	return ns, nil
 }
 
 // get loads one of the council's notifications.
@@ -129,11 +153,32 @@ func SaveDigestWeekday(ctx context.Context, db bun.IDB, councilID int64, day int
 
 // councilsWithDigestOn lists the councils whose digest day is weekday.
 func councilsWithDigestOn(ctx context.Context, db bun.IDB, weekday int) ([]int64, error) {
+	all, err := council.IDs(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	var settings []struct {
+		CouncilID int64 `bun:"council_id"`
+		Weekday   int   `bun:"digest_weekday"`
+	}
+	if err := db.NewSelect().Table("notification_settings").Column("council_id", "digest_weekday").Scan(ctx, &settings); err != nil {
+		return nil, err
+	}
+	day := make(map[int64]int, len(settings))
+	for _, st := range settings {
+		day[st.CouncilID] = st.Weekday
+	}
 	var ids []int64
-	err := db.NewSelect().TableExpr("councils AS c").Column("c.id").
-		Join("LEFT JOIN notification_settings AS s ON s.council_id = c.id").
-		Where("coalesce(s.digest_weekday, 1) = ?", weekday).Order("c.id").Scan(ctx, &ids)
-	return ids, err
+	for _, id := range all {
+		d, ok := day[id]
+		if !ok {
+			d = 1 // a council without settings has its digest on Monday
+		}
+		if d == weekday {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
 
 // heldForDigest lists a member's notifications kept for the digest since

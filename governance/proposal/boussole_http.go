@@ -47,7 +47,7 @@ func (h *Handlers) createBoussoleProposal(c *fiber.Ctx) error {
 		return err
 	}
 	co := web.Council(c)
-	get := func(k string) string { return strings.Clone(c.FormValue(k)) }
+	get := func(k string) string { return web.Form(c, k) }
 	p := &Proposal{CouncilID: co.ID, Kind: ProposalBoussole, Title: get("title"), RationaleMD: get("rationale"), Sources: get("sources")}
 	current, err := currentBoussoleNumber(c.UserContext(), h.DB, co.ID)
 	if err != nil {

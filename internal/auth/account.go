@@ -282,3 +282,12 @@ func ActiveRole(ctx context.Context, db bun.IDB, councilID, accountID int64) (au
 	}
 	return role, err
 }
+
+// AllActiveMemberIDs lists the account ids of the council's active members,
+// in id order.
+func AllActiveMemberIDs(ctx context.Context, db bun.IDB, councilID int64) ([]int64, error) {
+	var ids []int64
+	err := db.NewSelect().Model((*Membership)(nil)).Column("account_id").
+		Where("council_id = ? AND disabled_at IS NULL", councilID).Order("account_id").Scan(ctx, &ids)
+	return ids, err
+}

@@ -138,8 +138,8 @@ var table = map[Action][]Role{
 	ReadDraftMinutes: {Member, Facilitator, Admin},
 
 	CouncilSettings: {Admin},
-	NotifyOwn: {Member, Facilitator, Admin},
-	NotifyLog: {Facilitator, Admin},
+	NotifyOwn:       {Member, Facilitator, Admin},
+	NotifyLog:       {Facilitator, Admin},
 }
 
 // Can reports whether role may do action in its council.

@@ -192,3 +192,16 @@ func normaliseHost(host string) string {
 	}
 	return strings.ToLower(strings.TrimSuffix(host, "."))
 }
+
+// Lock takes the council's row lock until the end of the transaction db, so
+// that numbered writes of a council (a boussole version) never race.
+func Lock(ctx context.Context, db bun.IDB, id int64) error {
+	return db.NewSelect().Model((*Council)(nil)).Column("id").Where("id = ?", id).For("UPDATE").Scan(ctx, new(int64))
+}
+
+// IDs lists the id of every council of the instance, in id order.
+func IDs(ctx context.Context, db bun.IDB) ([]int64, error) {
+	var ids []int64
+	err := db.NewSelect().Model((*Council)(nil)).Column("id").Order("id").Scan(ctx, &ids)
+	return ids, err
+}
