@@ -55,7 +55,6 @@ var foreignTableExceptions = map[string]string{
 	"governance/application/store.go: shop_categories": "not moved yet",
 	"governance/application/store.go: shops":           "not moved yet",
 	"governance/debate/debate.go: register_items":      "not moved yet",
-	"governance/member/auditlog.go: audit_log":         "not moved yet",
 }
 
 // sqlTable matches a table name where SQL or bun names a table.
