@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/uptrace/bun"
 
@@ -83,4 +84,72 @@ func HasRegister(ctx context.Context, db bun.IDB, councilID int64) (bool, error)
 		return ok, err
 	}
 	return db.NewSelect().Table("register_versions").Where("council_id = ?", councilID).Exists(ctx)
+}
+
+// CategoryOption is a register category a point de vente may say it sells,
+// with the name of its family ("" for none).
+type CategoryOption struct {
+	Slug   string `bun:"slug"`
+	Name   string `bun:"name"`
+	Family string `bun:"family"`
+}
+
+// CategoryOptions lists the council's categories under their family, in
+// register order, in one query.
+func CategoryOptions(ctx context.Context, db bun.IDB, councilID int64) ([]CategoryOption, error) {
+	var out []CategoryOption
+	err := db.NewRaw(`SELECT c.slug, c.name, coalesce(f.name, '') AS family
+		FROM register_items c LEFT JOIN register_items f ON f.id = c.parent_id AND f.council_id = c.council_id
+		WHERE c.council_id = ? AND c.kind = ?
+		ORDER BY f.position NULLS FIRST, f.id, c.position, c.id`, councilID, Category).Scan(ctx, &out)
+	return out, err
+}
+
+// FreeShopSlug returns base, or base-2, base-3… the first one no point de
+// vente of the council has yet.
+func FreeShopSlug(ctx context.Context, db bun.IDB, councilID int64, base string) (string, error) {
+	var taken []string
+	if err := db.NewSelect().Model((*Shop)(nil)).Column("slug").
+		Where("council_id = ? AND (slug = ? OR slug LIKE ?)", councilID, base, base+"-%").Scan(ctx, &taken); err != nil {
+		return "", err
+	}
+	used := make(map[string]bool, len(taken))
+	for _, s := range taken {
+		used[s] = true
+	}
+	slug := base
+	for i := 2; used[slug]; i++ {
+		slug = fmt.Sprintf("%s-%d", base, i)
+	}
+	return slug, nil
+}
+
+// AddShopCategories says that the council's point de vente shopID sells the
+// categories named by slugs, in one statement; unknown slugs are skipped.
+func AddShopCategories(ctx context.Context, db bun.IDB, councilID, shopID int64, slugs []string) error {
+	if len(slugs) == 0 {
+		return nil
+	}
+	_, err := db.NewRaw(`INSERT INTO shop_categories (council_id, shop_id, item_id)
+		SELECT ?, ?, id FROM register_items WHERE council_id = ? AND slug IN (?)`,
+		councilID, shopID, councilID, bun.List(slugs)).Exec(ctx)
+	return err
+}
+
+// ItemIDsQuery is a subquery of the ids among ids that are the council's
+// register items, for a statement of another package that must link only
+// those (one statement, no read-then-write).
+func ItemIDsQuery(db bun.IDB, councilID int64, ids []int64) *bun.SelectQuery {
+	return db.NewSelect().Model((*Item)(nil)).Column("id").
+		Where("council_id = ? AND id IN (?)", councilID, bun.List(ids))
+}
+
+// ItemsIn lists the council's register items whose id the subquery ids
+// returns (one column of ids), by name, with their id, slug, name and status,
+// in one statement.
+func ItemsIn(ctx context.Context, db bun.IDB, councilID int64, ids *bun.SelectQuery) ([]Item, error) {
+	var out []Item
+	err := db.NewSelect().Model(&out).Column("id", "slug", "name", "status").
+		Where("council_id = ? AND id IN (?)", councilID, ids).OrderExpr("name").Scan(ctx)
+	return out, err
 }

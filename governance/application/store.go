@@ -96,21 +96,12 @@ func errApplyTooMany(wait time.Duration) error {
 }
 
 // categoryOption is a register category a shop may say it sells.
-type categoryOption struct {
-	Slug   string `bun:"slug"`
-	Name   string `bun:"name"`
-	Family string `bun:"family"`
-}
+type categoryOption = catalog.CategoryOption
 
 // applicationCategories lists the register's categories under their family,
 // in register order.
 func applicationCategories(ctx context.Context, db bun.IDB, councilID int64) ([]categoryOption, error) {
-	var out []categoryOption
-	err := db.NewRaw(`SELECT c.slug, c.name, coalesce(f.name, '') AS family
-		FROM register_items c LEFT JOIN register_items f ON f.id = c.parent_id AND f.council_id = c.council_id
-		WHERE c.council_id = ? AND c.kind = 'category'
-		ORDER BY f.position NULLS FIRST, f.id, c.position, c.id`, councilID).Scan(ctx, &out)
-	return out, err
+	return catalog.CategoryOptions(ctx, db, councilID)
 }
 
 func knownCategories(opts []categoryOption) map[string]bool {
@@ -516,18 +507,9 @@ func candidateShop(ctx context.Context, tx bun.Tx, a *Application) (int64, error
 	if len(base) > 100 {
 		base = strings.TrimRight(base[:100], "-")
 	}
-	var taken []string
-	if err := tx.NewSelect().Table("shops").Column("slug").
-		Where("council_id = ? AND (slug = ? OR slug LIKE ?)", a.CouncilID, base, base+"-%").Scan(ctx, &taken); err != nil {
+	slug, err := catalog.FreeShopSlug(ctx, tx, a.CouncilID, base)
+	if err != nil {
 		return 0, err
-	}
-	slug := base
-	used := map[string]bool{}
-	for _, s := range taken {
-		used[s] = true
-	}
-	for i := 2; used[slug]; i++ {
-		slug = fmt.Sprintf("%s-%d", base, i)
 	}
 	shop := &catalog.Shop{CouncilID: a.CouncilID, Slug: slug, Name: a.ShopName, Kind: a.Kind, Address: a.Address,
 		Commune: a.Commune, Status: catalog.ShopCandidat, Website: a.Website, Network: a.Network}
@@ -537,12 +519,8 @@ func candidateShop(ctx context.Context, tx bun.Tx, a *Application) (int64, error
 	if _, err := tx.NewInsert().Model(shop).ExcludeColumn("created_at", "updated_at").Returning("id").Exec(ctx); err != nil {
 		return 0, fmt.Errorf("insert candidate shop: %w", err)
 	}
-	if len(a.Categories) > 0 {
-		if _, err := tx.NewRaw(`INSERT INTO shop_categories (council_id, shop_id, item_id)
-			SELECT ?, ?, id FROM register_items WHERE council_id = ? AND slug IN (?)`,
-			a.CouncilID, shop.ID, a.CouncilID, bun.List(a.Categories)).Exec(ctx); err != nil {
-			return 0, err
-		}
+	if err := catalog.AddShopCategories(ctx, tx, a.CouncilID, shop.ID, a.Categories); err != nil {
+		return 0, err
 	}
 	if err := audit.Record(ctx, tx, audit.Actor{}.Entry(&a.CouncilID, "shop.candidate", "shop",
 		fmt.Sprint(shop.ID), fmt.Sprintf("Point de vente candidat « %s » (%s)", shop.Name, shop.Commune)),
@@ -550,63 +528,4 @@ func candidateShop(ctx context.Context, tx bun.Tx, a *Application) (int64, error
 		return 0, err
 	}
 	return shop.ID, catalog.Touch(ctx, tx, a.CouncilID)
-}
-
-// renewal is a convention due for renewal.
-type renewal struct {
-	Slug      string    `bun:"slug"`
-	Name      string    `bun:"name"`
-	Commune   string    `bun:"commune"`
-	SignedOn  time.Time `bun:"signed_on"`
-	RenewalOn time.Time `bun:"renewal_on"`
-	Email     string    `bun:"email"`
-	Phone     string    `bun:"phone"`
-}
-
-// Overdue reports whether the renewal date has passed.
-func (r renewal) Overdue(today time.Time) bool { return r.RenewalOn.Before(today) }
-
-// renewals lists the council's conventionné points de vente whose renewal
-// falls before today + days (overdue ones included), soonest first.
-func renewals(ctx context.Context, db bun.IDB, councilID int64, today time.Time, days int) ([]renewal, error) {
-	var out []renewal
-	err := db.NewRaw(`SELECT s.slug, s.name, s.commune, s.signed_on, s.renewal_on,
-			coalesce(la.email, '') AS email, coalesce(la.phone, '') AS phone
-		FROM shops s
-		LEFT JOIN LATERAL (SELECT a.email, a.phone FROM shop_applications a
-			WHERE a.shop_id = s.id AND a.council_id = s.council_id ORDER BY a.id DESC LIMIT 1) la ON true
-		WHERE s.council_id = ? AND s.status = ? AND s.renewal_on IS NOT NULL AND s.signed_on IS NOT NULL
-			AND s.renewal_on <= ?::date + ?::int
-		ORDER BY s.renewal_on, s.name`, councilID, catalog.ShopConventionne, today.Format("2006-01-02"), days).Scan(ctx, &out)
-	return out, err
-}
-
-// exportShop is one point de vente as the payment tool imports it.
-type exportShop struct {
-	Slug      string     `bun:"slug"`
-	Name      string     `bun:"name"`
-	Kind      string     `bun:"kind"`
-	Address   string     `bun:"address"`
-	Commune   string     `bun:"commune"`
-	Email     string     `bun:"email"`
-	Phone     string     `bun:"phone"`
-	Website   string     `bun:"website"`
-	SIRET     string     `bun:"siret"`
-	Status    string     `bun:"status"`
-	SignedOn  *time.Time `bun:"signed_on"`
-	RenewalOn *time.Time `bun:"renewal_on"`
-}
-
-// exportShops lists every point de vente of the council with the contact
-// details of its latest application, in one query.
-func exportShops(ctx context.Context, db bun.IDB, councilID int64) ([]exportShop, error) {
-	var out []exportShop
-	err := db.NewRaw(`SELECT s.slug, s.name, s.kind, s.address, s.commune, s.website, s.status, s.signed_on, s.renewal_on,
-			coalesce(la.email, '') AS email, coalesce(la.phone, '') AS phone, coalesce(la.siret, '') AS siret
-		FROM shops s
-		LEFT JOIN LATERAL (SELECT a.email, a.phone, a.siret FROM shop_applications a
-			WHERE a.shop_id = s.id AND a.council_id = s.council_id ORDER BY a.id DESC LIMIT 1) la ON true
-		WHERE s.council_id = ?
-		ORDER BY s.name, s.id`, councilID).Scan(ctx, &out)
-	return out, err
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/catalog"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
@@ -271,10 +272,11 @@ func setDebateItems(ctx context.Context, tx bun.Tx, councilID, debateID int64, i
 	if len(ids) == 0 {
 		return nil
 	}
-	// Only the council's own items: others are silently not linkable.
+	// Only the council's own items: others are silently not linkable. Catalog
+	// names its table in the subquery; still one statement.
 	_, err := tx.NewRaw(`INSERT INTO debate_register_items (council_id, debate_id, register_item_id)
-		SELECT ?, ?, id FROM register_items WHERE council_id = ? AND id IN (?) ON CONFLICT DO NOTHING`,
-		councilID, debateID, councilID, bun.List(ids)).Exec(ctx)
+		SELECT ?, ?, i.id FROM (?) i ON CONFLICT DO NOTHING`,
+		councilID, debateID, catalog.ItemIDsQuery(tx, councilID, ids)).Exec(ctx)
 	return err
 }
 
@@ -357,11 +359,17 @@ type LinkedItem struct {
 
 // DebateItems returns the register items linked to a debate, in one query.
 func DebateItems(ctx context.Context, db bun.IDB, councilID, debateID int64) ([]LinkedItem, error) {
+	linked := db.NewSelect().Table("debate_register_items").Column("register_item_id").
+		Where("council_id = ? AND debate_id = ?", councilID, debateID)
+	items, err := catalog.ItemsIn(ctx, db, councilID, linked)
+	if err != nil {
+		return nil, err
+	}
 	var out []LinkedItem
-	err := db.NewRaw(`SELECT r.id, r.slug, r.name, r.status FROM debate_register_items l
-		JOIN register_items r ON r.id = l.register_item_id AND r.council_id = l.council_id
-		WHERE l.council_id = ? AND l.debate_id = ? ORDER BY r.name`, councilID, debateID).Scan(ctx, &out)
-	return out, err
+	for _, it := range items {
+		out = append(out, LinkedItem{ID: it.ID, Slug: it.Slug, Name: it.Name, Status: string(it.Status)})
+	}
+	return out, nil
 }
 
 // LinkedProposal is a proposal a debate bears on.

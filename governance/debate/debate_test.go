@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"cla/catalog"
 	"cla/demo"
 	"cla/governance/debate"
 	"cla/internal/apperr"
@@ -286,4 +287,35 @@ func FuzzHighlight(f *testing.F) {
 			t.Fatalf("unbalanced marks in %q", out)
 		}
 	})
+}
+
+// A debate links only its council's register items, and lists them by name.
+func TestEditDebateLinksOnlyTheCouncilsItems(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	co, err := demo.Load(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	facID, _ := webtest.CreateMember(t, db, co.ID, authz.Facilitator, "Bruno")
+	fac := audit.Actor{AccountID: facID, Name: "Bruno", Role: authz.Facilitator}
+	items, err := catalog.ItemsBelowFamilies(ctx, db, co.ID)
+	if err != nil || len(items) < 2 {
+		t.Fatalf("demo items: %d, %v", len(items), err)
+	}
+	d, err := debate.EditDebate(ctx, db, co.ID, "riz-de-camargue", fac, "Contexte", []int64{items[1].ID, 999999999, items[0].ID, items[0].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := debate.DebateItems(ctx, db, co.ID, d.ID)
+	if err != nil || len(got) != 2 || got[0].ID != items[0].ID || got[1].ID != items[1].ID || got[0].Slug != items[0].Slug || got[0].Status != string(items[0].Status) {
+		t.Fatalf("linked items: %+v, %v", got, err)
+	}
+	if _, err := debate.EditDebate(ctx, db, co.ID, "riz-de-camargue", fac, "Contexte", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := debate.DebateItems(ctx, db, co.ID, d.ID); err != nil || len(got) != 0 {
+		t.Fatalf("unlinked: %+v, %v", got, err)
+	}
 }

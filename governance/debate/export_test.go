@@ -1,5 +1,13 @@
 package debate
 
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"cla/internal/audit"
+)
+
 // Unexported names the external tests (package debate_test) use.
 
 var BalanceOf = balance
@@ -9,3 +17,8 @@ var Highlight = highlight
 var Itoa = itoa
 
 var SearchSQL = searchSQL
+
+// EditDebate saves a debate's context, synthesis and links (editDebate).
+func EditDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, by audit.Actor, contextMD string, itemIDs []int64) (*Debate, error) {
+	return editDebate(ctx, db, councilID, slug, by, debateEdit{ContextMD: contextMD, ItemIDs: itemIDs})
+}

@@ -42,7 +42,7 @@ type auditView struct {
 func (h *Handlers) auditLog(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	co := web.Council(c)
-	f := auditFilter{
+	f := audit.Filter{
 		ObjectType: strings.TrimSpace(strings.Clone(c.Query("type"))),
 		ObjectID:   strings.TrimSpace(strings.Clone(c.Query("objet"))),
 	}
@@ -51,7 +51,7 @@ func (h *Handlers) auditLog(c *fiber.Ctx) error {
 	if len(f.ObjectType) > 100 || len(f.ObjectID) > 200 {
 		f.ObjectType, f.ObjectID = "", ""
 	}
-	entries, more, err := auditEntries(ctx, h.DB, co.ID, f)
+	entries, more, err := audit.List(ctx, h.DB, co.ID, f)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (h *Handlers) auditLog(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	types, err := auditObjectTypes(ctx, h.DB, co.ID)
+	types, err := audit.ObjectTypes(ctx, h.DB, co.ID)
 	if err != nil {
 		return err
 	}

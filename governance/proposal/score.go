@@ -13,7 +13,6 @@ import (
 	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
-	"cla/internal/authz"
 	"cla/internal/database"
 )
 
@@ -93,15 +92,13 @@ func ParseScoreForm(b *boussole.Boussole, form map[string]string) ([]ScoreInput,
 
 // SaveScores records actor's grades of a proposal of the council against the
 // boussole in force, replacing their earlier grades, in one transaction. It
-// refuses a non-member, a proposal of another council (not found), a proposal
-// not open to scoring (frozen once the vote opens), and criteria that are not in
-// the boussole in force.
+// refuses an anonymous actor, a proposal of another council (not found), a
+// proposal not open to scoring (frozen once the vote opens), and criteria that
+// are not in the boussole in force. Who may score is the route's rule
+// (auth.Require(authz.ScoreProposal)), not checked again here.
 func SaveScores(ctx context.Context, db *bun.DB, councilID, proposalID int64, actor audit.Actor, inputs []ScoreInput) error {
 	if actor.AccountID == 0 {
 		return apperr.New(apperr.Unauthorized, "Connectez-vous pour évaluer une proposition.")
-	}
-	if !authz.Can(actor.Role, authz.ScoreProposal) {
-		return apperr.New(apperr.Forbidden, "Seul·es les membres du Conseil peuvent évaluer une proposition.")
 	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		p := new(Proposal)

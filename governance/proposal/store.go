@@ -14,7 +14,6 @@ import (
 	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
-	"cla/internal/authz"
 	"cla/internal/database"
 	"cla/internal/markdown"
 )
@@ -51,13 +50,11 @@ func scanProposal(row interface{ Scan(...any) error }, p *Proposal) error {
 
 // CreateProposal validates p and saves it as a draft written by actor, with the
 // first line of its timeline and an audit entry, in one transaction. The target
-// item or shop must belong to the proposal's council.
+// item or shop must belong to the proposal's council. Who may write one is the
+// route's rule (auth.Require(authz.CreateProposal)), not checked again here.
 func CreateProposal(ctx context.Context, db bun.IDB, p *Proposal, actor audit.Actor) error {
 	if actor.AccountID == 0 {
 		return apperr.New(apperr.Unauthorized, "Connectez-vous pour écrire une proposition.")
-	}
-	if !authz.Can(actor.Role, authz.CreateProposal) {
-		return apperr.New(apperr.Forbidden, "Seul·es les membres du Conseil peuvent écrire une proposition.")
 	}
 	p.State = ProposalDraft
 	p.AuthorID, p.AuthorName = &actor.AccountID, actor.Name

@@ -1,29 +1,30 @@
-package member
+package audit
 
 import (
 	"context"
 
 	"github.com/uptrace/bun"
-
-	"cla/internal/audit"
 )
 
-// auditFilter selects audit entries of one council.
-type auditFilter struct {
+// Reads of the trail for the pages that show it (governance/member), which do
+// not name audit_log in their own SQL: a renamed column breaks the build here.
+
+// Filter selects entries of one council's trail.
+type Filter struct {
 	ActorID    int64  // 0: everyone
 	ObjectType string // "": every type
 	ObjectID   string // "": every object (with ObjectType)
 	Before     int64  // entries with a smaller id (older); 0: from the newest
-	Limit      int
+	Limit      int    // page size; out of 1..500: 100
 }
 
-// auditEntries returns a page of the council's audit trail, newest first, and
-// whether older entries remain.
-func auditEntries(ctx context.Context, db bun.IDB, councilID int64, f auditFilter) ([]audit.Entry, bool, error) {
+// List returns a page of the council's trail, newest first, and whether older
+// entries remain, in one query.
+func List(ctx context.Context, db bun.IDB, councilID int64, f Filter) ([]Entry, bool, error) {
 	if f.Limit <= 0 || f.Limit > 500 {
 		f.Limit = 100
 	}
-	var out []audit.Entry
+	var out []Entry
 	q := db.NewSelect().Model(&out).
 		Column("id", "actor_id", "actor_name", "action", "object_type", "object_id", "summary", "before_json", "after_json", "created_at").
 		Where("council_id = ?", councilID).Order("id DESC").Limit(f.Limit + 1)
@@ -49,10 +50,10 @@ func auditEntries(ctx context.Context, db bun.IDB, councilID int64, f auditFilte
 	return out, more, nil
 }
 
-// auditObjectTypes lists the object types present in the council's trail.
-func auditObjectTypes(ctx context.Context, db bun.IDB, councilID int64) ([]string, error) {
+// ObjectTypes lists the object types present in the council's trail, sorted.
+func ObjectTypes(ctx context.Context, db bun.IDB, councilID int64) ([]string, error) {
 	var out []string
-	err := db.NewSelect().Table("audit_log").ColumnExpr("DISTINCT object_type").
+	err := db.NewSelect().Model((*Entry)(nil)).ColumnExpr("DISTINCT object_type").
 		Where("council_id = ?", councilID).OrderExpr("object_type").Scan(ctx, &out)
 	return out, err
 }
