@@ -32,7 +32,8 @@ const NotifyChannel = "cla_register"
 //     change.EffectiveOn;
 //   - it writes the item status history, the full snapshot of the register, one
 //     audit entry per item or shop changed plus one for the version, bumps the
-//     register generation, and sends a NOTIFY on NotifyChannel that PostgreSQL
+//     register generation, re-evaluates every shop's basket (basket.go),
+//     and sends a NOTIFY on NotifyChannel that PostgreSQL
 //     delivers at commit (caches on every instance then reload).
 func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change, ref DecisionRef) (*Version, error) {
 	if err := change.Validate(); err != nil {
@@ -154,6 +155,10 @@ func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change,
 	}
 	if err := audit.Record(ctx, tx, actor("register.version", "register_version", strconv.Itoa(number),
 		fmt.Sprintf("Registre version %d : %s", number, change.Summary)), nil, lines); err != nil {
+		return nil, err
+	}
+	// Every shop's basket follows the new register in this same transaction.
+	if err := reevaluateBaskets(ctx, tx, councilID, number, change.EffectiveOn); err != nil {
 		return nil, err
 	}
 	if _, err := tx.NewRaw("UPDATE register_heads SET version = ?, generation = generation + 1, changed_at = now() WHERE council_id = ?",

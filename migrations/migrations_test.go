@@ -37,6 +37,8 @@ var merged = map[string]string{
 	"0013_audit_heads.tx.up.sql":        "98dd59f08aff181782079785f0e367f8d9b6e048dd4c30d24006e146c4754160",
 	"0014_form_submissions.tx.down.sql": "ba6d641fa62bb9c3ba85b8871a7814d280ff06099ff8b2534a55e36cafe9ddb6",
 	"0014_form_submissions.tx.up.sql":   "195dd1271052fc8d6927b0a0637fbbb6073c199d0764823f1fcf0fe0e1ffc286",
+	"0020_shop_baskets.tx.down.sql":     "09dd1357a27cce0d1995284249f4fa61b99f9b94eb3eb9332121f4998f608c66",
+	"0020_shop_baskets.tx.up.sql":       "54b7f235a244bed634a3092d93c37451e28b689fd2f4aa0e9950854f45fea966",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

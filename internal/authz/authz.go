@@ -34,6 +34,7 @@ type Action string
 const (
 	// Register (catalog).
 	EditItemWording Action = "register_item.edit_wording" // fix typos and descriptions, no status change
+	BasketEdit      Action = "shop.basket_edit"           // edit any shop's product list (the shop edits its own through its private link)
 
 	// Members, accounts and the audit trail (governance/member, internal/auth).
 	MemberList         Action = "member.list"          // the management list, with emails and invitations
@@ -81,6 +82,7 @@ const (
 // here is allowed to no one.
 var table = map[Action][]Role{
 	EditItemWording: {Facilitator, Admin},
+	BasketEdit:      {Facilitator, Admin},
 
 	MemberList:         {Facilitator, Admin},
 	MemberInvite:       {Facilitator, Admin},
