@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"cla/internal/apperr"
 	"cla/internal/gtin"
@@ -93,38 +94,70 @@ var basketCurrentSQL = fmt.Sprintf(`WITH cur AS (
 	FROM shop_products p
 	JOIN shops s ON s.id = p.shop_id AND s.council_id = p.council_id
 	JOIN register_items i ON i.id = p.item_id AND i.council_id = p.council_id
-	WHERE p.council_id = ?0 AND (?1 = 0 OR p.shop_id = ?1))
+	WHERE p.council_id = ?0 AND (?1 = 0 OR p.shop_id = ?1)
+	AND (?4 OR p.item_id = ANY(?5::bigint[]) OR p.shop_id = ANY(?6::bigint[])))
 `, ShopConventionne, Conventionne, SousConditions, NonConventionne, DebatSouhaite, BasketConventionne, BasketNonConventionne)
 
-// evaluateBaskets brings the evaluated rows of the council's baskets (or of
-// one shop's, shopID != 0) up to date, set-based, in two statements: close
-// the open rows whose evaluation changed or whose product is gone, then open a
-// row for every product without one. version and day stamp the change.
-func evaluateBaskets(ctx context.Context, tx bun.IDB, councilID, shopID int64, version int, day time.Time) error {
+// basketScope says which products a re-evaluation looks at: one shop's
+// (Shop), or those under the changed items or in the changed shops of a
+// register change; All with Shop 0 is every product of the council.
+type basketScope struct {
+	Shop  int64
+	All   bool
+	Items []int64
+	Shops []int64
+}
+
+func (s basketScope) args(councilID int64, version int, day time.Time) []any {
+	items, shops := s.Items, s.Shops
+	if items == nil {
+		items = []int64{}
+	}
+	if shops == nil {
+		shops = []int64{}
+	}
+	return []any{councilID, s.Shop, version, day, s.All, pgdialect.Array(items), pgdialect.Array(shops)}
+}
+
+// evaluateBaskets brings the evaluated rows of the council's baskets within
+// scope up to date, set-based, in two statements: close the open rows whose
+// evaluation changed or whose product is gone, then open a row for every
+// product without one. version and day stamp the change.
+func evaluateBaskets(ctx context.Context, tx bun.IDB, councilID int64, scope basketScope, version int, day time.Time) error {
+	args := scope.args(councilID, version, day)
+	// The joins of 150,000 products sort on disk with the default work_mem;
+	// the setting lasts until the end of the transaction.
+	if _, err := tx.ExecContext(ctx, "SELECT set_config('work_mem', '64MB', true)"); err != nil {
+		return err
+	}
 	if _, err := tx.NewRaw(basketCurrentSQL+`
 		UPDATE shop_basket_rows r SET closed_seq = nextval('shop_basket_rows_id_seq'), to_version = ?2,
 			valid_to = greatest(r.valid_from, ?3::date)
 		WHERE r.council_id = ?0 AND (?1 = 0 OR r.shop_id = ?1) AND r.closed_seq IS NULL
+		AND (?4 OR EXISTS (SELECT 1 FROM shop_products p WHERE p.id = r.product_id
+			AND (p.item_id = ANY(?5::bigint[]) OR p.shop_id = ANY(?6::bigint[]))))
 		AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.product_id = r.product_id AND cur.code = r.code AND cur.name = r.name
 			AND cur.item_slug = r.item_slug AND cur.basket = r.basket AND cur.reason = r.reason)`,
-		councilID, shopID, version, day).Exec(ctx); err != nil {
+		args...).Exec(ctx); err != nil {
 		return fmt.Errorf("close basket rows: %w", err)
 	}
 	if _, err := tx.NewRaw(basketCurrentSQL+`
 		INSERT INTO shop_basket_rows (council_id, shop_id, product_id, code, name, item_slug, basket, reason, from_version, valid_from)
 		SELECT ?0, cur.shop_id, cur.product_id, cur.code, cur.name, cur.item_slug, cur.basket, cur.reason, ?2, ?3::date
 		FROM cur WHERE NOT EXISTS (SELECT 1 FROM shop_basket_rows r WHERE r.product_id = cur.product_id AND r.closed_seq IS NULL)`,
-		councilID, shopID, version, day).Exec(ctx); err != nil {
+		args...).Exec(ctx); err != nil {
 		return fmt.Errorf("open basket rows: %w", err)
 	}
 	return nil
 }
 
-// reevaluateBaskets is ApplyChange's step: every basket of the council,
-// evaluated against register version `version`, effective on day, then the
-// mark that ?since=version compares with. The caller holds the register head.
-func reevaluateBaskets(ctx context.Context, tx bun.Tx, councilID int64, version int, day time.Time) error {
-	if err := evaluateBaskets(ctx, tx, councilID, 0, version, day); err != nil {
+// reevaluateBaskets is ApplyChange's step: the products under the items it
+// changed, and those of the shops it changed, evaluated against register
+// version `version`, effective on day (the others cannot have moved: a
+// product's basket depends only on its item and its shop); then the mark that
+// ?since=version compares with. The caller holds the register head.
+func reevaluateBaskets(ctx context.Context, tx bun.Tx, councilID int64, items, shops []int64, version int, day time.Time) error {
+	if err := evaluateBaskets(ctx, tx, councilID, basketScope{Items: items, Shops: shops}, version, day); err != nil {
 		return err
 	}
 	if _, err := tx.NewRaw(`INSERT INTO shop_basket_marks (council_id, version, seq)
@@ -277,7 +310,7 @@ func AddProducts(ctx context.Context, db *bun.DB, councilID, shopID int64, in []
 		if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
 			return fmt.Errorf("insert products: %w", err)
 		}
-		return evaluateBaskets(ctx, tx, councilID, shopID, version, today())
+		return evaluateBaskets(ctx, tx, councilID, basketScope{Shop: shopID, All: true}, version, today())
 	})
 	if err == errNothingWritten {
 		err = nil
@@ -307,7 +340,7 @@ func DeleteProduct(ctx context.Context, db *bun.DB, councilID, shopID, productID
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.New(apperr.NotFound, "Ce produit n'est pas dans la liste de ce point de vente.")
 		}
-		return evaluateBaskets(ctx, tx, councilID, shopID, version, today())
+		return evaluateBaskets(ctx, tx, councilID, basketScope{Shop: shopID, All: true}, version, today())
 	})
 }
 

@@ -158,7 +158,18 @@ func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change,
 		return nil, err
 	}
 	// Every shop's basket follows the new register in this same transaction.
-	if err := reevaluateBaskets(ctx, tx, councilID, number, change.EffectiveOn); err != nil {
+	var changedItems, changedShops []int64
+	for _, h := range history {
+		changedItems = append(changedItems, h.ItemID)
+	}
+	for _, l := range lines {
+		if l.Object == "shop" {
+			if s, err := ShopBySlug(ctx, tx, councilID, l.Slug); err == nil {
+				changedShops = append(changedShops, s.ID)
+			}
+		}
+	}
+	if err := reevaluateBaskets(ctx, tx, councilID, changedItems, changedShops, number, change.EffectiveOn); err != nil {
 		return nil, err
 	}
 	if _, err := tx.NewRaw("UPDATE register_heads SET version = ?, generation = generation + 1, changed_at = now() WHERE council_id = ?",

@@ -64,6 +64,8 @@ var gateSeeds = []gateSeed{
 	{Path: "/puis-je-acheter?q=xyzzy"},
 	{Path: "/registre/changements?de=0&a=1"},
 	{Path: "/points-de-vente?type=marche&commune=Dieulefit"},
+	{Path: "/points-de-vente/marche-du-lavoir/caisse?q=riz"},
+	{Path: "/api/v1/shops/marche-du-lavoir/basket?since=1"},
 }
 
 // gatePerPattern is how many URLs of one route pattern the gates check.
