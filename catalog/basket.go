@@ -130,23 +130,42 @@ func evaluateBaskets(ctx context.Context, tx bun.IDB, councilID int64, scope bas
 	if _, err := tx.ExecContext(ctx, "SELECT set_config('work_mem', '64MB', true)"); err != nil {
 		return err
 	}
-	if _, err := tx.NewRaw(basketCurrentSQL+`
-		UPDATE shop_basket_rows r SET closed_seq = nextval('shop_basket_rows_id_seq'), to_version = ?2,
+	// The evaluation goes to a temporary table first, analysed, so that the
+	// two writes below join it by hash on product_id instead of evaluating
+	// the CTE twice.
+	if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS basket_cur"); err != nil {
+		return err
+	}
+	if _, err := tx.NewRaw(strings.Replace(basketCurrentSQL, "WITH cur AS (", "CREATE TEMP TABLE basket_cur ON COMMIT DROP AS (", 1), args...).Exec(ctx); err != nil {
+		return fmt.Errorf("evaluate baskets: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "ANALYZE basket_cur"); err != nil {
+		return err
+	}
+	if _, err := tx.NewRaw(`UPDATE shop_basket_rows r SET closed_seq = nextval('shop_basket_rows_id_seq'), to_version = ?2,
 			valid_to = greatest(r.valid_from, ?3::date)
-		WHERE r.council_id = ?0 AND (?1 = 0 OR r.shop_id = ?1) AND r.closed_seq IS NULL
-		AND (?4 OR EXISTS (SELECT 1 FROM shop_products p WHERE p.id = r.product_id
-			AND (p.item_id = ANY(?5::bigint[]) OR p.shop_id = ANY(?6::bigint[]))))
-		AND NOT EXISTS (SELECT 1 FROM cur WHERE cur.product_id = r.product_id AND cur.code = r.code AND cur.name = r.name
-			AND cur.item_slug = r.item_slug AND cur.basket = r.basket AND cur.reason = r.reason)`,
+		FROM basket_cur c WHERE c.product_id = r.product_id AND r.closed_seq IS NULL
+		AND (c.code, c.name, c.item_slug, c.basket, c.reason) IS DISTINCT FROM (r.code, r.name, r.item_slug, r.basket, r.reason)`,
 		args...).Exec(ctx); err != nil {
 		return fmt.Errorf("close basket rows: %w", err)
 	}
-	if _, err := tx.NewRaw(basketCurrentSQL+`
-		INSERT INTO shop_basket_rows (council_id, shop_id, product_id, code, name, item_slug, basket, reason, from_version, valid_from)
-		SELECT ?0, cur.shop_id, cur.product_id, cur.code, cur.name, cur.item_slug, cur.basket, cur.reason, ?2, ?3::date
-		FROM cur WHERE NOT EXISTS (SELECT 1 FROM shop_basket_rows r WHERE r.product_id = cur.product_id AND r.closed_seq IS NULL)`,
+	// Products gone from the list (only a shop's own edit removes any).
+	if scope.Shop != 0 {
+		if _, err := tx.NewRaw(`UPDATE shop_basket_rows r SET closed_seq = nextval('shop_basket_rows_id_seq'), to_version = ?2,
+				valid_to = greatest(r.valid_from, ?3::date)
+			WHERE r.council_id = ?0 AND r.shop_id = ?1 AND r.closed_seq IS NULL
+			AND NOT EXISTS (SELECT 1 FROM shop_products p WHERE p.id = r.product_id)`, args...).Exec(ctx); err != nil {
+			return fmt.Errorf("close removed products: %w", err)
+		}
+	}
+	if _, err := tx.NewRaw(`INSERT INTO shop_basket_rows (council_id, shop_id, product_id, code, name, item_slug, basket, reason, from_version, valid_from)
+		SELECT ?0, c.shop_id, c.product_id, c.code, c.name, c.item_slug, c.basket, c.reason, ?2, ?3::date
+		FROM basket_cur c WHERE NOT EXISTS (SELECT 1 FROM shop_basket_rows r WHERE r.product_id = c.product_id AND r.closed_seq IS NULL)`,
 		args...).Exec(ctx); err != nil {
 		return fmt.Errorf("open basket rows: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "DROP TABLE basket_cur"); err != nil {
+		return err
 	}
 	return nil
 }
