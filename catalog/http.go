@@ -57,6 +57,8 @@ func (h *Handlers) OpenDataRoutes(app *fiber.App) {
 	app.Get("/api/v1/register/versions", h.apiVersions)
 	app.Get("/api/v1/register/versions/:n", h.apiVersion)
 	app.Get("/api/v1/shops", h.apiShops)
+	app.Get("/api/v1/shops/:slug/basket", h.apiBasket)
+	app.Get("/api/v1/shops/:slug/basket.csv", h.apiBasketCSV)
 	app.Get("/api/v1/audit/head", h.apiAuditHead)
 	app.Get("/register.csv", h.registerCSV)
 	app.Get("/shops.csv", h.shopsCSV)
@@ -79,6 +81,7 @@ func (h *Handlers) Routes(app *fiber.App) {
 
 	app.Get("/gestion/registre/:slug", auth.Require(authz.EditItemWording), h.wordingForm)
 	app.Post("/gestion/registre/:slug", auth.Require(authz.EditItemWording), h.wordingSave)
+	h.basketRoutes(app)
 }
 
 // serve answers from the cache for anonymous visitors; otherwise (or on a miss,
@@ -335,6 +338,11 @@ type ShopView struct {
 	Current    *Version
 	PageURL    string
 	QR         template.HTML
+}
+
+// CanEditBasket reports whether the viewer may edit the shop's product list.
+func (v *ShopView) CanEditBasket() bool {
+	return v.Viewer != nil && authz.Can(authz.Role(v.Viewer.Role), authz.BasketEdit)
 }
 
 // shopView loads what a shop's page and poster show. Three queries.

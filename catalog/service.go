@@ -34,7 +34,8 @@ const NotifyChannel = "cla_register"
 //     change.EffectiveOn;
 //   - it writes the item status history, the full snapshot of the register, one
 //     audit entry per item or shop changed plus one for the version, bumps the
-//     register generation, and sends a NOTIFY on NotifyChannel that PostgreSQL
+//     register generation, re-evaluates every shop's basket (basket.go),
+//     and sends a NOTIFY on NotifyChannel that PostgreSQL
 //     delivers at commit (caches on every instance then reload).
 func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change, ref DecisionRef) (*Version, error) {
 	if err := change.Validate(); err != nil {
@@ -153,6 +154,21 @@ func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change,
 	}
 	if err := audit.Record(ctx, tx, by.Entry(&councilID, "register.version", "register_version", strconv.Itoa(number),
 		fmt.Sprintf("Registre version %d : %s", number, change.Summary)), nil, lines); err != nil {
+		return nil, err
+	}
+	// Every shop's basket follows the new register in this same transaction.
+	var changedItems, changedShops []int64
+	for _, h := range history {
+		changedItems = append(changedItems, h.ItemID)
+	}
+	for _, l := range lines {
+		if l.Object == "shop" {
+			if s, err := ShopBySlug(ctx, tx, councilID, l.Slug); err == nil {
+				changedShops = append(changedShops, s.ID)
+			}
+		}
+	}
+	if err := reevaluateBaskets(ctx, tx, councilID, changedItems, changedShops, number, change.EffectiveOn); err != nil {
 		return nil, err
 	}
 	if _, err := tx.NewRaw("UPDATE register_heads SET version = ?, generation = generation + 1, changed_at = now() WHERE council_id = ?",

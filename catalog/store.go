@@ -233,6 +233,16 @@ func ShopBySlug(ctx context.Context, db bun.IDB, councilID int64, slug string) (
 	return s, err
 }
 
+// ShopByID returns one of the council's shops by id.
+func ShopByID(ctx context.Context, db bun.IDB, councilID, id int64) (*Shop, error) {
+	s := new(Shop)
+	err := db.NewSelect().Model(s).Where("council_id = ? AND id = ?", councilID, id).Scan(ctx)
+	if isNoRows(err) {
+		return nil, apperr.New(apperr.NotFound, "Ce point de vente n'existe pas.")
+	}
+	return s, err
+}
+
 // InlineProducts is how many products a category may have for the register page
 // to list them under it; beyond that it links to the category's own page.
 const InlineProducts = 5

@@ -47,6 +47,8 @@ var merged = map[string]string{
 	"0017_notifications.tx.up.sql":       "f93d8433bf391c5b98eff4b848fabc70d30cc30937b66e1cf33194cee66243e0",
 	"0019_integrations.tx.down.sql":      "fbf0a1d2dab183967e51bef57530a28b5aa867305fc0f5331b42bc7825c1add6",
 	"0019_integrations.tx.up.sql":        "da47ad35b5edf4b1727308699cf741a63e20e845100a263554e83e6c8ef5263d",
+	"0020_shop_baskets.tx.down.sql":      "09dd1357a27cce0d1995284249f4fa61b99f9b94eb3eb9332121f4998f608c66",
+	"0020_shop_baskets.tx.up.sql":        "54b7f235a244bed634a3092d93c37451e28b689fd2f4aa0e9950854f45fea966",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -1,9 +1,9 @@
-// Package static embeds the CSS and images (and any vendored JavaScript, under js/, once a page needs one) served under /static/.
+// Package static embeds the CSS and images and the vendored JavaScript (js/: progressive enhancement only) served under /static/.
 package static
 
 import "embed"
 
 // FS holds the static assets.
 //
-//go:embed css img
+//go:embed css img js
 var FS embed.FS

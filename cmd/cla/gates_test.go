@@ -71,6 +71,8 @@ var gateSeeds = []gateSeed{
 	{Path: "/connexion/reinitialiser/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", Status: http.StatusNotFound},
 	{Path: "/compte/notifications", SignedIn: true},
 	{Path: "/gestion/notifications", SignedIn: true},
+	{Path: "/points-de-vente/marche-du-lavoir/caisse?q=riz"},
+	{Path: "/api/v1/shops/marche-du-lavoir/basket?since=1"},
 }
 
 // gatePerPattern is how many URLs of one route pattern the gates check.

@@ -39,6 +39,7 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/candidature/:token", web.Gated(h.followUp))
 	app.Post("/candidature/:token/reponse", h.answer)
 	app.Post("/candidature/:token/completer", h.complete)
+	catalog.BasketEditorRoutes(app, h.DB, "/candidature/:token/panier", h.basketShop)
 	app.Get("/gestion/candidatures", auth.Require(authz.ApplicationRead), web.Gated(h.applications))
 	app.Get("/gestion/candidatures/:id", auth.Require(authz.ApplicationRead), web.Gated(h.applicationDetail))
 	app.Post("/gestion/candidatures/:id/commentaires", auth.Require(authz.ApplicationComment), h.applicationComment)
@@ -208,6 +209,7 @@ type followUpView struct {
 	Errors   apperr.Fields
 	Fields   applicationFields // the completion form, while à compléter
 	Shop     string            // the public page of the shop, once accepted
+	Basket   string            // the shop's product list editor, once the shop exists
 }
 
 func (h *Handlers) followUpView(c *fiber.Ctx, a *Application, errs apperr.Fields) (followUpView, error) {
@@ -227,6 +229,9 @@ func (h *Handlers) followUpView(c *fiber.Ctx, a *Application, errs apperr.Fields
 			return v, err
 		}
 		v.Fields = newFields(a, cats, errs)
+	}
+	if a.ShopID != nil {
+		v.Basket = v.Action + "/panier"
 	}
 	if a.Effective == AppAccepted && a.ShopID != nil {
 		if slug, err := catalog.ShopSlug(ctx, h.DB, a.CouncilID, *a.ShopID); err == nil {
@@ -253,6 +258,20 @@ func (h *Handlers) byToken(c *fiber.Ctx) (*Application, error) {
 		a.InNetwork = a.Network != "" // as stored, for the completion form
 	}
 	return a, err
+}
+
+// basketShop is the shop whose product list the private follow-up link
+// edits: the application's own shop, never another (an unknown link, or one
+// whose application has no shop yet, is not found).
+func (h *Handlers) basketShop(c *fiber.Ctx) (*catalog.Shop, error) {
+	a, err := applicationByToken(c.UserContext(), h.DB, web.Council(c).ID, c.Params("token"))
+	if err != nil {
+		return nil, err
+	}
+	if a.ShopID == nil {
+		return nil, apperr.New(apperr.NotFound, "La liste des produits s'ouvre quand le Conseil a inscrit votre point de vente.")
+	}
+	return catalog.ShopByID(c.UserContext(), h.DB, a.CouncilID, *a.ShopID)
 }
 
 func (h *Handlers) followUp(c *fiber.Ctx) error {

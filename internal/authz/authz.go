@@ -34,6 +34,7 @@ type Action string
 const (
 	// Register (catalog).
 	EditItemWording Action = "register_item.edit_wording" // fix typos and descriptions, no status change
+	BasketEdit      Action = "shop.basket_edit"           // edit any shop's product list (the shop edits its own through its private link)
 
 	// Integrations: webhook endpoints and their delivery log (governance/integration).
 	ManageIntegrations Action = "integration.manage" // add, test, rotate, delete endpoints; read the log, re-send
@@ -96,6 +97,7 @@ const (
 // here is allowed to no one.
 var table = map[Action][]Role{
 	EditItemWording: {Facilitator, Admin},
+	BasketEdit:      {Facilitator, Admin},
 
 	ManageIntegrations: {Facilitator, Admin},
 

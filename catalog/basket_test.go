@@ -1,0 +1,346 @@
+package catalog_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"html"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"cla/catalog"
+	"cla/internal/auth"
+	"cla/internal/authz"
+	"cla/internal/webtest"
+)
+
+// Valid EAN-13 codes (check digits computed by hand) and one with a wrong
+// check digit.
+const (
+	eanRice1   = "3761234500014"
+	eanRice2   = "3761234500021"
+	eanFlour   = "3761234500038"
+	eanBadDigi = "3761234500015"
+)
+
+func shopID(t *testing.T, db *bun.DB, councilID int64, slug string) int64 {
+	t.Helper()
+	s, err := catalog.ShopBySlug(context.Background(), db, councilID, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.ID
+}
+
+func productCount(t *testing.T, db *bun.DB) int {
+	t.Helper()
+	n, err := db.NewSelect().Table("shop_products").Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func basketDoc(t *testing.T, body string) catalog.APIBasket {
+	t.Helper()
+	var b catalog.APIBasket
+	if err := json.Unmarshal([]byte(body), &b); err != nil {
+		t.Fatalf("basket JSON: %v in %.300s", err, body)
+	}
+	return b
+}
+
+func findLine(b catalog.APIBasket, name string) *catalog.APIBasketLine {
+	for i := range b.Products {
+		if b.Products[i].Name == name {
+			return &b.Products[i]
+		}
+	}
+	return nil
+}
+
+// A decision that moves "Riz de Camargue" to sous_conditions changes, in its
+// own transaction, the basket of every shop selling rice, the ?since= diff and
+// the cashier page.
+func TestRegisterChangeMovesEveryBasketSellingTheItem(t *testing.T) {
+	t.Parallel()
+	app, db, councilID := newApp(t)
+	ctx := context.Background()
+	shops := []string{"marche-du-lavoir", "marche-de-pont-de-barret"}
+	rice := map[string]string{"marche-du-lavoir": "Riz de Camargue 1 kg", "marche-de-pont-de-barret": "Riz complet de Camargue"}
+	codes := map[string]string{"marche-du-lavoir": eanRice1, "marche-de-pont-de-barret": eanRice2}
+	for _, slug := range shops {
+		bad, err := catalog.AddProducts(ctx, db, councilID, shopID(t, db, councilID, slug), []catalog.ProductInput{
+			{Name: rice[slug], Code: codes[slug], Item: "riz-de-camargue"},
+			{Name: "Farine de petit épeautre", Code: eanFlour, Item: "farines-pates-cereales"},
+		})
+		if err != nil || len(bad) > 0 {
+			t.Fatalf("%s: %v %+v", slug, err, bad)
+		}
+	}
+	// A shop that sells no rice keeps its basket as it is.
+	if bad, err := catalog.AddProducts(ctx, db, councilID, shopID(t, db, councilID, "fournil-des-cometes"),
+		[]catalog.ProductInput{{Name: "Pain au levain", Code: "", Item: "pain"}}); err != nil || len(bad) > 0 {
+		t.Fatalf("fournil: %v %+v", err, bad)
+	}
+
+	for _, slug := range shops {
+		_, body := get(t, app, "/api/v1/shops/"+slug+"/basket")
+		b := basketDoc(t, body)
+		if b.Version != 1 || len(b.Products) != 2 {
+			t.Fatalf("%s before: %+v", slug, b)
+		}
+		r := findLine(b, rice[slug])
+		if r == nil || r.Basket != catalog.BasketNonConventionne || r.Item != "riz-de-camargue" || r.Code != codes[slug] ||
+			!strings.Contains(r.Reason, "débat") || r.ValidTo != nil {
+			t.Fatalf("%s: rice before the decision: %+v", slug, r)
+		}
+		if f := findLine(b, "Farine de petit épeautre"); f == nil || f.Basket != catalog.BasketConventionne {
+			t.Fatalf("%s: flour %+v", slug, f)
+		}
+		_, page := get(t, app, "/points-de-vente/"+slug+"/caisse?q=riz")
+		if !strings.Contains(html.UnescapeString(page), "Produit non conventionné") {
+			t.Fatalf("%s: cashier page before: %.500s", slug, page)
+		}
+	}
+
+	// An unrelated decision (version 2), so that the rice's is version 3 and
+	// ?since=2 holds only what the rice decision changed: the products were
+	// listed after version 1, and ?since=1 includes them.
+	if _, err := applyInTx(t, db, councilID, catalog.Change{EffectiveOn: time.Date(2026, 12, 15, 0, 0, 0, 0, time.UTC),
+		Summary: "Les glaces en débat", Items: []catalog.ItemChange{{Slug: "glaces", Status: catalog.DebatSouhaite}}},
+		catalog.DecisionRef{Ref: "decision:8"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The decision, as assembly records it: ApplyChange inside its transaction.
+	review := time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
+	v, err := applyInTx(t, db, councilID, catalog.Change{EffectiveOn: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC),
+		Summary: "Le riz de Camargue est conventionné sous conditions",
+		Items: []catalog.ItemChange{{Slug: "riz-de-camargue", Status: catalog.SousConditions,
+			Conditions: "Riz biologique de Camargue uniquement", ReviewOn: &review}}},
+		catalog.DecisionRef{Ref: "decision:9", Title: "Séance de novembre 2026", URL: "/decisions/9"})
+	if err != nil || v.Number != 3 {
+		t.Fatalf("apply: %v %+v", err, v)
+	}
+
+	for _, slug := range shops {
+		r := waitFor(t, app, "/api/v1/shops/"+slug+"/basket", func(r *httpResult) bool {
+			return strings.Contains(r.body, `"version":3`)
+		})
+		b := basketDoc(t, r.body)
+		l := findLine(b, rice[slug])
+		if l == nil || l.Basket != catalog.BasketConventionne || !strings.Contains(l.Reason, "Riz biologique de Camargue uniquement") ||
+			l.ValidFrom != "2027-01-01" || l.ValidTo != nil {
+			t.Fatalf("%s: rice after the decision: %+v", slug, l)
+		}
+		// ?since=2 gives the rice only: the flour did not change.
+		_, body := get(t, app, "/api/v1/shops/"+slug+"/basket?since=2")
+		d := basketDoc(t, body)
+		if d.Since == nil || *d.Since != 2 || len(d.Products) != 1 || d.Products[0].Name != rice[slug] || d.Products[0].Basket != catalog.BasketConventionne {
+			t.Fatalf("%s: ?since=2 = %s", slug, body)
+		}
+		// Nothing changed since version 3; since version 1, both products (listed after it).
+		if _, body := get(t, app, "/api/v1/shops/"+slug+"/basket?since=3"); len(basketDoc(t, body).Products) != 0 {
+			t.Fatalf("%s: ?since=3 = %s", slug, body)
+		}
+		if _, body := get(t, app, "/api/v1/shops/"+slug+"/basket?since=1"); len(basketDoc(t, body).Products) != 2 {
+			t.Fatalf("%s: ?since=1 = %s", slug, body)
+		}
+		// The CSV twin says the same.
+		resp, body := get(t, app, "/api/v1/shops/"+slug+"/basket.csv?since=2")
+		rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+		if err != nil || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" || len(rows) != 2 ||
+			strings.Join(rows[0], ",") != strings.Join(catalog.BasketCSVHeader, ",") || rows[1][2] != rice[slug] || rows[1][4] != "conventionne" {
+			t.Fatalf("%s: CSV %v %q", slug, err, body)
+		}
+		// The cashier page, by name and by code.
+		for _, q := range []string{"riz", codes[slug]} {
+			_, page := get(t, app, "/points-de-vente/"+slug+"/caisse?q="+url.QueryEscape(q))
+			page = html.UnescapeString(page)
+			if !strings.Contains(page, "Produit conventionné") || !strings.Contains(page, "Riz biologique de Camargue uniquement") ||
+				strings.Contains(page, "Produit non conventionné") {
+				t.Fatalf("%s: cashier page for %q after: %.800s", slug, q, page)
+			}
+		}
+	}
+	// The history keeps the old evaluation, closed on the decision's date.
+	var closed []struct {
+		Basket    string    `bun:"basket"`
+		ToVersion int       `bun:"to_version"`
+		ValidTo   time.Time `bun:"valid_to"`
+	}
+	if err := db.NewRaw("SELECT basket, to_version, valid_to FROM shop_basket_rows WHERE closed_seq IS NOT NULL").Scan(ctx, &closed); err != nil {
+		t.Fatal(err)
+	}
+	if len(closed) != 2 || closed[0].Basket != "non_conventionne" || closed[0].ToVersion != 3 || closed[0].ValidTo.Format("2006-01-02") != "2027-01-01" {
+		t.Fatalf("closed rows: %+v", closed)
+	}
+	// The bakery's basket did not move.
+	if _, body := get(t, app, "/api/v1/shops/fournil-des-cometes/basket?since=2"); len(basketDoc(t, body).Products) != 0 {
+		t.Fatalf("fournil ?since=2 = %s", body)
+	}
+	// A version that does not exist yet is refused.
+	if resp, _ := get(t, app, "/api/v1/shops/marche-du-lavoir/basket?since=4"); resp.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("?since=4: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, app, "/api/v1/shops/pas-de-boutique/basket"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown shop: %d", resp.StatusCode)
+	}
+}
+
+// A removed product appears in ?since= as removed; an added one as new.
+func TestBasketSinceListsEditsAfterTheVersion(t *testing.T) {
+	t.Parallel()
+	app, db, councilID := newApp(t)
+	fac, _ := webtest.SignIn(t, app, db, councilID, authz.Facilitator)
+	base := "/gestion/points-de-vente/marche-du-lavoir/panier"
+	resp, _ := fac.PostForm(base, url.Values{"name": {"Riz de Camargue"}, "code": {eanRice1}, "item": {"riz-de-camargue"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add: %d", resp.StatusCode)
+	}
+	if _, err := applyInTx(t, db, councilID, catalog.Change{EffectiveOn: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC),
+		Summary: "Huiles : débat souhaité", Items: []catalog.ItemChange{{Slug: "huiles", Status: catalog.DebatSouhaite}}},
+		catalog.DecisionRef{Ref: "decision:10"}); err != nil {
+		t.Fatal(err)
+	}
+	// After version 2: the rice is removed, an oil added.
+	var id int64
+	if err := db.NewRaw("SELECT id FROM shop_products WHERE code = ?", eanRice1).Scan(context.Background(), &id); err != nil {
+		t.Fatal(err)
+	}
+	if resp, body := fac.PostForm(base+"/"+itoa(id)+"/supprimer", nil); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d %.300s", resp.StatusCode, body)
+	}
+	if resp, _ := fac.PostForm(base, url.Values{"name": {"Huile de noix"}, "item": {"huiles"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add oil: %d", resp.StatusCode)
+	}
+	r := waitFor(t, app, "/api/v1/shops/marche-du-lavoir/basket?since=2", func(r *httpResult) bool {
+		return strings.Contains(r.body, "Huile de noix")
+	})
+	d := basketDoc(t, r.body)
+	if len(d.Products) != 2 {
+		t.Fatalf("?since=2: %s", r.body)
+	}
+	if rice := findLine(d, "Riz de Camargue"); rice == nil || !rice.Removed || rice.ValidTo == nil {
+		t.Fatalf("removed rice: %+v", rice)
+	}
+	if oil := findLine(d, "Huile de noix"); oil == nil || oil.Removed || oil.Basket != catalog.BasketNonConventionne {
+		t.Fatalf("oil: %+v", oil)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// postMultipart sends the CSV as an uploaded file, as the import form does.
+func postMultipart(t *testing.T, c *webtest.Client, path, filename, content string) (*http.Response, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	_ = w.WriteField(auth.CSRFField, c.CSRFToken())
+	fw, err := w.CreateFormFile("fichier", filename)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = fw.Write([]byte(content))
+	_ = w.Close()
+	req := httptest.NewRequest(http.MethodPost, path, &buf)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return c.Do(req)
+}
+
+// Bad input is refused with a French message beside its field, and nothing
+// is written: a wrong check digit, a duplicate code, a CSV of the wrong shape
+// or with bad lines.
+func TestBasketRefusesBadInputAndWritesNothing(t *testing.T) {
+	t.Parallel()
+	app, db, councilID := newApp(t)
+	fac, _ := webtest.SignIn(t, app, db, councilID, authz.Facilitator)
+	base := "/gestion/points-de-vente/marche-du-lavoir/panier"
+	if resp, body := fac.Get(base); resp.StatusCode != 200 || !strings.Contains(body, "Aucun produit") {
+		t.Fatalf("editor: %d", resp.StatusCode)
+	}
+
+	resp, body := fac.PostForm(base, url.Values{"name": {"Riz"}, "code": {eanBadDigi}, "item": {"riz-de-camargue"}})
+	body = html.UnescapeString(body)
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "clé de contrôle") ||
+		!strings.Contains(body, `id="code-error"`) || !strings.Contains(body, `value="Riz"`) {
+		t.Fatalf("bad check digit: %d %.1500s", resp.StatusCode, body)
+	}
+	if n := productCount(t, db); n != 0 {
+		t.Fatalf("%d products after a refused form", n)
+	}
+	if resp, _ := fac.PostForm(base, url.Values{"name": {"Riz"}, "code": {eanRice1}, "item": {"riz-de-camargue"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("good product: %d", resp.StatusCode)
+	}
+	// The same code again, even written with spaces.
+	resp, body = fac.PostForm(base, url.Values{"name": {"Riz encore"}, "code": {"376 1234 50001 4"}, "item": {"riz-de-camargue"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(body), "figure déjà dans la liste") {
+		t.Fatalf("duplicate code: %d", resp.StatusCode)
+	}
+	resp, body = fac.PostForm(base, url.Values{"name": {"Chose"}, "item": {"pas-un-element"}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(body), "Élément du registre inconnu") {
+		t.Fatalf("unknown item: %d", resp.StatusCode)
+	}
+	if n := productCount(t, db); n != 1 {
+		t.Fatalf("%d products, want 1", n)
+	}
+
+	// CSV of the wrong shape: refused whole.
+	for _, bad := range []string{"produit,prix\nRiz,3\n", "nom;code;element\nRiz;;riz-de-camargue;en trop\n", ""} {
+		resp, body := fac.PostForm(base+"/import", url.Values{"csv": {bad}})
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(body), "forme attendue") && !strings.Contains(body, "vide") {
+			t.Fatalf("wrong shape %q: %d %.300s", bad, resp.StatusCode, body)
+		}
+	}
+	// Bad lines: listed with their numbers and reasons; nothing imported, even on confirm.
+	badLines := "nom;code;element\nPois chiches;;legumineuses\nRiz faux;" + eanBadDigi + ";riz-de-camargue\nRiz doublon;" + eanRice1 + ";riz-de-camargue\n;;huiles\n"
+	for _, path := range []string{base + "/import", base + "/import/confirmer"} {
+		resp, body = postMultipart(t, fac, path, "liste.csv", badLines)
+		body = html.UnescapeString(body)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Rien n'est importé") ||
+			!strings.Contains(body, "Ligne 3 (Riz faux) : La clé de contrôle") || !strings.Contains(body, "Ligne 4 (Riz doublon) : Le code "+eanRice1+" figure déjà") ||
+			!strings.Contains(body, "Ligne 5 : Le nom du produit est obligatoire") || strings.Contains(body, "Ligne 2") {
+			t.Fatalf("%s bad lines: %d %.3000s", path, resp.StatusCode, body)
+		}
+	}
+	if n := productCount(t, db); n != 1 {
+		t.Fatalf("%d products after refused imports, want 1", n)
+	}
+	// A good file: preview first (nothing written), then confirm.
+	good := "nom,code,element\nPois chiches,,legumineuses\nFarine T80," + eanFlour + ",farines-pates-cereales\n"
+	resp, body = postMultipart(t, fac, base+"/import", "liste.csv", good)
+	if resp.StatusCode != 200 || !strings.Contains(body, `data-testid="csv-preview"`) || productCount(t, db) != 1 {
+		t.Fatalf("preview: %d %.1000s", resp.StatusCode, body)
+	}
+	if resp, _ := fac.PostForm(base+"/import/confirmer", url.Values{"csv": {good}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("confirm: %d", resp.StatusCode)
+	}
+	if n := productCount(t, db); n != 3 {
+		t.Fatalf("%d products after import, want 3", n)
+	}
+	// Members may not edit a basket; another shop's product is not found through this shop's page.
+	mem, _ := webtest.SignIn(t, app, db, councilID, authz.Member)
+	if resp, _ := mem.PostForm(base, url.Values{"name": {"X"}, "item": {"huiles"}}); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("member: %d", resp.StatusCode)
+	}
+	var id int64
+	if err := db.NewRaw("SELECT min(id) FROM shop_products").Scan(context.Background(), &id); err != nil {
+		t.Fatal(err)
+	}
+	if resp, _ := fac.PostForm("/gestion/points-de-vente/fournil-des-cometes/panier/"+itoa(id)+"/supprimer", nil); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("other shop's product: %d", resp.StatusCode)
+	}
+	if n := productCount(t, db); n != 3 {
+		t.Fatalf("%d products, want 3", n)
+	}
+}
