@@ -110,7 +110,7 @@ func (e *basketEditor) add(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	in := ProductInput{Name: strings.Clone(c.FormValue("name")), Code: strings.Clone(c.FormValue("code")), Item: strings.Clone(c.FormValue("item"))}
+	in := ProductInput{Name: web.Form(c, "name"), Code: web.Form(c, "code"), Item: web.Form(c, "item")}
 	bad, err := AddProducts(c.UserContext(), e.db, shop.CouncilID, shop.ID, []ProductInput{in})
 	if err != nil {
 		return err
@@ -181,7 +181,7 @@ func csvText(c *fiber.Ctx) (string, error) {
 		}
 		return string(b), nil
 	}
-	s := strings.Clone(c.FormValue("csv"))
+	s := web.Form(c, "csv")
 	if len(s) > maxBasketCSV {
 		return "", apperr.New(apperr.Invalid, "Le texte dépasse 1 Mo.")
 	}
