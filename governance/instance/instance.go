@@ -9,8 +9,6 @@ package instance
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -30,6 +28,7 @@ import (
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/council"
+	"cla/internal/database"
 	"cla/internal/mail"
 )
 
@@ -40,7 +39,7 @@ type Start string
 const (
 	StartEmpty Start = "empty" // an empty register, and a boussole to write
 	StartModel Start = "model" // the model boussole, the model register as a proposal
-	StartFile  Start = "file"  // another council's exchange file (Importer)
+	StartFile  Start = "file"  // another council's exchange file (governance/exchange)
 )
 
 // Label is the starting point in French.
@@ -341,7 +340,7 @@ func hostsTaken(ctx context.Context, db bun.IDB, hosts []string, except int64) (
 	err := db.NewSelect().TableExpr("council_hosts AS h").Join("JOIN councils AS c ON c.id = h.council_id").
 		ColumnExpr("h.host, c.name").Where("h.host IN (?)", bun.List(hosts)).Where("h.council_id <> ?", except).
 		OrderExpr("h.host").Limit(1).Scan(ctx, &row)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return "", nil
 	}
 	if err != nil {
@@ -411,7 +410,7 @@ func SetState(ctx context.Context, db *bun.DB, councilID int64, state council.St
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var before council.State
 		if err := tx.NewSelect().Model((*council.Council)(nil)).Column("state").Where("id = ?", councilID).For("UPDATE").Scan(ctx, &before); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
+			if database.IsNoRows(err) {
 				return apperr.New(apperr.NotFound, "Conseil introuvable.")
 			}
 			return err

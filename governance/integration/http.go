@@ -7,7 +7,6 @@ package integration
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 	"cla/internal/audit"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/database"
 	"cla/internal/outbound"
 	"cla/internal/web"
 	"cla/internal/webhook"
@@ -354,4 +354,4 @@ func (h *Handlers) remove(c *fiber.Ctx) error {
 	return web.RedirectWithFlash(c, "/gestion/integrations", "Intégration supprimée : plus aucun message ne lui sera envoyé.")
 }
 
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+func isNoRows(err error) bool { return database.IsNoRows(err) }

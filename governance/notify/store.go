@@ -2,8 +2,6 @@ package notify
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"strconv"
 	"time"
 
@@ -12,6 +10,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/council"
+	"cla/internal/database"
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -104,7 +103,7 @@ func ForCouncil(ctx context.Context, db bun.IDB, councilID int64, limit int) ([]
 func get(ctx context.Context, db bun.IDB, councilID, id int64) (*Notification, error) {
 	n := new(Notification)
 	err := db.NewSelect().Model(n).Where("id = ? AND council_id = ?", id, councilID).Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Message introuvable.")
 	}
 	return n, err
@@ -116,7 +115,7 @@ func stateOf(ctx context.Context, db bun.IDB, councilID int64, recipient, eventK
 	var s State
 	err := db.NewSelect().Model((*Notification)(nil)).Column("state").
 		Where("council_id = ? AND recipient = ? AND event_key = ?", councilID, recipient, eventKey).Scan(ctx, &s)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return "", nil
 	}
 	return s, err
@@ -135,7 +134,7 @@ func convened(ctx context.Context, db bun.IDB, councilID, meetingID int64) (bool
 func DigestWeekday(ctx context.Context, db bun.IDB, councilID int64) (int, error) {
 	var day int
 	err := db.NewSelect().Table("notification_settings").Column("digest_weekday").Where("council_id = ?", councilID).Scan(ctx, &day)
-	if errors.Is(err, sql.ErrNoRows) {
+	if database.IsNoRows(err) {
 		return 1, nil
 	}
 	return day, err

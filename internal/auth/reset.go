@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"html"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/authz"
 	"cla/internal/council"
+	"cla/internal/database"
 	"cla/internal/jobs"
 	"cla/internal/mail"
 	"cla/internal/web"
@@ -178,7 +178,7 @@ func (w *ResetWorker) Work(ctx context.Context, job *jobs.Job[ResetArgs]) error 
 			ColumnExpr("a.id, a.name, a.email").
 			Where("a.email = ? AND m.council_id = ? AND m.disabled_at IS NULL", NormalizeEmail(args.Email), args.CouncilID).
 			For("UPDATE OF a").Scan(ctx, &acct)
-		if errors.Is(err, sql.ErrNoRows) {
+		if database.IsNoRows(err) {
 			return nil // no such member here: nothing is sent, nothing is stored
 		}
 		if err != nil {

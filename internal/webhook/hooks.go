@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/internal/database"
 	"cla/internal/jobs"
 	"cla/internal/outbound"
 )
@@ -235,7 +235,7 @@ func Resend(ctx context.Context, db bun.IDB, councilID, endpointID, deliveryID i
 // council.
 var ErrNotFound = errors.New("webhook: no such delivery")
 
-func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+func isNoRows(err error) bool { return database.IsNoRows(err) }
 
 // Worker delivers the messages queued by Emit, one attempt per job run;
 // failures are retried by the job runner's backoff for MaxAge.
