@@ -32,41 +32,24 @@ Flags (each also read from the environment variable shown):
 // runAdmin runs "cla admin …" and "cla audit …": operator commands that
 // work on the database directly.
 func runAdmin(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, adminUsage)
-		if len(args) == 0 {
-			return errors.New("sous-commande manquante")
-		}
-		return flag.ErrHelp
-	}
-	sub := cmd + " " + args[0]
-	cfg := &Config{}
-	fs := flag.NewFlagSet("cla "+sub, flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	raw := cfg.bindFlags(fs)
 	var email, name, councilSlug, role string
 	var heads, expects listFlag
-	switch sub {
-	case "admin create":
-		fs.StringVar(&email, "email", "", "email address of the account")
-		fs.StringVar(&name, "name", "", "display name of the account")
-		fs.StringVar(&councilSlug, "council", "", "slug of the council (default: the default council)")
-		fs.StringVar(&role, "role", string(authz.Admin), "role in that council: admin, facilitator or member")
-	case "audit verify":
-		fs.Var(&heads, "head", "a document of GET /api/v1/audit/head to compare with: a file or an http(s) URL (repeatable)")
-		fs.Var(&expects, "expect-head", "a head to compare with, as <id>:<hex hash> (repeatable)")
-	default:
-		fmt.Fprint(stdout, adminUsage)
-		return fmt.Errorf("sous-commande inconnue %q", sub)
-	}
-	fs.Usage = func() {
-		fmt.Fprint(stdout, adminUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if err := cfg.finish(raw); err != nil {
+	sub, cfg, err := parseSubcommand(cmd, args, adminUsage, stdout, func(sub string, fs *flag.FlagSet) bool {
+		switch sub {
+		case "admin create":
+			fs.StringVar(&email, "email", "", "email address of the account")
+			fs.StringVar(&name, "name", "", "display name of the account")
+			fs.StringVar(&councilSlug, "council", "", "slug of the council (default: the default council)")
+			fs.StringVar(&role, "role", string(authz.Admin), "role in that council: admin, facilitator or member")
+		case "audit verify":
+			fs.Var(&heads, "head", "a document of GET /api/v1/audit/head to compare with: a file or an http(s) URL (repeatable)")
+			fs.Var(&expects, "expect-head", "a head to compare with, as <id>:<hex hash> (repeatable)")
+		default:
+			return false
+		}
+		return true
+	})
+	if err != nil {
 		return err
 	}
 	var expected []audit.Expected

@@ -34,54 +34,34 @@ Flags (each also read from the environment variable shown):
 
 // runInstance runs "cla operator …" and "cla council …".
 func runInstance(ctx context.Context, cmd string, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stdout, instanceUsage)
-		if len(args) == 0 {
-			return errors.New("sous-commande manquante")
-		}
-		return flag.ErrHelp
-	}
-	sub := cmd + " " + args[0]
-	cfg := &Config{}
-	fs := flag.NewFlagSet("cla "+sub, flag.ContinueOnError)
-	fs.SetOutput(stdout)
-	raw := cfg.bindFlags(fs)
 	var email, name, file string
 	var hosts listFlag
 	in := instance.Input{}
-	switch sub {
-	case "operator create":
-		fs.StringVar(&email, "email", "", "email address of the operator")
-		fs.StringVar(&name, "name", "", "display name (for a new account)")
-	case "operator remove":
-		fs.StringVar(&email, "email", "", "email address of the operator")
-	case "council create":
-		fs.StringVar(&in.Slug, "slug", "", "identifier: lower case letters, digits and dashes")
-		fs.StringVar(&in.Name, "name", "", "name of the council")
-		fs.Var(&hosts, "host", "host name of the council (repeatable)")
-		fs.StringVar(&in.AdminEmail, "admin-email", "", "email address of the first admin (gets a one-time link)")
-		fs.StringVar(&in.CaisseName, "caisse", "", "short name of the caisse")
-		fs.StringVar(&in.Commune, "commune", "", "commune")
-		fs.StringVar(&in.Territory, "territory", "", "territory")
-		fs.StringVar(&in.ContactEmail, "contact", "", "contact address")
-		fs.StringVar(&in.Timezone, "timezone", "Europe/Paris", "time zone")
-		fs.StringVar((*string)(&in.Start), "start", string(instance.StartEmpty), "starting point: empty, model or file")
-		fs.StringVar(&file, "file", "", "exchange file of another council (with --start file)")
-	default:
-		fmt.Fprint(stdout, instanceUsage)
-		return fmt.Errorf("sous-commande inconnue %q", sub)
-	}
-	fs.Usage = func() {
-		fmt.Fprint(stdout, instanceUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("argument inattendu %q (voir cla %s --help)", fs.Arg(0), sub)
-	}
-	if err := cfg.finish(raw); err != nil {
+	sub, cfg, err := parseSubcommand(cmd, args, instanceUsage, stdout, func(sub string, fs *flag.FlagSet) bool {
+		switch sub {
+		case "operator create":
+			fs.StringVar(&email, "email", "", "email address of the operator")
+			fs.StringVar(&name, "name", "", "display name (for a new account)")
+		case "operator remove":
+			fs.StringVar(&email, "email", "", "email address of the operator")
+		case "council create":
+			fs.StringVar(&in.Slug, "slug", "", "identifier: lower case letters, digits and dashes")
+			fs.StringVar(&in.Name, "name", "", "name of the council")
+			fs.Var(&hosts, "host", "host name of the council (repeatable)")
+			fs.StringVar(&in.AdminEmail, "admin-email", "", "email address of the first admin (gets a one-time link)")
+			fs.StringVar(&in.CaisseName, "caisse", "", "short name of the caisse")
+			fs.StringVar(&in.Commune, "commune", "", "commune")
+			fs.StringVar(&in.Territory, "territory", "", "territory")
+			fs.StringVar(&in.ContactEmail, "contact", "", "contact address")
+			fs.StringVar(&in.Timezone, "timezone", "Europe/Paris", "time zone")
+			fs.StringVar((*string)(&in.Start), "start", string(instance.StartEmpty), "starting point: empty, model or file")
+			fs.StringVar(&file, "file", "", "exchange file of another council (with --start file)")
+		default:
+			return false
+		}
+		return true
+	})
+	if err != nil {
 		return err
 	}
 	in.Hosts = strings.Join(hosts, "\n")
