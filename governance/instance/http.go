@@ -105,21 +105,10 @@ func (h *Handlers) signIn(c *fiber.Ctx) error {
 			err = errNotOperator
 		}
 	}
-	if code := apperr.CodeOf(err); err == auth.ErrBadCredentials || code == apperr.TooMany {
-		view := signInView{Page: web.NewPage(c, "Connexion de l'opérateur·ice"), Email: strings.TrimSpace(email), Next: next, Error: apperr.MessageOf(err)}
-		c.Status(fiber.StatusUnprocessableEntity)
-		if code == apperr.TooMany {
-			web.TooMany(c, err)
-		}
-		return web.Render(c, "instance/signin", view)
-	}
-	if err != nil {
-		return err
-	}
-	if err := auth.SignIn(c, acct.ID); err != nil {
-		return err
-	}
-	return c.Redirect(next, fiber.StatusSeeOther)
+	return auth.FinishSignIn(c, acct, err, next, func(reason string) error {
+		return web.Render(c, "instance/signin", signInView{Page: web.NewPage(c, "Connexion de l'opérateur·ice"),
+			Email: strings.TrimSpace(email), Next: next, Error: reason})
+	})
 }
 
 // listView is the operator's home: every council of the instance.

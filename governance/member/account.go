@@ -31,22 +31,11 @@ func (h *Handlers) signIn(c *fiber.Ctx) error {
 	email := web.Form(c, "email")
 	next := auth.SafeNext(web.Form(c, "suite"))
 	acct, err := auth.Authenticate(c.UserContext(), h.DB, web.Council(c).ID, web.ClientIP(c), email, web.Form(c, "password"))
-	if code := apperr.CodeOf(err); err == auth.ErrBadCredentials || code == apperr.TooMany {
-		// The form again, with the reason (and, when limited, when to retry).
-		view := signInView{Page: web.NewPage(c, "Connexion"), Email: strings.TrimSpace(email), Next: next, Error: apperr.MessageOf(err)}
-		c.Status(fiber.StatusUnprocessableEntity)
-		if code == apperr.TooMany {
-			web.TooMany(c, err)
-		}
-		return web.Render(c, "auth/signin", view)
-	}
-	if err != nil {
-		return err
-	}
-	if err := auth.SignIn(c, acct.ID); err != nil {
-		return err
-	}
-	return c.Redirect(next, fiber.StatusSeeOther)
+	// The form again, with the reason (and, when limited, when to retry).
+	return auth.FinishSignIn(c, acct, err, next, func(reason string) error {
+		return web.Render(c, "auth/signin", signInView{Page: web.NewPage(c, "Connexion"),
+			Email: strings.TrimSpace(email), Next: next, Error: reason})
+	})
 }
 
 func (h *Handlers) signOut(c *fiber.Ctx) error {

@@ -338,3 +338,24 @@ func RequireSignedIn() fiber.Handler {
 		return apperr.New(apperr.Unauthorized, "Connectez-vous pour continuer.")
 	}
 }
+
+// FinishSignIn ends a sign-in form once the credentials were checked (acct,
+// err from Authenticate): bad credentials or too many tries re-show the form
+// through rerender with the reason (422, or 429 with Retry-After); success
+// opens the session and redirects to next (a local path, see SafeNext).
+func FinishSignIn(c *fiber.Ctx, acct *Account, err error, next string, rerender func(reason string) error) error {
+	if code := apperr.CodeOf(err); err == ErrBadCredentials || code == apperr.TooMany {
+		c.Status(fiber.StatusUnprocessableEntity)
+		if code == apperr.TooMany {
+			web.TooMany(c, err)
+		}
+		return rerender(apperr.MessageOf(err))
+	}
+	if err != nil {
+		return err
+	}
+	if err := SignIn(c, acct.ID); err != nil {
+		return err
+	}
+	return c.Redirect(next, fiber.StatusSeeOther)
+}
