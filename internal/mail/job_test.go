@@ -99,7 +99,7 @@ func TestMailJobSurvivesAServerOutage(t *testing.T) {
 	}
 
 	row := waitJob(t, db, id, "two failed attempts", func(r *jobs.JobRow) bool { return len(r.Errors) >= 2 })
-	if !strings.Contains(row.Errors[0].Error, "connection refused") || row.State == jobs.StateCancelled {
+	if !strings.Contains(row.Errors[0].Error, "dial failed") || row.State == jobs.StateCancelled {
 		t.Errorf("server down: %s %+v", row.State, row.Errors)
 	}
 	srv.Up(t)
