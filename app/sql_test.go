@@ -56,10 +56,6 @@ var foreignTableExceptions = map[string]string{
 	"governance/assembly/ballot.go: memberships":   "ballot casting: the right to vote is checked in the one statement that writes the ballot (docs/perf.md)",
 	"governance/debate/search.go: register_items":  "search ranks items, debates and proposals in one full-text statement (docs/perf.md)",
 	"governance/application/shoplist.go: shops":    "renewals and payment export: each shop with the contact of its latest application in one LATERAL join, one statement per page",
-	// Creating and administering councils writes the councils' rows and host
-	// names in the creation's transaction; internal/council only resolves them.
-	"governance/instance/instance.go: councils":      "council creation and administration (the only writer of these rows): to move into internal/council",
-	"governance/instance/instance.go: council_hosts": "council creation and administration (the only writer of these rows): to move into internal/council",
 }
 
 // sqlTable matches a table name where SQL or bun names a table.

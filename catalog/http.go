@@ -460,8 +460,9 @@ func (h *Handlers) diff(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
+		view := DiffView{Page: web.NewPage(c, "Ce qui a changé")}
 		if len(vs) == 0 {
-			return nil, apperr.New(apperr.NotFound, "Le registre n'a encore aucune version.")
+			return view, nil // the page says there is nothing to compare yet
 		}
 		if to == 0 {
 			to = vs[0].Number
@@ -469,7 +470,6 @@ func (h *Handlers) diff(c *fiber.Ctx) error {
 		if from == 0 {
 			from = to - 1
 		}
-		view := DiffView{Page: web.NewPage(c, "Ce qui a changé")}
 		for _, v := range vs {
 			view.Numbers = append(view.Numbers, v.Number)
 		}

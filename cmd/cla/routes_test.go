@@ -287,7 +287,10 @@ var csrfExempt = map[string]bool{
 	"POST /desabonnement/:token": true, // RFC 8058 one-click unsubscribe, posted by mail clients
 }
 
-// walkFixture is the demo council A, a council B and one client per persona.
+// walkFixture is the demo council A (its row made by internal/council.Insert,
+// as every council is), a council B made by instance.Create as the operator
+// makes one, and one client per persona. Councils made from the model and
+// from an exchange file are walked in routes_councils_test.go.
 type walkFixture struct {
 	app     *fiber.App
 	db      *bun.DB

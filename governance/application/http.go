@@ -577,6 +577,10 @@ type charterView struct {
 
 func (h *Handlers) charter(c *fiber.Ctx) error {
 	ch, err := CurrentCharter(c.UserContext(), h.DB, web.Council(c).ID)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		// A new council has none yet: the page says so, and where to apply.
+		return web.Render(c, "governance/charter", charterView{Page: web.NewPage(c, "Charte d'engagement des points de vente")})
+	}
 	if err != nil {
 		return err
 	}
