@@ -149,7 +149,7 @@ func page(c *fiber.Ctx, name string, view any) ([]byte, error) {
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer pageBuffers.Put(buf)
 	buf.Reset()
-	if err := c.App().Config().Views.Render(buf, name, view); err != nil {
+	if err := web.RenderTo(c, buf, name, view); err != nil {
 		return nil, err
 	}
 	return bytes.Clone(buf.Bytes()), nil

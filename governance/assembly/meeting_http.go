@@ -138,7 +138,7 @@ func meetingFromForm(c *fiber.Ctx, m *Meeting) apperr.Fields {
 	m.Title, m.Place, m.Note = web.Form(c, "title"), web.Form(c, "place"), web.Form(c, "note")
 	errs := apperr.Fields{}
 	raw := strings.TrimSpace(web.Form(c, "starts_at"))
-	start, ok := web.ParseParisTime(raw)
+	start, ok := web.ParseLocalTime(raw, web.Location(c))
 	if !ok && raw != "" {
 		errs.Add("starts_at", "Date et heure illisibles : choisissez-les dans le calendrier (jour, mois, année, heure).")
 	}
@@ -300,7 +300,7 @@ func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, er
 	}
 	view := &MeetingView{Page: web.NewPage(c, title), Meeting: m, Quorum: q, Minutes: mins,
 		EditForm: meetingForm{Title: m.Title, Place: m.Place, Note: m.Note,
-			StartsAt: m.StartsAt.In(web.Paris()).Format("2006-01-02T15:04"), Duration: strconv.Itoa(int(m.EndsAt.Sub(m.StartsAt).Minutes()))},
+			StartsAt: m.StartsAt.In(web.Location(c)).Format("2006-01-02T15:04"), Duration: strconv.Itoa(int(m.EndsAt.Sub(m.StartsAt).Minutes()))},
 		CanManage: auth.Can(c, authz.ManageMeeting), CanVote: auth.Can(c, authz.CastBallot),
 		Methods: []VoteMethod{MethodMajority, MethodConsent, MethodJudgment}, Thresholds: []Threshold{ThresholdCast, ThresholdTwoThirds, ThresholdOfPresents}}
 	for _, it := range items {
@@ -563,7 +563,7 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 		}
 	}
 	if raw := strings.TrimSpace(form.ClosesAt); raw != "" {
-		t, ok := web.ParseParisTime(raw)
+		t, ok := web.ParseLocalTime(raw, web.Location(c))
 		if !ok {
 			return h.refuseVote(c, apperr.Fields{"closes_at": "Date et heure illisibles : choisissez-les dans le calendrier."}, form)
 		}

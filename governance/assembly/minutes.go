@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/council"
 	"cla/internal/database"
 	"cla/internal/markdown"
 	"cla/internal/web"
@@ -85,10 +86,14 @@ func draftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 	if err != nil {
 		return "", err
 	}
+	co, err := council.ByID(ctx, db, councilID)
+	if err != nil {
+		return "", err
+	}
 	var b strings.Builder
-	start := m.StartsAt.In(web.Paris())
 	fmt.Fprintf(&b, "# Compte rendu — %s\n\n", m.Title)
-	fmt.Fprintf(&b, "Séance du %s à %s", web.FrenchDate(m.StartsAt), start.Format("15h04"))
+	// The council's own clock: a council overseas met at its hour, not Paris's.
+	fmt.Fprintf(&b, "Séance du %s", web.FrenchDateTimeIn(m.StartsAt, co.Location()))
 	if m.Place != "" {
 		fmt.Fprintf(&b, ", %s", m.Place)
 	}
