@@ -511,7 +511,7 @@ type renewalsView struct {
 const renewalWindow = 60
 
 func (h *Handlers) renewals(c *fiber.Ctx) error {
-	now := time.Now().In(web.Paris())
+	now := time.Now().In(web.Location(c))
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	rs, err := renewals(c.UserContext(), h.DB, web.Council(c).ID, today, renewalWindow)
 	if err != nil {
@@ -548,7 +548,7 @@ func (h *Handlers) shopExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().In(web.Paris())
+	now := time.Now().In(web.Location(c))
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	var buf bytes.Buffer
 	w := csvout.NewWriter(&buf, true) // CR LF: RFC 4180
