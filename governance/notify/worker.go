@@ -54,6 +54,7 @@ func Register(ws *jobs.Workers, s *Service) {
 	jobs.Register(ws, &convocationSweepWorker{s: s})
 	jobs.Register(ws, &closingSweepWorker{s: s})
 	jobs.Register(ws, &digestSweepWorker{s: s})
+	jobs.Register(ws, &sendWorker{s: s})
 	// Convocations are due by the day (N days before): a daily sweep, early
 	// morning Paris time. Reminders are due by the hour (24 h before the
 	// end of a vote): an hourly sweep.
