@@ -255,6 +255,12 @@ func (h *Handlers) unsubscribe(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
+	if claim.Recipient != "" {
+		if err := leave(ctx, h.DB, claim); err != nil {
+			return err
+		}
+		return web.Render(c, "governance/unsubscribe", unsubscribeView{Page: web.NewPage(c, "Désabonnement"), Token: token, Kind: claim.Kind, Done: true})
+	}
 	prefs, err := Prefs(ctx, h.DB, claim.CouncilID, claim.AccountID)
 	if err != nil {
 		return err

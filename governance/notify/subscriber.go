@@ -17,3 +17,10 @@ func confirmedRecipients(ctx context.Context, db bun.IDB, councilID int64) (map[
 func (s *Service) publicDigests(ctx context.Context, councilID int64, eventKey string) error {
 	return nil
 }
+
+// deleteSubscriber forgets a subscriber's address (id as in its recipient
+// key).
+func deleteSubscriber(ctx context.Context, db bun.IDB, councilID int64, id string) error {
+	_, err := db.NewDelete().Table("subscribers").Where("council_id = ? AND id = ?::bigint", councilID, id).Exec(ctx)
+	return err
+}

@@ -55,6 +55,9 @@ func Register(ws *jobs.Workers, s *Service) {
 	jobs.Register(ws, &closingSweepWorker{s: s})
 	jobs.Register(ws, &digestSweepWorker{s: s})
 	jobs.Register(ws, &sendWorker{s: s})
+	jobs.Register(ws, &applicationReceivedWorker{s: s})
+	jobs.Register(ws, &applicationQuestionWorker{s: s})
+	jobs.Register(ws, &applicationRefusedWorker{s: s})
 	// Convocations are due by the day (N days before): a daily sweep, early
 	// morning Paris time. Reminders are due by the hour (24 h before the
 	// end of a vote): an hourly sweep.
@@ -272,6 +275,10 @@ func (w *voteClosedWorker) Work(ctx context.Context, job *jobs.Job[event.VoteClo
 	if apperr.CodeOf(err) == apperr.NotFound {
 		return nil
 	} else if err != nil {
+		return err
+	}
+	// The shops whose application this vote decided are told at once.
+	if err := w.s.applicationDecisions(ctx, v); err != nil {
 		return err
 	}
 	votes, err := assembly.MeetingVotes(ctx, w.s.DB, v.CouncilID, v.MeetingID)
