@@ -19,6 +19,10 @@ import (
 // delivery log and the one-click unsubscribe.
 type Handlers struct {
 	DB *bun.DB
+	// BaseURL and From, as the Service's, for the subscription mails
+	// (BaseURL empty: the request's).
+	BaseURL string
+	From    string
 }
 
 // UnsubscribeRoutes are served before the session and CSRF middleware: a

@@ -186,12 +186,14 @@ func (s *Service) goneRecipients(ctx context.Context, councilID int64, ns []Noti
 		}
 	}
 	if subscribers {
-		live, err := confirmedRecipients(ctx, s.DB, councilID)
+		live, err := liveSubscribers(ctx, s.DB, councilID)
 		if err != nil {
 			return nil, err
 		}
 		for _, n := range ns {
-			if strings.HasPrefix(n.Recipient, subscriberPrefix) && !live[n.Recipient] {
+			// Left (deleted), or a digest to an address never confirmed.
+			confirmed, present := live[n.Recipient]
+			if strings.HasPrefix(n.Recipient, subscriberPrefix) && (!present || (n.Kind != KindSubscription && !confirmed)) {
 				gone[n.Recipient] = true
 			}
 		}
@@ -207,7 +209,7 @@ func unsubscribeURL(key []byte, base string, n *Notification) string {
 		return ""
 	case n.AccountID != nil:
 		return base + "/desabonnement/" + tokenFor(key, n.CouncilID, *n.AccountID, n.Kind)
-	case strings.HasPrefix(n.Recipient, subscriberPrefix), strings.HasPrefix(n.Recipient, applicantPrefix):
+	case otherKinds[n.Kind] && isOtherRecipient(n.Recipient):
 		return base + "/desabonnement/" + recipientToken(key, n.CouncilID, n.Recipient, n.Kind)
 	}
 	return ""
