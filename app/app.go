@@ -56,7 +56,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	app.Use(instance.StateGuard, instance.PrivateOpenData)
 	// Open data uses no session: served before the session middleware.
 	register.OpenDataRoutes(app)
-	notices := &notify.Handlers{DB: db}
+	notices := &notify.Handlers{DB: db, BaseURL: cfg.BaseURL}
 	// The one-click unsubscribe (RFC 8058) is posted by mail clients with
 	// no session and no CSRF token: served before that middleware.
 	notices.UnsubscribeRoutes(app)
@@ -72,9 +72,12 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)
-	(&instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}).Routes(app)
+	operator := &instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}
+	operator.Routes(app)
 	(&exchange.Handlers{DB: db}).Routes(app)
 	notices.Routes(app)
+	notices.SubscribeRoutes(app)
+	notices.InstanceRoutes(app, operator.RequireOperator)
 	(&integration.Handlers{DB: db, AllowPrivate: cfg.WebhooksAllowPrivate}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil

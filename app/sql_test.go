@@ -39,6 +39,7 @@ var tableOwner = map[string]string{
 	"operators": "governance/instance", "proposal_register_changes": "governance/proposal",
 	"imported_decisions": "governance/exchange",
 	"notifications":      "governance/notify", "notification_prefs": "governance/notify", "notification_settings": "governance/notify",
+	"notification_optouts": "governance/notify", "subscribers": "governance/notify",
 	"shop_products": "catalog", "shop_basket_rows": "catalog", "shop_basket_marks": "catalog",
 	"webhook_endpoints": "internal/webhook", "webhook_deliveries": "internal/webhook", "webhook_attempts": "internal/webhook",
 }

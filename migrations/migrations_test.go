@@ -49,6 +49,8 @@ var merged = map[string]string{
 	"0019_integrations.tx.up.sql":        "da47ad35b5edf4b1727308699cf741a63e20e845100a263554e83e6c8ef5263d",
 	"0020_shop_baskets.tx.down.sql":      "09dd1357a27cce0d1995284249f4fa61b99f9b94eb3eb9332121f4998f608c66",
 	"0020_shop_baskets.tx.up.sql":        "54b7f235a244bed634a3092d93c37451e28b689fd2f4aa0e9950854f45fea966",
+	"0021_notify_more.tx.down.sql":       "a7da3f0651c84cc4bc6e26252dd760e94a4eded2a7482a323c7ee7f7aee895af",
+	"0021_notify_more.tx.up.sql":         "21a1f31945d26f5d91f484d4669762a243156d2c97597188487fc79240c88b82",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -279,6 +279,13 @@ var routeTable = []routeCase{
 	{route: "POST /gestion/notifications/:id/renvoyer", path: "/gestion/notifications/{notification}/renvoyer", want: facilitatorAction(404)},
 	{route: "GET /desabonnement/:token", path: "/desabonnement/{forged}", want: all(404)},
 	{route: "POST /desabonnement/:token", path: "/desabonnement/{forged}", want: all(404)},
+	// Citizens' subscriptions to the public digest (no account), and the
+	// operator's list of them.
+	{route: "GET /abonnement", want: all(200)},
+	{route: "POST /abonnement", form: url.Values{"email": {"pas-une-adresse"}}, want: all(422)},
+	{route: "GET /abonnement/confirmer/:token", path: "/abonnement/confirmer/{forged}", want: all(404)},
+	{route: "POST /abonnement/confirmer/:token", path: "/abonnement/confirmer/{forged}", want: all(404)},
+	{route: "GET /instance/abonnes", want: operatorPage},
 }
 
 // csrfExempt are the POST routes served without CSRF protection, by design:

@@ -178,7 +178,7 @@ func TestApplicationStateFollowsTheProposal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := application.SetApplicationState(ctx, db, a, application.AppRefused, fac); apperr.CodeOf(err) != apperr.Conflict {
+	if err := application.SetApplicationState(ctx, db, a, application.AppRefused, "", fac); apperr.CodeOf(err) != apperr.Conflict {
 		t.Errorf("refusing a proposed application by hand: %v", err)
 	}
 	// Withdrawn by its author: back under review, and it can be proposed again,
@@ -213,7 +213,7 @@ func TestApplicationStateFollowsTheProposal(t *testing.T) {
 		}
 	}
 	b := submit("Marché 2")
-	if err := application.SetApplicationState(ctx, db, b, application.AppRefused, fac); err != nil {
+	if err := application.SetApplicationState(ctx, db, b, application.AppRefused, "", fac); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := application.ProposeApplication(ctx, db, b, application.DraftProposal(b, nil), fac); apperr.CodeOf(err) != apperr.Conflict {

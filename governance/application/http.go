@@ -2,8 +2,6 @@ package application
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -168,28 +166,14 @@ func (h *Handlers) apply(c *fiber.Ctx) error {
 	return web.Render(c, "governance/application_form", v)
 }
 
-// mailLink mails the follow-up link to the shop when SMTP is configured. It
-// returns what the follow-up page then says: "1" (no mail), "2" (mailed) or
-// "3" (the mail failed; the link is on screen all the same).
-func (h *Handlers) mailLink(c *fiber.Ctx, a *Application, token string) string {
+// mailLink says what the follow-up page tells about the mail of the link:
+// "1" (no mail configured) or "2" (the receipt, with the link, is on its
+// way: governance/notify sends it, from a job enqueued with the
+// application). "3" (the mail failed) is no longer known at this point: a
+// failure shows in the facilitators' delivery log.
+func (h *Handlers) mailLink(*fiber.Ctx, *Application, string) string {
 	if h.Mailer == nil {
 		return "1"
-	}
-	base := h.BaseURL
-	if base == "" {
-		base = c.BaseURL()
-	}
-	co := web.Council(c)
-	body := "Bonjour " + a.ContactName + ",\r\n\r\n" +
-		"Votre candidature « " + a.ShopName + " » pour devenir point de vente de " + co.Name + " est bien arrivée.\r\n\r\n" +
-		"Suivez-la, lisez les questions du Conseil et répondez-y avec ce lien privé (gardez-le, ne le partagez pas) :\r\n" +
-		strings.TrimRight(base, "/") + "/candidature/" + token + "\r\n\r\n" +
-		"Si vous n'avez pas envoyé cette candidature, ignorez ce message.\r\n"
-	ctx, cancel := context.WithTimeout(c.UserContext(), 20*time.Second)
-	defer cancel()
-	if err := h.Mailer.Send(ctx, a.Email, "Votre candidature : lien de suivi", body); err != nil {
-		slog.Default().Warn("application mail failed", "application", a.ID, "err", err)
-		return "3"
 	}
 	return "2"
 }
@@ -381,6 +365,7 @@ type applicationView struct {
 	Errors        apperr.Fields
 	Comment       string
 	Question      string
+	Reason        string // the reasons of a refusal, kept when refused
 }
 
 func (h *Handlers) applicationView(c *fiber.Ctx) (*applicationView, error) {
@@ -477,8 +462,10 @@ func (h *Handlers) applicationState(c *fiber.Ctx) error {
 		return err
 	}
 	to := ApplicationState(web.Form(c, "state"))
-	if err := SetApplicationState(c.UserContext(), h.DB, v.App, to, auth.ActorOf(web.ViewerOf(c))); err != nil {
-		return err
+	reason := web.Form(c, "reason")
+	if err := SetApplicationState(c.UserContext(), h.DB, v.App, to, reason, auth.ActorOf(web.ViewerOf(c))); err != nil {
+		v.Reason = reason
+		return h.reRenderApplication(c, v, err)
 	}
 	return web.RedirectWithFlash(c, appPath(v.App), "Candidature : "+to.Label()+".")
 }

@@ -15,6 +15,7 @@ import (
 
 	"cla/catalog"
 	"cla/governance/boussole"
+	"cla/governance/notify/event"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
@@ -153,6 +154,10 @@ func SubmitApplication(ctx context.Context, db *bun.DB, a *Application, clientIP
 			Returning("id, created_at").Exec(ctx); err != nil {
 			return fmt.Errorf("insert application: %w", err)
 		}
+		// The receipt, with the follow-up link, is mailed by governance/notify.
+		if err := event.Enqueue(ctx, tx, event.ApplicationReceived{CouncilID: a.CouncilID, ApplicationID: a.ID, Link: "/candidature/" + token}); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.Actor{Name: a.ContactName}.Entry(&a.CouncilID, "application.submit",
 			"shop_application", fmt.Sprint(a.ID),
 			fmt.Sprintf("Candidature de « %s » (%s) reçue, charte v%d acceptée", a.ShopName, a.Commune, a.CharterVersion)),
@@ -166,6 +171,9 @@ func SubmitApplication(ctx context.Context, db *bun.DB, a *Application, clientIP
 	}
 	return token, nil
 }
+
+// maxReason bounds the reasons of a refusal given to the shop.
+const maxReason = 2000
 
 // applicationLockKey serialises submissions per council, so that two
 // simultaneous submissions of one shop cannot both pass the duplicate check.
@@ -305,6 +313,11 @@ func AddApplicationMessage(ctx context.Context, db *bun.DB, a *Application, m *A
 		if m.Kind == MsgAnswer {
 			return nil // the shop's own words are the record
 		}
+		if m.Kind == MsgQuestion {
+			if err := event.Enqueue(ctx, tx, event.ApplicationQuestion{CouncilID: a.CouncilID, ApplicationID: a.ID, MessageID: m.ID}); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, actor.Entry(&a.CouncilID, "application."+m.Kind, "shop_application", strconv.FormatInt(a.ID, 10), fmt.Sprintf("Candidature de « %s » : %s", a.ShopName, map[string]string{MsgQuestion: "question posée", msgComment: "commentaire interne"}[m.Kind])),
 			nil, nil)
 	})
@@ -327,8 +340,13 @@ func ApplicationMoves(a *Application) []ApplicationState {
 	return applicationMoves[a.Effective]
 }
 
-// SetApplicationState moves a to state to by hand (see ApplicationMoves).
-func SetApplicationState(ctx context.Context, db *bun.DB, a *Application, to ApplicationState, actor audit.Actor) error {
+// SetApplicationState moves a to state to by hand (see ApplicationMoves). A
+// refusal is mailed to the shop with reason (which may be empty).
+func SetApplicationState(ctx context.Context, db *bun.DB, a *Application, to ApplicationState, reason string, actor audit.Actor) error {
+	reason = strings.TrimSpace(reason)
+	if n := len([]rune(reason)); n > maxReason {
+		return apperr.Fields{"reason": fmt.Sprintf("Les motifs font %d caractères : %d au plus.", n, maxReason)}.Err()
+	}
 	ok := false
 	for _, s := range ApplicationMoves(a) {
 		ok = ok || s == to
@@ -340,6 +358,11 @@ func SetApplicationState(ctx context.Context, db *bun.DB, a *Application, to App
 		from := a.State
 		if err := setApplicationState(ctx, tx, a, to); err != nil {
 			return err
+		}
+		if to == AppRefused {
+			if err := event.Enqueue(ctx, tx, event.ApplicationRefused{CouncilID: a.CouncilID, ApplicationID: a.ID, Reason: reason}); err != nil {
+				return err
+			}
 		}
 		return audit.Record(ctx, tx, actor.Entry(&a.CouncilID, "application.state", "shop_application", strconv.FormatInt(a.ID, 10), fmt.Sprintf("Candidature de « %s » : %s → %s", a.ShopName, from.Label(), to.Label())),
 			map[string]any{"state": from}, map[string]any{"state": to})

@@ -257,3 +257,26 @@ func listProposals(ctx context.Context, db bun.IDB, councilID int64, f proposalF
 	err := q.Order("p.state_changed_at DESC", "p.id DESC").Limit(500).Scan(ctx)
 	return out, err
 }
+
+// Headline is a proposal in a list of news (the weekly digests).
+type Headline struct {
+	ID    int64         `bun:"id"`
+	Title string        `bun:"title"`
+	Kind  ProposalKind  `bun:"kind"`
+	State ProposalState `bun:"state"`
+}
+
+// Path is the proposal's page.
+func (h Headline) Path() string { return "/propositions/" + strconv.FormatInt(h.ID, 10) }
+
+// OpenedSince lists the council's proposals put on the table (opened, so
+// public) after since and still public, oldest first, at most limit; one
+// query.
+func OpenedSince(ctx context.Context, db bun.IDB, councilID int64, since time.Time, limit int) ([]Headline, error) {
+	var out []Headline
+	err := db.NewRaw(`SELECT p.id, p.title, p.kind, p.state FROM proposals p
+		WHERE p.council_id = ? AND p.state <> ? AND EXISTS (SELECT 1 FROM proposal_events e
+			WHERE e.proposal_id = p.id AND e.council_id = p.council_id AND e.to_state = ? AND e.created_at > ?)
+		ORDER BY p.id LIMIT ?`, councilID, ProposalDraft, ProposalOpen, since, limit).Scan(ctx, &out)
+	return out, err
+}
