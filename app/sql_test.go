@@ -41,6 +41,7 @@ var tableOwner = map[string]string{
 	"notifications":      "governance/notify", "notification_prefs": "governance/notify", "notification_settings": "governance/notify",
 	"shop_products": "catalog", "shop_basket_rows": "catalog", "shop_basket_marks": "catalog",
 	"webhook_endpoints": "internal/webhook", "webhook_deliveries": "internal/webhook", "webhook_attempts": "internal/webhook",
+	"odoo_links": "internal/odoo",
 }
 
 // foreignTableExceptions are the SQL strings of governance that still name

@@ -20,6 +20,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/gtin"
 	"cla/internal/web"
+	"cla/internal/webhook"
 )
 
 // Basket is the side of the receipt a product goes to.
@@ -120,54 +121,51 @@ func (s basketScope) args(councilID int64, version int, day time.Time) []any {
 }
 
 // evaluateBaskets brings the evaluated rows of the council's baskets within
-// scope up to date, set-based, in two statements: close the open rows whose
-// evaluation changed or whose product is gone, then open a row for every
-// product without one. version and day stamp the change.
-func evaluateBaskets(ctx context.Context, tx bun.IDB, councilID int64, scope basketScope, version int, day time.Time) error {
+// scope up to date in ONE set-based statement: the evaluation (cur) is a CTE,
+// a data-modifying CTE closes the open rows whose evaluation changed (and,
+// for a shop's own edit, those whose product is gone), and the statement
+// itself opens a row for every product whose row was closed or that has none.
+// version and day stamp the change. It returns the ids of the shops whose
+// basket changed, for their webhook.
+//
+// One statement instead of a temporary table and three statements: the
+// evaluation is computed once and held in memory (work_mem), nothing is
+// written twice, and there is one round trip (docs/perf.md).
+func evaluateBaskets(ctx context.Context, tx bun.IDB, councilID int64, scope basketScope, version int, day time.Time) ([]int64, error) {
 	args := scope.args(councilID, version, day)
-	// The joins of 150,000 products sort on disk with the default work_mem;
-	// the setting lasts until the end of the transaction.
+	// The joins of 150,000 products sort and hash in memory with 64 MB; the
+	// setting lasts until the end of the transaction.
 	if _, err := tx.ExecContext(ctx, "SELECT set_config('work_mem', '64MB', true)"); err != nil {
-		return err
+		return nil, err
 	}
-	// The evaluation goes to a temporary table first, analysed, so that the
-	// two writes below join it by hash on product_id instead of evaluating
-	// the CTE twice.
-	if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS basket_cur"); err != nil {
-		return err
-	}
-	if _, err := tx.NewRaw(strings.Replace(basketCurrentSQL, "WITH cur AS (", "CREATE TEMP TABLE basket_cur ON COMMIT DROP AS (", 1), args...).Exec(ctx); err != nil {
-		return fmt.Errorf("evaluate baskets: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, "ANALYZE basket_cur"); err != nil {
-		return err
-	}
-	if _, err := tx.NewRaw(`UPDATE shop_basket_rows r SET closed_seq = nextval('shop_basket_rows_id_seq'), to_version = ?2,
-			valid_to = greatest(r.valid_from, ?3::date)
-		FROM basket_cur c WHERE c.product_id = r.product_id AND r.closed_seq IS NULL
-		AND (c.code, c.name, c.item_slug, c.basket, c.reason) IS DISTINCT FROM (r.code, r.name, r.item_slug, r.basket, r.reason)`,
-		args...).Exec(ctx); err != nil {
-		return fmt.Errorf("close basket rows: %w", err)
-	}
-	// Products gone from the list (only a shop's own edit removes any).
+	gone := "SELECT NULL::bigint AS product_id, NULL::bigint AS shop_id WHERE false"
 	if scope.Shop != 0 {
-		if _, err := tx.NewRaw(`UPDATE shop_basket_rows r SET closed_seq = nextval('shop_basket_rows_id_seq'), to_version = ?2,
+		// Products gone from the list (only a shop's own edit removes any).
+		gone = `UPDATE shop_basket_rows r SET closed_seq = nextval('shop_basket_rows_id_seq'), to_version = ?2,
 				valid_to = greatest(r.valid_from, ?3::date)
 			WHERE r.council_id = ?0 AND r.shop_id = ?1 AND r.closed_seq IS NULL
-			AND NOT EXISTS (SELECT 1 FROM shop_products p WHERE p.id = r.product_id)`, args...).Exec(ctx); err != nil {
-			return fmt.Errorf("close removed products: %w", err)
-		}
+			AND NOT EXISTS (SELECT 1 FROM shop_products p WHERE p.id = r.product_id)
+			RETURNING r.product_id, r.shop_id`
 	}
-	if _, err := tx.NewRaw(`INSERT INTO shop_basket_rows (council_id, shop_id, product_id, code, name, item_slug, basket, reason, from_version, valid_from)
-		SELECT ?0, c.shop_id, c.product_id, c.code, c.name, c.item_slug, c.basket, c.reason, ?2, ?3::date
-		FROM basket_cur c WHERE NOT EXISTS (SELECT 1 FROM shop_basket_rows r WHERE r.product_id = c.product_id AND r.closed_seq IS NULL)`,
-		args...).Exec(ctx); err != nil {
-		return fmt.Errorf("open basket rows: %w", err)
+	var shops []int64
+	err := tx.NewRaw(basketCurrentSQL+`, closed AS (
+			UPDATE shop_basket_rows r SET closed_seq = nextval('shop_basket_rows_id_seq'), to_version = ?2,
+				valid_to = greatest(r.valid_from, ?3::date)
+			FROM cur c WHERE c.product_id = r.product_id AND r.closed_seq IS NULL
+			AND (c.code, c.name, c.item_slug, c.basket, c.reason) IS DISTINCT FROM (r.code, r.name, r.item_slug, r.basket, r.reason)
+			RETURNING r.product_id, r.shop_id),
+		gone AS (`+gone+`),
+		opened AS (
+			INSERT INTO shop_basket_rows (council_id, shop_id, product_id, code, name, item_slug, basket, reason, from_version, valid_from)
+			SELECT ?0, c.shop_id, c.product_id, c.code, c.name, c.item_slug, c.basket, c.reason, ?2, ?3::date
+			FROM cur c WHERE c.product_id IN (SELECT product_id FROM closed)
+			OR NOT EXISTS (SELECT 1 FROM shop_basket_rows r WHERE r.product_id = c.product_id AND r.closed_seq IS NULL)
+			RETURNING shop_id)
+		SELECT DISTINCT shop_id FROM (SELECT shop_id FROM opened UNION ALL SELECT shop_id FROM gone) s`, args...).Scan(ctx, &shops)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate baskets: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, "DROP TABLE basket_cur"); err != nil {
-		return err
-	}
-	return nil
+	return shops, nil
 }
 
 // reevaluateBaskets is ApplyChange's step: the products under the items it
@@ -176,17 +174,74 @@ func evaluateBaskets(ctx context.Context, tx bun.IDB, councilID int64, scope bas
 // product's basket depends only on its item and its shop); then the mark that
 // ?since=version compares with. The caller holds the register head.
 func reevaluateBaskets(ctx context.Context, tx bun.Tx, councilID int64, items, shops []int64, version int, day time.Time) error {
-	if err := evaluateBaskets(ctx, tx, councilID, basketScope{Items: items, Shops: shops}, version, day); err != nil {
+	changed, err := evaluateBaskets(ctx, tx, councilID, basketScope{Items: items, Shops: shops}, version, day)
+	if err != nil {
 		return err
 	}
-	if _, err := tx.NewRaw(`INSERT INTO shop_basket_marks (council_id, version, seq)
-		VALUES (?, ?, nextval('shop_basket_rows_id_seq'))`, councilID, version).Exec(ctx); err != nil {
+	var mark int64
+	if err := tx.NewRaw(`INSERT INTO shop_basket_marks (council_id, version, seq)
+		VALUES (?, ?, nextval('shop_basket_rows_id_seq')) RETURNING seq`, councilID, version).Scan(ctx, &mark); err != nil {
 		return fmt.Errorf("basket mark: %w", err)
 	}
-	// Webhook hook (H18a): a register change that re-evaluated baskets emits
-	// its event from ApplyChange's transaction; the baskets' changes are the
-	// rows of shop_basket_rows after this version's mark.
+	return emitBasketChanges(ctx, tx, councilID, changed, version, mark)
+}
+
+// BasketChange is the payload of the shop.basket_changed webhook: which
+// shop's basket moved, against which register version, and where a till
+// fetches it (whole, or since the version it holds). The event is thin on
+// purpose: one register change can move 150,000 products, and the till asks
+// only for the shops it serves.
+type BasketChange struct {
+	Shop            string `json:"shop"`
+	RegisterVersion int    `json:"register_version"`
+	Basket          string `json:"basket"`
+}
+
+// emitBasketChanges queues one shop.basket_changed event per shop whose
+// basket changed, in the transaction of the change. seq makes the event key
+// unique per evaluation, so that a retry of the delivery keeps its id and two
+// evaluations are two events. Nothing is read when no endpoint wants it.
+func emitBasketChanges(ctx context.Context, tx bun.IDB, councilID int64, shopIDs []int64, version int, seq int64) error {
+	if len(shopIDs) == 0 {
+		return nil
+	}
+	if want, err := webhook.Subscribed(ctx, tx, councilID, webhook.ShopBasketChanged); err != nil || !want {
+		return err
+	}
+	var slugs []string
+	if err := tx.NewSelect().Table("shops").Column("slug").Where("council_id = ? AND id IN (?)", councilID, bun.In(shopIDs)).
+		Order("slug").Scan(ctx, &slugs); err != nil {
+		return err
+	}
+	for _, slug := range slugs {
+		ch := BasketChange{Shop: slug, RegisterVersion: version, Basket: "/api/v1/shops/" + slug + "/basket"}
+		if err := webhook.Emit(ctx, tx, councilID, webhook.ShopBasketChanged,
+			webhook.EventKey(webhook.ShopBasketChanged, slug, seq), ch); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// ReevaluateItemBaskets re-evaluates, in tx, the baskets of the products
+// under one register item after a change that is not a decision (a wording
+// correction: the reason the cashier reads names the item), and emits their
+// webhook. The register version does not change: the rows are stamped with
+// the version in force, so ?since= that version shows them.
+func ReevaluateItemBaskets(ctx context.Context, tx bun.Tx, councilID, itemID int64) error {
+	version, err := lockRegisterHead(ctx, tx, councilID)
+	if err != nil {
+		return err
+	}
+	changed, err := evaluateBaskets(ctx, tx, councilID, basketScope{Items: []int64{itemID}}, version, today())
+	if err != nil || len(changed) == 0 {
+		return err
+	}
+	var seq int64
+	if err := tx.NewRaw("SELECT nextval('shop_basket_rows_id_seq')").Scan(ctx, &seq); err != nil {
+		return err
+	}
+	return emitBasketChanges(ctx, tx, councilID, changed, version, seq)
 }
 
 // lockRegisterHead takes the council's register head for a basket edit and
@@ -329,7 +384,8 @@ func AddProducts(ctx context.Context, db *bun.DB, councilID, shopID int64, in []
 		if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
 			return fmt.Errorf("insert products: %w", err)
 		}
-		return evaluateBaskets(ctx, tx, councilID, basketScope{Shop: shopID, All: true}, version, today())
+		_, err = evaluateBaskets(ctx, tx, councilID, basketScope{Shop: shopID, All: true}, version, today())
+		return err
 	})
 	if err == errNothingWritten {
 		err = nil
@@ -359,7 +415,8 @@ func DeleteProduct(ctx context.Context, db *bun.DB, councilID, shopID, productID
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.New(apperr.NotFound, "Ce produit n'est pas dans la liste de ce point de vente.")
 		}
-		return evaluateBaskets(ctx, tx, councilID, basketScope{Shop: shopID, All: true}, version, today())
+		_, err = evaluateBaskets(ctx, tx, councilID, basketScope{Shop: shopID, All: true}, version, today())
+		return err
 	})
 }
 

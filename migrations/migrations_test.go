@@ -49,6 +49,8 @@ var merged = map[string]string{
 	"0019_integrations.tx.up.sql":        "da47ad35b5edf4b1727308699cf741a63e20e845100a263554e83e6c8ef5263d",
 	"0020_shop_baskets.tx.down.sql":      "09dd1357a27cce0d1995284249f4fa61b99f9b94eb3eb9332121f4998f608c66",
 	"0020_shop_baskets.tx.up.sql":        "54b7f235a244bed634a3092d93c37451e28b689fd2f4aa0e9950854f45fea966",
+	"0022_odoo_connector.tx.down.sql":    "91cd9fa1b960654855c95b08655982dc6aec5d903311b310b82f8fec863fff72",
+	"0022_odoo_connector.tx.up.sql":      "5f413987424b09ee14007c3e59d581105e2fb10c012ac0b0b212365b3daa3126",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {
