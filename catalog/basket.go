@@ -8,6 +8,7 @@ package catalog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
 	"cla/internal/gtin"
 	"cla/internal/web"
 	"cla/internal/webhook"
@@ -364,59 +366,128 @@ func CheckProducts(ctx context.Context, db bun.IDB, councilID, shopID int64, in 
 	return out, bad, nil
 }
 
-// AddProducts adds products to the shop's list, all or nothing, and evaluates
-// them against the register in force, in one transaction. A refused line
-// returns its LineErrors and writes nothing.
-func AddProducts(ctx context.Context, db *bun.DB, councilID, shopID int64, in []ProductInput) ([]LineError, error) {
-	var bad []LineError
-	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		version, err := lockRegisterHead(ctx, tx, councilID)
-		if err != nil {
-			return err
-		}
-		rows, b, err := CheckProducts(ctx, tx, councilID, shopID, in)
-		if err != nil {
-			return err
-		}
-		if bad = b; len(bad) > 0 || len(rows) == 0 {
-			return errNothingWritten
-		}
-		if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
-			return fmt.Errorf("insert products: %w", err)
-		}
-		_, err = evaluateBaskets(ctx, tx, councilID, basketScope{Shop: shopID, All: true}, version, today())
-		return err
-	})
-	if err == errNothingWritten {
-		err = nil
-	}
-	return bad, err
+// BadLinesError refuses a product list edit: the refused lines with their
+// French reasons. Nothing was written (the transaction rolls back).
+type BadLinesError struct {
+	Lines []LineError
 }
 
-var errNothingWritten = fmt.Errorf("nothing written")
+func (e *BadLinesError) Error() string { return fmt.Sprintf("%d ligne(s) refusée(s)", len(e.Lines)) }
+
+// auditedProduct is a product as the audit trail keeps it.
+type auditedProduct struct {
+	ID   int64  `json:"id,omitempty"`
+	Name string `json:"name"`
+	Code string `json:"code,omitempty"`
+	Item int64  `json:"item_id"`
+}
+
+func shopLabel(shop *Shop) string {
+	if shop.Name != "" {
+		return shop.Name
+	}
+	return "n° " + strconv.FormatInt(shop.ID, 10)
+}
+
+// AddProductsTx adds products to the shop's list in tx, all or nothing,
+// evaluates them against the register in force, writes the edit to the audit
+// trail on behalf of by, and emits the shop's basket webhook. A refused line
+// returns a *BadLinesError: the caller rolls back.
+func AddProductsTx(ctx context.Context, tx bun.Tx, shop *Shop, in []ProductInput, by audit.Actor) error {
+	version, err := lockRegisterHead(ctx, tx, shop.CouncilID)
+	if err != nil {
+		return err
+	}
+	rows, bad, err := CheckProducts(ctx, tx, shop.CouncilID, shop.ID, in)
+	if err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return &BadLinesError{Lines: bad}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := tx.NewInsert().Model(&rows).Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("insert products: %w", err)
+	}
+	after := make([]auditedProduct, 0, len(rows))
+	for _, r := range rows {
+		after = append(after, auditedProduct{ID: r.ID, Name: r.Name, Code: r.Code, Item: r.ItemID})
+	}
+	summary := fmt.Sprintf("Produits ajoutés à la liste de %s : %d", shopLabel(shop), len(rows))
+	if len(rows) == 1 {
+		summary = "Produit ajouté à la liste de " + shopLabel(shop) + " : " + rows[0].Name
+	}
+	councilID := shop.CouncilID
+	if err := audit.Record(ctx, tx, by.Entry(&councilID, "shop_products.add", "shop", strconv.FormatInt(shop.ID, 10), summary), nil, after); err != nil {
+		return err
+	}
+	return evaluateShopEdit(ctx, tx, shop, version)
+}
+
+// evaluateShopEdit re-evaluates the shop's basket after an edit of its list
+// and emits its webhook.
+func evaluateShopEdit(ctx context.Context, tx bun.Tx, shop *Shop, version int) error {
+	changed, err := evaluateBaskets(ctx, tx, shop.CouncilID, basketScope{Shop: shop.ID, All: true}, version, today())
+	if err != nil || len(changed) == 0 {
+		return err
+	}
+	var seq int64
+	if err := tx.NewRaw("SELECT nextval('shop_basket_rows_id_seq')").Scan(ctx, &seq); err != nil {
+		return err
+	}
+	return emitBasketChanges(ctx, tx, shop.CouncilID, changed, version, seq)
+}
+
+// AddProducts is AddProductsTx in a transaction of its own: the refused
+// lines are returned, with nothing written.
+func AddProducts(ctx context.Context, db *bun.DB, councilID, shopID int64, in []ProductInput, by audit.Actor) ([]LineError, error) {
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return AddProductsTx(ctx, tx, &Shop{ID: shopID, CouncilID: councilID}, in, by)
+	})
+	var bad *BadLinesError
+	if errors.As(err, &bad) {
+		return bad.Lines, nil
+	}
+	return nil, err
+}
 
 func today() time.Time {
 	y, m, d := time.Now().In(web.Paris()).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// DeleteProduct removes a product from the shop's list and closes its basket
-// row. A product of another shop (or council) is not found.
-func DeleteProduct(ctx context.Context, db *bun.DB, councilID, shopID, productID int64) error {
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		version, err := lockRegisterHead(ctx, tx, councilID)
-		if err != nil {
-			return err
-		}
-		res, err := tx.NewDelete().Table("shop_products").Where("id = ? AND shop_id = ? AND council_id = ?", productID, shopID, councilID).Exec(ctx)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return apperr.New(apperr.NotFound, "Ce produit n'est pas dans la liste de ce point de vente.")
-		}
-		_, err = evaluateBaskets(ctx, tx, councilID, basketScope{Shop: shopID, All: true}, version, today())
+// DeleteProductTx removes a product from the shop's list in tx, closes its
+// basket row, and writes the edit to the audit trail on behalf of by. A
+// product of another shop (or council) is not found.
+func DeleteProductTx(ctx context.Context, tx bun.Tx, shop *Shop, productID int64, by audit.Actor) error {
+	version, err := lockRegisterHead(ctx, tx, shop.CouncilID)
+	if err != nil {
 		return err
+	}
+	var gone []shopProduct
+	if _, err := tx.NewDelete().Model(&gone).Where("id = ? AND shop_id = ? AND council_id = ?", productID, shop.ID, shop.CouncilID).
+		Returning("id, name, code, item_id").Exec(ctx); err != nil {
+		return err
+	}
+	if len(gone) == 0 {
+		return apperr.New(apperr.NotFound, "Ce produit n'est pas dans la liste de ce point de vente.")
+	}
+	councilID := shop.CouncilID
+	p := gone[0]
+	if err := audit.Record(ctx, tx, by.Entry(&councilID, "shop_products.remove", "shop", strconv.FormatInt(shop.ID, 10),
+		"Produit retiré de la liste de "+shopLabel(shop)+" : "+p.Name),
+		auditedProduct{ID: p.ID, Name: p.Name, Code: p.Code, Item: p.ItemID}, nil); err != nil {
+		return err
+	}
+	return evaluateShopEdit(ctx, tx, shop, version)
+}
+
+// DeleteProduct is DeleteProductTx in a transaction of its own.
+func DeleteProduct(ctx context.Context, db *bun.DB, councilID, shopID, productID int64, by audit.Actor) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return DeleteProductTx(ctx, tx, &Shop{ID: shopID, CouncilID: councilID}, productID, by)
 	})
 }
 
