@@ -42,6 +42,7 @@ var tableOwner = map[string]string{
 	"notification_optouts": "governance/notify", "subscribers": "governance/notify",
 	"shop_products": "catalog", "shop_basket_rows": "catalog", "shop_basket_marks": "catalog",
 	"webhook_endpoints": "internal/webhook", "webhook_deliveries": "internal/webhook", "webhook_attempts": "internal/webhook",
+	"odoo_links": "internal/odoo",
 }
 
 // foreignTableExceptions are the SQL strings of governance that still name

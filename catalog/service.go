@@ -12,6 +12,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/markdown"
+	"cla/internal/odoo"
 	"cla/internal/webhook"
 )
 
@@ -180,6 +181,13 @@ func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change,
 	}
 	if err := emitChange(ctx, tx, councilID, v); err != nil {
 		return nil, err
+	}
+	// The payment tool's partners follow the shops this decision touched
+	// (the Lokavaluto / Odoo connector), by a job of this transaction.
+	if len(changedShops) > 0 {
+		if err := odoo.EnqueuePush(ctx, tx, councilID); err != nil {
+			return nil, err
+		}
 	}
 	return v, nil
 }

@@ -55,6 +55,11 @@ func (h *Handlers) wordingForm(c *fiber.Ctx) error {
 func CorrectWording(ctx context.Context, db *bun.DB, councilID int64, slug string, w Wording, actor *web.Viewer) (*Item, error) {
 	var out *Item
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		// The register head first, as ApplyChange takes it, then the item:
+		// the two never wait for each other in opposite orders.
+		if _, err := lockRegisterHead(ctx, tx, councilID); err != nil {
+			return err
+		}
 		it := new(Item)
 		err := tx.NewSelect().Model(it).Where("council_id = ? AND slug = ?", councilID, slug).For("UPDATE").Scan(ctx)
 		if isNoRows(err) {
@@ -103,7 +108,12 @@ func CorrectWording(ctx context.Context, db *bun.DB, councilID int64, slug strin
 			return err
 		}
 		out = it
-		return Touch(ctx, tx, councilID)
+		if it.Name != before.Name {
+			// The reason the cashier reads names the item: the baskets
+			// under it follow the correction, in this transaction.
+			return ReevaluateItemBaskets(ctx, tx, councilID, it.ID)
+		}
+		return nil
 	})
 	return out, err
 }

@@ -51,6 +51,8 @@ var merged = map[string]string{
 	"0020_shop_baskets.tx.up.sql":        "54b7f235a244bed634a3092d93c37451e28b689fd2f4aa0e9950854f45fea966",
 	"0021_notify_more.tx.down.sql":       "a7da3f0651c84cc4bc6e26252dd760e94a4eded2a7482a323c7ee7f7aee895af",
 	"0021_notify_more.tx.up.sql":         "21a1f31945d26f5d91f484d4669762a243156d2c97597188487fc79240c88b82",
+	"0022_odoo_connector.tx.down.sql":    "91cd9fa1b960654855c95b08655982dc6aec5d903311b310b82f8fec863fff72",
+	"0022_odoo_connector.tx.up.sql":      "5f413987424b09ee14007c3e59d581105e2fb10c012ac0b0b212365b3daa3126",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -248,6 +248,13 @@ var routeTable = []routeCase{
 	// Deleted by facilitator A, so admin A finds it gone.
 	{route: "POST /gestion/integrations/:id/suppression", path: "/gestion/integrations/{integration_del}/suppression", want: by(401, 403, 303, 404, 403)},
 	{route: "POST /gestion/integrations/:id/test", path: "/gestion/integrations/{integration}/test", want: facilitatorAction(303)},
+	// The payment tool's connector; the app of the walk has no Odoo configured.
+	{route: "GET /gestion/odoo", want: facilitatorPage},
+	{route: "GET /gestion/odoo/essai", want: facilitatorPage},
+	{route: "POST /gestion/odoo/envoi", want: facilitatorAction(409)},
+	{route: "GET /gestion/odoo/points-de-vente/:slug", path: "/gestion/odoo/points-de-vente/{shop}", want: facilitatorPage},
+	{route: "POST /gestion/odoo/points-de-vente/:slug", path: "/gestion/odoo/points-de-vente/{shop}", form: url.Values{"partner": {"1"}}, want: facilitatorAction(409)},
+	{route: "POST /gestion/odoo/points-de-vente/:slug/suppression", path: "/gestion/odoo/points-de-vente/{shop}/suppression", want: facilitatorAction(303)},
 	{route: "GET /gestion/membres", want: facilitatorPage},
 	{route: "POST /gestion/membres/invitations", form: url.Values{"email": {"pas-une-adresse"}, "role": {"member"}}, want: facilitatorAction(422)},
 	{route: "POST /gestion/membres/:id/desactiver", path: "/gestion/membres/{membre}/desactiver", want: facilitatorAction(303)},

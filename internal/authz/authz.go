@@ -38,6 +38,8 @@ const (
 
 	// Integrations: webhook endpoints and their delivery log (governance/integration).
 	ManageIntegrations Action = "integration.manage" // add, test, rotate, delete endpoints; read the log, re-send
+	// The payment tool's connector (governance/lokavaluto).
+	ManageOdoo Action = "odoo.manage" // link shops to Odoo partners, see the dry run and failed pushes, push now
 
 	// Members, accounts and the audit trail (governance/member, internal/auth).
 	MemberList         Action = "member.list"          // the management list, with emails and invitations
@@ -100,6 +102,7 @@ var table = map[Action][]Role{
 	BasketEdit:      {Facilitator, Admin},
 
 	ManageIntegrations: {Facilitator, Admin},
+	ManageOdoo:         {Facilitator, Admin},
 
 	MemberList:         {Facilitator, Admin},
 	MemberInvite:       {Facilitator, Admin},
