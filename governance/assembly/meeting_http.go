@@ -615,6 +615,12 @@ type voteView struct {
 	// Present is the number of members present, which bounds the in-room
 	// counts (read for the facilitator of an open in-room vote only).
 	Present int
+	// Refusal is why an action on this page was refused, shown beside its
+	// button (the page is re-shown rather than a bare error page).
+	Refusal string
+	// Progress is how many of the members present have voted so far (an open
+	// online vote, for the facilitator only; never what they voted).
+	Progress *ballotProgress
 }
 
 // closeForm is what the facilitator typed in the close form.
@@ -719,8 +725,13 @@ func (h *Handlers) voteView(c *fiber.Ctx) (*voteView, error) {
 			return nil, err
 		}
 	}
+	if view.CanManage && !v.Closed() && !v.InRoom() {
+		if view.Progress, err = voteProgress(ctx, h.DB, co.ID, v); err != nil {
+			return nil, err
+		}
+	}
 	if view.CanManage && !v.Closed() && v.InRoom() {
-		if view.Present, err = presentCount(ctx, h.DB, co.ID, v.MeetingID); err != nil {
+		if view.Present, err = maxInRoomVotes(ctx, h.DB, co.ID, v.MeetingID); err != nil {
 			return nil, err
 		}
 	}
@@ -791,7 +802,7 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 		return err
 	}
 	if v.Closed() {
-		return apperr.New(apperr.Conflict, "Ce vote est déjà clos.")
+		return h.refuseClose(c, nil, closeForm{}, errVoteAlreadyClosed)
 	}
 	form := closeForm{Counts: map[string]string{}, Reasons: web.Form(c, "reasons"),
 		Motivation: web.Form(c, "motivation"), Adjourn: web.FormIs(c, "adjourn", "1")}
@@ -827,13 +838,15 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 			}
 		}
 		if len(errs) > 0 {
-			return h.refuseClose(c, errs, form)
+			return h.refuseClose(c, errs, form, nil)
 		}
 		in.Room = rc
 	}
 	closed, d, err := CloseVote(ctx, h.DB, co.ID, id, auth.ActorOf(web.ViewerOf(c)), in)
 	if f := apperr.FieldsOf(err); f != nil {
-		return h.refuseClose(c, f, form)
+		return h.refuseClose(c, f, form, nil)
+	} else if apperr.CodeOf(err) == apperr.Conflict {
+		return h.refuseClose(c, nil, form, err)
 	} else if err != nil {
 		return err
 	}
@@ -844,15 +857,24 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 }
 
 // refuseClose shows the vote page again with the close form's messages and
-// what was typed (422).
-func (h *Handlers) refuseClose(c *fiber.Ctx, errs apperr.Fields, form closeForm) error {
+// what was typed (422), or, when the close itself was refused (the vote was
+// closed meanwhile, by another facilitator or the same form sent twice), the
+// page as it now stands with the reason (409).
+func (h *Handlers) refuseClose(c *fiber.Ctx, errs apperr.Fields, form closeForm, refusal error) error {
 	view, err := h.voteView(c)
 	if err != nil {
 		return err
 	}
 	view.CloseErrors, view.CloseForm = errs, form
+	if refusal != nil {
+		view.Refusal = apperr.MessageOf(refusal)
+		return web.RenderStatus(c, fiber.StatusConflict, "governance/vote", view)
+	}
 	return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/vote", view)
 }
+
+// errVoteAlreadyClosed refuses a second close.
+var errVoteAlreadyClosed = apperr.New(apperr.Conflict, "Ce vote était déjà clos : son résultat ci-dessous n'a pas changé.")
 
 // rulesView is the quorum rule form.
 type rulesView struct {
