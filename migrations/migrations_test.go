@@ -49,6 +49,8 @@ var merged = map[string]string{
 	"0019_integrations.tx.up.sql":        "da47ad35b5edf4b1727308699cf741a63e20e845100a263554e83e6c8ef5263d",
 	"0020_shop_baskets.tx.down.sql":      "09dd1357a27cce0d1995284249f4fa61b99f9b94eb3eb9332121f4998f608c66",
 	"0020_shop_baskets.tx.up.sql":        "54b7f235a244bed634a3092d93c37451e28b689fd2f4aa0e9950854f45fea966",
+	"0023_meeting_snapshots.tx.down.sql": "db725b00817a185ec26a977a9a1ee4f1051858aa20283361eb5a3a6925255cbc",
+	"0023_meeting_snapshots.tx.up.sql":   "96d2c1397fbf67bf220016c0cf0ce2d32cb653cde9f3f239e1109d2f8cd0cfe7",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -345,7 +345,7 @@ func (h *Handlers) fillManagerView(c *fiber.Ctx, view *MeetingView) error {
 	}
 	ctx, co := c.UserContext(), web.Council(c)
 	var err error
-	if view.Roll, err = Roll(ctx, h.DB, co.ID, view.Meeting.ID); err != nil {
+	if view.Roll, err = rollOf(ctx, h.DB, view.Meeting); err != nil {
 		return err
 	}
 	if view.Meeting.State != MeetingClosed {

@@ -112,6 +112,10 @@ func SetMeetingState(ctx context.Context, db *bun.DB, councilID, id int64, to Me
 			if open {
 				return apperr.New(apperr.Conflict, "Un vote est encore ouvert : clôturez-le avant de clore la séance.")
 			}
+			// A meeting closed without a roll keeps the quorum it closed with.
+			if err := snapshotQuorum(ctx, tx, councilID, id, true); err != nil {
+				return err
+			}
 			if _, err = tx.NewUpdate().Model(m).Set("state = ?", to).Set("closed_at = now()").Set("updated_at = now()").
 				Set("sequence = sequence + 1").Where("id = ? AND council_id = ?", id, councilID).Exec(ctx); err != nil {
 				return err
@@ -370,20 +374,27 @@ func RecordAttendance(ctx context.Context, db *bun.DB, councilID, meetingID int6
 		for _, id := range members {
 			rows = append(rows, Attendance{CouncilID: councilID, MeetingID: meetingID, MemberID: id, Status: answers[id]})
 		}
-		_, err = tx.NewInsert().Model(&rows).On("CONFLICT (meeting_id, member_id) DO UPDATE").
-			Set("status = EXCLUDED.status, recorded_at = now()").Exec(ctx)
-		return err
+		if _, err = tx.NewInsert().Model(&rows).On("CONFLICT (meeting_id, member_id) DO UPDATE").
+			Set("status = EXCLUDED.status, recorded_at = now()").Exec(ctx); err != nil {
+			return err
+		}
+		// The members, quorum and rule the roll is read against, from now on.
+		return snapshotQuorum(ctx, tx, councilID, meetingID, false)
 	})
 }
 
-// quorumOf computes a meeting's quorum from the roll and the council's rules.
+// quorumOf computes a meeting's quorum from the roll and, once the roll was
+// taken, the members, quorum and rule stored with it (snapshotQuorum); before
+// that, from the council's current rules and membership.
 func quorumOf(ctx context.Context, db bun.IDB, councilID, meetingID int64) (quorum, error) {
-	rules, err := Rules(ctx, db, councilID)
+	snap, err := snapshotOf(ctx, db, councilID, meetingID)
 	if err != nil {
 		return quorum{}, err
 	}
-	q := quorum{Rules: rules}
-	if q.Members, err = auth.CountActiveMembers(ctx, db, councilID); err != nil {
+	var q quorum
+	if snap.taken() {
+		q = quorum{Members: *snap.Members, Required: *snap.Required, Rules: snap.Rule.rules(councilID)}
+	} else if q, err = liveQuorum(ctx, db, councilID); err != nil {
 		return quorum{}, err
 	}
 	err = db.NewRaw(`SELECT
@@ -392,9 +403,5 @@ func quorumOf(ctx context.Context, db bun.IDB, councilID, meetingID int64) (quor
 		count(*) FILTER (WHERE status = ?) AS absent
 		FROM attendances WHERE council_id = ? AND meeting_id = ?`, Present, Excused, Absent, councilID, meetingID).
 		Scan(ctx, &q.Present, &q.Excused, &q.Absent)
-	if err != nil {
-		return q, err
-	}
-	q.Required = rules.Required(q.Members)
-	return q, nil
+	return q, err
 }

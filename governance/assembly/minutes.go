@@ -69,7 +69,7 @@ func draftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 	if err != nil {
 		return "", err
 	}
-	roll, err := Roll(ctx, db, councilID, meetingID)
+	roll, err := rollOf(ctx, db, m)
 	if err != nil {
 		return "", err
 	}

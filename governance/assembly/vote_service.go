@@ -42,10 +42,16 @@ func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error
 			}
 			return err
 		}
+		// The members, quorum and rule in force now, stored with the meeting
+		// and with the vote.
+		if err := snapshotQuorum(ctx, tx, v.CouncilID, v.MeetingID, false); err != nil {
+			return err
+		}
 		q, err := quorumOf(ctx, tx, v.CouncilID, v.MeetingID)
 		if err != nil {
 			return err
 		}
+		v.QuorumMembers, v.QuorumPresent, v.QuorumRequired, v.QuorumRule = &q.Members, &q.Present, &q.Required, ruleOf(q.Rules)
 		if !q.VoteAllowed() {
 			return apperr.New(apperr.Conflict, "Le quorum n'est pas atteint (%d présent·es sur %d requis·es) : le vote ne peut pas s'ouvrir.", q.Present, q.Required)
 		}
