@@ -178,7 +178,7 @@ func (h *Handlers) createMeeting(c *fiber.Ctx) error {
 	errs := meetingFromForm(c, m)
 	if len(errs) == 0 {
 		path, err := web.CreateOnce(c, h.DB, func(ctx context.Context, tx bun.Tx) (string, error) {
-			if err := CreateMeeting(ctx, tx, m); err != nil {
+			if err := CreateMeetingAs(ctx, tx, auth.ActorOf(web.ViewerOf(c)), m); err != nil {
 				return "", err
 			}
 			return MeetingPath(m.ID), nil
@@ -207,6 +207,11 @@ type agendaEntry struct {
 	Decisions []Decision
 	Link      string
 }
+
+// Votable reports whether a vote may open on the item (the open-vote form is
+// offered only then; checkItemVotable is the same rule in OpenVote): a
+// proposal is voted once per agenda.
+func (e agendaEntry) Votable() bool { return e.Kind != AgendaProposal || len(e.Votes) == 0 }
 
 // agendaSuggestion is an item the agenda builder proposes.
 type agendaSuggestion struct {
@@ -255,6 +260,13 @@ type MeetingView struct {
 	// with VoteErrors; the other items' forms show their defaults.
 	VoteForm   voteForm
 	VoteErrors apperr.Fields
+	// Refusals are why an action of the page was refused, by the place of its
+	// button: "state", "agenda", "roll", "approve" (the page is shown again
+	// with the reason beside the button, never a bare error page).
+	Refusals map[string]string
+	// ConfirmOtherDay asks the facilitator to confirm opening, today, a
+	// meeting convened for another day.
+	ConfirmOtherDay bool
 }
 
 // voteForm is the open-vote form as typed.
@@ -270,6 +282,11 @@ func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, er
 	if err != nil {
 		return nil, err
 	}
+	return h.loadMeetingViewOf(c, id, title)
+}
+
+// loadMeetingViewOf is loadMeetingView of meeting id.
+func (h *Handlers) loadMeetingViewOf(c *fiber.Ctx, id int64, title string) (*MeetingView, error) {
 	ctx, co := c.UserContext(), web.Council(c)
 	m, err := GetMeeting(ctx, h.DB, co.ID, id)
 	if err != nil {
@@ -422,10 +439,50 @@ func (h *Handlers) meetingState(c *fiber.Ctx) error {
 		return err
 	}
 	to := MeetingState(web.Form(c, "to"))
-	if err := SetMeetingState(c.UserContext(), h.DB, web.Council(c).ID, id, to); err != nil {
-		return err
+	err = SetMeetingStateAs(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id,
+		StateChange{To: to, OtherDay: web.FormIs(c, "other_day", "1")})
+	if errors.Is(err, ErrOtherDay) {
+		return h.refuseOnMeeting(c, id, "state", err, func(v *MeetingView) { v.ConfirmOtherDay = true })
+	} else if err != nil {
+		return h.refuseOnMeeting(c, id, "state", err, nil)
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id), "Séance : "+to.Label()+".")
+}
+
+// refuseOnMeeting shows meeting id's page again with the reason err gives
+// beside the button of the refused action (key, see MeetingView.Refusals):
+// 409 for a conflict (no quorum, a closed meeting…), 422 for invalid input.
+// Other errors (not found, forbidden, internal) go to the error page.
+func (h *Handlers) refuseOnMeeting(c *fiber.Ctx, id int64, key string, err error, more func(*MeetingView)) error {
+	status := fiber.StatusConflict
+	msg := apperr.MessageOf(err)
+	switch apperr.CodeOf(err) {
+	case apperr.Conflict:
+	case apperr.Invalid:
+		status = fiber.StatusUnprocessableEntity
+		if f := apperr.FieldsOf(err); len(f) > 0 {
+			msgs := make([]string, 0, len(f))
+			for _, m := range f {
+				msgs = append(msgs, m)
+			}
+			slices.Sort(msgs)
+			msg = strings.Join(msgs, " ")
+		}
+	default:
+		return err
+	}
+	view, verr := h.loadMeetingViewOf(c, id, "")
+	if verr != nil {
+		return verr
+	}
+	if verr := h.fillManagerView(c, view); verr != nil {
+		return verr
+	}
+	view.Refusals = map[string]string{key: msg}
+	if more != nil {
+		more(view)
+	}
+	return web.RenderStatus(c, status, "governance/meeting", view)
 }
 
 // editMeeting changes a meeting's title, date, place or note (calendars see a
@@ -447,7 +504,9 @@ func (h *Handlers) editMeeting(c *fiber.Ctx) error {
 	m := &Meeting{ID: id, CouncilID: co.ID}
 	errs := meetingFromForm(c, m)
 	if len(errs) == 0 {
-		err = h.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return updateMeeting(ctx, tx, m) })
+		err = h.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			return updateMeeting(ctx, tx, auth.ActorOf(web.ViewerOf(c)), m)
+		})
 		errs = apperr.FieldsOf(err)
 		if errs == nil && err != nil {
 			return err
@@ -483,7 +542,7 @@ func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {
 		}
 	}
 	if err := AddAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), it); err != nil {
-		return err
+		return h.refuseOnMeeting(c, id, "agenda", err, nil)
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id), "Point ajouté à l'ordre du jour.")
 }
@@ -501,8 +560,8 @@ func (h *Handlers) moveAgendaItem(c *fiber.Ctx) error {
 	if web.FormIs(c, "dir", "up") {
 		delta = -1
 	}
-	if err := moveAgendaItem(c.UserContext(), h.DB, web.Council(c).ID, id, item, delta); err != nil {
-		return err
+	if err := moveAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, item, delta); err != nil {
+		return h.refuseOnMeeting(c, id, "agenda", err, nil)
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id)+"#ordre-du-jour", "")
 }
@@ -517,7 +576,7 @@ func (h *Handlers) removeAgendaItem(c *fiber.Ctx) error {
 		return err
 	}
 	if err := removeAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, item); err != nil {
-		return err
+		return h.refuseOnMeeting(c, id, "agenda", err, nil)
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id), "Point retiré de l'ordre du jour.")
 }
@@ -537,8 +596,8 @@ func (h *Handlers) takeRoll(c *fiber.Ctx) error {
 			answers[mid] = AttendanceStatus(string(v))
 		}
 	})
-	if err := RecordAttendance(c.UserContext(), h.DB, web.Council(c).ID, id, answers); err != nil {
-		return err
+	if err := RecordAttendanceAs(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, answers); err != nil {
+		return h.refuseOnMeeting(c, id, "roll", err, nil)
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id)+"#appel", "Appel enregistré.")
 }
@@ -572,6 +631,10 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 	err = OpenVote(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), v)
 	if f := apperr.FieldsOf(err); f != nil {
 		return h.refuseVote(c, f, form)
+	} else if apperr.CodeOf(err) == apperr.Conflict {
+		// No quorum, a vote already held on the item, a meeting not open:
+		// the form again, the reason beside its button.
+		return h.refuseVote(c, apperr.Fields{"refus": apperr.MessageOf(err)}, form)
 	} else if err != nil {
 		return err
 	}
@@ -579,7 +642,8 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 }
 
 // refuseVote shows the meeting again with the open-vote form of the item as
-// typed and its messages (422).
+// typed and its messages (422; 409 when the opening itself was refused,
+// errs["refus"]).
 func (h *Handlers) refuseVote(c *fiber.Ctx, errs apperr.Fields, form voteForm) error {
 	view, err := h.loadMeetingView(c, "")
 	if err != nil {
@@ -592,6 +656,9 @@ func (h *Handlers) refuseVote(c *fiber.Ctx, errs apperr.Fields, form voteForm) e
 		return apperr.New(apperr.Invalid, "Ce point n'est pas à l'ordre du jour de la séance.")
 	}
 	view.VoteForm, view.VoteErrors = form, errs
+	if _, refused := errs["refus"]; refused && len(errs) == 1 {
+		return web.RenderStatus(c, fiber.StatusConflict, "governance/meeting", view)
+	}
 	return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/meeting", view)
 }
 

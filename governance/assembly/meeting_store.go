@@ -13,10 +13,17 @@ import (
 	"cla/internal/audit"
 	"cla/internal/auth"
 	"cla/internal/database"
+	"cla/internal/web"
 )
 
-// CreateMeeting validates and stores a new planned meeting.
+// CreateMeeting validates and stores a new planned meeting, recorded in the
+// audit trail as the system's act (CreateMeetingAs names who).
 func CreateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
+	return CreateMeetingAs(ctx, db, audit.Actor{}, m)
+}
+
+// CreateMeetingAs validates and stores a new planned meeting scheduled by actor.
+func CreateMeetingAs(ctx context.Context, db bun.IDB, actor audit.Actor, m *Meeting) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
@@ -28,13 +35,16 @@ func CreateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 		if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: m.CouncilID, MeetingID: m.ID}); err != nil {
 			return err
 		}
+		if err := recordMeeting(ctx, tx, actor, m.CouncilID, m.ID, auditMeetingCreate, "Séance programmée : "+m.Title, m); err != nil {
+			return err
+		}
 		return emitMeeting(ctx, tx, m.CouncilID, m.ID)
 	})
 }
 
 // updateMeeting changes a planned or running meeting's date, place and note, and
 // bumps its iCalendar SEQUENCE so that calendars take the change.
-func updateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
+func updateMeeting(ctx context.Context, db bun.IDB, actor audit.Actor, m *Meeting) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
@@ -49,6 +59,9 @@ func updateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 			return errMeetingClosed
 		}
 		if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: m.CouncilID, MeetingID: m.ID}); err != nil {
+			return err
+		}
+		if err := recordMeeting(ctx, tx, actor, m.CouncilID, m.ID, auditMeetingUpdate, "Séance modifiée : "+m.Title, m); err != nil {
 			return err
 		}
 		return emitMeeting(ctx, tx, m.CouncilID, m.ID)
@@ -84,14 +97,40 @@ func lockMeeting(ctx context.Context, tx bun.Tx, councilID, id int64) (*Meeting,
 	return m, err
 }
 
-// SetMeetingState moves a meeting along prévue → en cours → close. Closing a
-// meeting closes nothing else: votes still open must be closed first. The
-// minutes draft is written when the meeting closes.
+// SetMeetingState moves a meeting along prévue → en cours → close, as the
+// system (SetMeetingStateAs names who); a meeting opened on another day than
+// its date is recorded on the day it is opened.
 func SetMeetingState(ctx context.Context, db *bun.DB, councilID, id int64, to MeetingState) error {
+	return SetMeetingStateAs(ctx, db, audit.Actor{}, councilID, id, StateChange{To: to, OtherDay: true})
+}
+
+// StateChange is a move of a meeting's state. OtherDay confirms opening a
+// meeting on another day than the one it was convened for.
+type StateChange struct {
+	To       MeetingState
+	OtherDay bool
+}
+
+// ErrOtherDay refuses to open, unconfirmed, a meeting on another day than its
+// date: the facilitator confirms, and the meeting (and its decisions) are
+// then dated the day it is really held.
+var ErrOtherDay = apperr.New(apperr.Conflict, "Cette séance est prévue un autre jour : confirmez qu'elle se tient aujourd'hui.")
+
+// SetMeetingStateAs moves a meeting along prévue → en cours → close.
+// Closing a meeting closes nothing else: votes still open must be closed
+// first. The minutes draft is written when the meeting closes. Opening a
+// meeting on another day (Paris time) than its date needs ch.OtherDay; it
+// then keeps its planned date in planned_starts_at and starts now, for the
+// same duration. Each move is in the audit trail.
+func SetMeetingStateAs(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, id int64, ch StateChange) error {
+	to := ch.To
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		m, err := lockMeeting(ctx, tx, councilID, id)
 		if err != nil {
 			return err
+		}
+		record := func(summary string) error {
+			return recordMeeting(ctx, tx, actor, councilID, id, auditMeetingState, summary, map[string]any{"from": m.State, "to": to})
 		}
 		switch {
 		case m.State == MeetingPlanned && to == MeetingCancelled:
@@ -99,11 +138,36 @@ func SetMeetingState(ctx context.Context, db *bun.DB, councilID, id int64, to Me
 				Where("id = ? AND council_id = ?", id, councilID).Exec(ctx); err != nil {
 				return err
 			}
+			if err := record("Séance annulée : " + m.Title); err != nil {
+				return err
+			}
 			return event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: councilID, MeetingID: id})
 		case m.State == MeetingPlanned && to == MeetingOpen:
-			_, err = tx.NewUpdate().Model(m).Set("state = ?", to).Set("opened_at = now()").Set("updated_at = now()").
-				Where("id = ? AND council_id = ?", id, councilID).Exec(ctx)
-			return err
+			now := time.Now()
+			if sameParisDay(m.StartsAt, now) {
+				_, err = tx.NewUpdate().Model(m).Set("state = ?", to).Set("opened_at = now()").Set("updated_at = now()").
+					Where("id = ? AND council_id = ?", id, councilID).Exec(ctx)
+				if err != nil {
+					return err
+				}
+				return record("Séance ouverte : " + m.Title)
+			}
+			if !ch.OtherDay {
+				return ErrOtherDay
+			}
+			// Held today rather than on its date: it starts now, for the
+			// planned duration, and calendars hear of the change.
+			start := now.Truncate(time.Minute)
+			if _, err = tx.NewUpdate().Model(m).Set("state = ?", to).Set("opened_at = now()").Set("updated_at = now()").
+				Set("planned_starts_at = coalesce(planned_starts_at, starts_at)").Set("starts_at = ?", start).
+				Set("ends_at = ?", start.Add(m.EndsAt.Sub(m.StartsAt))).Set("sequence = sequence + 1").
+				Where("id = ? AND council_id = ?", id, councilID).Exec(ctx); err != nil {
+				return err
+			}
+			if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: councilID, MeetingID: id}); err != nil {
+				return err
+			}
+			return record("Séance ouverte le " + web.FrenchDate(start) + ", prévue le " + web.FrenchDate(m.StartsAt) + " : " + m.Title)
 		case m.State == MeetingOpen && to == MeetingClosed:
 			open, err := tx.NewSelect().Table("votes").Where("meeting_id = ? AND council_id = ? AND state = ?", id, councilID, VoteOpen).Exists(ctx)
 			if err != nil {
@@ -120,10 +184,23 @@ func SetMeetingState(ctx context.Context, db *bun.DB, councilID, id int64, to Me
 				Set("sequence = sequence + 1").Where("id = ? AND council_id = ?", id, councilID).Exec(ctx); err != nil {
 				return err
 			}
-			return WriteDraftMinutes(ctx, tx, councilID, id, false)
+			if err := record("Séance close : " + m.Title); err != nil {
+				return err
+			}
+			if err := WriteDraftMinutes(ctx, tx, councilID, id, false); err != nil {
+				return err
+			}
+			return recordMeeting(ctx, tx, actor, councilID, id, auditMinutesDraft, "Brouillon du compte rendu rédigé : "+m.Title, nil)
 		}
 		return apperr.New(apperr.Conflict, "Passage impossible de « %s » à « %s ».", m.State.Label(), to.Label())
 	})
+}
+
+// sameParisDay reports whether a and b fall on the same day in Paris.
+func sameParisDay(a, b time.Time) bool {
+	ya, ma, da := a.In(web.Paris()).Date()
+	yb, mb, db := b.In(web.Paris()).Date()
+	return ya == yb && ma == mb && da == db
 }
 
 // Agenda returns a meeting's agenda in order.
@@ -182,6 +259,9 @@ func AddAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, it *Agend
 		if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: it.CouncilID, MeetingID: it.MeetingID}); err != nil {
 			return err
 		}
+		if err := recordMeeting(ctx, tx, actor, it.CouncilID, it.MeetingID, auditAgendaAdd, "Point ajouté à l'ordre du jour : "+it.Title, it); err != nil {
+			return err
+		}
 		if it.Kind == AgendaProposal {
 			p, err := proposal.GetProposal(ctx, tx, it.CouncilID, *it.ProposalID)
 			if err != nil {
@@ -196,7 +276,7 @@ func AddAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, it *Agend
 }
 
 // moveAgendaItem moves an item up (delta -1) or down (+1) the agenda.
-func moveAgendaItem(ctx context.Context, db *bun.DB, councilID, meetingID, itemID int64, delta int) error {
+func moveAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID, itemID int64, delta int) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		m, err := lockMeeting(ctx, tx, councilID, meetingID)
 		if err != nil {
@@ -227,6 +307,10 @@ func moveAgendaItem(ctx context.Context, db *bun.DB, councilID, meetingID, itemI
 					return err
 				}
 			}
+			if err := recordMeeting(ctx, tx, actor, councilID, meetingID, auditAgendaMove, fmt.Sprintf("Point déplacé à la position %d : %s", b.Position, a.Title),
+				map[string]any{"item": a.ID, "position": b.Position}); err != nil {
+				return err
+			}
 			return event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: councilID, MeetingID: meetingID})
 		}
 		return apperr.New(apperr.NotFound, "Point de l'ordre du jour introuvable.")
@@ -255,8 +339,9 @@ func removeAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, counci
 		var row struct {
 			Position   int    `bun:"position"`
 			ProposalID *int64 `bun:"proposal_id"`
+			Title      string `bun:"title"`
 		}
-		err = tx.NewRaw("DELETE FROM agenda_items WHERE id = ? AND council_id = ? AND meeting_id = ? RETURNING position, proposal_id",
+		err = tx.NewRaw("DELETE FROM agenda_items WHERE id = ? AND council_id = ? AND meeting_id = ? RETURNING position, proposal_id, title",
 			itemID, councilID, meetingID).Scan(ctx, &row)
 		pos := row.Position
 		if database.IsNoRows(err) {
@@ -269,6 +354,10 @@ func removeAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, counci
 			return err
 		}
 		if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: councilID, MeetingID: meetingID}); err != nil {
+			return err
+		}
+		if err := recordMeeting(ctx, tx, actor, councilID, meetingID, auditAgendaRemove, "Point retiré de l'ordre du jour : "+row.Title,
+			map[string]any{"item": itemID}); err != nil {
 			return err
 		}
 		if row.ProposalID != nil {
@@ -340,9 +429,16 @@ func Roll(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]rollEn
 	return out, nil
 }
 
-// RecordAttendance takes the roll: each member's answer. Only the council's
-// active members can be recorded.
+// RecordAttendance takes the roll as the system (RecordAttendanceAs names
+// who).
 func RecordAttendance(ctx context.Context, db *bun.DB, councilID, meetingID int64, answers map[int64]AttendanceStatus) error {
+	return RecordAttendanceAs(ctx, db, audit.Actor{}, councilID, meetingID, answers)
+}
+
+// RecordAttendanceAs takes the roll: each member's answer. Only the council's
+// active members can be recorded. The roll, with the quorum it is read
+// against, is in the audit trail.
+func RecordAttendanceAs(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID int64, answers map[int64]AttendanceStatus) error {
 	for _, s := range answers {
 		if !s.Valid() {
 			return apperr.Fields{"status": "Réponse inconnue à l'appel."}.Err()
@@ -379,7 +475,16 @@ func RecordAttendance(ctx context.Context, db *bun.DB, councilID, meetingID int6
 			return err
 		}
 		// The members, quorum and rule the roll is read against, from now on.
-		return snapshotQuorum(ctx, tx, councilID, meetingID, false)
+		if err := snapshotQuorum(ctx, tx, councilID, meetingID, false); err != nil {
+			return err
+		}
+		q, err := quorumOf(ctx, tx, councilID, meetingID)
+		if err != nil {
+			return err
+		}
+		return recordMeeting(ctx, tx, actor, councilID, meetingID, auditMeetingRoll,
+			fmt.Sprintf("Appel : %d présent·es, %d excusé·es, %d absent·es ; quorum requis : %d sur %d membres", q.Present, q.Excused, q.Absent, q.Required, q.Members),
+			map[string]any{"answers": answers, "present": q.Present, "required": q.Required, "members": q.Members})
 	})
 }
 

@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/uptrace/bun"
+
+	"cla/internal/apperr"
 )
 
 // maxInRoomVotes is the most votes a show of hands can count at a meeting:
@@ -48,4 +50,23 @@ func voteProgress(ctx context.Context, db bun.IDB, councilID int64, v *Vote) (*b
 		FROM attendances a WHERE a.council_id = ? AND a.meeting_id = ? AND a.status = ?`,
 		v.ID, councilID, v.MeetingID, Present).Scan(ctx, p)
 	return p, err
+}
+
+// checkItemVotable refuses a second vote on a proposal item: the proposal's
+// fate was voted (adopted, rejected or adjourned), and another vote belongs
+// to another meeting's agenda. A free or debate item may hold several votes
+// (several questions under "Questions diverses"). agendaEntry.Votable is the
+// same rule for the page, so the form is not offered.
+func checkItemVotable(ctx context.Context, tx bun.IDB, item *AgendaItem) error {
+	if item.Kind != AgendaProposal {
+		return nil
+	}
+	held, err := tx.NewSelect().Table("votes").Where("agenda_item_id = ? AND council_id = ?", item.ID, item.CouncilID).Exists(ctx)
+	if err != nil {
+		return err
+	}
+	if held {
+		return apperr.New(apperr.Conflict, "Cette proposition a déjà été votée à cette séance : un nouveau vote passe par l'ordre du jour d'une autre séance.")
+	}
+	return nil
 }

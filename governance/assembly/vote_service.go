@@ -47,13 +47,16 @@ func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error
 		if err := snapshotQuorum(ctx, tx, v.CouncilID, v.MeetingID, false); err != nil {
 			return err
 		}
+		if err := checkItemVotable(ctx, tx, item); err != nil {
+			return err
+		}
 		q, err := quorumOf(ctx, tx, v.CouncilID, v.MeetingID)
 		if err != nil {
 			return err
 		}
 		v.QuorumMembers, v.QuorumPresent, v.QuorumRequired, v.QuorumRule = &q.Members, &q.Present, &q.Required, ruleOf(q.Rules)
 		if !q.VoteAllowed() {
-			return apperr.New(apperr.Conflict, "Le quorum n'est pas atteint (%d présent·es sur %d requis·es) : le vote ne peut pas s'ouvrir.", q.Present, q.Required)
+			return errNoQuorum(q, "le vote ne peut pas s'ouvrir")
 		}
 		if v.ClosesAt != nil && !v.ClosesAt.After(time.Now()) {
 			return apperr.Fields{"closes_at": "La fin du vote doit être à venir."}.Err()
