@@ -267,7 +267,64 @@ type MeetingView struct {
 	// ConfirmOtherDay asks the facilitator to confirm opening, today, a
 	// meeting convened for another day.
 	ConfirmOtherDay bool
+	// ItemForm is the free agenda item form: as typed with its messages when
+	// refused, its defaults otherwise (set by loadMeetingView).
+	ItemForm itemForm
 }
+
+// itemForm is the free agenda item form.
+type itemForm struct {
+	Title, Minutes string
+	Errors         apperr.Fields
+}
+
+// AgendaMinutes is the agenda's planned duration, in minutes.
+func (v MeetingView) AgendaMinutes() int {
+	n := 0
+	for _, it := range v.Agenda {
+		n += it.Minutes
+	}
+	return n
+}
+
+// AgendaLength says the planned duration in French: "1 h 45", "40 min".
+func (v MeetingView) AgendaLength() string {
+	n := v.AgendaMinutes()
+	switch {
+	case n < 60:
+		return strconv.Itoa(n) + " min"
+	case n%60 == 0:
+		return strconv.Itoa(n/60) + " h"
+	}
+	return fmt.Sprintf("%d h %02d", n/60, n%60)
+}
+
+// plannedEnd is when the agenda ends if each item keeps its planned duration.
+func (v MeetingView) plannedEnd() time.Time {
+	return v.Meeting.StartsAt.Add(time.Duration(v.AgendaMinutes()) * time.Minute)
+}
+
+// PlannedEnd is the agenda's planned end, as a Paris clock time ("20h15").
+func (v MeetingView) PlannedEnd() string { return clock(v.plannedEnd()) }
+
+// MeetingEnd is the meeting's planned end, as a Paris clock time.
+func (v MeetingView) MeetingEnd() string { return clock(v.Meeting.EndsAt) }
+
+// Overruns reports whether the agenda ends after the meeting's planned end.
+func (v MeetingView) Overruns() bool { return v.plannedEnd().After(v.Meeting.EndsAt) }
+
+// ItemStart is when item i of the agenda is planned to start, as a Paris
+// clock time.
+func (v MeetingView) ItemStart(i int) string {
+	t := v.Meeting.StartsAt
+	for _, it := range v.Agenda[:min(max(i, 0), len(v.Agenda))] {
+		t = t.Add(time.Duration(it.Minutes) * time.Minute)
+	}
+	return clock(t)
+}
+
+// clock is t's time of day in Paris: "18h30".
+func clock(t time.Time) string { return t.In(web.Paris()).Format("15h04") }
 
 // voteForm is the open-vote form as typed.
 type voteForm struct {
@@ -318,7 +375,7 @@ func (h *Handlers) loadMeetingViewOf(c *fiber.Ctx, id int64, title string) (*Mee
 	view := &MeetingView{Page: web.NewPage(c, title), Meeting: m, Quorum: q, Minutes: mins,
 		EditForm: meetingForm{Title: m.Title, Place: m.Place, Note: m.Note,
 			StartsAt: m.StartsAt.In(web.Paris()).Format("2006-01-02T15:04"), Duration: strconv.Itoa(int(m.EndsAt.Sub(m.StartsAt).Minutes()))},
-		CanManage: auth.Can(c, authz.ManageMeeting), CanVote: auth.Can(c, authz.CastBallot),
+		CanManage: auth.Can(c, authz.ManageMeeting), CanVote: auth.Can(c, authz.CastBallot), ItemForm: itemForm{Minutes: strconv.Itoa(defaultItemMinutes)},
 		Methods: []VoteMethod{MethodMajority, MethodConsent, MethodJudgment}, Thresholds: []Threshold{ThresholdCast, ThresholdTwoThirds, ThresholdOfPresents}}
 	for _, it := range items {
 		e := agendaEntry{AgendaItem: it}
@@ -392,26 +449,39 @@ func agendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 		Title   string `bun:"title"`
 		State   string `bun:"state"`
 		Graders int    `bun:"graders"`
+		onAgenda
 	}
-	err := db.NewRaw(`SELECT p.id, p.title, p.state, count(DISTINCT s.account_id) AS graders
+	// on_* is the latest other meeting (not cancelled) whose agenda holds the
+	// proposal: the builder knows every meeting's agenda, not only this one's.
+	err := db.NewRaw(`SELECT p.id, p.title, p.state, count(DISTINCT s.account_id) AS graders,
+		om.id AS on_id, om.title AS on_title, om.starts_at AS on_starts_at, om.state AS on_state
 		FROM proposals p LEFT JOIN proposal_scores s ON s.proposal_id = p.id AND s.council_id = p.council_id
+		LEFT JOIN LATERAL (SELECT m.id, m.title, m.starts_at, m.state FROM agenda_items a
+			JOIN meetings m ON m.id = a.meeting_id AND m.council_id = a.council_id
+			WHERE a.proposal_id = p.id AND a.council_id = p.council_id AND m.state <> ?
+			ORDER BY m.starts_at DESC LIMIT 1) om ON true
 		WHERE p.council_id = ? AND p.state IN (?)
 		AND NOT EXISTS (SELECT 1 FROM agenda_items a WHERE a.meeting_id = ? AND a.proposal_id = p.id)
-		GROUP BY p.id
+		GROUP BY p.id, om.id, om.title, om.starts_at, om.state
 		HAVING p.state <> ? OR count(DISTINCT s.account_id) >= ?
 		ORDER BY (p.state = ?) DESC, graders DESC, p.id LIMIT 15`,
-		councilID, bun.List([]proposal.ProposalState{proposal.ProposalOpen, proposal.ProposalAdjourned, proposal.ProposalScheduled}),
+		MeetingCancelled, councilID, bun.List([]proposal.ProposalState{proposal.ProposalOpen, proposal.ProposalAdjourned, proposal.ProposalScheduled}),
 		meetingID, proposal.ProposalOpen, minGraders, proposal.ProposalAdjourned).Scan(ctx, &ripe)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range ripe {
 		reason := strconv.Itoa(p.Graders) + " membre(s) l'ont évaluée"
-		switch p.State {
-		case string(proposal.ProposalAdjourned):
+		switch {
+		case p.State == string(proposal.ProposalAdjourned):
 			reason = "Ajournée lors d'une séance précédente"
-		case string(proposal.ProposalScheduled):
-			reason = "Déjà inscrite, pas encore à une séance"
+			if p.OnID != nil {
+				reason = "Ajournée à la " + p.describe()
+			}
+		case p.State == string(proposal.ProposalScheduled) && p.OnID != nil:
+			reason = "Déjà à l'ordre du jour de la " + p.describe()
+		case p.State == string(proposal.ProposalScheduled):
+			reason = "Inscrite, mais à l'ordre du jour d'aucune séance"
 		}
 		out = append(out, agendaSuggestion{Kind: AgendaProposal, ID: p.ID, Title: p.Title, Reason: reason})
 	}
@@ -419,18 +489,46 @@ func agendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 		ID       int64  `bun:"id"`
 		Title    string `bun:"title"`
 		Supports int    `bun:"supports"`
+		onAgenda
 	}
-	err = db.NewRaw(`SELECT d.id, d.title, (SELECT count(*) FROM debate_supports s WHERE s.debate_id = d.id AND s.council_id = d.council_id) AS supports
-		FROM debates d WHERE d.council_id = ? AND d.state = ?
+	err = db.NewRaw(`SELECT d.id, d.title, (SELECT count(*) FROM debate_supports s WHERE s.debate_id = d.id AND s.council_id = d.council_id) AS supports,
+		om.id AS on_id, om.title AS on_title, om.starts_at AS on_starts_at, om.state AS on_state
+		FROM debates d
+		LEFT JOIN LATERAL (SELECT m.id, m.title, m.starts_at, m.state FROM agenda_items a
+			JOIN meetings m ON m.id = a.meeting_id AND m.council_id = a.council_id
+			WHERE a.debate_id = d.id AND a.council_id = d.council_id AND m.state <> ?
+			ORDER BY m.starts_at DESC LIMIT 1) om ON true
+		WHERE d.council_id = ? AND d.state = ?
 		AND NOT EXISTS (SELECT 1 FROM agenda_items a WHERE a.meeting_id = ? AND a.debate_id = d.id)
-		ORDER BY supports DESC, d.id LIMIT 5`, councilID, debate.DebateRequested, meetingID).Scan(ctx, &debates)
+		ORDER BY supports DESC, d.id LIMIT 5`, MeetingCancelled, councilID, debate.DebateRequested, meetingID).Scan(ctx, &debates)
 	if err != nil {
 		return nil, err
 	}
 	for _, d := range debates {
-		out = append(out, agendaSuggestion{Kind: AgendaDebate, ID: d.ID, Title: d.Title, Reason: "Débat souhaité, " + strconv.Itoa(d.Supports) + " soutien(s)"})
+		reason := "Débat souhaité, " + strconv.Itoa(d.Supports) + " soutien(s)"
+		if d.OnID != nil {
+			reason += " ; déjà à l'ordre du jour de la " + d.describe()
+		}
+		out = append(out, agendaSuggestion{Kind: AgendaDebate, ID: d.ID, Title: d.Title, Reason: reason})
 	}
 	return out, nil
+}
+
+// onAgenda is the other meeting whose agenda holds a suggested proposal or
+// debate (nil fields: none).
+type onAgenda struct {
+	OnID       *int64        `bun:"on_id"`
+	OnTitle    *string       `bun:"on_title"`
+	OnStartsAt *time.Time    `bun:"on_starts_at"`
+	OnState    *MeetingState `bun:"on_state"`
+}
+
+// describe names the meeting: "séance « Séance de mars » du 12 mars 2025".
+func (o onAgenda) describe() string {
+	if o.OnTitle == nil || o.OnStartsAt == nil {
+		return "séance"
+	}
+	return "séance « " + *o.OnTitle + " » du " + web.FrenchDate(*o.OnStartsAt)
 }
 
 func (h *Handlers) meetingState(c *fiber.Ctx) error {
@@ -532,7 +630,18 @@ func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {
 		return err
 	}
 	it := &AgendaItem{CouncilID: web.Council(c).ID, MeetingID: id, Kind: AgendaKind(web.Form(c, "kind")),
-		Title: web.Form(c, "title"), Notes: web.Form(c, "notes"), Minutes: formInt(c, "minutes")}
+		Title: web.Form(c, "title"), Notes: web.Form(c, "notes"), Minutes: defaultItemMinutes}
+	// Every item has a planned duration: 15 minutes unless typed otherwise.
+	if strings.TrimSpace(web.Form(c, "minutes")) != "" {
+		n, msg := formWhole(c, "minutes")
+		if msg == "" && (n < 1 || n > 600) {
+			msg = "La durée prévue va de 1 à 600 minutes."
+		}
+		if msg != "" {
+			return h.refuseAgendaItem(c, id, apperr.Fields{"minutes": msg})
+		}
+		it.Minutes = n
+	}
 	if ref, ok := web.FormInt64(c, "ref"); ok && ref > 0 {
 		switch it.Kind {
 		case AgendaProposal:
@@ -542,9 +651,33 @@ func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {
 		}
 	}
 	if err := AddAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), it); err != nil {
+		if f := apperr.FieldsOf(err); f != nil && it.Kind == AgendaFree {
+			return h.refuseAgendaItem(c, id, f)
+		}
 		return h.refuseOnMeeting(c, id, "agenda", err, nil)
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id), "Point ajouté à l'ordre du jour.")
+}
+
+// defaultItemMinutes is an agenda item's planned duration when none is typed.
+const defaultItemMinutes = 15
+
+// refuseAgendaItem shows the meeting again with the free item form as typed
+// and its messages beside their fields (422); a suggestion's refusal is shown
+// above the agenda.
+func (h *Handlers) refuseAgendaItem(c *fiber.Ctx, id int64, errs apperr.Fields) error {
+	if AgendaKind(web.Form(c, "kind")) != AgendaFree {
+		return h.refuseOnMeeting(c, id, "agenda", errs.Err(), nil)
+	}
+	view, err := h.loadMeetingViewOf(c, id, "")
+	if err != nil {
+		return err
+	}
+	if err := h.fillManagerView(c, view); err != nil {
+		return err
+	}
+	view.ItemForm = itemForm{Title: web.Form(c, "title"), Minutes: web.Form(c, "minutes"), Errors: errs}
+	return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/meeting", view)
 }
 
 func (h *Handlers) moveAgendaItem(c *fiber.Ctx) error {
