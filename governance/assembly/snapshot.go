@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/auth"
+	"cla/internal/web"
 )
 
 // quorumRule is the quorum rule in force, as a meeting or a vote stored it
@@ -144,4 +145,13 @@ func (v *Vote) QuorumLine() string {
 	}
 	return fmt.Sprintf("À l'ouverture du vote : %d présent·es sur %d membres, quorum requis : %d (%s).",
 		*v.QuorumPresent, *v.QuorumMembers, *v.QuorumRequired, v.QuorumRule.rules(v.CouncilID).Describe())
+}
+
+// PlannedLabel says, for a meeting held on another day than the one it was
+// convened for, that day ("" otherwise).
+func (m *Meeting) PlannedLabel() string {
+	if m.PlannedStartsAt == nil {
+		return ""
+	}
+	return "convoquée pour le " + web.FrenchDate(*m.PlannedStartsAt) + ""
 }
