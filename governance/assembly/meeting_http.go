@@ -785,11 +785,19 @@ func (h *Handlers) refuseVote(c *fiber.Ctx, errs apperr.Fields, form voteForm) e
 	if err := h.fillManagerView(c, view); err != nil {
 		return err
 	}
+	_, refused := errs["refus"]
+	refused = refused && len(errs) == 1
 	if !slices.ContainsFunc(view.Agenda, func(e agendaEntry) bool { return e.ID == form.Item }) {
+		if refused {
+			// Refused before the item was read (the meeting is not open):
+			// the reason beside the meeting's state buttons.
+			view.Refusals = map[string]string{"state": errs["refus"]}
+			return web.RenderStatus(c, fiber.StatusConflict, "governance/meeting", view)
+		}
 		return apperr.New(apperr.Invalid, "Ce point n'est pas à l'ordre du jour de la séance.")
 	}
 	view.VoteForm, view.VoteErrors = form, errs
-	if _, refused := errs["refus"]; refused && len(errs) == 1 {
+	if refused {
 		return web.RenderStatus(c, fiber.StatusConflict, "governance/meeting", view)
 	}
 	return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/meeting", view)
