@@ -11,6 +11,8 @@ import (
 
 	"cla/app"
 	"cla/app/apptest"
+	"cla/catalog"
+	"cla/demo"
 	"cla/governance/assembly"
 	"cla/internal/authz"
 	"cla/internal/testdb"
@@ -130,5 +132,55 @@ func TestMeetingStepsRefusalsAndTrail(t *testing.T) {
 		if e.Action != "vote.open" && e.Actor == "système" {
 			t.Errorf("%s recorded without its facilitator", e.Action)
 		}
+	}
+}
+
+// A proposal is voted once per agenda: after its vote the meeting page offers
+// no second one, and a second opening sent anyway is refused on the page,
+// the reason beside the button (409), the question as typed.
+func TestNoSecondVoteOnAVotedProposal(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	co, err := demo.Load(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newMeetingFixtureIn(t, db, co.ID, 3)
+	// The demo council has more members than are here: a quorum of three.
+	if err := assembly.SaveRules(ctx, db, &assembly.MeetingRules{CouncilID: co.ID, QuorumKind: assembly.QuorumCount, QuorumCount: 3}); err != nil {
+		t.Fatal(err)
+	}
+	a := apptest.New(t, db, app.Config{})
+	fac, _ := webtest.SignIn(t, a, db, co.ID, authz.Facilitator)
+	item, err := catalog.ItemBySlug(ctx, db, co.ID, "riz-de-camargue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pid int64
+	if err := db.NewRaw(`INSERT INTO proposals (council_id, kind, state, title, target_item_id, proposed_status, outcome, author_name)
+		VALUES (?, 'item_status', 'ouverte', 'Conventionner le riz', ?, 'conventionne', 'Le riz devient conventionné.', 'Test')
+		RETURNING id`, co.ID, item.ID).Scan(ctx, &pid); err != nil {
+		t.Fatal(err)
+	}
+	it := &assembly.AgendaItem{CouncilID: co.ID, MeetingID: f.meeting.ID, Kind: assembly.AgendaProposal, ProposalID: &pid}
+	if err := assembly.AddAgendaItem(ctx, db, f.facilitator, it); err != nil {
+		t.Fatal(err)
+	}
+	mpath := assembly.MeetingPath(f.meeting.ID)
+	if _, body := fac.Get(mpath); !strings.Contains(body, "Ouvrir un vote sur ce point") {
+		t.Fatalf("no vote offered before any: %.3000s", body)
+	}
+	v := f.openVote(t, it, &assembly.Vote{Question: "Conventionner le riz ?", Method: assembly.MethodMajority})
+	if _, _, err := assembly.CloseVote(ctx, db, co.ID, v.ID, f.facilitator, assembly.CloseInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := fac.Get(mpath); strings.Contains(body, "Ouvrir un vote sur ce point") {
+		t.Fatalf("a second vote is offered on a voted proposal")
+	}
+	res, body := fac.PostForm(mpath+"/votes", url.Values{"item": {strconv.FormatInt(it.ID, 10)}, "question": {"Encore une fois ?"},
+		"method": {"majorite"}, "threshold": {"exprimes"}, "mode": {"en_ligne"}, "secrecy": {"anonyme"}})
+	if res.StatusCode != http.StatusConflict || !containsAll(body, "déjà été votée", `id="r`+strconv.FormatInt(it.ID, 10)+`-error"`, `value="Encore une fois ?"`) {
+		t.Fatalf("second vote: %d %.3000s", res.StatusCode, body)
 	}
 }
