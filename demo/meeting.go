@@ -91,6 +91,11 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 			return fmt.Errorf("demo roll: %w", err)
 		}
 	}
+	for _, m := range []*assembly.Meeting{feb, mar} {
+		if err := assembly.SnapshotQuorum(ctx, tx, councilID, m.ID); err != nil {
+			return fmt.Errorf("demo quorum: %w", err)
+		}
+	}
 	var version1 int
 	if err := tx.NewSelect().Table("register_versions").ColumnExpr("min(number)").Where("council_id = ?", councilID).Scan(ctx, &version1); err != nil {
 		return err

@@ -53,6 +53,8 @@ var merged = map[string]string{
 	"0021_notify_more.tx.up.sql":         "21a1f31945d26f5d91f484d4669762a243156d2c97597188487fc79240c88b82",
 	"0022_odoo_connector.tx.down.sql":    "91cd9fa1b960654855c95b08655982dc6aec5d903311b310b82f8fec863fff72",
 	"0022_odoo_connector.tx.up.sql":      "5f413987424b09ee14007c3e59d581105e2fb10c012ac0b0b212365b3daa3126",
+	"0023_meeting_snapshots.tx.down.sql": "db725b00817a185ec26a977a9a1ee4f1051858aa20283361eb5a3a6925255cbc",
+	"0023_meeting_snapshots.tx.up.sql":   "96d2c1397fbf67bf220016c0cf0ce2d32cb653cde9f3f239e1109d2f8cd0cfe7",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -63,6 +63,12 @@ type Meeting struct {
 	DemoKey   *string      `bun:"demo_key"`
 	CreatedAt time.Time    `bun:"created_at,nullzero,default:current_timestamp"`
 	UpdatedAt time.Time    `bun:"updated_at,nullzero,default:current_timestamp"`
+
+	// The quorum stored when the roll was taken (snapshot.go), nil before.
+	quorumSnapshot
+	// PlannedStartsAt is the date the meeting was convened for, when it was
+	// opened on another day (StartsAt then says when it was held).
+	PlannedStartsAt *time.Time `bun:"planned_starts_at"`
 }
 
 // The range of meeting dates and the longest meeting: a date typed with the

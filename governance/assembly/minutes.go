@@ -10,6 +10,7 @@ import (
 
 	"cla/internal/apperr"
 	"cla/internal/council"
+	"cla/internal/audit"
 	"cla/internal/database"
 	"cla/internal/markdown"
 	"cla/internal/web"
@@ -70,7 +71,7 @@ func draftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 	if err != nil {
 		return "", err
 	}
-	roll, err := Roll(ctx, db, councilID, meetingID)
+	roll, err := rollOf(ctx, db, m)
 	if err != nil {
 		return "", err
 	}
@@ -207,7 +208,7 @@ func WriteDraftMinutes(ctx context.Context, tx bun.IDB, councilID, meetingID int
 
 // regenerateMinutes rewrites a meeting's draft from its current record
 // (approved minutes never change).
-func regenerateMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int64) error {
+func regenerateMinutes(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := lockMeeting(ctx, tx, councilID, meetingID); err != nil {
 			return err
@@ -220,14 +221,17 @@ func regenerateMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int
 		if approved {
 			return apperr.New(apperr.Conflict, "Un compte rendu approuvé ne change plus.")
 		}
-		return WriteDraftMinutes(ctx, tx, councilID, meetingID, true)
+		if err := WriteDraftMinutes(ctx, tx, councilID, meetingID, true); err != nil {
+			return err
+		}
+		return recordMeeting(ctx, tx, actor, councilID, meetingID, auditMinutesDraft, "Brouillon du compte rendu régénéré", nil)
 	})
 }
 
 // saveMinutes stores the facilitator's edit of a draft. The meeting is looked
 // up first, in the council: another council's meeting, or none, is not found,
 // whatever the state of its minutes.
-func saveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int64, bodyMD, editor string) error {
+func saveMinutes(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID int64, bodyMD, editor string) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := lockMeeting(ctx, tx, councilID, meetingID); err != nil {
 			return err
@@ -247,13 +251,20 @@ func saveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int64, bo
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.New(apperr.Conflict, "Un compte rendu approuvé ne change plus.")
 		}
-		return nil
+		return recordMeeting(ctx, tx, actor, councilID, meetingID, auditMinutesEdit, "Brouillon du compte rendu modifié", nil)
 	})
 }
 
-// ApproveMinutes approves a closed meeting's minutes during a later meeting in
-// progress (the next one); they become public.
+// ApproveMinutes approves minutes as the system (ApproveMinutesAs names who).
 func ApproveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID, inMeetingID int64) error {
+	return ApproveMinutesAs(ctx, db, audit.Actor{}, councilID, meetingID, inMeetingID)
+}
+
+// ApproveMinutesAs approves a closed meeting's minutes during a later meeting
+// in progress (the next one), as a vote would: the quorum of that meeting
+// must be reached (or the council allows decisions without it). They become
+// public; the approval is in the audit trail.
+func ApproveMinutesAs(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID, inMeetingID int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		past, err := lockMeeting(ctx, tx, councilID, meetingID)
 		if err != nil {
@@ -266,6 +277,13 @@ func ApproveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID, inMee
 		if past.State != MeetingClosed || in.State != MeetingOpen || !in.StartsAt.After(past.StartsAt) {
 			return apperr.New(apperr.Conflict, "Un compte rendu s'approuve pendant une séance suivante, une fois sa séance close.")
 		}
+		q, err := quorumOf(ctx, tx, councilID, inMeetingID)
+		if err != nil {
+			return err
+		}
+		if !q.VoteAllowed() {
+			return errNoQuorum(q, "le compte rendu ne peut pas être approuvé")
+		}
 		res, err := tx.NewUpdate().Model((*Minutes)(nil)).Set("state = ?", MinutesApproved).Set("approved_at = now()").
 			Set("approved_in_id = ?", inMeetingID).Set("updated_at = now()").
 			Where("meeting_id = ? AND council_id = ? AND state = ?", meetingID, councilID, minutesDraft).Exec(ctx)
@@ -275,6 +293,8 @@ func ApproveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID, inMee
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.New(apperr.Conflict, "Pas de brouillon de compte rendu à approuver.")
 		}
-		return nil
+		return recordMeeting(ctx, tx, actor, councilID, meetingID, auditMinutesApprove,
+			fmt.Sprintf("Compte rendu approuvé en séance « %s » (%d présent·es, %d requis·es)", in.Title, q.Present, q.Required),
+			map[string]any{"in": inMeetingID, "present": q.Present, "required": q.Required})
 	})
 }

@@ -140,6 +140,12 @@ type Vote struct {
 	WinnerOption *int       `bun:"winner_option"`
 	DemoKey      *string    `bun:"demo_key"`
 	CreatedAt    time.Time  `bun:"created_at,nullzero,default:current_timestamp"`
+	// The quorum as it stood when the vote opened (nil for votes older than
+	// the snapshot): active members, present, required, and the rule.
+	QuorumMembers  *int        `bun:"quorum_members"`
+	QuorumPresent  *int        `bun:"quorum_present"`
+	QuorumRequired *int        `bun:"quorum_required"`
+	QuorumRule     *quorumRule `bun:"quorum_rule,type:jsonb"`
 
 	Options []VoteOption `bun:"-"`
 }
