@@ -49,6 +49,8 @@ var merged = map[string]string{
 	"0019_integrations.tx.up.sql":        "da47ad35b5edf4b1727308699cf741a63e20e845100a263554e83e6c8ef5263d",
 	"0020_shop_baskets.tx.down.sql":      "09dd1357a27cce0d1995284249f4fa61b99f9b94eb3eb9332121f4998f608c66",
 	"0020_shop_baskets.tx.up.sql":        "54b7f235a244bed634a3092d93c37451e28b689fd2f4aa0e9950854f45fea966",
+	"0024_meeting_room.tx.down.sql":      "c1961eb6235b68668f9caf079dd46f4d90b36608430c65ed52ca3796296251fc",
+	"0024_meeting_room.tx.up.sql":        "10044947235bb1dd335fa4e6d6a7fd4a8f0c72e849958fb2065d53c4307f5cba",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -301,6 +301,7 @@ func SaveRules(ctx context.Context, db bun.IDB, r *MeetingRules) error {
 		Set("quorum_kind = EXCLUDED.quorum_kind, quorum_count = EXCLUDED.quorum_count").
 		Set("quorum_percent = EXCLUDED.quorum_percent, vote_without_quorum = EXCLUDED.vote_without_quorum").
 		Set("convocation_days = EXCLUDED.convocation_days").
+		Set("proxies_per_holder = EXCLUDED.proxies_per_holder, proxies_in_quorum = EXCLUDED.proxies_in_quorum").
 		Set("updated_at = EXCLUDED.updated_at").Exec(ctx)
 	return err
 }
@@ -372,7 +373,16 @@ func RecordAttendance(ctx context.Context, db *bun.DB, councilID, meetingID int6
 		}
 		_, err = tx.NewInsert().Model(&rows).On("CONFLICT (meeting_id, member_id) DO UPDATE").
 			Set("status = EXCLUDED.status, recorded_at = now()").Exec(ctx)
-		return err
+		if err != nil {
+			return err
+		}
+		var present []int64
+		for _, id := range members {
+			if answers[id] == Present {
+				present = append(present, id)
+			}
+		}
+		return fallProxies(ctx, tx, councilID, meetingID, present)
 	})
 }
 
@@ -396,5 +406,8 @@ func quorumOf(ctx context.Context, db bun.IDB, councilID, meetingID int64) (quor
 		return q, err
 	}
 	q.Required = rules.Required(q.Members)
+	if q.Proxies, err = countedProxies(ctx, db, councilID, meetingID); err != nil {
+		return q, err
+	}
 	return q, nil
 }

@@ -153,6 +153,16 @@ func tallyLine(v *Vote) string {
 	if !v.Closed() || v.Tally == nil {
 		return "Vote en cours."
 	}
+	// The note ends the result's first line, before any objection listed.
+	line, rest, _ := strings.Cut(tallyResult(v), "\n")
+	if rest != "" {
+		rest = "\n" + rest
+	}
+	return line + proxyNote(v.Tally) + rest
+}
+
+// tallyResult says a closed vote's result in one French line.
+func tallyResult(v *Vote) string {
 	t := v.Tally
 	switch v.Method {
 	case MethodMajority:
