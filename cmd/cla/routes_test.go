@@ -157,12 +157,17 @@ var routeTable = []routeCase{
 	{route: "POST /seances/:id/ordre-du-jour", path: "/seances/{seance}/ordre-du-jour", form: url.Values{"kind": {"free"}, "title": {""}}, want: facilitatorAction(422)},
 	{route: "POST /seances/:id/ordre-du-jour/:item/deplacer", path: "/seances/{seance}/ordre-du-jour/{point}/deplacer", form: url.Values{"dir": {"down"}}, want: facilitatorAction(303)},
 	{route: "POST /seances/:id/ordre-du-jour/:item/retirer", path: "/seances/{seance_close}/ordre-du-jour/{point_close}/retirer", want: facilitatorAction(409)},
+	{route: "POST /seances/:id/procurations", path: "/seances/{seance_close}/procurations", form: url.Values{"holder": {""}}, want: memberAction(422)},
+	{route: "POST /seances/:id/procurations/:proxy/revoquer", path: "/seances/{seance_close}/procurations/999999/revoquer", want: memberAction(404)},
+	{route: "POST /seances/:id/procurations/papier", path: "/seances/{seance_close}/procurations/papier", form: url.Values{"giver": {""}}, want: facilitatorAction(422)},
 	{route: "POST /seances/:id/votes", path: "/seances/{seance}/votes", form: url.Values{"question": {"Adopter ?"}, "method": {"majorite"}, "threshold": {"exprimes"}, "mode": {"en_ligne"}, "secrecy": {"anonyme"}}, want: facilitatorAction(409)},
 	{route: "GET /seances/regles", want: by(303, 403, 403, 200, 403)},
 	{route: "POST /seances/regles", form: url.Values{"quorum_kind": {"aucun"}}, want: by(401, 403, 403, 422, 403)},
 	{route: "GET /votes/:id", path: "/votes/{vote}", want: all(200)},
 	{route: "POST /votes/:id/bulletin", path: "/votes/{vote}/bulletin", form: url.Values{"choice": {"pour"}}, want: memberAction(409)},
 	{route: "POST /votes/:id/cloture", path: "/votes/{vote}/cloture", want: facilitatorAction(409)},
+	{route: "POST /votes/:id/papier", path: "/votes/{vote}/papier", form: url.Values{"choice": {"pour"}}, want: facilitatorAction(409)},
+	{route: "POST /votes/:id/procuration", path: "/votes/{vote}/procuration", form: url.Values{"choice": {"pour"}}, want: memberAction(409)},
 
 	// Debates.
 	{route: "GET /debats", want: all(200)},

@@ -2,6 +2,7 @@ package assembly
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -249,6 +250,17 @@ func castBatch(ctx context.Context, db *bun.DB, reqs []*castRequest) []batch.Res
 // runCast runs castSQL, one statement and (outside a transaction) one commit,
 // and returns the facts of each request by position (nil: no such vote).
 func runCast(ctx context.Context, db *bun.DB, reqs []*castRequest) ([]*castFacts, error) {
+	return runCastOn(ctx, db.DB, reqs)
+}
+
+// queryer is what runCastOn runs its statement on: the pool, or a
+// transaction that writes more with the ballot (RecordPaperBallot).
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// runCastOn is runCast on q.
+func runCastOn(ctx context.Context, q queryer, reqs []*castRequest) ([]*castFacts, error) {
 	for i, r := range reqs {
 		r.N = i
 	}
@@ -258,7 +270,7 @@ func runCast(ctx context.Context, db *bun.DB, reqs []*castRequest) ([]*castFacts
 	}
 	// A fixed SQL text with a bound parameter rather than bun's interpolation:
 	// the driver prepares it once per connection.
-	rows, err := db.DB.QueryContext(ctx, castSQL, string(batch))
+	rows, err := q.QueryContext(ctx, castSQL, string(batch))
 	if err != nil {
 		return make([]*castFacts, len(reqs)), err
 	}

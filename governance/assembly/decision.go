@@ -64,6 +64,10 @@ type Decision struct {
 	ActorName       string          `bun:"actor_name"`
 	DemoKey         *string         `bun:"demo_key"`
 	CreatedAt       time.Time       `bun:"created_at,nullzero,default:current_timestamp"`
+	// SupersedesID is the published decision a rectifying decision replaces,
+	// with the reason of the rectification (correction.go).
+	SupersedesID        *int64 `bun:"supersedes_id"`
+	RectificationReason string `bun:"rectification_reason"`
 
 	// Read with the decision.
 	MeetingTitle string    `bun:"meeting_title,scanonly"`

@@ -54,6 +54,11 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/votes/:id", web.Gated(h.vote))
 	app.Post("/votes/:id/bulletin", auth.Require(authz.CastBallot), h.castBallot)
 	app.Post("/votes/:id/cloture", auth.Require(authz.ManageMeeting), h.closeVote)
+	app.Post("/votes/:id/procuration", auth.Require(authz.CastBallot), h.castOther(BallotByProxy))
+	app.Post("/votes/:id/papier", auth.Require(authz.ManageMeeting), h.castOther(BallotOnPaper))
+	app.Post("/seances/:id/procurations", auth.Require(authz.GiveProxy), h.giveProxy(false))
+	app.Post("/seances/:id/procurations/papier", auth.Require(authz.ManageMeeting), h.giveProxy(true))
+	app.Post("/seances/:id/procurations/:proxy/revoquer", auth.Require(authz.GiveProxy), h.revokeProxy)
 	app.Get("/decisions", web.Gated(h.decisions))
 	app.Get("/decisions.atom", web.Gated(h.decisionsAtom))
 	app.Get("/decisions/:id", web.Gated(h.decision))
@@ -255,6 +260,8 @@ type MeetingView struct {
 	// with VoteErrors; the other items' forms show their defaults.
 	VoteForm   voteForm
 	VoteErrors apperr.Fields
+	// Proxy is the proxies' part of the page (proxy_http.go).
+	Proxy *proxyPanel
 }
 
 // voteForm is the open-vote form as typed.
@@ -332,6 +339,9 @@ func (h *Handlers) meeting(c *fiber.Ctx) error {
 		return err
 	}
 	if err := h.fillManagerView(c, view); err != nil {
+		return err
+	}
+	if err := h.fillProxyPanel(c, view); err != nil {
 		return err
 	}
 	return web.Render(c, "governance/meeting", view)
@@ -615,6 +625,8 @@ type voteView struct {
 	// Present is the number of members present, which bounds the in-room
 	// counts (read for the facilitator of an open in-room vote only).
 	Present int
+	// Proxy holds the ballots by proxy and on paper (proxy_http.go).
+	Proxy *voteProxyPanel
 }
 
 // closeForm is what the facilitator typed in the close form.
@@ -735,6 +747,9 @@ func (h *Handlers) voteView(c *fiber.Ctx) (*voteView, error) {
 		} else if !database.IsNoRows(err) {
 			return nil, err
 		}
+	}
+	if err := h.fillVoteProxies(c, view); err != nil {
+		return nil, err
 	}
 	return view, nil
 }
@@ -872,7 +887,8 @@ func (h *Handlers) rulesForm(c *fiber.Ctx) error {
 func (h *Handlers) saveRules(c *fiber.Ctx) error {
 	r := &MeetingRules{CouncilID: web.Council(c).ID, QuorumKind: QuorumKind(web.Form(c, "quorum_kind")),
 		QuorumCount: formInt(c, "quorum_count"), QuorumPercent: formInt(c, "quorum_percent"),
-		VoteWithoutQuorum: web.FormIs(c, "vote_without_quorum", "1"), ConvocationDays: formInt(c, "convocation_days")}
+		VoteWithoutQuorum: web.FormIs(c, "vote_without_quorum", "1"), ConvocationDays: formInt(c, "convocation_days"),
+		ProxiesPerHolder: formInt(c, "proxies_per_holder"), ProxiesInQuorum: web.FormIs(c, "proxies_in_quorum", "1")}
 	if err := SaveRules(c.UserContext(), h.DB, r); err != nil {
 		if f := apperr.FieldsOf(err); f != nil {
 			return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/meeting_rules", rulesView{Page: web.NewPage(c, "Règles des séances"), Rules: *r, Errors: f})

@@ -89,6 +89,8 @@ type Proxy struct {
 	// Read with the meeting's proxies.
 	GiverName  string `bun:"giver_name,scanonly"`
 	HolderName string `bun:"holder_name,scanonly"`
+	// Revocable is set on a meeting's page: the viewer may revoke it now.
+	Revocable bool `bun:"-"`
 }
 
 // Validate checks a proxy's own fields.
