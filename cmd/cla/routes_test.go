@@ -148,6 +148,8 @@ var routeTable = []routeCase{
 	{route: "POST /seances/:id/appel", path: "/seances/{seance_close}/appel", want: facilitatorAction(409)},
 	{route: "GET /seances/:id/compte-rendu", path: "/seances/{seance_close}/compte-rendu", want: all(200)},
 	{route: "POST /seances/:id/compte-rendu", path: "/seances/{seance_close}/compte-rendu", form: url.Values{"body": {"Texte"}}, want: facilitatorAction(409)},
+	{route: "POST /seances/:id/compte-rendu/amendements", path: "/seances/{seance_close}/compte-rendu/amendements", form: url.Values{"passage": {""}}, want: memberAction(422)},
+	{route: "POST /seances/:id/compte-rendu/amendements/:amendment", path: "/seances/{seance_close}/compte-rendu/amendements/999999", form: url.Values{"decision": {"refuser"}}, want: facilitatorAction(422)},
 	{route: "POST /seances/:id/compte-rendu/approuver", path: "/seances/{seance_close}/compte-rendu/approuver", want: facilitatorAction(422)},
 	{route: "POST /seances/:id/compte-rendu/regenerer", path: "/seances/{seance_close}/compte-rendu/regenerer", want: facilitatorAction(409)},
 	{route: "GET /seances/:id/convocation", path: "/seances/{seance}/convocation", want: all(200)},

@@ -51,6 +51,8 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Post("/seances/:id/compte-rendu", auth.Require(authz.ManageMeeting), h.saveMinutes)
 	app.Post("/seances/:id/compte-rendu/regenerer", auth.Require(authz.ManageMeeting), h.regenerateMinutes)
 	app.Post("/seances/:id/compte-rendu/approuver", auth.Require(authz.ManageMeeting), h.approveMinutes)
+	app.Post("/seances/:id/compte-rendu/amendements", auth.Require(authz.AmendMinutes), h.suggestAmendment)
+	app.Post("/seances/:id/compte-rendu/amendements/:amendment", auth.Require(authz.ManageMeeting), h.answerAmendment)
 	app.Get("/votes/:id", web.Gated(h.vote))
 	app.Post("/votes/:id/bulletin", auth.Require(authz.CastBallot), h.castBallot)
 	app.Post("/votes/:id/cloture", auth.Require(authz.ManageMeeting), h.closeVote)

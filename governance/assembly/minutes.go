@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
 	"cla/internal/database"
 	"cla/internal/markdown"
 	"cla/internal/web"
@@ -27,8 +28,10 @@ type Minutes struct {
 	State        string     `bun:"state"`
 	ApprovedAt   *time.Time `bun:"approved_at"`
 	ApprovedInID *int64     `bun:"approved_in_id"`
-	EditedByName string     `bun:"edited_by_name"`
-	UpdatedAt    time.Time  `bun:"updated_at,nullzero,default:current_timestamp"`
+	// BodySHA256 is the SHA-256 of the approved text (amendment.go).
+	BodySHA256   *string   `bun:"body_sha256"`
+	EditedByName string    `bun:"edited_by_name"`
+	UpdatedAt    time.Time `bun:"updated_at,nullzero,default:current_timestamp"`
 }
 
 // The minutes states.
@@ -259,6 +262,12 @@ func saveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int64, bo
 // ApproveMinutes approves a closed meeting's minutes during a later meeting in
 // progress (the next one); they become public.
 func ApproveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID, inMeetingID int64) error {
+	return ApproveMinutesAs(ctx, db, audit.Actor{}, councilID, meetingID, inMeetingID)
+}
+
+// ApproveMinutesAs is ApproveMinutes by actor: the approval freezes the text
+// and writes its SHA-256 in the audit trail (freezeMinutes).
+func ApproveMinutesAs(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID, inMeetingID int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		past, err := lockMeeting(ctx, tx, councilID, meetingID)
 		if err != nil {
@@ -272,7 +281,7 @@ func ApproveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID, inMee
 			return apperr.New(apperr.Conflict, "Un compte rendu s'approuve pendant une séance suivante, une fois sa séance close.")
 		}
 		res, err := tx.NewUpdate().Model((*Minutes)(nil)).Set("state = ?", MinutesApproved).Set("approved_at = now()").
-			Set("approved_in_id = ?", inMeetingID).Set("updated_at = now()").
+			Set("approved_in_id = ?", inMeetingID).Set("updated_at = now()").Set("body_sha256 = "+minutesHashSQL).
 			Where("meeting_id = ? AND council_id = ? AND state = ?", meetingID, councilID, minutesDraft).Exec(ctx)
 		if err != nil {
 			return err
@@ -280,6 +289,6 @@ func ApproveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID, inMee
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.New(apperr.Conflict, "Pas de brouillon de compte rendu à approuver.")
 		}
-		return nil
+		return freezeMinutes(ctx, tx, actor, councilID, meetingID, in)
 	})
 }
