@@ -141,6 +141,7 @@ var routeTable = []routeCase{
 	{route: "GET /decisions", want: all(200)},
 	{route: "GET /decisions.atom", want: all(200)},
 	{route: "GET /decisions/:id", path: "/decisions/{decision}", want: all(200)},
+	{route: "POST /decisions/:id/rectifier", path: "/decisions/{decision}/rectifier", form: url.Values{"reason": {""}}, want: facilitatorAction(422)},
 	{route: "GET /meetings.ics", want: all(200)},
 	{route: "GET /seances", want: all(200)},
 	{route: "POST /seances", form: url.Values{"title": {""}}, want: facilitatorAction(422)},

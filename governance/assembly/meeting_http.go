@@ -64,6 +64,7 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/decisions", web.Gated(h.decisions))
 	app.Get("/decisions.atom", web.Gated(h.decisionsAtom))
 	app.Get("/decisions/:id", web.Gated(h.decision))
+	app.Post("/decisions/:id/rectifier", auth.Require(authz.ManageMeeting), h.rectifyDecision)
 	app.Get("/meetings.ics", web.Gated(h.meetingsICS))
 }
 
