@@ -34,6 +34,7 @@ var tableOwner = map[string]string{
 	"meeting_rules":      "governance/assembly", "meetings": "governance/assembly", "agenda_items": "governance/assembly",
 	"attendances": "governance/assembly", "votes": "governance/assembly", "vote_options": "governance/assembly",
 	"ballots": "governance/assembly", "decisions": "governance/assembly", "minutes": "governance/assembly",
+	"proxies": "governance/assembly", "minutes_amendments": "governance/assembly",
 	"charters": "governance/application", "convention_settings": "governance/application",
 	"shop_applications": "governance/application", "application_messages": "governance/application",
 	"operators": "governance/instance", "proposal_register_changes": "governance/proposal",

@@ -55,6 +55,8 @@ var merged = map[string]string{
 	"0022_odoo_connector.tx.up.sql":      "5f413987424b09ee14007c3e59d581105e2fb10c012ac0b0b212365b3daa3126",
 	"0023_meeting_snapshots.tx.down.sql": "db725b00817a185ec26a977a9a1ee4f1051858aa20283361eb5a3a6925255cbc",
 	"0023_meeting_snapshots.tx.up.sql":   "96d2c1397fbf67bf220016c0cf0ce2d32cb653cde9f3f239e1109d2f8cd0cfe7",
+	"0024_meeting_room.tx.down.sql":      "c1961eb6235b68668f9caf079dd46f4d90b36608430c65ed52ca3796296251fc",
+	"0024_meeting_room.tx.up.sql":        "10044947235bb1dd335fa4e6d6a7fd4a8f0c72e849958fb2065d53c4307f5cba",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -64,10 +64,16 @@ type Decision struct {
 	ActorName       string          `bun:"actor_name"`
 	DemoKey         *string         `bun:"demo_key"`
 	CreatedAt       time.Time       `bun:"created_at,nullzero,default:current_timestamp"`
+	// SupersedesID is the published decision a rectifying decision replaces,
+	// with the reason of the rectification (correction.go).
+	SupersedesID        *int64 `bun:"supersedes_id"`
+	RectificationReason string `bun:"rectification_reason"`
 
 	// Read with the decision.
 	MeetingTitle string    `bun:"meeting_title,scanonly"`
 	MeetingStart time.Time `bun:"meeting_start,scanonly"`
+	// SupersededByID is the decision that rectifies this one, if any.
+	SupersededByID *int64 `bun:"superseded_by_id,scanonly"`
 }
 
 // Ref is the decision's stable reference in the register ("decision:42").
@@ -292,6 +298,7 @@ func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status
 func selectDecisions(db bun.IDB, dst any) *bun.SelectQuery {
 	return db.NewSelect().Model(dst).ColumnExpr("d.*").
 		ColumnExpr("m.title AS meeting_title, m.starts_at AS meeting_start").
+		ColumnExpr("(SELECT r.id FROM decisions r WHERE r.supersedes_id = d.id AND r.council_id = d.council_id) AS superseded_by_id").
 		Join("JOIN meetings AS m ON m.id = d.meeting_id AND m.council_id = d.council_id")
 }
 

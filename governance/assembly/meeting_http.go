@@ -51,12 +51,20 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Post("/seances/:id/compte-rendu", auth.Require(authz.ManageMeeting), h.saveMinutes)
 	app.Post("/seances/:id/compte-rendu/regenerer", auth.Require(authz.ManageMeeting), h.regenerateMinutes)
 	app.Post("/seances/:id/compte-rendu/approuver", auth.Require(authz.ManageMeeting), h.approveMinutes)
+	app.Post("/seances/:id/compte-rendu/amendements", auth.Require(authz.AmendMinutes), h.suggestAmendment)
+	app.Post("/seances/:id/compte-rendu/amendements/:amendment", auth.Require(authz.ManageMeeting), h.answerAmendment)
 	app.Get("/votes/:id", web.Gated(h.vote))
 	app.Post("/votes/:id/bulletin", auth.Require(authz.CastBallot), h.castBallot)
 	app.Post("/votes/:id/cloture", auth.Require(authz.ManageMeeting), h.closeVote)
+	app.Post("/votes/:id/procuration", auth.Require(authz.CastBallot), h.castOther(BallotByProxy))
+	app.Post("/votes/:id/papier", auth.Require(authz.ManageMeeting), h.castOther(BallotOnPaper))
+	app.Post("/seances/:id/procurations", auth.Require(authz.GiveProxy), h.giveProxy(false))
+	app.Post("/seances/:id/procurations/papier", auth.Require(authz.ManageMeeting), h.giveProxy(true))
+	app.Post("/seances/:id/procurations/:proxy/revoquer", auth.Require(authz.GiveProxy), h.revokeProxy)
 	app.Get("/decisions", web.Gated(h.decisions))
 	app.Get("/decisions.atom", web.Gated(h.decisionsAtom))
 	app.Get("/decisions/:id", web.Gated(h.decision))
+	app.Post("/decisions/:id/rectifier", auth.Require(authz.ManageMeeting), h.rectifyDecision)
 	app.Get("/meetings.ics", web.Gated(h.meetingsICS))
 }
 
@@ -270,6 +278,8 @@ type MeetingView struct {
 	// ItemForm is the free agenda item form: as typed with its messages when
 	// refused, its defaults otherwise (set by loadMeetingView).
 	ItemForm itemForm
+	// Proxy is the proxies' part of the page (proxy_http.go).
+	Proxy *proxyPanel
 }
 
 // itemForm is the free agenda item form.
@@ -413,6 +423,9 @@ func (h *Handlers) meeting(c *fiber.Ctx) error {
 		return err
 	}
 	if err := h.fillManagerView(c, view); err != nil {
+		return err
+	}
+	if err := h.fillProxyPanel(c, view); err != nil {
 		return err
 	}
 	return web.Render(c, "governance/meeting", view)
@@ -836,6 +849,8 @@ type voteView struct {
 	// Progress is how many of the members present have voted so far (an open
 	// online vote, for the facilitator only; never what they voted).
 	Progress *ballotProgress
+	// Proxy holds the ballots by proxy and on paper (proxy_http.go).
+	Proxy *voteProxyPanel
 }
 
 // closeForm is what the facilitator typed in the close form.
@@ -961,6 +976,9 @@ func (h *Handlers) voteView(c *fiber.Ctx) (*voteView, error) {
 		} else if !database.IsNoRows(err) {
 			return nil, err
 		}
+	}
+	if err := h.fillVoteProxies(c, view); err != nil {
+		return nil, err
 	}
 	return view, nil
 }
@@ -1109,7 +1127,8 @@ func (h *Handlers) rulesForm(c *fiber.Ctx) error {
 func (h *Handlers) saveRules(c *fiber.Ctx) error {
 	r := &MeetingRules{CouncilID: web.Council(c).ID, QuorumKind: QuorumKind(web.Form(c, "quorum_kind")),
 		QuorumCount: formInt(c, "quorum_count"), QuorumPercent: formInt(c, "quorum_percent"),
-		VoteWithoutQuorum: web.FormIs(c, "vote_without_quorum", "1"), ConvocationDays: formInt(c, "convocation_days")}
+		VoteWithoutQuorum: web.FormIs(c, "vote_without_quorum", "1"), ConvocationDays: formInt(c, "convocation_days"),
+		ProxiesPerHolder: formInt(c, "proxies_per_holder"), ProxiesInQuorum: web.FormIs(c, "proxies_in_quorum", "1")}
 	if err := SaveRules(c.UserContext(), h.DB, r); err != nil {
 		if f := apperr.FieldsOf(err); f != nil {
 			return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/meeting_rules", rulesView{Page: web.NewPage(c, "Règles des séances"), Rules: *r, Errors: f})

@@ -400,6 +400,7 @@ func SaveRules(ctx context.Context, db bun.IDB, r *MeetingRules) error {
 		Set("quorum_kind = EXCLUDED.quorum_kind, quorum_count = EXCLUDED.quorum_count").
 		Set("quorum_percent = EXCLUDED.quorum_percent, vote_without_quorum = EXCLUDED.vote_without_quorum").
 		Set("convocation_days = EXCLUDED.convocation_days").
+		Set("proxies_per_holder = EXCLUDED.proxies_per_holder, proxies_in_quorum = EXCLUDED.proxies_in_quorum").
 		Set("updated_at = EXCLUDED.updated_at").Exec(ctx)
 	return err
 }
@@ -480,6 +481,17 @@ func RecordAttendanceAs(ctx context.Context, db *bun.DB, actor audit.Actor, coun
 			Set("status = EXCLUDED.status, recorded_at = now()").Exec(ctx); err != nil {
 			return err
 		}
+		var present []int64
+		for _, id := range members {
+			if answers[id] == Present {
+				present = append(present, id)
+			}
+		}
+		// A member who came in person takes their proxy back, before the
+		// quorum is read.
+		if err := fallProxies(ctx, tx, councilID, meetingID, present); err != nil {
+			return err
+		}
 		// The members, quorum and rule the roll is read against, from now on.
 		if err := snapshotQuorum(ctx, tx, councilID, meetingID, false); err != nil {
 			return err
@@ -514,5 +526,11 @@ func quorumOf(ctx context.Context, db bun.IDB, councilID, meetingID int64) (quor
 		count(*) FILTER (WHERE status = ?) AS absent
 		FROM attendances WHERE council_id = ? AND meeting_id = ?`, Present, Excused, Absent, councilID, meetingID).
 		Scan(ctx, &q.Present, &q.Excused, &q.Absent)
-	return q, err
+	if err != nil {
+		return q, err
+	}
+	if q.Proxies, err = countedProxies(ctx, db, councilID, meetingID); err != nil {
+		return q, err
+	}
+	return q, nil
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
-	"cla/internal/council"
 	"cla/internal/audit"
+	"cla/internal/council"
 	"cla/internal/database"
 	"cla/internal/markdown"
 	"cla/internal/web"
@@ -29,8 +29,10 @@ type Minutes struct {
 	State        string     `bun:"state"`
 	ApprovedAt   *time.Time `bun:"approved_at"`
 	ApprovedInID *int64     `bun:"approved_in_id"`
-	EditedByName string     `bun:"edited_by_name"`
-	UpdatedAt    time.Time  `bun:"updated_at,nullzero,default:current_timestamp"`
+	// BodySHA256 is the SHA-256 of the approved text (amendment.go).
+	BodySHA256   *string   `bun:"body_sha256"`
+	EditedByName string    `bun:"edited_by_name"`
+	UpdatedAt    time.Time `bun:"updated_at,nullzero,default:current_timestamp"`
 }
 
 // The minutes states.
@@ -159,6 +161,16 @@ func tallyLine(v *Vote) string {
 	if !v.Closed() || v.Tally == nil {
 		return "Vote en cours."
 	}
+	// The note ends the result's first line, before any objection listed.
+	line, rest, _ := strings.Cut(tallyResult(v), "\n")
+	if rest != "" {
+		rest = "\n" + rest
+	}
+	return line + proxyNote(v.Tally) + rest
+}
+
+// tallyResult says a closed vote's result in one French line.
+func tallyResult(v *Vote) string {
 	t := v.Tally
 	switch v.Method {
 	case MethodMajority:
@@ -264,6 +276,8 @@ func ApproveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID, inMee
 // in progress (the next one), as a vote would: the quorum of that meeting
 // must be reached (or the council allows decisions without it). They become
 // public; the approval is in the audit trail.
+// The approval freezes the text and writes its SHA-256 in the audit trail
+// (freezeMinutes).
 func ApproveMinutesAs(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID, inMeetingID int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		past, err := lockMeeting(ctx, tx, councilID, meetingID)
@@ -285,7 +299,7 @@ func ApproveMinutesAs(ctx context.Context, db *bun.DB, actor audit.Actor, counci
 			return errNoQuorum(q, "le compte rendu ne peut pas être approuvé")
 		}
 		res, err := tx.NewUpdate().Model((*Minutes)(nil)).Set("state = ?", MinutesApproved).Set("approved_at = now()").
-			Set("approved_in_id = ?", inMeetingID).Set("updated_at = now()").
+			Set("approved_in_id = ?", inMeetingID).Set("updated_at = now()").Set("body_sha256 = "+minutesHashSQL).
 			Where("meeting_id = ? AND council_id = ? AND state = ?", meetingID, councilID, minutesDraft).Exec(ctx)
 		if err != nil {
 			return err
@@ -293,8 +307,11 @@ func ApproveMinutesAs(ctx context.Context, db *bun.DB, actor audit.Actor, counci
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.New(apperr.Conflict, "Pas de brouillon de compte rendu à approuver.")
 		}
-		return recordMeeting(ctx, tx, actor, councilID, meetingID, auditMinutesApprove,
+		if err := recordMeeting(ctx, tx, actor, councilID, meetingID, auditMinutesApprove,
 			fmt.Sprintf("Compte rendu approuvé en séance « %s » (%d présent·es, %d requis·es)", in.Title, q.Present, q.Required),
-			map[string]any{"in": inMeetingID, "present": q.Present, "required": q.Required})
+			map[string]any{"in": inMeetingID, "present": q.Present, "required": q.Required}); err != nil {
+			return err
+		}
+		return freezeMinutes(ctx, tx, actor, councilID, meetingID, in)
 	})
 }

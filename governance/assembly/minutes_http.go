@@ -16,6 +16,10 @@ type minutesView struct {
 	Minutes   *Minutes
 	CanManage bool
 	Errors    apperr.Fields
+	// ApprovedIn is the meeting that approved the minutes; Amend, the
+	// amendments (amendment_http.go).
+	ApprovedIn *Meeting
+	Amend      *amendPanel
 }
 
 func (h *Handlers) minutesView(c *fiber.Ctx) (*minutesView, error) {
@@ -32,7 +36,11 @@ func (h *Handlers) minutesView(c *fiber.Ctx) (*minutesView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &minutesView{Page: web.NewPage(c, "Compte rendu — "+m.Title), Meeting: m, Minutes: mins, CanManage: auth.Can(c, authz.ManageMeeting)}, nil
+	view := &minutesView{Page: web.NewPage(c, "Compte rendu — "+m.Title), Meeting: m, Minutes: mins, CanManage: auth.Can(c, authz.ManageMeeting)}
+	if err := h.fillAmendPanel(c, view); err != nil {
+		return nil, err
+	}
+	return view, nil
 }
 
 func (h *Handlers) minutes(c *fiber.Ctx) error {

@@ -10,12 +10,17 @@ import (
 )
 
 // maxInRoomVotes is the most votes a show of hands can count at a meeting:
-// the members marked present. It is the one bound of every in-room count
+// the members marked present, and the active proxies their present holders
+// carry (a hand raised for two). It is the one bound of every in-room count
 // (each count, each sum, each option's mentions), read by the close and by
-// the close form. Proxies, when a council allows them, add the votes their
-// holders carry here and nowhere else.
+// the close form.
 func maxInRoomVotes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (int, error) {
-	return presentCount(ctx, db, councilID, meetingID)
+	present, err := presentCount(ctx, db, councilID, meetingID)
+	if err != nil {
+		return 0, err
+	}
+	proxies, err := countedProxies(ctx, db, councilID, meetingID)
+	return present + proxies, err
 }
 
 // ballotProgress is how many of the members present have cast a ballot in an

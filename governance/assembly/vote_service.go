@@ -163,7 +163,10 @@ func MyBallot(ctx context.Context, db bun.IDB, councilID, voteID, memberID int64
 // NominalBallot is a ballot with its voter's name, shown after the close of a
 // nominal vote only.
 type NominalBallot struct {
-	Name   string  `bun:"name"`
+	Name string `bun:"name"`
+	// Via says who entered the ballot when not the member (ByName).
+	Via    BallotVia
+	ByName string
 	Choice Choice  `bun:"choice"`
 	Reason string  `bun:"reason"`
 	Grades []int16 `bun:"grades,array"`
@@ -185,29 +188,43 @@ func NominalBallots(ctx context.Context, db bun.IDB, v *Vote) ([]NominalBallot, 
 		return nil, nil
 	}
 	var ballots []struct {
-		MemberID int64   `bun:"member_id"`
-		Choice   Choice  `bun:"choice"`
-		Reason   string  `bun:"reason"`
-		Grades   []int16 `bun:"grades,array"`
+		MemberID int64     `bun:"member_id"`
+		Choice   Choice    `bun:"choice"`
+		Reason   string    `bun:"reason"`
+		Grades   []int16   `bun:"grades,array"`
+		Via      BallotVia `bun:"via"`
+		By       int64     `bun:"by"`
 	}
-	if err := db.NewRaw(`SELECT member_id, choice, reason, grades FROM ballots WHERE vote_id = ? AND council_id = ?`,
+	if err := db.NewRaw(`SELECT member_id, choice, reason, grades, via, coalesce(cast_by_id, 0) AS by FROM ballots WHERE vote_id = ? AND council_id = ?`,
 		v.ID, v.CouncilID).Scan(ctx, &ballots); err != nil {
 		return nil, err
 	}
 	ids := make([]int64, len(ballots))
 	byMember := make(map[int64]int, len(ballots))
+	var casters []int64
 	for i, b := range ballots {
 		ids[i], byMember[b.MemberID] = b.MemberID, i
+		if b.By != 0 {
+			casters = append(casters, b.By)
+		}
 	}
 	// The voters' names come from auth, in its order: by name, then id.
 	names, err := auth.AccountNames(ctx, db, ids)
 	if err != nil {
 		return nil, err
 	}
+	byNames, err := auth.AccountNames(ctx, db, casters)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]NominalBallot, 0, len(names))
 	for _, n := range names {
 		b := ballots[byMember[n.ID]]
-		out = append(out, NominalBallot{Name: n.Name, Choice: b.Choice, Reason: b.Reason, Grades: b.Grades})
+		nb := NominalBallot{Name: n.Name, Choice: b.Choice, Reason: b.Reason, Grades: b.Grades, Via: b.Via}
+		if b.By != 0 {
+			nb.ByName = nameOf(byNames, b.By)
+		}
+		out = append(out, nb)
 	}
 	return out, nil
 }

@@ -85,6 +85,8 @@ const (
 	SetMeetingRules  Action = "meeting.rules"      // set the council's quorum rule
 	CastBallot       Action = "vote.cast"          // vote online in a meeting (when present) or within a time window
 	ReadDraftMinutes Action = "minutes.read_draft" // read minutes before their approval
+	GiveProxy        Action = "proxy.give"         // give (or revoke) one's proxy for a meeting; the facilitator records paper ones
+	AmendMinutes     Action = "minutes.amend"      // suggest an amendment to the draft minutes of a meeting one attended
 
 	// The council's own settings (governance/instance). The instance's
 	// operators are no role of a council: their pages check the operators
@@ -141,6 +143,8 @@ var table = map[Action][]Role{
 	SetMeetingRules:  {Admin},
 	CastBallot:       {Member, Facilitator, Admin},
 	ReadDraftMinutes: {Member, Facilitator, Admin},
+	GiveProxy:        {Member, Facilitator, Admin},
+	AmendMinutes:     {Member, Facilitator, Admin},
 
 	CouncilSettings: {Admin},
 	NotifyOwn:       {Member, Facilitator, Admin},
