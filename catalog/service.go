@@ -254,7 +254,7 @@ func historyOf(it *Item) HistoryEntry {
 
 func newItem(ctx context.Context, tx bun.Tx, councilID int64, ic ItemChange, bySlug map[string]*Item) (*Item, error) {
 	it := &Item{CouncilID: councilID, Kind: ic.Kind, Slug: ic.Slug, Name: ic.Name, Status: ic.Status,
-		Conditions: ic.Conditions, ReviewOn: ic.ReviewOn, Reason: ic.Reason, ExplanationMD: ic.ExplanationMD}
+		Conditions: ic.Conditions, ReviewOn: ic.ReviewOn, Reason: ic.Reason, ExplanationMD: ic.ExplanationMD, Keywords: ic.Keywords}
 	if ic.ExplanationMD != "" {
 		it.ExplanationHTML = markdown.ToHTML(ic.ExplanationMD)
 	}

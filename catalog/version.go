@@ -59,6 +59,9 @@ type ItemChange struct {
 	Kind       Kind
 	Name       string
 	ParentSlug string // "" for a family
+	// Keywords are the everyday words that name the item, comma-separated
+	// (Item.Keywords); facilitators correct them later with the wording.
+	Keywords string
 }
 
 // ShopChange creates a point de vente or changes an existing one's status,
@@ -199,6 +202,9 @@ type SnapshotItem struct {
 	// none), added in issue 18 (an additive field of the contract).
 	OFFCategory string `json:"off_category"`
 	GPCBrick    string `json:"gpc_brick"`
+	// Keywords are the everyday words the lookup matches besides the name
+	// (issue 20, additive: absent when the item has none).
+	Keywords []string `json:"keywords,omitempty"`
 }
 
 // SnapshotShop is a point de vente as a register version records it.

@@ -1,0 +1,1 @@
+ALTER TABLE register_items DROP COLUMN keywords;
