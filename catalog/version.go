@@ -44,8 +44,10 @@ type Change struct {
 // ItemChange creates an item or sets an existing item's status.
 //
 // When Slug names an existing item of the council, its status, conditions,
-// review date and reason are replaced (and its explanation, when ExplanationMD
-// is not empty); Name, Kind and ParentSlug are ignored. Otherwise a new item is
+// review date and reason are replaced, and its explanation: by ExplanationMD
+// when it is not empty, cleared when the status changes without one (an
+// explanation belongs to the status it was written for); Name, Kind,
+// ParentSlug and Keywords are ignored. Otherwise a new item is
 // created from every field, at the end of its siblings.
 type ItemChange struct {
 	Slug          string

@@ -1,1 +1,2 @@
+ALTER TABLE proposals DROP COLUMN register_explanation_md;
 ALTER TABLE register_items DROP COLUMN keywords;

@@ -4,6 +4,12 @@
 ALTER TABLE register_items ADD COLUMN keywords text NOT NULL DEFAULT ''
     CHECK (char_length(keywords) <= 2000);
 
+-- The public explanation a proposal gives the register item it would change
+-- (markdown): it becomes the item's explanation when the proposal is adopted;
+-- without it, the decision's motivation does (governance/assembly).
+ALTER TABLE proposals ADD COLUMN register_explanation_md text NOT NULL DEFAULT ''
+    CHECK (char_length(register_explanation_md) <= 20000);
+
 -- An explanation written for another status is never shown beside the new
 -- one: from now on catalog.ApplyChange replaces or clears it with the status.
 -- Items whose status changed since they were created still carry the

