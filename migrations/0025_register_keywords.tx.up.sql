@@ -10,6 +10,11 @@ ALTER TABLE register_items ADD COLUMN keywords text NOT NULL DEFAULT ''
 ALTER TABLE proposals ADD COLUMN register_explanation_md text NOT NULL DEFAULT ''
     CHECK (char_length(register_explanation_md) <= 20000);
 
+-- Why the council refused a shop's application, shown on the shop's
+-- follow-up page: a refusal by hand requires it (governance/application).
+ALTER TABLE shop_applications ADD COLUMN refusal_reason text NOT NULL DEFAULT ''
+    CHECK (char_length(refusal_reason) <= 2000);
+
 -- An explanation written for another status is never shown beside the new
 -- one: from now on catalog.ApplyChange replaces or clears it with the status.
 -- Items whose status changed since they were created still carry the

@@ -49,8 +49,8 @@ var merged = map[string]string{
 	"0019_integrations.tx.up.sql":        "da47ad35b5edf4b1727308699cf741a63e20e845100a263554e83e6c8ef5263d",
 	"0020_shop_baskets.tx.down.sql":      "09dd1357a27cce0d1995284249f4fa61b99f9b94eb3eb9332121f4998f608c66",
 	"0020_shop_baskets.tx.up.sql":        "54b7f235a244bed634a3092d93c37451e28b689fd2f4aa0e9950854f45fea966",
-	"0025_register_keywords.tx.down.sql": "ac9cf72645f7702329258ed31b64ac3e221b05b9ca072873d39a65cb27d7f86a",
-	"0025_register_keywords.tx.up.sql":   "747b9b1d9d0a8b45c85a3c3d87badb5b57bc68abe2d4d5d5e8e5c3d630fe3f82",
+	"0025_register_keywords.tx.down.sql": "443b99d5bf1b03b704d5efc1de1a84bd20e3ba95290c9a675865593c4dcc5b54",
+	"0025_register_keywords.tx.up.sql":   "52e6a12e4505c532833e4d499357515b6624c88602a329c21a2852be2e69847c",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {
