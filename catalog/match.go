@@ -48,10 +48,23 @@ func fold(s string) string {
 	return b.String()
 }
 
-// words splits folded text into words of letters and digits; an elided
-// article ("l'", "d'", "qu'") is its own word, dropped later as a stop word.
+// words splits text, lowered but not yet folded, into words of letters and
+// digits; an elided article ("l'", "d'", "qu'") is its own word, dropped
+// later as a stop word.
 func words(s string) []string {
-	return strings.FieldsFunc(fold(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	return strings.FieldsFunc(strings.ToLower(norm.NFC.String(s)), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+// stemWord stems one lowered word. A final "é" is kept as "e" before the
+// folding loses it, so that "pâté" and "pâtes", "salé" and "sale" do not meet:
+// "pâté", "pâtés" → "pate"; "pâte", "pâtes" → "pat".
+func stemWord(w string) string {
+	base := strings.TrimSuffix(w, "s")
+	base = strings.TrimSuffix(base, "e")
+	if strings.HasSuffix(base, "é") && len([]rune(base)) > 2 {
+		return fold(strings.TrimSuffix(base, "é")) + "e"
+	}
+	return Stem(fold(w))
 }
 
 // Stem reduces a folded French word to the stem the lookup compares: plural
@@ -97,14 +110,15 @@ func Stem(w string) string {
 func stems(text string, isName bool) []string {
 	var out []string
 	ws := words(text)
-	for i, w := range ws {
-		if isName && i > 0 && negators[ws[i-1]] {
+	for i, raw := range ws {
+		w := fold(raw)
+		if isName && i > 0 && negators[fold(ws[i-1])] {
 			continue
 		}
 		if stopWords[w] {
 			continue
 		}
-		s := Stem(w)
+		s := stemWord(raw)
 		if !contains(out, s) {
 			out = append(out, s)
 		}
