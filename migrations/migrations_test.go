@@ -57,6 +57,8 @@ var merged = map[string]string{
 	"0023_meeting_snapshots.tx.up.sql":   "96d2c1397fbf67bf220016c0cf0ce2d32cb653cde9f3f239e1109d2f8cd0cfe7",
 	"0024_meeting_room.tx.down.sql":      "c1961eb6235b68668f9caf079dd46f4d90b36608430c65ed52ca3796296251fc",
 	"0024_meeting_room.tx.up.sql":        "10044947235bb1dd335fa4e6d6a7fd4a8f0c72e849958fb2065d53c4307f5cba",
+	"0025_register_keywords.tx.down.sql": "443b99d5bf1b03b704d5efc1de1a84bd20e3ba95290c9a675865593c4dcc5b54",
+	"0025_register_keywords.tx.up.sql":   "52e6a12e4505c532833e4d499357515b6624c88602a329c21a2852be2e69847c",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

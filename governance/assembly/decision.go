@@ -218,6 +218,13 @@ func defaultMotivation(v *Vote, o DecisionOutcome, option string) string {
 // the conditions or the reason it then needs default to the motivation.
 func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status catalog.Status, at time.Time, motivation string) (*catalog.Change, error) {
 	conditions, reason := p.Conditions, p.Reason
+	// The item's public explanation changes with its status, so that text
+	// written for the old status never stands beside the new one: the
+	// proposal's own explanation, or the decision's motivation.
+	explanation := p.RegisterExplanationMD
+	if strings.TrimSpace(explanation) == "" {
+		explanation = motivation
+	}
 	if r := []rune(motivation); len(r) > 2000 {
 		motivation = string(r[:2000])
 	}
@@ -247,10 +254,10 @@ func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status
 		if err != nil {
 			return nil, err
 		}
-		ch.Items = []catalog.ItemChange{{Slug: slug, Status: status, Conditions: conditions, Reason: reason}}
+		ch.Items = []catalog.ItemChange{{Slug: slug, Status: status, Conditions: conditions, Reason: reason, ExplanationMD: explanation}}
 	case proposal.ProposalItemNew:
 		ic := catalog.ItemChange{Slug: catalog.Slug(p.ItemName), Name: p.ItemName, Status: status, Conditions: conditions,
-			Reason: reason, Kind: catalog.Family}
+			Reason: reason, ExplanationMD: explanation, Kind: catalog.Family}
 		if p.TargetItemID != nil {
 			parent, kind, err := slugOf(p.TargetItemID)
 			if err != nil {

@@ -14,6 +14,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/text"
 	"cla/internal/web"
 )
 
@@ -608,7 +609,17 @@ type suggestView struct {
 }
 
 func (h *Handlers) suggestForm(c *fiber.Ctx) error {
-	return web.Render(c, "governance/backlog_suggest", suggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: themes})
+	view := suggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: themes}
+	// "Puis-je acheter… ?" links here with the words it did not find
+	// (?sujet=): the form starts from them, as a product topic.
+	if sujet := strings.Join(strings.Fields(text.Normalize(strings.Clone(c.Query("sujet")))), " "); sujet != "" {
+		if r := []rune(sujet); len(r) > 200 {
+			sujet = string(r[:200])
+		}
+		view.Suggestion = Suggestion{Title: sujet, Theme: "produits",
+			Question: "L'allocation peut-elle payer « " + sujet + " » ? Ce produit n'est pas dans le registre."}
+	}
+	return web.Render(c, "governance/backlog_suggest", view)
 }
 
 func (h *Handlers) suggest(c *fiber.Ctx) error {
