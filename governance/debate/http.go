@@ -664,8 +664,28 @@ func (h *Handlers) reviewSuggestion(c *fiber.Ctx) error {
 type searchView struct {
 	web.Page
 	Results *SearchResults
-	Prev    string
-	Next    string
+	// Lookup is the register's "Puis-je acheter… ?" answer for the same
+	// words, shown before the debates and proposals (issue 20, point 4): the
+	// header's search box lands here, and most people ask about a product.
+	Lookup []catalog.SearchHit
+	Prev   string
+	Next   string
+}
+
+// Best is the lookup's first answer, nil when the register has none.
+func (v searchView) Best() *catalog.SearchHit {
+	if len(v.Lookup) == 0 {
+		return nil
+	}
+	return &v.Lookup[0]
+}
+
+// OtherHits are the lookup's other items, at most four.
+func (v searchView) OtherHits() []catalog.SearchHit {
+	if len(v.Lookup) < 2 {
+		return nil
+	}
+	return v.Lookup[1:min(len(v.Lookup), 5)]
 }
 
 func (h *Handlers) search(c *fiber.Ctx) error {
@@ -675,6 +695,11 @@ func (h *Handlers) search(c *fiber.Ctx) error {
 		return err
 	}
 	view := searchView{Page: web.NewPage(c, "Recherche"), Results: res}
+	if res.Query != "" && res.Page == 1 {
+		if view.Lookup, err = catalog.Search(c.UserContext(), h.DB, web.Council(c).ID, res.Query); err != nil {
+			return err
+		}
+	}
 	q := url.QueryEscape(res.Query)
 	if res.Page > 1 {
 		view.Prev = "/recherche?q=" + q + "&page=" + strconv.Itoa(res.Page-1)
