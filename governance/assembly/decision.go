@@ -16,6 +16,7 @@ import (
 	"cla/internal/audit"
 	"cla/internal/database"
 	"cla/internal/markdown"
+	"cla/internal/text"
 	"cla/internal/web"
 )
 
@@ -191,9 +192,9 @@ func defaultMotivation(v *Vote, o DecisionOutcome, option string) string {
 	var s string
 	switch v.Method {
 	case MethodMajority:
-		s = fmt.Sprintf("Vote à la %s : %d pour, %d contre, %d abstention(s).", v.Threshold.Label(), t.For, t.Against, t.Abstain)
+		s = fmt.Sprintf("Vote à la %s : %d pour, %d contre, %s.", v.Threshold.Label(), t.For, t.Against, text.Count(t.Abstain, "abstention", "abstentions"))
 	case MethodConsent:
-		s = fmt.Sprintf("Décision par consentement : %d objection(s).", t.Objections)
+		s = "Décision par consentement : " + text.Count(t.Objections, "objection", "objections") + "."
 	case MethodJudgment:
 		s = "Jugement majoritaire"
 		if option != "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/text"
 )
 
 // MeetingState is where a meeting (séance) stands: prévue → en cours → close.
@@ -288,7 +289,7 @@ func (r MeetingRules) Required(members int) int {
 func (r MeetingRules) Describe() string {
 	var s string
 	if r.QuorumKind == QuorumCount {
-		s = "au moins " + strconv.Itoa(r.QuorumCount) + " membre(s) présent(s)"
+		s = "au moins " + text.Count(r.QuorumCount, "membre présent", "membres présents")
 	} else {
 		s = "au moins " + strconv.Itoa(r.QuorumPercent) + " % des membres présents"
 	}

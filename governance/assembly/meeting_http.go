@@ -19,6 +19,7 @@ import (
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/database"
+	"cla/internal/text"
 	"cla/internal/web"
 )
 
@@ -389,7 +390,7 @@ func agendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 		return nil, err
 	}
 	for _, p := range ripe {
-		reason := strconv.Itoa(p.Graders) + " membre(s) l'ont évaluée"
+		reason := text.Count(p.Graders, "membre l'a évaluée", "membres l'ont évaluée")
 		switch p.State {
 		case string(proposal.ProposalAdjourned):
 			reason = "Ajournée lors d'une séance précédente"
@@ -411,7 +412,7 @@ func agendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 		return nil, err
 	}
 	for _, d := range debates {
-		out = append(out, agendaSuggestion{Kind: AgendaDebate, ID: d.ID, Title: d.Title, Reason: "Débat souhaité, " + strconv.Itoa(d.Supports) + " soutien(s)"})
+		out = append(out, agendaSuggestion{Kind: AgendaDebate, ID: d.ID, Title: d.Title, Reason: "Débat souhaité, " + text.Count(d.Supports, "soutien", "soutiens")})
 	}
 	return out, nil
 }

@@ -363,7 +363,7 @@ func TestInRoomCountsAreCheckedOnTheForm(t *testing.T) {
 	item := f.freeItem(t, "À main levée")
 
 	maj := f.openVote(t, item, &assembly.Vote{Question: "Adopter à main levée ?", Method: assembly.MethodMajority, Mode: assembly.ModeInRoom})
-	if _, body := fac.Get("/votes/" + strconv.FormatInt(maj.ID, 10)); !containsAll(body, `name="pour"`, `max="4"`, "4 membre(s) présent(s)") {
+	if _, body := fac.Get("/votes/" + strconv.FormatInt(maj.ID, 10)); !containsAll(body, `name="pour"`, `max="4"`, "4 membres présents") {
 		t.Fatalf("close form: %.3000s", body)
 	}
 	refused := []struct {

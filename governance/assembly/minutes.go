@@ -11,6 +11,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/database"
 	"cla/internal/markdown"
+	"cla/internal/text"
 	"cla/internal/web"
 )
 
@@ -104,7 +105,7 @@ func draftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 	if q.Reached() {
 		reached = "atteint"
 	}
-	fmt.Fprintf(&b, "\nQuorum : %d présent·es pour %d requis·es (%s).\n\n## Ordre du jour\n\n", q.Present, q.Required, reached)
+	fmt.Fprintf(&b, "\nQuorum : %s pour %s (%s).\n\n## Ordre du jour\n\n", text.Count(q.Present, "présent·e", "présent·es"), text.Count(q.Required, "requis·e", "requis·es"), reached)
 	for _, it := range agenda {
 		fmt.Fprintf(&b, "%d. %s (%s)\n", it.Position, it.Title, strings.ToLower(it.Kind.Label()))
 	}
@@ -156,11 +157,17 @@ func tallyLine(v *Vote) string {
 	t := v.Tally
 	switch v.Method {
 	case MethodMajority:
-		return fmt.Sprintf("Résultat : %d pour, %d contre, %d abstention(s) — %s (%s).", t.For, t.Against, t.Abstain, v.OutcomeLabel(), v.Threshold.Label())
+		return fmt.Sprintf("Résultat : %d pour, %d contre, %s — %s (%s).", t.For, t.Against, text.Count(t.Abstain, "abstention", "abstentions"), v.OutcomeLabel(), v.Threshold.Label())
 	case MethodConsent:
-		s := fmt.Sprintf("Résultat : %d consentement(s), %d objection(s) — %s.", t.Consent, t.Objections, v.OutcomeLabel())
-		for _, r := range t.ObjectionReasons {
-			s += "\n- Objection : " + r
+		s := fmt.Sprintf("Résultat : %s, %s — %s.", text.Count(t.Consent, "consentement", "consentements"), text.Count(t.Objections, "objection", "objections"), v.OutcomeLabel())
+		// The reasons stay in the line: it is shown inside a sentence on the
+		// vote and decision pages, where a "- " list marker reads as a stray dash.
+		if n := len(t.ObjectionReasons); n > 0 {
+			quoted := make([]string, n)
+			for i, r := range t.ObjectionReasons {
+				quoted[i] = "« " + r + " »"
+			}
+			s += " " + text.Plural(n, "Objection levée", "Objections levées") + " : " + strings.Join(quoted, " ; ") + "."
 		}
 		return s
 	case MethodJudgment:

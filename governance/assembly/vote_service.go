@@ -16,6 +16,7 @@ import (
 	"cla/internal/audit"
 	"cla/internal/auth"
 	"cla/internal/database"
+	"cla/internal/text"
 )
 
 // OpenVote opens a vote on an item of a running meeting. The quorum must be
@@ -47,7 +48,7 @@ func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error
 			return err
 		}
 		if !q.VoteAllowed() {
-			return apperr.New(apperr.Conflict, "Le quorum n'est pas atteint (%d présent·es sur %d requis·es) : le vote ne peut pas s'ouvrir.", q.Present, q.Required)
+			return apperr.New(apperr.Conflict, "Le quorum n'est pas atteint (%s sur %s) : le vote ne peut pas s'ouvrir.", text.Count(q.Present, "présent·e", "présent·es"), text.Count(q.Required, "requis·e", "requis·es"))
 		}
 		if v.ClosesAt != nil && !v.ClosesAt.After(time.Now()) {
 			return apperr.Fields{"closes_at": "La fin du vote doit être à venir."}.Err()
