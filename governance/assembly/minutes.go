@@ -88,7 +88,8 @@ func draftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 	}
 	var b strings.Builder
 	start := m.StartsAt.In(web.Paris())
-	fmt.Fprintf(&b, "# Compte rendu — %s\n\n", m.Title)
+	// No "# Compte rendu" heading: the minutes page gives the title as its
+	// one H1, and the body's headings start at level 2.
 	fmt.Fprintf(&b, "Séance du %s à %s", web.FrenchDate(m.StartsAt), start.Format("15h04"))
 	if m.Place != "" {
 		fmt.Fprintf(&b, ", %s", m.Place)
