@@ -177,7 +177,9 @@ func civilDay(t time.Time) time.Time {
 
 func decisionTitle(p *proposal.Proposal, o DecisionOutcome, option string) string {
 	t := p.Title
-	if option != "" {
+	// The winning option names what was decided unless the title already
+	// says it ("Conventionner le tofu — Conventionner" repeats itself).
+	if option != "" && !strings.Contains(strings.ToLower(t), strings.ToLower(option)) {
 		t += " — " + option
 	}
 	t = o.Label() + " : " + t
