@@ -607,7 +607,7 @@ func SetRole(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, a
 			return err
 		}
 		return audit.Record(ctx, tx, by.Entry(ptr(councilID), "member.role", "member", strconv.FormatInt(accountID, 10),
-			fmt.Sprintf("Rôle de %s : %s → %s", m.Name, m.Role.Label(), role.Label())),
+			fmt.Sprintf("Rôle %s : %s → %s", text.De(m.Name), m.Role.Label(), role.Label())),
 			map[string]any{"role": m.Role}, map[string]any{"role": role})
 	})
 }
