@@ -242,6 +242,7 @@ func templateFuncs() map[string]any {
 		// "de Lucas"; {{plural .N "abstention" "abstentions"}} the word alone;
 		// {{count .N "membre" "membres"}} "6 membres".
 		"de":     text.De,
+		"add1":   func(i int) int { return i + 1 },
 		"plural": func(n any, one, many string) string { return text.Plural(toInt(n), one, many) },
 		"count":  func(n any, one, many string) string { return text.Count(toInt(n), one, many) },
 	}
