@@ -54,7 +54,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	register := &catalog.Handlers{DB: db, Logger: logger}
+	register := &catalog.Handlers{DB: db, Logger: logger, ItemDebates: debate.DebatesOfItem}
 	// A suspended or archived council, a private register (governance/instance).
 	app.Use(instance.StateGuard, instance.PrivateOpenData)
 	// Open data uses no session: served before the session middleware.
@@ -71,7 +71,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	// Every domain's routes, in the order they are matched.
 	(&boussole.Handlers{DB: db}).Routes(app)
 	(&member.Handlers{DB: db}).Routes(app)
-	(&proposal.Handlers{DB: db}).Routes(app)
+	(&proposal.Handlers{DB: db, Debates: debate.DebatesOfProposal}).Routes(app)
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)

@@ -16,6 +16,7 @@ import (
 	"cla/internal/audit"
 	"cla/internal/database"
 	"cla/internal/markdown"
+	"cla/internal/text"
 	"cla/internal/web"
 )
 
@@ -182,7 +183,9 @@ func civilDay(t time.Time) time.Time {
 
 func decisionTitle(p *proposal.Proposal, o DecisionOutcome, option string) string {
 	t := p.Title
-	if option != "" {
+	// The winning option names what was decided unless the title already
+	// says it ("Conventionner le tofu — Conventionner" repeats itself).
+	if option != "" && !strings.Contains(strings.ToLower(t), strings.ToLower(option)) {
 		t += " — " + option
 	}
 	t = o.Label() + " : " + t
@@ -197,9 +200,9 @@ func defaultMotivation(v *Vote, o DecisionOutcome, option string) string {
 	var s string
 	switch v.Method {
 	case MethodMajority:
-		s = fmt.Sprintf("Vote à la %s : %d pour, %d contre, %d abstention(s).", v.Threshold.Label(), t.For, t.Against, t.Abstain)
+		s = fmt.Sprintf("Vote à la %s : %d pour, %d contre, %s.", v.Threshold.Label(), t.For, t.Against, text.Count(t.Abstain, "abstention", "abstentions"))
 	case MethodConsent:
-		s = fmt.Sprintf("Décision par consentement : %d objection(s).", t.Objections)
+		s = "Décision par consentement : " + text.Count(t.Objections, "objection", "objections") + "."
 	case MethodJudgment:
 		s = "Jugement majoritaire"
 		if option != "" {

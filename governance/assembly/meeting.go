@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/text"
 )
 
 // MeetingState is where a meeting (séance) stands: prévue → en cours → close.
@@ -99,9 +100,9 @@ func (m *Meeting) Validate() error {
 	case m.StartsAt.Before(meetingsFrom) || !m.StartsAt.Before(meetingsUntil):
 		f.Add("starts_at", "Choisissez une date entre 2000 et 2099.")
 	case !m.EndsAt.After(m.StartsAt):
-		f.Add("ends_at", "La fin doit suivre le début.")
+		f.Add("ends_at", "Indiquez une durée d'au moins 15 minutes.")
 	case m.EndsAt.Sub(m.StartsAt) > maxMeetingLength:
-		f.Add("ends_at", "Une séance dure au plus 12 heures.")
+		f.Add("ends_at", "Une séance dure au plus 12 heures (720 minutes).")
 	}
 	if utf8.RuneCountInString(m.Place) > 300 {
 		f.Add("place", "Le lieu compte 300 caractères au plus.")
@@ -303,7 +304,7 @@ func (r MeetingRules) Required(members int) int {
 func (r MeetingRules) Describe() string {
 	var s string
 	if r.QuorumKind == QuorumCount {
-		s = "au moins " + strconv.Itoa(r.QuorumCount) + " membre(s) présent(s)"
+		s = "au moins " + text.Count(r.QuorumCount, "membre présent", "membres présents")
 	} else {
 		s = "au moins " + strconv.Itoa(r.QuorumPercent) + " % des membres présents"
 	}

@@ -8,6 +8,7 @@ import (
 
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/text"
 )
 
 // The audit actions of a meeting's steps, each recorded in the transaction of
@@ -34,5 +35,6 @@ func recordMeeting(ctx context.Context, tx bun.IDB, actor audit.Actor, councilID
 // saying what is missing: "Le quorum n'est pas atteint (2 présent·es pour 4
 // requis·es) : <what>."
 func errNoQuorum(q quorum, what string) error {
-	return apperr.New(apperr.Conflict, "Le quorum n'est pas atteint (%d présent·es pour %d requis·es) : %s.", q.Present, q.Required, what)
+	return apperr.New(apperr.Conflict, "Le quorum n'est pas atteint (%s pour %s) : %s.",
+		text.Count(q.Present, "présent·e", "présent·es"), text.Count(q.Required, "requis·e", "requis·es"), what)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/catalog"
 	"cla/governance/boussole"
 	"cla/governance/debate"
 	"cla/governance/proposal"
@@ -19,6 +20,7 @@ import (
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/database"
+	"cla/internal/text"
 	"cla/internal/web"
 )
 
@@ -238,7 +240,8 @@ func (v MeetingView) VoteFormFor(it agendaEntry) voteForm {
 		return f
 	}
 	f := voteForm{Item: it.ID, Method: string(MethodMajority), Threshold: string(ThresholdCast), Mode: ModeOnline, Secrecy: SecrecyAnonymous,
-		Options: "Conventionner | conventionne\nConventionner sous conditions | sous_conditions\nNe pas conventionner | non_conventionne"}
+		Options: []voteOptionRow{{"Conventionner", string(catalog.Conventionne)}, {"Conventionner sous conditions", string(catalog.SousConditions)},
+			{"Ne pas conventionner", string(catalog.NonConventionne)}}}
 	if it.Kind == AgendaProposal {
 		f.Question = "Adopter la proposition « " + it.Title + " » ?"
 	}
@@ -345,10 +348,51 @@ func (v MeetingView) clock(t time.Time) string {
 
 // voteForm is the open-vote form as typed.
 type voteForm struct {
-	Item                                                int64
-	Question, Method, Threshold, Options, Mode, Secrecy string
-	ClosesAt                                            string
-	Errors                                              apperr.Fields // set by MeetingView.VoteFormFor
+	Item                                       int64
+	Question, Method, Threshold, Mode, Secrecy string
+	Options                                    []voteOptionRow
+	ClosesAt                                   string
+	Errors                                     apperr.Fields // set by MeetingView.VoteFormFor
+}
+
+// voteOptionRows is how many option rows the open-vote form shows: a
+// majority-judgment vote rarely has more, and the rules allow up to
+// maxVoteOptions through more rows if ever needed.
+const voteOptionRows = 6
+
+// voteOptionRow is one majority-judgment option as the form shows it: a
+// label typed freely, an effect chosen from a list (issue 20, point 8: no
+// more "intitulé | sous_conditions" typed as codes).
+type voteOptionRow struct {
+	Label, Effect string
+}
+
+// optionEffectChoice is one entry of the effect list.
+type optionEffectChoice struct {
+	Value, Label string
+}
+
+// optionEffectChoices are the effects in French, in optionEffects' order.
+var optionEffectChoices = []optionEffectChoice{
+	{"", "Sans effet sur le registre"},
+	{string(catalog.Conventionne), "Conventionner"},
+	{string(catalog.SousConditions), "Conventionner sous conditions"},
+	{string(catalog.NonConventionne), "Ne pas conventionner"},
+	{string(catalog.DebatSouhaite), "Laisser en débat souhaité"},
+	{"ajourner", "Ajourner"},
+}
+
+// OptionEffects lists the effects an option may have, for the form's lists.
+func (MeetingView) OptionEffects() []optionEffectChoice { return optionEffectChoices }
+
+// OptionRows is the form's option rows: the typed ones, then empty rows up
+// to voteOptionRows.
+func (f voteForm) OptionRows() []voteOptionRow {
+	rows := append([]voteOptionRow(nil), f.Options...)
+	for len(rows) < voteOptionRows {
+		rows = append(rows, voteOptionRow{})
+	}
+	return rows
 }
 
 func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, error) {
@@ -491,7 +535,7 @@ func agendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 		return nil, err
 	}
 	for _, p := range ripe {
-		reason := strconv.Itoa(p.Graders) + " membre(s) l'ont évaluée"
+		reason := text.Count(p.Graders, "membre l'a évaluée", "membres l'ont évaluée")
 		switch {
 		case p.State == string(proposal.ProposalAdjourned):
 			reason = "Ajournée lors d'une séance précédente"
@@ -525,7 +569,7 @@ func agendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 		return nil, err
 	}
 	for _, d := range debates {
-		reason := "Débat souhaité, " + strconv.Itoa(d.Supports) + " soutien(s)"
+		reason := "Débat souhaité, " + text.Count(d.Supports, "soutien", "soutiens")
 		if d.OnID != nil {
 			reason += " ; déjà à l'ordre du jour de la " + d.describe()
 		}
@@ -761,17 +805,21 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 		return err
 	}
 	form := voteForm{Question: web.Form(c, "question"), Method: web.Form(c, "method"),
-		Threshold: web.Form(c, "threshold"), Options: web.Form(c, "options"),
-		Mode: web.Form(c, "mode"), Secrecy: web.Form(c, "secrecy"), ClosesAt: web.Form(c, "closes_at")}
+		Threshold: web.Form(c, "threshold"),
+		Mode:      web.Form(c, "mode"), Secrecy: web.Form(c, "secrecy"), ClosesAt: web.Form(c, "closes_at")}
 	form.Item, _ = strconv.ParseInt(web.Form(c, "item"), 10, 64)
 	v := &Vote{CouncilID: web.Council(c).ID, MeetingID: id, AgendaItemID: form.Item, Question: form.Question,
 		Method: VoteMethod(form.Method), Mode: form.Mode, Secrecy: form.Secrecy, Threshold: Threshold(form.Threshold)}
+	for i := 1; i <= maxVoteOptions; i++ {
+		n := strconv.Itoa(i)
+		label, effect := strings.TrimSpace(web.Form(c, "option_label_"+n)), strings.TrimSpace(web.Form(c, "option_effect_"+n))
+		if label != "" {
+			form.Options = append(form.Options, voteOptionRow{Label: label, Effect: effect})
+		}
+	}
 	if v.Method == MethodJudgment {
-		for _, line := range strings.Split(form.Options, "\n") {
-			label, effect, _ := strings.Cut(strings.TrimSpace(line), "|")
-			if label = strings.TrimSpace(label); label != "" {
-				v.Options = append(v.Options, VoteOption{Label: label, Effect: strings.TrimSpace(effect)})
-			}
+		for _, o := range form.Options {
+			v.Options = append(v.Options, VoteOption{Label: o.Label, Effect: o.Effect})
 		}
 	}
 	if raw := strings.TrimSpace(form.ClosesAt); raw != "" {

@@ -13,6 +13,7 @@ import (
 	"cla/internal/council"
 	"cla/internal/database"
 	"cla/internal/markdown"
+	"cla/internal/text"
 	"cla/internal/web"
 )
 
@@ -94,8 +95,9 @@ func draftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Compte rendu — %s\n\n", m.Title)
-	// The council's own clock: a council overseas met at its hour, not Paris's.
+	// No "# Compte rendu" heading: the minutes page gives the title as its
+	// one H1, and the body's headings start at level 2. The council's own
+	// clock: a council overseas met at its hour, not Paris's.
 	fmt.Fprintf(&b, "Séance du %s", web.FrenchDateTimeIn(m.StartsAt, co.Location()))
 	if m.Place != "" {
 		fmt.Fprintf(&b, ", %s", m.Place)
@@ -112,7 +114,7 @@ func draftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 	if q.Reached() {
 		reached = "atteint"
 	}
-	fmt.Fprintf(&b, "\nQuorum : %d présent·es pour %d requis·es (%s).\n\n## Ordre du jour\n\n", q.Present, q.Required, reached)
+	fmt.Fprintf(&b, "\nQuorum : %s pour %s (%s).\n\n## Ordre du jour\n\n", text.Count(q.Present, "présent·e", "présent·es"), text.Count(q.Required, "requis·e", "requis·es"), reached)
 	for _, it := range agenda {
 		fmt.Fprintf(&b, "%d. %s (%s)\n", it.Position, it.Title, strings.ToLower(it.Kind.Label()))
 	}
@@ -174,11 +176,17 @@ func tallyResult(v *Vote) string {
 	t := v.Tally
 	switch v.Method {
 	case MethodMajority:
-		return fmt.Sprintf("Résultat : %d pour, %d contre, %d abstention(s) — %s (%s).", t.For, t.Against, t.Abstain, v.OutcomeLabel(), v.Threshold.Label())
+		return fmt.Sprintf("Résultat : %d pour, %d contre, %s — %s (%s).", t.For, t.Against, text.Count(t.Abstain, "abstention", "abstentions"), v.OutcomeLabel(), v.Threshold.Label())
 	case MethodConsent:
-		s := fmt.Sprintf("Résultat : %d consentement(s), %d objection(s) — %s.", t.Consent, t.Objections, v.OutcomeLabel())
-		for _, r := range t.ObjectionReasons {
-			s += "\n- Objection : " + r
+		s := fmt.Sprintf("Résultat : %s, %s — %s.", text.Count(t.Consent, "consentement", "consentements"), text.Count(t.Objections, "objection", "objections"), v.OutcomeLabel())
+		// The reasons stay in the line: it is shown inside a sentence on the
+		// vote and decision pages, where a "- " list marker reads as a stray dash.
+		if n := len(t.ObjectionReasons); n > 0 {
+			quoted := make([]string, n)
+			for i, r := range t.ObjectionReasons {
+				quoted[i] = "« " + r + " »"
+			}
+			s += " " + text.Plural(n, "Objection levée", "Objections levées") + " : " + strings.Join(quoted, " ; ") + "."
 		}
 		return s
 	case MethodJudgment:

@@ -222,8 +222,7 @@ func (v *Vote) Validate() error {
 				f.Add("options", "Chaque option a un intitulé (200 caractères au plus).")
 			}
 			if !slices.Contains(optionEffects, o.Effect) {
-				f.Add("options", fmt.Sprintf("Effet inconnu pour « %s » : après la barre « | », écrivez %s, ou rien.",
-					o.Label, strings.Join(optionEffects[1:], ", ")))
+				f.Add("options", fmt.Sprintf("Effet inconnu pour « %s » : choisissez-le dans la liste.", o.Label))
 			}
 		}
 	default:

@@ -30,6 +30,7 @@ import (
 	"cla/internal/council"
 	"cla/internal/database"
 	"cla/internal/mail"
+	"cla/internal/text"
 )
 
 // Start is what a new council starts from.
@@ -428,7 +429,7 @@ func importFile(ctx context.Context, tx bun.Tx, councilID int64, r io.Reader) er
 	b.WriteString("Le fichier d'échange est refusé, rien n'a été créé :")
 	for i, p := range rep.Problems {
 		if i == maxProblemsShown {
-			fmt.Fprintf(&b, "\n… et %d autre(s) problème(s).", len(rep.Problems)-maxProblemsShown)
+			fmt.Fprintf(&b, "\n… et %s.", text.Count(len(rep.Problems)-maxProblemsShown, "autre problème", "autres problèmes"))
 			break
 		}
 		b.WriteString("\n– ")

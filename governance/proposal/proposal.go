@@ -181,6 +181,9 @@ type Proposal struct {
 	// Read with the proposal, not stored in its row.
 	TargetItemName string `bun:"target_item_name,scanonly"`
 	TargetShopName string `bun:"target_shop_name,scanonly"`
+	// The targets' slugs, for the links back to their pages (issue 20, point 5).
+	TargetItemSlug string `bun:"target_item_slug,scanonly"`
+	TargetShopSlug string `bun:"target_shop_slug,scanonly"`
 }
 
 // Field limits, the schema's as well.

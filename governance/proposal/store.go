@@ -25,7 +25,8 @@ const (
 		p.proposed_status, p.conditions, p.reason, p.outcome, p.rationale_html, p.sources,
 		p.author_id, p.author_name, p.created_at, p.updated_at, p.state_changed_at,
 		COALESCE(ri.name, '') AS target_item_name, COALESCE(s.name, '') AS target_shop_name, p.boussole_payload,
-		p.register_explanation_md`
+		p.register_explanation_md,
+		COALESCE(ri.slug, '') AS target_item_slug, COALESCE(s.slug, '') AS target_shop_slug`
 	proposalJoins = `LEFT JOIN register_items AS ri ON ri.id = p.target_item_id AND ri.council_id = p.council_id
 		LEFT JOIN shops AS s ON s.id = p.target_shop_id AND s.council_id = p.council_id`
 )
@@ -41,7 +42,7 @@ func scanProposal(row interface{ Scan(...any) error }, p *Proposal) error {
 	if err := row.Scan(&p.ID, &p.CouncilID, &p.Kind, &p.State, &p.Title, &p.TargetItemID, &p.TargetShopID, &p.ItemName,
 		&p.ProposedStatus, &p.Conditions, &p.Reason, &p.Outcome, &p.RationaleHTML, &p.Sources,
 		&p.AuthorID, &p.AuthorName, &p.CreatedAt, &p.UpdatedAt, &p.StateChangedAt, &p.TargetItemName, &p.TargetShopName, &payload,
-		&p.RegisterExplanationMD); err != nil {
+		&p.RegisterExplanationMD, &p.TargetItemSlug, &p.TargetShopSlug); err != nil {
 		return err
 	}
 	if len(payload) > 0 {

@@ -15,8 +15,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/template/html/v2"
 
+	"cla/internal/authz"
 	"cla/internal/council"
 	"cla/internal/idempotency"
+	"cla/internal/text"
 	"cla/templates"
 )
 
@@ -73,11 +75,12 @@ func NewPage(c *fiber.Ctx, title string) Page {
 type NavLink struct {
 	Href    string
 	Label   string
-	Current bool // the page is this link's or under it: aria-current="page"
+	Current bool      // the page is this link's or under it: aria-current="page"
+	Items   []NavLink // a group (the management pages): shown as a disclosure, Href unused
 }
 
 // Nav is the main navigation, in the order the header shows it (before the
-// account link).
+// management group and the account link).
 var Nav = []NavLink{
 	{Href: "/registre", Label: "Registre"},
 	{Href: "/debats", Label: "Débats"},
@@ -87,20 +90,69 @@ var Nav = []NavLink{
 	{Href: "/conseil", Label: "Le conseil"},
 }
 
-// NavLinks lists the links of the main navigation for a page at path, the
-// current one marked, then the account link (or the sign-in link). The markup
-// is in templates/partials/header.html.
-func NavLinks(path string, viewer *Viewer) []NavLink {
-	links := make([]NavLink, 0, len(Nav)+1)
-	links = append(links, Nav...)
-	if viewer != nil {
-		links = append(links, NavLink{Href: "/compte", Label: viewer.Name})
-	} else {
-		links = append(links, NavLink{Href: "/connexion", Label: "Connexion"})
+// managePage is one management page and the action that opens it: the menu
+// shows a person the pages their role may open, and nothing else (issue 20,
+// point 6: a facilitator no longer has to click their own name to find them).
+type managePage struct {
+	link   NavLink
+	action authz.Action
+}
+
+// managePages are the management pages, in the order the menu lists them.
+var managePages = []managePage{
+	{NavLink{Href: "/gestion/candidatures", Label: "Candidatures des points de vente"}, authz.ApplicationRead},
+	{NavLink{Href: "/gestion/renouvellements", Label: "Conventions à renouveler"}, authz.ApplicationRead},
+	{NavLink{Href: "/debats/suggestions", Label: "Sujets proposés à relire"}, authz.ReviewSuggestion},
+	{NavLink{Href: "/gestion/membres", Label: "Membres"}, authz.MemberList},
+	{NavLink{Href: "/gestion/charte", Label: "Charte d'engagement"}, authz.CharterEdit},
+	{NavLink{Href: "/gestion/points-de-vente/export.csv", Label: "Export des partenaires (CSV)"}, authz.ShopExport},
+	{NavLink{Href: "/gestion/journal", Label: "Journal des modifications"}, authz.AuditRead},
+	{NavLink{Href: "/gestion/notifications", Label: "Envois d'e-mails"}, authz.NotifyLog},
+	{NavLink{Href: "/gestion/integrations", Label: "Intégrations"}, authz.ManageIntegrations},
+	{NavLink{Href: "/seances/regles", Label: "Règles des séances"}, authz.SetMeetingRules},
+	{NavLink{Href: "/gestion/conseil", Label: "Réglages du conseil"}, authz.CouncilSettings},
+	{NavLink{Href: "/compte/notifications", Label: "Mes notifications"}, authz.NotifyOwn},
+}
+
+// ManageLinks lists the management pages viewer's role may open; none for an
+// anonymous visitor or an account without a role in the council.
+func ManageLinks(path string, viewer *Viewer) []NavLink {
+	if viewer == nil || viewer.Role == "" {
+		return nil
 	}
+	var out []NavLink
+	for _, p := range managePages {
+		if authz.Can(authz.Role(viewer.Role), p.action) {
+			l := p.link
+			l.Current = path == l.Href || strings.HasPrefix(path, l.Href+"/")
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// NavLinks lists the links of the main navigation for a page at path, the
+// current one marked, then the management group (for members) and the
+// account link (or the sign-in link). The markup is in
+// templates/partials/header.html.
+func NavLinks(path string, viewer *Viewer) []NavLink {
+	links := make([]NavLink, 0, len(Nav)+2)
+	links = append(links, Nav...)
 	for i := range links {
 		href := links[i].Href
 		links[i].Current = path == href || strings.HasPrefix(path, href+"/")
+	}
+	if manage := ManageLinks(path, viewer); len(manage) > 0 {
+		group := NavLink{Label: "Gestion", Items: manage}
+		for _, l := range manage {
+			group.Current = group.Current || l.Current
+		}
+		links = append(links, group)
+	}
+	if viewer != nil {
+		links = append(links, NavLink{Href: "/compte", Label: viewer.Name, Current: path == "/compte"})
+	} else {
+		links = append(links, NavLink{Href: "/connexion", Label: "Connexion", Current: path == "/connexion" || strings.HasPrefix(path, "/connexion/")})
 	}
 	return links
 }
@@ -247,7 +299,31 @@ func templateFuncs(loc *time.Location) map[string]any {
 		"navLinks":   NavLinks,
 		"dict":       dict,
 		"formErrors": FormErrors,
+		// French wording (internal/text): {{de .Name}} gives "d'Épicerie" or
+		// "de Lucas"; {{plural .N "abstention" "abstentions"}} the word alone;
+		// {{count .N "membre" "membres"}} "6 membres".
+		"de":     text.De,
+		"add1":   func(i int) int { return i + 1 },
+		"plural": func(n any, one, many string) string { return text.Plural(toInt(n), one, many) },
+		"count":  func(n any, one, many string) string { return text.Count(toInt(n), one, many) },
 	}
+}
+
+// toInt converts the integer kinds templates hand to plural and count.
+func toInt(n any) int {
+	switch v := n.(type) {
+	case int:
+		return v
+	case int64:
+		return int(v)
+	case int32:
+		return int(v)
+	case uint:
+		return int(v)
+	case float64:
+		return int(v)
+	}
+	return 0
 }
 
 // dict builds a map from key, value pairs, to pass several values to a
