@@ -14,6 +14,8 @@ import (
 	"time"
 
 	bls "github.com/consensys/gnark-crypto/ecc/bls12-381"
+
+	"cla/governance/sortition/draw"
 )
 
 // Chain is a drand chain this package can verify.
@@ -127,4 +129,18 @@ func Randomness(sigHex string) (string, error) {
 	}
 	r := sha256.Sum256(b)
 	return hex.EncodeToString(r[:]), nil
+}
+
+// CheckSource is the draw.SourceCheck of the platform: a drand value must
+// be a valid signature of the committed round on a chain known here; other
+// sources are public texts that anyone compares with the published result.
+func CheckSource(src draw.Source, value string) error {
+	if src.Kind != draw.SourceDrand {
+		return nil
+	}
+	chain, ok := ByHash(src.Chain)
+	if !ok {
+		return fmt.Errorf("chaîne drand inconnue : %s", src.Chain)
+	}
+	return chain.Verify(src.Round, value)
 }
