@@ -324,3 +324,47 @@ func TestVerifyFile(t *testing.T) {
 		t.Fatalf("changed candidate list: %v %v", err, diffs)
 	}
 }
+
+// TestNextReserve: a declined seat goes to the first reserve with the same
+// answers; failing that, to the first whose seat keeps the quotas met; never
+// to a seat holder or someone already asked.
+func TestNextReserve(t *testing.T) {
+	c := draw.Sample(200)
+	res := mustRun(t, &c, "reserve")
+	strata := map[string]map[string]string{}
+	for _, p := range c.Candidates {
+		strata[p.ID] = p.Strata
+	}
+	for _, declined := range res.Selected {
+		asked := map[string]bool{}
+		for {
+			next, ok := draw.NextReserve(&c, res, res.Selected, declined, asked)
+			if !ok {
+				break
+			}
+			if asked[next] || slices.Contains(res.Selected, next) || !slices.Contains(res.Reserve, next) {
+				t.Fatalf("%s replaced by %s: not a fresh reserve", declined, next)
+			}
+			seated := append(slices.DeleteFunc(slices.Clone(res.Selected), func(s string) bool { return s == declined }), next)
+			if !draw.Met(draw.Counts(&c, seated)) {
+				t.Fatalf("%s replaced by %s breaks a quota", declined, next)
+			}
+			asked[next] = true
+		}
+		if len(asked) == 0 {
+			t.Logf("%s: nobody on the reserve list fits", declined)
+		}
+	}
+	// Same answers first.
+	for _, id := range res.Reserve {
+		for _, seat := range res.Selected {
+			if fmt.Sprint(strata[id]) == fmt.Sprint(strata[seat]) {
+				got, _ := draw.NextReserve(&c, res, res.Selected, seat, nil)
+				if fmt.Sprint(strata[got]) != fmt.Sprint(strata[seat]) {
+					t.Fatalf("%s declined: %s chosen before a reserve with the same answers", seat, got)
+				}
+				return
+			}
+		}
+	}
+}
