@@ -1,0 +1,204 @@
+package sortition_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"cla/demo"
+	"cla/governance/sortition"
+	"cla/governance/sortition/drand"
+	"cla/governance/sortition/draw"
+	"cla/internal/apperr"
+	"cla/internal/audit"
+	"cla/internal/authz"
+	"cla/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+func input(closes time.Time) sortition.DrawInput {
+	s := draw.Sample(0)
+	return sortition.DrawInput{Slug: "conseil-2026", Title: "Sièges du conseil 2026", Seats: 3, Reserves: 2, TermMonths: 24,
+		Categories: s.Categories[:2], Quotas: []draw.Quota{{Category: "genre", Value: "femme", Min: 1, Max: 2}},
+		Source: s.Source, ClosesAt: closes}
+}
+
+func fieldErr(t *testing.T, err error, field, want string) {
+	t.Helper()
+	if msg := apperr.FieldsOf(err)[field]; !strings.Contains(msg, want) {
+		t.Fatalf("got %v (%v), want %s: %q", err, apperr.FieldsOf(err), field, want)
+	}
+}
+
+// TestDrawLifecycle walks a draw from preparation to result, with each bad
+// input of the issue refused in French and nothing written: a second
+// candidacy with one address, a commitment before the closing, a
+// commitment whose quotas cannot be met, a second randomness entry.
+func TestDrawLifecycle(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	co, err := demo.Load(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fac := audit.Actor{AccountID: 0, Name: "Karim Benali", Role: authz.Facilitator}
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	closes := now.Add(72 * time.Hour)
+
+	bad := input(now.Add(-time.Hour))
+	_, err = sortition.CreateDraw(ctx, db, fac, co.ID, bad, now)
+	fieldErr(t, err, "closes_at", "futur")
+	bad = input(closes)
+	bad.Source = draw.Source{Kind: draw.SourceDrand, Chain: drand.Quicknet.Hash, Round: drand.Quicknet.RoundAt(now)}
+	_, err = sortition.CreateDraw(ctx, db, fac, co.ID, bad, now)
+	fieldErr(t, err, "source", "après la clôture")
+
+	d, err := sortition.CreateDraw(ctx, db, fac, co.ID, input(closes), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sortition.CreateDraw(ctx, db, fac, co.ID, input(closes), now); err == nil {
+		t.Fatal("a second draw with one slug was stored")
+	}
+
+	people := []struct{ name, email, genre string }{
+		{"Ana", "ana@example.org", "femme"}, {"Bob", "bob@example.org", "homme"}, {"Céline", "celine@example.org", "femme"},
+		{"Dan", "dan@example.org", "homme"}, {"Élie", "elie@example.org", ""},
+	}
+	var tokens []string
+	for _, p := range people {
+		tok, err := sortition.AddVolunteer(ctx, db, co.ID, d.Slug, sortition.VolunteerInput{Name: p.name, Email: p.email, Commune: "Dieulefit",
+			Strata: map[string]string{"genre": p.genre, "âge": "35-54"}}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens = append(tokens, tok)
+	}
+	_, err = sortition.AddVolunteer(ctx, db, co.ID, d.Slug, sortition.VolunteerInput{Name: "Ana bis", Email: " ANA@example.org", Commune: "Dieulefit"}, now)
+	fieldErr(t, err, "email", "déjà inscrite")
+	_, err = sortition.AddVolunteer(ctx, db, co.ID, d.Slug, sortition.VolunteerInput{Name: "X", Email: "x@example.org", Commune: "D",
+		Strata: map[string]string{"genre": "inconnu"}}, now)
+	fieldErr(t, err, "strata_genre", "Choisissez")
+
+	v, err := sortition.VolunteerByToken(ctx, db, tokens[4])
+	if err != nil || v.Strata["genre"] != draw.PreferNotToSay {
+		t.Fatalf("unanswered stratum: %+v %v", v, err)
+	}
+	// Double opt-in: four confirm, Dan withdraws, Élie never confirms.
+	for _, tok := range tokens[:4] {
+		if _, err := sortition.Confirm(ctx, db, tok, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sortition.Withdraw(ctx, db, co.ID, tokens[3], now); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := sortition.Commit(ctx, db, fac, co.ID, d.Slug, co.Slug, now); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("commit before closing: %v", err)
+	}
+	if _, err := sortition.EnterRandomness(ctx, db, fac, co.ID, d.Slug, "1 2 3", now); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("randomness before the commitment: %v", err)
+	}
+	after := closes.Add(time.Minute)
+	if _, err := sortition.AddVolunteer(ctx, db, co.ID, d.Slug, sortition.VolunteerInput{Name: "Late", Email: "late@example.org", Commune: "D"}, after); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("late candidacy: %v", err)
+	}
+	d, err = sortition.Commit(ctx, db, fac, co.ID, d.Slug, co.Slug, after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(*d.Commitment, `"candidates":[{`) || strings.Contains(*d.Commitment, "Ana") || strings.Contains(*d.Commitment, "example.org") {
+		t.Fatalf("commitment shows more than pseudonyms: %s", *d.Commitment)
+	}
+	if n := strings.Count(*d.Commitment, `"id":`); n != 3 {
+		t.Fatalf("commitment has %d candidates, want the 3 confirmed and not withdrawn", n)
+	}
+	if err := sortition.Withdraw(ctx, db, co.ID, tokens[0], after); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("withdrawal after the commitment: %v", err)
+	}
+
+	d, err = sortition.EnterRandomness(ctx, db, fac, co.ID, d.Slug, " 4 8 15 16 23 1 2 ", after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Result.Selected) != 3 || *d.Randomness != "4 8 15 16 23 1 2" {
+		t.Fatalf("result %+v", d.Result)
+	}
+	if _, err := sortition.EnterRandomness(ctx, db, fac, co.ID, d.Slug, "4 8 15 16 23 1 2", after); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("second randomness entry: %v", err)
+	}
+	// The published file verifies as `cla sortition verify` does.
+	f, err := d.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	f.Write(&buf)
+	back, err := draw.ReadFile(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, diffs, err := draw.Verify(back, drand.CheckSource); err != nil || len(diffs) > 0 {
+		t.Fatalf("published draw does not verify: %v %v", err, diffs)
+	}
+	// Each volunteer finds their pseudonym in the committed list.
+	v, _ = sortition.VolunteerByToken(ctx, db, tokens[1])
+	if !strings.Contains(*d.Commitment, `"id":"`+v.Pseudonym+`"`) {
+		t.Fatalf("%s not in the commitment", v.Pseudonym)
+	}
+	var actions []string
+	if err := db.NewRaw("SELECT action FROM audit_log WHERE action LIKE 'sortition.%' ORDER BY id").Scan(ctx, &actions); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(actions, ",") != "sortition.create,sortition.commit,sortition.draw" {
+		t.Fatalf("audit trail: %v", actions)
+	}
+}
+
+// TestCommitRefusesImpossibleDraws: fewer volunteers than seats, or quotas
+// that the volunteers cannot meet, are refused at closing, naming the
+// problem, and the draw stays open.
+func TestCommitRefusesImpossibleDraws(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	co, err := demo.Load(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	in := input(now.Add(time.Hour))
+	in.Quotas = []draw.Quota{{Category: "genre", Value: "femme", Min: 2, Max: 3}}
+	d, err := sortition.CreateDraw(ctx, db, audit.Actor{}, co.ID, in, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	add := func(email, genre string) {
+		tok, err := sortition.AddVolunteer(ctx, db, co.ID, d.Slug, sortition.VolunteerInput{Name: "N", Email: email, Commune: "D", Strata: map[string]string{"genre": genre}}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sortition.Confirm(ctx, db, tok, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("a@example.org", "femme")
+	add("b@example.org", "homme")
+	later := now.Add(2 * time.Hour)
+	if _, err := sortition.Commit(ctx, db, audit.Actor{}, co.ID, d.Slug, co.Slug, later); err == nil || !strings.Contains(apperr.MessageOf(err), "2 volontaires pour 3 sièges") {
+		t.Fatalf("fewer volunteers than seats: %v", apperr.MessageOf(err))
+	}
+	add("c@example.org", "homme")
+	if _, err := sortition.Commit(ctx, db, audit.Actor{}, co.ID, d.Slug, co.Slug, later); err == nil || !strings.Contains(apperr.MessageOf(err), "« genre : femme »") {
+		t.Fatalf("unmeetable quota: %v", apperr.MessageOf(err))
+	}
+	d, _ = sortition.DrawBySlug(ctx, db, co.ID, d.Slug)
+	if d.State != sortition.Open || d.Commitment != nil {
+		t.Fatalf("refused commitment left %+v", d)
+	}
+}

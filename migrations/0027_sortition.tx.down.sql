@@ -1,0 +1,2 @@
+DROP TABLE sortition_volunteers;
+DROP TABLE sortition_draws;
