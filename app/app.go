@@ -22,6 +22,7 @@ import (
 	"cla/governance/member"
 	"cla/governance/notify"
 	"cla/governance/proposal"
+	"cla/governance/sortition"
 	"cla/internal/auth"
 	"cla/internal/web"
 )
@@ -72,6 +73,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)
+	(&sortition.Handlers{DB: db}).Routes(app)
 	(&instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}).Routes(app)
 	(&exchange.Handlers{DB: db}).Routes(app)
 	notices.Routes(app)

@@ -198,6 +198,15 @@ var routeTable = []routeCase{
 	{route: "GET /propositions/nouvelle-boussole", want: memberPage},
 	{route: "POST /propositions/nouvelle-boussole", want: memberAction(422)},
 
+	// Sortition: the draws' public pages, the volunteers' form and private link.
+	{route: "GET /tirages", want: all(200)},
+	{route: "GET /tirages/:slug", path: "/tirages/" + demo.SortitionSlug, want: all(200)},
+	{route: "GET /tirages/:slug/draw.json", path: "/tirages/" + demo.SortitionSlug + "/draw.json", want: all(200)},
+	{route: "GET /tirages/:slug/candidature", path: "/tirages/" + demo.SortitionSlug + "/candidature", want: all(409)},
+	{route: "POST /tirages/:slug/candidature", path: "/tirages/inconnu/candidature", form: url.Values{"name": {""}}, want: all(404)},
+	{route: "GET /tirage-candidature/:token", path: "/tirage-candidature/{forged}", want: all(404)},
+	{route: "POST /tirage-candidature/:token/retrait", path: "/tirage-candidature/{forged}/retrait", want: all(404)},
+
 	// Shop applications, the charter, renewals and the export.
 	{route: "GET /devenir-point-de-vente", want: all(200)},
 	{route: "POST /devenir-point-de-vente", form: url.Values{"shop_name": {"X"}}, want: all(422)},

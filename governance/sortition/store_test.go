@@ -3,6 +3,7 @@ package sortition_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -152,7 +153,7 @@ func TestDrawLifecycle(t *testing.T) {
 		t.Fatalf("%s not in the commitment", v.Pseudonym)
 	}
 	var actions []string
-	if err := db.NewRaw("SELECT action FROM audit_log WHERE action LIKE 'sortition.%' ORDER BY id").Scan(ctx, &actions); err != nil {
+	if err := db.NewRaw("SELECT action FROM audit_log WHERE action LIKE 'sortition.%' AND object_id = ? ORDER BY id", fmt.Sprint(d.ID)).Scan(ctx, &actions); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Join(actions, ",") != "sortition.create,sortition.commit,sortition.draw" {
