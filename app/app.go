@@ -73,7 +73,9 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)
-	(&sortition.Handlers{DB: db}).Routes(app)
+	sortitions := &sortition.Handlers{DB: db}
+	sortitions.Routes(app)
+	sortitions.ManageRoutes(app)
 	(&instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}).Routes(app)
 	(&exchange.Handlers{DB: db}).Routes(app)
 	notices.Routes(app)

@@ -206,6 +206,11 @@ var routeTable = []routeCase{
 	{route: "POST /tirages/:slug/candidature", path: "/tirages/inconnu/candidature", form: url.Values{"name": {""}}, want: all(404)},
 	{route: "GET /tirage-candidature/:token", path: "/tirage-candidature/{forged}", want: all(404)},
 	{route: "POST /tirage-candidature/:token/retrait", path: "/tirage-candidature/{forged}/retrait", want: all(404)},
+	{route: "GET /gestion/tirages", want: facilitatorPage},
+	{route: "POST /gestion/tirages", form: url.Values{"title": {""}}, want: facilitatorAction(422)},
+	{route: "GET /gestion/tirages/:slug", path: "/gestion/tirages/" + demo.SortitionSlug, want: facilitatorPage},
+	{route: "POST /gestion/tirages/:slug/engagement", path: "/gestion/tirages/" + demo.SortitionSlug + "/engagement", want: facilitatorAction(409)},
+	{route: "POST /gestion/tirages/:slug/hasard", path: "/gestion/tirages/" + demo.SortitionSlug + "/hasard", form: url.Values{"randomness": {"00"}}, want: facilitatorAction(409)},
 
 	// Shop applications, the charter, renewals and the export.
 	{route: "GET /devenir-point-de-vente", want: all(200)},

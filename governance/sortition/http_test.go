@@ -2,6 +2,7 @@ package sortition_test
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"cla/governance/sortition/drand"
 	"cla/governance/sortition/draw"
 	"cla/internal/audit"
+	"cla/internal/authz"
 	"cla/internal/testdb"
 	"cla/internal/webtest"
 )
@@ -106,5 +108,84 @@ func TestVolunteerThroughTheForm(t *testing.T) {
 	}
 	if _, body := web.Get(private); !strings.Contains(body, "Vous avez retiré votre candidature") {
 		t.Fatal("withdrawal not shown")
+	}
+}
+
+// TestFacilitatorRunsADraw: the facilitator prepares a draw (bad input
+// refused in French, input kept), publishes the commitment once closed,
+// and enters the randomness once; a second entry and a drand signature
+// that does not verify are refused.
+func TestFacilitatorRunsADraw(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	co, err := demo.Load(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := apptest.New(t, db, app.Config{})
+	fac, _ := webtest.SignIn(t, a, db, co.ID, authz.Facilitator)
+	resp, body := fac.PostForm("/gestion/tirages", url.Values{"title": {"Tirage 2027"}, "slug": {"Mauvaise Adresse"}, "seats": {"3"}, "reserves": {"1"},
+		"term_months": {"12"}, "closes_at": {"2030-01-01T12:00"}, "categories": {"genre : femme, homme"}, "quotas": {"genre femme 1"}, "source_kind": {"lottery"}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "minimum-maximum") || !strings.Contains(body, `value="Tirage 2027"`) {
+		t.Fatalf("bad draw: %d", resp.StatusCode)
+	}
+	resp, _ = fac.PostForm("/gestion/tirages", url.Values{"title": {"Tirage 2030"}, "slug": {"tirage-2030"}, "seats": {"3"}, "reserves": {"1"},
+		"term_months": {"12"}, "closes_at": {"2030-01-01T12:00"}, "categories": {"genre : femme, homme"}, "quotas": {"genre : femme = 1-2"},
+		"source_kind": {"index"}, "description": {"CAC 40 à la clôture du 2 janvier 2030, en points, deux décimales"}})
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/gestion/tirages/tirage-2030" {
+		t.Fatalf("draw: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, _ := fac.PostForm("/gestion/tirages/tirage-2030/engagement", nil); resp.StatusCode != 409 {
+		t.Fatalf("commitment before closing: %d", resp.StatusCode)
+	}
+
+	// A draw already closed, prepared through the store.
+	past := time.Now().Add(-2 * time.Hour)
+	for _, tc := range []struct{ slug, kind string }{{"ferme", draw.SourceLottery}, {"ferme-drand", draw.SourceDrand}} {
+		in := input(time.Now().Add(-time.Hour))
+		in.Slug = tc.slug
+		if tc.kind == draw.SourceDrand {
+			in.Source = draw.Source{Kind: draw.SourceDrand, Chain: drand.Quicknet.Hash, Round: drand.Quicknet.RoundAt(time.Now()) + 100, Description: "drand"}
+		}
+		if _, err := sortition.CreateDraw(ctx, db, audit.Actor{}, co.ID, in, past); err != nil {
+			t.Fatal(err)
+		}
+		for i, g := range []string{"femme", "homme", "femme", "homme"} {
+			tok, err := sortition.AddVolunteer(ctx, db, co.ID, tc.slug, sortition.VolunteerInput{Name: "V", Email: fmt.Sprintf("v%d@example.org", i), Commune: "D", Strata: map[string]string{"genre": g}}, past)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sortition.Confirm(ctx, db, tok, past)
+		}
+		if resp, _ := fac.PostForm("/gestion/tirages/"+tc.slug+"/engagement", nil); resp.StatusCode != 303 {
+			t.Fatalf("commitment: %d", resp.StatusCode)
+		}
+		if resp, _ := fac.PostForm("/gestion/tirages/"+tc.slug+"/engagement", nil); resp.StatusCode != 409 {
+			t.Fatalf("second commitment: %d", resp.StatusCode)
+		}
+	}
+	// A signature of another round does not verify.
+	resp, body = fac.PostForm("/gestion/tirages/ferme-drand/hasard", url.Values{"randomness": {"b0f5ae301358ff87a9d3dd539ed4a07c0148b1ab4f7b61a8ca43c7e9ca7ca9553e4faae9188deb30b2cd1a7f447e3e5b"}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "ne correspond pas") {
+		t.Fatalf("forged drand value: %d", resp.StatusCode)
+	}
+	resp, _ = fac.PostForm("/gestion/tirages/ferme/hasard", url.Values{"randomness": {"12 19 23 31 44 3 7"}})
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/tirages/ferme" {
+		t.Fatalf("randomness: %d", resp.StatusCode)
+	}
+	if resp, _ := fac.PostForm("/gestion/tirages/ferme/hasard", url.Values{"randomness": {"1 2 3 4 5 6 7"}}); resp.StatusCode != 409 {
+		t.Fatalf("second randomness: %d", resp.StatusCode)
+	}
+	d, _ := sortition.DrawBySlug(ctx, db, co.ID, "ferme")
+	if *d.Randomness != "12 19 23 31 44 3 7" || len(d.Result.Selected) != 3 {
+		t.Fatalf("draw after a second entry: %+v", d)
+	}
+	if _, body := fac.Get("/gestion/tirages/ferme"); !strings.Contains(body, "v0@example.org") {
+		t.Fatal("the facilitator does not see the volunteers")
+	}
+	anon := webtest.New(t, a)
+	if _, body := anon.Get("/tirages/ferme"); strings.Contains(body, "example.org") {
+		t.Fatal("the public page shows an address")
 	}
 }
