@@ -73,7 +73,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)
-	sortitions := &sortition.Handlers{DB: db}
+	sortitions := &sortition.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}
 	sortitions.Routes(app)
 	sortitions.ManageRoutes(app)
 	(&instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}).Routes(app)

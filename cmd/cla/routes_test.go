@@ -210,6 +210,7 @@ var routeTable = []routeCase{
 	{route: "POST /gestion/tirages", form: url.Values{"title": {""}}, want: facilitatorAction(422)},
 	{route: "GET /gestion/tirages/:slug", path: "/gestion/tirages/" + demo.SortitionSlug, want: facilitatorPage},
 	{route: "POST /gestion/tirages/:slug/engagement", path: "/gestion/tirages/" + demo.SortitionSlug + "/engagement", want: facilitatorAction(409)},
+	{route: "POST /gestion/tirages/:slug/anonymiser", path: "/gestion/tirages/" + demo.SortitionSlug + "/anonymiser", want: facilitatorAction(303)},
 	{route: "POST /gestion/tirages/:slug/hasard", path: "/gestion/tirages/" + demo.SortitionSlug + "/hasard", form: url.Values{"randomness": {"00"}}, want: facilitatorAction(409)},
 
 	// Shop applications, the charter, renewals and the export.

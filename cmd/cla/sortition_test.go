@@ -4,13 +4,22 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"cla/app/apptest"
+	"cla/demo"
+	"cla/governance/sortition"
 	"cla/governance/sortition/drand"
 	"cla/governance/sortition/draw"
+	"cla/internal/audit"
+	"cla/internal/council"
+	"cla/internal/mail/mailtest"
+	"cla/internal/webtest"
 )
 
 // writeDraw publishes a draw of the sample population as draw.json.
@@ -95,5 +104,52 @@ func TestSortitionVerifyDrand(t *testing.T) {
 	out, err = verifyCmd(p)
 	if err == nil || !strings.Contains(out, "DIFFÉRENCE hasard") {
 		t.Fatalf("forged signature: %v\n%s", err, out)
+	}
+}
+
+// TestSortitionCandidacyIsConfirmedByMail: with SMTP, the candidacy's
+// private link is mailed and only its visit confirms the address (double
+// opt-in); the form's answer shows no link.
+func TestSortitionCandidacyIsConfirmedByMail(t *testing.T) {
+	t.Parallel()
+	_, db := newTestApp(t)
+	ctx := context.Background()
+	co, err := council.BySlug(ctx, db, demo.CouncilSlug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := draw.Sample(0)
+	if _, err := sortition.CreateDraw(ctx, db, audit.Actor{}, co.ID, sortition.DrawInput{Slug: "ouvert", Title: "Ouvert", Seats: 2, Reserves: 1, TermMonths: 12,
+		Categories: s.Categories, Source: s.Source, ClosesAt: time.Now().Add(time.Hour)}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	srv := mailtest.Start(t, mailtest.Options{})
+	a := apptest.New(t, db, (&Config{SMTPAddr: srv.Addr, SMTPFrom: "cla@example.org", BaseURL: "https://cla.example.org"}).App())
+	web := webtest.New(t, a)
+	web.Get("/tirages/ouvert/candidature")
+	resp, body := web.PostForm("/tirages/ouvert/candidature", url.Values{"name": {"Zoé"}, "email": {"Zoe@Example.org"}, "commune": {"Dieulefit"}})
+	if resp.StatusCode != 303 || resp.Header.Get("Location") != "/tirages/ouvert" {
+		t.Fatalf("candidacy: %d %s %s", resp.StatusCode, resp.Header.Get("Location"), body)
+	}
+	if _, body := web.Get("/tirages/ouvert"); !strings.Contains(body, "Un courriel vient de partir à zoe@example.org") {
+		t.Error("no notice that the mail left")
+	}
+	msg := mailedTo(t, srv, 1, "zoe@example.org")
+	i := strings.Index(msg.Text, "https://cla.example.org/tirage-candidature/")
+	if i < 0 {
+		t.Fatalf("mail: %q", msg.Text)
+	}
+	link := strings.Fields(msg.Text[i+len("https://cla.example.org"):])[0]
+	var confirmed int
+	db.NewRaw("SELECT count(*) FROM sortition_volunteers WHERE confirmed_at IS NOT NULL AND email = 'zoe@example.org'").Scan(ctx, &confirmed)
+	if confirmed != 0 {
+		t.Fatal("confirmed before the link was opened")
+	}
+	if resp, _ := web.Get(link); resp.StatusCode != 200 {
+		t.Fatalf("link: %d", resp.StatusCode)
+	}
+	db.NewRaw("SELECT count(*) FROM sortition_volunteers WHERE confirmed_at IS NOT NULL AND email = 'zoe@example.org'").Scan(ctx, &confirmed)
+	if confirmed != 1 {
+		t.Fatal("the mailed link did not confirm the candidacy")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"cla/governance/sortition/drand"
 	"cla/governance/sortition/draw"
 	"cla/internal/apperr"
+	"cla/internal/auth"
 	"cla/internal/database"
 	"cla/internal/web"
 )
@@ -22,6 +24,12 @@ import (
 // draw.json, the volunteers' form and their private link.
 type Handlers struct {
 	DB *bun.DB
+	// Mailer sends volunteers the link that confirms their address (double
+	// opt-in); nil when SMTP is off: the link is then shown on screen and
+	// its first visit confirms.
+	Mailer auth.Mailer
+	// BaseURL is the public base URL for links in mails ("" uses the request's).
+	BaseURL string
 	// Now is the clock (time.Now when nil); tests and the demo fix it.
 	Now func() time.Time
 }
@@ -180,6 +188,10 @@ func (h *Handlers) volunteer(c *fiber.Ctx) error {
 	}
 	token, err := AddVolunteer(c.UserContext(), h.DB, d.CouncilID, d.Slug, in, h.now())
 	if err == nil {
+		if h.mailConfirmation(c, d, in.Email, token) {
+			return web.RedirectWithFlash(c, "/tirages/"+d.Slug, "Un courriel vient de partir à "+auth.NormalizeEmail(in.Email)+
+				" : ouvrez le lien qu’il contient pour confirmer votre candidature.")
+		}
 		return c.Redirect("/tirage-candidature/"+token+"?nouvelle=1", fiber.StatusSeeOther)
 	}
 	fields := apperr.FieldsOf(err)
@@ -188,6 +200,31 @@ func (h *Handlers) volunteer(c *fiber.Ctx) error {
 	}
 	return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/sortition_form",
 		formView{Page: web.NewPage(c, "Me porter volontaire : "+d.Title), Draw: d, Input: in, Errors: fields})
+}
+
+// mailConfirmation mails the private link, whose first visit confirms the
+// candidacy. It reports whether the mail left; without SMTP, or when the
+// mail fails, the link is shown on screen instead.
+func (h *Handlers) mailConfirmation(c *fiber.Ctx, d *Draw, email, token string) bool {
+	if h.Mailer == nil {
+		return false
+	}
+	base := h.BaseURL
+	if base == "" {
+		base = c.BaseURL()
+	}
+	body := "Bonjour,\r\n\r\n" +
+		"Vous vous portez volontaire pour le tirage au sort « " + d.Title + " » (" + web.Council(c).Name + ").\r\n\r\n" +
+		"Pour confirmer votre candidature, ouvrez ce lien privé ; il permet aussi de la voir, de la retirer et de vérifier votre identifiant dans la liste publiée (gardez-le, ne le partagez pas) :\r\n" +
+		strings.TrimRight(base, "/") + "/tirage-candidature/" + token + "\r\n\r\n" +
+		"Si vous n'avez pas envoyé cette candidature, ignorez ce message : elle ne comptera pas.\r\n"
+	ctx, cancel := context.WithTimeout(c.UserContext(), 20*time.Second)
+	defer cancel()
+	if err := h.Mailer.Send(ctx, auth.NormalizeEmail(email), "Confirmez votre candidature au tirage au sort", body); err != nil {
+		slog.Default().Warn("sortition confirmation mail failed", "draw", d.ID, "err", err)
+		return false
+	}
+	return true
 }
 
 type privateView struct {

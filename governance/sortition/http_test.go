@@ -45,6 +45,10 @@ func TestDemoDrawIsPublishedAndVerifies(t *testing.T) {
 	if err != nil || d.State != sortition.Drawn || len(d.Result.Selected) != 12 {
 		t.Fatalf("demo draw: %+v %v", d, err)
 	}
+	var kept int
+	if err := db.NewRaw("SELECT count(*) FROM sortition_volunteers WHERE email <> ''").Scan(ctx, &kept); err != nil || kept != 24 {
+		t.Fatalf("after the draw, %d volunteers keep their address, want the 12 seated and 12 on the reserve list (%v)", kept, err)
+	}
 	resp, body := web.Get("/tirages/" + demo.SortitionSlug)
 	for _, want := range []string{*d.CommitmentSHA256, d.Result.Selected[0], d.Result.Reserve[0], "cla sortition verify draw.json", "api.drand.sh", "tour 32281667", "Tous les quotas sont respectés"} {
 		if resp.StatusCode != 200 || !strings.Contains(body, want) {

@@ -26,6 +26,7 @@ func (h *Handlers) ManageRoutes(app fiber.Router) {
 	app.Get("/gestion/tirages/:slug", auth.Require(authz.SortitionManage), web.Gated(h.manageDraw))
 	app.Post("/gestion/tirages/:slug/engagement", auth.Require(authz.SortitionManage), h.commit)
 	app.Post("/gestion/tirages/:slug/hasard", auth.Require(authz.SortitionManage), h.randomness)
+	app.Post("/gestion/tirages/:slug/anonymiser", auth.Require(authz.SortitionManage), h.anonymise)
 }
 
 // ParseCategories reads the strata as a facilitator types them, one per
@@ -86,7 +87,7 @@ func ParseQuotas(text string) ([]draw.Quota, error) {
 // Volunteers lists a draw's candidacies for the facilitators.
 func Volunteers(ctx context.Context, db bun.IDB, councilID, drawID int64) ([]Volunteer, error) {
 	var vs []Volunteer
-	err := db.NewRaw(`SELECT id, draw_id, pseudonym, name, email, commune, strata, confirmed_at, withdrawn_at
+	err := db.NewRaw(`SELECT id, draw_id, pseudonym, name, email, commune, strata, confirmed_at, withdrawn_at, anonymised_at
 		FROM sortition_volunteers WHERE council_id = ? AND draw_id = ? ORDER BY created_at, id`, councilID, drawID).Scan(ctx, &vs)
 	if database.IsNoRows(err) {
 		err = nil
@@ -226,4 +227,12 @@ func (h *Handlers) randomness(c *fiber.Ctx) error {
 		return h.renderManageDraw(c, value, f, fiber.StatusUnprocessableEntity)
 	}
 	return err
+}
+
+func (h *Handlers) anonymise(c *fiber.Ctx) error {
+	slug := strings.Clone(c.Params("slug"))
+	if err := Anonymise(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, slug, h.now()); err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/gestion/tirages/"+slug, "Les données personnelles des volontaires sont effacées.")
 }

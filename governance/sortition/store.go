@@ -14,10 +14,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"cla/governance/sortition/drand"
 	"cla/governance/sortition/draw"
@@ -214,6 +216,8 @@ type Volunteer struct {
 	Strata      map[string]string `bun:"strata,type:jsonb"`
 	ConfirmedAt *time.Time        `bun:"confirmed_at"`
 	WithdrawnAt *time.Time        `bun:"withdrawn_at"`
+	// AnonymisedAt is when name, email and commune were deleted.
+	AnonymisedAt *time.Time `bun:"anonymised_at"`
 }
 
 // newPseudonym is the id the commitment shows: 40 random bits in base32,
@@ -293,7 +297,7 @@ func AddVolunteer(ctx context.Context, db bun.IDB, councilID int64, slug string,
 // VolunteerByToken loads the candidacy of a private link.
 func VolunteerByToken(ctx context.Context, db bun.IDB, token string) (*Volunteer, error) {
 	v := new(Volunteer)
-	err := db.NewRaw(`SELECT id, draw_id, pseudonym, name, email, commune, strata, confirmed_at, withdrawn_at
+	err := db.NewRaw(`SELECT id, draw_id, pseudonym, name, email, commune, strata, confirmed_at, withdrawn_at, anonymised_at
 		FROM sortition_volunteers WHERE token_hash = ?`, auth.HashToken(token)).Scan(ctx, v)
 	if database.IsNoRows(err) {
 		return nil, apperr.New(apperr.NotFound, "Ce lien de candidature n’existe pas.")
@@ -445,12 +449,55 @@ func EnterRandomness(ctx context.Context, db bun.IDB, actor audit.Actor, council
 			return err
 		}
 		d.State, d.Randomness, d.RandomnessAt, d.Result = Drawn, &value, &now, res
+		// Those neither seated nor on the reserve list will never be
+		// contacted: their personal data goes now (GDPR); pseudonym and
+		// strata, already public in the commitment, stay.
+		keep := append(slices.Clone(res.Selected), res.Reserve...)
+		if _, err := tx.ExecContext(ctx, `UPDATE sortition_volunteers SET name = '', email = '', commune = '', anonymised_at = ?
+			WHERE draw_id = ? AND anonymised_at IS NULL AND NOT (pseudonym = ANY (?))`, now, d.ID, pgdialect.Array(keep)); err != nil {
+			return err
+		}
 		cid := councilID
 		return audit.Record(ctx, tx, actor.Entry(&cid, "sortition.draw", "sortition_draw", fmt.Sprint(d.ID),
 			fmt.Sprintf("Tirage « %s » : hasard « %s » saisi, sièges %s", d.Title, value, strings.Join(res.Selected, " "))),
 			nil, map[string]any{"randomness": value, "seed": res.Seed, "selected": res.Selected, "reserve": res.Reserve})
 	})
 	return d, err
+}
+
+// Anonymise deletes the personal data (name, email, commune) of every
+// volunteer of a drawn draw, keeping the pseudonyms and strata that the
+// commitment already publishes: the facilitator does it once the seats are
+// accepted. Audited; a second call changes nothing.
+func Anonymise(ctx context.Context, db bun.IDB, actor audit.Actor, councilID int64, slug string, now time.Time) error {
+	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		d, err := lockDraw(ctx, tx, councilID, slug)
+		if err != nil {
+			return err
+		}
+		if d.State != Drawn {
+			return apperr.New(apperr.Conflict, "Les données des volontaires s’effacent une fois le tirage publié.")
+		}
+		r, err := tx.ExecContext(ctx, `UPDATE sortition_volunteers SET name = '', email = '', commune = '', anonymised_at = ?
+			WHERE draw_id = ? AND anonymised_at IS NULL`, now, d.ID)
+		if err != nil {
+			return err
+		}
+		n, _ := r.RowsAffected()
+		if n == 0 {
+			return nil
+		}
+		cid := councilID
+		return audit.Record(ctx, tx, actor.Entry(&cid, "sortition.anonymise", "sortition_draw", fmt.Sprint(d.ID),
+			fmt.Sprintf("Tirage « %s » : données personnelles de %d volontaire%s effacées", d.Title, n, plural(int(n)))), nil, nil)
+	})
+}
+
+func plural(n int) string {
+	if n > 1 {
+		return "s"
+	}
+	return ""
 }
 
 // File is the published draw.json of a drawn draw.

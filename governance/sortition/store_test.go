@@ -152,11 +152,26 @@ func TestDrawLifecycle(t *testing.T) {
 	if !strings.Contains(*d.Commitment, `"id":"`+v.Pseudonym+`"`) {
 		t.Fatalf("%s not in the commitment", v.Pseudonym)
 	}
+	// GDPR: once the seats are accepted, the personal data goes; the
+	// pseudonyms and strata stay.
+	if err := sortition.Anonymise(ctx, db, fac, co.ID, d.Slug, after); err != nil {
+		t.Fatal(err)
+	}
+	if err := sortition.Anonymise(ctx, db, fac, co.ID, d.Slug, after); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := db.NewRaw("SELECT count(*) FROM sortition_volunteers WHERE draw_id = ? AND (name <> '' OR email <> '' OR commune <> '' OR anonymised_at IS NULL)", d.ID).Scan(ctx, &left); err != nil || left != 0 {
+		t.Fatalf("%d volunteers keep personal data (%v)", left, err)
+	}
+	if v, _ := sortition.VolunteerByToken(ctx, db, tokens[1]); v.Pseudonym == "" || v.Strata["genre"] != "homme" || v.Email != "" {
+		t.Fatalf("anonymised volunteer: %+v", v)
+	}
 	var actions []string
 	if err := db.NewRaw("SELECT action FROM audit_log WHERE action LIKE 'sortition.%' AND object_id = ? ORDER BY id", fmt.Sprint(d.ID)).Scan(ctx, &actions); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(actions, ",") != "sortition.create,sortition.commit,sortition.draw" {
+	if strings.Join(actions, ",") != "sortition.create,sortition.commit,sortition.draw,sortition.anonymise" {
 		t.Fatalf("audit trail: %v", actions)
 	}
 }
