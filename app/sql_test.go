@@ -40,7 +40,7 @@ var tableOwner = map[string]string{
 	"imported_decisions": "governance/exchange",
 	"notifications":      "governance/notify", "notification_prefs": "governance/notify", "notification_settings": "governance/notify",
 	"shop_products": "catalog", "shop_basket_rows": "catalog", "shop_basket_marks": "catalog",
-	"sortition_draws": "governance/sortition", "sortition_volunteers": "governance/sortition",
+	"sortition_draws": "governance/sortition", "sortition_volunteers": "governance/sortition", "sortition_seats": "governance/sortition",
 	"webhook_endpoints": "internal/webhook", "webhook_deliveries": "internal/webhook", "webhook_attempts": "internal/webhook",
 }
 

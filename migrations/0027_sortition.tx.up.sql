@@ -60,3 +60,24 @@ CREATE TABLE sortition_volunteers (
 );
 -- One candidacy per address and draw (anonymised rows have an empty email).
 CREATE UNIQUE INDEX sortition_volunteers_email ON sortition_volunteers (draw_id, lower(email)) WHERE email <> '';
+
+-- A seat won by lot: the volunteer is invited to accept it; an accepted seat
+-- runs until term_ends_at (the draw's term from acceptance) and ends by
+-- itself; a declined seat is offered to the next on the reserve list
+-- (replaces names the seat it takes over).
+CREATE TABLE sortition_seats (
+    id           bigserial PRIMARY KEY,
+    council_id   bigint NOT NULL,
+    draw_id      bigint NOT NULL,
+    pseudonym    text NOT NULL,
+    state        text NOT NULL CHECK (state IN ('invited', 'accepted', 'declined')),
+    replaces     bigint REFERENCES sortition_seats (id),
+    decided_at   timestamptz,
+    term_ends_at timestamptz,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    FOREIGN KEY (draw_id, council_id) REFERENCES sortition_draws (id, council_id) ON DELETE CASCADE,
+    FOREIGN KEY (draw_id, pseudonym) REFERENCES sortition_volunteers (draw_id, pseudonym) ON DELETE CASCADE,
+    UNIQUE (draw_id, pseudonym),
+    CHECK ((state = 'invited') = (decided_at IS NULL)),
+    CHECK ((state = 'accepted') = (term_ends_at IS NOT NULL))
+);

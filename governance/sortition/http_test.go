@@ -193,3 +193,46 @@ func TestFacilitatorRunsADraw(t *testing.T) {
 		t.Fatal("the public page shows an address")
 	}
 }
+
+// TestSeatAcceptanceLeadsToTheInvitation: a drawn volunteer accepts on
+// their private link and lands on the member invitation.
+func TestSeatAcceptanceLeadsToTheInvitation(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	co, err := demo.Load(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-2 * time.Hour)
+	in := input(time.Now().Add(-time.Hour))
+	in.Slug, in.Seats, in.Quotas = "ferme", 1, nil
+	if _, err := sortition.CreateDraw(ctx, db, audit.Actor{}, co.ID, in, past); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := sortition.AddVolunteer(ctx, db, co.ID, "ferme", sortition.VolunteerInput{Name: "Nour", Email: "nour@example.org", Commune: "D"}, past)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sortition.Confirm(ctx, db, tok, past)
+	if _, err := sortition.Commit(ctx, db, audit.Actor{}, co.ID, "ferme", co.Slug, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sortition.EnterRandomness(ctx, db, audit.Actor{}, co.ID, "ferme", "x", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	web := webtest.New(t, apptest.New(t, db, app.Config{}))
+	if _, body := web.Get("/tirage-candidature/" + tok); !strings.Contains(body, "J’accepte le siège") {
+		t.Fatal("the drawn volunteer is not asked to accept")
+	}
+	resp, _ := web.PostForm("/tirage-candidature/"+tok+"/siege", url.Values{"decision": {"accepter"}})
+	if resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), "/invitation/") {
+		t.Fatalf("accept: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if resp, body := web.Get(resp.Header.Get("Location")); resp.StatusCode != 200 || !strings.Contains(body, "nour@example.org") {
+		t.Fatalf("invitation page: %d", resp.StatusCode)
+	}
+	if _, body := web.Get("/tirages/ferme"); !strings.Contains(body, "en mandat") {
+		t.Fatal("the public page does not show the seat's term")
+	}
+}

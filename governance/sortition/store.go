@@ -449,6 +449,9 @@ func EnterRandomness(ctx context.Context, db bun.IDB, actor audit.Actor, council
 			return err
 		}
 		d.State, d.Randomness, d.RandomnessAt, d.Result = Drawn, &value, &now, res
+		if err := inviteSeats(ctx, tx, councilID, d.ID, res.Selected); err != nil {
+			return err
+		}
 		// Those neither seated nor on the reserve list will never be
 		// contacted: their personal data goes now (GDPR); pseudonym and
 		// strata, already public in the commitment, stay.

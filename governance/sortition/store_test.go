@@ -218,3 +218,82 @@ func TestCommitRefusesImpossibleDraws(t *testing.T) {
 		t.Fatalf("refused commitment left %+v", d)
 	}
 }
+
+// TestSeats: the seats drawn are invitations; a declined seat goes to the
+// first reserve with the same answers; an accepted seat runs for the term
+// and ends by itself; a second answer is refused.
+func TestSeats(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	co, err := demo.Load(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	in := input(now.Add(time.Hour))
+	in.Seats, in.Reserves = 2, 4
+	in.Quotas = []draw.Quota{{Category: "genre", Value: "femme", Min: 1, Max: 1}, {Category: "genre", Value: "homme", Min: 1, Max: 1}}
+	d, err := sortition.CreateDraw(ctx, db, audit.Actor{}, co.ID, in, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token := map[string]string{} // pseudonym → private link
+	genre := map[string]string{}
+	for i, g := range []string{"femme", "homme", "femme", "homme", "femme", "homme"} {
+		tok, err := sortition.AddVolunteer(ctx, db, co.ID, d.Slug, sortition.VolunteerInput{Name: "N", Email: fmt.Sprintf("p%d@example.org", i), Commune: "D", Strata: map[string]string{"genre": g}}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := sortition.Confirm(ctx, db, tok, now)
+		token[v.Pseudonym], genre[v.Pseudonym] = tok, g
+	}
+	later := now.Add(2 * time.Hour)
+	if _, err := sortition.Commit(ctx, db, audit.Actor{}, co.ID, d.Slug, co.Slug, later); err != nil {
+		t.Fatal(err)
+	}
+	d, err = sortition.EnterRandomness(ctx, db, audit.Actor{}, co.ID, d.Slug, "seats", later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second := d.Result.Selected[0], d.Result.Selected[1]
+	if _, err := sortition.Decide(ctx, db, co.ID, token[first], false, later); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sortition.Decide(ctx, db, co.ID, token[first], true, later); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("second answer: %v", err)
+	}
+	seats, _ := sortition.Seats(ctx, db, d.ID)
+	if len(seats) != 3 || seats[2].State != sortition.SeatInvited || genre[seats[2].Pseudonym] != genre[first] {
+		t.Fatalf("declined seat not offered to a reserve with the same answers: %+v", seats)
+	}
+	var wantNext string
+	for _, id := range d.Result.Reserve {
+		if genre[id] == genre[first] {
+			wantNext = id
+			break
+		}
+	}
+	if seats[2].Pseudonym != wantNext {
+		t.Fatalf("offered to %s, want the first such reserve %s", seats[2].Pseudonym, wantNext)
+	}
+	s, err := sortition.Decide(ctx, db, co.ID, token[second], true, later)
+	if err != nil || s.TermEndsAt == nil || !s.TermEndsAt.Equal(later.AddDate(0, in.TermMonths, 0)) {
+		t.Fatalf("accepted seat: %+v %v", s, err)
+	}
+	if !s.Current(later) || s.Current(*s.TermEndsAt) || s.Label(s.TermEndsAt.Add(time.Second)) != "mandat terminé" {
+		t.Fatal("the term does not end by itself")
+	}
+	if _, err := sortition.Decide(ctx, db, co.ID, token[wantNext], true, later); err != nil {
+		t.Fatal(err)
+	}
+	// A volunteer with no seat has nothing to answer.
+	for id, tok := range token {
+		if id != first && id != second && id != wantNext {
+			if _, err := sortition.Decide(ctx, db, co.ID, tok, true, later); apperr.CodeOf(err) != apperr.NotFound {
+				t.Fatalf("answer without a seat: %v", err)
+			}
+			break
+		}
+	}
+}
