@@ -23,6 +23,7 @@ import (
 	"cla/governance/member"
 	"cla/governance/notify"
 	"cla/governance/proposal"
+	"cla/governance/sortition"
 	"cla/internal/auth"
 	"cla/internal/web"
 )
@@ -75,6 +76,9 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)
+	sortitions := &sortition.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}
+	sortitions.Routes(app)
+	sortitions.ManageRoutes(app)
 	operator := &instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}
 	operator.Routes(app)
 	(&exchange.Handlers{DB: db}).Routes(app)

@@ -68,6 +68,9 @@ func Load(ctx context.Context, db *bun.DB) (*council.Council, error) {
 		if err := loadDemoApplications(ctx, tx, co.ID); err != nil {
 			return err
 		}
+		if err := loadDemoSortition(ctx, tx, co.ID); err != nil {
+			return err
+		}
 		// Meetings last: their agendas and decisions refer to everything above.
 		return loadDemoMeetings(ctx, tx, co.ID)
 	})

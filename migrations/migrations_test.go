@@ -59,6 +59,8 @@ var merged = map[string]string{
 	"0024_meeting_room.tx.up.sql":        "10044947235bb1dd335fa4e6d6a7fd4a8f0c72e849958fb2065d53c4307f5cba",
 	"0025_register_keywords.tx.down.sql": "443b99d5bf1b03b704d5efc1de1a84bd20e3ba95290c9a675865593c4dcc5b54",
 	"0025_register_keywords.tx.up.sql":   "52e6a12e4505c532833e4d499357515b6624c88602a329c21a2852be2e69847c",
+	"0027_sortition.tx.down.sql":         "7b343c05b129e89fe094b1054ede5333158717e64a293cda0ba8f876f9123aa8",
+	"0027_sortition.tx.up.sql":           "1e49aa2a0c91dfc157c82059d18441335b4eaee7e82b30568ea776836ae8214b",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

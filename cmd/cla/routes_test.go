@@ -206,6 +206,22 @@ var routeTable = []routeCase{
 	{route: "GET /propositions/nouvelle-boussole", want: memberPage},
 	{route: "POST /propositions/nouvelle-boussole", want: memberAction(422)},
 
+	// Sortition: the draws' public pages, the volunteers' form and private link.
+	{route: "GET /tirages", want: all(200)},
+	{route: "GET /tirages/:slug", path: "/tirages/" + demo.SortitionSlug, want: all(200)},
+	{route: "GET /tirages/:slug/draw.json", path: "/tirages/" + demo.SortitionSlug + "/draw.json", want: all(200)},
+	{route: "GET /tirages/:slug/candidature", path: "/tirages/" + demo.SortitionSlug + "/candidature", want: all(409)},
+	{route: "POST /tirages/:slug/candidature", path: "/tirages/inconnu/candidature", form: url.Values{"name": {""}}, want: all(404)},
+	{route: "GET /tirage-candidature/:token", path: "/tirage-candidature/{forged}", want: all(404)},
+	{route: "POST /tirage-candidature/:token/retrait", path: "/tirage-candidature/{forged}/retrait", want: all(404)},
+	{route: "POST /tirage-candidature/:token/siege", path: "/tirage-candidature/{forged}/siege", form: url.Values{"decision": {"refuser"}}, want: all(404)},
+	{route: "GET /gestion/tirages", want: facilitatorPage},
+	{route: "POST /gestion/tirages", form: url.Values{"title": {""}}, want: facilitatorAction(422)},
+	{route: "GET /gestion/tirages/:slug", path: "/gestion/tirages/" + demo.SortitionSlug, want: facilitatorPage},
+	{route: "POST /gestion/tirages/:slug/engagement", path: "/gestion/tirages/" + demo.SortitionSlug + "/engagement", want: facilitatorAction(409)},
+	{route: "POST /gestion/tirages/:slug/anonymiser", path: "/gestion/tirages/" + demo.SortitionSlug + "/anonymiser", want: facilitatorAction(303)},
+	{route: "POST /gestion/tirages/:slug/hasard", path: "/gestion/tirages/" + demo.SortitionSlug + "/hasard", form: url.Values{"randomness": {"00"}}, want: facilitatorAction(409)},
+
 	// Shop applications, the charter, renewals and the export.
 	{route: "GET /devenir-point-de-vente", want: all(200)},
 	{route: "POST /devenir-point-de-vente", form: url.Values{"shop_name": {"X"}}, want: all(422)},

@@ -92,6 +92,9 @@ const (
 	// operators are no role of a council: their pages check the operators
 	// table, and they have no action here without a membership.
 	CouncilSettings Action = "council.settings" // name, presentation, contact, host names, register public or private
+	// Sortition: draws of seats among volunteers (governance/sortition).
+	SortitionManage Action = "sortition.manage" // prepare draws, read volunteers' details, publish the commitment, enter the randomness
+
 	// Notifications (governance/notify).
 	NotifyOwn Action = "notify.own" // choose one's notifications in the council, see what was sent to oneself
 	NotifyLog Action = "notify.log" // see every mail's delivery state, re-send one
@@ -138,6 +141,8 @@ var table = map[Action][]Role{
 	ApplicationManage:  {Facilitator, Admin},
 	ShopExport:         {Facilitator, Admin},
 	CharterEdit:        {Facilitator, Admin},
+
+	SortitionManage: {Facilitator, Admin},
 
 	ManageMeeting:    {Facilitator, Admin},
 	SetMeetingRules:  {Admin},
