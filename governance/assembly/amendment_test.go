@@ -44,7 +44,7 @@ func TestMinutesAmendedThenFrozen(t *testing.T) {
 	if _, err := suggest(1, "Une phrase absente", "Autre"); apperr.FieldsOf(err)["passage"] == "" {
 		t.Fatalf("amendment of a passage not in the draft: %v", err)
 	}
-	a2, err := suggest(1, "Séance de test", "Séance d'essai")
+	a2, err := suggest(1, "Présences", "Présents et excusés")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +61,7 @@ func TestMinutesAmendedThenFrozen(t *testing.T) {
 		t.Fatalf("answered twice: %v", err)
 	}
 	mins, err := assembly.GetMinutes(ctx, db, f.councilID, f.meeting.ID)
-	if err != nil || !strings.Contains(mins.BodyMD, "Salle des fêtes de Dieulefit") || !strings.Contains(mins.BodyMD, "Séance de test") {
+	if err != nil || !strings.Contains(mins.BodyMD, "Salle des fêtes de Dieulefit") || !strings.Contains(mins.BodyMD, "Présences") {
 		t.Fatalf("draft after the answers (%v):\n%s", err, mins.BodyMD)
 	}
 	as, err := assembly.Amendments(ctx, db, f.councilID, f.meeting.ID)
