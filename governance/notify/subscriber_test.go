@@ -14,6 +14,7 @@ import (
 	"cla/app/apptest"
 	"cla/demo"
 	"cla/governance/notify"
+	"cla/internal/authz"
 	"cla/internal/jobs"
 	"cla/internal/mail"
 	"cla/internal/mail/mailtest"
@@ -176,6 +177,11 @@ func TestCitizenSubscription(t *testing.T) {
 	}
 	if n := len(mailsTo("tardif@example.org")); n != 1 {
 		t.Errorf("an unconfirmed address got %d mails", n)
+	}
+	// The facilitators' delivery log shows the mails, not the addresses.
+	fc, _ := webtest.SignIn(t, site, db, co.ID, authz.Facilitator)
+	if _, log := fc.Get("/gestion/notifications"); strings.Contains(log, "citoyenne@example.org") || !strings.Contains(log, "Abonné·e au résumé public") {
+		t.Errorf("the delivery log shows a subscriber's address, or not the row")
 	}
 	lu := regexp.MustCompile(`<https://cla\.example\.org(/desabonnement/[^>]+)>`).FindStringSubmatch(digest.Get("List-Unsubscribe"))
 	if lu == nil || digest.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
