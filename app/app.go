@@ -19,6 +19,7 @@ import (
 	"cla/governance/exchange"
 	"cla/governance/instance"
 	"cla/governance/integration"
+	"cla/governance/lokavaluto"
 	"cla/governance/member"
 	"cla/governance/notify"
 	"cla/governance/proposal"
@@ -42,6 +43,8 @@ type Config struct {
 	// WebhooksAllowPrivate accepts webhook endpoints on private networks and
 	// plain http to this machine (the operator's --webhooks-allow-private).
 	WebhooksAllowPrivate bool
+	// Odoo is the payment tool's connector (nil or without client: off).
+	Odoo *lokavaluto.Connector
 }
 
 // New wires every domain's routes onto the shared app, in the order they are
@@ -51,7 +54,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	register := &catalog.Handlers{DB: db, Logger: logger}
+	register := &catalog.Handlers{DB: db, Logger: logger, ItemDebates: debate.DebatesOfItem}
 	// A suspended or archived council, a private register (governance/instance).
 	app.Use(instance.StateGuard, instance.PrivateOpenData)
 	// Open data uses no session: served before the session middleware.
@@ -68,7 +71,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	// Every domain's routes, in the order they are matched.
 	(&boussole.Handlers{DB: db}).Routes(app)
 	(&member.Handlers{DB: db}).Routes(app)
-	(&proposal.Handlers{DB: db}).Routes(app)
+	(&proposal.Handlers{DB: db, Debates: debate.DebatesOfProposal}).Routes(app)
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)
@@ -79,6 +82,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	notices.SubscribeRoutes(app)
 	notices.InstanceRoutes(app, operator.RequireOperator)
 	(&integration.Handlers{DB: db, AllowPrivate: cfg.WebhooksAllowPrivate}).Routes(app)
+	(&lokavaluto.Handlers{DB: db, Connector: cfg.Odoo}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
 }

@@ -667,3 +667,50 @@ func TestApplicationAttemptLimit(t *testing.T) {
 		t.Errorf("over the attempt limit: %d", resp.StatusCode)
 	}
 }
+
+// Issue 20, point 3: a second application whose name and commune differ only
+// in case, accents, punctuation or "St" is a duplicate; the follow-up page
+// shows the categories ticked; a refusal needs a reason, which the shop reads.
+func TestApplicationDuplicatesRefusalAndFollowUp(t *testing.T) {
+	t.Parallel()
+	app, db := newTestApp(t)
+	ctx := context.Background()
+	councilID := demoCouncil(t, db)
+	shop := webtest.New(t, app)
+	form := shopForm("épicerie le panier drômois", "")
+	form.Set("commune", "Saint-Paul-Trois-Châteaux")
+	form.Set("kind", "marche") // no SIRET needed: only the names tell the duplicate
+	follow := apply(t, shop, form)
+
+	dup := shopForm("EPICERIE LE PANIER-DRÔMOIS.", "")
+	dup.Set("commune", "st paul trois chateaux")
+	dup.Set("kind", "marche")
+	other := webtest.New(t, app)
+	if resp, _ := other.Get("/devenir-point-de-vente"); resp.StatusCode != 200 {
+		t.Fatalf("form: %d", resp.StatusCode)
+	}
+	resp, body := other.PostForm("/devenir-point-de-vente", dup)
+	if resp.StatusCode != 422 || !strings.Contains(body, "Une candidature au même nom dans la même commune est déjà en cours") ||
+		!strings.Contains(body, "EPICERIE LE PANIER-DRÔMOIS.") {
+		t.Errorf("folded duplicate: %d", resp.StatusCode)
+	}
+
+	_, body = shop.Get(follow)
+	mustContain(t, "follow-up page", body, `data-testid="followup-categories"`, "Fruits &amp; légumes", "Pain")
+
+	var id int64
+	if err := db.NewRaw("SELECT id FROM shop_applications WHERE shop_name = 'épicerie le panier drômois'").Scan(ctx, &id); err != nil {
+		t.Fatal(err)
+	}
+	detail := fmt.Sprintf("/gestion/candidatures/%d", id)
+	fac, _ := webtest.SignIn(t, app, db, councilID, authz.Facilitator)
+	resp, body = fac.PostForm(detail+"/etat", url.Values{"state": {"refusee"}, "reason": {"   "}})
+	if resp.StatusCode != 422 || !strings.Contains(body, "Donnez la raison du refus") || !strings.Contains(body, `name="reason"`) {
+		t.Fatalf("refusal without a reason: %d", resp.StatusCode)
+	}
+	if resp, _ := fac.PostForm(detail+"/etat", url.Values{"state": {"refusee"}, "reason": {"Vos produits viennent surtout de loin."}}); resp.StatusCode != 303 {
+		t.Fatalf("refusal: %d", resp.StatusCode)
+	}
+	_, body = shop.Get(follow)
+	mustContain(t, "follow-up page after the refusal", body, "Refusée", `data-testid="refusal-reason"`, "Vos produits viennent surtout de loin.")
+}

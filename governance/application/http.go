@@ -193,7 +193,9 @@ type followUpView struct {
 	Errors   apperr.Fields
 	Fields   applicationFields // the completion form, while à compléter
 	Shop     string            // the public page of the shop, once accepted
-	Basket   string            // the shop's product list editor, once the shop exists
+	// CategoryNames are the register categories the shop ticked.
+	CategoryNames []string
+	Basket        string // the shop's product list editor, once the shop exists
 }
 
 func (h *Handlers) followUpView(c *fiber.Ctx, a *Application, errs apperr.Fields) (followUpView, error) {
@@ -207,11 +209,12 @@ func (h *Handlers) followUpView(c *fiber.Ctx, a *Application, errs apperr.Fields
 		return v, err
 	}
 	v.Messages = msgs
+	cats, err := applicationCategories(ctx, h.DB, a.CouncilID)
+	if err != nil {
+		return v, err
+	}
+	v.CategoryNames = categoryNames(a, cats)
 	if a.Effective == appIncomplete {
-		cats, err := applicationCategories(ctx, h.DB, a.CouncilID)
-		if err != nil {
-			return v, err
-		}
 		v.Fields = newFields(a, cats, errs)
 	}
 	if a.ShopID != nil {
@@ -365,7 +368,7 @@ type applicationView struct {
 	Errors        apperr.Fields
 	Comment       string
 	Question      string
-	Reason        string // the reasons of a refusal, kept when refused
+	Reason        string // the refusal reason as typed
 }
 
 func (h *Handlers) applicationView(c *fiber.Ctx) (*applicationView, error) {
@@ -390,12 +393,7 @@ func (h *Handlers) applicationView(c *fiber.Ctx) (*applicationView, error) {
 	for _, o := range cats {
 		names[o.Slug] = o.Name
 	}
-	var catNames []string
-	for _, s := range a.Categories {
-		if n := names[s]; n != "" {
-			catNames = append(catNames, n)
-		}
-	}
+	catNames := categoryNames(a, cats)
 	role := authz.Role("")
 	if vw := web.ViewerOf(c); vw != nil {
 		role = authz.Role(vw.Role)
@@ -463,7 +461,7 @@ func (h *Handlers) applicationState(c *fiber.Ctx) error {
 	}
 	to := ApplicationState(web.Form(c, "state"))
 	reason := web.Form(c, "reason")
-	if err := SetApplicationState(c.UserContext(), h.DB, v.App, to, reason, auth.ActorOf(web.ViewerOf(c))); err != nil {
+	if err := SetApplicationState(c.UserContext(), h.DB, v.App, to, auth.ActorOf(web.ViewerOf(c)), reason); err != nil {
 		v.Reason = reason
 		return h.reRenderApplication(c, v, err)
 	}
@@ -498,7 +496,7 @@ type renewalsView struct {
 const renewalWindow = 60
 
 func (h *Handlers) renewals(c *fiber.Ctx) error {
-	now := time.Now().In(web.Paris())
+	now := time.Now().In(web.Location(c))
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	rs, err := renewals(c.UserContext(), h.DB, web.Council(c).ID, today, renewalWindow)
 	if err != nil {
@@ -535,7 +533,7 @@ func (h *Handlers) shopExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().In(web.Paris())
+	now := time.Now().In(web.Location(c))
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	var buf bytes.Buffer
 	w := csvout.NewWriter(&buf, true) // CR LF: RFC 4180
@@ -564,6 +562,10 @@ type charterView struct {
 
 func (h *Handlers) charter(c *fiber.Ctx) error {
 	ch, err := CurrentCharter(c.UserContext(), h.DB, web.Council(c).ID)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		// A new council has none yet: the page says so, and where to apply.
+		return web.Render(c, "governance/charter", charterView{Page: web.NewPage(c, "Charte d'engagement des points de vente")})
+	}
 	if err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func TestApplicantMails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := application.SetApplicationState(ctx, db, a, application.AppRefused, "Trop loin du territoire.\nRevenez l'an prochain.", fac); err != nil {
+	if err := application.SetApplicationState(ctx, db, a, application.AppRefused, fac, "Trop loin du territoire.\nRevenez l'an prochain."); err != nil {
 		t.Fatal(err)
 	}
 	got = srv.Wait(t, 3)

@@ -24,7 +24,9 @@ const (
 	proposalColumns = `p.id, p.council_id, p.kind, p.state, p.title, p.target_item_id, p.target_shop_id, p.item_name,
 		p.proposed_status, p.conditions, p.reason, p.outcome, p.rationale_html, p.sources,
 		p.author_id, p.author_name, p.created_at, p.updated_at, p.state_changed_at,
-		COALESCE(ri.name, '') AS target_item_name, COALESCE(s.name, '') AS target_shop_name, p.boussole_payload`
+		COALESCE(ri.name, '') AS target_item_name, COALESCE(s.name, '') AS target_shop_name, p.boussole_payload,
+		p.register_explanation_md,
+		COALESCE(ri.slug, '') AS target_item_slug, COALESCE(s.slug, '') AS target_shop_slug`
 	proposalJoins = `LEFT JOIN register_items AS ri ON ri.id = p.target_item_id AND ri.council_id = p.council_id
 		LEFT JOIN shops AS s ON s.id = p.target_shop_id AND s.council_id = p.council_id`
 )
@@ -39,7 +41,8 @@ func scanProposal(row interface{ Scan(...any) error }, p *Proposal) error {
 	var payload []byte
 	if err := row.Scan(&p.ID, &p.CouncilID, &p.Kind, &p.State, &p.Title, &p.TargetItemID, &p.TargetShopID, &p.ItemName,
 		&p.ProposedStatus, &p.Conditions, &p.Reason, &p.Outcome, &p.RationaleHTML, &p.Sources,
-		&p.AuthorID, &p.AuthorName, &p.CreatedAt, &p.UpdatedAt, &p.StateChangedAt, &p.TargetItemName, &p.TargetShopName, &payload); err != nil {
+		&p.AuthorID, &p.AuthorName, &p.CreatedAt, &p.UpdatedAt, &p.StateChangedAt, &p.TargetItemName, &p.TargetShopName, &payload,
+		&p.RegisterExplanationMD, &p.TargetItemSlug, &p.TargetShopSlug); err != nil {
 		return err
 	}
 	if len(payload) > 0 {
