@@ -71,6 +71,8 @@ var gateSeeds = []gateSeed{
 	{Path: "/connexion/reinitialiser/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", Status: http.StatusNotFound},
 	{Path: "/compte/notifications", SignedIn: true},
 	{Path: "/gestion/notifications", SignedIn: true},
+	// The subscription form, reached by the GET form of the home page.
+	{Path: "/abonnement?email=citoyenne%40example.org"},
 	{Path: "/points-de-vente/marche-du-lavoir/caisse?q=riz"},
 	{Path: "/api/v1/shops/marche-du-lavoir/basket?since=1"},
 	// The header's search box (issue 20, point 4): a product, then words that
@@ -700,7 +702,8 @@ var gateGETWritableTables = map[string]string{
 
 // gateBackgroundJobs are the job kinds made by periodic sweeps rather than by
 // requests: they may appear while the gates run.
-var gateBackgroundJobs = []string{"notify.convocation_sweep", "notify.closing_sweep", "notify.digest_sweep", "notify.deliver"}
+var gateBackgroundJobs = []string{"notify.convocation_sweep", "notify.closing_sweep", "notify.digest_sweep", "notify.deliver",
+	"notify.renewal_sweep", "notify.send"}
 
 // snapshot returns a digest of every table of the database (row count and md5
 // of all rows), so that a test can tell whether anything changed.

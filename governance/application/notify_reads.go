@@ -2,11 +2,9 @@ package application
 
 import (
 	"context"
-	"time"
 
 	"github.com/uptrace/bun"
 
-	"cla/catalog"
 	"cla/internal/apperr"
 	"cla/internal/database"
 )
@@ -35,30 +33,6 @@ func ByProposals(ctx context.Context, db bun.IDB, councilID int64, proposalIDs [
 	var out []Application
 	err := selectApplications(db, &out).Where("a.council_id = ? AND a.proposal_id IN (?)", councilID, bun.In(proposalIDs)).
 		Order("a.id").Scan(ctx)
-	return out, err
-}
-
-// Renewal is a convention to renew, with how to reach its shop.
-type Renewal struct {
-	ShopID    int64     `bun:"id"`
-	Slug      string    `bun:"slug"`
-	Name      string    `bun:"name"`
-	Commune   string    `bun:"commune"`
-	RenewalOn time.Time `bun:"renewal_on"`
-	Email     string    `bun:"email"` // from the shop's latest application; "" when none
-}
-
-// RenewalsDue lists the council's conventionné points de vente whose
-// renewal falls between today and today + days, soonest first; one query.
-func RenewalsDue(ctx context.Context, db bun.IDB, councilID int64, today time.Time, days int) ([]Renewal, error) {
-	var out []Renewal
-	err := db.NewRaw(`SELECT s.id, s.slug, s.name, s.commune, s.renewal_on, coalesce(la.email, '') AS email
-		FROM shops s
-		LEFT JOIN LATERAL (SELECT a.email FROM shop_applications a
-			WHERE a.shop_id = s.id AND a.council_id = s.council_id ORDER BY a.id DESC LIMIT 1) la ON true
-		WHERE s.council_id = ? AND s.status = ? AND s.renewal_on IS NOT NULL AND s.signed_on IS NOT NULL
-			AND s.renewal_on >= ?::date AND s.renewal_on <= ?::date + ?::int
-		ORDER BY s.renewal_on, s.name`, councilID, catalog.ShopConventionne, today.Format("2006-01-02"), today.Format("2006-01-02"), days).Scan(ctx, &out)
 	return out, err
 }
 

@@ -13,6 +13,7 @@ import (
 	"cla/governance/notify"
 	"cla/internal/authz"
 	"cla/internal/jobs"
+	"cla/internal/web"
 	"cla/internal/webtest"
 )
 
@@ -108,5 +109,66 @@ func TestNoSMTPRecordsAndMemberPages(t *testing.T) {
 	if p[notify.KindConvocation].Delivery != notify.Immediate || p[notify.KindConvocation].Address != "autre@example.org" ||
 		p[notify.KindResults].Delivery != notify.Never || p[notify.KindVoteOpened].Delivery != notify.Digest {
 		t.Errorf("prefs %+v", p)
+	}
+}
+
+// The batch path (digests, shops, citizens: send jobs of many mails) keeps
+// the same promises: a server down is retried with backoff and nothing is
+// lost; an address refused is failed with the server's answer and not
+// retried, the others of its batch are sent; a re-send sends that one only.
+func TestBatchRefusedAndServerDown(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, "CLA de Vaison", "Refusée", "Paul")
+	if _, err := f.db.ExecContext(ctx, `INSERT INTO debates (council_id, slug, theme, title) VALUES (?, 'les-semences', 'produits', 'Les plants potagers')`, f.councilID); err != nil {
+		t.Fatal(err)
+	}
+	day := int(time.Now().In(web.Paris()).Weekday())
+	if day == 0 {
+		day = 7
+	}
+	if err := notify.SaveDigestWeekday(ctx, f.db, f.councilID, day); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Refuse(f.emails[f.members[0]])
+	f.srv.Down()
+	f.run()
+	if _, err := jobs.Enqueue(ctx, f.db, notify.DigestSweep{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	for _, n := range f.waitRows(notify.KindDigest, 3, notify.Queued) {
+		if n.Answer == "" {
+			t.Errorf("a failed attempt left no answer: %+v", n)
+		}
+	}
+	f.srv.Up(t)
+	f.srv.Wait(t, 2)
+	failed := f.waitRows(notify.KindDigest, 1, notify.Failed)
+	if failed[0].Email != f.emails[f.members[0]] || !strings.Contains(failed[0].Answer, "550") {
+		t.Errorf("failed row %+v", failed[0])
+	}
+	if sent := f.waitRows(notify.KindDigest, 2, notify.Sent); sent[0].Attempts < 2 {
+		t.Errorf("attempts %d: the server was down at first", sent[0].Attempts)
+	}
+	attempts := f.srv.Attempts()
+	time.Sleep(2 * time.Second)
+	if f.srv.Attempts() != attempts {
+		t.Errorf("a refused recipient is retried: %d then %d attempts", attempts, f.srv.Attempts())
+	}
+	site := apptest.New(t, f.db, app.Config{BaseURL: "https://cla.example.org"})
+	fc, _ := webtest.SignIn(t, site, f.db, f.councilID, authz.Facilitator)
+	f.srv.Unrefuse(f.emails[f.members[0]])
+	if resp, _ := fc.PostForm(fmt.Sprintf("/gestion/notifications/%d/renvoyer", failed[0].ID), url.Values{}); resp.StatusCode != 303 {
+		t.Fatalf("re-send: %d", resp.StatusCode)
+	}
+	got := f.srv.Wait(t, 3)
+	if got[2].To[0] != f.emails[f.members[0]] {
+		t.Errorf("re-sent to %v", got[2].To)
+	}
+	f.waitRows(notify.KindDigest, 3, notify.Sent)
+	time.Sleep(time.Second)
+	if n := len(f.srv.Messages()); n != 3 {
+		t.Errorf("%d mails, want 3 (the re-send sends the failed one only)", n)
 	}
 }

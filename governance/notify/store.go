@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -69,12 +70,19 @@ func ForAccount(ctx context.Context, db bun.IDB, councilID, accountID int64, lim
 func ForCouncil(ctx context.Context, db bun.IDB, councilID int64, limit int) ([]Notification, error) {
 	var ns []Notification
 	err := db.NewSelect().Model(&ns).
-		Column("n.id", "n.council_id", "n.kind", "n.email", "n.subject", "n.state", "n.answer", "n.attempts", "n.created_at", "n.updated_at", "n.sent_at").
+		Column("n.id", "n.council_id", "n.recipient", "n.kind", "n.email", "n.subject", "n.state", "n.answer", "n.attempts", "n.created_at", "n.updated_at", "n.sent_at").
 		Column("n.account_id").
 		Where("n.council_id = ?", councilID).
 		Order("n.created_at DESC", "n.id DESC").Limit(limit).Scan(ctx)
 	if err != nil || len(ns) == 0 {
 		return ns, err
+	}
+	// A citizen's address is the operator's to see only: the log shows the
+	// delivery, not who.
+	for i := range ns {
+		if strings.HasPrefix(ns[i].Recipient, subscriberPrefix) {
+			ns[i].Email, ns[i].Name = "", "Abonné·e au résumé public"
+		}
 	}
 	// The recipients' names, in one more statement (internal/auth owns them).
 	var ids []int64
