@@ -167,6 +167,15 @@ func TestNoSecondVoteOnAVotedProposal(t *testing.T) {
 	if err := assembly.AddAgendaItem(ctx, db, f.facilitator, it); err != nil {
 		t.Fatal(err)
 	}
+	// The builder of another meeting knows this meeting's agenda.
+	next := &assembly.Meeting{CouncilID: co.ID, Title: "Séance d'après", StartsAt: time.Now().AddDate(0, 1, 0), EndsAt: time.Now().AddDate(0, 1, 0).Add(time.Hour)}
+	if err := assembly.CreateMeeting(ctx, db, next); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := fac.Get(assembly.MeetingPath(next.ID)); !strings.Contains(body, "Déjà à l&#39;ordre du jour de la séance « Séance de test » du "+web.FrenchDate(f.meeting.StartsAt)) ||
+		strings.Contains(body, "pas encore à une séance") {
+		t.Fatalf("the agenda builder of another meeting: %.6000s", body)
+	}
 	mpath := assembly.MeetingPath(f.meeting.ID)
 	if _, body := fac.Get(mpath); !strings.Contains(body, "Ouvrir un vote sur ce point") {
 		t.Fatalf("no vote offered before any: %.3000s", body)

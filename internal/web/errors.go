@@ -49,13 +49,17 @@ type ErrorView struct {
 }
 
 // backPath is where an error page leads back to: the referring page when it
-// is on this site (its path only, so never elsewhere), else, for an action on
-// a page (/seances/12/ordre-du-jour/5/retirer), that page: its first two
-// segments (/seances/12); "" otherwise (the home page link remains).
+// is on this site (its path only, so never elsewhere), else, for an action
+// posted from a page (POST /seances/12/ordre-du-jour/5/retirer), that page:
+// its first two segments (/seances/12); "" otherwise (the home page link
+// remains). A GET is never guessed from: its parent address may not exist.
 func backPath(c *fiber.Ctx) string {
 	if ref, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && ref.Host != "" && ref.Host == string(c.Request().Host()) &&
 		strings.HasPrefix(ref.Path, "/") && !strings.HasPrefix(ref.Path, "//") && ref.Path != c.Path() {
 		return ref.Path
+	}
+	if c.Method() == fiber.MethodGet || c.Method() == fiber.MethodHead {
+		return ""
 	}
 	parts := strings.SplitN(strings.Trim(c.Path(), "/"), "/", 3)
 	if len(parts) == 3 && parts[0] != "" && parts[1] != "" {
