@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -33,10 +34,16 @@ func init() {
 // "Produits non locaux" must not answer a question about local products.
 var negators = map[string]bool{"non": true, "hors": true, "sans": true}
 
+// ligatures are spelled out before the accents go.
+var ligatures = strings.NewReplacer("œ", "oe", "æ", "ae", "ß", "ss", "’", "'")
+
 // fold lowers s and strips its accents and ligatures: "Œufs" → "oeufs".
 func fold(s string) string {
 	s = strings.ToLower(s)
-	s = strings.NewReplacer("œ", "oe", "æ", "ae", "ß", "ss", "’", "'").Replace(s)
+	if isASCII(s) {
+		return s // nothing to strip: most words of most questions
+	}
+	s = ligatures.Replace(s)
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range norm.NFD.String(s) {
@@ -48,11 +55,24 @@ func fold(s string) string {
 	return b.String()
 }
 
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // words splits text, lowered but not yet folded, into words of letters and
 // digits; an elided article ("l'", "d'", "qu'") is its own word, dropped
 // later as a stop word.
 func words(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(norm.NFC.String(s)), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	s = strings.ToLower(s)
+	if !isASCII(s) {
+		s = norm.NFC.String(s)
+	}
+	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 // stemWord stems one lowered word. A final "é" is kept as "e" before the
@@ -256,14 +276,6 @@ func lookup(items []matchItem, question string) LookupResult {
 	for i := range items {
 		byID[items[i].hit.ID] = &items[i]
 	}
-	isAncestor := func(a, of *matchItem) bool {
-		for p := byID[of.parent]; p != nil; p = byID[p.parent] {
-			if p == a {
-				return true
-			}
-		}
-		return false
-	}
 	var best, others []*matchItem
 	for _, f := range found {
 		if f.s == top {
@@ -272,17 +284,17 @@ func lookup(items []matchItem, question string) LookupResult {
 			others = append(others, f.m)
 		}
 	}
-	// An ancestor among the best is less specific than its descendant.
+	// An ancestor among the best is less specific than its descendant: mark
+	// every ancestor of the best once (linear, not pairwise).
+	ancestor := map[int64]bool{}
+	for _, b := range best {
+		for p := byID[b.parent]; p != nil && !ancestor[p.hit.ID]; p = byID[p.parent] {
+			ancestor[p.hit.ID] = true
+		}
+	}
 	var cands []*matchItem
 	for _, b := range best {
-		shadowed := false
-		for _, o := range best {
-			if o != b && isAncestor(b, o) {
-				shadowed = true
-				break
-			}
-		}
-		if shadowed {
+		if ancestor[b.hit.ID] {
 			others = append([]*matchItem{b}, others...)
 		} else {
 			cands = append(cands, b)

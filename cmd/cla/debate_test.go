@@ -278,6 +278,13 @@ func TestBacklogOverHTTP(t *testing.T) {
 		t.Error("the most supported debate is not first, or its count is wrong")
 	}
 
+	// "Puis-je acheter… ?" sends the words it did not find: the form starts
+	// from them, as a product topic (issue 20).
+	if _, body := anon.Get("/debats/proposer?sujet=" + url.QueryEscape("  tofu   fumé ")); !strings.Contains(body, `value="tofu fumé"`) ||
+		!strings.Contains(body, `<option value="produits" selected>`) {
+		t.Error("the suggestion form does not start from the words of the lookup")
+	}
+
 	// Public suggestions: validated, honeypot, rate limit, facilitator review.
 	if resp, body := anon.PostForm("/debats/proposer", url.Values{"title": {"Le kombucha"}, "theme": {"nope"}}); resp.StatusCode != 422 || !strings.Contains(body, `value="Le kombucha"`) {
 		t.Errorf("invalid suggestion: %d", resp.StatusCode)
