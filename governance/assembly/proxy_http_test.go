@@ -61,11 +61,12 @@ func TestProxyPages(t *testing.T) {
 		t.Fatalf("the giver's page offers no revocation: %.3000s", body)
 	}
 
-	res, body = fac.PostForm(mpath+"/appel", url.Values{"m" + id(facID): {"present"}, "m" + id(holderID): {"present"}, "m" + id(paperID): {"present"}, "m" + id(absentID): {"absent"}})
-	location(t, res, body)
+	// The rule in force when the roll is taken is the meeting's (snapshot).
 	if err := assembly.SaveRules(ctx, db, &assembly.MeetingRules{CouncilID: co.ID, QuorumKind: assembly.QuorumCount, QuorumCount: 4, ProxiesPerHolder: 1, ProxiesInQuorum: true}); err != nil {
 		t.Fatal(err)
 	}
+	res, body = fac.PostForm(mpath+"/appel", url.Values{"m" + id(facID): {"present"}, "m" + id(holderID): {"present"}, "m" + id(paperID): {"present"}, "m" + id(absentID): {"absent"}})
+	location(t, res, body)
 	// Three present and one represented make the quorum of four.
 	if _, body = fac.Get(mpath); !strings.Contains(body, "Quorum atteint") {
 		t.Fatalf("quorum with the proxy: %.3000s", body)
