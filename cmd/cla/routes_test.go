@@ -181,6 +181,7 @@ var routeTable = []routeCase{
 	{route: "GET /debats/:slug/arguments/:id", path: "/debats/{debat}/arguments/{argument}", want: all(200)},
 	{route: "POST /debats/:slug/arguments/:id", path: "/debats/{debat}/arguments/{argument}", want: by(401, 403, 403, 403, 403)}, // only its author edits an argument
 	{route: "POST /debats/:slug/arguments/:id/masquer", path: "/debats/{debat}/arguments/{argument}/masquer", want: facilitatorAction(422)},
+	{route: "POST /debats/:slug/arguments/:id/reafficher", path: "/debats/{debat}/arguments/{argument}/reafficher", want: facilitatorAction(422)},
 	{route: "POST /debats/:slug/etat", path: "/debats/{debat}/etat", want: facilitatorAction(409)},
 	{route: "GET /debats/proposer", want: all(200)},
 	{route: "POST /debats/proposer", want: all(422)},

@@ -61,7 +61,7 @@ func TestProxyPages(t *testing.T) {
 		t.Fatalf("the giver's page offers no revocation: %.3000s", body)
 	}
 
-	// The rules in force when the roll is taken are the meeting's (snapshot).
+	// The rule in force when the roll is taken is the meeting's (snapshot).
 	if err := assembly.SaveRules(ctx, db, &assembly.MeetingRules{CouncilID: co.ID, QuorumKind: assembly.QuorumCount, QuorumCount: 4, ProxiesPerHolder: 1, ProxiesInQuorum: true}); err != nil {
 		t.Fatal(err)
 	}

@@ -19,21 +19,21 @@ type quorumRule struct {
 	Count             int        `json:"count"`
 	Percent           int        `json:"percent"`
 	VoteWithoutQuorum bool       `json:"vote_without_quorum"`
-	// ProxiesInQuorum: whether members represented by a proxy counted towards
-	// the quorum (absent from snapshots made before proxies existed: none
-	// were given then).
-	ProxiesInQuorum bool `json:"proxies_in_quorum,omitempty"`
+	// The proxy rules in force (proxy.go); absent from snapshots taken
+	// before proxies existed, when no meeting had any.
+	ProxiesPerHolder int  `json:"proxies_per_holder,omitempty"`
+	ProxiesInQuorum  bool `json:"proxies_in_quorum,omitempty"`
 }
 
 func ruleOf(r MeetingRules) *quorumRule {
 	return &quorumRule{Kind: r.QuorumKind, Count: r.QuorumCount, Percent: r.QuorumPercent, VoteWithoutQuorum: r.VoteWithoutQuorum,
-		ProxiesInQuorum: r.ProxiesInQuorum}
+		ProxiesPerHolder: r.ProxiesPerHolder, ProxiesInQuorum: r.ProxiesInQuorum}
 }
 
 // rules is the stored rule as MeetingRules of the council.
 func (r quorumRule) rules(councilID int64) MeetingRules {
 	return MeetingRules{CouncilID: councilID, QuorumKind: r.Kind, QuorumCount: r.Count, QuorumPercent: r.Percent, VoteWithoutQuorum: r.VoteWithoutQuorum,
-		ProxiesInQuorum: r.ProxiesInQuorum}
+		ProxiesPerHolder: r.ProxiesPerHolder, ProxiesInQuorum: r.ProxiesInQuorum}
 }
 
 // quorumSnapshot is a meeting's stored quorum: the active members, the

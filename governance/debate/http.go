@@ -40,6 +40,7 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/debats/:slug/arguments/:id", web.Gated(h.argument))
 	app.Post("/debats/:slug/arguments/:id", auth.Require(authz.EditOwnArgument), h.editArgument)
 	app.Post("/debats/:slug/arguments/:id/masquer", auth.Require(authz.HideArgument), h.hideArgument)
+	app.Post("/debats/:slug/arguments/:id/reafficher", auth.Require(authz.HideArgument), h.showArgument)
 	app.Get("/recherche", web.Gated(h.search))
 }
 
@@ -335,6 +336,13 @@ type argumentView struct {
 	CanModerate bool
 	Reply       argumentForm
 	Edit        argumentForm
+	// Moderations is the hiding and showing history (moderation.go);
+	// CanShow, a hidden argument may be shown again by the viewer, with
+	// ShowErrors and ShowReason after a refusal.
+	Moderations []Moderation
+	CanShow     bool
+	ShowErrors  apperr.Fields
+	ShowReason  string
 }
 
 func (h *Handlers) argument(c *fiber.Ctx) error {
@@ -345,7 +353,7 @@ func (h *Handlers) argument(c *fiber.Ctx) error {
 	return h.renderArgument(c, strings.Clone(c.Params("slug")), id, argumentForm{Stance: StanceNuance}, argumentForm{})
 }
 
-func (h *Handlers) renderArgument(c *fiber.Ctx, slug string, id int64, reply, edit argumentForm) error {
+func (h *Handlers) renderArgument(c *fiber.Ctx, slug string, id int64, reply, edit argumentForm, extra ...func(*argumentView)) error {
 	ctx, co := c.UserContext(), web.Council(c)
 	d, err := debatePage(ctx, h.DB, co.ID, slug)
 	if err != nil {
@@ -367,6 +375,13 @@ func (h *Handlers) renderArgument(c *fiber.Ctx, slug string, id int64, reply, ed
 	}
 	role, v := auth.Role(c), web.ViewerOf(c)
 	view.CanModerate = !a.Hidden() && authz.Can(role, authz.HideArgument)
+	view.CanShow = a.Hidden() && authz.Can(role, authz.HideArgument)
+	if view.Moderations, err = Moderations(ctx, h.DB, co.ID, a.ID); err != nil {
+		return err
+	}
+	for _, f := range extra {
+		f(&view)
+	}
 	view.CanReply = !a.Hidden() && a.ParentID == nil && d.State == DebateOpen && authz.Can(role, authz.AddArgument)
 	view.CanEditOwn = !a.Hidden() && v != nil && a.AuthorID != nil && *a.AuthorID == v.AccountID && authz.Can(role, authz.EditOwnArgument)
 	if view.CanReply || view.CanEditOwn {
@@ -743,4 +758,38 @@ func (v argumentView) ReplyFields() argumentFields {
 // EditFields is the author's edit form of the permalink page.
 func (v argumentView) EditFields() argumentFields {
 	return argumentFields{Prefix: "modif-", Form: v.Edit, Stances: v.Stances, Criteria: v.Criteria}
+}
+
+// showArgument shows again an argument hidden by mistake; a refusal shows
+// the argument's page again with the reason as typed.
+func (h *Handlers) showArgument(c *fiber.Ctx) error {
+	slug := strings.Clone(c.Params("slug"))
+	id, err := strconv.ParseInt(c.Params("id"), 10, 64)
+	if err != nil {
+		return apperr.New(apperr.NotFound, "Cet argument n'existe pas.")
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	d, err := debatePage(ctx, h.DB, co.ID, slug)
+	if err != nil {
+		return err
+	}
+	if _, err := ArgumentThread(ctx, h.DB, co.ID, d.ID, id); err != nil {
+		return err
+	}
+	reason := web.Form(c, "show_reason")
+	err = ShowArgument(ctx, h.DB, co.ID, id, auth.ActorOf(web.ViewerOf(c)), reason)
+	status := fiber.StatusUnprocessableEntity
+	errs := apperr.FieldsOf(err)
+	if errs == nil && apperr.CodeOf(err) == apperr.Conflict {
+		status, errs = fiber.StatusConflict, apperr.Fields{"show_reason": apperr.MessageOf(err)}
+	}
+	if errs != nil {
+		c.Status(status)
+		return h.renderArgument(c, slug, id, argumentForm{Stance: StanceNuance}, argumentForm{}, func(v *argumentView) {
+			v.ShowErrors, v.ShowReason = errs, reason
+		})
+	} else if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, argumentURL(slug, id), "Argument ré-affiché ; son masquage reste dans l'historique.")
 }
