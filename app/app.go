@@ -23,6 +23,7 @@ import (
 	"cla/governance/member"
 	"cla/governance/notify"
 	"cla/governance/proposal"
+	"cla/governance/sortition"
 	"cla/internal/auth"
 	"cla/internal/web"
 )
@@ -54,12 +55,12 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	register := &catalog.Handlers{DB: db, Logger: logger}
+	register := &catalog.Handlers{DB: db, Logger: logger, ItemDebates: debate.DebatesOfItem}
 	// A suspended or archived council, a private register (governance/instance).
 	app.Use(instance.StateGuard, instance.PrivateOpenData)
 	// Open data uses no session: served before the session middleware.
 	register.OpenDataRoutes(app)
-	notices := &notify.Handlers{DB: db}
+	notices := &notify.Handlers{DB: db, BaseURL: cfg.BaseURL}
 	// The one-click unsubscribe (RFC 8058) is posted by mail clients with
 	// no session and no CSRF token: served before that middleware.
 	notices.UnsubscribeRoutes(app)
@@ -71,13 +72,19 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	// Every domain's routes, in the order they are matched.
 	(&boussole.Handlers{DB: db}).Routes(app)
 	(&member.Handlers{DB: db}).Routes(app)
-	(&proposal.Handlers{DB: db}).Routes(app)
+	(&proposal.Handlers{DB: db, Debates: debate.DebatesOfProposal}).Routes(app)
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)
-	(&instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}).Routes(app)
+	sortitions := &sortition.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}
+	sortitions.Routes(app)
+	sortitions.ManageRoutes(app)
+	operator := &instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}
+	operator.Routes(app)
 	(&exchange.Handlers{DB: db}).Routes(app)
 	notices.Routes(app)
+	notices.SubscribeRoutes(app)
+	notices.InstanceRoutes(app, operator.RequireOperator)
 	(&integration.Handlers{DB: db, AllowPrivate: cfg.WebhooksAllowPrivate}).Routes(app)
 	(&lokavaluto.Handlers{DB: db, Connector: cfg.Odoo}).Routes(app)
 	app.Use(web.NotFound)

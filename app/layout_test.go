@@ -39,12 +39,15 @@ var layout = map[string][]string{
 	// reach it only through the jobs of notify/event, which imports none.
 	"governance/notify": {"governance/assembly", "governance/application", "governance/debate", "governance/proposal",
 		"governance/boussole", "governance/member", "governance/notify/event", "catalog", "internal"},
-	"governance/notify/event": {"internal"},
-	"governance/integration":  {"internal"},
-	"governance/lokavaluto":   {"catalog", "internal"},
-	"catalog":                 {"internal"},
-	"internal":                {"assets"},
-	"assets":                  {}, // migrations, templates, static: embedded files
+	"governance/notify/event":    {"internal"},
+	"governance/integration":     {"internal"},
+	"governance/lokavaluto":      {"catalog", "internal"},
+	"governance/sortition":       {"governance/sortition/draw", "governance/sortition/drand", "governance/notify/event", "internal"},
+	"governance/sortition/draw":  {"internal"},
+	"governance/sortition/drand": {"governance/sortition/draw"},
+	"catalog":                    {"internal"},
+	"internal":                   {"assets"},
+	"assets":                     {}, // migrations, templates, static: embedded files
 }
 
 // areaOf returns the area of a package of the module ("" when none).

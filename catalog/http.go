@@ -29,8 +29,19 @@ type Handlers struct {
 	// Cache holds the anonymous pages and the open data. Routes or
 	// OpenDataRoutes creates it (and stops it when the app shuts down) when nil.
 	Cache *Cache
+	// ItemDebates lists the debates linked to a register item, for the links
+	// from its page (issue 20, point 5). The catalog never imports governance:
+	// app wires debate.DebatesOfItem here, and the debate package touches the
+	// cache (Touch) when it changes those links. Nil shows none.
+	ItemDebates func(ctx context.Context, db bun.IDB, councilID, itemID int64) ([]RelatedLink, error)
 
 	flight singleflight.Group
+}
+
+// RelatedLink is a page of another domain that bears on a register item.
+type RelatedLink struct {
+	Href  string `bun:"href"`
+	Label string `bun:"label"`
 }
 
 // Cache-Control policies.
@@ -149,7 +160,7 @@ func page(c *fiber.Ctx, name string, view any) ([]byte, error) {
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer pageBuffers.Put(buf)
 	buf.Reset()
-	if err := c.App().Config().Views.Render(buf, name, view); err != nil {
+	if err := web.RenderTo(c, buf, name, view); err != nil {
 		return nil, err
 	}
 	return bytes.Clone(buf.Bytes()), nil
@@ -224,6 +235,7 @@ type ItemView struct {
 	History  []HistoryEntry
 	Shops    []Shop
 	CanEdit  bool
+	Debates  []RelatedLink
 }
 
 func (h *Handlers) item(c *fiber.Ctx) error {
@@ -250,6 +262,11 @@ func (h *Handlers) item(c *fiber.Ctx) error {
 			GroupExpr("shop.id").Order("shop.name").Scan(ctx)
 		if err != nil {
 			return nil, err
+		}
+		if h.ItemDebates != nil {
+			if view.Debates, err = h.ItemDebates(ctx, h.DB, co.ID, node.ID); err != nil {
+				return nil, err
+			}
 		}
 		if v := view.Viewer; v != nil {
 			view.CanEdit = canEditWording(v)
@@ -460,8 +477,9 @@ func (h *Handlers) diff(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
+		view := DiffView{Page: web.NewPage(c, "Ce qui a changé")}
 		if len(vs) == 0 {
-			return nil, apperr.New(apperr.NotFound, "Le registre n'a encore aucune version.")
+			return view, nil // the page says there is nothing to compare yet
 		}
 		if to == 0 {
 			to = vs[0].Number
@@ -469,7 +487,6 @@ func (h *Handlers) diff(c *fiber.Ctx) error {
 		if from == 0 {
 			from = to - 1
 		}
-		view := DiffView{Page: web.NewPage(c, "Ce qui a changé")}
 		for _, v := range vs {
 			view.Numbers = append(view.Numbers, v.Number)
 		}

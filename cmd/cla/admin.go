@@ -13,6 +13,7 @@ import (
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/council"
+	"cla/internal/text"
 )
 
 const adminUsage = `Usage:
@@ -121,7 +122,7 @@ func createOperator(ctx context.Context, m *Main, email, name, councilSlug strin
 		}
 		if err := audit.Record(ctx, m.DB, adminActor.Entry(&co.ID, "member.role",
 			"member", strconv.FormatInt(a.ID, 10),
-			fmt.Sprintf("Rôle de %s : %s → %s (ligne de commande)", a.Name, before.Label(), role.Label())),
+			fmt.Sprintf("Rôle %s : %s → %s (ligne de commande)", text.De(a.Name), before.Label(), role.Label())),
 			map[string]any{"role": before}, map[string]any{"role": role}); err != nil {
 			return "", err
 		}

@@ -219,6 +219,7 @@ Usage:
   cla council create --slug S --name N --host H --admin-email E [--start empty|model|file]   create a council
   cla admin create --email E --name N [--council S]   give an account a role in a council; prints a set-password link
   cla audit verify [--head F|URL]   check the audit trail's hash chain, and against published heads
+  cla sortition verify <draw.json>   re-run a published sortition draw and compare (no database, no network)
 
 Flags (each also read from the environment variable shown):
 `

@@ -73,6 +73,11 @@ var gateSeeds = []gateSeed{
 	{Path: "/gestion/notifications", SignedIn: true},
 	{Path: "/points-de-vente/marche-du-lavoir/caisse?q=riz"},
 	{Path: "/api/v1/shops/marche-du-lavoir/basket?since=1"},
+	// The header's search box (issue 20, point 4): a product, then words that
+	// appear in debates and proposals, with markdown around them.
+	{Path: "/recherche?q=riz"},
+	{Path: "/recherche?q=accessibilit%C3%A9"},
+	{Path: "/recherche?q=local"},
 }
 
 // gatePerPattern is how many URLs of one route pattern the gates check.

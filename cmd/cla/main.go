@@ -59,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runAdmin(ctx, cmd, args, stdout, stderr)
 	case "operator", "council":
 		return runInstance(ctx, cmd, args, stdout, stderr)
+	case "sortition":
+		return runSortition(args, stdout)
 	case "demo":
 		if hasScaleFlag(args) { // generated network (cmd/cla/scale.go)
 			return scaleDemoCommand(ctx, args, stdout, stderr)

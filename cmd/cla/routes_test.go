@@ -141,6 +141,7 @@ var routeTable = []routeCase{
 	{route: "GET /decisions", want: all(200)},
 	{route: "GET /decisions.atom", want: all(200)},
 	{route: "GET /decisions/:id", path: "/decisions/{decision}", want: all(200)},
+	{route: "POST /decisions/:id/rectifier", path: "/decisions/{decision}/rectifier", form: url.Values{"reason": {""}}, want: facilitatorAction(422)},
 	{route: "GET /meetings.ics", want: all(200)},
 	{route: "GET /seances", want: all(200)},
 	{route: "POST /seances", form: url.Values{"title": {""}}, want: facilitatorAction(422)},
@@ -148,6 +149,8 @@ var routeTable = []routeCase{
 	{route: "POST /seances/:id/appel", path: "/seances/{seance_close}/appel", want: facilitatorAction(409)},
 	{route: "GET /seances/:id/compte-rendu", path: "/seances/{seance_close}/compte-rendu", want: all(200)},
 	{route: "POST /seances/:id/compte-rendu", path: "/seances/{seance_close}/compte-rendu", form: url.Values{"body": {"Texte"}}, want: facilitatorAction(409)},
+	{route: "POST /seances/:id/compte-rendu/amendements", path: "/seances/{seance_close}/compte-rendu/amendements", form: url.Values{"passage": {""}}, want: memberAction(422)},
+	{route: "POST /seances/:id/compte-rendu/amendements/:amendment", path: "/seances/{seance_close}/compte-rendu/amendements/999999", form: url.Values{"decision": {"refuser"}}, want: facilitatorAction(422)},
 	{route: "POST /seances/:id/compte-rendu/approuver", path: "/seances/{seance_close}/compte-rendu/approuver", want: facilitatorAction(422)},
 	{route: "POST /seances/:id/compte-rendu/regenerer", path: "/seances/{seance_close}/compte-rendu/regenerer", want: facilitatorAction(409)},
 	{route: "GET /seances/:id/convocation", path: "/seances/{seance}/convocation", want: all(200)},
@@ -157,12 +160,17 @@ var routeTable = []routeCase{
 	{route: "POST /seances/:id/ordre-du-jour", path: "/seances/{seance}/ordre-du-jour", form: url.Values{"kind": {"free"}, "title": {""}}, want: facilitatorAction(422)},
 	{route: "POST /seances/:id/ordre-du-jour/:item/deplacer", path: "/seances/{seance}/ordre-du-jour/{point}/deplacer", form: url.Values{"dir": {"down"}}, want: facilitatorAction(303)},
 	{route: "POST /seances/:id/ordre-du-jour/:item/retirer", path: "/seances/{seance_close}/ordre-du-jour/{point_close}/retirer", want: facilitatorAction(409)},
+	{route: "POST /seances/:id/procurations", path: "/seances/{seance_close}/procurations", form: url.Values{"holder": {""}}, want: memberAction(422)},
+	{route: "POST /seances/:id/procurations/:proxy/revoquer", path: "/seances/{seance_close}/procurations/999999/revoquer", want: memberAction(404)},
+	{route: "POST /seances/:id/procurations/papier", path: "/seances/{seance_close}/procurations/papier", form: url.Values{"giver": {""}}, want: facilitatorAction(422)},
 	{route: "POST /seances/:id/votes", path: "/seances/{seance}/votes", form: url.Values{"question": {"Adopter ?"}, "method": {"majorite"}, "threshold": {"exprimes"}, "mode": {"en_ligne"}, "secrecy": {"anonyme"}}, want: facilitatorAction(409)},
 	{route: "GET /seances/regles", want: by(303, 403, 403, 200, 403)},
 	{route: "POST /seances/regles", form: url.Values{"quorum_kind": {"aucun"}}, want: by(401, 403, 403, 422, 403)},
 	{route: "GET /votes/:id", path: "/votes/{vote}", want: all(200)},
 	{route: "POST /votes/:id/bulletin", path: "/votes/{vote}/bulletin", form: url.Values{"choice": {"pour"}}, want: memberAction(409)},
 	{route: "POST /votes/:id/cloture", path: "/votes/{vote}/cloture", want: facilitatorAction(409)},
+	{route: "POST /votes/:id/papier", path: "/votes/{vote}/papier", form: url.Values{"choice": {"pour"}}, want: facilitatorAction(409)},
+	{route: "POST /votes/:id/procuration", path: "/votes/{vote}/procuration", form: url.Values{"choice": {"pour"}}, want: memberAction(409)},
 
 	// Debates.
 	{route: "GET /debats", want: all(200)},
@@ -197,6 +205,22 @@ var routeTable = []routeCase{
 	{route: "POST /propositions/nouvelle", want: memberAction(422)},
 	{route: "GET /propositions/nouvelle-boussole", want: memberPage},
 	{route: "POST /propositions/nouvelle-boussole", want: memberAction(422)},
+
+	// Sortition: the draws' public pages, the volunteers' form and private link.
+	{route: "GET /tirages", want: all(200)},
+	{route: "GET /tirages/:slug", path: "/tirages/" + demo.SortitionSlug, want: all(200)},
+	{route: "GET /tirages/:slug/draw.json", path: "/tirages/" + demo.SortitionSlug + "/draw.json", want: all(200)},
+	{route: "GET /tirages/:slug/candidature", path: "/tirages/" + demo.SortitionSlug + "/candidature", want: all(409)},
+	{route: "POST /tirages/:slug/candidature", path: "/tirages/inconnu/candidature", form: url.Values{"name": {""}}, want: all(404)},
+	{route: "GET /tirage-candidature/:token", path: "/tirage-candidature/{forged}", want: all(404)},
+	{route: "POST /tirage-candidature/:token/retrait", path: "/tirage-candidature/{forged}/retrait", want: all(404)},
+	{route: "POST /tirage-candidature/:token/siege", path: "/tirage-candidature/{forged}/siege", form: url.Values{"decision": {"refuser"}}, want: all(404)},
+	{route: "GET /gestion/tirages", want: facilitatorPage},
+	{route: "POST /gestion/tirages", form: url.Values{"title": {""}}, want: facilitatorAction(422)},
+	{route: "GET /gestion/tirages/:slug", path: "/gestion/tirages/" + demo.SortitionSlug, want: facilitatorPage},
+	{route: "POST /gestion/tirages/:slug/engagement", path: "/gestion/tirages/" + demo.SortitionSlug + "/engagement", want: facilitatorAction(409)},
+	{route: "POST /gestion/tirages/:slug/anonymiser", path: "/gestion/tirages/" + demo.SortitionSlug + "/anonymiser", want: facilitatorAction(303)},
+	{route: "POST /gestion/tirages/:slug/hasard", path: "/gestion/tirages/" + demo.SortitionSlug + "/hasard", form: url.Values{"randomness": {"00"}}, want: facilitatorAction(409)},
 
 	// Shop applications, the charter, renewals and the export.
 	{route: "GET /devenir-point-de-vente", want: all(200)},
@@ -286,6 +310,13 @@ var routeTable = []routeCase{
 	{route: "POST /gestion/notifications/:id/renvoyer", path: "/gestion/notifications/{notification}/renvoyer", want: facilitatorAction(404)},
 	{route: "GET /desabonnement/:token", path: "/desabonnement/{forged}", want: all(404)},
 	{route: "POST /desabonnement/:token", path: "/desabonnement/{forged}", want: all(404)},
+	// Citizens' subscriptions to the public digest (no account), and the
+	// operator's list of them.
+	{route: "GET /abonnement", want: all(200)},
+	{route: "POST /abonnement", form: url.Values{"email": {"pas-une-adresse"}}, want: all(422)},
+	{route: "GET /abonnement/confirmer/:token", path: "/abonnement/confirmer/{forged}", want: all(404)},
+	{route: "POST /abonnement/confirmer/:token", path: "/abonnement/confirmer/{forged}", want: all(404)},
+	{route: "GET /instance/abonnes", want: operatorPage},
 }
 
 // csrfExempt are the POST routes served without CSRF protection, by design:
@@ -294,7 +325,10 @@ var csrfExempt = map[string]bool{
 	"POST /desabonnement/:token": true, // RFC 8058 one-click unsubscribe, posted by mail clients
 }
 
-// walkFixture is the demo council A, a council B and one client per persona.
+// walkFixture is the demo council A (its row made by internal/council.Insert,
+// as every council is), a council B made by instance.Create as the operator
+// makes one, and one client per persona. Councils made from the model and
+// from an exchange file are walked in routes_councils_test.go.
 type walkFixture struct {
 	app     *fiber.App
 	db      *bun.DB

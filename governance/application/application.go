@@ -115,11 +115,14 @@ type Application struct {
 	CharterVersion    int              `bun:"charter_version"`
 	CharterAcceptedAt time.Time        `bun:"charter_accepted_at"`
 	DuplicateOf       *int64           `bun:"duplicate_of"`
-	ProposalID        *int64           `bun:"proposal_id"`
-	ShopID            *int64           `bun:"shop_id"`
-	DemoKey           *string          `bun:"demo_key"`
-	CreatedAt         time.Time        `bun:"created_at,nullzero,default:current_timestamp"`
-	UpdatedAt         time.Time        `bun:"updated_at,nullzero,default:current_timestamp"`
+	// RefusalReason is why the council refused the application by hand,
+	// which the shop reads on its follow-up page.
+	RefusalReason string    `bun:"refusal_reason"`
+	ProposalID    *int64    `bun:"proposal_id"`
+	ShopID        *int64    `bun:"shop_id"`
+	DemoKey       *string   `bun:"demo_key"`
+	CreatedAt     time.Time `bun:"created_at,nullzero,default:current_timestamp"`
+	UpdatedAt     time.Time `bun:"updated_at,nullzero,default:current_timestamp"`
 
 	// Read with the application: its state after the council's decision, and
 	// the proposal's state.

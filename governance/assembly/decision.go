@@ -16,6 +16,7 @@ import (
 	"cla/internal/audit"
 	"cla/internal/database"
 	"cla/internal/markdown"
+	"cla/internal/text"
 	"cla/internal/web"
 )
 
@@ -64,10 +65,16 @@ type Decision struct {
 	ActorName       string          `bun:"actor_name"`
 	DemoKey         *string         `bun:"demo_key"`
 	CreatedAt       time.Time       `bun:"created_at,nullzero,default:current_timestamp"`
+	// SupersedesID is the published decision a rectifying decision replaces,
+	// with the reason of the rectification (correction.go).
+	SupersedesID        *int64 `bun:"supersedes_id"`
+	RectificationReason string `bun:"rectification_reason"`
 
 	// Read with the decision.
 	MeetingTitle string    `bun:"meeting_title,scanonly"`
 	MeetingStart time.Time `bun:"meeting_start,scanonly"`
+	// SupersededByID is the decision that rectifies this one, if any.
+	SupersededByID *int64 `bun:"superseded_by_id,scanonly"`
 }
 
 // Ref is the decision's stable reference in the register ("decision:42").
@@ -176,7 +183,9 @@ func civilDay(t time.Time) time.Time {
 
 func decisionTitle(p *proposal.Proposal, o DecisionOutcome, option string) string {
 	t := p.Title
-	if option != "" {
+	// The winning option names what was decided unless the title already
+	// says it ("Conventionner le tofu — Conventionner" repeats itself).
+	if option != "" && !strings.Contains(strings.ToLower(t), strings.ToLower(option)) {
 		t += " — " + option
 	}
 	t = o.Label() + " : " + t
@@ -191,9 +200,9 @@ func defaultMotivation(v *Vote, o DecisionOutcome, option string) string {
 	var s string
 	switch v.Method {
 	case MethodMajority:
-		s = fmt.Sprintf("Vote à la %s : %d pour, %d contre, %d abstention(s).", v.Threshold.Label(), t.For, t.Against, t.Abstain)
+		s = fmt.Sprintf("Vote à la %s : %d pour, %d contre, %s.", v.Threshold.Label(), t.For, t.Against, text.Count(t.Abstain, "abstention", "abstentions"))
 	case MethodConsent:
-		s = fmt.Sprintf("Décision par consentement : %d objection(s).", t.Objections)
+		s = "Décision par consentement : " + text.Count(t.Objections, "objection", "objections") + "."
 	case MethodJudgment:
 		s = "Jugement majoritaire"
 		if option != "" {
@@ -212,6 +221,13 @@ func defaultMotivation(v *Vote, o DecisionOutcome, option string) string {
 // the conditions or the reason it then needs default to the motivation.
 func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status catalog.Status, at time.Time, motivation string) (*catalog.Change, error) {
 	conditions, reason := p.Conditions, p.Reason
+	// The item's public explanation changes with its status, so that text
+	// written for the old status never stands beside the new one: the
+	// proposal's own explanation, or the decision's motivation.
+	explanation := p.RegisterExplanationMD
+	if strings.TrimSpace(explanation) == "" {
+		explanation = motivation
+	}
 	if r := []rune(motivation); len(r) > 2000 {
 		motivation = string(r[:2000])
 	}
@@ -241,10 +257,10 @@ func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status
 		if err != nil {
 			return nil, err
 		}
-		ch.Items = []catalog.ItemChange{{Slug: slug, Status: status, Conditions: conditions, Reason: reason}}
+		ch.Items = []catalog.ItemChange{{Slug: slug, Status: status, Conditions: conditions, Reason: reason, ExplanationMD: explanation}}
 	case proposal.ProposalItemNew:
 		ic := catalog.ItemChange{Slug: catalog.Slug(p.ItemName), Name: p.ItemName, Status: status, Conditions: conditions,
-			Reason: reason, Kind: catalog.Family}
+			Reason: reason, ExplanationMD: explanation, Kind: catalog.Family}
 		if p.TargetItemID != nil {
 			parent, kind, err := slugOf(p.TargetItemID)
 			if err != nil {
@@ -292,6 +308,7 @@ func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status
 func selectDecisions(db bun.IDB, dst any) *bun.SelectQuery {
 	return db.NewSelect().Model(dst).ColumnExpr("d.*").
 		ColumnExpr("m.title AS meeting_title, m.starts_at AS meeting_start").
+		ColumnExpr("(SELECT r.id FROM decisions r WHERE r.supersedes_id = d.id AND r.council_id = d.council_id) AS superseded_by_id").
 		Join("JOIN meetings AS m ON m.id = d.meeting_id AND m.council_id = d.council_id")
 }
 

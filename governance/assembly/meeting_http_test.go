@@ -363,7 +363,7 @@ func TestInRoomCountsAreCheckedOnTheForm(t *testing.T) {
 	item := f.freeItem(t, "À main levée")
 
 	maj := f.openVote(t, item, &assembly.Vote{Question: "Adopter à main levée ?", Method: assembly.MethodMajority, Mode: assembly.ModeInRoom})
-	if _, body := fac.Get("/votes/" + strconv.FormatInt(maj.ID, 10)); !containsAll(body, `name="pour"`, `max="4"`, "4 membre(s) présent(s)") {
+	if _, body := fac.Get("/votes/" + strconv.FormatInt(maj.ID, 10)); !containsAll(body, `name="pour"`, `max="4"`, "4 membres présents") {
 		t.Fatalf("close form: %.3000s", body)
 	}
 	refused := []struct {
@@ -522,12 +522,16 @@ func TestMeetingAndVoteFormsRefuseOutOfRangeInput(t *testing.T) {
 
 	// An option effect outside the list re-shows the item's open-vote form.
 	item := f.freeItem(t, "Statut du café")
-	options := "Conventionner | conventionne\nTout autoriser | n_importe_quoi"
+	// The options are rows of a label and an effect chosen from a list; a
+	// forged effect is refused and the rows come back as typed.
 	res, body := fac.PostForm(mpath+"/votes", url.Values{"item": {strconv.FormatInt(item.ID, 10)}, "question": {"Quel statut pour le café ?"},
-		"method": {"jugement"}, "mode": {"en_salle"}, "secrecy": {"anonyme"}, "options": {options}})
+		"method": {"jugement"}, "mode": {"en_salle"}, "secrecy": {"anonyme"},
+		"option_label_1": {"Conventionner"}, "option_effect_1": {"conventionne"},
+		"option_label_2": {"Tout autoriser"}, "option_effect_2": {"n_importe_quoi"}})
 	itemID := strconv.FormatInt(item.ID, 10)
 	if res.StatusCode != http.StatusUnprocessableEntity || !containsAll(body, "Effet inconnu pour « Tout autoriser »",
-		`<details class="open-vote" open>`, `id="o`+itemID+`-error"`, ">Conventionner | conventionne\nTout autoriser | n_importe_quoi</textarea>",
+		`<details class="open-vote" open>`, `id="o`+itemID+`-error"`, `name="option_label_2" value="Tout autoriser"`,
+		`<option value="conventionne" selected>Conventionner</option>`, `<option value="ajourner">Ajourner</option>`,
 		`value="Quel statut pour le café ?"`, `value="en_salle" checked`, `value="jugement" selected`) {
 		t.Fatalf("unknown option effect: %d %.5000s", res.StatusCode, body)
 	}
@@ -535,7 +539,9 @@ func TestMeetingAndVoteFormsRefuseOutOfRangeInput(t *testing.T) {
 		t.Fatalf("%d votes opened (%v)", n, err)
 	}
 	res, body = fac.PostForm(mpath+"/votes", url.Values{"item": {itemID}, "question": {"Quel statut pour le café ?"},
-		"method": {"jugement"}, "mode": {"en_salle"}, "secrecy": {"anonyme"}, "options": {"Conventionner | conventionne\nAjourner | ajourner\nRien de plus"}})
+		"method": {"jugement"}, "mode": {"en_salle"}, "secrecy": {"anonyme"},
+		"option_label_1": {"Conventionner"}, "option_effect_1": {"conventionne"}, "option_label_2": {"Ajourner"}, "option_effect_2": {"ajourner"},
+		"option_label_3": {"Rien de plus"}})
 	location(t, res, body)
 }
 

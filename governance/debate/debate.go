@@ -265,6 +265,11 @@ func editDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, b
 }
 
 func setDebateItems(ctx context.Context, tx bun.Tx, councilID, debateID int64, ids []int64) error {
+	// The items' public pages list their debates (DebatesOfItem) and are
+	// cached: tell the cache, in this transaction.
+	if err := catalog.Touch(ctx, tx, councilID); err != nil {
+		return err
+	}
 	if _, err := tx.NewDelete().Table("debate_register_items").
 		Where("council_id = ? AND debate_id = ?", councilID, debateID).Exec(ctx); err != nil {
 		return err
@@ -377,6 +382,26 @@ type LinkedProposal struct {
 	ID    int64  `bun:"id"`
 	Title string `bun:"title"`
 	State string `bun:"state"`
+}
+
+// DebatesOfProposal returns the debates linked to a proposal, for its page's
+// links back (proposal.Handlers.Debates), in one query.
+func DebatesOfProposal(ctx context.Context, db bun.IDB, councilID, proposalID int64) ([]proposal.DebateLink, error) {
+	var out []proposal.DebateLink
+	err := db.NewRaw(`SELECT d.slug, d.title FROM debate_proposals l
+		JOIN debates d ON d.id = l.debate_id AND d.council_id = l.council_id
+		WHERE l.council_id = ? AND l.proposal_id = ? ORDER BY d.id`, councilID, proposalID).Scan(ctx, &out)
+	return out, err
+}
+
+// DebatesOfItem returns the debates linked to a register item, for the item's
+// page (catalog.Handlers.ItemDebates), in one query.
+func DebatesOfItem(ctx context.Context, db bun.IDB, councilID, itemID int64) ([]catalog.RelatedLink, error) {
+	var out []catalog.RelatedLink
+	err := db.NewRaw(`SELECT '/debats/' || d.slug AS href, d.title AS label FROM debate_register_items l
+		JOIN debates d ON d.id = l.debate_id AND d.council_id = l.council_id
+		WHERE l.council_id = ? AND l.register_item_id = ? ORDER BY d.id`, councilID, itemID).Scan(ctx, &out)
+	return out, err
 }
 
 // DebateProposals returns the public proposals linked to a debate, in one query.

@@ -14,6 +14,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/text"
 	"cla/internal/web"
 )
 
@@ -608,7 +609,17 @@ type suggestView struct {
 }
 
 func (h *Handlers) suggestForm(c *fiber.Ctx) error {
-	return web.Render(c, "governance/backlog_suggest", suggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: themes})
+	view := suggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: themes}
+	// "Puis-je acheter… ?" links here with the words it did not find
+	// (?sujet=): the form starts from them, as a product topic.
+	if sujet := strings.Join(strings.Fields(text.Normalize(strings.Clone(c.Query("sujet")))), " "); sujet != "" {
+		if r := []rune(sujet); len(r) > 200 {
+			sujet = string(r[:200])
+		}
+		view.Suggestion = Suggestion{Title: sujet, Theme: "produits",
+			Question: "L'allocation peut-elle payer « " + sujet + " » ? Ce produit n'est pas dans le registre."}
+	}
+	return web.Render(c, "governance/backlog_suggest", view)
 }
 
 func (h *Handlers) suggest(c *fiber.Ctx) error {
@@ -664,8 +675,29 @@ func (h *Handlers) reviewSuggestion(c *fiber.Ctx) error {
 type searchView struct {
 	web.Page
 	Results *SearchResults
-	Prev    string
-	Next    string
+	// Lookup is the register's "Puis-je acheter… ?" answer for the same
+	// words, shown before the debates and proposals (issue 20, point 4): the
+	// header's search box lands here, and most people ask about a product.
+	Lookup catalog.LookupResult
+	Prev   string
+	Next   string
+}
+
+// Best is the lookup's answer, nil when the register has none or when the
+// items that match answer differently (then Candidates lists them).
+func (v searchView) Best() *catalog.SearchHit { return v.Lookup.Best }
+
+// Candidates are the items of an ambiguous question, most specific first.
+func (v searchView) Candidates() []catalog.SearchHit {
+	if !v.Lookup.Ambiguous() {
+		return nil
+	}
+	return v.Lookup.Candidates
+}
+
+// OtherHits are the lookup's other items, at most four.
+func (v searchView) OtherHits() []catalog.SearchHit {
+	return v.Lookup.Others[:min(len(v.Lookup.Others), 4)]
 }
 
 func (h *Handlers) search(c *fiber.Ctx) error {
@@ -675,6 +707,11 @@ func (h *Handlers) search(c *fiber.Ctx) error {
 		return err
 	}
 	view := searchView{Page: web.NewPage(c, "Recherche"), Results: res}
+	if res.Query != "" && res.Page == 1 {
+		if view.Lookup, err = catalog.Lookup(c.UserContext(), h.DB, web.Council(c).ID, res.Query); err != nil {
+			return err
+		}
+	}
 	q := url.QueryEscape(res.Query)
 	if res.Page > 1 {
 		view.Prev = "/recherche?q=" + q + "&page=" + strconv.Itoa(res.Page-1)

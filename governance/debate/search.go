@@ -140,7 +140,10 @@ var searchSources = []string{
 }
 
 // searchSQL ranks every hit, keeps one page, and only then fetches the page's
-// titles and texts and computes their headlines.
+// titles and texts and computes their headlines. Markdown marks are dropped
+// from the headline's text: emphasis and link targets with nothing in their
+// place (a space there read "l' accessibilité" and "local ."), block marks
+// (#, >, |, brackets) with a space.
 var searchSQL = `WITH hits AS (` + strings.Join(searchSources, "\nUNION ALL\n") + `),
 	page AS (SELECT kind, id, rank, count(*) OVER () AS total FROM hits ORDER BY rank DESC, kind, id LIMIT ?2 OFFSET ?3),
 	docs AS (SELECT p.kind, p.id, p.rank, p.total,
@@ -159,7 +162,7 @@ var searchSQL = `WITH hits AS (` + strings.Join(searchSources, "\nUNION ALL\n") 
 		LEFT JOIN register_items r ON p.kind = 'register_item' AND r.id = p.id AND r.council_id = ?0
 		LEFT JOIN proposals pr ON p.kind = 'proposal' AND pr.id = p.id AND pr.council_id = ?0)
 	SELECT kind, id, slug, title, rank, total::int AS total,
-		ts_headline('fr_unaccent', regexp_replace(text, '\]\([^)]*\)|[*_#>\[\]~|]+', ' ', 'g'), ` + searchTSQuery + `,
+		ts_headline('fr_unaccent', regexp_replace(regexp_replace(text, '\]\([^)]*\)|[*_~]+', '', 'g'), '[#>\[\]|]+', ' ', 'g'), ` + searchTSQuery + `,
 			'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') AS headline
 	FROM docs ORDER BY rank DESC, kind, id`
 

@@ -19,6 +19,7 @@ import (
 	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
+	"cla/internal/text"
 )
 
 // Problem is one reason an exchange file is refused: where (a JSON path such
@@ -66,7 +67,7 @@ type refusal struct{ n int }
 
 func (e refusal) Error() string { return fmt.Sprintf("exchange file refused: %d problem(s)", e.n) }
 func (e refusal) Unwrap() []error {
-	return []error{ErrRefused, apperr.New(apperr.Invalid, "Le fichier d'échange est refusé : %d problème(s), rien n'a été importé.", e.n)}
+	return []error{ErrRefused, apperr.New(apperr.Invalid, "Le fichier d'échange est refusé : %s, rien n'a été importé.", text.Count(e.n, "problème", "problèmes"))}
 }
 
 // ImportInto reads an exchange file from r and fills the council (which must

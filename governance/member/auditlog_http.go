@@ -23,7 +23,15 @@ type personOption struct {
 // long ones folded.
 type auditRow struct {
 	audit.Entry
-	Long bool
+	Actor       string // who acted, or "La plateforme"
+	Sentence    string // the rest of the sentence, in French
+	ObjectLabel string // the object type in French
+	Changes     []auditChange
+}
+
+// typeOption is one object type of the filter.
+type typeOption struct {
+	Value, Label string
 }
 
 // auditView is the audit trail page for facilitators.
@@ -31,11 +39,12 @@ type auditView struct {
 	web.Page
 	Entries     []auditRow
 	People      []personOption
-	ObjectTypes []string
+	ObjectTypes []typeOption
 	ObjectType  string
 	ObjectID    string
 	ActorID     int64
 	MoreURL     string // link to older entries, "" when none
+	LatestURL   string // link back to the newest entries, "" on the first page
 	Filtered    bool
 }
 
@@ -63,11 +72,16 @@ func (h *Handlers) auditLog(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	view := auditView{Page: web.NewPage(c, "Journal des modifications"), ObjectTypes: types,
+	view := auditView{Page: web.NewPage(c, "Journal des modifications"),
 		ObjectType: f.ObjectType, ObjectID: f.ObjectID, ActorID: f.ActorID,
 		Filtered: f.ActorID != 0 || f.ObjectType != ""}
+	for _, t := range types {
+		view.ObjectTypes = append(view.ObjectTypes, typeOption{Value: t, Label: auditObjectLabel(t)})
+	}
 	for _, e := range entries {
-		view.Entries = append(view.Entries, auditRow{Entry: e, Long: len(e.BeforeJSON)+len(e.AfterJSON) > 160})
+		actor, sentence := auditSentence(e)
+		view.Entries = append(view.Entries, auditRow{Entry: e, Actor: actor, Sentence: sentence,
+			ObjectLabel: auditObjectLabel(e.ObjectType), Changes: auditChanges(e.BeforeJSON, e.AfterJSON)})
 	}
 	for _, m := range members {
 		view.People = append(view.People, personOption{ID: m.AccountID, Name: m.Name, Selected: m.AccountID == f.ActorID})
@@ -85,6 +99,22 @@ func (h *Handlers) auditLog(c *fiber.Ctx) error {
 		}
 		q.Set("avant", strconv.FormatInt(entries[len(entries)-1].ID, 10))
 		view.MoreURL = "/gestion/journal?" + q.Encode()
+	}
+	if f.Before != 0 {
+		q := url.Values{}
+		if f.ActorID != 0 {
+			q.Set("personne", strconv.FormatInt(f.ActorID, 10))
+		}
+		if f.ObjectType != "" {
+			q.Set("type", f.ObjectType)
+		}
+		if f.ObjectID != "" {
+			q.Set("objet", f.ObjectID)
+		}
+		view.LatestURL = "/gestion/journal"
+		if len(q) > 0 {
+			view.LatestURL += "?" + q.Encode()
+		}
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	return web.Render(c, "governance/audit", view)

@@ -15,6 +15,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/text"
 	"cla/internal/web"
 )
 
@@ -235,7 +236,7 @@ func (h *Handlers) setMemberRole(c *fiber.Ctx) error {
 	if err := auth.SetRole(c.UserContext(), h.DB, web.Council(c).ID, auth.ActorOf(web.ViewerOf(c)), m.AccountID, role); err != nil {
 		return err
 	}
-	return web.RedirectWithFlash(c, "/gestion/membres", "Rôle de "+m.Name+" : "+role.Label()+".")
+	return web.RedirectWithFlash(c, "/gestion/membres", "Rôle "+text.De(m.Name)+" : "+role.Label()+".")
 }
 
 func (h *Handlers) disableMember(c *fiber.Ctx) error { return h.setDisabled(c, true) }

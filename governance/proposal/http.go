@@ -22,6 +22,17 @@ import (
 // Handlers serves the proposal and scoring pages.
 type Handlers struct {
 	DB *bun.DB
+	// Debates lists the debates linked to a proposal, for the links back
+	// from its page (issue 20, point 5). The debate package owns those links
+	// and sits above this one: app wires debate.DebatesOfProposal here. Nil
+	// shows none.
+	Debates func(ctx context.Context, db bun.IDB, councilID, proposalID int64) ([]DebateLink, error)
+}
+
+// DebateLink is a debate a proposal is linked to.
+type DebateLink struct {
+	Slug  string `bun:"slug"`
+	Title string `bun:"title"`
 }
 
 // Routes lists the proposal and scoring routes.
@@ -165,7 +176,7 @@ func (h *Handlers) createProposal(c *fiber.Ctx) error {
 		TargetItemID: optionalID(form("target_item")), TargetShopID: optionalID(form("target_shop")),
 		ItemName: form("item_name"), ProposedStatus: catalog.Status(form("proposed_status")),
 		Conditions: form("conditions"), Reason: form("reason"), Outcome: form("outcome"),
-		RationaleMD: form("rationale"), Sources: form("sources")}
+		RationaleMD: form("rationale"), Sources: form("sources"), RegisterExplanationMD: form("register_explanation")}
 	path, err := web.CreateOnce(c, h.DB, func(ctx context.Context, tx bun.Tx) (string, error) {
 		if err := CreateProposal(ctx, tx, p, auth.ActorOf(web.ViewerOf(c))); err != nil {
 			return "", err
@@ -211,6 +222,7 @@ type proposalView struct {
 	OtherScores int        // scores given against other boussole versions
 	Older       []*Results // results against earlier boussole versions, newest first
 	Spec        []BoussoleSpecGroup
+	Debates     []DebateLink // the debates that bear on it
 }
 
 func (h *Handlers) proposal(c *fiber.Ctx) error {
@@ -234,6 +246,11 @@ func (h *Handlers) proposal(c *fiber.Ctx) error {
 		ShowDetails: authz.Can(actor.Role, authz.ReadScoreDetails)}
 	view.Spec = p.BoussoleSpec()
 	view.Events, view.Members = pg.Events, pg.Members
+	if h.Debates != nil {
+		if view.Debates, err = h.Debates(ctx, h.DB, co.ID, p.ID); err != nil {
+			return err
+		}
+	}
 	if b == nil {
 		// No boussole yet: the page says so instead of the results.
 		view.CanScore = false

@@ -12,6 +12,7 @@ import (
 	"cla/internal/audit"
 	"cla/internal/authz"
 	"cla/internal/database"
+	"cla/internal/text"
 )
 
 // Validity of single-use links.
@@ -176,7 +177,7 @@ func Invite(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, em
 			return err
 		}
 		return audit.Record(ctx, tx, by.Entry(ptr(councilID), "member.invite", "invitation", strconv.FormatInt(l.ID, 10),
-			fmt.Sprintf("Invitation de %s comme %s", email, role.Label())), nil, map[string]any{"email": email, "role": role})
+			"Invitation "+text.De(email)+" comme "+role.Label()), nil, map[string]any{"email": email, "role": role})
 	})
 	return token, err
 }
@@ -606,7 +607,7 @@ func SetRole(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, a
 			return err
 		}
 		return audit.Record(ctx, tx, by.Entry(ptr(councilID), "member.role", "member", strconv.FormatInt(accountID, 10),
-			fmt.Sprintf("Rôle de %s : %s → %s", m.Name, m.Role.Label(), role.Label())),
+			fmt.Sprintf("Rôle %s : %s → %s", text.De(m.Name), m.Role.Label(), role.Label())),
 			map[string]any{"role": m.Role}, map[string]any{"role": role})
 	})
 }

@@ -85,11 +85,16 @@ const (
 	SetMeetingRules  Action = "meeting.rules"      // set the council's quorum rule
 	CastBallot       Action = "vote.cast"          // vote online in a meeting (when present) or within a time window
 	ReadDraftMinutes Action = "minutes.read_draft" // read minutes before their approval
+	GiveProxy        Action = "proxy.give"         // give (or revoke) one's proxy for a meeting; the facilitator records paper ones
+	AmendMinutes     Action = "minutes.amend"      // suggest an amendment to the draft minutes of a meeting one attended
 
 	// The council's own settings (governance/instance). The instance's
 	// operators are no role of a council: their pages check the operators
 	// table, and they have no action here without a membership.
 	CouncilSettings Action = "council.settings" // name, presentation, contact, host names, register public or private
+	// Sortition: draws of seats among volunteers (governance/sortition).
+	SortitionManage Action = "sortition.manage" // prepare draws, read volunteers' details, publish the commitment, enter the randomness
+
 	// Notifications (governance/notify).
 	NotifyOwn Action = "notify.own" // choose one's notifications in the council, see what was sent to oneself
 	NotifyLog Action = "notify.log" // see every mail's delivery state, re-send one
@@ -137,10 +142,14 @@ var table = map[Action][]Role{
 	ShopExport:         {Facilitator, Admin},
 	CharterEdit:        {Facilitator, Admin},
 
+	SortitionManage: {Facilitator, Admin},
+
 	ManageMeeting:    {Facilitator, Admin},
 	SetMeetingRules:  {Admin},
 	CastBallot:       {Member, Facilitator, Admin},
 	ReadDraftMinutes: {Member, Facilitator, Admin},
+	GiveProxy:        {Member, Facilitator, Admin},
+	AmendMinutes:     {Member, Facilitator, Admin},
 
 	CouncilSettings: {Admin},
 	NotifyOwn:       {Member, Facilitator, Admin},

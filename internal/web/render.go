@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"io"
@@ -14,8 +15,10 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/template/html/v2"
 
+	"cla/internal/authz"
 	"cla/internal/council"
 	"cla/internal/idempotency"
+	"cla/internal/text"
 	"cla/templates"
 )
 
@@ -72,11 +75,12 @@ func NewPage(c *fiber.Ctx, title string) Page {
 type NavLink struct {
 	Href    string
 	Label   string
-	Current bool // the page is this link's or under it: aria-current="page"
+	Current bool      // the page is this link's or under it: aria-current="page"
+	Items   []NavLink // a group (the management pages): shown as a disclosure, Href unused
 }
 
 // Nav is the main navigation, in the order the header shows it (before the
-// account link).
+// management group and the account link).
 var Nav = []NavLink{
 	{Href: "/registre", Label: "Registre"},
 	{Href: "/debats", Label: "Débats"},
@@ -86,29 +90,81 @@ var Nav = []NavLink{
 	{Href: "/conseil", Label: "Le conseil"},
 }
 
-// NavLinks lists the links of the main navigation for a page at path, the
-// current one marked, then the account link (or the sign-in link). The markup
-// is in templates/partials/header.html.
-func NavLinks(path string, viewer *Viewer) []NavLink {
-	links := make([]NavLink, 0, len(Nav)+1)
-	links = append(links, Nav...)
-	if viewer != nil {
-		links = append(links, NavLink{Href: "/compte", Label: viewer.Name})
-	} else {
-		links = append(links, NavLink{Href: "/connexion", Label: "Connexion"})
+// managePage is one management page and the action that opens it: the menu
+// shows a person the pages their role may open, and nothing else (issue 20,
+// point 6: a facilitator no longer has to click their own name to find them).
+type managePage struct {
+	link   NavLink
+	action authz.Action
+}
+
+// managePages are the management pages, in the order the menu lists them.
+var managePages = []managePage{
+	{NavLink{Href: "/gestion/candidatures", Label: "Candidatures des points de vente"}, authz.ApplicationRead},
+	{NavLink{Href: "/gestion/renouvellements", Label: "Conventions à renouveler"}, authz.ApplicationRead},
+	{NavLink{Href: "/debats/suggestions", Label: "Sujets proposés à relire"}, authz.ReviewSuggestion},
+	{NavLink{Href: "/gestion/membres", Label: "Membres"}, authz.MemberList},
+	{NavLink{Href: "/gestion/charte", Label: "Charte d'engagement"}, authz.CharterEdit},
+	{NavLink{Href: "/gestion/points-de-vente/export.csv", Label: "Export des partenaires (CSV)"}, authz.ShopExport},
+	{NavLink{Href: "/gestion/journal", Label: "Journal des modifications"}, authz.AuditRead},
+	{NavLink{Href: "/gestion/notifications", Label: "Envois d'e-mails"}, authz.NotifyLog},
+	{NavLink{Href: "/gestion/integrations", Label: "Intégrations"}, authz.ManageIntegrations},
+	{NavLink{Href: "/seances/regles", Label: "Règles des séances"}, authz.SetMeetingRules},
+	{NavLink{Href: "/gestion/conseil", Label: "Réglages du conseil"}, authz.CouncilSettings},
+	{NavLink{Href: "/compte/notifications", Label: "Mes notifications"}, authz.NotifyOwn},
+}
+
+// ManageLinks lists the management pages viewer's role may open; none for an
+// anonymous visitor or an account without a role in the council.
+func ManageLinks(path string, viewer *Viewer) []NavLink {
+	if viewer == nil || viewer.Role == "" {
+		return nil
 	}
+	var out []NavLink
+	for _, p := range managePages {
+		if authz.Can(authz.Role(viewer.Role), p.action) {
+			l := p.link
+			l.Current = path == l.Href || strings.HasPrefix(path, l.Href+"/")
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// NavLinks lists the links of the main navigation for a page at path, the
+// current one marked, then the management group (for members) and the
+// account link (or the sign-in link). The markup is in
+// templates/partials/header.html.
+func NavLinks(path string, viewer *Viewer) []NavLink {
+	links := make([]NavLink, 0, len(Nav)+2)
+	links = append(links, Nav...)
 	for i := range links {
 		href := links[i].Href
 		links[i].Current = path == href || strings.HasPrefix(path, href+"/")
+	}
+	if manage := ManageLinks(path, viewer); len(manage) > 0 {
+		group := NavLink{Label: "Gestion", Items: manage}
+		for _, l := range manage {
+			group.Current = group.Current || l.Current
+		}
+		links = append(links, group)
+	}
+	if viewer != nil {
+		links = append(links, NavLink{Href: "/compte", Label: viewer.Name, Current: path == "/compte"})
+	} else {
+		links = append(links, NavLink{Href: "/connexion", Label: "Connexion", Current: path == "/connexion" || strings.HasPrefix(path, "/connexion/")})
 	}
 	return links
 }
 
 // newEngine loads every template of the templates package with the template
-// functions of this file.
-func newEngine() (*html.Engine, error) {
+// functions of this file, dates shown in Paris time.
+func newEngine() (*html.Engine, error) { return newEngineAt(paris) }
+
+// newEngineAt is newEngine with dates shown in loc.
+func newEngineAt(loc *time.Location) (*html.Engine, error) {
 	engine := html.NewFileSystem(http.FS(templates.FS), ".html")
-	engine.AddFuncMap(templateFuncs())
+	engine.AddFuncMap(templateFuncs(loc))
 	if err := engine.Load(); err != nil {
 		return nil, err
 	}
@@ -116,6 +172,48 @@ func newEngine() (*html.Engine, error) {
 }
 
 var sharedEngine = sync.OnceValues(newEngine)
+
+// zoneEngines holds, per time zone other than Paris, the templates whose date
+// functions show that zone's time: a council overseas (Indian/Reunion,
+// America/Cayenne) reads its meetings at its own hours. Parsed once per zone
+// in use, on first need; a handful at most.
+var zoneEngines sync.Map // zone name → *html.Engine
+
+func engineAt(loc *time.Location) (*html.Engine, error) {
+	if e, ok := zoneEngines.Load(loc.String()); ok {
+		return e.(*html.Engine), nil
+	}
+	e, err := newEngineAt(loc)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := zoneEngines.LoadOrStore(loc.String(), e)
+	return actual.(*html.Engine), nil
+}
+
+// Location is the time zone of the request's council (Europe/Paris unless
+// the council chose another): the zone its pages show and its forms read.
+func Location(c *fiber.Ctx) *time.Location {
+	if co := Council(c); co != nil {
+		return co.Location()
+	}
+	return paris
+}
+
+// RenderTo writes the named template for view to w as Render would for this
+// request (the council's time zone), without touching the response: for
+// pages kept in a cache.
+func RenderTo(c *fiber.Ctx, w io.Writer, name string, view any) error {
+	loc := Location(c)
+	if loc == paris {
+		return c.App().Config().Views.Render(w, name, view)
+	}
+	e, err := engineAt(loc)
+	if err != nil {
+		return err
+	}
+	return e.Render(w, name, view)
+}
 
 // ExecuteTemplate writes the named template (a page, a partial or a block
 // {{define}}d in one) for view to w, as Render does but outside a request: for
@@ -133,7 +231,14 @@ func ExecuteTemplate(w io.Writer, name string, view any) error {
 // re-shown with its refusals uses RenderStatus.
 func Render(c *fiber.Ctx, name string, view any) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Render(name, view)
+	if Location(c) == paris {
+		return c.Render(name, view)
+	}
+	var buf bytes.Buffer
+	if err := RenderTo(c, &buf, name, view); err != nil {
+		return err
+	}
+	return c.Send(buf.Bytes())
 }
 
 // RenderStatus is Render with status, such as 422 for a form re-shown with
@@ -153,15 +258,19 @@ var paris = func() *time.Location {
 	return loc
 }()
 
-// Paris is the time zone every date is shown in.
+// Paris is Europe/Paris, the default time zone of a council (Location gives
+// the request's council's own).
 func Paris() *time.Location { return paris }
 
 // FrenchDate formats t as "5 mars 2025" in Paris time.
-func FrenchDate(t time.Time) string {
+func FrenchDate(t time.Time) string { return FrenchDateIn(t, paris) }
+
+// FrenchDateIn formats t as "5 mars 2025" in loc.
+func FrenchDateIn(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return ""
 	}
-	t = t.In(paris)
+	t = t.In(loc)
 	day := strconv.Itoa(t.Day())
 	if t.Day() == 1 {
 		day = "1er"
@@ -169,24 +278,52 @@ func FrenchDate(t time.Time) string {
 	return day + " " + frMonths[t.Month()-1] + " " + strconv.Itoa(t.Year())
 }
 
-func templateFuncs() map[string]any {
+// FrenchDateTimeIn formats t as "5 mars 2025 à 18h30" in loc.
+func FrenchDateTimeIn(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	return FrenchDateIn(t, loc) + " à " + t.In(loc).Format("15h04")
+}
+
+// templateFuncs are the template functions, dates and times shown in loc.
+func templateFuncs(loc *time.Location) map[string]any {
 	return map[string]any{
-		"asset":  AssetURL,
-		"frdate": FrenchDate,
-		"frdatetime": func(t time.Time) string {
-			if t.IsZero() {
-				return ""
-			}
-			return FrenchDate(t) + " à " + t.In(paris).Format("15h04")
-		},
-		"isodate": func(t time.Time) string { return t.In(paris).Format("2006-01-02") },
+		"asset":      AssetURL,
+		"frdate":     func(t time.Time) string { return FrenchDateIn(t, loc) },
+		"frdatetime": func(t time.Time) string { return FrenchDateTimeIn(t, loc) },
+		"isodate":    func(t time.Time) string { return t.In(loc).Format("2006-01-02") },
 		// storedHTML marks HTML that was sanitised when it was saved (see
 		// internal/markdown); never pass it anything else.
 		"storedHTML": func(s string) template.HTML { return template.HTML(s) }, //nolint:gosec
 		"navLinks":   NavLinks,
 		"dict":       dict,
 		"formErrors": FormErrors,
+		// French wording (internal/text): {{de .Name}} gives "d'Épicerie" or
+		// "de Lucas"; {{plural .N "abstention" "abstentions"}} the word alone;
+		// {{count .N "membre" "membres"}} "6 membres".
+		"de":     text.De,
+		"add1":   func(i int) int { return i + 1 },
+		"plural": func(n any, one, many string) string { return text.Plural(toInt(n), one, many) },
+		"count":  func(n any, one, many string) string { return text.Count(toInt(n), one, many) },
 	}
+}
+
+// toInt converts the integer kinds templates hand to plural and count.
+func toInt(n any) int {
+	switch v := n.(type) {
+	case int:
+		return v
+	case int64:
+		return int(v)
+	case int32:
+		return int(v)
+	case uint:
+		return int(v)
+	case float64:
+		return int(v)
+	}
+	return 0
 }
 
 // dict builds a map from key, value pairs, to pass several values to a

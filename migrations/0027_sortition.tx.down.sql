@@ -1,0 +1,3 @@
+DROP TABLE sortition_seats;
+DROP TABLE sortition_volunteers;
+DROP TABLE sortition_draws;
