@@ -135,3 +135,31 @@ func TestProfilerOnlyWhenConfigured(t *testing.T) {
 		t.Fatalf("profiler started without --pprof-addr: %q", plain.PprofURL)
 	}
 }
+
+// The payment tool's connector: on only with a URL; the API key comes from
+// the environment alone (there is no flag for it); an incomplete setting
+// refuses to start.
+func TestOdooSettings(t *testing.T) {
+	t.Setenv("CLA_ADDR", "")
+	t.Setenv("CLA_ODOO_URL", "")
+	t.Setenv("CLA_ODOO_API_KEY", "")
+	cfg, _, err := parseConfig("cla", nil, &bytes.Buffer{})
+	if err != nil || cfg.OdooConnector().Configured() {
+		t.Fatalf("no URL: %v, configured %v", err, cfg.OdooConnector().Configured())
+	}
+	if _, _, err := parseConfig("cla", []string{"--odoo-api-key", "secret"}, &bytes.Buffer{}); err == nil {
+		t.Error("an API key flag was accepted: it would show in the process list")
+	}
+	base := []string{"--odoo-url", "https://monnaie.example.org", "--odoo-db", "lokavaluto", "--odoo-user", "cla"}
+	if _, _, err := parseConfig("cla", base, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "clé d'API") {
+		t.Errorf("no CLA_ODOO_API_KEY: %v", err)
+	}
+	if _, _, err := parseConfig("cla", []string{"--odoo-url", "http://10.0.0.5:8069", "--odoo-db", "d", "--odoo-user", "u"}, &bytes.Buffer{}); err == nil {
+		t.Error("a private http Odoo was accepted without --odoo-allow-private")
+	}
+	t.Setenv("CLA_ODOO_API_KEY", "0123456789abcdef")
+	cfg, _, err = parseConfig("cla", base, &bytes.Buffer{})
+	if err != nil || !cfg.OdooConnector().Configured() || cfg.Odoo.APIKey != "0123456789abcdef" || cfg.OdooCategoriesField != "x_cla_categories" {
+		t.Fatalf("complete settings: %v %+v", err, cfg.Odoo.DB)
+	}
+}

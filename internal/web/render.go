@@ -109,6 +109,7 @@ var managePages = []managePage{
 	{NavLink{Href: "/gestion/journal", Label: "Journal des modifications"}, authz.AuditRead},
 	{NavLink{Href: "/gestion/notifications", Label: "Envois d'e-mails"}, authz.NotifyLog},
 	{NavLink{Href: "/gestion/integrations", Label: "Intégrations"}, authz.ManageIntegrations},
+	{NavLink{Href: "/gestion/odoo", Label: "Outil de paiement (Odoo)"}, authz.ManageOdoo},
 	{NavLink{Href: "/seances/regles", Label: "Règles des séances"}, authz.SetMeetingRules},
 	{NavLink{Href: "/gestion/conseil", Label: "Réglages du conseil"}, authz.CouncilSettings},
 	{NavLink{Href: "/compte/notifications", Label: "Mes notifications"}, authz.NotifyOwn},
