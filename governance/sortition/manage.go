@@ -74,12 +74,12 @@ func ParseQuotas(text string) ([]draw.Quota, error) {
 		if !ok || !ok2 || !ok3 {
 			return nil, bad
 		}
-		min, err1 := strconv.Atoi(strings.TrimSpace(lo))
-		max, err2 := strconv.Atoi(strings.TrimSpace(hi))
+		low, err1 := strconv.Atoi(strings.TrimSpace(lo))
+		high, err2 := strconv.Atoi(strings.TrimSpace(hi))
 		if err1 != nil || err2 != nil {
 			return nil, bad
 		}
-		qs = append(qs, draw.Quota{Category: strings.TrimSpace(cat), Value: strings.TrimSpace(val), Min: min, Max: max})
+		qs = append(qs, draw.Quota{Category: strings.TrimSpace(cat), Value: strings.TrimSpace(val), Min: low, Max: high})
 	}
 	return qs, nil
 }
