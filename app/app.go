@@ -19,6 +19,7 @@ import (
 	"cla/governance/exchange"
 	"cla/governance/instance"
 	"cla/governance/integration"
+	"cla/governance/lokavaluto"
 	"cla/governance/member"
 	"cla/governance/notify"
 	"cla/governance/proposal"
@@ -42,6 +43,8 @@ type Config struct {
 	// WebhooksAllowPrivate accepts webhook endpoints on private networks and
 	// plain http to this machine (the operator's --webhooks-allow-private).
 	WebhooksAllowPrivate bool
+	// Odoo is the payment tool's connector (nil or without client: off).
+	Odoo *lokavaluto.Connector
 }
 
 // New wires every domain's routes onto the shared app, in the order they are
@@ -56,7 +59,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	app.Use(instance.StateGuard, instance.PrivateOpenData)
 	// Open data uses no session: served before the session middleware.
 	register.OpenDataRoutes(app)
-	notices := &notify.Handlers{DB: db}
+	notices := &notify.Handlers{DB: db, BaseURL: cfg.BaseURL}
 	// The one-click unsubscribe (RFC 8058) is posted by mail clients with
 	// no session and no CSRF token: served before that middleware.
 	notices.UnsubscribeRoutes(app)
@@ -72,10 +75,14 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
 	(&assembly.Handlers{DB: db}).Routes(app)
-	(&instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}).Routes(app)
+	operator := &instance.Handlers{DB: db, MailOn: cfg.Mailer != nil}
+	operator.Routes(app)
 	(&exchange.Handlers{DB: db}).Routes(app)
 	notices.Routes(app)
+	notices.SubscribeRoutes(app)
+	notices.InstanceRoutes(app, operator.RequireOperator)
 	(&integration.Handlers{DB: db, AllowPrivate: cfg.WebhooksAllowPrivate}).Routes(app)
+	(&lokavaluto.Handlers{DB: db, Connector: cfg.Odoo}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
 }

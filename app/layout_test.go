@@ -41,6 +41,7 @@ var layout = map[string][]string{
 		"governance/boussole", "governance/member", "governance/notify/event", "catalog", "internal"},
 	"governance/notify/event": {"internal"},
 	"governance/integration":  {"internal"},
+	"governance/lokavaluto":   {"catalog", "internal"},
 	"catalog":                 {"internal"},
 	"internal":                {"assets"},
 	"assets":                  {}, // migrations, templates, static: embedded files

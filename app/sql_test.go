@@ -34,13 +34,16 @@ var tableOwner = map[string]string{
 	"meeting_rules":      "governance/assembly", "meetings": "governance/assembly", "agenda_items": "governance/assembly",
 	"attendances": "governance/assembly", "votes": "governance/assembly", "vote_options": "governance/assembly",
 	"ballots": "governance/assembly", "decisions": "governance/assembly", "minutes": "governance/assembly",
+	"proxies": "governance/assembly", "minutes_amendments": "governance/assembly",
 	"charters": "governance/application", "convention_settings": "governance/application",
 	"shop_applications": "governance/application", "application_messages": "governance/application",
 	"operators": "governance/instance", "proposal_register_changes": "governance/proposal",
 	"imported_decisions": "governance/exchange",
 	"notifications":      "governance/notify", "notification_prefs": "governance/notify", "notification_settings": "governance/notify",
+	"notification_optouts": "governance/notify", "subscribers": "governance/notify",
 	"shop_products": "catalog", "shop_basket_rows": "catalog", "shop_basket_marks": "catalog",
 	"webhook_endpoints": "internal/webhook", "webhook_deliveries": "internal/webhook", "webhook_attempts": "internal/webhook",
+	"odoo_links": "internal/odoo",
 }
 
 // foreignTableExceptions are the SQL strings of governance that still name
@@ -56,10 +59,6 @@ var foreignTableExceptions = map[string]string{
 	"governance/assembly/ballot.go: memberships":   "ballot casting: the right to vote is checked in the one statement that writes the ballot (docs/perf.md)",
 	"governance/debate/search.go: register_items":  "search ranks items, debates and proposals in one full-text statement (docs/perf.md)",
 	"governance/application/shoplist.go: shops":    "renewals and payment export: each shop with the contact of its latest application in one LATERAL join, one statement per page",
-	// Creating and administering councils writes the councils' rows and host
-	// names in the creation's transaction; internal/council only resolves them.
-	"governance/instance/instance.go: councils":      "council creation and administration (the only writer of these rows): to move into internal/council",
-	"governance/instance/instance.go: council_hosts": "council creation and administration (the only writer of these rows): to move into internal/council",
 }
 
 // sqlTable matches a table name where SQL or bun names a table.

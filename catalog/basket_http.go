@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/csvout"
@@ -78,11 +79,7 @@ func (e *basketEditor) view(c *fiber.Ctx, shop *Shop) (*BasketEditView, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The action is the request's path up to the editor's own part.
-	action := strings.Clone(c.Path())
-	if i := strings.Index(action, "/panier"); i >= 0 {
-		action = action[:i+len("/panier")]
-	}
+	action := editorAction(c)
 	return &BasketEditView{Page: web.NewPage(c, "Produits vendus — "+shop.Name), Shop: shop, Action: action, Lines: lines, Items: items}, nil
 }
 
@@ -111,19 +108,46 @@ func (e *basketEditor) add(c *fiber.Ctx) error {
 		return err
 	}
 	in := ProductInput{Name: web.Form(c, "name"), Code: web.Form(c, "code"), Item: web.Form(c, "item")}
-	bad, err := AddProducts(c.UserContext(), e.db, shop.CouncilID, shop.ID, []ProductInput{in})
-	if err != nil {
-		return err
-	}
-	v, err := e.view(c, shop)
-	if err != nil {
-		return err
-	}
-	if len(bad) > 0 {
-		v.Form, v.Errors = in, formErrors(bad)
+	action := editorAction(c)
+	path, err := web.CreateOnce(c, e.db, func(ctx context.Context, tx bun.Tx) (string, error) {
+		return action, AddProductsTx(ctx, tx, shop, []ProductInput{in}, editorActor(c, shop))
+	})
+	var bad *BadLinesError
+	fields := apperr.FieldsOf(err)
+	if errors.As(err, &bad) || fields != nil {
+		v, verr := e.view(c, shop)
+		if verr != nil {
+			return verr
+		}
+		v.Form, v.Errors = in, fields
+		if bad != nil {
+			v.Errors = formErrors(bad.Lines)
+		}
 		return e.render(c, v, fiber.StatusUnprocessableEntity)
 	}
-	return web.RedirectWithFlash(c, v.Action, "Produit ajouté : "+strings.TrimSpace(in.Name)+".")
+	if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, path, "Produit ajouté : "+strings.TrimSpace(in.Name)+".")
+}
+
+// editorAction is the editor's path: the request's path up to its own part.
+func editorAction(c *fiber.Ctx) string {
+	action := strings.Clone(c.Path())
+	if i := strings.Index(action, "/panier"); i >= 0 {
+		action = action[:i+len("/panier")]
+	}
+	return action
+}
+
+// editorActor is who edits the list, for the audit trail: the signed-in
+// facilitator on the facilitators' editor, the shop itself through its
+// private follow-up link (whoever holds the link speaks for the shop).
+func editorActor(c *fiber.Ctx, shop *Shop) audit.Actor {
+	if v := web.ViewerOf(c); v != nil && strings.HasPrefix(c.Path(), "/gestion/") {
+		return auth.ActorOf(v)
+	}
+	return audit.Actor{Name: shop.Name + " (lien de suivi du point de vente)"}
 }
 
 // formErrors puts the reasons of a one-line form back beside their fields.
@@ -153,12 +177,24 @@ func (e *basketEditor) remove(c *fiber.Ctx) error {
 	if err != nil {
 		return apperr.New(apperr.NotFound, "Ce produit n'est pas dans la liste de ce point de vente.")
 	}
-	if err := DeleteProduct(c.UserContext(), e.db, shop.CouncilID, shop.ID, id); err != nil {
+	action := editorAction(c)
+	// A second click on « Retirer » replays the first answer instead of
+	// saying that the product is not found.
+	path, err := web.CreateOnce(c, e.db, func(ctx context.Context, tx bun.Tx) (string, error) {
+		return action, DeleteProductTx(ctx, tx, shop, id, editorActor(c, shop))
+	})
+	if f := apperr.FieldsOf(err); f != nil {
+		v, verr := e.view(c, shop)
+		if verr != nil {
+			return verr
+		}
+		v.Errors = f
+		return e.render(c, v, fiber.StatusUnprocessableEntity)
+	}
+	if err != nil {
 		return err
 	}
-	action := strings.Clone(c.Path())
-	action = action[:strings.LastIndex(action, "/panier/")+len("/panier")]
-	return web.RedirectWithFlash(c, action, "Produit retiré de la liste.")
+	return web.RedirectWithFlash(c, path, "Produit retiré de la liste.")
 }
 
 // maxBasketCSV bounds an imported file.
@@ -265,7 +301,19 @@ func (e *basketEditor) importCSV(c *fiber.Ctx, confirm bool) error {
 	}
 	var bad []LineError
 	if confirm {
-		bad, err = AddProducts(c.UserContext(), e.db, shop.CouncilID, shop.ID, lines)
+		var path string
+		path, err = web.CreateOnce(c, e.db, func(ctx context.Context, tx bun.Tx) (string, error) {
+			return v.Action, AddProductsTx(ctx, tx, shop, lines, editorActor(c, shop))
+		})
+		var be *BadLinesError
+		if errors.As(err, &be) {
+			bad, err = be.Lines, nil
+		} else if f := apperr.FieldsOf(err); f != nil {
+			v.CSVError = apperr.MessageOf(err)
+			return e.render(c, v, fiber.StatusUnprocessableEntity)
+		} else if err == nil {
+			return web.RedirectWithFlash(c, path, strconv.Itoa(len(lines))+" produits importés.")
+		}
 	} else {
 		_, bad, err = CheckProducts(c.UserContext(), e.db, shop.CouncilID, shop.ID, lines)
 	}
@@ -275,9 +323,6 @@ func (e *basketEditor) importCSV(c *fiber.Ctx, confirm bool) error {
 	if len(bad) > 0 {
 		v.Bad = bad
 		return e.render(c, v, fiber.StatusUnprocessableEntity)
-	}
-	if confirm {
-		return web.RedirectWithFlash(c, v.Action, strconv.Itoa(len(lines))+" produits importés.")
 	}
 	v.Preview = lines
 	return e.render(c, v, fiber.StatusOK)

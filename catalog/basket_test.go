@@ -18,8 +18,11 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/catalog"
+	"cla/internal/audit"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/idempotency"
+	"cla/internal/webhook"
 	"cla/internal/webtest"
 )
 
@@ -82,14 +85,14 @@ func TestRegisterChangeMovesEveryBasketSellingTheItem(t *testing.T) {
 		bad, err := catalog.AddProducts(ctx, db, councilID, shopID(t, db, councilID, slug), []catalog.ProductInput{
 			{Name: rice[slug], Code: codes[slug], Item: "riz-de-camargue"},
 			{Name: "Farine de petit épeautre", Code: eanFlour, Item: "farines-pates-cereales"},
-		})
+		}, audit.Actor{Name: "Test"})
 		if err != nil || len(bad) > 0 {
 			t.Fatalf("%s: %v %+v", slug, err, bad)
 		}
 	}
 	// A shop that sells no rice keeps its basket as it is.
 	if bad, err := catalog.AddProducts(ctx, db, councilID, shopID(t, db, councilID, "fournil-des-cometes"),
-		[]catalog.ProductInput{{Name: "Pain au levain", Code: "", Item: "pain"}}); err != nil || len(bad) > 0 {
+		[]catalog.ProductInput{{Name: "Pain au levain", Code: "", Item: "pain"}}, audit.Actor{Name: "Test"}); err != nil || len(bad) > 0 {
 		t.Fatalf("fournil: %v %+v", err, bad)
 	}
 
@@ -247,6 +250,7 @@ func postMultipart(t *testing.T, c *webtest.Client, path, filename, content stri
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
 	_ = w.WriteField(auth.CSRFField, c.CSRFToken())
+	_ = w.WriteField(idempotency.Field, idempotency.NewKey()) // as the rendered form carries
 	fw, err := w.CreateFormFile("fichier", filename)
 	if err != nil {
 		t.Fatal(err)
@@ -342,5 +346,90 @@ func TestBasketRefusesBadInputAndWritesNothing(t *testing.T) {
 	}
 	if n := productCount(t, db); n != 3 {
 		t.Fatalf("%d products, want 3", n)
+	}
+}
+
+// Issue 18, the missing points of point 2: a wording correction re-evaluates
+// the baskets under its item (the reason the cashier reads names it) and
+// emits shop.basket_changed; a basket edit is written to the audit trail, as
+// its editor, and takes effect once however often the form is sent.
+func TestBasketFollowsWordingAndEditsAreAuditedOnce(t *testing.T) {
+	t.Parallel()
+	app, db, councilID := newApp(t)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `INSERT INTO webhook_endpoints (council_id, url, events, secret)
+		VALUES (?, 'https://caisse.example.org/hooks', ARRAY['shop.basket_changed'], ?)`, councilID, webhook.NewSecret()); err != nil {
+		t.Fatal(err)
+	}
+	count := func(query string, args ...any) int {
+		t.Helper()
+		var n int
+		if err := db.NewRaw(query, args...).Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deliveries := func() int {
+		return count("SELECT count(*) FROM webhook_deliveries WHERE council_id = ? AND event = ?", councilID, string(webhook.ShopBasketChanged))
+	}
+	fac, _ := webtest.SignIn(t, app, db, councilID, authz.Facilitator)
+	base := "/gestion/points-de-vente/marche-du-lavoir/panier"
+	form := url.Values{"name": {"Riz de Camargue 1 kg"}, "code": {eanRice1}, "item": {"riz-de-camargue"}, idempotency.Field: {idempotency.NewKey()}}
+	for i := range 2 { // a double click
+		if resp, body := fac.PostForm(base, form); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("add #%d: %d %.300s", i, resp.StatusCode, body)
+		}
+	}
+	if n := productCount(t, db); n != 1 {
+		t.Fatalf("%d products after a double submission", n)
+	}
+	if n := count("SELECT count(*) FROM audit_log WHERE council_id = ? AND action = 'shop_products.add' AND actor_id IS NOT NULL", councilID); n != 1 {
+		t.Fatalf("%d audit entries for the addition, want 1 by the facilitator", n)
+	}
+	if n := deliveries(); n != 1 {
+		t.Fatalf("%d basket webhooks after the addition, want 1", n)
+	}
+
+	it, err := catalog.ItemBySlug(ctx, db, councilID, "riz-de-camargue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := catalog.CorrectWording(ctx, db, councilID, "riz-de-camargue", catalog.Wording{Name: "Riz de Camargue IGP",
+		ExplanationMD: it.ExplanationMD, OFFCategory: it.OFFCategory, GPCBrick: it.GPCBrick}, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, body := get(t, app, "/api/v1/shops/marche-du-lavoir/basket")
+	if l := findLine(basketDoc(t, body), "Riz de Camargue 1 kg"); l == nil || !strings.Contains(l.Reason, "Riz de Camargue IGP") {
+		t.Fatalf("the reason does not follow the wording: %+v", l)
+	}
+	if n := deliveries(); n != 2 {
+		t.Fatalf("%d basket webhooks after the wording correction, want 2", n)
+	}
+	// The explanation alone does not touch the baskets.
+	if _, err := catalog.CorrectWording(ctx, db, councilID, "riz-de-camargue", catalog.Wording{Name: "Riz de Camargue IGP",
+		ExplanationMD: "Autre explication.", OFFCategory: it.OFFCategory, GPCBrick: it.GPCBrick}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := deliveries(); n != 2 {
+		t.Fatalf("%d basket webhooks after an explanation change, want still 2", n)
+	}
+
+	var id int64
+	if err := db.NewRaw("SELECT id FROM shop_products WHERE code = ?", eanRice1).Scan(ctx, &id); err != nil {
+		t.Fatal(err)
+	}
+	rm := url.Values{idempotency.Field: {idempotency.NewKey()}}
+	for i := range 2 { // the second answers as the first, not "not found"
+		if resp, body := fac.PostForm(base+"/"+itoa(id)+"/supprimer", rm); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("remove #%d: %d %.300s", i, resp.StatusCode, body)
+		}
+	}
+	if n := count("SELECT count(*) FROM audit_log WHERE council_id = ? AND action = 'shop_products.remove'", councilID); n != 1 {
+		t.Fatalf("%d audit entries for the removal, want 1", n)
+	}
+	// Without its key, the form is refused and nothing is written.
+	resp, body := fac.PostForm(base, url.Values{"name": {"Farine"}, "item": {"farines-pates-cereales"}, idempotency.Field: {""}})
+	if resp.StatusCode != http.StatusUnprocessableEntity || productCount(t, db) != 0 || !strings.Contains(html.UnescapeString(body), "Ce formulaire n'a pas pu être reconnu") {
+		t.Fatalf("no key: %d, %d products", resp.StatusCode, productCount(t, db))
 	}
 }

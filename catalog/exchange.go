@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -113,7 +114,7 @@ func ImportHistory(ctx context.Context, tx bun.Tx, councilID int64, versions []I
 	for pos, it := range last.Items {
 		item := &Item{CouncilID: councilID, Kind: it.Kind, Slug: it.Slug, Name: it.Name, Position: pos + 1, Status: it.Status,
 			Conditions: it.Conditions, ReviewOn: parseDate(it.ReviewOn), Reason: it.Reason,
-			ExplanationHTML: markdown.Sanitize(it.ExplanationHTML)}
+			ExplanationHTML: markdown.Sanitize(it.ExplanationHTML), Keywords: strings.Join(it.Keywords, ", ")}
 		// The source's markdown is not exchanged: its text stands in for it.
 		item.ExplanationMD = markdown.ToText(item.ExplanationHTML)
 		if it.Parent != "" {

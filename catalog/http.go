@@ -160,7 +160,7 @@ func page(c *fiber.Ctx, name string, view any) ([]byte, error) {
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer pageBuffers.Put(buf)
 	buf.Reset()
-	if err := c.App().Config().Views.Render(buf, name, view); err != nil {
+	if err := web.RenderTo(c, buf, name, view); err != nil {
 		return nil, err
 	}
 	return bytes.Clone(buf.Bytes()), nil
@@ -477,8 +477,9 @@ func (h *Handlers) diff(c *fiber.Ctx) error {
 		if err != nil {
 			return nil, err
 		}
+		view := DiffView{Page: web.NewPage(c, "Ce qui a changé")}
 		if len(vs) == 0 {
-			return nil, apperr.New(apperr.NotFound, "Le registre n'a encore aucune version.")
+			return view, nil // the page says there is nothing to compare yet
 		}
 		if to == 0 {
 			to = vs[0].Number
@@ -486,7 +487,6 @@ func (h *Handlers) diff(c *fiber.Ctx) error {
 		if from == 0 {
 			from = to - 1
 		}
-		view := DiffView{Page: web.NewPage(c, "Ce qui a changé")}
 		for _, v := range vs {
 			view.Numbers = append(view.Numbers, v.Number)
 		}

@@ -83,10 +83,14 @@ type Item struct {
 	// OFFCategory is an Open Food Facts category tag ("en:rices") and
 	// GPCBrick a GS1 GPC brick code (8 digits): optional codes that let a
 	// point-of-sale system map its own catalogue onto the register.
-	OFFCategory string    `bun:"off_category"`
-	GPCBrick    string    `bun:"gpc_brick"`
-	CreatedAt   time.Time `bun:"created_at,nullzero,default:current_timestamp"`
-	UpdatedAt   time.Time `bun:"updated_at,nullzero,default:current_timestamp"`
+	OFFCategory string `bun:"off_category"`
+	// Keywords are the everyday words that name the item without being in
+	// its name ("poisson, saumon, fruits de mer"), comma-separated, for the
+	// lookup (catalog/match.go).
+	Keywords  string    `bun:"keywords"`
+	GPCBrick  string    `bun:"gpc_brick"`
+	CreatedAt time.Time `bun:"created_at,nullzero,default:current_timestamp"`
+	UpdatedAt time.Time `bun:"updated_at,nullzero,default:current_timestamp"`
 }
 
 // Validate checks the item's own rules; the schema checks them again.
@@ -125,6 +129,10 @@ func (it *Item) Validate() error {
 	}
 	if utf8.RuneCountInString(it.Reason) > maxConditionsOrReason {
 		f.Add("reason", "La raison ne doit pas dépasser 2000 caractères.")
+	}
+	it.Keywords = strings.Join(Keywords(it.Keywords), ", ")
+	if utf8.RuneCountInString(it.Keywords) > maxConditionsOrReason {
+		f.Add("keywords", "Les mots-clés ne doivent pas dépasser 2000 caractères.")
 	}
 	it.OFFCategory, it.GPCBrick = NormalizeCodes(it.OFFCategory, it.GPCBrick)
 	validateCodes(f, it.OFFCategory, it.GPCBrick)

@@ -22,8 +22,7 @@ const (
 // SearchHit is an item found by the "Puis-je acheter… ?" search.
 type SearchHit struct {
 	Item
-	ParentName string  `bun:"parent_name"`
-	Rank       float64 `bun:"rank"`
+	ParentName string `bun:"parent_name"`
 }
 
 // Answer is the short reply to "can I buy this?".
@@ -52,34 +51,50 @@ func queryWords(q string) []string {
 	return words
 }
 
-// Search finds the council's items whose name matches any word of q, in French
-// (accents, ligatures and plurals ignored: "oeufs" finds "Œufs"), best first.
-// One query; an empty query finds nothing.
-func Search(ctx context.Context, db bun.IDB, councilID int64, q string) ([]SearchHit, error) {
+// Lookup answers "can I buy q?" over the council's register: its items'
+// names and keywords, matched on French stems without accents
+// (catalog/match.go). One query; an empty question finds nothing.
+func Lookup(ctx context.Context, db bun.IDB, councilID int64, q string) (LookupResult, error) {
 	words := queryWords(q)
 	if len(words) == 0 {
-		return nil, nil
+		return LookupResult{}, nil
 	}
-	parts := make([]string, len(words))
-	args := make([]any, len(words))
-	for i, w := range words {
-		parts[i] = "plainto_tsquery('fr_unaccent', ?)"
-		args[i] = w
-	}
-	tsq := "(" + strings.Join(parts, " || ") + ")"
-	var hits []SearchHit
+	var rows []SearchHit
 	err := db.NewSelect().
 		TableExpr("register_items AS i").
-		ColumnExpr("i.id, i.slug, i.kind, i.name, i.status, i.conditions, i.review_on, i.reason, i.explanation_html").
+		ColumnExpr("i.id, i.parent_id, i.slug, i.kind, i.name, i.keywords, i.status, i.conditions, i.review_on, i.reason, i.explanation_html").
 		ColumnExpr("coalesce(p.name, '') AS parent_name").
-		ColumnExpr("ts_rank(to_tsvector('fr_unaccent', i.name), "+tsq+") AS rank", args...).
 		Join("LEFT JOIN register_items AS p ON p.id = i.parent_id AND p.council_id = i.council_id").
 		Where("i.council_id = ?", councilID).
-		Where("to_tsvector('fr_unaccent', i.name) @@ "+tsq, args...).
-		OrderExpr("rank DESC, i.kind = 'family', i.position, i.id").
-		Limit(maxHits).
-		Scan(ctx, &hits)
-	return hits, err
+		OrderExpr("i.position, i.id").
+		Scan(ctx, &rows)
+	if err != nil {
+		return LookupResult{}, err
+	}
+	items := make([]matchItem, len(rows))
+	for i, r := range rows {
+		m := matchItem{hit: r, name: stems(r.Name, true)}
+		if r.ParentID != nil {
+			m.parent = *r.ParentID
+		}
+		switch r.Kind {
+		case Category:
+			m.depth = 1
+		case Product:
+			m.depth = 2
+		}
+		for _, k := range Keywords(r.Keywords) {
+			if st := stems(k, false); len(st) > 0 {
+				m.phrases = append(m.phrases, st)
+			}
+		}
+		items[i] = m
+	}
+	res := lookup(items, strings.Join(words, " "))
+	if len(res.Others) > maxHits {
+		res.Others = res.Others[:maxHits]
+	}
+	return res, nil
 }
 
 // SearchView is the "Puis-je acheter… ?" page.
@@ -87,8 +102,7 @@ type SearchView struct {
 	web.Page
 	Query    string
 	Searched bool
-	Hits     []SearchHit
-	Best     *SearchHit
+	LookupResult
 }
 
 func (h *Handlers) search(c *fiber.Ctx) error {
@@ -99,14 +113,11 @@ func (h *Handlers) search(c *fiber.Ctx) error {
 	q = strings.ToValidUTF8(q, "")
 	view := SearchView{Page: web.NewPage(c, "Puis-je acheter… ?"), Query: q, Searched: q != ""}
 	if view.Searched {
-		hits, err := Search(c.UserContext(), h.DB, web.Council(c).ID, q)
+		res, err := Lookup(c.UserContext(), h.DB, web.Council(c).ID, q)
 		if err != nil {
 			return err
 		}
-		view.Hits = hits
-		if len(hits) > 0 {
-			view.Best = &hits[0]
-		}
+		view.LookupResult = res
 	}
 	c.Set(fiber.HeaderCacheControl, privateNoCache)
 	return web.Render(c, "catalog/search", view)

@@ -12,6 +12,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/markdown"
+	"cla/internal/odoo"
 	"cla/internal/webhook"
 )
 
@@ -89,8 +90,15 @@ func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change,
 			cur.Reason = ""
 		}
 		cols := []string{"status", "conditions", "review_on", "reason", "updated_at"}
-		if ic.ExplanationMD != "" {
+		switch {
+		case ic.ExplanationMD != "":
 			cur.ExplanationMD, cur.ExplanationHTML = ic.ExplanationMD, markdown.ToHTML(ic.ExplanationMD)
+			cols = append(cols, "explanation_md", "explanation_html")
+		case cur.Status != before.Status:
+			// An explanation written for the old status is never shown
+			// beside the new one (issue 20): a change of status without
+			// its own explanation clears it; versions keep the old text.
+			cur.ExplanationMD, cur.ExplanationHTML = "", ""
 			cols = append(cols, "explanation_md", "explanation_html")
 		}
 		if err := cur.Validate(); err != nil {
@@ -181,6 +189,13 @@ func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change,
 	if err := emitChange(ctx, tx, councilID, v); err != nil {
 		return nil, err
 	}
+	// The payment tool's partners follow the shops this decision touched
+	// (the Lokavaluto / Odoo connector), by a job of this transaction.
+	if len(changedShops) > 0 {
+		if err := odoo.EnqueuePush(ctx, tx, councilID); err != nil {
+			return nil, err
+		}
+	}
 	return v, nil
 }
 
@@ -254,7 +269,7 @@ func historyOf(it *Item) HistoryEntry {
 
 func newItem(ctx context.Context, tx bun.Tx, councilID int64, ic ItemChange, bySlug map[string]*Item) (*Item, error) {
 	it := &Item{CouncilID: councilID, Kind: ic.Kind, Slug: ic.Slug, Name: ic.Name, Status: ic.Status,
-		Conditions: ic.Conditions, ReviewOn: ic.ReviewOn, Reason: ic.Reason, ExplanationMD: ic.ExplanationMD}
+		Conditions: ic.Conditions, ReviewOn: ic.ReviewOn, Reason: ic.Reason, ExplanationMD: ic.ExplanationMD, Keywords: ic.Keywords}
 	if ic.ExplanationMD != "" {
 		it.ExplanationHTML = markdown.ToHTML(ic.ExplanationMD)
 	}

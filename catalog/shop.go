@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"time"
@@ -153,4 +154,47 @@ func (s *Shop) Validate() error {
 		f.Add("length", "Un des textes est trop long.")
 	}
 	return f.Err()
+}
+
+// PartnerShop is a point de vente as the payment tool's connector pushes it
+// to its Odoo partner (governance/lokavaluto).
+type PartnerShop struct {
+	ID        int64
+	Slug      string
+	Name      string
+	Status    ShopStatus
+	SignedOn  *time.Time
+	RenewalOn *time.Time
+	// Categories are the names of the register items the shop carries, in
+	// register order.
+	Categories []string
+}
+
+// PartnerShops returns the council's points de vente with their convention
+// and categories, by name. Two queries.
+func PartnerShops(ctx context.Context, db bun.IDB, councilID int64) ([]PartnerShop, error) {
+	shops, err := Shops(ctx, db, councilID)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ShopID int64  `bun:"shop_id"`
+		Name   string `bun:"name"`
+	}
+	if err := db.NewSelect().TableExpr("shop_categories AS sc").
+		ColumnExpr("sc.shop_id, i.name").
+		Join("JOIN register_items AS i ON i.id = sc.item_id AND i.council_id = sc.council_id").
+		Where("sc.council_id = ?", councilID).OrderExpr("sc.shop_id, i.id").Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	cats := map[int64][]string{}
+	for _, r := range rows {
+		cats[r.ShopID] = append(cats[r.ShopID], r.Name)
+	}
+	out := make([]PartnerShop, 0, len(shops))
+	for _, s := range shops {
+		out = append(out, PartnerShop{ID: s.ID, Slug: s.Slug, Name: s.Name, Status: s.Status, SignedOn: s.SignedOn,
+			RenewalOn: s.RenewalOn, Categories: cats[s.ID]})
+	}
+	return out, nil
 }

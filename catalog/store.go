@@ -24,7 +24,7 @@ func Tree(ctx context.Context, db bun.IDB, councilID int64) ([]*Node, error) {
 	var items []Item
 	err := db.NewSelect().Model(&items).
 		Column("id", "parent_id", "kind", "slug", "name", "position", "status", "conditions", "review_on", "reason", "explanation_html",
-			"off_category", "gpc_brick").
+			"off_category", "gpc_brick", "keywords").
 		Where("council_id = ?", councilID).
 		Order("position", "id").
 		Scan(ctx)
@@ -112,7 +112,7 @@ func snapshotItems(ctx context.Context, db bun.IDB, councilID int64) ([]Snapshot
 	walk(tree, func(n, parent *Node) {
 		si := SnapshotItem{Slug: n.Slug, Kind: n.Kind, Name: n.Name, Status: n.Status, StatusLabel: n.Status.Label(),
 			Conditions: n.Conditions, ReviewOn: dateString(n.ReviewOn), Reason: n.Reason, ExplanationHTML: n.ExplanationHTML,
-			OFFCategory: n.OFFCategory, GPCBrick: n.GPCBrick}
+			OFFCategory: n.OFFCategory, GPCBrick: n.GPCBrick, Keywords: Keywords(n.Keywords)}
 		if parent != nil {
 			si.Parent = parent.Slug
 		}

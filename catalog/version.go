@@ -44,8 +44,10 @@ type Change struct {
 // ItemChange creates an item or sets an existing item's status.
 //
 // When Slug names an existing item of the council, its status, conditions,
-// review date and reason are replaced (and its explanation, when ExplanationMD
-// is not empty); Name, Kind and ParentSlug are ignored. Otherwise a new item is
+// review date and reason are replaced, and its explanation: by ExplanationMD
+// when it is not empty, cleared when the status changes without one (an
+// explanation belongs to the status it was written for); Name, Kind,
+// ParentSlug and Keywords are ignored. Otherwise a new item is
 // created from every field, at the end of its siblings.
 type ItemChange struct {
 	Slug          string
@@ -59,6 +61,9 @@ type ItemChange struct {
 	Kind       Kind
 	Name       string
 	ParentSlug string // "" for a family
+	// Keywords are the everyday words that name the item, comma-separated
+	// (Item.Keywords); facilitators correct them later with the wording.
+	Keywords string
 }
 
 // ShopChange creates a point de vente or changes an existing one's status,
@@ -199,6 +204,9 @@ type SnapshotItem struct {
 	// none), added in issue 18 (an additive field of the contract).
 	OFFCategory string `json:"off_category"`
 	GPCBrick    string `json:"gpc_brick"`
+	// Keywords are the everyday words the lookup matches besides the name
+	// (issue 20, additive: absent when the item has none).
+	Keywords []string `json:"keywords,omitempty"`
 }
 
 // SnapshotShop is a point de vente as a register version records it.

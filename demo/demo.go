@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/governance/model"
+	"cla/internal/apperr"
 	"cla/internal/council"
 )
 
@@ -30,13 +31,22 @@ func Load(ctx context.Context, db *bun.DB) (*council.Council, error) {
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", demoLockKey); err != nil {
 			return err
 		}
-		err := tx.NewRaw(`INSERT INTO councils (slug, name, caisse_name, territory, is_default)
-			VALUES (?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM councils WHERE is_default))
-			ON CONFLICT (slug) DO UPDATE SET slug = EXCLUDED.slug
-			RETURNING *`,
-			CouncilSlug, "Conseil Local de l'Alimentation de Dieulefit", "Notre caisse alim'",
-			"Dieulefit et alentours (Drôme)").Scan(ctx, co)
-		if err != nil {
+		// The demo council is created as every council is (internal/council,
+		// the path of `cla council create`), then filled; loading twice finds it.
+		if err := council.LockCreation(ctx, tx); err != nil {
+			return err
+		}
+		found, err := council.BySlug(ctx, tx, CouncilSlug)
+		switch {
+		case err == nil:
+			*co = *found
+		case apperr.CodeOf(err) == apperr.NotFound:
+			*co = council.Council{Slug: CouncilSlug, Name: "Conseil Local de l'Alimentation de Dieulefit",
+				CaisseName: "Notre caisse alim'", Territory: "Dieulefit et alentours (Drôme)"}
+			if err := council.Insert(ctx, tx, co, nil); err != nil {
+				return fmt.Errorf("demo council: %w", err)
+			}
+		default:
 			return fmt.Errorf("demo council: %w", err)
 		}
 		if err := LoadRegister(ctx, tx, co.ID); err != nil {

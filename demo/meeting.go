@@ -91,6 +91,11 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 			return fmt.Errorf("demo roll: %w", err)
 		}
 	}
+	for _, m := range []*assembly.Meeting{feb, mar} {
+		if err := assembly.SnapshotQuorum(ctx, tx, councilID, m.ID); err != nil {
+			return fmt.Errorf("demo quorum: %w", err)
+		}
+	}
 	var version1 int
 	if err := tx.NewSelect().Table("register_versions").ColumnExpr("min(number)").Where("council_id = ?", councilID).Scan(ctx, &version1); err != nil {
 		return err
@@ -146,7 +151,7 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 		return err
 	}
 	if _, err := tx.NewUpdate().Model((*assembly.Minutes)(nil)).Set("state = ?", assembly.MinutesApproved).Set("approved_at = ?", mar.StartsAt.Add(15*time.Minute)).
-		Set("approved_in_id = ?", mar.ID).Where("meeting_id = ? AND council_id = ?", feb.ID, councilID).Exec(ctx); err != nil {
+		Set("approved_in_id = ?", mar.ID).Set("body_sha256 = encode(sha256(convert_to(body_md, 'UTF8')), 'hex')").Where("meeting_id = ? AND council_id = ?", feb.ID, councilID).Exec(ctx); err != nil {
 		return fmt.Errorf("demo minutes: %w", err)
 	}
 

@@ -29,6 +29,19 @@ func TestLoadRegisterIsIdempotentAndOrdered(t *testing.T) {
 		t.Fatalf("after two loads: %d items and %d shops, want 33 and 3", items, shops)
 	}
 
+	// The renewals page has something to show: a renewal within the 60-day
+	// window, one within 15 days, one past (issue 20, point 10).
+	var soon, verySoon, past int
+	if err := db.NewRaw(`SELECT count(*) FILTER (WHERE renewal_on > current_date + 15 AND renewal_on <= current_date + 60),
+		count(*) FILTER (WHERE renewal_on >= current_date AND renewal_on <= current_date + 15),
+		count(*) FILTER (WHERE renewal_on < current_date AND signed_on < renewal_on)
+		FROM shops WHERE council_id = ?`, councilID).Scan(ctx, &soon, &verySoon, &past); err != nil {
+		t.Fatal(err)
+	}
+	if soon == 0 || verySoon == 0 || past == 0 {
+		t.Errorf("demo renewals: %d within 60 days, %d within 15, %d past; want each at least one", soon, verySoon, past)
+	}
+
 	tree, err := catalog.Tree(ctx, db, councilID)
 	if err != nil {
 		t.Fatal(err)

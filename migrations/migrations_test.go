@@ -49,6 +49,16 @@ var merged = map[string]string{
 	"0019_integrations.tx.up.sql":        "da47ad35b5edf4b1727308699cf741a63e20e845100a263554e83e6c8ef5263d",
 	"0020_shop_baskets.tx.down.sql":      "09dd1357a27cce0d1995284249f4fa61b99f9b94eb3eb9332121f4998f608c66",
 	"0020_shop_baskets.tx.up.sql":        "54b7f235a244bed634a3092d93c37451e28b689fd2f4aa0e9950854f45fea966",
+	"0021_notify_more.tx.down.sql":       "a7da3f0651c84cc4bc6e26252dd760e94a4eded2a7482a323c7ee7f7aee895af",
+	"0021_notify_more.tx.up.sql":         "21a1f31945d26f5d91f484d4669762a243156d2c97597188487fc79240c88b82",
+	"0022_odoo_connector.tx.down.sql":    "91cd9fa1b960654855c95b08655982dc6aec5d903311b310b82f8fec863fff72",
+	"0022_odoo_connector.tx.up.sql":      "5f413987424b09ee14007c3e59d581105e2fb10c012ac0b0b212365b3daa3126",
+	"0023_meeting_snapshots.tx.down.sql": "db725b00817a185ec26a977a9a1ee4f1051858aa20283361eb5a3a6925255cbc",
+	"0023_meeting_snapshots.tx.up.sql":   "96d2c1397fbf67bf220016c0cf0ce2d32cb653cde9f3f239e1109d2f8cd0cfe7",
+	"0024_meeting_room.tx.down.sql":      "c1961eb6235b68668f9caf079dd46f4d90b36608430c65ed52ca3796296251fc",
+	"0024_meeting_room.tx.up.sql":        "10044947235bb1dd335fa4e6d6a7fd4a8f0c72e849958fb2065d53c4307f5cba",
+	"0025_register_keywords.tx.down.sql": "443b99d5bf1b03b704d5efc1de1a84bd20e3ba95290c9a675865593c4dcc5b54",
+	"0025_register_keywords.tx.up.sql":   "52e6a12e4505c532833e4d499357515b6624c88602a329c21a2852be2e69847c",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -13,14 +13,19 @@ import (
 	netmail "net/mail"
 	"net/url"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"cla/app"
+	"cla/governance/lokavaluto"
+	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/jobs"
 	"cla/internal/mail"
+	"cla/internal/odoo"
+	"cla/internal/outbound"
 	"cla/internal/web"
 )
 
@@ -64,6 +69,17 @@ type Config struct {
 	// WebhooksRootCAs, when set (by tests only), are the certificates that
 	// webhook deliveries trust instead of the system's.
 	WebhooksRootCAs *x509.CertPool
+	// Odoo is the connection to the payment tool's Odoo (Lokavaluto): URL,
+	// database and login from flags or the environment, the API key from
+	// CLA_ODOO_API_KEY only (never a flag, never stored). No URL: the
+	// connector is off.
+	Odoo odoo.Config
+	// OdooCategoriesField is the res.partner field that receives the
+	// register categories ("" pushes none).
+	OdooCategoriesField string
+	// OdooAllowPrivate lets the Odoo be on a private network (the
+	// intranet), or plain http on this machine (tests).
+	OdooAllowPrivate bool
 	// JobBackoff, when set (by tests only), replaces the jobs' retry policy
 	// (jobs.DefaultBackoff), so that retries come within a second.
 	JobBackoff jobs.Backoff
@@ -111,6 +127,13 @@ func (c *Config) bindFlags(fs *flag.FlagSet) *rawFlags {
 	fs.StringVar(&raw.smtpTLS, "smtp-tls", envOr("CLA_SMTP_TLS", "auto"), "SMTP encryption: auto (TLS on port 465, STARTTLS required on 587, STARTTLS when offered elsewhere), starttls, tls or none (env CLA_SMTP_TLS)")
 	allowPrivate, _ := strconv.ParseBool(envOr("CLA_WEBHOOKS_ALLOW_PRIVATE", "false"))
 	fs.BoolVar(&c.WebhooksAllowPrivate, "webhooks-allow-private", allowPrivate, "let webhook endpoints be on private networks, and plain http on this machine (tests); link-local addresses stay refused (env CLA_WEBHOOKS_ALLOW_PRIVATE)")
+	fs.StringVar(&c.Odoo.URL, "odoo-url", envOr("CLA_ODOO_URL", ""), "base URL of the payment tool's Odoo (Lokavaluto), e.g. https://monnaie.example.org; empty: the connector is off (env CLA_ODOO_URL)")
+	fs.StringVar(&c.Odoo.DB, "odoo-db", envOr("CLA_ODOO_DB", ""), "Odoo database name (env CLA_ODOO_DB)")
+	fs.StringVar(&c.Odoo.Login, "odoo-user", envOr("CLA_ODOO_USER", ""), "login of the Odoo user the connector acts as; its API key is read from CLA_ODOO_API_KEY only (env CLA_ODOO_USER)")
+	fs.StringVar(&c.OdooCategoriesField, "odoo-categories-field", envOr("CLA_ODOO_CATEGORIES_FIELD", lokavaluto.DefaultCategoriesField), "res.partner text field that receives the register categories; empty: not pushed (env CLA_ODOO_CATEGORIES_FIELD)")
+	odooPrivate, _ := strconv.ParseBool(envOr("CLA_ODOO_ALLOW_PRIVATE", "false"))
+	fs.BoolVar(&c.OdooAllowPrivate, "odoo-allow-private", odooPrivate, "let the Odoo be on a private network, and plain http on this machine (tests) (env CLA_ODOO_ALLOW_PRIVATE)")
+	c.Odoo.APIKey = os.Getenv("CLA_ODOO_API_KEY")
 	c.SMTPPassword = os.Getenv("CLA_SMTP_PASSWORD")
 	return raw
 }
@@ -162,7 +185,27 @@ func (c *Config) finish(raw *rawFlags) error {
 	if err := c.LogLevel.UnmarshalText([]byte(raw.level)); err != nil {
 		return fmt.Errorf("--log-level %q invalide : debug, info, warn ou error", raw.level)
 	}
+	if c.Odoo.URL != "" {
+		if err := c.Odoo.Validate(c.OdooAllowPrivate); err != nil {
+			var msgs []string
+			for k, m := range apperr.FieldsOf(err) {
+				msgs = append(msgs, "--odoo-"+strings.ReplaceAll(k, "_", "-")+" : "+m)
+			}
+			sort.Strings(msgs)
+			return errors.New("connecteur Odoo : " + strings.Join(msgs, " ; "))
+		}
+	}
 	return nil
+}
+
+// OdooConnector is the payment tool's connector of the --odoo-* settings:
+// a connector without client when they are not set.
+func (c *Config) OdooConnector() *lokavaluto.Connector {
+	conn := &lokavaluto.Connector{CategoriesField: c.OdooCategoriesField}
+	if c.Odoo.URL != "" {
+		conn.Client = odoo.New(c.Odoo, outbound.New(outbound.Options{AllowPrivate: c.OdooAllowPrivate}))
+	}
+	return conn
 }
 
 const usage = `cla — the food council's platform (Conseil Local de l'Alimentation).
@@ -210,5 +253,5 @@ func (c *Config) App() app.Config {
 		mailer = mail.Text{Sender: sender}
 	}
 	return app.Config{BaseURL: c.BaseURL, TrustedProxies: c.TrustedProxies, Mailer: mailer, RequestContext: c.RequestContext,
-		WebhooksAllowPrivate: c.WebhooksAllowPrivate}
+		WebhooksAllowPrivate: c.WebhooksAllowPrivate, Odoo: c.OdooConnector()}
 }

@@ -23,6 +23,7 @@ import (
 
 	"cla/app"
 	"cla/demo"
+	"cla/governance/lokavaluto"
 	"cla/governance/notify"
 	"cla/internal/auth"
 	"cla/internal/database"
@@ -338,6 +339,7 @@ func NewWorkers(db *bun.DB, cfg *Config) (*jobs.Workers, error) {
 	notify.Register(ws, &notify.Service{DB: db, Sender: sender, From: cfg.SMTPFrom, BaseURL: base})
 	jobs.Register(ws, &webhook.Worker{DB: db, Client: outbound.New(outbound.Options{
 		AllowPrivate: cfg.WebhooksAllowPrivate, RootCAs: cfg.WebhooksRootCAs})})
+	lokavaluto.Register(ws, db, cfg.OdooConnector())
 	return ws, nil
 }
 

@@ -55,16 +55,22 @@ func TestFacilitatorCorrectsWordingWithoutChangingStatus(t *testing.T) {
 	}
 	// A correction, and a status field the form ignores.
 	resp, _ = fac.PostForm("/gestion/registre/kombucha", url.Values{"name": {"Kombucha (thé fermenté)"},
-		"explanation": {"Boisson **fermentée**. Débat souhaité."}, "status": {"conventionne"}})
+		"explanation": {"Boisson **fermentée**. Débat souhaité."}, "status": {"conventionne"},
+		"keywords": {"kombucha ,, thé fermenté, Scoby"}})
 	if resp.StatusCode != 303 {
 		t.Fatalf("correction: %d, want 303", resp.StatusCode)
 	}
-	var name, status, html string
-	if err := db.NewRaw("SELECT name, status, explanation_html FROM register_items WHERE slug = 'kombucha'").Scan(ctx, &name, &status, &html); err != nil {
+	var name, status, html, keywords string
+	if err := db.NewRaw("SELECT name, status, explanation_html, keywords FROM register_items WHERE slug = 'kombucha'").Scan(ctx, &name, &status, &html, &keywords); err != nil {
 		t.Fatal(err)
 	}
-	if name != "Kombucha (thé fermenté)" || status != "debat_souhaite" || !strings.Contains(html, "<strong>fermentée</strong>") {
-		t.Errorf("after the correction: %q %q %q", name, status, html)
+	if name != "Kombucha (thé fermenté)" || status != "debat_souhaite" || !strings.Contains(html, "<strong>fermentée</strong>") ||
+		keywords != "kombucha, thé fermenté, Scoby" {
+		t.Errorf("after the correction: %q %q %q %q", name, status, html, keywords)
+	}
+	// The lookup answers with the new keyword at once (it reads the register).
+	if _, body := get(t, app, "/puis-je-acheter?q=scobys"); !strings.Contains(body, `<a href="/registre/kombucha">`) {
+		t.Error("the lookup does not find the kombucha by its new keyword")
 	}
 	var e audit.Entry
 	if err := db.NewSelect().Model(&e).Where("action = 'register_item.wording'").Scan(ctx); err != nil {

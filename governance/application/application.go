@@ -17,6 +17,7 @@ import (
 	"cla/catalog"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
+	"cla/internal/siret"
 )
 
 // ApplicationState is where a shop's application stands.
@@ -114,11 +115,14 @@ type Application struct {
 	CharterVersion    int              `bun:"charter_version"`
 	CharterAcceptedAt time.Time        `bun:"charter_accepted_at"`
 	DuplicateOf       *int64           `bun:"duplicate_of"`
-	ProposalID        *int64           `bun:"proposal_id"`
-	ShopID            *int64           `bun:"shop_id"`
-	DemoKey           *string          `bun:"demo_key"`
-	CreatedAt         time.Time        `bun:"created_at,nullzero,default:current_timestamp"`
-	UpdatedAt         time.Time        `bun:"updated_at,nullzero,default:current_timestamp"`
+	// RefusalReason is why the council refused the application by hand,
+	// which the shop reads on its follow-up page.
+	RefusalReason string    `bun:"refusal_reason"`
+	ProposalID    *int64    `bun:"proposal_id"`
+	ShopID        *int64    `bun:"shop_id"`
+	DemoKey       *string   `bun:"demo_key"`
+	CreatedAt     time.Time `bun:"created_at,nullzero,default:current_timestamp"`
+	UpdatedAt     time.Time `bun:"updated_at,nullzero,default:current_timestamp"`
 
 	// Read with the application: its state after the council's decision, and
 	// the proposal's state.
@@ -173,45 +177,12 @@ func (a *Application) OrganicShareLabel() string { return shareLabel(a.OrganicSh
 // SIRET: market stalls and farms selling directly.
 func siretOptional(k catalog.ShopKind) bool { return k == "marche" || k == "producteur" }
 
-// ValidSIRET reports whether s is 14 digits with a valid checksum: the Luhn
-// key, or for La Poste's establishments (SIREN 356000000) a digit sum that is a
-// multiple of 5.
-func ValidSIRET(s string) bool {
-	if len(s) != 14 {
-		return false
-	}
-	sum, plain := 0, 0
-	for i := 0; i < 14; i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return false
-		}
-		d := int(c - '0')
-		plain += d
-		// Luhn from the right: every second digit, counting the last as first.
-		if (14-i)%2 == 0 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	if sum%10 == 0 {
-		return true
-	}
-	return strings.HasPrefix(s, "356000000") && plain%5 == 0
-}
+// ValidSIRET reports whether s is 14 digits with a valid checksum (see
+// internal/siret, which every SIRET field uses).
+func ValidSIRET(s string) bool { return siret.Valid(s) }
 
 // normalizeSIRET drops the spaces, dots and dashes people type in a SIRET.
-func normalizeSIRET(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '.' || r == '-' || r == '\u00a0' {
-			return -1
-		}
-		return r
-	}, s)
-}
+func normalizeSIRET(s string) string { return siret.Normalize(s) }
 
 // validEmail accepts a plain address (no display name), with a dot in its domain.
 func validEmail(s string) bool {

@@ -178,7 +178,7 @@ func TestApplicationStateFollowsTheProposal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := application.SetApplicationState(ctx, db, a, application.AppRefused, fac); apperr.CodeOf(err) != apperr.Conflict {
+	if err := application.SetApplicationState(ctx, db, a, application.AppRefused, fac, "Trop tard."); apperr.CodeOf(err) != apperr.Conflict {
 		t.Errorf("refusing a proposed application by hand: %v", err)
 	}
 	// Withdrawn by its author: back under review, and it can be proposed again,
@@ -213,12 +213,40 @@ func TestApplicationStateFollowsTheProposal(t *testing.T) {
 		}
 	}
 	b := submit("Marché 2")
-	if err := application.SetApplicationState(ctx, db, b, application.AppRefused, fac); err != nil {
+	// A refusal needs its reason, which the application keeps.
+	if err := application.SetApplicationState(ctx, db, b, application.AppRefused, fac, "  "); apperr.FieldsOf(err)["reason"] == "" {
+		t.Errorf("refusal without a reason: %v", err)
+	}
+	if err := application.SetApplicationState(ctx, db, b, application.AppRefused, fac, "Pas de produits locaux."); err != nil {
 		t.Fatal(err)
+	}
+	if got, _ := application.GetApplication(ctx, db, co.ID, b.ID); got.Effective != application.AppRefused || got.RefusalReason != "Pas de produits locaux." {
+		t.Errorf("refused: %s %q", got.Effective, got.RefusalReason)
 	}
 	if _, err := application.ProposeApplication(ctx, db, b, application.DraftProposal(b, nil), fac); apperr.CodeOf(err) != apperr.Conflict {
 		t.Errorf("proposing a refused application: %v", err)
 	}
 	// Once refused, the same shop may apply again.
 	submit("Marché 2")
+}
+
+func TestNameKeyFoldsCaseAccentsPunctuationAndSaint(t *testing.T) {
+	t.Parallel()
+	for _, group := range [][]string{
+		{"épicerie le panier drômois", "EPICERIE LE PANIER DRÔMOIS", "Épicerie  Le Panier-Drômois.", "epicerie le panier dromois"},
+		{"Dieulefit", "dieulefit", "DIEULEFIT "},
+		{"Saint-Paul-Trois-Châteaux", "St Paul Trois Chateaux", "ST-PAUL-TROIS-CHÂTEAUX", "st. paul trois châteaux"},
+		{"Sainte-Croix", "Ste Croix"},
+		{"L'Œuf d'or", "l oeuf d'Or"},
+	} {
+		want := application.NameKey(group[0])
+		for _, s := range group[1:] {
+			if got := application.NameKey(s); got != want {
+				t.Errorf("NameKey(%q) = %q, want %q as for %q", s, got, want, group[0])
+			}
+		}
+	}
+	if application.NameKey("Le Panier") == application.NameKey("Le Pain") {
+		t.Error("different names fold together")
+	}
 }

@@ -2,8 +2,6 @@ package application
 
 import (
 	"bytes"
-	"context"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -168,28 +166,14 @@ func (h *Handlers) apply(c *fiber.Ctx) error {
 	return web.Render(c, "governance/application_form", v)
 }
 
-// mailLink mails the follow-up link to the shop when SMTP is configured. It
-// returns what the follow-up page then says: "1" (no mail), "2" (mailed) or
-// "3" (the mail failed; the link is on screen all the same).
-func (h *Handlers) mailLink(c *fiber.Ctx, a *Application, token string) string {
+// mailLink says what the follow-up page tells about the mail of the link:
+// "1" (no mail configured) or "2" (the receipt, with the link, is on its
+// way: governance/notify sends it, from a job enqueued with the
+// application). "3" (the mail failed) is no longer known at this point: a
+// failure shows in the facilitators' delivery log.
+func (h *Handlers) mailLink(*fiber.Ctx, *Application, string) string {
 	if h.Mailer == nil {
 		return "1"
-	}
-	base := h.BaseURL
-	if base == "" {
-		base = c.BaseURL()
-	}
-	co := web.Council(c)
-	body := "Bonjour " + a.ContactName + ",\r\n\r\n" +
-		"Votre candidature « " + a.ShopName + " » pour devenir point de vente de " + co.Name + " est bien arrivée.\r\n\r\n" +
-		"Suivez-la, lisez les questions du Conseil et répondez-y avec ce lien privé (gardez-le, ne le partagez pas) :\r\n" +
-		strings.TrimRight(base, "/") + "/candidature/" + token + "\r\n\r\n" +
-		"Si vous n'avez pas envoyé cette candidature, ignorez ce message.\r\n"
-	ctx, cancel := context.WithTimeout(c.UserContext(), 20*time.Second)
-	defer cancel()
-	if err := h.Mailer.Send(ctx, a.Email, "Votre candidature : lien de suivi", body); err != nil {
-		slog.Default().Warn("application mail failed", "application", a.ID, "err", err)
-		return "3"
 	}
 	return "2"
 }
@@ -209,7 +193,9 @@ type followUpView struct {
 	Errors   apperr.Fields
 	Fields   applicationFields // the completion form, while à compléter
 	Shop     string            // the public page of the shop, once accepted
-	Basket   string            // the shop's product list editor, once the shop exists
+	// CategoryNames are the register categories the shop ticked.
+	CategoryNames []string
+	Basket        string // the shop's product list editor, once the shop exists
 }
 
 func (h *Handlers) followUpView(c *fiber.Ctx, a *Application, errs apperr.Fields) (followUpView, error) {
@@ -223,11 +209,12 @@ func (h *Handlers) followUpView(c *fiber.Ctx, a *Application, errs apperr.Fields
 		return v, err
 	}
 	v.Messages = msgs
+	cats, err := applicationCategories(ctx, h.DB, a.CouncilID)
+	if err != nil {
+		return v, err
+	}
+	v.CategoryNames = categoryNames(a, cats)
 	if a.Effective == appIncomplete {
-		cats, err := applicationCategories(ctx, h.DB, a.CouncilID)
-		if err != nil {
-			return v, err
-		}
 		v.Fields = newFields(a, cats, errs)
 	}
 	if a.ShopID != nil {
@@ -381,6 +368,7 @@ type applicationView struct {
 	Errors        apperr.Fields
 	Comment       string
 	Question      string
+	Reason        string // the refusal reason as typed
 }
 
 func (h *Handlers) applicationView(c *fiber.Ctx) (*applicationView, error) {
@@ -405,12 +393,7 @@ func (h *Handlers) applicationView(c *fiber.Ctx) (*applicationView, error) {
 	for _, o := range cats {
 		names[o.Slug] = o.Name
 	}
-	var catNames []string
-	for _, s := range a.Categories {
-		if n := names[s]; n != "" {
-			catNames = append(catNames, n)
-		}
-	}
+	catNames := categoryNames(a, cats)
 	role := authz.Role("")
 	if vw := web.ViewerOf(c); vw != nil {
 		role = authz.Role(vw.Role)
@@ -477,8 +460,10 @@ func (h *Handlers) applicationState(c *fiber.Ctx) error {
 		return err
 	}
 	to := ApplicationState(web.Form(c, "state"))
-	if err := SetApplicationState(c.UserContext(), h.DB, v.App, to, auth.ActorOf(web.ViewerOf(c))); err != nil {
-		return err
+	reason := web.Form(c, "reason")
+	if err := SetApplicationState(c.UserContext(), h.DB, v.App, to, auth.ActorOf(web.ViewerOf(c)), reason); err != nil {
+		v.Reason = reason
+		return h.reRenderApplication(c, v, err)
 	}
 	return web.RedirectWithFlash(c, appPath(v.App), "Candidature : "+to.Label()+".")
 }
@@ -511,7 +496,7 @@ type renewalsView struct {
 const renewalWindow = 60
 
 func (h *Handlers) renewals(c *fiber.Ctx) error {
-	now := time.Now().In(web.Paris())
+	now := time.Now().In(web.Location(c))
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	rs, err := renewals(c.UserContext(), h.DB, web.Council(c).ID, today, renewalWindow)
 	if err != nil {
@@ -548,7 +533,7 @@ func (h *Handlers) shopExport(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().In(web.Paris())
+	now := time.Now().In(web.Location(c))
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	var buf bytes.Buffer
 	w := csvout.NewWriter(&buf, true) // CR LF: RFC 4180
@@ -577,6 +562,10 @@ type charterView struct {
 
 func (h *Handlers) charter(c *fiber.Ctx) error {
 	ch, err := CurrentCharter(c.UserContext(), h.DB, web.Council(c).ID)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		// A new council has none yet: the page says so, and where to apply.
+		return web.Render(c, "governance/charter", charterView{Page: web.NewPage(c, "Charte d'engagement des points de vente")})
+	}
 	if err != nil {
 		return err
 	}

@@ -10,11 +10,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
+	"golang.org/x/text/unicode/norm"
 
 	"cla/catalog"
 	"cla/governance/boussole"
+	"cla/governance/notify/event"
 	"cla/governance/proposal"
 	"cla/internal/apperr"
 	"cla/internal/audit"
@@ -104,6 +108,22 @@ func applicationCategories(ctx context.Context, db bun.IDB, councilID int64) ([]
 	return catalog.CategoryOptions(ctx, db, councilID)
 }
 
+// categoryNames are the names of the categories a ticked, in the order it
+// ticked them (unknown slugs skipped).
+func categoryNames(a *Application, opts []categoryOption) []string {
+	names := make(map[string]string, len(opts))
+	for _, o := range opts {
+		names[o.Slug] = o.Name
+	}
+	var out []string
+	for _, s := range a.Categories {
+		if n := names[s]; n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 func knownCategories(opts []categoryOption) map[string]bool {
 	m := make(map[string]bool, len(opts))
 	for _, o := range opts {
@@ -153,6 +173,10 @@ func SubmitApplication(ctx context.Context, db *bun.DB, a *Application, clientIP
 			Returning("id, created_at").Exec(ctx); err != nil {
 			return fmt.Errorf("insert application: %w", err)
 		}
+		// The receipt, with the follow-up link, is mailed by governance/notify.
+		if err := event.Enqueue(ctx, tx, event.ApplicationReceived{CouncilID: a.CouncilID, ApplicationID: a.ID, Link: "/candidature/" + token}); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, audit.Actor{Name: a.ContactName}.Entry(&a.CouncilID, "application.submit",
 			"shop_application", fmt.Sprint(a.ID),
 			fmt.Sprintf("Candidature de « %s » (%s) reçue, charte v%d acceptée", a.ShopName, a.Commune, a.CharterVersion)),
@@ -167,30 +191,41 @@ func SubmitApplication(ctx context.Context, db *bun.DB, a *Application, clientIP
 	return token, nil
 }
 
+// maxReason bounds the reasons of a refusal given to the shop.
+const maxReason = 2000
+
 // applicationLockKey serialises submissions per council, so that two
 // simultaneous submissions of one shop cannot both pass the duplicate check.
 const applicationLockKey = 0x61707073 // "apps"
 
 // checkDuplicate refuses a second pending application for the same SIRET, or
-// the same name and commune (case-insensitive), within the council.
+// the same name and commune compared folded (NameKey: case, accents,
+// punctuation, "St" for "Saint"), within the council. The council's pending
+// applications are few: they are compared here, in Go, with the same fold.
 func checkDuplicate(ctx context.Context, db bun.IDB, a *Application) error {
 	var rows []struct {
-		ID    int64  `bun:"id"`
-		SIRET string `bun:"siret"`
+		ID       int64  `bun:"id"`
+		SIRET    string `bun:"siret"`
+		ShopName string `bun:"shop_name"`
+		Commune  string `bun:"commune"`
 	}
 	err := db.NewSelect().TableExpr("shop_applications AS a").
 		Join("LEFT JOIN proposals AS p ON p.id = a.proposal_id AND p.council_id = a.council_id").
-		ColumnExpr("a.id, a.siret").
+		ColumnExpr("a.id, a.siret, a.shop_name, a.commune").
 		Where("a.council_id = ? AND a.id <> ?", a.CouncilID, a.ID).
 		Where("("+effectiveStateSQL+") NOT IN (?)", bun.List([]ApplicationState{AppAccepted, AppRefused})).
-		Where("((a.siret <> '' AND a.siret = ?) OR (lower(a.shop_name) = lower(?) AND lower(a.commune) = lower(?)))", a.SIRET, a.ShopName, a.Commune).
-		Limit(5).Scan(ctx, &rows)
+		Scan(ctx, &rows)
 	if err != nil {
 		return err
 	}
+	name, commune := NameKey(a.ShopName), NameKey(a.Commune)
 	f := apperr.Fields{}
 	for _, r := range rows {
-		if a.SIRET != "" && r.SIRET == a.SIRET {
+		sameSIRET := a.SIRET != "" && r.SIRET == a.SIRET
+		if !sameSIRET && (NameKey(r.ShopName) != name || NameKey(r.Commune) != commune) {
+			continue
+		}
+		if sameSIRET {
 			f.Add("siret", "Une candidature pour ce SIRET est déjà en cours d'examen : suivez-la avec le lien reçu lors de son envoi (ou écrivez au Conseil si vous l'avez perdu).")
 		} else {
 			f.Add("shop_name", "Une candidature au même nom dans la même commune est déjà en cours d'examen : suivez-la avec le lien reçu lors de son envoi (ou écrivez au Conseil si vous l'avez perdu).")
@@ -305,6 +340,11 @@ func AddApplicationMessage(ctx context.Context, db *bun.DB, a *Application, m *A
 		if m.Kind == MsgAnswer {
 			return nil // the shop's own words are the record
 		}
+		if m.Kind == MsgQuestion {
+			if err := event.Enqueue(ctx, tx, event.ApplicationQuestion{CouncilID: a.CouncilID, ApplicationID: a.ID, MessageID: m.ID}); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, actor.Entry(&a.CouncilID, "application."+m.Kind, "shop_application", strconv.FormatInt(a.ID, 10), fmt.Sprintf("Candidature de « %s » : %s", a.ShopName, map[string]string{MsgQuestion: "question posée", msgComment: "commentaire interne"}[m.Kind])),
 			nil, nil)
 	})
@@ -327,8 +367,11 @@ func ApplicationMoves(a *Application) []ApplicationState {
 	return applicationMoves[a.Effective]
 }
 
-// SetApplicationState moves a to state to by hand (see ApplicationMoves).
-func SetApplicationState(ctx context.Context, db *bun.DB, a *Application, to ApplicationState, actor audit.Actor) error {
+// SetApplicationState moves a to state to by hand (see ApplicationMoves). A
+// refusal needs its reason, which the shop reads on its follow-up page and
+// in the mail it is sent (an Invalid error on the field "reason"
+// otherwise); other moves ignore it.
+func SetApplicationState(ctx context.Context, db *bun.DB, a *Application, to ApplicationState, actor audit.Actor, reason string) error {
 	ok := false
 	for _, s := range ApplicationMoves(a) {
 		ok = ok || s == to
@@ -336,19 +379,38 @@ func SetApplicationState(ctx context.Context, db *bun.DB, a *Application, to App
 	if !ok {
 		return apperr.New(apperr.Conflict, "Cette candidature est « %s » : elle ne peut pas passer à « %s ».", a.Effective.Label(), to.Label())
 	}
+	reason = strings.TrimSpace(reason)
+	if to == AppRefused {
+		switch n := utf8.RuneCountInString(reason); {
+		case n == 0:
+			return apperr.Fields{"reason": "Donnez la raison du refus : le point de vente la lira sur sa page de suivi."}.Err()
+		case n > maxReason:
+			return apperr.Fields{"reason": fmt.Sprintf("La raison fait %d caractères : %d au plus.", n, maxReason)}.Err()
+		}
+	} else {
+		reason = ""
+	}
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		from := a.State
+		a.RefusalReason = reason
 		if err := setApplicationState(ctx, tx, a, to); err != nil {
 			return err
 		}
+		after := map[string]any{"state": to}
+		if to == AppRefused {
+			after["refusal_reason"] = reason
+			if err := event.Enqueue(ctx, tx, event.ApplicationRefused{CouncilID: a.CouncilID, ApplicationID: a.ID, Reason: reason}); err != nil {
+				return err
+			}
+		}
 		return audit.Record(ctx, tx, actor.Entry(&a.CouncilID, "application.state", "shop_application", strconv.FormatInt(a.ID, 10), fmt.Sprintf("Candidature de « %s » : %s → %s", a.ShopName, from.Label(), to.Label())),
-			map[string]any{"state": from}, map[string]any{"state": to})
+			map[string]any{"state": from}, after)
 	})
 }
 
 func setApplicationState(ctx context.Context, db bun.IDB, a *Application, to ApplicationState) error {
 	a.State, a.Effective, a.UpdatedAt = to, to, time.Now()
-	_, err := db.NewUpdate().Model(a).Column("state", "updated_at").
+	_, err := db.NewUpdate().Model(a).Column("state", "refusal_reason", "updated_at").
 		Where("id = ? AND council_id = ?", a.ID, a.CouncilID).Exec(ctx)
 	return err
 }
@@ -528,4 +590,32 @@ func candidateShop(ctx context.Context, tx bun.Tx, a *Application) (int64, error
 		return 0, err
 	}
 	return shop.ID, catalog.Touch(ctx, tx, a.CouncilID)
+}
+
+// NameKey folds a shop or commune name for comparison: lower case, without
+// accents or ligatures, punctuation as spaces, "St"/"Ste" as "saint"/"sainte":
+// "ÉPICERIE LE PANIER DRÔMOIS" and "épicerie le panier drômois" meet, and
+// so do "St-Paul-Trois-Châteaux" and "Saint Paul trois chateaux".
+func NameKey(s string) string {
+	s = strings.NewReplacer("œ", "oe", "Œ", "oe", "æ", "ae", "Æ", "ae").Replace(s)
+	var b strings.Builder
+	for _, r := range norm.NFD.String(strings.ToLower(s)) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(r)
+		default:
+			b.WriteByte(' ')
+		}
+	}
+	words := strings.Fields(b.String())
+	for i, w := range words {
+		switch w {
+		case "st":
+			words[i] = "saint"
+		case "ste":
+			words[i] = "sainte"
+		}
+	}
+	return strings.Join(words, " ")
 }

@@ -2,6 +2,7 @@ package assembly
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -37,6 +38,11 @@ type castRequest struct {
 	CouncilID int64 `json:"council_id"`
 	VoteID    int64 `json:"vote_id"`
 	MemberID  int64 `json:"member_id"`
+	// ByID is who casts when it is not the member (the holder of their proxy,
+	// or the facilitator entering a paper ballot), and Via says which: see
+	// BallotVia. Zero and "" for a member's own ballot.
+	ByID int64     `json:"by_id"`
+	Via  BallotVia `json:"via"`
 	// Variants is the ballot as a vote of each method stores it (see
 	// Ballot.ValidateFor), and whether it is valid there: the statement keeps the
 	// variant of the vote's method.
@@ -58,10 +64,19 @@ type castVariant struct {
 }
 
 func newCastRequest(councilID, voteID, memberID int64, b *Ballot) *castRequest {
+	return newCastRequestBy(councilID, voteID, memberID, 0, BallotInPerson, b)
+}
+
+// newCastRequestBy is newCastRequest for a ballot cast by byID for the
+// member, as via says.
+func newCastRequestBy(councilID, voteID, memberID, byID int64, via BallotVia, b *Ballot) *castRequest {
+	if via == BallotInPerson {
+		byID = 0
+	}
 	// The batch is written by another goroutine, which may outlive the request
 	// whose memory Fiber reuses: copy the texts.
 	b.Choice, b.Reason = Choice(strings.Clone(string(b.Choice))), strings.Clone(b.Reason)
-	r := &castRequest{CouncilID: councilID, VoteID: voteID, MemberID: memberID, ballot: b,
+	r := &castRequest{CouncilID: councilID, VoteID: voteID, MemberID: memberID, ByID: byID, Via: via, ballot: b,
 		Variants: make(map[VoteMethod]castVariant, 3)}
 	for _, m := range []VoteMethod{MethodMajority, MethodConsent, MethodJudgment} {
 		c := *b
@@ -92,15 +107,22 @@ type castRule struct {
 
 // castRules are the rules of a cast, in the order a member should hear a
 // refusal: the vote, then the ballot, then who votes. castSQL is generated
-// from them; castRefusal maps their codes back. Who may vote ("allowed" in
-// castSQL): during a meeting, the members present on its roll; within a time
-// window, every enabled member.
+// from them; castRefusal maps their codes back. A cast by proxy needs the
+// proxy active at this meeting ("proxy_ok": a vote with a time window takes
+// no proxy). Who may vote ("allowed" in castSQL): during a meeting, the
+// members present on its roll — for a cast by proxy, its holder; within a
+// time window, every enabled member.
 var castRules = []castRule{
 	{"closed", "v.state = '" + VoteOpen + "' AND v.not_closed", errVoteClosed},
 	{"in_room", "v.mode = '" + ModeOnline + "'", apperr.New(apperr.Conflict, "Ce vote se fait à main levée, en salle.")},
 	{"ballot", "(v.b ->> 'ok')::boolean AND v.options = (v.b ->> 'options')::int", nil},
+	{"proxy", "v.proxy_ok", errProxyGone},
 	{"not_allowed", "v.allowed", apperr.New(apperr.Forbidden, "Seuls les membres présents à la séance votent.")},
 }
+
+// errProxyGone answers a cast by a proxy that was revoked or fell (its giver
+// came in person) meanwhile.
+var errProxyGone = apperr.New(apperr.Conflict, "Cette procuration n'est plus valable (révoquée, ou son auteur·rice est venu·e voter) : le bulletin n'a pas été pris en compte.")
 
 var errVoteClosed = apperr.New(apperr.Conflict, "Ce vote est clos : le bulletin n'a pas été pris en compte.")
 
@@ -147,29 +169,35 @@ func isVoteClosedError(err error) bool {
 // the rows none of them refused. Rows are written in (vote, member) order, so
 // that two batches never wait for each other's rows in opposite orders.
 var castSQL = `WITH r AS (
-		SELECT * FROM jsonb_to_recordset($1::jsonb) AS r (n int, council_id bigint, vote_id bigint, member_id bigint, variants jsonb)),
+		SELECT * FROM jsonb_to_recordset($1::jsonb) AS r (n int, council_id bigint, vote_id bigint, member_id bigint, by_id bigint, via text, variants jsonb)),
 	v AS (
-		SELECT r.n, r.member_id, v.id, v.council_id, v.state, v.method, v.mode,
+		SELECT r.n, r.member_id, nullif(r.by_id, 0) AS by_id, r.via, v.id, v.council_id, v.state, v.method, v.mode,
 			v.closes_at IS NULL OR v.closes_at > clock_timestamp() AS not_closed,
 			(SELECT count(*) FROM vote_options o WHERE o.vote_id = v.id AND o.council_id = v.council_id) AS options,
 			CASE WHEN v.closes_at IS NULL
 				THEN EXISTS (SELECT 1 FROM attendances a WHERE a.meeting_id = v.meeting_id AND a.council_id = v.council_id
-					AND a.member_id = r.member_id AND a.status = '` + string(Present) + `')
+					AND a.member_id = CASE WHEN r.via = '` + string(BallotByProxy) + `' THEN r.by_id ELSE r.member_id END
+					AND a.status = '` + string(Present) + `')
 				ELSE EXISTS (SELECT 1 FROM memberships m WHERE m.council_id = v.council_id AND m.account_id = r.member_id
 					AND m.disabled_at IS NULL)
 			END AS allowed,
+			r.via <> '` + string(BallotByProxy) + `' OR (v.closes_at IS NULL AND EXISTS (SELECT 1 FROM proxies p
+				WHERE p.meeting_id = v.meeting_id AND p.council_id = v.council_id AND p.giver_id = r.member_id
+				AND p.holder_id = r.by_id AND p.state = '` + string(ProxyActive) + `' FOR SHARE)) AS proxy_ok,
 			r.variants -> v.method AS b
 		FROM r JOIN votes v ON v.id = r.vote_id AND v.council_id = r.council_id),
 	c AS (
 		SELECT v.*, ` + castRefusalSQL() + ` AS refusal FROM v),
 	ins AS (
-		INSERT INTO ballots (council_id, vote_id, member_id, choice, reason, grades, cast_at)
-		SELECT c.council_id, c.id, c.member_id, c.b ->> 'choice', c.b ->> 'reason', (c.b ->> 'grades')::smallint[], clock_timestamp()
+		INSERT INTO ballots (council_id, vote_id, member_id, choice, reason, grades, cast_at, via, cast_by_id)
+		SELECT c.council_id, c.id, c.member_id, c.b ->> 'choice', c.b ->> 'reason', (c.b ->> 'grades')::smallint[], clock_timestamp(),
+			c.via, c.by_id
 		FROM c
 		WHERE c.refusal = ''
 		ORDER BY c.id, c.member_id
 		ON CONFLICT (vote_id, member_id) DO UPDATE SET choice = EXCLUDED.choice, reason = EXCLUDED.reason,
-			grades = EXCLUDED.grades, cast_at = clock_timestamp(), changes = ballots.changes + 1
+			grades = EXCLUDED.grades, cast_at = clock_timestamp(), changes = ballots.changes + 1,
+			via = EXCLUDED.via, cast_by_id = EXCLUDED.cast_by_id
 		RETURNING vote_id, member_id)
 	SELECT c.n, c.refusal, c.method, c.options,
 		EXISTS (SELECT 1 FROM ins WHERE ins.vote_id = c.id AND ins.member_id = c.member_id)
@@ -222,6 +250,17 @@ func castBatch(ctx context.Context, db *bun.DB, reqs []*castRequest) []batch.Res
 // runCast runs castSQL, one statement and (outside a transaction) one commit,
 // and returns the facts of each request by position (nil: no such vote).
 func runCast(ctx context.Context, db *bun.DB, reqs []*castRequest) ([]*castFacts, error) {
+	return runCastOn(ctx, db.DB, reqs)
+}
+
+// queryer is what runCastOn runs its statement on: the pool, or a
+// transaction that writes more with the ballot (RecordPaperBallot).
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// runCastOn is runCast on q.
+func runCastOn(ctx context.Context, q queryer, reqs []*castRequest) ([]*castFacts, error) {
 	for i, r := range reqs {
 		r.N = i
 	}
@@ -231,7 +270,7 @@ func runCast(ctx context.Context, db *bun.DB, reqs []*castRequest) ([]*castFacts
 	}
 	// A fixed SQL text with a bound parameter rather than bun's interpolation:
 	// the driver prepares it once per connection.
-	rows, err := db.DB.QueryContext(ctx, castSQL, string(batch))
+	rows, err := q.QueryContext(ctx, castSQL, string(batch))
 	if err != nil {
 		return make([]*castFacts, len(reqs)), err
 	}
@@ -283,6 +322,18 @@ func NewBallotWriter(db *bun.DB) *BallotWriter {
 // as it replaces the ballot.
 func (w *BallotWriter) Cast(ctx context.Context, councilID, voteID, memberID int64, b *Ballot) error {
 	_, err := w.group.Do(ctx, newCastRequest(councilID, voteID, memberID, b))
+	return err
+}
+
+// CastAs records (or replaces) the ballot of memberID cast by byID: as the
+// holder of the member's proxy (BallotByProxy) or, for a member present
+// without a phone, by the facilitator from their paper ballot (BallotOnPaper).
+// The rules are CastBallot's, plus castRules' "proxy" for a proxy.
+func (w *BallotWriter) CastAs(ctx context.Context, councilID, voteID, memberID, byID int64, via BallotVia, b *Ballot) error {
+	if via != BallotByProxy && via != BallotOnPaper {
+		return apperr.New(apperr.Invalid, "Bulletin inconnu.")
+	}
+	_, err := w.group.Do(ctx, newCastRequestBy(councilID, voteID, memberID, byID, via, b))
 	return err
 }
 

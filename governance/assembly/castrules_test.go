@@ -22,7 +22,9 @@ import (
 // open, online or in the room; member present, excused, absent, not a member,
 // membership disabled; each method with every kind of ballot (valid, wrong
 // choice, objection without reason, grades missing, extra, out of range,
-// reason too long or with a NUL); and a cast again replaces the ballot. The Go
+// reason too long or with a NUL); casts by a proxy's holder (holder present
+// or not, no such proxy) and paper ballots entered by the facilitator; and a
+// cast again replaces the ballot. The Go
 // model is the Vote as loaded (Closed, ClosesAt, InRoom, its options),
 // Ballot.ValidateFor and the roll; the statement must refuse by the same rule
 // in the same order, answer the same error, write exactly what ValidateFor
@@ -30,32 +32,47 @@ import (
 func TestCastRulesAgree(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
-	f := newMeetingFixture(t, db, 5)
+	f := newMeetingFixture(t, db, 8)
 	ctx := context.Background()
 
 	// The roll: members 0 present, 1 excused, 2 absent, 3 disabled (present
 	// on the roll), 4 not a member of the council (present on the roll of no
-	// meeting of it: an account of another council).
+	// meeting of it: an account of another council); 5 and 6 excused, with
+	// proxies to 0 (present) and 1 (excused); 7 present, votes on paper.
 	type member struct {
 		name   string
 		id     int64
-		status assembly.AttendanceStatus // "" for none
+		status assembly.AttendanceStatus // the voter's: the holder's for a cast by proxy; "" for none
 		active bool                      // an enabled membership of the council
+		by     int64                     // who casts, when not the member
+		via    assembly.BallotVia
+		proxy  bool // an active proxy from the member to by
 	}
 	if err := assembly.RecordAttendance(ctx, db, f.councilID, f.meeting.ID, map[int64]assembly.AttendanceStatus{
-		f.members[1]: assembly.Excused, f.members[2]: assembly.Absent}); err != nil {
+		f.members[1]: assembly.Excused, f.members[2]: assembly.Absent, f.members[5]: assembly.Excused, f.members[6]: assembly.Excused}); err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range [][2]int64{{f.members[5], f.members[0]}, {f.members[6], f.members[1]}} {
+		if err := assembly.GiveProxy(ctx, db, f.facilitator, &assembly.Proxy{CouncilID: f.councilID, MeetingID: f.meeting.ID,
+			GiverID: p[0], HolderID: p[1], Source: assembly.ProxyPaper}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if _, err := db.ExecContext(ctx, "UPDATE memberships SET disabled_at = now() WHERE council_id = ? AND account_id = ?", f.councilID, f.members[3]); err != nil {
 		t.Fatal(err)
 	}
 	other := newMeetingFixture(t, db, 1)
 	members := []member{
-		{"présent", f.members[0], assembly.Present, true},
-		{"excusé", f.members[1], assembly.Excused, true},
-		{"absent", f.members[2], assembly.Absent, true},
-		{"désactivé", f.members[3], assembly.Present, false},
-		{"autre conseil", other.members[0], "", false},
+		{"présent", f.members[0], assembly.Present, true, 0, "", false},
+		{"excusé", f.members[1], assembly.Excused, true, 0, "", false},
+		{"absent", f.members[2], assembly.Absent, true, 0, "", false},
+		{"désactivé", f.members[3], assembly.Present, false, 0, "", false},
+		{"autre conseil", other.members[0], "", false, 0, "", false},
+		{"procuration, porteur présent", f.members[5], assembly.Present, true, f.members[0], assembly.BallotByProxy, true},
+		{"procuration, porteur excusé", f.members[6], assembly.Excused, true, f.members[1], assembly.BallotByProxy, true},
+		{"sans procuration", f.members[2], assembly.Present, true, f.members[0], assembly.BallotByProxy, false},
+		{"papier, présent", f.members[7], assembly.Present, true, f.facilitator.AccountID, assembly.BallotOnPaper, false},
+		{"papier, absent", f.members[2], assembly.Absent, true, f.facilitator.AccountID, assembly.BallotOnPaper, false},
 	}
 
 	// The votes: every method (judgment with 2 and 3 options) × online or in
@@ -141,6 +158,10 @@ func TestCastRulesAgree(t *testing.T) {
 		if err := b.ValidateFor(v); err != nil {
 			return "ballot", err
 		}
+		// A proxy holds at a meeting only, while it is active.
+		if m.via == assembly.BallotByProxy && (v.ClosesAt != nil || !m.proxy) {
+			return "proxy", nil
+		}
 		// During the meeting the roll decides (a disabled membership has no
 		// role, so the route's authz refuses it before the statement); within
 		// a window, an enabled membership.
@@ -153,7 +174,7 @@ func TestCastRulesAgree(t *testing.T) {
 		}
 		return "", nil
 	}
-	if got, want := assembly.CastRuleCodes(), []string{"closed", "in_room", "ballot", "not_allowed"}; !slices.Equal(got, want) {
+	if got, want := assembly.CastRuleCodes(), []string{"closed", "in_room", "ballot", "proxy", "not_allowed"}; !slices.Equal(got, want) {
 		t.Fatalf("castRules = %v, the model knows %v", got, want)
 	}
 
@@ -162,11 +183,12 @@ func TestCastRulesAgree(t *testing.T) {
 		Reason  string
 		Grades  []int16
 		Changes int
+		Via     string
 	}
 	read := func(v *assembly.Vote, m member) *stored {
 		var s stored
-		err := db.NewRaw("SELECT coalesce(choice, ''), coalesce(reason, ''), coalesce(grades, '{}'), changes FROM ballots WHERE vote_id = ? AND member_id = ?",
-			v.ID, m.id).Scan(ctx, &s.Choice, &s.Reason, pgdialect.Array(&s.Grades), &s.Changes)
+		err := db.NewRaw("SELECT coalesce(choice, ''), coalesce(reason, ''), coalesce(grades, '{}'), changes, via FROM ballots WHERE vote_id = ? AND member_id = ?",
+			v.ID, m.id).Scan(ctx, &s.Choice, &s.Reason, pgdialect.Array(&s.Grades), &s.Changes, &s.Via)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		} else if err != nil {
@@ -184,7 +206,7 @@ func TestCastRulesAgree(t *testing.T) {
 				before := read(v, m)
 				sent := b
 				sent.Grades = slices.Clone(b.Grades)
-				code, written, err := assembly.CastFacts(ctx, db, f.councilID, v.ID, m.id, &sent)
+				code, written, err := assembly.CastFactsAs(ctx, db, f.councilID, v.ID, m.id, m.by, m.via, &sent)
 				seen[wantCode]++
 				if code != wantCode || written != (wantCode == "") {
 					t.Errorf("%s: statement refused by %q (written %v), the model by %q", name, code, written, wantCode)
@@ -203,7 +225,7 @@ func TestCastRulesAgree(t *testing.T) {
 					if verr := kept.ValidateFor(v); verr != nil {
 						t.Fatalf("%s: %v", name, verr)
 					}
-					want := stored{Choice: string(kept.Choice), Reason: kept.Reason, Grades: kept.Grades}
+					want := stored{Choice: string(kept.Choice), Reason: kept.Reason, Grades: kept.Grades, Via: string(m.via)}
 					if want.Grades == nil {
 						want.Grades = []int16{}
 					}
@@ -218,7 +240,7 @@ func TestCastRulesAgree(t *testing.T) {
 					if wf, gf := apperr.FieldsOf(wantErr), apperr.FieldsOf(err); gf == nil || fmt.Sprint(gf) != fmt.Sprint(wf) {
 						t.Errorf("%s: answered %v, ValidateFor says %v", name, err, wantErr)
 					}
-				case "closed", "in_room":
+				case "closed", "in_room", "proxy":
 					if apperr.CodeOf(err) != apperr.Conflict {
 						t.Errorf("%s: answered %v, want a conflict", name, err)
 					}

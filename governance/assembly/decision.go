@@ -65,10 +65,16 @@ type Decision struct {
 	ActorName       string          `bun:"actor_name"`
 	DemoKey         *string         `bun:"demo_key"`
 	CreatedAt       time.Time       `bun:"created_at,nullzero,default:current_timestamp"`
+	// SupersedesID is the published decision a rectifying decision replaces,
+	// with the reason of the rectification (correction.go).
+	SupersedesID        *int64 `bun:"supersedes_id"`
+	RectificationReason string `bun:"rectification_reason"`
 
 	// Read with the decision.
 	MeetingTitle string    `bun:"meeting_title,scanonly"`
 	MeetingStart time.Time `bun:"meeting_start,scanonly"`
+	// SupersededByID is the decision that rectifies this one, if any.
+	SupersededByID *int64 `bun:"superseded_by_id,scanonly"`
 }
 
 // Ref is the decision's stable reference in the register ("decision:42").
@@ -215,6 +221,13 @@ func defaultMotivation(v *Vote, o DecisionOutcome, option string) string {
 // the conditions or the reason it then needs default to the motivation.
 func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status catalog.Status, at time.Time, motivation string) (*catalog.Change, error) {
 	conditions, reason := p.Conditions, p.Reason
+	// The item's public explanation changes with its status, so that text
+	// written for the old status never stands beside the new one: the
+	// proposal's own explanation, or the decision's motivation.
+	explanation := p.RegisterExplanationMD
+	if strings.TrimSpace(explanation) == "" {
+		explanation = motivation
+	}
 	if r := []rune(motivation); len(r) > 2000 {
 		motivation = string(r[:2000])
 	}
@@ -244,10 +257,10 @@ func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status
 		if err != nil {
 			return nil, err
 		}
-		ch.Items = []catalog.ItemChange{{Slug: slug, Status: status, Conditions: conditions, Reason: reason}}
+		ch.Items = []catalog.ItemChange{{Slug: slug, Status: status, Conditions: conditions, Reason: reason, ExplanationMD: explanation}}
 	case proposal.ProposalItemNew:
 		ic := catalog.ItemChange{Slug: catalog.Slug(p.ItemName), Name: p.ItemName, Status: status, Conditions: conditions,
-			Reason: reason, Kind: catalog.Family}
+			Reason: reason, ExplanationMD: explanation, Kind: catalog.Family}
 		if p.TargetItemID != nil {
 			parent, kind, err := slugOf(p.TargetItemID)
 			if err != nil {
@@ -295,6 +308,7 @@ func registerChange(ctx context.Context, tx bun.Tx, p *proposal.Proposal, status
 func selectDecisions(db bun.IDB, dst any) *bun.SelectQuery {
 	return db.NewSelect().Model(dst).ColumnExpr("d.*").
 		ColumnExpr("m.title AS meeting_title, m.starts_at AS meeting_start").
+		ColumnExpr("(SELECT r.id FROM decisions r WHERE r.supersedes_id = d.id AND r.council_id = d.council_id) AS superseded_by_id").
 		Join("JOIN meetings AS m ON m.id = d.meeting_id AND m.council_id = d.council_id")
 }
 

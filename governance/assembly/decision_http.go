@@ -40,6 +40,9 @@ type decisionView struct {
 	Proposal *proposal.Proposal
 	Debates  []debateLink
 	Graders  int
+	// Corrections: the decisions this one rectifies and is rectified by,
+	// and the facilitator's rectification form (correction_http.go).
+	Correction correctionPanel
 }
 
 // TallyLine is the vote's result in one sentence.
@@ -59,35 +62,46 @@ func (v decisionView) Results() []optionResult {
 }
 
 func (h *Handlers) decision(c *fiber.Ctx) error {
-	id, err := web.ParamID(c, "id")
+	view, err := h.decisionView(c)
 	if err != nil {
 		return err
+	}
+	return web.Render(c, "governance/decision", view)
+}
+
+func (h *Handlers) decisionView(c *fiber.Ctx) (*decisionView, error) {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return nil, err
 	}
 	ctx, co := c.UserContext(), web.Council(c)
 	d, err := getDecision(ctx, h.DB, co.ID, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	view := decisionView{Page: web.NewPage(c, d.Title), Decision: d}
+	view := &decisionView{Page: web.NewPage(c, d.Title), Decision: d}
 	if d.VoteID != nil {
 		if view.Vote, err = GetVote(ctx, h.DB, co.ID, *d.VoteID); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if d.ProposalID != nil {
 		if view.Proposal, err = proposal.GetProposal(ctx, h.DB, co.ID, *d.ProposalID); err != nil {
-			return err
+			return nil, err
 		}
 		if err := h.DB.NewRaw(`SELECT d.slug, d.title FROM debate_proposals dp JOIN debates d ON d.id = dp.debate_id AND d.council_id = dp.council_id
 			WHERE dp.council_id = ? AND dp.proposal_id = ? ORDER BY d.title`, co.ID, *d.ProposalID).Scan(ctx, &view.Debates); err != nil {
-			return err
+			return nil, err
 		}
 		if err := h.DB.NewSelect().Table("proposal_scores").ColumnExpr("count(DISTINCT account_id)").
 			Where("council_id = ? AND proposal_id = ?", co.ID, *d.ProposalID).Scan(ctx, &view.Graders); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return web.Render(c, "governance/decision", view)
+	if err := h.fillCorrections(c, view); err != nil {
+		return nil, err
+	}
+	return view, nil
 }
 
 func (h *Handlers) decisionsAtom(c *fiber.Ctx) error {

@@ -77,6 +77,11 @@ func TestDecisions(t *testing.T) {
 	if it.Status != catalog.NonConventionne || it.Reason != "Pas local : trop loin." {
 		t.Fatalf("item: %s %q", it.Status, it.Reason)
 	}
+	// The new status carries its explanation, the decision's motivation: the
+	// demo's "débat souhaité" text is gone from the item (issue 20).
+	if it.ExplanationMD != "Pas local : trop loin." {
+		t.Errorf("item explanation after the decision: %q", it.ExplanationMD)
+	}
 	var ref string
 	if err := db.NewRaw("SELECT decision_ref FROM register_versions WHERE council_id = ? AND number = ?", co.ID, *d.RegisterVersion).Scan(ctx, &ref); err != nil || ref != d.Ref() {
 		t.Fatalf("version's decision ref %q, want %q (%v)", ref, d.Ref(), err)
@@ -102,6 +107,21 @@ func TestDecisions(t *testing.T) {
 	if p, _ := proposal.GetProposal(ctx, db, co.ID, pid); p.State != proposal.ProposalAdjourned {
 		t.Fatalf("proposal %s", p.State)
 	}
+
+	// The proposal's own public explanation wins over the motivation.
+	item, pid = f.proposalItem(t, "item_status", "kombucha", "conventionne", "")
+	if _, err := db.ExecContext(ctx, "UPDATE proposals SET register_explanation_md = ? WHERE id = ?", "Boisson **fermentée** par des producteurs de la Drôme.", pid); err != nil {
+		t.Fatal(err)
+	}
+	v = f.openVote(t, item, &assembly.Vote{Question: "Conventionner le kombucha ?", Method: assembly.MethodConsent})
+	if _, d, err = assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Motivation: "Aucune objection."}); err != nil || d.RegisterVersion == nil {
+		t.Fatalf("kombucha: %+v %v", d, err)
+	}
+	if it, _ := catalog.ItemBySlug(ctx, db, co.ID, "kombucha"); it.Status != catalog.Conventionne ||
+		it.ExplanationHTML != "<p>Boisson <strong>fermentée</strong> par des producteurs de la Drôme.</p>\n" {
+		t.Errorf("kombucha after the decision: %s %q", it.Status, it.ExplanationHTML)
+	}
+	v0++
 
 	// All or nothing: a new item under a product is refused by the register, so
 	// the close rolls back (vote still open, no decision, no version).

@@ -22,7 +22,13 @@ func BatchOf(w *BallotWriter) *batch.Group[*castRequest, struct{}] { return &w.g
 // returns the code of the rule that refused it ("" when written), whether it
 // was written, and the error the member hears.
 func CastFacts(ctx context.Context, db *bun.DB, councilID, voteID, memberID int64, b *Ballot) (refusal string, written bool, err error) {
-	r := newCastRequest(councilID, voteID, memberID, b)
+	return CastFactsAs(ctx, db, councilID, voteID, memberID, 0, BallotInPerson, b)
+}
+
+// CastFactsAs is CastFacts for a ballot cast by byID for the member, as via
+// says (BallotWriter.CastAs).
+func CastFactsAs(ctx context.Context, db *bun.DB, councilID, voteID, memberID, byID int64, via BallotVia, b *Ballot) (refusal string, written bool, err error) {
+	r := newCastRequestBy(councilID, voteID, memberID, byID, via, b)
 	facts, err := runCast(ctx, db, []*castRequest{r})
 	if err != nil {
 		return "", false, err
@@ -45,3 +51,12 @@ func CastRuleCodes() []string {
 	}
 	return codes
 }
+
+// TallyLine is tallyLine.
+var TallyLine = tallyLine
+
+// Quorum is a meeting's quorum (quorumOf).
+type Quorum = quorum
+
+// QuorumOf is quorumOf.
+var QuorumOf = quorumOf

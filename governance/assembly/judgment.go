@@ -1,9 +1,11 @@
 package assembly
 
 import (
-	"cla/governance/boussole"
+	"math/bits"
 	"slices"
 	"sort"
+
+	"cla/governance/boussole"
 )
 
 // MeritProfile is one option's grades in a majority-judgment vote: Counts[g] is
@@ -149,13 +151,23 @@ func (p MeritProfile) valueBreaks(steps []int) []int {
 
 // compareProfiles orders two merit profiles by majority judgment: +1 when a is
 // ranked above b, -1 when below, 0 when they are tied (identical majority
-// values, which means identical profiles for equal numbers of grades). When
-// one majority value is a prefix of the other, they are tied.
+// values, which means identical profiles for equal numbers of grades).
+//
+// Profiles with unequal numbers of grades (counts typed in the room, where
+// not every member graded every option) are compared by their shares: each
+// is scaled to a common number of grades, the least common multiple of the
+// two totals, so that a grade given by 2 of 3 members weighs what 4 of 6
+// weigh; the scaled profiles are then compared as above. Two profiles with
+// the same shares are tied; one is never ahead merely for having more or
+// fewer grades (docs/decisions.md, "Majority judgment with unequal numbers
+// of grades"). A profile with no grade at all is tied with any other: it is
+// ranked by its position, and Decide adopts no empty winner.
 func compareProfiles(a, b MeritProfile) int {
-	n := min(a.Total(), b.Total())
-	if n <= 0 {
+	if a.Total() <= 0 || b.Total() <= 0 {
 		return 0
 	}
+	a, b = toCommonTotal(a, b)
+	n := a.Total()
 	// Between two consecutive breaks, each sequence repeats a pattern of
 	// period two: comparing the first two steps of a run compares the run.
 	steps := b.valueBreaks(a.valueBreaks(make([]int, 0, 40)))
@@ -196,4 +208,63 @@ func rankProfiles(profiles []MeritProfile) (order []int, tiedFirst bool) {
 		tiedFirst = compareProfiles(profiles[order[0]], profiles[order[1]]) == 0
 	}
 	return order, tiedFirst
+}
+
+// maxScaledTotal bounds the common total of two scaled profiles, so that the
+// positions and steps computed on it (at most twice the total) stay within
+// an int64.
+const maxScaledTotal = 1 << 61
+
+// toCommonTotal scales a and b to the same number of grades: the least
+// common multiple of their totals, each count multiplied by the same factor
+// (exact shares). When that multiple is too large to count in, the counts are
+// scaled to maxScaledTotal/2 grades rounded to the nearest, the shares then
+// exact to within one part in 2^60 (totals beyond any council's size).
+func toCommonTotal(a, b MeritProfile) (MeritProfile, MeritProfile) {
+	na, nb := a.Total(), b.Total()
+	if na == nb {
+		return a, b
+	}
+	g := gcd(na, nb)
+	fa, fb := nb/g, na/g // the factors: lcm/na, lcm/nb
+	if hi, lo := bits.Mul64(uint64(na), uint64(fa)); hi == 0 && lo <= maxScaledTotal {
+		return scale(a, fa), scale(b, fb)
+	}
+	return rescale(a, maxScaledTotal/2), rescale(b, maxScaledTotal/2)
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// scale multiplies every count of p by f (the caller checked the total fits).
+func scale(p MeritProfile, f int) MeritProfile {
+	for g := range p.Counts {
+		p.Counts[g] *= f
+	}
+	return p
+}
+
+// rescale gives p about total grades in the same shares: each count is
+// rounded from its share of total, through its cumulative count so that the
+// rounded counts add up to exactly total.
+func rescale(p MeritProfile, total int) MeritProfile {
+	n := p.Total()
+	var out MeritProfile
+	cum, prev := 0, 0
+	for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
+		cum += p.Counts[g]
+		// cum/n of total, computed in 128 bits: round(cum × total / n).
+		hi, lo := bits.Mul64(uint64(cum), uint64(total))
+		q, r := bits.Div64(hi, lo, uint64(n))
+		if 2*r >= uint64(n) {
+			q++
+		}
+		out.Counts[g] = int(q) - prev
+		prev = int(q)
+	}
+	return out
 }

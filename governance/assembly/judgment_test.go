@@ -205,8 +205,17 @@ func majorityValueByRemoval(p MeritProfile) []boussole.Grade {
 }
 
 // compareByRemoval compares two profiles by their majority values built in
-// full, as CompareProfiles did before it compared runs.
+// full, as CompareProfiles did before it compared runs; profiles of unequal
+// sizes are first scaled to the least common multiple of their sizes (the
+// same shares), as the rule says.
 func compareByRemoval(a, b MeritProfile) int {
+	if na, nb := a.Total(), b.Total(); na > 0 && nb > 0 && na != nb {
+		l := na / gcd(na, nb) * nb
+		for g := range a.Counts {
+			a.Counts[g] *= l / na
+			b.Counts[g] *= l / nb
+		}
+	}
 	va, vb := majorityValueByRemoval(a), majorityValueByRemoval(b)
 	for i := 0; i < len(va) && i < len(vb); i++ {
 		switch {

@@ -64,6 +64,12 @@ type Meeting struct {
 	DemoKey   *string      `bun:"demo_key"`
 	CreatedAt time.Time    `bun:"created_at,nullzero,default:current_timestamp"`
 	UpdatedAt time.Time    `bun:"updated_at,nullzero,default:current_timestamp"`
+
+	// The quorum stored when the roll was taken (snapshot.go), nil before.
+	quorumSnapshot
+	// PlannedStartsAt is the date the meeting was convened for, when it was
+	// opened on another day (StartsAt then says when it was held).
+	PlannedStartsAt *time.Time `bun:"planned_starts_at"`
 }
 
 // The range of meeting dates and the longest meeting: a date typed with the
@@ -240,12 +246,18 @@ type MeetingRules struct {
 	// sent (governance/notify).
 	ConvocationDays int       `bun:"convocation_days"`
 	UpdatedAt       time.Time `bun:"updated_at,nullzero,default:current_timestamp"`
+	// ProxiesPerHolder is how many proxies one member may hold at a meeting
+	// (0: none); ProxiesInQuorum, whether the members represented count
+	// towards the quorum (see proxy.go).
+	ProxiesPerHolder int  `bun:"proxies_per_holder"`
+	ProxiesInQuorum  bool `bun:"proxies_in_quorum"`
 }
 
 // defaultRules are the rules of a council that has not set its own: half of the
 // members present, no vote without quorum.
 func defaultRules(councilID int64) MeetingRules {
-	return MeetingRules{CouncilID: councilID, QuorumKind: quorumShare, QuorumPercent: 50, ConvocationDays: DefaultConvocationDays}
+	return MeetingRules{CouncilID: councilID, QuorumKind: quorumShare, QuorumPercent: 50, ConvocationDays: DefaultConvocationDays,
+		ProxiesPerHolder: 1, ProxiesInQuorum: true}
 }
 
 // DefaultConvocationDays is how many days before a meeting its convocation
@@ -260,6 +272,9 @@ func (r *MeetingRules) Validate() error {
 	}
 	if r.ConvocationDays < 1 || r.ConvocationDays > 60 {
 		f.Add("convocation_days", "La convocation part entre 1 et 60 jours avant la séance.")
+	}
+	if r.ProxiesPerHolder < 0 || r.ProxiesPerHolder > 10 {
+		f.Add("proxies_per_holder", "Un membre porte de 0 à 10 procurations.")
 	}
 	switch r.QuorumKind {
 	case QuorumCount:
@@ -307,13 +322,23 @@ type quorum struct {
 	Absent   int
 	Required int
 	Rules    MeetingRules
+	// Proxies is the number of active proxies whose holder is present.
+	Proxies int
 }
 
 // RollTaken reports whether any member's attendance was recorded.
 func (q quorum) RollTaken() bool { return q.Present+q.Excused+q.Absent > 0 }
 
 // Reached reports whether enough members are present.
-func (q quorum) Reached() bool { return q.Present >= q.Required && q.Present > 0 }
+func (q quorum) Reached() bool { return q.Present+q.CountedProxies() >= q.Required && q.Present > 0 }
+
+// CountedProxies is the number of members represented that the quorum counts.
+func (q quorum) CountedProxies() int {
+	if q.Rules.ProxiesInQuorum {
+		return q.Proxies
+	}
+	return 0
+}
 
 // VoteAllowed reports whether a vote may open now.
 func (q quorum) VoteAllowed() bool { return q.Reached() || q.Rules.VoteWithoutQuorum }

@@ -53,12 +53,20 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Post("/seances/:id/compte-rendu", auth.Require(authz.ManageMeeting), h.saveMinutes)
 	app.Post("/seances/:id/compte-rendu/regenerer", auth.Require(authz.ManageMeeting), h.regenerateMinutes)
 	app.Post("/seances/:id/compte-rendu/approuver", auth.Require(authz.ManageMeeting), h.approveMinutes)
+	app.Post("/seances/:id/compte-rendu/amendements", auth.Require(authz.AmendMinutes), h.suggestAmendment)
+	app.Post("/seances/:id/compte-rendu/amendements/:amendment", auth.Require(authz.ManageMeeting), h.answerAmendment)
 	app.Get("/votes/:id", web.Gated(h.vote))
 	app.Post("/votes/:id/bulletin", auth.Require(authz.CastBallot), h.castBallot)
 	app.Post("/votes/:id/cloture", auth.Require(authz.ManageMeeting), h.closeVote)
+	app.Post("/votes/:id/procuration", auth.Require(authz.CastBallot), h.castOther(BallotByProxy))
+	app.Post("/votes/:id/papier", auth.Require(authz.ManageMeeting), h.castOther(BallotOnPaper))
+	app.Post("/seances/:id/procurations", auth.Require(authz.GiveProxy), h.giveProxy(false))
+	app.Post("/seances/:id/procurations/papier", auth.Require(authz.ManageMeeting), h.giveProxy(true))
+	app.Post("/seances/:id/procurations/:proxy/revoquer", auth.Require(authz.GiveProxy), h.revokeProxy)
 	app.Get("/decisions", web.Gated(h.decisions))
 	app.Get("/decisions.atom", web.Gated(h.decisionsAtom))
 	app.Get("/decisions/:id", web.Gated(h.decision))
+	app.Post("/decisions/:id/rectifier", auth.Require(authz.ManageMeeting), h.rectifyDecision)
 	app.Get("/meetings.ics", web.Gated(h.meetingsICS))
 }
 
@@ -140,7 +148,7 @@ func meetingFromForm(c *fiber.Ctx, m *Meeting) apperr.Fields {
 	m.Title, m.Place, m.Note = web.Form(c, "title"), web.Form(c, "place"), web.Form(c, "note")
 	errs := apperr.Fields{}
 	raw := strings.TrimSpace(web.Form(c, "starts_at"))
-	start, ok := web.ParseParisTime(raw)
+	start, ok := web.ParseLocalTime(raw, web.Location(c))
 	if !ok && raw != "" {
 		errs.Add("starts_at", "Date et heure illisibles : choisissez-les dans le calendrier (jour, mois, année, heure).")
 	}
@@ -180,7 +188,7 @@ func (h *Handlers) createMeeting(c *fiber.Ctx) error {
 	errs := meetingFromForm(c, m)
 	if len(errs) == 0 {
 		path, err := web.CreateOnce(c, h.DB, func(ctx context.Context, tx bun.Tx) (string, error) {
-			if err := CreateMeeting(ctx, tx, m); err != nil {
+			if err := CreateMeetingAs(ctx, tx, auth.ActorOf(web.ViewerOf(c)), m); err != nil {
 				return "", err
 			}
 			return MeetingPath(m.ID), nil
@@ -209,6 +217,11 @@ type agendaEntry struct {
 	Decisions []Decision
 	Link      string
 }
+
+// Votable reports whether a vote may open on the item (the open-vote form is
+// offered only then; checkItemVotable is the same rule in OpenVote): a
+// proposal is voted once per agenda.
+func (e agendaEntry) Votable() bool { return e.Kind != AgendaProposal || len(e.Votes) == 0 }
 
 // agendaSuggestion is an item the agenda builder proposes.
 type agendaSuggestion struct {
@@ -258,6 +271,79 @@ type MeetingView struct {
 	// with VoteErrors; the other items' forms show their defaults.
 	VoteForm   voteForm
 	VoteErrors apperr.Fields
+	// Refusals are why an action of the page was refused, by the place of its
+	// button: "state", "agenda", "roll", "approve" (the page is shown again
+	// with the reason beside the button, never a bare error page).
+	Refusals map[string]string
+	// ConfirmOtherDay asks the facilitator to confirm opening, today, a
+	// meeting convened for another day.
+	ConfirmOtherDay bool
+	// ItemForm is the free agenda item form: as typed with its messages when
+	// refused, its defaults otherwise (set by loadMeetingView).
+	ItemForm itemForm
+	// Proxy is the proxies' part of the page (proxy_http.go).
+	Proxy *proxyPanel
+}
+
+// itemForm is the free agenda item form.
+type itemForm struct {
+	Title, Minutes string
+	Errors         apperr.Fields
+}
+
+// AgendaMinutes is the agenda's planned duration, in minutes.
+func (v MeetingView) AgendaMinutes() int {
+	n := 0
+	for _, it := range v.Agenda {
+		n += it.Minutes
+	}
+	return n
+}
+
+// AgendaLength says the planned duration in French: "1 h 45", "40 min".
+func (v MeetingView) AgendaLength() string {
+	n := v.AgendaMinutes()
+	switch {
+	case n < 60:
+		return strconv.Itoa(n) + " min"
+	case n%60 == 0:
+		return strconv.Itoa(n/60) + " h"
+	}
+	return fmt.Sprintf("%d h %02d", n/60, n%60)
+}
+
+// plannedEnd is when the agenda ends if each item keeps its planned duration.
+func (v MeetingView) plannedEnd() time.Time {
+	return v.Meeting.StartsAt.Add(time.Duration(v.AgendaMinutes()) * time.Minute)
+}
+
+// PlannedEnd is the agenda's planned end, as a clock time ("20h15") in the
+// council's time zone.
+func (v MeetingView) PlannedEnd() string { return v.clock(v.plannedEnd()) }
+
+// MeetingEnd is the meeting's planned end, as a clock time.
+func (v MeetingView) MeetingEnd() string { return v.clock(v.Meeting.EndsAt) }
+
+// Overruns reports whether the agenda ends after the meeting's planned end.
+func (v MeetingView) Overruns() bool { return v.plannedEnd().After(v.Meeting.EndsAt) }
+
+// ItemStart is when item i of the agenda is planned to start, as a clock
+// time.
+func (v MeetingView) ItemStart(i int) string {
+	t := v.Meeting.StartsAt
+	for _, it := range v.Agenda[:min(max(i, 0), len(v.Agenda))] {
+		t = t.Add(time.Duration(it.Minutes) * time.Minute)
+	}
+	return v.clock(t)
+}
+
+// clock is t's time of day in the council's time zone: "18h30".
+func (v MeetingView) clock(t time.Time) string {
+	loc := web.Paris()
+	if v.Council != nil {
+		loc = v.Council.Location()
+	}
+	return t.In(loc).Format("15h04")
 }
 
 // voteForm is the open-vote form as typed.
@@ -314,6 +400,11 @@ func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, er
 	if err != nil {
 		return nil, err
 	}
+	return h.loadMeetingViewOf(c, id, title)
+}
+
+// loadMeetingViewOf is loadMeetingView of meeting id.
+func (h *Handlers) loadMeetingViewOf(c *fiber.Ctx, id int64, title string) (*MeetingView, error) {
 	ctx, co := c.UserContext(), web.Council(c)
 	m, err := GetMeeting(ctx, h.DB, co.ID, id)
 	if err != nil {
@@ -344,8 +435,8 @@ func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, er
 	}
 	view := &MeetingView{Page: web.NewPage(c, title), Meeting: m, Quorum: q, Minutes: mins,
 		EditForm: meetingForm{Title: m.Title, Place: m.Place, Note: m.Note,
-			StartsAt: m.StartsAt.In(web.Paris()).Format("2006-01-02T15:04"), Duration: strconv.Itoa(int(m.EndsAt.Sub(m.StartsAt).Minutes()))},
-		CanManage: auth.Can(c, authz.ManageMeeting), CanVote: auth.Can(c, authz.CastBallot),
+			StartsAt: m.StartsAt.In(web.Location(c)).Format("2006-01-02T15:04"), Duration: strconv.Itoa(int(m.EndsAt.Sub(m.StartsAt).Minutes()))},
+		CanManage: auth.Can(c, authz.ManageMeeting), CanVote: auth.Can(c, authz.CastBallot), ItemForm: itemForm{Minutes: strconv.Itoa(defaultItemMinutes)},
 		Methods: []VoteMethod{MethodMajority, MethodConsent, MethodJudgment}, Thresholds: []Threshold{ThresholdCast, ThresholdTwoThirds, ThresholdOfPresents}}
 	for _, it := range items {
 		e := agendaEntry{AgendaItem: it}
@@ -378,6 +469,9 @@ func (h *Handlers) meeting(c *fiber.Ctx) error {
 	if err := h.fillManagerView(c, view); err != nil {
 		return err
 	}
+	if err := h.fillProxyPanel(c, view); err != nil {
+		return err
+	}
 	return web.Render(c, "governance/meeting", view)
 }
 
@@ -389,7 +483,7 @@ func (h *Handlers) fillManagerView(c *fiber.Ctx, view *MeetingView) error {
 	}
 	ctx, co := c.UserContext(), web.Council(c)
 	var err error
-	if view.Roll, err = Roll(ctx, h.DB, co.ID, view.Meeting.ID); err != nil {
+	if view.Roll, err = rollOf(ctx, h.DB, view.Meeting); err != nil {
 		return err
 	}
 	if view.Meeting.State != MeetingClosed {
@@ -419,26 +513,39 @@ func agendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 		Title   string `bun:"title"`
 		State   string `bun:"state"`
 		Graders int    `bun:"graders"`
+		onAgenda
 	}
-	err := db.NewRaw(`SELECT p.id, p.title, p.state, count(DISTINCT s.account_id) AS graders
+	// on_* is the latest other meeting (not cancelled) whose agenda holds the
+	// proposal: the builder knows every meeting's agenda, not only this one's.
+	err := db.NewRaw(`SELECT p.id, p.title, p.state, count(DISTINCT s.account_id) AS graders,
+		om.id AS on_id, om.title AS on_title, om.starts_at AS on_starts_at, om.state AS on_state
 		FROM proposals p LEFT JOIN proposal_scores s ON s.proposal_id = p.id AND s.council_id = p.council_id
+		LEFT JOIN LATERAL (SELECT m.id, m.title, m.starts_at, m.state FROM agenda_items a
+			JOIN meetings m ON m.id = a.meeting_id AND m.council_id = a.council_id
+			WHERE a.proposal_id = p.id AND a.council_id = p.council_id AND m.state <> ?
+			ORDER BY m.starts_at DESC LIMIT 1) om ON true
 		WHERE p.council_id = ? AND p.state IN (?)
 		AND NOT EXISTS (SELECT 1 FROM agenda_items a WHERE a.meeting_id = ? AND a.proposal_id = p.id)
-		GROUP BY p.id
+		GROUP BY p.id, om.id, om.title, om.starts_at, om.state
 		HAVING p.state <> ? OR count(DISTINCT s.account_id) >= ?
 		ORDER BY (p.state = ?) DESC, graders DESC, p.id LIMIT 15`,
-		councilID, bun.List([]proposal.ProposalState{proposal.ProposalOpen, proposal.ProposalAdjourned, proposal.ProposalScheduled}),
+		MeetingCancelled, councilID, bun.List([]proposal.ProposalState{proposal.ProposalOpen, proposal.ProposalAdjourned, proposal.ProposalScheduled}),
 		meetingID, proposal.ProposalOpen, minGraders, proposal.ProposalAdjourned).Scan(ctx, &ripe)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range ripe {
 		reason := text.Count(p.Graders, "membre l'a évaluée", "membres l'ont évaluée")
-		switch p.State {
-		case string(proposal.ProposalAdjourned):
+		switch {
+		case p.State == string(proposal.ProposalAdjourned):
 			reason = "Ajournée lors d'une séance précédente"
-		case string(proposal.ProposalScheduled):
-			reason = "Déjà inscrite, pas encore à une séance"
+			if p.OnID != nil {
+				reason = "Ajournée à la " + p.describe()
+			}
+		case p.State == string(proposal.ProposalScheduled) && p.OnID != nil:
+			reason = "Déjà à l'ordre du jour de la " + p.describe()
+		case p.State == string(proposal.ProposalScheduled):
+			reason = "Inscrite, mais à l'ordre du jour d'aucune séance"
 		}
 		out = append(out, agendaSuggestion{Kind: AgendaProposal, ID: p.ID, Title: p.Title, Reason: reason})
 	}
@@ -446,18 +553,46 @@ func agendaSuggestions(ctx context.Context, db bun.IDB, councilID, meetingID int
 		ID       int64  `bun:"id"`
 		Title    string `bun:"title"`
 		Supports int    `bun:"supports"`
+		onAgenda
 	}
-	err = db.NewRaw(`SELECT d.id, d.title, (SELECT count(*) FROM debate_supports s WHERE s.debate_id = d.id AND s.council_id = d.council_id) AS supports
-		FROM debates d WHERE d.council_id = ? AND d.state = ?
+	err = db.NewRaw(`SELECT d.id, d.title, (SELECT count(*) FROM debate_supports s WHERE s.debate_id = d.id AND s.council_id = d.council_id) AS supports,
+		om.id AS on_id, om.title AS on_title, om.starts_at AS on_starts_at, om.state AS on_state
+		FROM debates d
+		LEFT JOIN LATERAL (SELECT m.id, m.title, m.starts_at, m.state FROM agenda_items a
+			JOIN meetings m ON m.id = a.meeting_id AND m.council_id = a.council_id
+			WHERE a.debate_id = d.id AND a.council_id = d.council_id AND m.state <> ?
+			ORDER BY m.starts_at DESC LIMIT 1) om ON true
+		WHERE d.council_id = ? AND d.state = ?
 		AND NOT EXISTS (SELECT 1 FROM agenda_items a WHERE a.meeting_id = ? AND a.debate_id = d.id)
-		ORDER BY supports DESC, d.id LIMIT 5`, councilID, debate.DebateRequested, meetingID).Scan(ctx, &debates)
+		ORDER BY supports DESC, d.id LIMIT 5`, MeetingCancelled, councilID, debate.DebateRequested, meetingID).Scan(ctx, &debates)
 	if err != nil {
 		return nil, err
 	}
 	for _, d := range debates {
-		out = append(out, agendaSuggestion{Kind: AgendaDebate, ID: d.ID, Title: d.Title, Reason: "Débat souhaité, " + text.Count(d.Supports, "soutien", "soutiens")})
+		reason := "Débat souhaité, " + text.Count(d.Supports, "soutien", "soutiens")
+		if d.OnID != nil {
+			reason += " ; déjà à l'ordre du jour de la " + d.describe()
+		}
+		out = append(out, agendaSuggestion{Kind: AgendaDebate, ID: d.ID, Title: d.Title, Reason: reason})
 	}
 	return out, nil
+}
+
+// onAgenda is the other meeting whose agenda holds a suggested proposal or
+// debate (nil fields: none).
+type onAgenda struct {
+	OnID       *int64        `bun:"on_id"`
+	OnTitle    *string       `bun:"on_title"`
+	OnStartsAt *time.Time    `bun:"on_starts_at"`
+	OnState    *MeetingState `bun:"on_state"`
+}
+
+// describe names the meeting: "séance « Séance de mars » du 12 mars 2025".
+func (o onAgenda) describe() string {
+	if o.OnTitle == nil || o.OnStartsAt == nil {
+		return "séance"
+	}
+	return "séance « " + *o.OnTitle + " » du " + web.FrenchDate(*o.OnStartsAt)
 }
 
 func (h *Handlers) meetingState(c *fiber.Ctx) error {
@@ -466,10 +601,50 @@ func (h *Handlers) meetingState(c *fiber.Ctx) error {
 		return err
 	}
 	to := MeetingState(web.Form(c, "to"))
-	if err := SetMeetingState(c.UserContext(), h.DB, web.Council(c).ID, id, to); err != nil {
-		return err
+	err = SetMeetingStateAs(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id,
+		StateChange{To: to, OtherDay: web.FormIs(c, "other_day", "1")})
+	if errors.Is(err, ErrOtherDay) {
+		return h.refuseOnMeeting(c, id, "state", err, func(v *MeetingView) { v.ConfirmOtherDay = true })
+	} else if err != nil {
+		return h.refuseOnMeeting(c, id, "state", err, nil)
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id), "Séance : "+to.Label()+".")
+}
+
+// refuseOnMeeting shows meeting id's page again with the reason err gives
+// beside the button of the refused action (key, see MeetingView.Refusals):
+// 409 for a conflict (no quorum, a closed meeting…), 422 for invalid input.
+// Other errors (not found, forbidden, internal) go to the error page.
+func (h *Handlers) refuseOnMeeting(c *fiber.Ctx, id int64, key string, err error, more func(*MeetingView)) error {
+	status := fiber.StatusConflict
+	msg := apperr.MessageOf(err)
+	switch apperr.CodeOf(err) {
+	case apperr.Conflict:
+	case apperr.Invalid:
+		status = fiber.StatusUnprocessableEntity
+		if f := apperr.FieldsOf(err); len(f) > 0 {
+			msgs := make([]string, 0, len(f))
+			for _, m := range f {
+				msgs = append(msgs, m)
+			}
+			slices.Sort(msgs)
+			msg = strings.Join(msgs, " ")
+		}
+	default:
+		return err
+	}
+	view, verr := h.loadMeetingViewOf(c, id, "")
+	if verr != nil {
+		return verr
+	}
+	if verr := h.fillManagerView(c, view); verr != nil {
+		return verr
+	}
+	view.Refusals = map[string]string{key: msg}
+	if more != nil {
+		more(view)
+	}
+	return web.RenderStatus(c, status, "governance/meeting", view)
 }
 
 // editMeeting changes a meeting's title, date, place or note (calendars see a
@@ -491,7 +666,9 @@ func (h *Handlers) editMeeting(c *fiber.Ctx) error {
 	m := &Meeting{ID: id, CouncilID: co.ID}
 	errs := meetingFromForm(c, m)
 	if len(errs) == 0 {
-		err = h.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return updateMeeting(ctx, tx, m) })
+		err = h.DB.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			return updateMeeting(ctx, tx, auth.ActorOf(web.ViewerOf(c)), m)
+		})
 		errs = apperr.FieldsOf(err)
 		if errs == nil && err != nil {
 			return err
@@ -517,7 +694,18 @@ func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {
 		return err
 	}
 	it := &AgendaItem{CouncilID: web.Council(c).ID, MeetingID: id, Kind: AgendaKind(web.Form(c, "kind")),
-		Title: web.Form(c, "title"), Notes: web.Form(c, "notes"), Minutes: formInt(c, "minutes")}
+		Title: web.Form(c, "title"), Notes: web.Form(c, "notes"), Minutes: defaultItemMinutes}
+	// Every item has a planned duration: 15 minutes unless typed otherwise.
+	if strings.TrimSpace(web.Form(c, "minutes")) != "" {
+		n, msg := formWhole(c, "minutes")
+		if msg == "" && (n < 1 || n > 600) {
+			msg = "La durée prévue va de 1 à 600 minutes."
+		}
+		if msg != "" {
+			return h.refuseAgendaItem(c, id, apperr.Fields{"minutes": msg})
+		}
+		it.Minutes = n
+	}
 	if ref, ok := web.FormInt64(c, "ref"); ok && ref > 0 {
 		switch it.Kind {
 		case AgendaProposal:
@@ -527,9 +715,33 @@ func (h *Handlers) addAgendaItem(c *fiber.Ctx) error {
 		}
 	}
 	if err := AddAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), it); err != nil {
-		return err
+		if f := apperr.FieldsOf(err); f != nil && it.Kind == AgendaFree {
+			return h.refuseAgendaItem(c, id, f)
+		}
+		return h.refuseOnMeeting(c, id, "agenda", err, nil)
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id), "Point ajouté à l'ordre du jour.")
+}
+
+// defaultItemMinutes is an agenda item's planned duration when none is typed.
+const defaultItemMinutes = 15
+
+// refuseAgendaItem shows the meeting again with the free item form as typed
+// and its messages beside their fields (422); a suggestion's refusal is shown
+// above the agenda.
+func (h *Handlers) refuseAgendaItem(c *fiber.Ctx, id int64, errs apperr.Fields) error {
+	if AgendaKind(web.Form(c, "kind")) != AgendaFree {
+		return h.refuseOnMeeting(c, id, "agenda", errs.Err(), nil)
+	}
+	view, err := h.loadMeetingViewOf(c, id, "")
+	if err != nil {
+		return err
+	}
+	if err := h.fillManagerView(c, view); err != nil {
+		return err
+	}
+	view.ItemForm = itemForm{Title: web.Form(c, "title"), Minutes: web.Form(c, "minutes"), Errors: errs}
+	return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/meeting", view)
 }
 
 func (h *Handlers) moveAgendaItem(c *fiber.Ctx) error {
@@ -545,8 +757,8 @@ func (h *Handlers) moveAgendaItem(c *fiber.Ctx) error {
 	if web.FormIs(c, "dir", "up") {
 		delta = -1
 	}
-	if err := moveAgendaItem(c.UserContext(), h.DB, web.Council(c).ID, id, item, delta); err != nil {
-		return err
+	if err := moveAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, item, delta); err != nil {
+		return h.refuseOnMeeting(c, id, "agenda", err, nil)
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id)+"#ordre-du-jour", "")
 }
@@ -561,7 +773,7 @@ func (h *Handlers) removeAgendaItem(c *fiber.Ctx) error {
 		return err
 	}
 	if err := removeAgendaItem(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, item); err != nil {
-		return err
+		return h.refuseOnMeeting(c, id, "agenda", err, nil)
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id), "Point retiré de l'ordre du jour.")
 }
@@ -581,8 +793,8 @@ func (h *Handlers) takeRoll(c *fiber.Ctx) error {
 			answers[mid] = AttendanceStatus(string(v))
 		}
 	})
-	if err := RecordAttendance(c.UserContext(), h.DB, web.Council(c).ID, id, answers); err != nil {
-		return err
+	if err := RecordAttendanceAs(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, answers); err != nil {
+		return h.refuseOnMeeting(c, id, "roll", err, nil)
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id)+"#appel", "Appel enregistré.")
 }
@@ -611,7 +823,7 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 		}
 	}
 	if raw := strings.TrimSpace(form.ClosesAt); raw != "" {
-		t, ok := web.ParseParisTime(raw)
+		t, ok := web.ParseLocalTime(raw, web.Location(c))
 		if !ok {
 			return h.refuseVote(c, apperr.Fields{"closes_at": "Date et heure illisibles : choisissez-les dans le calendrier."}, form)
 		}
@@ -620,6 +832,10 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 	err = OpenVote(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), v)
 	if f := apperr.FieldsOf(err); f != nil {
 		return h.refuseVote(c, f, form)
+	} else if apperr.CodeOf(err) == apperr.Conflict {
+		// No quorum, a vote already held on the item, a meeting not open:
+		// the form again, the reason beside its button.
+		return h.refuseVote(c, apperr.Fields{"refus": apperr.MessageOf(err)}, form)
 	} else if err != nil {
 		return err
 	}
@@ -627,7 +843,8 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 }
 
 // refuseVote shows the meeting again with the open-vote form of the item as
-// typed and its messages (422).
+// typed and its messages (422; 409 when the opening itself was refused,
+// errs["refus"]).
 func (h *Handlers) refuseVote(c *fiber.Ctx, errs apperr.Fields, form voteForm) error {
 	view, err := h.loadMeetingView(c, "")
 	if err != nil {
@@ -636,10 +853,21 @@ func (h *Handlers) refuseVote(c *fiber.Ctx, errs apperr.Fields, form voteForm) e
 	if err := h.fillManagerView(c, view); err != nil {
 		return err
 	}
+	_, refused := errs["refus"]
+	refused = refused && len(errs) == 1
 	if !slices.ContainsFunc(view.Agenda, func(e agendaEntry) bool { return e.ID == form.Item }) {
+		if refused {
+			// Refused before the item was read (the meeting is not open):
+			// the reason beside the meeting's state buttons.
+			view.Refusals = map[string]string{"state": errs["refus"]}
+			return web.RenderStatus(c, fiber.StatusConflict, "governance/meeting", view)
+		}
 		return apperr.New(apperr.Invalid, "Ce point n'est pas à l'ordre du jour de la séance.")
 	}
 	view.VoteForm, view.VoteErrors = form, errs
+	if refused {
+		return web.RenderStatus(c, fiber.StatusConflict, "governance/meeting", view)
+	}
 	return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/meeting", view)
 }
 
@@ -663,6 +891,14 @@ type voteView struct {
 	// Present is the number of members present, which bounds the in-room
 	// counts (read for the facilitator of an open in-room vote only).
 	Present int
+	// Refusal is why an action on this page was refused, shown beside its
+	// button (the page is re-shown rather than a bare error page).
+	Refusal string
+	// Progress is how many of the members present have voted so far (an open
+	// online vote, for the facilitator only; never what they voted).
+	Progress *ballotProgress
+	// Proxy holds the ballots by proxy and on paper (proxy_http.go).
+	Proxy *voteProxyPanel
 }
 
 // closeForm is what the facilitator typed in the close form.
@@ -767,8 +1003,13 @@ func (h *Handlers) voteView(c *fiber.Ctx) (*voteView, error) {
 			return nil, err
 		}
 	}
+	if view.CanManage && !v.Closed() && !v.InRoom() {
+		if view.Progress, err = voteProgress(ctx, h.DB, co.ID, v); err != nil {
+			return nil, err
+		}
+	}
 	if view.CanManage && !v.Closed() && v.InRoom() {
-		if view.Present, err = presentCount(ctx, h.DB, co.ID, v.MeetingID); err != nil {
+		if view.Present, err = maxInRoomVotes(ctx, h.DB, co.ID, v.MeetingID); err != nil {
 			return nil, err
 		}
 	}
@@ -783,6 +1024,9 @@ func (h *Handlers) voteView(c *fiber.Ctx) (*voteView, error) {
 		} else if !database.IsNoRows(err) {
 			return nil, err
 		}
+	}
+	if err := h.fillVoteProxies(c, view); err != nil {
+		return nil, err
 	}
 	return view, nil
 }
@@ -839,7 +1083,7 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 		return err
 	}
 	if v.Closed() {
-		return apperr.New(apperr.Conflict, "Ce vote est déjà clos.")
+		return h.refuseClose(c, nil, closeForm{}, errVoteAlreadyClosed)
 	}
 	form := closeForm{Counts: map[string]string{}, Reasons: web.Form(c, "reasons"),
 		Motivation: web.Form(c, "motivation"), Adjourn: web.FormIs(c, "adjourn", "1")}
@@ -875,13 +1119,15 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 			}
 		}
 		if len(errs) > 0 {
-			return h.refuseClose(c, errs, form)
+			return h.refuseClose(c, errs, form, nil)
 		}
 		in.Room = rc
 	}
 	closed, d, err := CloseVote(ctx, h.DB, co.ID, id, auth.ActorOf(web.ViewerOf(c)), in)
 	if f := apperr.FieldsOf(err); f != nil {
-		return h.refuseClose(c, f, form)
+		return h.refuseClose(c, f, form, nil)
+	} else if apperr.CodeOf(err) == apperr.Conflict {
+		return h.refuseClose(c, nil, form, err)
 	} else if err != nil {
 		return err
 	}
@@ -892,15 +1138,24 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 }
 
 // refuseClose shows the vote page again with the close form's messages and
-// what was typed (422).
-func (h *Handlers) refuseClose(c *fiber.Ctx, errs apperr.Fields, form closeForm) error {
+// what was typed (422), or, when the close itself was refused (the vote was
+// closed meanwhile, by another facilitator or the same form sent twice), the
+// page as it now stands with the reason (409).
+func (h *Handlers) refuseClose(c *fiber.Ctx, errs apperr.Fields, form closeForm, refusal error) error {
 	view, err := h.voteView(c)
 	if err != nil {
 		return err
 	}
 	view.CloseErrors, view.CloseForm = errs, form
+	if refusal != nil {
+		view.Refusal = apperr.MessageOf(refusal)
+		return web.RenderStatus(c, fiber.StatusConflict, "governance/vote", view)
+	}
 	return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/vote", view)
 }
+
+// errVoteAlreadyClosed refuses a second close.
+var errVoteAlreadyClosed = apperr.New(apperr.Conflict, "Ce vote était déjà clos : son résultat ci-dessous n'a pas changé.")
 
 // rulesView is the quorum rule form.
 type rulesView struct {
@@ -920,7 +1175,8 @@ func (h *Handlers) rulesForm(c *fiber.Ctx) error {
 func (h *Handlers) saveRules(c *fiber.Ctx) error {
 	r := &MeetingRules{CouncilID: web.Council(c).ID, QuorumKind: QuorumKind(web.Form(c, "quorum_kind")),
 		QuorumCount: formInt(c, "quorum_count"), QuorumPercent: formInt(c, "quorum_percent"),
-		VoteWithoutQuorum: web.FormIs(c, "vote_without_quorum", "1"), ConvocationDays: formInt(c, "convocation_days")}
+		VoteWithoutQuorum: web.FormIs(c, "vote_without_quorum", "1"), ConvocationDays: formInt(c, "convocation_days"),
+		ProxiesPerHolder: formInt(c, "proxies_per_holder"), ProxiesInQuorum: web.FormIs(c, "proxies_in_quorum", "1")}
 	if err := SaveRules(c.UserContext(), h.DB, r); err != nil {
 		if f := apperr.FieldsOf(err); f != nil {
 			return web.RenderStatus(c, fiber.StatusUnprocessableEntity, "governance/meeting_rules", rulesView{Page: web.NewPage(c, "Règles des séances"), Rules: *r, Errors: f})

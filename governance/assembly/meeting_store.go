@@ -12,11 +12,19 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/auth"
+	"cla/internal/council"
 	"cla/internal/database"
+	"cla/internal/web"
 )
 
-// CreateMeeting validates and stores a new planned meeting.
+// CreateMeeting validates and stores a new planned meeting, recorded in the
+// audit trail as the system's act (CreateMeetingAs names who).
 func CreateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
+	return CreateMeetingAs(ctx, db, audit.Actor{}, m)
+}
+
+// CreateMeetingAs validates and stores a new planned meeting scheduled by actor.
+func CreateMeetingAs(ctx context.Context, db bun.IDB, actor audit.Actor, m *Meeting) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
@@ -28,13 +36,16 @@ func CreateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 		if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: m.CouncilID, MeetingID: m.ID}); err != nil {
 			return err
 		}
+		if err := recordMeeting(ctx, tx, actor, m.CouncilID, m.ID, auditMeetingCreate, "Séance programmée : "+m.Title, m); err != nil {
+			return err
+		}
 		return emitMeeting(ctx, tx, m.CouncilID, m.ID)
 	})
 }
 
 // updateMeeting changes a planned or running meeting's date, place and note, and
 // bumps its iCalendar SEQUENCE so that calendars take the change.
-func updateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
+func updateMeeting(ctx context.Context, db bun.IDB, actor audit.Actor, m *Meeting) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
@@ -49,6 +60,9 @@ func updateMeeting(ctx context.Context, db bun.IDB, m *Meeting) error {
 			return errMeetingClosed
 		}
 		if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: m.CouncilID, MeetingID: m.ID}); err != nil {
+			return err
+		}
+		if err := recordMeeting(ctx, tx, actor, m.CouncilID, m.ID, auditMeetingUpdate, "Séance modifiée : "+m.Title, m); err != nil {
 			return err
 		}
 		return emitMeeting(ctx, tx, m.CouncilID, m.ID)
@@ -84,14 +98,40 @@ func lockMeeting(ctx context.Context, tx bun.Tx, councilID, id int64) (*Meeting,
 	return m, err
 }
 
-// SetMeetingState moves a meeting along prévue → en cours → close. Closing a
-// meeting closes nothing else: votes still open must be closed first. The
-// minutes draft is written when the meeting closes.
+// SetMeetingState moves a meeting along prévue → en cours → close, as the
+// system (SetMeetingStateAs names who); a meeting opened on another day than
+// its date is recorded on the day it is opened.
 func SetMeetingState(ctx context.Context, db *bun.DB, councilID, id int64, to MeetingState) error {
+	return SetMeetingStateAs(ctx, db, audit.Actor{}, councilID, id, StateChange{To: to, OtherDay: true})
+}
+
+// StateChange is a move of a meeting's state. OtherDay confirms opening a
+// meeting on another day than the one it was convened for.
+type StateChange struct {
+	To       MeetingState
+	OtherDay bool
+}
+
+// ErrOtherDay refuses to open, unconfirmed, a meeting on another day than its
+// date: the facilitator confirms, and the meeting (and its decisions) are
+// then dated the day it is really held.
+var ErrOtherDay = apperr.New(apperr.Conflict, "Cette séance est prévue un autre jour : confirmez qu'elle se tient aujourd'hui.")
+
+// SetMeetingStateAs moves a meeting along prévue → en cours → close.
+// Closing a meeting closes nothing else: votes still open must be closed
+// first. The minutes draft is written when the meeting closes. Opening a
+// meeting on another day (Paris time) than its date needs ch.OtherDay; it
+// then keeps its planned date in planned_starts_at and starts now, for the
+// same duration. Each move is in the audit trail.
+func SetMeetingStateAs(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, id int64, ch StateChange) error {
+	to := ch.To
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		m, err := lockMeeting(ctx, tx, councilID, id)
 		if err != nil {
 			return err
+		}
+		record := func(summary string) error {
+			return recordMeeting(ctx, tx, actor, councilID, id, auditMeetingState, summary, map[string]any{"from": m.State, "to": to})
 		}
 		switch {
 		case m.State == MeetingPlanned && to == MeetingCancelled:
@@ -99,11 +139,40 @@ func SetMeetingState(ctx context.Context, db *bun.DB, councilID, id int64, to Me
 				Where("id = ? AND council_id = ?", id, councilID).Exec(ctx); err != nil {
 				return err
 			}
+			if err := record("Séance annulée : " + m.Title); err != nil {
+				return err
+			}
 			return event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: councilID, MeetingID: id})
 		case m.State == MeetingPlanned && to == MeetingOpen:
-			_, err = tx.NewUpdate().Model(m).Set("state = ?", to).Set("opened_at = now()").Set("updated_at = now()").
-				Where("id = ? AND council_id = ?", id, councilID).Exec(ctx)
-			return err
+			now := time.Now()
+			co, err := council.ByID(ctx, tx, councilID)
+			if err != nil {
+				return err
+			}
+			if sameDay(m.StartsAt, now, co.Location()) {
+				_, err = tx.NewUpdate().Model(m).Set("state = ?", to).Set("opened_at = now()").Set("updated_at = now()").
+					Where("id = ? AND council_id = ?", id, councilID).Exec(ctx)
+				if err != nil {
+					return err
+				}
+				return record("Séance ouverte : " + m.Title)
+			}
+			if !ch.OtherDay {
+				return ErrOtherDay
+			}
+			// Held today rather than on its date: it starts now, for the
+			// planned duration, and calendars hear of the change.
+			start := now.Truncate(time.Minute)
+			if _, err = tx.NewUpdate().Model(m).Set("state = ?", to).Set("opened_at = now()").Set("updated_at = now()").
+				Set("planned_starts_at = coalesce(planned_starts_at, starts_at)").Set("starts_at = ?", start).
+				Set("ends_at = ?", start.Add(m.EndsAt.Sub(m.StartsAt))).Set("sequence = sequence + 1").
+				Where("id = ? AND council_id = ?", id, councilID).Exec(ctx); err != nil {
+				return err
+			}
+			if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: councilID, MeetingID: id}); err != nil {
+				return err
+			}
+			return record("Séance ouverte le " + web.FrenchDate(start) + ", prévue le " + web.FrenchDate(m.StartsAt) + " : " + m.Title)
 		case m.State == MeetingOpen && to == MeetingClosed:
 			open, err := tx.NewSelect().Table("votes").Where("meeting_id = ? AND council_id = ? AND state = ?", id, councilID, VoteOpen).Exists(ctx)
 			if err != nil {
@@ -112,14 +181,32 @@ func SetMeetingState(ctx context.Context, db *bun.DB, councilID, id int64, to Me
 			if open {
 				return apperr.New(apperr.Conflict, "Un vote est encore ouvert : clôturez-le avant de clore la séance.")
 			}
+			// A meeting closed without a roll keeps the quorum it closed with.
+			if err := snapshotQuorum(ctx, tx, councilID, id, true); err != nil {
+				return err
+			}
 			if _, err = tx.NewUpdate().Model(m).Set("state = ?", to).Set("closed_at = now()").Set("updated_at = now()").
 				Set("sequence = sequence + 1").Where("id = ? AND council_id = ?", id, councilID).Exec(ctx); err != nil {
 				return err
 			}
-			return WriteDraftMinutes(ctx, tx, councilID, id, false)
+			if err := record("Séance close : " + m.Title); err != nil {
+				return err
+			}
+			if err := WriteDraftMinutes(ctx, tx, councilID, id, false); err != nil {
+				return err
+			}
+			return recordMeeting(ctx, tx, actor, councilID, id, auditMinutesDraft, "Brouillon du compte rendu rédigé : "+m.Title, nil)
 		}
 		return apperr.New(apperr.Conflict, "Passage impossible de « %s » à « %s ».", m.State.Label(), to.Label())
 	})
+}
+
+// sameDay reports whether a and b fall on the same day in loc (the
+// council's time zone).
+func sameDay(a, b time.Time, loc *time.Location) bool {
+	ya, ma, da := a.In(loc).Date()
+	yb, mb, db := b.In(loc).Date()
+	return ya == yb && ma == mb && da == db
 }
 
 // Agenda returns a meeting's agenda in order.
@@ -178,6 +265,9 @@ func AddAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, it *Agend
 		if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: it.CouncilID, MeetingID: it.MeetingID}); err != nil {
 			return err
 		}
+		if err := recordMeeting(ctx, tx, actor, it.CouncilID, it.MeetingID, auditAgendaAdd, "Point ajouté à l'ordre du jour : "+it.Title, it); err != nil {
+			return err
+		}
 		if it.Kind == AgendaProposal {
 			p, err := proposal.GetProposal(ctx, tx, it.CouncilID, *it.ProposalID)
 			if err != nil {
@@ -192,7 +282,7 @@ func AddAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, it *Agend
 }
 
 // moveAgendaItem moves an item up (delta -1) or down (+1) the agenda.
-func moveAgendaItem(ctx context.Context, db *bun.DB, councilID, meetingID, itemID int64, delta int) error {
+func moveAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID, itemID int64, delta int) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		m, err := lockMeeting(ctx, tx, councilID, meetingID)
 		if err != nil {
@@ -223,6 +313,10 @@ func moveAgendaItem(ctx context.Context, db *bun.DB, councilID, meetingID, itemI
 					return err
 				}
 			}
+			if err := recordMeeting(ctx, tx, actor, councilID, meetingID, auditAgendaMove, fmt.Sprintf("Point déplacé à la position %d : %s", b.Position, a.Title),
+				map[string]any{"item": a.ID, "position": b.Position}); err != nil {
+				return err
+			}
 			return event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: councilID, MeetingID: meetingID})
 		}
 		return apperr.New(apperr.NotFound, "Point de l'ordre du jour introuvable.")
@@ -251,8 +345,9 @@ func removeAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, counci
 		var row struct {
 			Position   int    `bun:"position"`
 			ProposalID *int64 `bun:"proposal_id"`
+			Title      string `bun:"title"`
 		}
-		err = tx.NewRaw("DELETE FROM agenda_items WHERE id = ? AND council_id = ? AND meeting_id = ? RETURNING position, proposal_id",
+		err = tx.NewRaw("DELETE FROM agenda_items WHERE id = ? AND council_id = ? AND meeting_id = ? RETURNING position, proposal_id, title",
 			itemID, councilID, meetingID).Scan(ctx, &row)
 		pos := row.Position
 		if database.IsNoRows(err) {
@@ -265,6 +360,10 @@ func removeAgendaItem(ctx context.Context, db *bun.DB, actor audit.Actor, counci
 			return err
 		}
 		if err := event.Enqueue(ctx, tx, event.MeetingChanged{CouncilID: councilID, MeetingID: meetingID}); err != nil {
+			return err
+		}
+		if err := recordMeeting(ctx, tx, actor, councilID, meetingID, auditAgendaRemove, "Point retiré de l'ordre du jour : "+row.Title,
+			map[string]any{"item": itemID}); err != nil {
 			return err
 		}
 		if row.ProposalID != nil {
@@ -301,6 +400,7 @@ func SaveRules(ctx context.Context, db bun.IDB, r *MeetingRules) error {
 		Set("quorum_kind = EXCLUDED.quorum_kind, quorum_count = EXCLUDED.quorum_count").
 		Set("quorum_percent = EXCLUDED.quorum_percent, vote_without_quorum = EXCLUDED.vote_without_quorum").
 		Set("convocation_days = EXCLUDED.convocation_days").
+		Set("proxies_per_holder = EXCLUDED.proxies_per_holder, proxies_in_quorum = EXCLUDED.proxies_in_quorum").
 		Set("updated_at = EXCLUDED.updated_at").Exec(ctx)
 	return err
 }
@@ -336,9 +436,16 @@ func Roll(ctx context.Context, db bun.IDB, councilID, meetingID int64) ([]rollEn
 	return out, nil
 }
 
-// RecordAttendance takes the roll: each member's answer. Only the council's
-// active members can be recorded.
+// RecordAttendance takes the roll as the system (RecordAttendanceAs names
+// who).
 func RecordAttendance(ctx context.Context, db *bun.DB, councilID, meetingID int64, answers map[int64]AttendanceStatus) error {
+	return RecordAttendanceAs(ctx, db, audit.Actor{}, councilID, meetingID, answers)
+}
+
+// RecordAttendanceAs takes the roll: each member's answer. Only the council's
+// active members can be recorded. The roll, with the quorum it is read
+// against, is in the audit trail.
+func RecordAttendanceAs(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID int64, answers map[int64]AttendanceStatus) error {
 	for _, s := range answers {
 		if !s.Valid() {
 			return apperr.Fields{"status": "Réponse inconnue à l'appel."}.Err()
@@ -370,20 +477,47 @@ func RecordAttendance(ctx context.Context, db *bun.DB, councilID, meetingID int6
 		for _, id := range members {
 			rows = append(rows, Attendance{CouncilID: councilID, MeetingID: meetingID, MemberID: id, Status: answers[id]})
 		}
-		_, err = tx.NewInsert().Model(&rows).On("CONFLICT (meeting_id, member_id) DO UPDATE").
-			Set("status = EXCLUDED.status, recorded_at = now()").Exec(ctx)
-		return err
+		if _, err = tx.NewInsert().Model(&rows).On("CONFLICT (meeting_id, member_id) DO UPDATE").
+			Set("status = EXCLUDED.status, recorded_at = now()").Exec(ctx); err != nil {
+			return err
+		}
+		var present []int64
+		for _, id := range members {
+			if answers[id] == Present {
+				present = append(present, id)
+			}
+		}
+		// A member who came in person takes their proxy back, before the
+		// quorum is read.
+		if err := fallProxies(ctx, tx, councilID, meetingID, present); err != nil {
+			return err
+		}
+		// The members, quorum and rule the roll is read against, from now on.
+		if err := snapshotQuorum(ctx, tx, councilID, meetingID, false); err != nil {
+			return err
+		}
+		q, err := quorumOf(ctx, tx, councilID, meetingID)
+		if err != nil {
+			return err
+		}
+		return recordMeeting(ctx, tx, actor, councilID, meetingID, auditMeetingRoll,
+			fmt.Sprintf("Appel : %d présent·es, %d excusé·es, %d absent·es ; quorum requis : %d sur %d membres", q.Present, q.Excused, q.Absent, q.Required, q.Members),
+			map[string]any{"answers": answers, "present": q.Present, "required": q.Required, "members": q.Members})
 	})
 }
 
-// quorumOf computes a meeting's quorum from the roll and the council's rules.
+// quorumOf computes a meeting's quorum from the roll and, once the roll was
+// taken, the members, quorum and rule stored with it (snapshotQuorum); before
+// that, from the council's current rules and membership.
 func quorumOf(ctx context.Context, db bun.IDB, councilID, meetingID int64) (quorum, error) {
-	rules, err := Rules(ctx, db, councilID)
+	snap, err := snapshotOf(ctx, db, councilID, meetingID)
 	if err != nil {
 		return quorum{}, err
 	}
-	q := quorum{Rules: rules}
-	if q.Members, err = auth.CountActiveMembers(ctx, db, councilID); err != nil {
+	var q quorum
+	if snap.taken() {
+		q = quorum{Members: *snap.Members, Required: *snap.Required, Rules: snap.Rule.rules(councilID)}
+	} else if q, err = liveQuorum(ctx, db, councilID); err != nil {
 		return quorum{}, err
 	}
 	err = db.NewRaw(`SELECT
@@ -395,6 +529,8 @@ func quorumOf(ctx context.Context, db bun.IDB, councilID, meetingID int64) (quor
 	if err != nil {
 		return q, err
 	}
-	q.Required = rules.Required(q.Members)
+	if q.Proxies, err = countedProxies(ctx, db, councilID, meetingID); err != nil {
+		return q, err
+	}
 	return q, nil
 }

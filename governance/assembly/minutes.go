@@ -9,6 +9,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
+	"cla/internal/audit"
+	"cla/internal/council"
 	"cla/internal/database"
 	"cla/internal/markdown"
 	"cla/internal/text"
@@ -28,8 +30,10 @@ type Minutes struct {
 	State        string     `bun:"state"`
 	ApprovedAt   *time.Time `bun:"approved_at"`
 	ApprovedInID *int64     `bun:"approved_in_id"`
-	EditedByName string     `bun:"edited_by_name"`
-	UpdatedAt    time.Time  `bun:"updated_at,nullzero,default:current_timestamp"`
+	// BodySHA256 is the SHA-256 of the approved text (amendment.go).
+	BodySHA256   *string   `bun:"body_sha256"`
+	EditedByName string    `bun:"edited_by_name"`
+	UpdatedAt    time.Time `bun:"updated_at,nullzero,default:current_timestamp"`
 }
 
 // The minutes states.
@@ -70,7 +74,7 @@ func draftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 	if err != nil {
 		return "", err
 	}
-	roll, err := Roll(ctx, db, councilID, meetingID)
+	roll, err := rollOf(ctx, db, m)
 	if err != nil {
 		return "", err
 	}
@@ -86,11 +90,15 @@ func draftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 	if err != nil {
 		return "", err
 	}
+	co, err := council.ByID(ctx, db, councilID)
+	if err != nil {
+		return "", err
+	}
 	var b strings.Builder
-	start := m.StartsAt.In(web.Paris())
 	// No "# Compte rendu" heading: the minutes page gives the title as its
 	// one H1, and the body's headings start at level 2.
-	fmt.Fprintf(&b, "Séance du %s à %s", web.FrenchDate(m.StartsAt), start.Format("15h04"))
+	// The council's own clock: a council overseas met at its hour, not Paris's.
+	fmt.Fprintf(&b, "Séance du %s", web.FrenchDateTimeIn(m.StartsAt, co.Location()))
 	if m.Place != "" {
 		fmt.Fprintf(&b, ", %s", m.Place)
 	}
@@ -155,6 +163,16 @@ func tallyLine(v *Vote) string {
 	if !v.Closed() || v.Tally == nil {
 		return "Vote en cours."
 	}
+	// The note ends the result's first line, before any objection listed.
+	line, rest, _ := strings.Cut(tallyResult(v), "\n")
+	if rest != "" {
+		rest = "\n" + rest
+	}
+	return line + proxyNote(v.Tally) + rest
+}
+
+// tallyResult says a closed vote's result in one French line.
+func tallyResult(v *Vote) string {
 	t := v.Tally
 	switch v.Method {
 	case MethodMajority:
@@ -210,7 +228,7 @@ func WriteDraftMinutes(ctx context.Context, tx bun.IDB, councilID, meetingID int
 
 // regenerateMinutes rewrites a meeting's draft from its current record
 // (approved minutes never change).
-func regenerateMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int64) error {
+func regenerateMinutes(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := lockMeeting(ctx, tx, councilID, meetingID); err != nil {
 			return err
@@ -223,14 +241,17 @@ func regenerateMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int
 		if approved {
 			return apperr.New(apperr.Conflict, "Un compte rendu approuvé ne change plus.")
 		}
-		return WriteDraftMinutes(ctx, tx, councilID, meetingID, true)
+		if err := WriteDraftMinutes(ctx, tx, councilID, meetingID, true); err != nil {
+			return err
+		}
+		return recordMeeting(ctx, tx, actor, councilID, meetingID, auditMinutesDraft, "Brouillon du compte rendu régénéré", nil)
 	})
 }
 
 // saveMinutes stores the facilitator's edit of a draft. The meeting is looked
 // up first, in the council: another council's meeting, or none, is not found,
 // whatever the state of its minutes.
-func saveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int64, bodyMD, editor string) error {
+func saveMinutes(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID int64, bodyMD, editor string) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := lockMeeting(ctx, tx, councilID, meetingID); err != nil {
 			return err
@@ -250,13 +271,22 @@ func saveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID int64, bo
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.New(apperr.Conflict, "Un compte rendu approuvé ne change plus.")
 		}
-		return nil
+		return recordMeeting(ctx, tx, actor, councilID, meetingID, auditMinutesEdit, "Brouillon du compte rendu modifié", nil)
 	})
 }
 
-// ApproveMinutes approves a closed meeting's minutes during a later meeting in
-// progress (the next one); they become public.
+// ApproveMinutes approves minutes as the system (ApproveMinutesAs names who).
 func ApproveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID, inMeetingID int64) error {
+	return ApproveMinutesAs(ctx, db, audit.Actor{}, councilID, meetingID, inMeetingID)
+}
+
+// ApproveMinutesAs approves a closed meeting's minutes during a later meeting
+// in progress (the next one), as a vote would: the quorum of that meeting
+// must be reached (or the council allows decisions without it). They become
+// public; the approval is in the audit trail.
+// The approval freezes the text and writes its SHA-256 in the audit trail
+// (freezeMinutes).
+func ApproveMinutesAs(ctx context.Context, db *bun.DB, actor audit.Actor, councilID, meetingID, inMeetingID int64) error {
 	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		past, err := lockMeeting(ctx, tx, councilID, meetingID)
 		if err != nil {
@@ -269,8 +299,15 @@ func ApproveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID, inMee
 		if past.State != MeetingClosed || in.State != MeetingOpen || !in.StartsAt.After(past.StartsAt) {
 			return apperr.New(apperr.Conflict, "Un compte rendu s'approuve pendant une séance suivante, une fois sa séance close.")
 		}
+		q, err := quorumOf(ctx, tx, councilID, inMeetingID)
+		if err != nil {
+			return err
+		}
+		if !q.VoteAllowed() {
+			return errNoQuorum(q, "le compte rendu ne peut pas être approuvé")
+		}
 		res, err := tx.NewUpdate().Model((*Minutes)(nil)).Set("state = ?", MinutesApproved).Set("approved_at = now()").
-			Set("approved_in_id = ?", inMeetingID).Set("updated_at = now()").
+			Set("approved_in_id = ?", inMeetingID).Set("updated_at = now()").Set("body_sha256 = "+minutesHashSQL).
 			Where("meeting_id = ? AND council_id = ? AND state = ?", meetingID, councilID, minutesDraft).Exec(ctx)
 		if err != nil {
 			return err
@@ -278,6 +315,11 @@ func ApproveMinutes(ctx context.Context, db *bun.DB, councilID, meetingID, inMee
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.New(apperr.Conflict, "Pas de brouillon de compte rendu à approuver.")
 		}
-		return nil
+		if err := recordMeeting(ctx, tx, actor, councilID, meetingID, auditMinutesApprove,
+			fmt.Sprintf("Compte rendu approuvé en séance « %s » (%d présent·es, %d requis·es)", in.Title, q.Present, q.Required),
+			map[string]any{"in": inMeetingID, "present": q.Present, "required": q.Required}); err != nil {
+			return err
+		}
+		return freezeMinutes(ctx, tx, actor, councilID, meetingID, in)
 	})
 }

@@ -16,6 +16,10 @@ type minutesView struct {
 	Minutes   *Minutes
 	CanManage bool
 	Errors    apperr.Fields
+	// ApprovedIn is the meeting that approved the minutes; Amend, the
+	// amendments (amendment_http.go).
+	ApprovedIn *Meeting
+	Amend      *amendPanel
 }
 
 func (h *Handlers) minutesView(c *fiber.Ctx) (*minutesView, error) {
@@ -32,7 +36,11 @@ func (h *Handlers) minutesView(c *fiber.Ctx) (*minutesView, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &minutesView{Page: web.NewPage(c, "Compte rendu — "+m.Title), Meeting: m, Minutes: mins, CanManage: auth.Can(c, authz.ManageMeeting)}, nil
+	view := &minutesView{Page: web.NewPage(c, "Compte rendu — "+m.Title), Meeting: m, Minutes: mins, CanManage: auth.Can(c, authz.ManageMeeting)}
+	if err := h.fillAmendPanel(c, view); err != nil {
+		return nil, err
+	}
+	return view, nil
 }
 
 func (h *Handlers) minutes(c *fiber.Ctx) error {
@@ -53,7 +61,7 @@ func (h *Handlers) saveMinutes(c *fiber.Ctx) error {
 		return err
 	}
 	v := web.ViewerOf(c)
-	err = saveMinutes(c.UserContext(), h.DB, web.Council(c).ID, id, web.Form(c, "body"), v.Name)
+	err = saveMinutes(c.UserContext(), h.DB, auth.ActorOf(v), web.Council(c).ID, id, web.Form(c, "body"), v.Name)
 	if f := apperr.FieldsOf(err); f != nil {
 		view, verr := h.minutesView(c)
 		if verr != nil {
@@ -72,7 +80,7 @@ func (h *Handlers) regenerateMinutes(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := regenerateMinutes(c.UserContext(), h.DB, web.Council(c).ID, id); err != nil {
+	if err := regenerateMinutes(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id); err != nil {
 		return err
 	}
 	return web.RedirectWithFlash(c, MeetingPath(id)+"/compte-rendu", "Brouillon régénéré à partir de la séance.")
@@ -92,8 +100,12 @@ func (h *Handlers) approveMinutes(c *fiber.Ctx) error {
 	if !ok {
 		return apperr.Fields{"in": "Choisissez la séance qui approuve."}.Err()
 	}
-	if err := ApproveMinutes(c.UserContext(), h.DB, web.Council(c).ID, id, in); err != nil {
-		return err
+	if err := ApproveMinutesAs(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, in); err != nil {
+		// The meeting that approves is the page the facilitator came from.
+		if _, err := GetMeeting(c.UserContext(), h.DB, web.Council(c).ID, in); err != nil {
+			return err
+		}
+		return h.refuseOnMeeting(c, in, "approve", err, nil)
 	}
 	return web.RedirectWithFlash(c, MeetingPath(in), "Compte rendu approuvé : il est public.")
 }

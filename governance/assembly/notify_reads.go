@@ -74,3 +74,24 @@ func Voted(ctx context.Context, db bun.IDB, councilID, voteID int64) (map[int64]
 	}
 	return voted, nil
 }
+
+// NextMeeting returns the council's next planned meeting after now, nil when
+// none is planned; one query.
+func NextMeeting(ctx context.Context, db bun.IDB, councilID int64, now time.Time) (*Meeting, error) {
+	var ms []Meeting
+	err := db.NewSelect().Model(&ms).Where("council_id = ? AND state = ? AND starts_at > ?", councilID, MeetingPlanned, now).
+		Order("starts_at", "id").Limit(1).Scan(ctx)
+	if err != nil || len(ms) == 0 {
+		return nil, err
+	}
+	return &ms[0], nil
+}
+
+// DecisionsSince lists the council's decisions taken after since, oldest
+// first, at most limit; one query.
+func DecisionsSince(ctx context.Context, db bun.IDB, councilID int64, since time.Time, limit int) ([]Decision, error) {
+	var ds []Decision
+	err := selectDecisions(db, &ds).Where("d.council_id = ? AND d.decided_at > ?", councilID, since).
+		Order("d.decided_at", "d.id").Limit(limit).Scan(ctx)
+	return ds, err
+}

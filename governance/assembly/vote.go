@@ -140,6 +140,12 @@ type Vote struct {
 	WinnerOption *int       `bun:"winner_option"`
 	DemoKey      *string    `bun:"demo_key"`
 	CreatedAt    time.Time  `bun:"created_at,nullzero,default:current_timestamp"`
+	// The quorum as it stood when the vote opened (nil for votes older than
+	// the snapshot): active members, present, required, and the rule.
+	QuorumMembers  *int        `bun:"quorum_members"`
+	QuorumPresent  *int        `bun:"quorum_present"`
+	QuorumRequired *int        `bun:"quorum_required"`
+	QuorumRule     *quorumRule `bun:"quorum_rule,type:jsonb"`
 
 	Options []VoteOption `bun:"-"`
 }
@@ -252,6 +258,10 @@ type Ballot struct {
 	Grades    []int16   `bun:"grades,array"`
 	CastAt    time.Time `bun:"cast_at,nullzero,default:clock_timestamp()"`
 	Changes   int       `bun:"changes"`
+	// Via and CastByID say who entered the ballot when not its member: the
+	// holder of their proxy, or the facilitator from a paper ballot.
+	Via      BallotVia `bun:"via"`
+	CastByID *int64    `bun:"cast_by_id"`
 }
 
 // ValidateFor checks a ballot against its vote.
@@ -318,11 +328,21 @@ type VoteTally struct {
 	// Ballots is the number of ballots (online) or hands counted (in room).
 	Ballots int  `json:"bulletins"`
 	InRoom  bool `json:"en_salle,omitempty"`
+	// ByProxy and OnPaper count the ballots cast by a proxy's holder and
+	// those entered by the facilitator from a paper ballot.
+	ByProxy int `json:"procurations,omitempty"`
+	OnPaper int `json:"papier,omitempty"`
 }
 
 // Add counts one ballot.
 func (t *VoteTally) Add(v *Vote, b *Ballot) {
 	t.Ballots++
+	switch b.Via {
+	case BallotByProxy:
+		t.ByProxy++
+	case BallotOnPaper:
+		t.OnPaper++
+	}
 	switch v.Method {
 	case MethodMajority:
 		switch b.Choice {

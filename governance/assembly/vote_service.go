@@ -16,7 +16,6 @@ import (
 	"cla/internal/audit"
 	"cla/internal/auth"
 	"cla/internal/database"
-	"cla/internal/text"
 )
 
 // OpenVote opens a vote on an item of a running meeting. The quorum must be
@@ -43,12 +42,21 @@ func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error
 			}
 			return err
 		}
+		// The members, quorum and rule in force now, stored with the meeting
+		// and with the vote.
+		if err := snapshotQuorum(ctx, tx, v.CouncilID, v.MeetingID, false); err != nil {
+			return err
+		}
+		if err := checkItemVotable(ctx, tx, item); err != nil {
+			return err
+		}
 		q, err := quorumOf(ctx, tx, v.CouncilID, v.MeetingID)
 		if err != nil {
 			return err
 		}
+		v.QuorumMembers, v.QuorumPresent, v.QuorumRequired, v.QuorumRule = &q.Members, &q.Present, &q.Required, ruleOf(q.Rules)
 		if !q.VoteAllowed() {
-			return apperr.New(apperr.Conflict, "Le quorum n'est pas atteint (%s sur %s) : le vote ne peut pas s'ouvrir.", text.Count(q.Present, "présent·e", "présent·es"), text.Count(q.Required, "requis·e", "requis·es"))
+			return errNoQuorum(q, "le vote ne peut pas s'ouvrir")
 		}
 		if v.ClosesAt != nil && !v.ClosesAt.After(time.Now()) {
 			return apperr.Fields{"closes_at": "La fin du vote doit être à venir."}.Err()
@@ -155,7 +163,10 @@ func MyBallot(ctx context.Context, db bun.IDB, councilID, voteID, memberID int64
 // NominalBallot is a ballot with its voter's name, shown after the close of a
 // nominal vote only.
 type NominalBallot struct {
-	Name   string  `bun:"name"`
+	Name string `bun:"name"`
+	// Via says who entered the ballot when not the member (ByName).
+	Via    BallotVia
+	ByName string
 	Choice Choice  `bun:"choice"`
 	Reason string  `bun:"reason"`
 	Grades []int16 `bun:"grades,array"`
@@ -177,29 +188,43 @@ func NominalBallots(ctx context.Context, db bun.IDB, v *Vote) ([]NominalBallot, 
 		return nil, nil
 	}
 	var ballots []struct {
-		MemberID int64   `bun:"member_id"`
-		Choice   Choice  `bun:"choice"`
-		Reason   string  `bun:"reason"`
-		Grades   []int16 `bun:"grades,array"`
+		MemberID int64     `bun:"member_id"`
+		Choice   Choice    `bun:"choice"`
+		Reason   string    `bun:"reason"`
+		Grades   []int16   `bun:"grades,array"`
+		Via      BallotVia `bun:"via"`
+		By       int64     `bun:"by"`
 	}
-	if err := db.NewRaw(`SELECT member_id, choice, reason, grades FROM ballots WHERE vote_id = ? AND council_id = ?`,
+	if err := db.NewRaw(`SELECT member_id, choice, reason, grades, via, coalesce(cast_by_id, 0) AS by FROM ballots WHERE vote_id = ? AND council_id = ?`,
 		v.ID, v.CouncilID).Scan(ctx, &ballots); err != nil {
 		return nil, err
 	}
 	ids := make([]int64, len(ballots))
 	byMember := make(map[int64]int, len(ballots))
+	var casters []int64
 	for i, b := range ballots {
 		ids[i], byMember[b.MemberID] = b.MemberID, i
+		if b.By != 0 {
+			casters = append(casters, b.By)
+		}
 	}
 	// The voters' names come from auth, in its order: by name, then id.
 	names, err := auth.AccountNames(ctx, db, ids)
 	if err != nil {
 		return nil, err
 	}
+	byNames, err := auth.AccountNames(ctx, db, casters)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]NominalBallot, 0, len(names))
 	for _, n := range names {
 		b := ballots[byMember[n.ID]]
-		out = append(out, NominalBallot{Name: n.Name, Choice: b.Choice, Reason: b.Reason, Grades: b.Grades})
+		nb := NominalBallot{Name: n.Name, Choice: b.Choice, Reason: b.Reason, Grades: b.Grades, Via: b.Via}
+		if b.By != 0 {
+			nb.ByName = nameOf(byNames, b.By)
+		}
+		out = append(out, nb)
 	}
 	return out, nil
 }
@@ -240,11 +265,17 @@ func CloseVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor a
 			return err
 		}
 		if v.State != VoteOpen {
-			return apperr.New(apperr.Conflict, "Ce vote est déjà clos.")
+			return errVoteAlreadyClosed
 		}
 		tally := &VoteTally{InRoom: v.InRoom()}
 		if tally.Present, err = presentCount(ctx, tx, councilID, v.MeetingID); err != nil {
 			return err
+		}
+		bound := tally.Present
+		if v.InRoom() {
+			if bound, err = maxInRoomVotes(ctx, tx, councilID, v.MeetingID); err != nil {
+				return err
+			}
 		}
 		var ballots []Ballot
 		if err := tx.NewSelect().Model(&ballots).Where("vote_id = ? AND council_id = ?", voteID, councilID).Order("id").Scan(ctx); err != nil {
@@ -254,7 +285,7 @@ func CloseVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor a
 			if in.Room == nil {
 				return apperr.Fields{"counts": "Saisissez le décompte du vote à main levée."}.Err()
 			}
-			if err := roomTally(v, in.Room, tally); err != nil {
+			if err := roomTally(v, in.Room, tally, bound); err != nil {
 				return err
 			}
 		} else {
@@ -298,19 +329,20 @@ func RoomCountField(position int, g boussole.Grade) string {
 }
 
 // roomTally checks the counts of a show of hands and fills the tally. Every
-// count lies between 0 and the members present (members hold no proxies), and
-// so does each sum: each count is checked before anything is added, so no sum
-// can overflow, whatever the caller passed. Messages are keyed by form field.
-func roomTally(v *Vote, rc *RoomCounts, t *VoteTally) error {
+// count lies between 0 and limit (maxInRoomVotes: the members present, and
+// the proxies they carry), and so does each sum: each count is checked before
+// anything is added, so no sum can overflow, whatever the caller passed.
+// Messages are keyed by form field.
+func roomTally(v *Vote, rc *RoomCounts, t *VoteTally, limit int) error {
 	f := apperr.Fields{}
 	bound := func(field string, n int) bool {
 		switch {
 		case n < 0:
 			f.Add(field, "Un décompte est un nombre positif ou nul.")
-		case n > t.Present && t.Present == 0:
+		case n > limit && limit == 0:
 			f.Add(field, "Aucun membre n'est noté présent : faites l'appel avant de saisir le décompte.")
-		case n > t.Present:
-			f.Add(field, fmt.Sprintf("Au plus %d : le nombre de membres présents.", t.Present))
+		case n > limit:
+			f.Add(field, fmt.Sprintf("Au plus %d : le nombre de membres présents.", limit))
 		default:
 			return true
 		}
@@ -321,8 +353,8 @@ func roomTally(v *Vote, rc *RoomCounts, t *VoteTally) error {
 		ok := bound("pour", rc.For)
 		ok = bound("contre", rc.Against) && ok
 		ok = bound("abstention", rc.Abstain) && ok
-		if ok && rc.For+rc.Against+rc.Abstain > t.Present {
-			f.Add("counts", fmt.Sprintf("Pour, contre et abstentions font %d voix pour %d membres présents.", rc.For+rc.Against+rc.Abstain, t.Present))
+		if ok && rc.For+rc.Against+rc.Abstain > limit {
+			f.Add("counts", fmt.Sprintf("Pour, contre et abstentions font %d voix pour %d membres présents.", rc.For+rc.Against+rc.Abstain, limit))
 		}
 		t.For, t.Against, t.Abstain = rc.For, rc.Against, rc.Abstain
 		t.Ballots = rc.For + rc.Against + rc.Abstain
@@ -331,7 +363,7 @@ func roomTally(v *Vote, rc *RoomCounts, t *VoteTally) error {
 			f.Add("reasons", "Une objection doit être motivée : notez sa raison.")
 		}
 		t.Objections, t.ObjectionReasons = rc.Objections, rc.ObjectionReasons
-		t.Consent = max(t.Present-rc.Objections, 0)
+		t.Consent = max(limit-rc.Objections, 0)
 		t.Ballots = t.Consent + t.Objections
 	case MethodJudgment:
 		if len(rc.Profiles) != len(v.Options) {
@@ -350,8 +382,8 @@ func roomTally(v *Vote, rc *RoomCounts, t *VoteTally) error {
 			if !ok {
 				continue
 			}
-			if n := p.Total(); n > t.Present {
-				f.Add("o"+strconv.Itoa(i+1), fmt.Sprintf("« %s » reçoit %d mentions pour %d membres présents.", v.Options[i].Label, n, t.Present))
+			if n := p.Total(); n > limit {
+				f.Add("o"+strconv.Itoa(i+1), fmt.Sprintf("« %s » reçoit %d mentions pour %d membres présents.", v.Options[i].Label, n, limit))
 			} else if n > t.Ballots {
 				t.Ballots = n
 			}

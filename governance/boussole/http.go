@@ -128,7 +128,7 @@ func (h *Handlers) publishFirst(c *fiber.Ctx) error {
 		if ok {
 			return errBoussoleWritten
 		}
-		_, err = Publish(ctx, tx, co.ID, spec, Publication{AdoptedOn: time.Now().In(web.Paris()),
+		_, err = Publish(ctx, tx, co.ID, spec, Publication{AdoptedOn: time.Now().In(web.Location(c)),
 			Note: "Première boussole, écrite par l'administration du conseil.", ActorID: actor.NullableID(), ActorName: actor.Name})
 		return err
 	})

@@ -14,6 +14,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/text"
 	"cla/internal/web"
 )
 
@@ -608,7 +609,17 @@ type suggestView struct {
 }
 
 func (h *Handlers) suggestForm(c *fiber.Ctx) error {
-	return web.Render(c, "governance/backlog_suggest", suggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: themes})
+	view := suggestView{Page: web.NewPage(c, "Proposer un sujet de débat"), Themes: themes}
+	// "Puis-je acheter… ?" links here with the words it did not find
+	// (?sujet=): the form starts from them, as a product topic.
+	if sujet := strings.Join(strings.Fields(text.Normalize(strings.Clone(c.Query("sujet")))), " "); sujet != "" {
+		if r := []rune(sujet); len(r) > 200 {
+			sujet = string(r[:200])
+		}
+		view.Suggestion = Suggestion{Title: sujet, Theme: "produits",
+			Question: "L'allocation peut-elle payer « " + sujet + " » ? Ce produit n'est pas dans le registre."}
+	}
+	return web.Render(c, "governance/backlog_suggest", view)
 }
 
 func (h *Handlers) suggest(c *fiber.Ctx) error {
@@ -667,25 +678,34 @@ type searchView struct {
 	// Lookup is the register's "Puis-je acheter… ?" answer for the same
 	// words, shown before the debates and proposals (issue 20, point 4): the
 	// header's search box lands here, and most people ask about a product.
-	Lookup []catalog.SearchHit
+	Lookup catalog.LookupResult
 	Prev   string
 	Next   string
 }
 
-// Best is the lookup's first answer, nil when the register has none.
-func (v searchView) Best() *catalog.SearchHit {
-	if len(v.Lookup) == 0 {
-		return nil
+// Best is the lookup's answer, nil when the register has none or when the
+// question is ambiguous (then Candidates lists the items).
+func (v searchView) Best() *catalog.SearchHit { return v.Lookup.Best }
+
+// Candidates are the items an ambiguous question matched equally well.
+func (v searchView) Candidates() []catalog.SearchHit {
+	if v.Lookup.Ambiguous() {
+		return v.Lookup.Candidates
 	}
-	return &v.Lookup[0]
+	return nil
 }
 
-// OtherHits are the lookup's other items, at most four.
+// OtherHits are the lookup's other items beside its answer, at most four.
 func (v searchView) OtherHits() []catalog.SearchHit {
-	if len(v.Lookup) < 2 {
+	if v.Lookup.Best == nil {
 		return nil
 	}
-	return v.Lookup[1:min(len(v.Lookup), 5)]
+	var out []catalog.SearchHit
+	if len(v.Lookup.Candidates) > 1 {
+		out = append(out, v.Lookup.Candidates[1:]...)
+	}
+	out = append(out, v.Lookup.Others...)
+	return out[:min(len(out), 4)]
 }
 
 func (h *Handlers) search(c *fiber.Ctx) error {
@@ -696,7 +716,7 @@ func (h *Handlers) search(c *fiber.Ctx) error {
 	}
 	view := searchView{Page: web.NewPage(c, "Recherche"), Results: res}
 	if res.Query != "" && res.Page == 1 {
-		if view.Lookup, err = catalog.Search(c.UserContext(), h.DB, web.Council(c).ID, res.Query); err != nil {
+		if view.Lookup, err = catalog.Lookup(c.UserContext(), h.DB, web.Council(c).ID, res.Query); err != nil {
 			return err
 		}
 	}

@@ -45,6 +45,10 @@ func (h *Handlers) Routes(app fiber.Router) {
 // requireOperator lets operators of the instance through; an anonymous
 // visitor asking for a page is sent to the operator's sign-in form, anyone
 // else is refused.
+// RequireOperator is the guard of the operator's pages, for the pages of
+// other packages under /instance (governance/notify's subscribers).
+func (h *Handlers) RequireOperator(c *fiber.Ctx) error { return h.requireOperator(c) }
+
 func (h *Handlers) requireOperator(c *fiber.Ctx) error {
 	v := web.ViewerOf(c)
 	if v == nil {

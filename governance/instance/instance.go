@@ -226,10 +226,6 @@ type Result struct {
 	InviteToken string
 }
 
-// createLockKey serialises council creations (slug and host checks, the
-// default council).
-const createLockKey = 0x636c615f636f756e // "cla_coun"
-
 // Create validates in and creates the council with its host names and
 // starting point in one transaction, then invites its first admin (a
 // single-use link, InviteToken). A slug or a host name another council holds
@@ -244,11 +240,11 @@ func Create(ctx context.Context, db *bun.DB, in Input, actor audit.Actor) (*Resu
 	co := &council.Council{Slug: in.Slug, Name: in.Name, CaisseName: in.CaisseName, Territory: in.Territory,
 		Commune: in.Commune, ContactEmail: in.ContactEmail, Timezone: in.Timezone}
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", createLockKey); err != nil {
+		if err := council.LockCreation(ctx, tx); err != nil {
 			return err
 		}
 		f := apperr.Fields{}
-		taken, err := tx.NewSelect().Model((*council.Council)(nil)).Where("slug = ?", in.Slug).Exists(ctx)
+		taken, err := council.SlugTaken(ctx, tx, in.Slug)
 		if err != nil {
 			return err
 		}
@@ -263,12 +259,7 @@ func Create(ctx context.Context, db *bun.DB, in Input, actor audit.Actor) (*Resu
 		if err := f.Err(); err != nil {
 			return err
 		}
-		if err := tx.NewInsert().Model(co).
-			Value("is_default", "NOT EXISTS (SELECT 1 FROM councils WHERE is_default)").
-			Returning("*").Scan(ctx, co); err != nil {
-			return fmt.Errorf("insert council: %w", err)
-		}
-		if err := insertHosts(ctx, tx, co.ID, hosts); err != nil {
+		if err := council.Insert(ctx, tx, co, hosts); err != nil {
 			return err
 		}
 		if err := start(ctx, tx, co, in); err != nil {
@@ -331,39 +322,16 @@ func today(tz string) time.Time {
 // hostsTaken returns a French message naming the first of hosts that a
 // council other than except holds, "" when none is.
 func hostsTaken(ctx context.Context, db bun.IDB, hosts []string, except int64) (string, error) {
-	if len(hosts) == 0 {
-		return "", nil
-	}
-	var row struct {
-		Host string `bun:"host"`
-		Name string `bun:"name"`
-	}
-	err := db.NewSelect().TableExpr("council_hosts AS h").Join("JOIN councils AS c ON c.id = h.council_id").
-		ColumnExpr("h.host, c.name").Where("h.host IN (?)", bun.List(hosts)).Where("h.council_id <> ?", except).
-		OrderExpr("h.host").Limit(1).Scan(ctx, &row)
-	if database.IsNoRows(err) {
-		return "", nil
-	}
-	if err != nil {
+	host, name, err := council.HostTaken(ctx, db, hosts, except)
+	if err != nil || host == "" {
 		return "", err
 	}
-	return fmt.Sprintf("Le nom d'hôte « %s » est déjà celui du conseil « %s » : un nom d'hôte ne sert qu'à un conseil.", row.Host, row.Name), nil
-}
-
-func insertHosts(ctx context.Context, tx bun.Tx, councilID int64, hosts []string) error {
-	for _, h := range hosts {
-		if _, err := tx.NewInsert().Model(&council.Host{Host: h, CouncilID: councilID}).Exec(ctx); err != nil {
-			return fmt.Errorf("insert host: %w", err)
-		}
-	}
-	return nil
+	return fmt.Sprintf("Le nom d'hôte « %s » est déjà celui du conseil « %s » : un nom d'hôte ne sert qu'à un conseil.", host, name), nil
 }
 
 // Hosts lists the council's host names in order.
 func Hosts(ctx context.Context, db bun.IDB, councilID int64) ([]string, error) {
-	var hosts []string
-	err := db.NewSelect().Model((*council.Host)(nil)).Column("host").Where("council_id = ?", councilID).Order("host").Scan(ctx, &hosts)
-	return hosts, err
+	return council.Hosts(ctx, db, councilID)
 }
 
 // SetHosts replaces the council's host names with those of s (ParseHosts),
@@ -374,7 +342,7 @@ func SetHosts(ctx context.Context, db *bun.DB, councilID int64, s string, actor 
 		return apperr.Fields{"hosts": msg}.Err()
 	}
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", createLockKey); err != nil {
+		if err := council.LockCreation(ctx, tx); err != nil {
 			return err
 		}
 		if msg, err := hostsTaken(ctx, tx, hosts, councilID); err != nil {
@@ -386,10 +354,7 @@ func SetHosts(ctx context.Context, db *bun.DB, councilID int64, s string, actor 
 		if err != nil {
 			return err
 		}
-		if _, err := tx.NewDelete().Model((*council.Host)(nil)).Where("council_id = ?", councilID).Exec(ctx); err != nil {
-			return err
-		}
-		if err := insertHosts(ctx, tx, councilID, hosts); err != nil {
+		if err := council.ReplaceHosts(ctx, tx, councilID, hosts); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor.Entry(&councilID, "council.hosts", "council", strconv.FormatInt(councilID, 10),
@@ -409,14 +374,15 @@ func SetState(ctx context.Context, db *bun.DB, councilID int64, state council.St
 		return apperr.Fields{"state": "Choisissez : actif, suspendu ou archivé."}.Err()
 	}
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		var before council.State
-		if err := tx.NewSelect().Model((*council.Council)(nil)).Column("state").Where("id = ?", councilID).For("UPDATE").Scan(ctx, &before); err != nil {
-			if database.IsNoRows(err) {
-				return apperr.New(apperr.NotFound, "Conseil introuvable.")
-			}
+		co, err := council.ForUpdate(ctx, tx, councilID)
+		if database.IsNoRows(err) {
+			return apperr.New(apperr.NotFound, "Conseil introuvable.")
+		}
+		if err != nil {
 			return err
 		}
-		if _, err := tx.NewUpdate().Model((*council.Council)(nil)).Set("state = ?", state).Where("id = ?", councilID).Exec(ctx); err != nil {
+		before := co.State
+		if err := council.SetState(ctx, tx, councilID, state); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, actor.Entry(&councilID, "council.state", "council", strconv.FormatInt(councilID, 10),
@@ -429,19 +395,12 @@ func SetState(ctx context.Context, db *bun.DB, councilID int64, state council.St
 	return err
 }
 
-// Summary is a council as the operator's list shows it.
-type Summary struct {
-	council.Council
-	Hosts string `bun:"hosts"`
-}
+// Summary is a council as the operator's list shows it, with its host names.
+type Summary = council.WithHosts
 
 // Councils lists every council of the instance with its host names.
 func Councils(ctx context.Context, db bun.IDB) ([]Summary, error) {
-	var out []Summary
-	err := db.NewSelect().Model(&out).ModelTableExpr("councils AS council").ColumnExpr("council.*").
-		ColumnExpr("coalesce((SELECT string_agg(host, ', ' ORDER BY host) FROM council_hosts WHERE council_id = council.id), '') AS hosts").
-		Order("council.slug").Scan(ctx)
-	return out, err
+	return council.ListWithHosts(ctx, db)
 }
 
 // InviteMail queues the first admin's invitation mail (internal/mail).

@@ -58,11 +58,11 @@ func SaveSettings(ctx context.Context, db *bun.DB, co *council.Council, s Settin
 		return err
 	}
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(?)", createLockKey); err != nil {
+		if err := council.LockCreation(ctx, tx); err != nil {
 			return err
 		}
-		before := new(council.Council)
-		if err := tx.NewSelect().Model(before).Where("id = ?", co.ID).For("UPDATE").Scan(ctx); err != nil {
+		before, err := council.ForUpdate(ctx, tx, co.ID)
+		if err != nil {
 			return err
 		}
 		if msg, err := hostsTaken(ctx, tx, hosts, co.ID); err != nil {
@@ -83,18 +83,12 @@ func SaveSettings(ctx context.Context, db *bun.DB, co *council.Council, s Settin
 		if err != nil {
 			return err
 		}
-		html := markdown.ToHTML(s.PresentationMD)
-		if _, err := tx.NewUpdate().Model((*council.Council)(nil)).
-			Set("name = ?", s.Name).Set("presentation_md = ?", s.PresentationMD).Set("presentation_html = ?", html).
-			Set("contact_email = ?", s.ContactEmail).Set("register_public = ?", s.RegisterPublic).
-			Where("id = ?", co.ID).Exec(ctx); err != nil {
+		if err := council.SaveSettings(ctx, tx, co.ID, council.Settings{Name: s.Name, PresentationMD: s.PresentationMD,
+			PresentationHTML: markdown.ToHTML(s.PresentationMD), ContactEmail: s.ContactEmail, RegisterPublic: s.RegisterPublic}); err != nil {
 			return err
 		}
 		if strings.Join(oldHosts, " ") != strings.Join(slices.Sorted(slices.Values(hosts)), " ") {
-			if _, err := tx.NewDelete().Model((*council.Host)(nil)).Where("council_id = ?", co.ID).Exec(ctx); err != nil {
-				return err
-			}
-			if err := insertHosts(ctx, tx, co.ID, hosts); err != nil {
+			if err := council.ReplaceHosts(ctx, tx, co.ID, hosts); err != nil {
 				return err
 			}
 		}

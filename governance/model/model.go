@@ -144,6 +144,58 @@ var register = []item{
 	}},
 }
 
+// keywords are the everyday words eaters type for each item of the model
+// register, besides its name: the lookup /puis-je-acheter matches them on
+// French stems without accents, so a singular form stands for its plural.
+// A phrase ("viande de chasse") counts only when all its words are typed,
+// and then beats an item that matches one word ("viande").
+var keywords = map[string]string{
+	"productions-vegetales": "végétal, produit végétal",
+	"fruits-et-legumes": "fruit, légume, fruits et légumes, primeur, pomme, poire, abricot, cerise, prune, mirabelle, reine-claude, " +
+		"raisin, fraise, framboise, mûre, myrtille, cassis, groseille, melon, pastèque, noix, noisette, amande, châtaigne, marron, " +
+		"figue, kiwi, coing, rhubarbe, nectarine, brugnon, tomate, salade, laitue, mâche, roquette, carotte, pomme de terre, patate, " +
+		"courgette, aubergine, poivron, piment, oignon, ail, échalote, poireau, chou, chou-fleur, brocoli, épinard, blette, courge, " +
+		"potiron, citrouille, butternut, radis, betterave, navet, panais, concombre, cornichon, haricot vert, petit pois, fenouil, céleri, " +
+		"champignon, asperge, artichaut, herbe aromatique, persil, basilic, ciboulette, thym, romarin, olive, légume de saison, soupe",
+	"farines-pates-cereales": "farine, pâte, pâtes, spaghetti, macaroni, nouille, ravioli, semoule, couscous, blé, épeautre, petit épeautre, " +
+		"seigle, orge, avoine, flocon d'avoine, sarrasin, millet, maïs, polenta, muesli, céréale, boulgour",
+	"riz-de-camargue": "riz, riz complet, riz blanc, riz rond",
+	"legumineuses":    "légume sec, lentille, pois chiche, haricot, haricot sec, haricot blanc, haricot rouge, fève, flageolet, soja, pois cassé, houmous",
+	"huiles":          "huile, huile d'olive, huile de tournesol, huile de noix, huile de colza",
+	"pain":            "pain, baguette, boule, pain complet, pain de campagne, pain au levain, fougasse, boulangerie",
+	"viennoiseries-et-biscuits": "viennoiserie, croissant, pain au chocolat, chocolatine, brioche, pain aux raisins, biscuit, gâteau, sablé, " +
+		"cookie, madeleine, pâtisserie, tarte, galette, crêpe, pain d'épices, nougat",
+	"aperitifs-sales":          "apéritif salé, chips, cracker, biscuit apéritif, tapenade, gressin",
+	"glaces":                   "glace, sorbet, crème glacée, esquimau",
+	"conserves":                "conserve, bocal, confiture, compote, coulis, sauce tomate, ratatouille, légume en conserve, purée, gelée, pâte de fruit",
+	"boissons":                 "boisson, à boire",
+	"jus-de-fruit":             "jus, jus de fruit, jus de pomme, jus de raisin, jus de poire, nectar, pur jus",
+	"sirops":                   "sirop, sirop de menthe, sirop de fruit",
+	"tisanes":                  "tisane, infusion, verveine, tilleul, camomille, menthe",
+	"alcool":                   "alcool, vin, vin rouge, vin blanc, rosé, bière, cidre, poiré, pastis, liqueur, spiritueux, whisky, rhum, vodka, champagne, crémant, clairette, eau-de-vie, apéritif alcoolisé",
+	"kombucha":                 "kombucha, kéfir, boisson fermentée",
+	"produits-origine-animale": "produit animal",
+	"viande": "viande, boeuf, bœuf, veau, agneau, mouton, porc, cochon, poulet, volaille, dinde, pintade, canard, lapin, chevreau, cabri, " +
+		"steak, steak haché, viande hachée, côtelette, rôti, escalope, gigot, bavette, entrecôte, colis de viande",
+	"charcuteries":                  "charcuterie, jambon, saucisson, saucisse, pâté, terrine, rillettes, lard, lardon, merguez, chipolata, boudin, andouille, caillette",
+	"oeufs":                         "oeuf, œuf, œuf de poule, œuf frais",
+	"fromages-et-produits-laitiers": "lait, fromage, laitage, produit laitier, yaourt, yogourt, beurre, crème, crème fraîche, fromage blanc, faisselle, picodon, tomme, chèvre, fromage de chèvre, brebis, fromage de brebis, lait de vache, lait de chèvre, lait cru, caillé",
+	"miel":                          "miel, miel de lavande, miel de montagne, pain de miel",
+	"produits-de-la-peche": "poisson, fruit de mer, crustacé, coquillage, huître, moule, crevette, saumon, thon, sardine, maquereau, cabillaud, " +
+		"colin, merlu, truite, sole, dorade, calamar, seiche, poulpe, crabe, homard, langoustine, anchois, surimi, poisson en conserve, " +
+		"conserve de poisson, boîte de sardines, thon en boîte, poiscaille, pêche en mer",
+	"produits-de-la-chasse": "chasse, gibier, viande de chasse, viande de gibier, sanglier, viande de sanglier, chevreuil, cerf, biche, lièvre, " +
+		"faisan, perdrix, civet, pâté de sanglier, terrine de gibier",
+	"produits-non-locaux":       "importé, produit importé, produit exotique",
+	"the-cafe-chocolat":         "thé, café, chocolat, cacao, thé vert, expresso, chocolat chaud, tablette de chocolat",
+	"fruits-exotiques":          "fruit exotique, banane, ananas, mangue, papaye, litchi, fruit de la passion, noix de coco, coco, datte, goyave",
+	"agrumes-avocats-espagne":   "agrume, citron, citron vert, orange, jus d'orange, clémentine, mandarine, pamplemousse, avocat",
+	"produits-non-alimentaires": "non alimentaire",
+	"complements-alimentaires":  "complément alimentaire, propolis, spiruline, gelée royale, pollen, vitamine, gélule",
+	"plantes-aromatiques-transformees": "plante médicinale, huile essentielle, cosmétique, savon, shampoing, bougie, hygiène, baume, parfum, " +
+		"hydrolat, lessive, crème pour le visage",
+}
+
 // RegisterEffectiveOn is the date the March 2025 list took effect in Dieulefit.
 var RegisterEffectiveOn = time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
 
@@ -158,7 +210,7 @@ func RegisterChange() catalog.Change {
 	var add func(parent string, kind catalog.Kind, d item)
 	add = func(parent string, kind catalog.Kind, d item) {
 		change.Items = append(change.Items, catalog.ItemChange{Slug: d.slug, Name: d.name, Kind: kind, ParentSlug: parent,
-			Status: d.status, Reason: d.reason, ExplanationMD: d.explanation})
+			Status: d.status, Reason: d.reason, ExplanationMD: d.explanation, Keywords: keywords[d.slug]})
 		childKind := catalog.Category
 		if kind != catalog.Family {
 			childKind = catalog.Product

@@ -19,6 +19,10 @@ import (
 // delivery log and the one-click unsubscribe.
 type Handlers struct {
 	DB *bun.DB
+	// BaseURL and From, as the Service's, for the subscription mails
+	// (BaseURL empty: the request's).
+	BaseURL string
+	From    string
 }
 
 // UnsubscribeRoutes are served before the session and CSRF middleware: a
@@ -255,6 +259,12 @@ func (h *Handlers) unsubscribe(c *fiber.Ctx) error {
 		return err
 	}
 	ctx := c.UserContext()
+	if claim.Recipient != "" {
+		if err := leave(ctx, h.DB, claim); err != nil {
+			return err
+		}
+		return web.Render(c, "governance/unsubscribe", unsubscribeView{Page: web.NewPage(c, "Désabonnement"), Token: token, Kind: claim.Kind, Done: true})
+	}
 	prefs, err := Prefs(ctx, h.DB, claim.CouncilID, claim.AccountID)
 	if err != nil {
 		return err

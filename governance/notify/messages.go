@@ -27,7 +27,9 @@ func (s *Service) render(ctx context.Context, co *council.Council, member *auth.
 	case KindResults:
 		err = s.results(ctx, co, a, base, c)
 	case KindDigest:
-		err = s.digest(ctx, co, member, base, c)
+		// Digests are rendered in batch (digest.go); a deliver job of an
+		// older version has nothing to do.
+		err = errObsolete
 	default:
 		err = fmt.Errorf("notify: unknown kind %q", a.What)
 	}

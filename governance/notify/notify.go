@@ -13,6 +13,8 @@
 package notify
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -29,13 +31,46 @@ const (
 	KindResults     Kind = "results"
 	// KindDigest is the weekly digest: a member takes it or not.
 	KindDigest Kind = "digest"
+	// KindRenewal tells facilitators, and the shop, that a convention ends
+	// in 60 or 15 days.
+	KindRenewal Kind = "renewal"
+	// KindApplication is a shop applicant's follow-up: the receipt, each
+	// question of the council, the decision.
+	KindApplication Kind = "application"
+	// KindPublicDigest is the citizens' weekly digest.
+	KindPublicDigest Kind = "public_digest"
+	// KindSubscription is the mail that confirms a citizen's subscription
+	// (double opt-in).
+	KindSubscription Kind = "subscription"
 )
 
 // Kinds lists the kinds members choose for, in the order /compte shows them.
 var Kinds = []Kind{KindConvocation, KindVoteOpened, KindVoteClosing, KindResults}
 
-// allKinds are Kinds and the digest, which is taken (Immediate) or not (Never).
-var allKinds = append(append([]Kind{}, Kinds...), KindDigest)
+// allKinds are the kinds a member's choice may name: Kinds, the digest
+// (taken, Immediate, or not, Never) and the renewals facilitators get.
+var allKinds = append(append([]Kind{}, Kinds...), KindDigest, KindRenewal)
+
+// Recipients without an account are named by a prefix and an id.
+const (
+	subscriberPrefix = "subscriber:"  // a citizen subscribed to the public digest
+	applicantPrefix  = "application:" // a shop applicant, by application
+	shopPrefix       = "shop:"        // a point de vente, for its renewals
+)
+
+// otherKinds are the kinds a recipient without an account can leave.
+var otherKinds = map[Kind]bool{KindApplication: true, KindRenewal: true, KindPublicDigest: true}
+
+// isOtherRecipient reports whether r names a recipient without an account.
+func isOtherRecipient(r string) bool {
+	for _, p := range []string{subscriberPrefix, applicantPrefix, shopPrefix} {
+		if id, ok := strings.CutPrefix(r, p); ok {
+			_, err := strconv.ParseInt(id, 10, 64)
+			return err == nil
+		}
+	}
+	return false
+}
 
 // Label is the kind in French.
 func (k Kind) Label() string {
@@ -50,6 +85,14 @@ func (k Kind) Label() string {
 		return "Résultats et décisions d'une séance"
 	case KindDigest:
 		return "Résumé hebdomadaire"
+	case KindRenewal:
+		return "Conventions à renouveler"
+	case KindApplication:
+		return "Suivi de votre candidature de point de vente"
+	case KindPublicDigest:
+		return "Résumé hebdomadaire des décisions du conseil"
+	case KindSubscription:
+		return "Confirmation d'abonnement"
 	}
 	return string(k)
 }

@@ -52,7 +52,8 @@ var (
 -- 
 {{.Council}}
 {{.Why}}
-Vos choix de notifications : {{.Prefs}}
+{{- if .Prefs}}
+Vos choix de notifications : {{.Prefs}}{{end}}
 {{- if .Unsubscribe}}
 Ne plus recevoir ce type de message : {{.Unsubscribe}}{{end}}
 `))
@@ -66,7 +67,7 @@ Ne plus recevoir ce type de message : {{.Unsubscribe}}{{end}}
 {{end}}<p><a href="{{.Link}}">{{.LinkLabel}}</a></p>
 <hr>
 <p style="font-size: .9em; color: #555">{{.Council}}<br>{{.Why}}<br>
-<a href="{{.Prefs}}">Vos choix de notifications</a>{{if .Unsubscribe}} · <a href="{{.Unsubscribe}}">Ne plus recevoir ce type de message</a>{{end}}</p>
+{{if .Prefs}}<a href="{{.Prefs}}">Vos choix de notifications</a>{{if .Unsubscribe}} · {{end}}{{end}}{{if .Unsubscribe}}<a href="{{.Unsubscribe}}">Ne plus recevoir ce type de message</a>{{end}}</p>
 </body></html>
 `))
 )

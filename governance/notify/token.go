@@ -35,14 +35,33 @@ func UnsubscribeToken(ctx context.Context, db bun.IDB, councilID, accountID int6
 	if err != nil {
 		return "", err
 	}
-	payload := itoa(councilID) + "." + itoa(accountID) + "." + string(kind)
-	return b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(tokenMAC(key, payload)), nil
+	return tokenFor(key, councilID, accountID, kind), nil
+}
+
+// tokenFor is UnsubscribeToken with the key read already (a batch signs
+// thousands of tokens with one read).
+func tokenFor(key []byte, councilID, accountID int64, kind Kind) string {
+	return sign(key, itoa(councilID)+"."+itoa(accountID)+"."+string(kind))
+}
+
+// recipientToken is the unsubscribe token of a recipient without an account
+// (a citizen subscriber, a shop): "council.recipient.kind", recipient being
+// "subscriber:7" or "shop:3" (no dot).
+func recipientToken(key []byte, councilID int64, recipient string, kind Kind) string {
+	return sign(key, itoa(councilID)+"."+recipient+"."+string(kind))
+}
+
+func sign(key []byte, payload string) string {
+	return b64.EncodeToString([]byte(payload)) + "." + b64.EncodeToString(tokenMAC(key, payload))
 }
 
 // tokenClaim is what a valid token says.
 type tokenClaim struct {
 	CouncilID, AccountID int64
-	Kind                 Kind
+	// Recipient is set instead of AccountID for a recipient without an
+	// account ("subscriber:7", "shop:3", "application:5").
+	Recipient string
+	Kind      Kind
 }
 
 // parseToken checks a token's signature and returns its claim; ok is false
@@ -69,9 +88,16 @@ func parseToken(ctx context.Context, db bun.IDB, token string) (claim tokenClaim
 		return claim, false, nil
 	}
 	claim.CouncilID, err1 = strconv.ParseInt(parts[0], 10, 64)
-	claim.AccountID, err2 = strconv.ParseInt(parts[1], 10, 64)
 	claim.Kind = Kind(parts[2])
-	if err1 != nil || err2 != nil || !claim.Kind.Valid() || claim.Kind == KindConvocation {
+	if err1 != nil || claim.Kind == KindConvocation {
+		return claim, false, nil
+	}
+	if isOtherRecipient(parts[1]) {
+		claim.Recipient = parts[1]
+		return claim, otherKinds[claim.Kind], nil
+	}
+	claim.AccountID, err2 = strconv.ParseInt(parts[1], 10, 64)
+	if err2 != nil || !claim.Kind.Valid() {
 		return claim, false, nil
 	}
 	return claim, true, nil

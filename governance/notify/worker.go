@@ -54,12 +54,19 @@ func Register(ws *jobs.Workers, s *Service) {
 	jobs.Register(ws, &convocationSweepWorker{s: s})
 	jobs.Register(ws, &closingSweepWorker{s: s})
 	jobs.Register(ws, &digestSweepWorker{s: s})
+	jobs.Register(ws, &sendWorker{s: s})
+	jobs.Register(ws, &applicationReceivedWorker{s: s})
+	jobs.Register(ws, &applicationQuestionWorker{s: s})
+	jobs.Register(ws, &applicationRefusedWorker{s: s})
+	jobs.Register(ws, &renewalSweepWorker{s: s})
 	// Convocations are due by the day (N days before): a daily sweep, early
 	// morning Paris time. Reminders are due by the hour (24 h before the
 	// end of a vote): an hourly sweep.
 	ws.Periodic("notify.convocations", jobs.Daily(6, 0, parisOrUTC()), func() jobs.JobArgs { return convocationSweep{} })
 	ws.Periodic("notify.vote_closing", jobs.Hourly(), func() jobs.JobArgs { return closingSweep{} })
 	ws.Periodic("notify.digest", jobs.Daily(7, 0, parisOrUTC()), func() jobs.JobArgs { return digestSweep{} })
+	// Renewal reminders are due by the day (60 and 15 days before the end).
+	ws.Periodic("notify.renewals", jobs.Daily(6, 30, parisOrUTC()), func() jobs.JobArgs { return renewalSweep{} })
 }
 
 func parisOrUTC() *time.Location {
@@ -271,6 +278,10 @@ func (w *voteClosedWorker) Work(ctx context.Context, job *jobs.Job[event.VoteClo
 	if apperr.CodeOf(err) == apperr.NotFound {
 		return nil
 	} else if err != nil {
+		return err
+	}
+	// The shops whose application this vote decided are told at once.
+	if err := w.s.applicationDecisions(ctx, v); err != nil {
 		return err
 	}
 	votes, err := assembly.MeetingVotes(ctx, w.s.DB, v.CouncilID, v.MeetingID)

@@ -176,7 +176,7 @@ func (h *Handlers) createProposal(c *fiber.Ctx) error {
 		TargetItemID: optionalID(form("target_item")), TargetShopID: optionalID(form("target_shop")),
 		ItemName: form("item_name"), ProposedStatus: catalog.Status(form("proposed_status")),
 		Conditions: form("conditions"), Reason: form("reason"), Outcome: form("outcome"),
-		RationaleMD: form("rationale"), Sources: form("sources")}
+		RationaleMD: form("rationale"), Sources: form("sources"), RegisterExplanationMD: form("register_explanation")}
 	path, err := web.CreateOnce(c, h.DB, func(ctx context.Context, tx bun.Tx) (string, error) {
 		if err := CreateProposal(ctx, tx, p, auth.ActorOf(web.ViewerOf(c))); err != nil {
 			return "", err

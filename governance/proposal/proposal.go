@@ -162,7 +162,11 @@ type Proposal struct {
 	Outcome        string         `bun:"outcome"`
 	RationaleMD    string         `bun:"rationale_md"`
 	RationaleHTML  string         `bun:"rationale_html"`
-	Sources        string         `bun:"sources"`
+	// RegisterExplanationMD is the public explanation (markdown) the item
+	// receives with its new status when the proposal is adopted; "" leaves
+	// it to the decision's motivation.
+	RegisterExplanationMD string `bun:"register_explanation_md"`
+	Sources               string `bun:"sources"`
 	// BoussolePayload is the proposed boussole of a proposal of kind
 	// boussole written with the criteria form (nil for the older text form
 	// in Outcome, and for other kinds).
@@ -199,7 +203,7 @@ func tooLong(s string, n int) bool { return utf8.RuneCountInString(s) > n }
 // fields. The schema checks the same invariants again.
 func (p *Proposal) Validate() error {
 	f := apperr.Fields{}
-	for _, s := range []*string{&p.Title, &p.ItemName, &p.Conditions, &p.Reason, &p.Outcome, &p.Sources} {
+	for _, s := range []*string{&p.Title, &p.ItemName, &p.Conditions, &p.Reason, &p.Outcome, &p.Sources, &p.RegisterExplanationMD} {
 		*s = strings.TrimSpace(*s)
 	}
 	switch n := utf8.RuneCountInString(p.Title); {
@@ -229,7 +233,10 @@ func (p *Proposal) Validate() error {
 	}
 	if !p.Kind.TargetsItem() {
 		p.TargetItemID, p.ProposedStatus, p.ItemName = nil, "", ""
-		p.Conditions = ""
+		p.Conditions, p.RegisterExplanationMD = "", ""
+	}
+	if tooLong(p.RegisterExplanationMD, maxRationale) {
+		f.Add("register_explanation", "L'explication publique ne doit pas dépasser 20 000 caractères.")
 	}
 	if !p.Kind.TargetsShop() {
 		p.TargetShopID = nil

@@ -25,6 +25,7 @@ const (
 		p.proposed_status, p.conditions, p.reason, p.outcome, p.rationale_html, p.sources,
 		p.author_id, p.author_name, p.created_at, p.updated_at, p.state_changed_at,
 		COALESCE(ri.name, '') AS target_item_name, COALESCE(s.name, '') AS target_shop_name, p.boussole_payload,
+		p.register_explanation_md,
 		COALESCE(ri.slug, '') AS target_item_slug, COALESCE(s.slug, '') AS target_shop_slug`
 	proposalJoins = `LEFT JOIN register_items AS ri ON ri.id = p.target_item_id AND ri.council_id = p.council_id
 		LEFT JOIN shops AS s ON s.id = p.target_shop_id AND s.council_id = p.council_id`
@@ -41,7 +42,7 @@ func scanProposal(row interface{ Scan(...any) error }, p *Proposal) error {
 	if err := row.Scan(&p.ID, &p.CouncilID, &p.Kind, &p.State, &p.Title, &p.TargetItemID, &p.TargetShopID, &p.ItemName,
 		&p.ProposedStatus, &p.Conditions, &p.Reason, &p.Outcome, &p.RationaleHTML, &p.Sources,
 		&p.AuthorID, &p.AuthorName, &p.CreatedAt, &p.UpdatedAt, &p.StateChangedAt, &p.TargetItemName, &p.TargetShopName, &payload,
-		&p.TargetItemSlug, &p.TargetShopSlug); err != nil {
+		&p.RegisterExplanationMD, &p.TargetItemSlug, &p.TargetShopSlug); err != nil {
 		return err
 	}
 	if len(payload) > 0 {
@@ -257,5 +258,28 @@ func listProposals(ctx context.Context, db bun.IDB, councilID int64, f proposalF
 			Where("NOT EXISTS (SELECT 1 FROM proposal_scores AS sc WHERE sc.proposal_id = p.id AND sc.council_id = p.council_id AND sc.account_id = ?)", f.ViewerID)
 	}
 	err := q.Order("p.state_changed_at DESC", "p.id DESC").Limit(500).Scan(ctx)
+	return out, err
+}
+
+// Headline is a proposal in a list of news (the weekly digests).
+type Headline struct {
+	ID    int64         `bun:"id"`
+	Title string        `bun:"title"`
+	Kind  ProposalKind  `bun:"kind"`
+	State ProposalState `bun:"state"`
+}
+
+// Path is the proposal's page.
+func (h Headline) Path() string { return "/propositions/" + strconv.FormatInt(h.ID, 10) }
+
+// OpenedSince lists the council's proposals put on the table (opened, so
+// public) after since and still public, oldest first, at most limit; one
+// query.
+func OpenedSince(ctx context.Context, db bun.IDB, councilID int64, since time.Time, limit int) ([]Headline, error) {
+	var out []Headline
+	err := db.NewRaw(`SELECT p.id, p.title, p.kind, p.state FROM proposals p
+		WHERE p.council_id = ? AND p.state <> ? AND EXISTS (SELECT 1 FROM proposal_events e
+			WHERE e.proposal_id = p.id AND e.council_id = p.council_id AND e.to_state = ? AND e.created_at > ?)
+		ORDER BY p.id LIMIT ?`, councilID, ProposalDraft, ProposalOpen, since, limit).Scan(ctx, &out)
 	return out, err
 }

@@ -38,6 +38,8 @@ const (
 
 	// Integrations: webhook endpoints and their delivery log (governance/integration).
 	ManageIntegrations Action = "integration.manage" // add, test, rotate, delete endpoints; read the log, re-send
+	// The payment tool's connector (governance/lokavaluto).
+	ManageOdoo Action = "odoo.manage" // link shops to Odoo partners, see the dry run and failed pushes, push now
 
 	// Members, accounts and the audit trail (governance/member, internal/auth).
 	MemberList         Action = "member.list"          // the management list, with emails and invitations
@@ -83,6 +85,8 @@ const (
 	SetMeetingRules  Action = "meeting.rules"      // set the council's quorum rule
 	CastBallot       Action = "vote.cast"          // vote online in a meeting (when present) or within a time window
 	ReadDraftMinutes Action = "minutes.read_draft" // read minutes before their approval
+	GiveProxy        Action = "proxy.give"         // give (or revoke) one's proxy for a meeting; the facilitator records paper ones
+	AmendMinutes     Action = "minutes.amend"      // suggest an amendment to the draft minutes of a meeting one attended
 
 	// The council's own settings (governance/instance). The instance's
 	// operators are no role of a council: their pages check the operators
@@ -100,6 +104,7 @@ var table = map[Action][]Role{
 	BasketEdit:      {Facilitator, Admin},
 
 	ManageIntegrations: {Facilitator, Admin},
+	ManageOdoo:         {Facilitator, Admin},
 
 	MemberList:         {Facilitator, Admin},
 	MemberInvite:       {Facilitator, Admin},
@@ -138,6 +143,8 @@ var table = map[Action][]Role{
 	SetMeetingRules:  {Admin},
 	CastBallot:       {Member, Facilitator, Admin},
 	ReadDraftMinutes: {Member, Facilitator, Admin},
+	GiveProxy:        {Member, Facilitator, Admin},
+	AmendMinutes:     {Member, Facilitator, Admin},
 
 	CouncilSettings: {Admin},
 	NotifyOwn:       {Member, Facilitator, Admin},

@@ -62,6 +62,30 @@ func (s State) Label() string {
 	return "Actif"
 }
 
+// zones caches loaded time zones by name: Location is called on every page.
+var zones sync.Map // name → *time.Location
+
+// Location is the council's time zone, the one its pages show and its forms
+// read; Europe/Paris when unset or unknown to this machine.
+func (c *Council) Location() *time.Location {
+	name := c.Timezone
+	if name == "" {
+		name = "Europe/Paris"
+	}
+	if l, ok := zones.Load(name); ok {
+		return l.(*time.Location)
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		if name == "Europe/Paris" {
+			return time.UTC
+		}
+		return (&Council{}).Location()
+	}
+	actual, _ := zones.LoadOrStore(name, l)
+	return actual.(*time.Location)
+}
+
 // Presentation is the council's presentation, rendered and sanitised when it
 // was saved (markdown), for the home page.
 func (c *Council) Presentation() template.HTML { return template.HTML(c.PresentationHTML) }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,26 @@ type ErrorView struct {
 	Status  int
 	Heading string
 	Message string
+	// Back is the page concerned, on this site: the page the request came
+	// from, or the one above the address refused ("" for none beyond the
+	// home page).
+	Back string
+}
+
+// backPath is where an error page leads back to: the referring page when it
+// is on this site (its path only, so never elsewhere), else, for an action on
+// a page (/seances/12/ordre-du-jour/5/retirer), that page: its first two
+// segments (/seances/12); "" otherwise (the home page link remains).
+func backPath(c *fiber.Ctx) string {
+	if ref, err := url.Parse(c.Get(fiber.HeaderReferer)); err == nil && ref.Host != "" && ref.Host == string(c.Request().Host()) &&
+		strings.HasPrefix(ref.Path, "/") && !strings.HasPrefix(ref.Path, "//") && ref.Path != c.Path() {
+		return ref.Path
+	}
+	parts := strings.SplitN(strings.Trim(c.Path(), "/"), "/", 3)
+	if len(parts) == 3 && parts[0] != "" && parts[1] != "" {
+		return "/" + parts[0] + "/" + parts[1]
+	}
+	return ""
 }
 
 // messages for errors that Fiber itself raises (no route, body too large…).
@@ -102,7 +123,7 @@ func errorHandler(log *slog.Logger, tls bool) fiber.ErrorHandler {
 		if strings.HasPrefix(c.Path(), "/api/") || strings.Contains(c.Get(fiber.HeaderAccept), "application/json") && !strings.Contains(c.Get(fiber.HeaderAccept), "text/html") {
 			return c.JSON(fiber.Map{"error": fiber.Map{"status": status, "message": message}})
 		}
-		view := ErrorView{Page: NewPage(c, heading), Status: status, Heading: heading, Message: message}
+		view := ErrorView{Page: NewPage(c, heading), Status: status, Heading: heading, Message: message, Back: backPath(c)}
 		if rerr := c.Render("errors/error", view); rerr != nil {
 			log.Error("rendering the error page failed", "err", rerr)
 			c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)

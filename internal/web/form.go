@@ -44,10 +44,11 @@ func FormInt64(c *fiber.Ctx, name string) (n int64, ok bool) {
 	return n, true
 }
 
-// ParseParisTime reads a datetime-local form value ("2025-03-05T18:30"),
-// spaces around it ignored, in Paris time. Forms read the field with Form
-// first: an empty field is missing, an unreadable one is an error.
-func ParseParisTime(s string) (time.Time, bool) {
-	t, err := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(s), Paris())
+// ParseLocalTime reads a datetime-local form value ("2025-03-05T18:30"),
+// spaces around it ignored, in loc: the council's time zone (Location).
+// Forms read the field with Form first: an empty field is missing, an
+// unreadable one is an error.
+func ParseLocalTime(s string, loc *time.Location) (time.Time, bool) {
+	t, err := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(s), loc)
 	return t, err == nil
 }

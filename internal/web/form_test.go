@@ -27,7 +27,7 @@ func TestFormHelpers(t *testing.T) {
 		kept = s
 		n, nok := FormInt(c, "n")
 		id, idok := FormInt64(c, "id")
-		at, tok := ParseParisTime(Form(c, "at"))
+		at, tok := ParseLocalTime(Form(c, "at"), Paris())
 		return c.SendString(fmt.Sprintf("%q %v %d %v %d %v %s %v %v", s, FormIs(c, "box", "1"), n, nok, id, idok,
 			at.UTC().Format(time.RFC3339), tok, FormIs(c, "missing", "")))
 	})

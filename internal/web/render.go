@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"fmt"
 	"html/template"
 	"io"
@@ -157,10 +158,13 @@ func NavLinks(path string, viewer *Viewer) []NavLink {
 }
 
 // newEngine loads every template of the templates package with the template
-// functions of this file.
-func newEngine() (*html.Engine, error) {
+// functions of this file, dates shown in Paris time.
+func newEngine() (*html.Engine, error) { return newEngineAt(paris) }
+
+// newEngineAt is newEngine with dates shown in loc.
+func newEngineAt(loc *time.Location) (*html.Engine, error) {
 	engine := html.NewFileSystem(http.FS(templates.FS), ".html")
-	engine.AddFuncMap(templateFuncs())
+	engine.AddFuncMap(templateFuncs(loc))
 	if err := engine.Load(); err != nil {
 		return nil, err
 	}
@@ -168,6 +172,48 @@ func newEngine() (*html.Engine, error) {
 }
 
 var sharedEngine = sync.OnceValues(newEngine)
+
+// zoneEngines holds, per time zone other than Paris, the templates whose date
+// functions show that zone's time: a council overseas (Indian/Reunion,
+// America/Cayenne) reads its meetings at its own hours. Parsed once per zone
+// in use, on first need; a handful at most.
+var zoneEngines sync.Map // zone name → *html.Engine
+
+func engineAt(loc *time.Location) (*html.Engine, error) {
+	if e, ok := zoneEngines.Load(loc.String()); ok {
+		return e.(*html.Engine), nil
+	}
+	e, err := newEngineAt(loc)
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := zoneEngines.LoadOrStore(loc.String(), e)
+	return actual.(*html.Engine), nil
+}
+
+// Location is the time zone of the request's council (Europe/Paris unless
+// the council chose another): the zone its pages show and its forms read.
+func Location(c *fiber.Ctx) *time.Location {
+	if co := Council(c); co != nil {
+		return co.Location()
+	}
+	return paris
+}
+
+// RenderTo writes the named template for view to w as Render would for this
+// request (the council's time zone), without touching the response: for
+// pages kept in a cache.
+func RenderTo(c *fiber.Ctx, w io.Writer, name string, view any) error {
+	loc := Location(c)
+	if loc == paris {
+		return c.App().Config().Views.Render(w, name, view)
+	}
+	e, err := engineAt(loc)
+	if err != nil {
+		return err
+	}
+	return e.Render(w, name, view)
+}
 
 // ExecuteTemplate writes the named template (a page, a partial or a block
 // {{define}}d in one) for view to w, as Render does but outside a request: for
@@ -185,7 +231,14 @@ func ExecuteTemplate(w io.Writer, name string, view any) error {
 // re-shown with its refusals uses RenderStatus.
 func Render(c *fiber.Ctx, name string, view any) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	return c.Render(name, view)
+	if Location(c) == paris {
+		return c.Render(name, view)
+	}
+	var buf bytes.Buffer
+	if err := RenderTo(c, &buf, name, view); err != nil {
+		return err
+	}
+	return c.Send(buf.Bytes())
 }
 
 // RenderStatus is Render with status, such as 422 for a form re-shown with
@@ -205,15 +258,19 @@ var paris = func() *time.Location {
 	return loc
 }()
 
-// Paris is the time zone every date is shown in.
+// Paris is Europe/Paris, the default time zone of a council (Location gives
+// the request's council's own).
 func Paris() *time.Location { return paris }
 
 // FrenchDate formats t as "5 mars 2025" in Paris time.
-func FrenchDate(t time.Time) string {
+func FrenchDate(t time.Time) string { return FrenchDateIn(t, paris) }
+
+// FrenchDateIn formats t as "5 mars 2025" in loc.
+func FrenchDateIn(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return ""
 	}
-	t = t.In(paris)
+	t = t.In(loc)
 	day := strconv.Itoa(t.Day())
 	if t.Day() == 1 {
 		day = "1er"
@@ -221,17 +278,21 @@ func FrenchDate(t time.Time) string {
 	return day + " " + frMonths[t.Month()-1] + " " + strconv.Itoa(t.Year())
 }
 
-func templateFuncs() map[string]any {
+// FrenchDateTimeIn formats t as "5 mars 2025 à 18h30" in loc.
+func FrenchDateTimeIn(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	return FrenchDateIn(t, loc) + " à " + t.In(loc).Format("15h04")
+}
+
+// templateFuncs are the template functions, dates and times shown in loc.
+func templateFuncs(loc *time.Location) map[string]any {
 	return map[string]any{
-		"asset":  AssetURL,
-		"frdate": FrenchDate,
-		"frdatetime": func(t time.Time) string {
-			if t.IsZero() {
-				return ""
-			}
-			return FrenchDate(t) + " à " + t.In(paris).Format("15h04")
-		},
-		"isodate": func(t time.Time) string { return t.In(paris).Format("2006-01-02") },
+		"asset":      AssetURL,
+		"frdate":     func(t time.Time) string { return FrenchDateIn(t, loc) },
+		"frdatetime": func(t time.Time) string { return FrenchDateTimeIn(t, loc) },
+		"isodate":    func(t time.Time) string { return t.In(loc).Format("2006-01-02") },
 		// storedHTML marks HTML that was sanitised when it was saved (see
 		// internal/markdown); never pass it anything else.
 		"storedHTML": func(s string) template.HTML { return template.HTML(s) }, //nolint:gosec

@@ -24,6 +24,7 @@ type Event string
 const (
 	RegisterVersionPublished Event = "register.version_published"
 	ShopChanged              Event = "shop.changed"
+	ShopBasketChanged        Event = "shop.basket_changed"
 	DecisionRecorded         Event = "decision.recorded"
 	MeetingChanged           Event = "meeting.changed"
 	Ping                     Event = "ping"
@@ -31,7 +32,7 @@ const (
 
 // Events lists the events an endpoint may subscribe to, in the order the
 // form shows them.
-var Events = []Event{RegisterVersionPublished, ShopChanged, DecisionRecorded, MeetingChanged}
+var Events = []Event{RegisterVersionPublished, ShopChanged, ShopBasketChanged, DecisionRecorded, MeetingChanged}
 
 // Label is the event in French, for the facilitators' pages.
 func (e Event) Label() string {
@@ -40,6 +41,8 @@ func (e Event) Label() string {
 		return "Nouvelle version du registre publiée"
 	case ShopChanged:
 		return "Statut ou dates de convention d'un point de vente modifiés"
+	case ShopBasketChanged:
+		return "Panier d'un point de vente réévalué (changement du registre ou correction de rédaction)"
 	case DecisionRecorded:
 		return "Décision enregistrée"
 	case MeetingChanged:

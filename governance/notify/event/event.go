@@ -49,3 +49,39 @@ func Enqueue(ctx context.Context, tx bun.IDB, args jobs.JobArgs) error {
 	_, err := jobs.Enqueue(ctx, tx, args, nil)
 	return err
 }
+
+// ApplicationReceived says a shop's application arrived: the applicant gets
+// the receipt with its private follow-up link. Link is the follow-up path
+// ("/candidature/<token>"), which nothing else can rebuild (only the token's
+// hash is stored).
+type ApplicationReceived struct {
+	CouncilID     int64  `json:"council_id"`
+	ApplicationID int64  `json:"application_id"`
+	Link          string `json:"link"`
+}
+
+// Kind names the job.
+func (ApplicationReceived) Kind() string { return "notify.application_received" }
+
+// ApplicationQuestion says the council asked a shop applicant a question:
+// the applicant gets it by mail.
+type ApplicationQuestion struct {
+	CouncilID     int64 `json:"council_id"`
+	ApplicationID int64 `json:"application_id"`
+	MessageID     int64 `json:"message_id"`
+}
+
+// Kind names the job.
+func (ApplicationQuestion) Kind() string { return "notify.application_question" }
+
+// ApplicationRefused says a facilitator refused an application by hand,
+// with the reasons given to the shop. (An application decided by a vote on
+// its proposal is told with the vote's decision: VoteClosed.)
+type ApplicationRefused struct {
+	CouncilID     int64  `json:"council_id"`
+	ApplicationID int64  `json:"application_id"`
+	Reason        string `json:"reason"`
+}
+
+// Kind names the job.
+func (ApplicationRefused) Kind() string { return "notify.application_refused" }
