@@ -73,7 +73,7 @@ func TestMeetingStepsRefusalsAndTrail(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, body = fac.PostForm(assembly.MeetingPath(f.meeting.ID)+"/compte-rendu/approuver", url.Values{"in": {strconv.FormatInt(mid, 10)}})
-	if res.StatusCode != http.StatusConflict || !containsAll(body, `id="approve-error"`, "Le quorum n&#39;est pas atteint (0 présent·es pour") {
+	if res.StatusCode != http.StatusConflict || !containsAll(body, `id="approve-error"`, "Le quorum n&#39;est pas atteint (0 présent·e pour") {
 		t.Fatalf("approving minutes without quorum: %d %.3000s", res.StatusCode, body)
 	}
 	res, body = fac.PostForm(mpath+"/votes", url.Values{"item": {strconv.FormatInt(items[0], 10)}, "question": {"Adopter le premier point ?"},
