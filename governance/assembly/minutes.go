@@ -95,9 +95,9 @@ func draftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 		return "", err
 	}
 	var b strings.Builder
-	// No "# Compte rendu" heading: the minutes page gives the title as its
-	// one H1, and the body's headings start at level 2. The council's own
-	// clock: a council overseas met at its hour, not Paris's.
+	// The title at level 2: the minutes page gives the title as its one H1.
+	fmt.Fprintf(&b, "## Compte rendu — %s\n\n", m.Title)
+	// The council's own clock: a council overseas met at its hour, not Paris's.
 	fmt.Fprintf(&b, "Séance du %s", web.FrenchDateTimeIn(m.StartsAt, co.Location()))
 	if m.Place != "" {
 		fmt.Fprintf(&b, ", %s", m.Place)

@@ -699,20 +699,28 @@ type searchView struct {
 }
 
 // Best is the lookup's answer, nil when the register has none or when the
-// items that match answer differently (then Candidates lists them).
+// question is ambiguous (then Candidates lists the items).
 func (v searchView) Best() *catalog.SearchHit { return v.Lookup.Best }
 
-// Candidates are the items of an ambiguous question, most specific first.
+// Candidates are the items an ambiguous question matched equally well.
 func (v searchView) Candidates() []catalog.SearchHit {
-	if !v.Lookup.Ambiguous() {
-		return nil
+	if v.Lookup.Ambiguous() {
+		return v.Lookup.Candidates
 	}
-	return v.Lookup.Candidates
+	return nil
 }
 
-// OtherHits are the lookup's other items, at most four.
+// OtherHits are the lookup's other items beside its answer, at most four.
 func (v searchView) OtherHits() []catalog.SearchHit {
-	return v.Lookup.Others[:min(len(v.Lookup.Others), 4)]
+	if v.Lookup.Best == nil {
+		return nil
+	}
+	var out []catalog.SearchHit
+	if len(v.Lookup.Candidates) > 1 {
+		out = append(out, v.Lookup.Candidates[1:]...)
+	}
+	out = append(out, v.Lookup.Others...)
+	return out[:min(len(out), 4)]
 }
 
 func (h *Handlers) search(c *fiber.Ctx) error {

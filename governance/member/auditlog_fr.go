@@ -35,7 +35,6 @@ var auditObjectLabels = map[string]string{
 	"shop_application":  "Candidature d'un point de vente",
 	"vote":              "Vote",
 	"meeting":           "Séance",
-	"minutes":           "Compte rendu",
 	"webhook_endpoint":  "Intégration",
 }
 
