@@ -53,16 +53,13 @@ var tableOwner = map[string]string{
 // renamed column breaks the build instead of a page.
 var foreignTableExceptions = map[string]string{
 	// Hot paths, measured in docs/perf.md: one statement or one batch per page.
-	"governance/proposal/page.go: memberships":      "proposal page batch: the count of members goes in the same round trip",
-	"governance/proposal/score.go: accounts":        "hot scan of scores (hundreds per page) with the graders' names: a JOIN, not a second query",
-	"governance/proposal/store.go: register_items":  "proposal lists and page: the target's name in the same statement (proposalJoins)",
-	"governance/proposal/store.go: shops":           "proposal lists and page: the target's name in the same statement (proposalJoins)",
-	"governance/assembly/ballot.go: memberships":    "ballot casting: the right to vote is checked in the one statement that writes the ballot (docs/perf.md)",
-	"governance/debate/search.go: register_items":   "search ranks items, debates and proposals in one full-text statement (docs/perf.md)",
-	"governance/application/shoplist.go: shops":     "renewals and payment export: each shop with the contact of its latest application in one LATERAL join, one statement per page",
-	"governance/application/notify_reads.go: shops": "renewal reminders: each shop due with the contact of its latest application in one LATERAL join, as shoplist.go",
-	// Not SQL: a string equal to a table's name.
-	"governance/member/auditlog_fr.go: minutes": "the audit trail's object type \"minutes\" and its French label",
+	"governance/proposal/page.go: memberships":     "proposal page batch: the count of members goes in the same round trip",
+	"governance/proposal/score.go: accounts":       "hot scan of scores (hundreds per page) with the graders' names: a JOIN, not a second query",
+	"governance/proposal/store.go: register_items": "proposal lists and page: the target's name in the same statement (proposalJoins)",
+	"governance/proposal/store.go: shops":          "proposal lists and page: the target's name in the same statement (proposalJoins)",
+	"governance/assembly/ballot.go: memberships":   "ballot casting: the right to vote is checked in the one statement that writes the ballot (docs/perf.md)",
+	"governance/debate/search.go: register_items":  "search ranks items, debates and proposals in one full-text statement (docs/perf.md)",
+	"governance/application/shoplist.go: shops":    "renewals and payment export: each shop with the contact of its latest application in one LATERAL join, one statement per page",
 }
 
 // sqlTable matches a table name where SQL or bun names a table.
