@@ -154,7 +154,7 @@ func TestApplicationJourney(t *testing.T) {
 	mustContain(t, "follow-up after completion", body, "En examen", "Du Fournil des Comètes", "04 75 46 11 11")
 
 	_, body = fac.Get(detail)
-	mustContain(t, "council's detail", body, "Commentaire interne", "Réponse du point de vente", "Adhésion de Épicerie des Remparts (Dieulefit)")
+	mustContain(t, "council's detail", body, "Commentaire interne", "Réponse du point de vente", "Adhésion d&#39;Épicerie des Remparts (Dieulefit)")
 
 	// The council sets six-month conventions, then the facilitator proposes.
 	if resp, _ := fac.PostForm("/gestion/charte/duree", url.Values{"renewal_months": {"6"}}); resp.StatusCode != 303 {

@@ -24,6 +24,7 @@ import (
 	"cla/internal/audit"
 	"cla/internal/auth"
 	"cla/internal/database"
+	"cla/internal/text"
 	"cla/internal/markdown"
 	"cla/internal/web"
 )
@@ -489,7 +490,7 @@ func DraftProposal(a *Application, categoryNames map[string]string) AdhesionDraf
 		b.WriteString(strings.ReplaceAll(a.Message, "\n", "\n> "))
 		b.WriteString("\n")
 	}
-	title := "Adhésion de " + a.ShopName + " (" + a.Commune + ")"
+	title := "Adhésion " + text.De(a.ShopName) + " (" + a.Commune + ")"
 	if r := []rune(title); len(r) > proposal.MaxTitle {
 		title = string(r[:proposal.MaxTitle])
 	}
