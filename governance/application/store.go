@@ -24,8 +24,8 @@ import (
 	"cla/internal/audit"
 	"cla/internal/auth"
 	"cla/internal/database"
-	"cla/internal/text"
 	"cla/internal/markdown"
+	"cla/internal/text"
 	"cla/internal/web"
 )
 
