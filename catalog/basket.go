@@ -228,7 +228,7 @@ func emitBasketChanges(ctx context.Context, tx bun.IDB, councilID int64, shopIDs
 		return err
 	}
 	var slugs []string
-	if err := tx.NewSelect().Table("shops").Column("slug").Where("council_id = ? AND id IN (?)", councilID, bun.In(shopIDs)).
+	if err := tx.NewSelect().Table("shops").Column("slug").Where("council_id = ? AND id IN (?)", councilID, bun.List(shopIDs)).
 		Order("slug").Scan(ctx, &slugs); err != nil {
 		return err
 	}
@@ -499,13 +499,6 @@ func DeleteProductTx(ctx context.Context, tx bun.Tx, shop *Shop, productID int64
 		return err
 	}
 	return evaluateShopEdit(ctx, tx, shop, version)
-}
-
-// DeleteProduct is DeleteProductTx in a transaction of its own.
-func DeleteProduct(ctx context.Context, db *bun.DB, councilID, shopID, productID int64, by audit.Actor) error {
-	return db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return DeleteProductTx(ctx, tx, &Shop{ID: shopID, CouncilID: councilID}, productID, by)
-	})
 }
 
 // basketColumns are the columns of a BasketLine read from shop_basket_rows r

@@ -31,7 +31,7 @@ func ByProposals(ctx context.Context, db bun.IDB, councilID int64, proposalIDs [
 		return nil, nil
 	}
 	var out []Application
-	err := selectApplications(db, &out).Where("a.council_id = ? AND a.proposal_id IN (?)", councilID, bun.In(proposalIDs)).
+	err := selectApplications(db, &out).Where("a.council_id = ? AND a.proposal_id IN (?)", councilID, bun.List(proposalIDs)).
 		Order("a.id").Scan(ctx)
 	return out, err
 }

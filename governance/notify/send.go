@@ -71,7 +71,7 @@ func queueTx(ctx context.Context, tx bun.IDB, ns []*Notification) error {
 			return err
 		}
 		if _, err := tx.NewUpdate().Model((*Notification)(nil)).Set("job_id = ?", res.Job.ID).
-			Where("id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+			Where("id IN (?)", bun.List(ids)).Exec(ctx); err != nil {
 			return err
 		}
 	}
@@ -87,7 +87,7 @@ func (w *sendWorker) Work(ctx context.Context, job *jobs.Job[sendArgs]) error {
 	}
 	var ns []Notification
 	if err := s.DB.NewSelect().Model(&ns).
-		Where("council_id = ? AND id IN (?) AND state = ?", a.CouncilID, bun.In(a.IDs), Queued).Order("id").Scan(ctx); err != nil {
+		Where("council_id = ? AND id IN (?) AND state = ?", a.CouncilID, bun.List(a.IDs), Queued).Order("id").Scan(ctx); err != nil {
 		return err
 	}
 	if len(ns) == 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/uptrace/bun"
 
@@ -186,14 +185,4 @@ func councilsWithDigestOn(ctx context.Context, db bun.IDB, weekday int) ([]int64
 		}
 	}
 	return ids, nil
-}
-
-// heldForDigest lists a member's notifications kept for the digest since
-// since, oldest first.
-func heldForDigest(ctx context.Context, db bun.IDB, councilID, accountID int64, since time.Time) ([]Notification, error) {
-	var ns []Notification
-	err := db.NewSelect().Model(&ns).Column("id", "subject", "link", "created_at").
-		Where("council_id = ? AND account_id = ? AND state = ? AND created_at > ?", councilID, accountID, InDigest, since).
-		Order("created_at", "id").Limit(100).Scan(ctx)
-	return ns, err
 }
