@@ -515,6 +515,8 @@ func gateAuditPage(p *browsertest.Page) []string {
 // critical, on keyboard problems (skip link first, visible focus), on
 // unannounced field errors, and on console errors, Content-Security-Policy
 // violations (the pages are loaded with their CSP enforced) or exceptions.
+// The same visit checks the layout at a phone's and a desktop's width
+// (gateLayoutProblems): one crawl and one page load serve both gates.
 func TestAccessibility(t *testing.T) {
 	t.Parallel()
 	e := newGateEnv(t)
@@ -535,7 +537,7 @@ func TestAccessibility(t *testing.T) {
 			report(pg.Role, pg.Path, []string{fmt.Sprintf("status %d in the browser, %d over HTTP", status, pg.Status)})
 			return
 		}
-		report(pg.Role, pg.Path, gateAuditPage(p))
+		report(pg.Role, pg.Path, append(gateAuditPage(p), gateLayoutProblems(p)...))
 	}
 	checked := 0
 

@@ -7,22 +7,14 @@ package main
 // own box instead), no badge (.status, .state, .disagreement) may be cut or
 // overlap another.
 //
-//	go test ./cmd/cla -run TestLayoutAtPhoneAndDesktopWidths
+//	go test ./cmd/cla -run TestAccessibility   (it runs this check on every page it visits)
 
 import (
-	"context"
 	"fmt"
-	"net/http"
-	"net/url"
-	"strings"
-	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"cla/internal/auth"
 	"cla/internal/browsertest"
-	"cla/internal/webtest"
 )
 
 // gateLayoutWidths are the viewport widths the layout gate checks.
@@ -98,92 +90,24 @@ const gateLayoutCheck = `(() => {
 	return out;
 })()`
 
-// TestLayoutAtPhoneAndDesktopWidths opens every crawled HTML page at 360 px
-// and 1280 px and fails on horizontal overflow and on cut or overlapping badges.
-func TestLayoutAtPhoneAndDesktopWidths(t *testing.T) {
-	t.Parallel()
-	e := newGateEnv(t)
-	b := browsertest.Start(t)
-	anonPages, broken := e.crawl(e.client(), gateAnonymous)
-	for _, s := range broken {
-		t.Error(s)
-	}
-
-	// The facilitator signs in through the real form in the browser; the
-	// crawler reuses that session.
-	email := e.newFacilitator()
-	facTab := b.NewStrictPage(t)
-	if _, err := facTab.Navigate(e.base + "/connexion"); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(facTab.Ctx, 30*time.Second)
-	_, err := chromedp.RunResponse(ctx,
-		chromedp.SendKeys(chromedp.CSS("#email"), email),
-		chromedp.SendKeys(chromedp.CSS("#password"), webtest.Password),
-		chromedp.Click(chromedp.CSS(`main form[action="/connexion"] button[type=submit]`)))
-	cancel()
-	if err != nil {
-		t.Fatalf("sign-in in the browser: %v", err)
-	}
-	cookies, err := facTab.Cookies()
-	if err != nil || cookies[auth.SessionCookie] == "" {
-		t.Fatalf("no session cookie after signing in through the browser (%v)", err)
-	}
-	fc := e.client()
-	u, _ := url.Parse(e.base)
-	for name, value := range cookies {
-		fc.Jar.SetCookies(u, []*http.Cookie{{Name: name, Value: value, Path: "/"}})
-	}
-	facPages, broken := e.crawl(fc, gateFacilitator, anonPages)
-	for _, s := range broken {
-		t.Error(s)
-	}
-	// A facilitator page whose <main> is the anonymous one's differs only in
-	// the header, which the facilitator's home page checks.
-	anonMain := map[string]string{}
-	for _, pg := range gateHTMLPages(anonPages) {
-		anonMain[pg.Path] = gateMainOf(pg.Body)
-	}
-	var facOnly []gatePage
-	for _, pg := range gateHTMLPages(facPages) {
-		if m, ok := anonMain[pg.Path]; ok && pg.Path != "/" && m == gateMainOf(pg.Body) {
-			continue
-		}
-		facOnly = append(facOnly, pg)
-	}
-
-	anonTab := b.NewStrictPage(t)
-	var failures []string
-	checked := 0
+// gateLayoutProblems checks the page open in p at each width of
+// gateLayoutWidths (gateLayoutCheck: nothing overflows the viewport
+// horizontally, no badge is cut or overlaps another), then leaves the page at
+// the last width, the desktop's. TestAccessibility runs it on every page it
+// visits, after the audit.
+func gateLayoutProblems(p *browsertest.Page) []string {
+	var problems []string
 	for _, width := range gateLayoutWidths {
-		for _, run := range []struct {
-			tab   *browsertest.Page
-			pages []gatePage
-		}{{anonTab, gateHTMLPages(anonPages)}, {facTab, facOnly}} {
-			if err := chromedp.Do(run.tab.Ctx, chromedp.EmulateViewport(width, 800)); err != nil {
-				t.Fatalf("viewport %d: %v", width, err)
-			}
-			for _, pg := range run.pages {
-				if _, err := run.tab.Navigate(e.base + pg.Path); err != nil {
-					failures = append(failures, fmt.Sprintf("%d px %s %s: %v", width, pg.Role, pg.Path, err))
-					continue
-				}
-				problems, err := browsertest.Eval[[]string](run.tab, gateLayoutCheck)
-				if err != nil {
-					problems = []string{"layout check: " + err.Error()}
-				}
-				if len(problems) > 0 {
-					failures = append(failures, fmt.Sprintf("%d px %s %s:\n    %s", width, pg.Role, pg.Path, strings.Join(problems, "\n    ")))
-				}
-				checked++
-			}
+		if err := chromedp.Do(p.Ctx, chromedp.EmulateViewport(width, 800)); err != nil {
+			return append(problems, fmt.Sprintf("viewport %d px: %v", width, err))
+		}
+		found, err := browsertest.Eval[[]string](p, gateLayoutCheck)
+		if err != nil {
+			found = []string{"layout check: " + err.Error()}
+		}
+		for _, f := range found {
+			problems = append(problems, fmt.Sprintf("%d px: %s", width, f))
 		}
 	}
-	if checked < 20 {
-		t.Errorf("only %d pages checked: the crawl is broken", checked)
-	}
-	if len(failures) > 0 {
-		t.Errorf("layout problems on %d of %d page views (fix the CSS in static/css/app.css):\n  %s", len(failures), checked, strings.Join(failures, "\n  "))
-	}
-	t.Logf("%d page views checked", checked)
+	return problems
 }
