@@ -51,17 +51,13 @@ func loadDemoSortition(ctx context.Context, tx bun.Tx, councilID int64) error {
 	if err != nil {
 		return fmt.Errorf("demo draw: %w", err)
 	}
+	volunteers := make([]sortition.VolunteerInput, len(sample.Candidates))
 	for i, cand := range sample.Candidates {
-		at := prepared.Add(time.Duration(i) * time.Hour)
-		token, err := sortition.AddVolunteer(ctx, tx, councilID, d.Slug, sortition.VolunteerInput{
-			Name: fmt.Sprintf("Volontaire %03d", i+1), Email: fmt.Sprintf("volontaire%03d@dieulefit.example", i+1),
-			Commune: cand.Strata["commune"], Strata: cand.Strata}, at)
-		if err != nil {
-			return fmt.Errorf("demo volunteer %d: %w", i+1, err)
-		}
-		if _, err := sortition.Confirm(ctx, tx, token, at.Add(time.Minute)); err != nil {
-			return err
-		}
+		volunteers[i] = sortition.VolunteerInput{Name: fmt.Sprintf("Volontaire %03d", i+1),
+			Email: fmt.Sprintf("volontaire%03d@dieulefit.example", i+1), Commune: cand.Strata["commune"], Strata: cand.Strata}
+	}
+	if err := sortition.AddConfirmedVolunteers(ctx, tx, councilID, d.Slug, volunteers, prepared.Add(24*time.Hour)); err != nil {
+		return fmt.Errorf("demo volunteers: %w", err)
 	}
 	if _, err := sortition.Commit(ctx, tx, fac, councilID, d.Slug, CouncilSlug, closes.Add(time.Minute)); err != nil {
 		return fmt.Errorf("demo commitment: %w", err)

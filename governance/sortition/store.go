@@ -294,6 +294,41 @@ func AddVolunteer(ctx context.Context, db bun.IDB, councilID int64, slug string,
 	return token, nil
 }
 
+// AddConfirmedVolunteers writes generated candidacies, already confirmed, in
+// one statement: the demo's 200 volunteers, whose made-up addresses need no
+// double opt-in (AddVolunteer and Confirm cost a dozen round trips each).
+// The draw must be open; each volunteer answers every category of the draw
+// (draw.PreferNotToSay where it has no answer).
+func AddConfirmedVolunteers(ctx context.Context, db bun.IDB, councilID int64, slug string, in []VolunteerInput, confirmedAt time.Time) error {
+	d, err := DrawBySlug(ctx, db, councilID, slug)
+	if err != nil {
+		return err
+	}
+	if d.State != Open || len(in) == 0 {
+		return apperr.New(apperr.Conflict, "Les candidatures à ce tirage sont closes.")
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO sortition_volunteers (council_id, draw_id, pseudonym, name, email, commune, strata, token_hash, confirmed_at) VALUES `)
+	args := make([]any, 0, 9*len(in))
+	for i, v := range in {
+		strata := map[string]string{}
+		for _, cat := range d.Categories {
+			strata[cat.Name] = v.Strata[cat.Name]
+			if !contains(cat.Values, strata[cat.Name]) {
+				strata[cat.Name] = draw.PreferNotToSay
+			}
+		}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, councilID, d.ID, newPseudonym(), v.Name, auth.NormalizeEmail(v.Email), v.Commune, jsonArg(strata),
+			auth.HashToken(auth.NewToken()), confirmedAt)
+	}
+	_, err = db.ExecContext(ctx, q.String(), args...)
+	return err
+}
+
 // VolunteerByToken loads the candidacy of a private link.
 func VolunteerByToken(ctx context.Context, db bun.IDB, token string) (*Volunteer, error) {
 	v := new(Volunteer)
