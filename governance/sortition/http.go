@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/database"
+	"cla/internal/mail"
 	"cla/internal/web"
 )
 
@@ -26,9 +26,10 @@ import (
 // draw.json, the volunteers' form and their private link.
 type Handlers struct {
 	DB *bun.DB
-	// Mailer sends volunteers the link that confirms their address (double
-	// opt-in); nil when SMTP is off: the link is then shown on screen and
-	// its first visit confirms.
+	// Mailer is set when SMTP is configured: volunteers are then mailed the
+	// link that confirms their address (double opt-in), queued as a job of
+	// internal/mail in the candidacy's transaction. Nil: the link is shown on
+	// screen, and its first visit confirms.
 	Mailer auth.Mailer
 	// BaseURL is the public base URL for links in mails ("" uses the request's).
 	BaseURL string
@@ -197,12 +198,23 @@ func (h *Handlers) volunteer(c *fiber.Ctx) error {
 	for _, cat := range d.Categories {
 		in.Strata[cat.Name] = web.Form(c, "strata_"+cat.Name)
 	}
-	token, err := AddVolunteer(c.UserContext(), h.DB, d.CouncilID, d.Slug, in, h.now())
+	// The candidacy and its confirmation mail are written together: the mail
+	// is a job of internal/mail, sent (and retried) by the job runner.
+	var token string
+	err = h.DB.RunInTx(c.UserContext(), nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if token, err = AddVolunteer(ctx, tx, d.CouncilID, d.Slug, in, h.now()); err != nil || h.Mailer == nil {
+			return err
+		}
+		_, err = mail.Enqueue(ctx, tx, h.confirmationMail(c, d, in.Email, token))
+		return err
+	})
 	if err == nil {
-		if h.mailConfirmation(c, d, in.Email, token) {
-			return web.RedirectWithFlash(c, "/tirages/"+d.Slug, "Un courriel vient de partir à "+auth.NormalizeEmail(in.Email)+
+		if h.Mailer != nil {
+			return web.RedirectWithFlash(c, "/tirages/"+d.Slug, "Un courriel part à "+auth.NormalizeEmail(in.Email)+
 				" : ouvrez le lien qu’il contient pour confirmer votre candidature.")
 		}
+		// Without SMTP, the private link is shown on screen.
 		return c.Redirect("/tirage-candidature/"+token+"?nouvelle=1", fiber.StatusSeeOther)
 	}
 	fields := apperr.FieldsOf(err)
@@ -213,29 +225,21 @@ func (h *Handlers) volunteer(c *fiber.Ctx) error {
 		formView{Page: web.NewPage(c, "Me porter volontaire : "+d.Title), Draw: d, Input: in, Errors: fields})
 }
 
-// mailConfirmation mails the private link, whose first visit confirms the
-// candidacy. It reports whether the mail left; without SMTP, or when the
-// mail fails, the link is shown on screen instead.
-func (h *Handlers) mailConfirmation(c *fiber.Ctx, d *Draw, email, token string) bool {
-	if h.Mailer == nil {
-		return false
-	}
+// confirmationMail is the mail carrying the private link, whose first visit
+// confirms the candidacy.
+func (h *Handlers) confirmationMail(c *fiber.Ctx, d *Draw, email, token string) *mail.Message {
 	base := h.BaseURL
 	if base == "" {
 		base = c.BaseURL()
 	}
-	body := "Bonjour,\r\n\r\n" +
-		"Vous vous portez volontaire pour le tirage au sort « " + d.Title + " » (" + web.Council(c).Name + ").\r\n\r\n" +
-		"Pour confirmer votre candidature, ouvrez ce lien privé ; il permet aussi de la voir, de la retirer et de vérifier votre identifiant dans la liste publiée (gardez-le, ne le partagez pas) :\r\n" +
-		strings.TrimRight(base, "/") + "/tirage-candidature/" + token + "\r\n\r\n" +
-		"Si vous n'avez pas envoyé cette candidature, ignorez ce message : elle ne comptera pas.\r\n"
-	ctx, cancel := context.WithTimeout(c.UserContext(), 20*time.Second)
-	defer cancel()
-	if err := h.Mailer.Send(ctx, auth.NormalizeEmail(email), "Confirmez votre candidature au tirage au sort", body); err != nil {
-		slog.Default().Warn("sortition confirmation mail failed", "draw", d.ID, "err", err)
-		return false
-	}
-	return true
+	co := web.Council(c)
+	body := "Bonjour,\n\n" +
+		"Vous vous portez volontaire pour le tirage au sort « " + d.Title + " » (" + co.Name + ").\n\n" +
+		"Pour confirmer votre candidature, ouvrez ce lien privé ; il permet aussi de la voir, de la retirer et de vérifier votre identifiant dans la liste publiée (gardez-le, ne le partagez pas) :\n" +
+		strings.TrimRight(base, "/") + "/tirage-candidature/" + token + "\n\n" +
+		"Si vous n'avez pas envoyé cette candidature, ignorez ce message : elle ne comptera pas.\n"
+	return &mail.Message{From: mail.Address{Name: co.Name}, To: mail.Address{Email: auth.NormalizeEmail(email)},
+		Subject: "Confirmez votre candidature au tirage au sort", Text: body}
 }
 
 // seatRow is a seat as pages show it.
