@@ -462,17 +462,37 @@ func (h *Handlers) loadMeetingViewOf(c *fiber.Ctx, id int64, title string) (*Mee
 }
 
 func (h *Handlers) meeting(c *fiber.Ctx) error {
-	view, err := h.loadMeetingView(c, "")
+	view, err := h.meetingPage(c)
 	if err != nil {
 		return err
 	}
+	return web.Render(c, "governance/meeting", view)
+}
+
+// meetingPage is the whole page of the meeting of the request's :id: what
+// everyone sees, the facilitator's part and the proxies. The page and every
+// form re-shown on it with a refusal start from it, so none lacks a part.
+func (h *Handlers) meetingPage(c *fiber.Ctx) (*MeetingView, error) {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return nil, err
+	}
+	return h.meetingPageOf(c, id)
+}
+
+// meetingPageOf is meetingPage of meeting id.
+func (h *Handlers) meetingPageOf(c *fiber.Ctx, id int64) (*MeetingView, error) {
+	view, err := h.loadMeetingViewOf(c, id, "")
+	if err != nil {
+		return nil, err
+	}
 	if err := h.fillManagerView(c, view); err != nil {
-		return err
+		return nil, err
 	}
 	if err := h.fillProxyPanel(c, view); err != nil {
-		return err
+		return nil, err
 	}
-	return web.Render(c, "governance/meeting", view)
+	return view, nil
 }
 
 // fillManagerView adds what the facilitator's part of a meeting page shows:
@@ -633,11 +653,8 @@ func (h *Handlers) refuseOnMeeting(c *fiber.Ctx, id int64, key string, err error
 	default:
 		return err
 	}
-	view, verr := h.loadMeetingViewOf(c, id, "")
+	view, verr := h.meetingPageOf(c, id)
 	if verr != nil {
-		return verr
-	}
-	if verr := h.fillManagerView(c, view); verr != nil {
 		return verr
 	}
 	view.Refusals = map[string]string{key: msg}
@@ -675,11 +692,8 @@ func (h *Handlers) editMeeting(c *fiber.Ctx) error {
 		}
 	}
 	if len(errs) > 0 {
-		view, err := h.loadMeetingView(c, "")
+		view, err := h.meetingPage(c)
 		if err != nil {
-			return err
-		}
-		if err := h.fillManagerView(c, view); err != nil {
 			return err
 		}
 		view.EditErrors, view.EditForm = errs, typedMeetingForm(c)
@@ -733,11 +747,8 @@ func (h *Handlers) refuseAgendaItem(c *fiber.Ctx, id int64, errs apperr.Fields) 
 	if AgendaKind(web.Form(c, "kind")) != AgendaFree {
 		return h.refuseOnMeeting(c, id, "agenda", errs.Err(), nil)
 	}
-	view, err := h.loadMeetingViewOf(c, id, "")
+	view, err := h.meetingPageOf(c, id)
 	if err != nil {
-		return err
-	}
-	if err := h.fillManagerView(c, view); err != nil {
 		return err
 	}
 	view.ItemForm = itemForm{Title: web.Form(c, "title"), Minutes: web.Form(c, "minutes"), Errors: errs}
@@ -846,11 +857,8 @@ func (h *Handlers) openVote(c *fiber.Ctx) error {
 // typed and its messages (422; 409 when the opening itself was refused,
 // errs["refus"]).
 func (h *Handlers) refuseVote(c *fiber.Ctx, errs apperr.Fields, form voteForm) error {
-	view, err := h.loadMeetingView(c, "")
+	view, err := h.meetingPage(c)
 	if err != nil {
-		return err
-	}
-	if err := h.fillManagerView(c, view); err != nil {
 		return err
 	}
 	_, refused := errs["refus"]

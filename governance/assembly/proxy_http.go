@@ -102,14 +102,8 @@ func (h *Handlers) fillProxyPanel(c *fiber.Ctx, view *MeetingView) error {
 // refuseProxy shows the meeting page again with a proxy form's messages and
 // what was typed.
 func (h *Handlers) refuseProxy(c *fiber.Ctx, status int, errs apperr.Fields, form proxyForm) error {
-	view, err := h.loadMeetingView(c, "")
+	view, err := h.meetingPage(c)
 	if err != nil {
-		return err
-	}
-	if err := h.fillManagerView(c, view); err != nil {
-		return err
-	}
-	if err := h.fillProxyPanel(c, view); err != nil {
 		return err
 	}
 	view.Proxy.Errors, view.Proxy.Form = errs, form
