@@ -470,7 +470,7 @@ func CreatePasswordLink(ctx context.Context, db *bun.DB, councilID *int64, by au
 			return err
 		}
 		return audit.Record(ctx, tx, by.Entry(councilID, "account.password_link", "member", strconv.FormatInt(accountID, 10),
-			"Lien de nouveau mot de passe créé pour "+a.Name), nil, nil)
+			"Lien de nouveau mot de passe créé pour "+a.Name).About(a.Name), nil, nil)
 	})
 	return token, err
 }
@@ -607,7 +607,7 @@ func SetRole(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, a
 			return err
 		}
 		return audit.Record(ctx, tx, by.Entry(ptr(councilID), "member.role", "member", strconv.FormatInt(accountID, 10),
-			fmt.Sprintf("Rôle %s : %s → %s", text.De(m.Name), m.Role.Label(), role.Label())),
+			fmt.Sprintf("Rôle %s : %s → %s", text.De(m.Name), m.Role.Label(), role.Label())).About(m.Name),
 			map[string]any{"role": m.Role}, map[string]any{"role": role})
 	})
 }
@@ -642,7 +642,7 @@ func SetDisabled(ctx context.Context, db *bun.DB, councilID int64, by audit.Acto
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, by.Entry(ptr(councilID), action, "member", strconv.FormatInt(accountID, 10), summary),
+		return audit.Record(ctx, tx, by.Entry(ptr(councilID), action, "member", strconv.FormatInt(accountID, 10), summary).About(m.Name),
 			map[string]any{"active": disabled}, map[string]any{"active": !disabled})
 	})
 }

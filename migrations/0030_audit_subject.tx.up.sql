@@ -1,0 +1,7 @@
+-- Issue 20 (point 7): the audit trail names the person an action is about
+-- ("Karim Benali a masqué un argument de Lucas Morel"): the argument's author,
+-- the member whose role changed…, as named when the entry was written. Part
+-- of the hash when not empty, so entries written before it verify unchanged
+-- (internal/audit, hashOf).
+ALTER TABLE audit_log ADD COLUMN subject_name text NOT NULL DEFAULT ''
+    CHECK (char_length(subject_name) <= 400);
