@@ -35,8 +35,9 @@ func TestDemoDrawIsPublishedAndVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	web := webtest.New(t, apptest.New(t, db, app.Config{}))
-	if _, body := web.Get("/conseil"); !strings.Contains(body, `href="/tirages"`) {
-		t.Fatal("/conseil does not link the draws")
+	if _, body := web.Get("/conseil"); !strings.Contains(body, `href="/tirages"`) || !strings.Contains(body, `<caption>Sièges tirés au sort</caption>`) ||
+		!strings.Contains(body, `issus du tirage <a href="/tirages/`+demo.SortitionSlug+`">`) {
+		t.Fatal("/conseil does not show the drawn seats and link their draw")
 	}
 	if _, body := web.Get("/tirages"); !strings.Contains(body, "/tirages/"+demo.SortitionSlug) {
 		t.Fatal("the list does not show the demo draw")
