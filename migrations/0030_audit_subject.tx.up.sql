@@ -5,3 +5,8 @@
 -- (internal/audit, hashOf).
 ALTER TABLE audit_log ADD COLUMN subject_name text NOT NULL DEFAULT ''
     CHECK (char_length(subject_name) <= 400);
+
+-- Issue 21 (point 5): a membership that comes from a seat drawn by lot ends
+-- with its term. Read as ended as soon as term_ends_at passes (the queries of
+-- internal/auth), and disabled by the hourly auth.term_sweep job.
+ALTER TABLE memberships ADD COLUMN term_ends_at timestamptz;

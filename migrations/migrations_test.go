@@ -61,8 +61,8 @@ var merged = map[string]string{
 	"0025_register_keywords.tx.up.sql":   "52e6a12e4505c532833e4d499357515b6624c88602a329c21a2852be2e69847c",
 	"0027_sortition.tx.down.sql":         "7b343c05b129e89fe094b1054ede5333158717e64a293cda0ba8f876f9123aa8",
 	"0027_sortition.tx.up.sql":           "1e49aa2a0c91dfc157c82059d18441335b4eaee7e82b30568ea776836ae8214b",
-	"0030_audit_subject.tx.down.sql":     "b7b90743f00280f8c6d999192a821fa3bfc63dc75b2c62eed545bde5f30f3794",
-	"0030_audit_subject.tx.up.sql":       "cd5e2f0f17c1c4865938eb0d8033470bf760bdc0e1da169a9c81d63e0b129325",
+	"0030_audit_subject.tx.down.sql":     "db737a0a4158c23f196e3e4a107269565ae293e2c14b2cb8081acf0c58b82eb0",
+	"0030_audit_subject.tx.up.sql":       "5b9abd3d80167ecc9913bd64f44bbeb03ba9ab3dd33d6a618f64da280b2527ee",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -160,7 +160,7 @@ func Invite(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, em
 	token := NewToken()
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		exists, err := tx.NewSelect().TableExpr("memberships AS m").Join("JOIN accounts AS a ON a.id = m.account_id").
-			Where("m.council_id = ? AND a.email = ? AND m.disabled_at IS NULL", councilID, email).Exists(ctx)
+			Where("m.council_id = ? AND a.email = ? AND "+activeSQL, councilID, email).Exists(ctx)
 		if err != nil {
 			return err
 		}
