@@ -10,3 +10,6 @@ ALTER TABLE audit_log ADD COLUMN subject_name text NOT NULL DEFAULT ''
 -- with its term. Read as ended as soon as term_ends_at passes (the queries of
 -- internal/auth), and disabled by the hourly auth.term_sweep job.
 ALTER TABLE memberships ADD COLUMN term_ends_at timestamptz;
+-- The invitation that follows an accepted seat carries the term's end to
+-- the membership it creates.
+ALTER TABLE account_tokens ADD COLUMN term_ends_at timestamptz;

@@ -65,6 +65,8 @@ var auditVerbs = map[string]string{
 	"member.role":              "a changé le rôle d'un membre",
 	"member.disable":           "a désactivé un membre",
 	"member.enable":            "a réactivé un membre",
+	"member.term":              "a fixé la fin d'un mandat",
+	"member.term_end":          "a clos un mandat arrivé à son terme",
 	"proposal.create":          "a créé une proposition",
 	"proposal.score":           "a évalué une proposition",
 	"proposal.transition":      "a fait avancer une proposition",
@@ -93,6 +95,7 @@ var auditVerbsAbout = map[string]func(who string) string{
 	"member.disable":        func(who string) string { return "a désactivé le compte " + text.De(who) },
 	"member.enable":         func(who string) string { return "a réactivé le compte " + text.De(who) },
 	"member.term_end":       func(who string) string { return "a clos le mandat " + text.De(who) },
+	"member.term":           func(who string) string { return "a fixé la fin du mandat " + text.De(who) },
 	"account.password_link": func(who string) string { return "a créé un lien de mot de passe pour " + who },
 	"proposal.transition":   func(who string) string { return "a fait avancer une proposition " + text.De(who) },
 }
