@@ -27,9 +27,6 @@ const activeSQL = "m.disabled_at IS NULL AND (m.term_ends_at IS NULL OR m.term_e
 // activeSQLBare is activeSQL for a query on memberships without alias.
 const activeSQLBare = "disabled_at IS NULL AND (term_ends_at IS NULL OR term_ends_at > now())"
 
-// TermEndedLabel is how lists show a membership whose term is over.
-const TermEndedLabel = "mandat terminé"
-
 // SetTermEnd gives the council's membership of accountID a term ending at
 // end (a seat drawn by lot). Audited.
 func SetTermEnd(ctx context.Context, db bun.IDB, councilID int64, by audit.Actor, accountID int64, end time.Time) error {
