@@ -7,6 +7,8 @@ package app
 import (
 	"context"
 	"log/slog"
+	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
@@ -71,7 +73,7 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	register.Routes(app)
 	// Every domain's routes, in the order they are matched.
 	(&boussole.Handlers{DB: db}).Routes(app)
-	(&member.Handlers{DB: db}).Routes(app)
+	(&member.Handlers{DB: db, DrawnSeats: drawnSeats(db)}).Routes(app)
 	(&proposal.Handlers{DB: db, Debates: debate.DebatesOfProposal}).Routes(app)
 	(&debate.Handlers{DB: db}).Routes(app)
 	(&application.Handlers{DB: db, Mailer: cfg.Mailer, BaseURL: cfg.BaseURL}).Routes(app)
@@ -89,4 +91,23 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	(&lokavaluto.Handlers{DB: db, Connector: cfg.Odoo}).Routes(app)
 	app.Use(web.NotFound)
 	return app, nil
+}
+
+// drawnSeats gives the council page (governance/member) the seats drawn by
+// lot (governance/sortition): a hook wired here, so that neither domain
+// imports the other.
+func drawnSeats(db *bun.DB) func(ctx context.Context, councilID int64, now time.Time) ([]member.DrawnSeat, error) {
+	return func(ctx context.Context, councilID int64, now time.Time) ([]member.DrawnSeat, error) {
+		seats, err := sortition.CouncilSeats(ctx, db, councilID, now)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]member.DrawnSeat, len(seats))
+		for i, s := range seats {
+			out[i] = member.DrawnSeat{DrawURL: "/tirages/" + s.DrawSlug, DrawTitle: s.DrawTitle, Holder: s.Holder,
+				Pseudonym: s.Pseudonym, Strata: strings.Join(s.Strata, " ; "), Held: s.Held,
+				Invited: s.State == sortition.SeatInvited, TermStart: s.TermStart, TermEnd: s.TermEnd, Label: s.Label}
+		}
+		return out, nil
+	}
 }

@@ -144,6 +144,9 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 			return fmt.Errorf("demo agenda: %w", err)
 		}
 	}
+	if err := loadDemoJudgment(ctx, tx, councilID, mar, present); err != nil {
+		return err
+	}
 	if err := assembly.WriteDraftMinutes(ctx, tx, councilID, feb.ID, false); err != nil {
 		return err
 	}
@@ -207,6 +210,48 @@ func loadDemoMeetings(ctx context.Context, tx bun.Tx, councilID int64) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// DemoJudgmentVotePath is the page of the demo's majority-judgment vote in a
+// freshly loaded database (the gates' seed; TestDemoJudgmentVote checks it).
+const DemoJudgmentVotePath = "/votes/4"
+
+// loadDemoJudgment adds to the March meeting a closed majority-judgment vote,
+// counted in the room, so that the demo shows (and the gates check) a
+// majority-judgment table and its merit profiles (issue 20, point 9). Its
+// options change nothing in the register.
+func loadDemoJudgment(ctx context.Context, tx bun.Tx, councilID int64, mar *assembly.Meeting, present int) error {
+	it := &assembly.AgendaItem{CouncilID: councilID, MeetingID: mar.ID, Position: 3, Kind: assembly.AgendaFree,
+		Title: "Priorité des prochains débats", Minutes: 20}
+	if _, err := tx.NewInsert().Model(it).Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("demo agenda: %w", err)
+	}
+	key := "jugement-priorites"
+	closed := mar.StartsAt.Add(100 * time.Minute)
+	v := &assembly.Vote{CouncilID: councilID, MeetingID: mar.ID, AgendaItemID: it.ID, Question: "Quel sujet débattre en premier ?",
+		Method: assembly.MethodJudgment, Mode: assembly.ModeInRoom, Secrecy: assembly.SecrecyAnonymous, Threshold: assembly.ThresholdCast, State: assembly.VoteClosed,
+		OpenedAt: closed.Add(-10 * time.Minute), ClosedAt: &closed, DemoKey: &key,
+		Options: []assembly.VoteOption{{Position: 1, Label: "La viande de chasse et le gibier"}, {Position: 2, Label: "Les boissons alcoolisées"},
+			{Position: 3, Label: "Les supermarchés franchisés"}, {Position: 4, Label: "La charte d'engagement des points de vente"}}}
+	// One line of grades per member present (0 « à rejeter » … 6 « excellent »).
+	grades := [][]int16{{5, 2, 3, 4}, {6, 1, 3, 5}, {4, 2, 2, 4}, {5, 3, 4, 3}, {3, 1, 2, 5}, {5, 2, 1, 4}}
+	t := assembly.VoteTally{Present: present, InRoom: true}
+	for i := 0; i < present && i < len(grades); i++ {
+		t.Add(v, &assembly.Ballot{Grades: grades[i]})
+	}
+	v.Outcome, v.WinnerOption = t.Decide(v)
+	n := t.Ballots
+	v.Tally, v.BallotCount = &t, &n
+	if _, err := tx.NewInsert().Model(v).Returning("id").Exec(ctx); err != nil {
+		return fmt.Errorf("demo judgment vote: %w", err)
+	}
+	for i := range v.Options {
+		v.Options[i].CouncilID, v.Options[i].VoteID = councilID, v.ID
+	}
+	if _, err := tx.NewInsert().Model(&v.Options).Exec(ctx); err != nil {
+		return fmt.Errorf("demo judgment options: %w", err)
 	}
 	return nil
 }

@@ -106,3 +106,32 @@ func TestDemoMeetings(t *testing.T) {
 		t.Fatalf("atom: %.2000s", body)
 	}
 }
+
+// The demo holds a closed majority-judgment vote (March meeting) whose page
+// shows the merit table: the gates check its layout (issue 20, point 9) at
+// the URL gateSeeds names.
+func TestDemoJudgmentVote(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	co, err := Load(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := assembly.Meetings(ctx, db, co.ID)
+	if err != nil || len(ms) != 3 {
+		t.Fatalf("meetings: %d %v", len(ms), err)
+	}
+	votes, err := assembly.MeetingVotes(ctx, db, co.ID, ms[1].ID)
+	if err != nil || len(votes) != 1 || votes[0].Method != assembly.MethodJudgment || votes[0].Tally == nil || len(votes[0].Tally.Ranking) != 4 {
+		t.Fatalf("march votes: %+v %v", votes, err)
+	}
+	if path := "/votes/" + strconv.FormatInt(votes[0].ID, 10); path != DemoJudgmentVotePath {
+		t.Fatalf("the judgment vote is at %s, not %s (gateSeeds)", path, DemoJudgmentVotePath)
+	}
+	anon := webtest.New(t, apptest.New(t, db, app.Config{}))
+	res, body := anon.Get(DemoJudgmentVotePath)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `<table class="merit">`) || !strings.Contains(body, "La viande de chasse et le gibier") {
+		t.Fatalf("judgment vote page: %d %.2000s", res.StatusCode, body)
+	}
+}

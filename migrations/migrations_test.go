@@ -61,6 +61,8 @@ var merged = map[string]string{
 	"0025_register_keywords.tx.up.sql":   "52e6a12e4505c532833e4d499357515b6624c88602a329c21a2852be2e69847c",
 	"0027_sortition.tx.down.sql":         "7b343c05b129e89fe094b1054ede5333158717e64a293cda0ba8f876f9123aa8",
 	"0027_sortition.tx.up.sql":           "1e49aa2a0c91dfc157c82059d18441335b4eaee7e82b30568ea776836ae8214b",
+	"0030_audit_subject.tx.down.sql":     "c5d9ddd4e19da068e53499eac63a8560f3b12cb377899089e9c74ae8d5392a4f",
+	"0030_audit_subject.tx.up.sql":       "7a04db2530ab45ac846fe8e60526010188be796410f4d2f5eed7e4593871aaf1",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

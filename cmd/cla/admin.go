@@ -122,7 +122,7 @@ func createOperator(ctx context.Context, m *Main, email, name, councilSlug strin
 		}
 		if err := audit.Record(ctx, m.DB, adminActor.Entry(&co.ID, "member.role",
 			"member", strconv.FormatInt(a.ID, 10),
-			fmt.Sprintf("Rôle %s : %s → %s (ligne de commande)", text.De(a.Name), before.Label(), role.Label())),
+			fmt.Sprintf("Rôle %s : %s → %s (ligne de commande)", text.De(a.Name), before.Label(), role.Label())).About(a.Name),
 			map[string]any{"role": before}, map[string]any{"role": role}); err != nil {
 			return "", err
 		}

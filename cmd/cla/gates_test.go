@@ -42,6 +42,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/demo"
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/browsertest"
@@ -62,6 +63,10 @@ var gateSeeds = []gateSeed{
 	{Path: "/page-qui-n-existe-pas", Status: http.StatusNotFound},
 	{Path: "/registre/pas-de-categorie-de-ce-nom", Status: http.StatusNotFound},
 	{Path: "/puis-je-acheter?q=oeufs"},
+	// The demo's majority-judgment vote (issue 20, point 9): its merit table
+	// at 360 and 1280 px (the meeting pages' vote links fill the two URLs
+	// the crawl keeps per pattern before reaching it).
+	{Path: demo.DemoJudgmentVotePath},
 	{Path: "/puis-je-acheter?q=alcool"},
 	{Path: "/puis-je-acheter?q=xyzzy"},
 	{Path: "/registre/changements?de=0&a=1"},

@@ -334,6 +334,7 @@ func NewWorkers(db *bun.DB, cfg *Config) (*jobs.Workers, error) {
 	ws := jobs.NewWorkers()
 	jobs.Register(ws, &mail.Worker{Sender: sender})
 	jobs.Register(ws, &auth.ResetWorker{DB: db, Sender: sender})
+	auth.RegisterTermSweep(ws, db)
 	base := cfg.BaseURL
 	if base == "" {
 		base = "http://" + cfg.Addr

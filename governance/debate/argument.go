@@ -279,7 +279,7 @@ func HideArgument(ctx context.Context, db *bun.DB, councilID, id int64, by audit
 		}
 		out = a
 		return audit.Record(ctx, tx, by.Entry(&councilID, "argument.hide", "argument", strconv.FormatInt(a.ID, 10),
-			"Argument masqué : "+reason), nil, map[string]any{"reason": reason})
+			"Argument masqué : "+reason).About(a.AuthorName), nil, map[string]any{"reason": reason})
 	})
 	return out, err
 }

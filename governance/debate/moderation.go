@@ -70,7 +70,7 @@ func ShowArgument(ctx context.Context, db *bun.DB, councilID, id int64, by audit
 			return apperr.New(apperr.Conflict, "Cet argument n'est pas masqué.")
 		}
 		return audit.Record(ctx, tx, by.Entry(&councilID, "argument.show", "argument", strconv.FormatInt(id, 10),
-			"Argument ré-affiché : "+reason), map[string]any{"hidden_reason": a.HiddenReason}, map[string]any{"reason": reason})
+			"Argument ré-affiché : "+reason).About(a.AuthorName), map[string]any{"hidden_reason": a.HiddenReason}, map[string]any{"reason": reason})
 	})
 }
 

@@ -2,9 +2,14 @@ package debate_test
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
+	"cla/app"
+	"cla/app/apptest"
 	"cla/demo"
 	"cla/governance/debate"
 	"cla/internal/apperr"
@@ -67,5 +72,46 @@ func TestShowArgumentAgainKeepsTheTrace(t *testing.T) {
 	}
 	if ms, _ = debate.Moderations(ctx, db, co.ID, a.ID); len(ms) != 4 {
 		t.Fatalf("history after a second round: %+v", ms)
+	}
+}
+
+// The audit trail names whose argument was hidden (issue 20, point 7): the
+// argument is hidden through the real form, and the journal page reads as
+// one French sentence naming both people, even after the author renames
+// themself (the name is the one stored when the entry was written).
+func TestJournalNamesTheAuthorOfAHiddenArgument(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	co, err := demo.Load(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := apptest.New(t, db, app.Config{})
+	authorID, _ := webtest.CreateMember(t, db, co.ID, authz.Member, "Lucas Morel")
+	_, facEmail := webtest.CreateMember(t, db, co.ID, authz.Facilitator, "Karim Benali")
+	arg, err := debate.AddArgument(ctx, db, co.ID, "riz-de-camargue", audit.Actor{AccountID: authorID, Name: "Lucas Morel", Role: authz.Member},
+		debate.ArgumentInput{Stance: debate.StanceFor, BodyMD: "Du riz local."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fac := webtest.New(t, a)
+	fac.Host = webtest.HostFor(t, db, co.ID)
+	fac.SignInAs(facEmail, webtest.Password)
+	resp, body := fac.PostForm("/debats/riz-de-camargue/arguments/"+strconv.FormatInt(arg.ID, 10)+"/masquer", url.Values{"reason": {"Propos hors sujet"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("hiding: status %d %.300s", resp.StatusCode, body)
+	}
+	if _, err := db.NewRaw("UPDATE accounts SET name = 'Lucas M.' WHERE id = ?", authorID).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = fac.Get("/gestion/journal")
+	want := "</a> a masqué un argument de Lucas Morel : Propos hors sujet"
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, ">Karim Benali"+want) {
+		i := strings.Index(body, "a masqué")
+		t.Fatalf("journal: status %d, want %q, got around %q", resp.StatusCode, "Karim Benali"+want, body[max(0, i-200):min(len(body), max(0, i)+200)])
+	}
+	if _, err := audit.Verify(ctx, db); err != nil {
+		t.Fatalf("the trail with a subject does not verify: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"unicode"
 
 	"cla/internal/audit"
+	"cla/internal/text"
 )
 
 // The audit trail reads as French sentences (issue 20, point 7): who did what,
@@ -46,6 +47,7 @@ var auditVerbs = map[string]string{
 	"application.propose":      "a transformé une candidature en proposition",
 	"application.state":        "a changé l'état d'une candidature",
 	"argument.hide":            "a masqué un argument",
+	"argument.show":            "a de nouveau affiché un argument",
 	"boussole.version":         "a publié une version de la boussole",
 	"charter.publish":          "a publié la charte d'engagement",
 	"convention.settings":      "a réglé la durée des conventions",
@@ -63,6 +65,8 @@ var auditVerbs = map[string]string{
 	"member.role":              "a changé le rôle d'un membre",
 	"member.disable":           "a désactivé un membre",
 	"member.enable":            "a réactivé un membre",
+	"member.term":              "a fixé la fin d'un mandat",
+	"member.term_end":          "a clos un mandat arrivé à son terme",
 	"proposal.create":          "a créé une proposition",
 	"proposal.score":           "a évalué une proposition",
 	"proposal.transition":      "a fait avancer une proposition",
@@ -78,6 +82,22 @@ var auditVerbs = map[string]string{
 	"shop.candidate":           "a inscrit un point de vente candidat",
 	"vote.close":               "a clos un vote",
 	"vote.open":                "a ouvert un vote",
+}
+
+// auditVerbsAbout says the actions that act on someone's content or person
+// with that person named (issue 20, point 7): "a masqué un argument de
+// Lucas Morel". The name is the entry's SubjectName, stored when the entry
+// was written (see docs/decisions.md).
+var auditVerbsAbout = map[string]func(who string) string{
+	"argument.hide":         func(who string) string { return "a masqué un argument " + text.De(who) },
+	"argument.show":         func(who string) string { return "a de nouveau affiché un argument " + text.De(who) },
+	"member.role":           func(who string) string { return "a changé le rôle " + text.De(who) },
+	"member.disable":        func(who string) string { return "a désactivé le compte " + text.De(who) },
+	"member.enable":         func(who string) string { return "a réactivé le compte " + text.De(who) },
+	"member.term_end":       func(who string) string { return "a clos le mandat " + text.De(who) },
+	"member.term":           func(who string) string { return "a fixé la fin du mandat " + text.De(who) },
+	"account.password_link": func(who string) string { return "a créé un lien de mot de passe pour " + who },
+	"proposal.transition":   func(who string) string { return "a fait avancer une proposition " + text.De(who) },
 }
 
 // auditFieldLabels names the fields of the before/after states in French.
@@ -108,14 +128,24 @@ func auditSentence(e audit.Entry) (actor, rest string) {
 		actor = "La plateforme"
 	}
 	verb, ok := auditVerbs[e.Action]
+	about, named := auditVerbsAbout[e.Action]
+	if named && e.SubjectName != "" {
+		verb, ok = about(e.SubjectName), true
+	}
 	if !ok {
 		return actor, "— " + e.Summary
 	}
 	// "Argument masqué : Propos hors sujet" restates the verb before its
-	// colon: keep what follows. "Rôle d'Alix : …" names someone: keep it all.
+	// colon: keep what follows. "Rôle d'Alix : …" names someone: keep it
+	// all, unless the verb names them already ("Désactivation de Lucas
+	// Morel" says nothing more than "a désactivé le compte de Lucas Morel").
 	detail := e.Summary
-	if before, after, found := strings.Cut(detail, " : "); found && restates(before) {
+	before, after, found := strings.Cut(detail, " : ")
+	switch {
+	case found && (restates(before) || e.SubjectName != "" && named && strings.Contains(before, e.SubjectName)):
 		detail = after
+	case !found && e.SubjectName != "" && named && strings.Contains(detail, e.SubjectName):
+		detail = ""
 	}
 	if detail == "" {
 		return actor, verb

@@ -6,8 +6,10 @@
 package member
 
 import (
+	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
@@ -24,6 +26,21 @@ import (
 // audit log.
 type Handlers struct {
 	DB *bun.DB
+	// DrawnSeats lists the seats drawn by lot (governance/sortition, wired in
+	// app/app.go: sortition sits beside member, not below it). nil: none.
+	DrawnSeats func(ctx context.Context, councilID int64, now time.Time) ([]DrawnSeat, error)
+}
+
+// DrawnSeat is a seat drawn by lot as /conseil shows it.
+type DrawnSeat struct {
+	DrawURL, DrawTitle string
+	Holder             string // the holder's public name; "" while vacant or invited
+	Pseudonym          string // the id the draw published
+	Strata             string // "Tranche d'âge : 30-44 ans ; Genre : femme"
+	Held               bool   // a term is running
+	Invited            bool   // awaiting the volunteer's acceptance
+	TermStart, TermEnd *time.Time
+	Label              string // "en mandat", "mandat terminé", "invitation en attente"
 }
 
 // Routes lists the members' routes.
@@ -61,7 +78,13 @@ type publicMember struct {
 type councilView struct {
 	web.Page
 	Members []publicMember
+	Seats   []DrawnSeat
+	Held    int // seats drawn by lot whose term runs
+	Draws   []drawLink
 }
+
+// drawLink is a draw the council's seats come from.
+type drawLink struct{ URL, Title string }
 
 func (h *Handlers) councilMembers(c *fiber.Ctx) error {
 	ms, err := auth.Members(c.UserContext(), h.DB, web.Council(c).ID, false)
@@ -71,6 +94,21 @@ func (h *Handlers) councilMembers(c *fiber.Ctx) error {
 	view := councilView{Page: web.NewPage(c, "Composition du conseil")}
 	for _, m := range ms {
 		view.Members = append(view.Members, publicMember{Name: m.Name, RoleName: m.Role.Label()})
+	}
+	if h.DrawnSeats != nil {
+		if view.Seats, err = h.DrawnSeats(c.UserContext(), web.Council(c).ID, time.Now()); err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		for _, s := range view.Seats {
+			if s.Held {
+				view.Held++
+			}
+			if !seen[s.DrawURL] {
+				seen[s.DrawURL] = true
+				view.Draws = append(view.Draws, drawLink{URL: s.DrawURL, Title: s.DrawTitle})
+			}
+		}
 	}
 	return web.Render(c, "governance/members", view)
 }

@@ -158,7 +158,7 @@ func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID i
 		return apperr.Fields{"note": "La note ne doit pas dépasser 1000 caractères."}.Err()
 	}
 	p := new(Proposal)
-	err := db.NewSelect().Model(p).Column("id", "council_id", "state", "title", "kind", "author_id", "outcome", "boussole_payload").
+	err := db.NewSelect().Model(p).Column("id", "council_id", "state", "title", "kind", "author_id", "author_name", "outcome", "boussole_payload").
 		Where("id = ? AND council_id = ?", proposalID, councilID).For("UPDATE").Scan(ctx)
 	if database.IsNoRows(err) {
 		return errProposalNotFound
@@ -189,7 +189,7 @@ func TransitionProposal(ctx context.Context, db bun.IDB, councilID, proposalID i
 		return fmt.Errorf("insert proposal event: %w", err)
 	}
 	return audit.Record(ctx, db, actor.Entry(&councilID, "proposal.transition", "proposal", strconv.FormatInt(p.ID, 10),
-		fmt.Sprintf("Proposition « %s » : %s → %s", p.Title, from.Label(), to.Label())), before, auditView(p))
+		fmt.Sprintf("Proposition « %s » : %s → %s", p.Title, from.Label(), to.Label())).About(p.AuthorName), before, auditView(p))
 }
 
 // eventsSelect and eventsOrder frame the timeline's statements (the bun one

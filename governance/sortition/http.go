@@ -16,7 +16,6 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/auth"
-	"cla/internal/authz"
 	"cla/internal/database"
 	"cla/internal/mail"
 	"cla/internal/web"
@@ -314,7 +313,8 @@ func (h *Handlers) decide(c *fiber.Ctx) error {
 		return apperr.New(apperr.Invalid, "Choisissez d’accepter ou de refuser le siège.")
 	}
 	co := web.Council(c)
-	if _, err := Decide(ctx, h.DB, co.ID, token, accept, h.now()); err != nil {
+	seat, err := Decide(ctx, h.DB, co.ID, token, accept, h.now())
+	if err != nil {
 		return err
 	}
 	if !accept {
@@ -324,7 +324,9 @@ func (h *Handlers) decide(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	invite, err := auth.Invite(ctx, h.DB, co.ID, audit.Actor{}, v.Email, authz.Member)
+	// The membership ends with the term (auth: read as ended at once, then
+	// disabled by the hourly auth.term_sweep).
+	invite, err := auth.InviteForTerm(ctx, h.DB, co.ID, audit.Actor{}, v.Email, *seat.TermEndsAt)
 	if apperr.FieldsOf(err) != nil {
 		// Already a member of the council: nothing more to create.
 		return web.RedirectWithFlash(c, "/tirage-candidature/"+token, "Siège accepté. Vous êtes déjà membre du conseil : connectez-vous avec votre compte.")

@@ -35,8 +35,9 @@ func TestDemoDrawIsPublishedAndVerifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	web := webtest.New(t, apptest.New(t, db, app.Config{}))
-	if _, body := web.Get("/conseil"); !strings.Contains(body, `href="/tirages"`) {
-		t.Fatal("/conseil does not link the draws")
+	if _, body := web.Get("/conseil"); !strings.Contains(body, `href="/tirages"`) || !strings.Contains(body, `<caption>Sièges tirés au sort</caption>`) ||
+		!strings.Contains(body, `issus du tirage <a href="/tirages/`+demo.SortitionSlug+`">`) {
+		t.Fatal("/conseil does not show the drawn seats and link their draw")
 	}
 	if _, body := web.Get("/tirages"); !strings.Contains(body, "/tirages/"+demo.SortitionSlug) {
 		t.Fatal("the list does not show the demo draw")
@@ -234,5 +235,18 @@ func TestSeatAcceptanceLeadsToTheInvitation(t *testing.T) {
 	}
 	if _, body := web.Get("/tirages/ferme"); !strings.Contains(body, "en mandat") {
 		t.Fatal("the public page does not show the seat's term")
+	}
+	// The account the invitation creates is a member until the seat's term
+	// ends (issue 21, point 5), then ends by itself (internal/auth).
+	invitation := resp.Header.Get("Location")
+	if resp, body := web.PostForm(invitation, url.Values{"name": {"Nour"}, "password": {"un mot de passe assez long"}}); resp.StatusCode != 303 {
+		t.Fatalf("joining: %d %.500s", resp.StatusCode, body)
+	}
+	d, _ := sortition.DrawBySlug(ctx, db, co.ID, "ferme")
+	seats, _ := sortition.Seats(ctx, db, d.ID)
+	var term time.Time
+	if err := db.NewRaw("SELECT m.term_ends_at FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.council_id = ? AND a.email = 'nour@example.org'", co.ID).Scan(ctx, &term); err != nil ||
+		len(seats) != 1 || seats[0].TermEndsAt == nil || !term.Equal(*seats[0].TermEndsAt) {
+		t.Fatalf("membership term %v, seat %+v, %v", term, seats, err)
 	}
 }

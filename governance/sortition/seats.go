@@ -172,3 +172,62 @@ func nextReserve(ctx context.Context, tx bun.Tx, d *Draw, declined string) (stri
 	}
 	return next, nil
 }
+
+// CouncilSeat is a seat of a published draw as the council page (/conseil)
+// shows it: who holds it (their name only once accepted and while the
+// volunteer's data is kept), their strata, the term, or why it is empty.
+type CouncilSeat struct {
+	DrawSlug, DrawTitle string
+	Holder              string    // "" while invited, after the term, or once anonymised
+	Pseudonym           string    // the id the draw published
+	Strata              []string  // "Tranche d'âge : 30-44 ans", in the draw's category order
+	State               SeatState //
+	TermStart, TermEnd  *time.Time
+	Label               string // "en mandat", "mandat terminé", "invitation en attente"
+	Held                bool   // the term runs at the time asked
+}
+
+// CouncilSeats lists the seats of the council's published draws that are
+// not declined (a declined seat is replaced by the next on the reserve
+// list), newest draw first, in one query. Whether a term is over is decided
+// here against now, so the page never waits for a job to end it.
+func CouncilSeats(ctx context.Context, db bun.IDB, councilID int64, now time.Time) ([]CouncilSeat, error) {
+	var rows []struct {
+		Slug       string            `bun:"slug"`
+		Title      string            `bun:"title"`
+		Categories []draw.Category   `bun:"categories,type:jsonb"`
+		Pseudonym  string            `bun:"pseudonym"`
+		Name       string            `bun:"name"`
+		Strata     map[string]string `bun:"strata,type:jsonb"`
+		State      SeatState         `bun:"state"`
+		DecidedAt  *time.Time        `bun:"decided_at"`
+		TermEndsAt *time.Time        `bun:"term_ends_at"`
+	}
+	err := db.NewRaw(`SELECT d.slug, d.title, d.categories, s.pseudonym, v.name, v.strata, s.state, s.decided_at, s.term_ends_at
+		FROM sortition_seats s JOIN sortition_draws d ON d.id = s.draw_id
+		JOIN sortition_volunteers v ON v.draw_id = s.draw_id AND v.pseudonym = s.pseudonym
+		WHERE s.council_id = ? AND d.state = ? AND s.state <> ?
+		ORDER BY d.randomness_at DESC NULLS LAST, d.id DESC, s.id`, councilID, Drawn, SeatDeclined).Scan(ctx, &rows)
+	if err != nil && !database.IsNoRows(err) {
+		return nil, err
+	}
+	out := make([]CouncilSeat, 0, len(rows))
+	for _, r := range rows {
+		seat := Seat{State: r.State, DecidedAt: r.DecidedAt, TermEndsAt: r.TermEndsAt}
+		cs := CouncilSeat{DrawSlug: r.Slug, DrawTitle: r.Title, Pseudonym: r.Pseudonym, State: r.State,
+			Label: seat.Label(now), TermEnd: r.TermEndsAt}
+		if r.State == SeatAccepted {
+			cs.TermStart = r.DecidedAt
+		}
+		if seat.Current(now) {
+			cs.Held, cs.Holder = true, r.Name
+		}
+		for _, c := range r.Categories {
+			if v, ok := r.Strata[c.Name]; ok && v != draw.PreferNotToSay {
+				cs.Strata = append(cs.Strata, c.Name+" : "+v)
+			}
+		}
+		out = append(out, cs)
+	}
+	return out, nil
+}

@@ -287,6 +287,33 @@ func TestSeats(t *testing.T) {
 	if _, err := sortition.Decide(ctx, db, co.ID, token[wantNext], true, later); err != nil {
 		t.Fatal(err)
 	}
+	// The council page's seats (/conseil): held with the holder's name while
+	// the term runs, ended at its end whatever a job did (fixed clock).
+	ofDraw := func(at time.Time) (held, ended int, names []string) {
+		cs, err := sortition.CouncilSeats(ctx, db, co.ID, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range cs {
+			if c.DrawSlug != d.Slug {
+				continue
+			}
+			if c.Held {
+				held++
+				names = append(names, c.Holder)
+			}
+			if c.Label == "mandat terminé" {
+				ended++
+			}
+		}
+		return held, ended, names
+	}
+	if held, ended, names := ofDraw(later); held != 2 || ended != 0 || strings.Join(names, ",") != "N,N" {
+		t.Fatalf("council seats during the term: %d held %v, %d ended", held, names, ended)
+	}
+	if held, ended, _ := ofDraw(s.TermEndsAt.Add(time.Second)); held != 0 || ended != 2 {
+		t.Fatalf("council seats after the term: %d held, %d ended", held, ended)
+	}
 	// A volunteer with no seat has nothing to answer.
 	for id, tok := range token {
 		if id != first && id != second && id != wantNext {

@@ -30,3 +30,15 @@ func (a Actor) Entry(councilID *int64, action, objectType, objectID, summary str
 	}
 	return e
 }
+
+// About names the person the entry's action is about (the author of the
+// argument hidden, the member whose role changed), as the trail shows them:
+// "Karim Benali a masqué un argument de Lucas Morel". Their name at the time
+// is stored in the entry (and hashed with it), so the sentence never changes
+// afterwards. Naming the actor themself names no one.
+func (e Entry) About(name string) Entry {
+	if name != e.ActorName {
+		e.SubjectName = name
+	}
+	return e
+}

@@ -37,6 +37,12 @@ type Entry struct {
 	CreatedAt  time.Time `bun:"created_at"`
 	PrevHash   []byte    `bun:"prev_hash"`
 	Hash       []byte    `bun:"hash"`
+
+	// SubjectName is the person the action is about (the author of a hidden
+	// argument, the member whose role changed), as named when the entry was
+	// written: the trail records what happened then, so a later rename does
+	// not rewrite it ("" when the action is about no one, or about its actor).
+	SubjectName string `bun:"subject_name"`
 }
 
 // chainLock serialises appends so that each row chains to the one before it.
@@ -101,7 +107,7 @@ func marshal(v any) (string, error) {
 
 // normalize puts every text field of e in the form PostgreSQL stores.
 func normalize(e *Entry) {
-	for _, s := range []*string{&e.ActorName, &e.Action, &e.ObjectType, &e.ObjectID, &e.Summary, &e.BeforeJSON, &e.AfterJSON} {
+	for _, s := range []*string{&e.ActorName, &e.Action, &e.ObjectType, &e.ObjectID, &e.Summary, &e.BeforeJSON, &e.AfterJSON, &e.SubjectName} {
 		*s = text.Normalize(*s)
 	}
 }
@@ -132,6 +138,11 @@ func hashOf(e *Entry) []byte {
 	field(e.BeforeJSON)
 	field(e.AfterJSON)
 	field(e.CreatedAt.UTC().Format(time.RFC3339Nano))
+	// Added by migration 0030: hashed only when set, so that every entry
+	// written before it (all with an empty subject) keeps its hash.
+	if e.SubjectName != "" {
+		field(e.SubjectName)
+	}
 	return h.Sum(nil)
 }
 
@@ -305,7 +316,7 @@ type Report struct {
 // error only when the database cannot be read.
 func Check(ctx context.Context, db bun.IDB, expected []Expected) (*Report, error) {
 	rows, err := db.QueryContext(ctx, `SELECT id, council_id, actor_id, actor_name, action, object_type, object_id,
-		summary, before_json, after_json, created_at, prev_hash, hash FROM audit_log ORDER BY id`)
+		summary, before_json, after_json, created_at, prev_hash, hash, subject_name FROM audit_log ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -321,7 +332,7 @@ func Check(ctx context.Context, db bun.IDB, expected []Expected) (*Report, error
 	for rows.Next() {
 		var e Entry
 		if err := rows.Scan(&e.ID, &e.CouncilID, &e.ActorID, &e.ActorName, &e.Action, &e.ObjectType, &e.ObjectID,
-			&e.Summary, &e.BeforeJSON, &e.AfterJSON, &e.CreatedAt, &e.PrevHash, &e.Hash); err != nil {
+			&e.Summary, &e.BeforeJSON, &e.AfterJSON, &e.CreatedAt, &e.PrevHash, &e.Hash, &e.SubjectName); err != nil {
 			return nil, err
 		}
 		problemsBefore := len(r.Problems)

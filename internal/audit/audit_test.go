@@ -247,3 +247,27 @@ func TestCheckFindsADeletedLastEntryAgainstThePublishedHead(t *testing.T) {
 		t.Error("a malformed hash was accepted")
 	}
 }
+
+// The subject's name (migration 0030) is part of the hash: an entry naming
+// someone verifies, and renaming them in the stored entry is found.
+func TestSubjectNameIsHashed(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	ctx := context.Background()
+	ids := record(t, db, 1)
+	e := audit.Actor{AccountID: 3, Name: "Karim"}.Entry(nil, "argument.hide", "argument", "9", "Argument masqué : Hors sujet").About("Lucas")
+	if err := audit.Record(ctx, db, e, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := audit.Verify(ctx, db); err != nil || n != 2 {
+		t.Fatalf("verify with a subject: %d %v", n, err)
+	}
+	tamper(t, db, "UPDATE audit_log SET subject_name = 'Paul' WHERE id > ?", ids[0])
+	r, err := audit.Check(ctx, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := problems(r); len(got) != 1 || !strings.HasPrefix(got[0], "changed ") {
+		t.Errorf("a renamed subject: problems %v", got)
+	}
+}

@@ -26,7 +26,7 @@ func List(ctx context.Context, db bun.IDB, councilID int64, f Filter) ([]Entry, 
 	}
 	var out []Entry
 	q := db.NewSelect().Model(&out).
-		Column("id", "actor_id", "actor_name", "action", "object_type", "object_id", "summary", "before_json", "after_json", "created_at").
+		Column("id", "actor_id", "actor_name", "action", "object_type", "object_id", "summary", "before_json", "after_json", "created_at", "subject_name").
 		Where("council_id = ?", councilID).Order("id DESC").Limit(f.Limit + 1)
 	if f.ActorID != 0 {
 		q = q.Where("actor_id = ?", f.ActorID)

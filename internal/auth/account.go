@@ -52,10 +52,20 @@ type Member struct {
 	Role         authz.Role `bun:"role"`
 	DisabledAt   *time.Time `bun:"disabled_at"`
 	CreatedAt    time.Time  `bun:"created_at"`
+	// TermEndsAt ends a membership that comes from a seat drawn by lot.
+	TermEndsAt *time.Time `bun:"term_ends_at"`
 }
 
-// Active reports whether the membership is not disabled.
-func (m *Member) Active() bool { return m.DisabledAt == nil }
+// Active reports whether the membership is not disabled and its term, if
+// any, is not over (read now: nothing waits for the job that ends terms).
+func (m *Member) Active() bool {
+	return m.DisabledAt == nil && !m.TermEnded(time.Now())
+}
+
+// TermEnded reports whether the membership had a term that is over at now.
+func (m *Member) TermEnded(now time.Time) bool {
+	return m.TermEndsAt != nil && !now.Before(*m.TermEndsAt)
+}
 
 // Field limits.
 const (
@@ -188,7 +198,7 @@ func SetMembership(ctx context.Context, db bun.IDB, councilID, accountID int64, 
 	}
 	res, err := db.NewRaw(`WITH a AS (SELECT id FROM accounts WHERE id = ? FOR UPDATE)
 		INSERT INTO memberships (council_id, account_id, role) SELECT ?, a.id, ? FROM a
-		ON CONFLICT (council_id, account_id) DO UPDATE SET role = EXCLUDED.role, disabled_at = NULL, updated_at = now()`,
+		ON CONFLICT (council_id, account_id) DO UPDATE SET role = EXCLUDED.role, disabled_at = NULL, term_ends_at = NULL, updated_at = now()`,
 		accountID, councilID, role).Exec(ctx)
 	if err != nil {
 		return err
@@ -201,7 +211,7 @@ func SetMembership(ctx context.Context, db bun.IDB, councilID, accountID int64, 
 
 func memberQuery(db bun.IDB, councilID int64) *bun.SelectQuery {
 	return db.NewSelect().TableExpr("memberships AS m").Join("JOIN accounts AS a ON a.id = m.account_id").
-		ColumnExpr("m.id AS membership_id, m.account_id, a.name, a.email, m.role, m.disabled_at, m.created_at").
+		ColumnExpr("m.id AS membership_id, m.account_id, a.name, a.email, m.role, m.disabled_at, m.term_ends_at, m.created_at").
 		Where("m.council_id = ?", councilID)
 }
 
@@ -210,9 +220,9 @@ func memberQuery(db bun.IDB, councilID int64) *bun.SelectQuery {
 func Members(ctx context.Context, db bun.IDB, councilID int64, withDisabled bool) ([]Member, error) {
 	var out []Member
 	q := memberQuery(db, councilID).
-		OrderExpr("m.disabled_at IS NOT NULL, CASE m.role WHEN 'admin' THEN 0 WHEN 'facilitator' THEN 1 ELSE 2 END, lower(a.name), m.id")
+		OrderExpr("NOT (" + activeSQL + "), CASE m.role WHEN 'admin' THEN 0 WHEN 'facilitator' THEN 1 ELSE 2 END, lower(a.name), m.id")
 	if !withDisabled {
-		q = q.Where("m.disabled_at IS NULL")
+		q = q.Where(activeSQL)
 	}
 	err := q.Scan(ctx, &out)
 	return out, err
@@ -232,7 +242,7 @@ func MemberByAccount(ctx context.Context, db bun.IDB, councilID, accountID int64
 // account id), as a roll reads them.
 func ActiveMembersByName(ctx context.Context, db bun.IDB, councilID int64) ([]Member, error) {
 	var out []Member
-	err := memberQuery(db, councilID).Where("m.disabled_at IS NULL").OrderExpr("a.name, a.id").Scan(ctx, &out)
+	err := memberQuery(db, councilID).Where(activeSQL).OrderExpr("a.name, a.id").Scan(ctx, &out)
 	return out, err
 }
 
@@ -244,7 +254,7 @@ func ActiveMemberIDs(ctx context.Context, db bun.IDB, councilID int64, ids []int
 		return nil, nil
 	}
 	err := db.NewSelect().Model((*Membership)(nil)).Column("account_id").
-		Where("council_id = ? AND disabled_at IS NULL AND account_id IN (?)", councilID, bun.List(ids)).Scan(ctx, &out)
+		Where("council_id = ? AND "+activeSQLBare+" AND account_id IN (?)", councilID, bun.List(ids)).Scan(ctx, &out)
 	return out, err
 }
 
@@ -268,7 +278,7 @@ func AccountNames(ctx context.Context, db bun.IDB, ids []int64) ([]AccountName, 
 // CountActiveMembers counts the council's enabled memberships (the members
 // who may score, vote, take part).
 func CountActiveMembers(ctx context.Context, db bun.IDB, councilID int64) (int, error) {
-	return db.NewSelect().Model((*Membership)(nil)).Where("council_id = ? AND disabled_at IS NULL", councilID).Count(ctx)
+	return db.NewSelect().Model((*Membership)(nil)).Where("council_id = ? AND "+activeSQLBare, councilID).Count(ctx)
 }
 
 // ActiveRole returns the role of accountID in the council, None when it has no
@@ -276,7 +286,7 @@ func CountActiveMembers(ctx context.Context, db bun.IDB, councilID int64) (int, 
 func ActiveRole(ctx context.Context, db bun.IDB, councilID, accountID int64) (authz.Role, error) {
 	var role authz.Role
 	err := db.NewSelect().Model((*Membership)(nil)).Column("role").
-		Where("council_id = ? AND account_id = ? AND disabled_at IS NULL", councilID, accountID).Scan(ctx, &role)
+		Where("council_id = ? AND account_id = ? AND "+activeSQLBare, councilID, accountID).Scan(ctx, &role)
 	if database.IsNoRows(err) {
 		return authz.None, nil
 	}
@@ -288,6 +298,6 @@ func ActiveRole(ctx context.Context, db bun.IDB, councilID, accountID int64) (au
 func AllActiveMemberIDs(ctx context.Context, db bun.IDB, councilID int64) ([]int64, error) {
 	var ids []int64
 	err := db.NewSelect().Model((*Membership)(nil)).Column("account_id").
-		Where("council_id = ? AND disabled_at IS NULL", councilID).Order("account_id").Scan(ctx, &ids)
+		Where("council_id = ? AND "+activeSQLBare, councilID).Order("account_id").Scan(ctx, &ids)
 	return ids, err
 }

@@ -176,7 +176,7 @@ func (w *ResetWorker) Work(ctx context.Context, job *jobs.Job[ResetArgs]) error 
 		}
 		err := tx.NewSelect().TableExpr("accounts AS a").Join("JOIN memberships AS m ON m.account_id = a.id").
 			ColumnExpr("a.id, a.name, a.email").
-			Where("a.email = ? AND m.council_id = ? AND m.disabled_at IS NULL", NormalizeEmail(args.Email), args.CouncilID).
+			Where("a.email = ? AND m.council_id = ? AND "+activeSQL, NormalizeEmail(args.Email), args.CouncilID).
 			For("UPDATE OF a").Scan(ctx, &acct)
 		if database.IsNoRows(err) {
 			return nil // no such member here: nothing is sent, nothing is stored

@@ -135,6 +135,10 @@ type Link struct {
 	CreatedAt time.Time  `bun:"created_at,nullzero,default:current_timestamp"`
 	ExpiresAt time.Time  `bun:"expires_at"`
 	UsedAt    *time.Time `bun:"used_at"`
+
+	// TermEndsAt, on an invitation to a seat drawn by lot, is the end of the
+	// term the membership it creates carries (SetTermEnd).
+	TermEndsAt *time.Time `bun:"term_ends_at"`
 }
 
 // Link kinds.
@@ -146,6 +150,16 @@ const (
 // Invite creates a single-use invitation of email to councilID with role and
 // returns its secret token (shown once, stored hashed).
 func Invite(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, email string, role authz.Role) (string, error) {
+	return invite(ctx, db, councilID, by, email, role, nil)
+}
+
+// InviteForTerm is Invite for a seat drawn by lot: the membership the
+// invitation creates ends at termEnd (issue 21, point 5).
+func InviteForTerm(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, email string, termEnd time.Time) (string, error) {
+	return invite(ctx, db, councilID, by, email, authz.Member, &termEnd)
+}
+
+func invite(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, email string, role authz.Role, termEnd *time.Time) (string, error) {
 	email = NormalizeEmail(email)
 	f := apperr.Fields{}
 	if msg := CheckEmail(email); msg != "" {
@@ -160,7 +174,7 @@ func Invite(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, em
 	token := NewToken()
 	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		exists, err := tx.NewSelect().TableExpr("memberships AS m").Join("JOIN accounts AS a ON a.id = m.account_id").
-			Where("m.council_id = ? AND a.email = ? AND m.disabled_at IS NULL", councilID, email).Exists(ctx)
+			Where("m.council_id = ? AND a.email = ? AND "+activeSQL, councilID, email).Exists(ctx)
 		if err != nil {
 			return err
 		}
@@ -168,11 +182,11 @@ func Invite(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, em
 			return apperr.Fields{"email": "Cette personne est déjà membre du conseil."}.Err()
 		}
 		l := &Link{TokenHash: HashToken(token), Kind: KindInvitation, CouncilID: ptr(councilID), Email: email, Role: role,
-			ExpiresAt: time.Now().Add(InvitationValidity)}
+			ExpiresAt: time.Now().Add(InvitationValidity), TermEndsAt: termEnd}
 		if by.AccountID != 0 {
 			l.CreatedBy = ptr(by.AccountID)
 		}
-		if _, err := tx.NewInsert().Model(l).Column("token_hash", "kind", "council_id", "email", "role", "created_by", "expires_at").
+		if _, err := tx.NewInsert().Model(l).Column("token_hash", "kind", "council_id", "email", "role", "created_by", "expires_at", "term_ends_at").
 			Returning("id").Exec(ctx); err != nil {
 			return err
 		}
@@ -434,6 +448,12 @@ func AcceptInvitation(ctx context.Context, db *bun.DB, councilID int64, ip, toke
 		if err := SetMembership(ctx, tx, councilID, a.ID, l.Role); err != nil {
 			return err
 		}
+		if l.TermEndsAt != nil {
+			if _, err := tx.NewUpdate().Model((*Membership)(nil)).Set("term_ends_at = ?", *l.TermEndsAt).
+				Where("council_id = ? AND account_id = ?", councilID, a.ID).Exec(ctx); err != nil {
+				return err
+			}
+		}
 		if err := markUsed(ctx, tx, l.ID); err != nil {
 			return err
 		}
@@ -470,7 +490,7 @@ func CreatePasswordLink(ctx context.Context, db *bun.DB, councilID *int64, by au
 			return err
 		}
 		return audit.Record(ctx, tx, by.Entry(councilID, "account.password_link", "member", strconv.FormatInt(accountID, 10),
-			"Lien de nouveau mot de passe créé pour "+a.Name), nil, nil)
+			"Lien de nouveau mot de passe créé pour "+a.Name).About(a.Name), nil, nil)
 	})
 	return token, err
 }
@@ -607,7 +627,7 @@ func SetRole(ctx context.Context, db *bun.DB, councilID int64, by audit.Actor, a
 			return err
 		}
 		return audit.Record(ctx, tx, by.Entry(ptr(councilID), "member.role", "member", strconv.FormatInt(accountID, 10),
-			fmt.Sprintf("Rôle %s : %s → %s", text.De(m.Name), m.Role.Label(), role.Label())),
+			fmt.Sprintf("Rôle %s : %s → %s", text.De(m.Name), m.Role.Label(), role.Label())).About(m.Name),
 			map[string]any{"role": m.Role}, map[string]any{"role": role})
 	})
 }
@@ -642,7 +662,7 @@ func SetDisabled(ctx context.Context, db *bun.DB, councilID int64, by audit.Acto
 				return err
 			}
 		}
-		return audit.Record(ctx, tx, by.Entry(ptr(councilID), action, "member", strconv.FormatInt(accountID, 10), summary),
+		return audit.Record(ctx, tx, by.Entry(ptr(councilID), action, "member", strconv.FormatInt(accountID, 10), summary).About(m.Name),
 			map[string]any{"active": disabled}, map[string]any{"active": !disabled})
 	})
 }

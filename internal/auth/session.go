@@ -105,7 +105,7 @@ const loadSessionsSQL = `WITH k AS (
 	SELECT live.n, live.account_id, a.name, coalesce(m.role, ''), live.csrf_token, live.last_seen_at
 	FROM live
 	JOIN accounts AS a ON a.id = live.account_id
-	LEFT JOIN memberships AS m ON m.account_id = live.account_id AND m.council_id = live.council_id AND m.disabled_at IS NULL`
+	LEFT JOIN memberships AS m ON m.account_id = live.account_id AND m.council_id = live.council_id AND ` + activeSQL
 
 // loadSessions loads the sessions of keys in one statement: the session
 // middleware batches the lookups of concurrent requests (Manager.sessions).
