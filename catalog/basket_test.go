@@ -176,17 +176,21 @@ func TestRegisterChangeMovesEveryBasketSellingTheItem(t *testing.T) {
 			}
 		}
 	}
-	// The history keeps the old evaluation, closed on the decision's date.
+	// The history keeps the old evaluation, closed on the decision's date:
+	// one period of the item, whatever the number of products under it.
 	var closed []struct {
 		Basket    string    `bun:"basket"`
+		Reason    string    `bun:"reason"`
 		ToVersion int       `bun:"to_version"`
 		ValidTo   time.Time `bun:"valid_to"`
 	}
-	if err := db.NewRaw("SELECT basket, to_version, valid_to FROM shop_basket_rows WHERE closed_seq IS NOT NULL").Scan(ctx, &closed); err != nil {
+	if err := db.NewRaw(`SELECT p.basket, p.reason, p.to_version, p.valid_to FROM basket_item_periods p
+		JOIN register_items i ON i.id = p.item_id WHERE i.slug = 'riz-de-camargue' AND p.closed_seq IS NOT NULL`).Scan(ctx, &closed); err != nil {
 		t.Fatal(err)
 	}
-	if len(closed) != 2 || closed[0].Basket != "non_conventionne" || closed[0].ToVersion != 3 || closed[0].ValidTo.Format("2006-01-02") != "2027-01-01" {
-		t.Fatalf("closed rows: %+v", closed)
+	if len(closed) != 1 || closed[0].Basket != "non_conventionne" || !strings.Contains(closed[0].Reason, "débat") ||
+		closed[0].ToVersion != 3 || closed[0].ValidTo.Format("2006-01-02") != "2027-01-01" {
+		t.Fatalf("closed periods: %+v", closed)
 	}
 	// The bakery's basket did not move.
 	if _, body := get(t, app, "/api/v1/shops/fournil-des-cometes/basket?since=2"); len(basketDoc(t, body).Products) != 0 {

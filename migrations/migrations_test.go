@@ -61,6 +61,8 @@ var merged = map[string]string{
 	"0025_register_keywords.tx.up.sql":   "52e6a12e4505c532833e4d499357515b6624c88602a329c21a2852be2e69847c",
 	"0027_sortition.tx.down.sql":         "7b343c05b129e89fe094b1054ede5333158717e64a293cda0ba8f876f9123aa8",
 	"0027_sortition.tx.up.sql":           "1e49aa2a0c91dfc157c82059d18441335b4eaee7e82b30568ea776836ae8214b",
+	"0028_basket_periods.tx.down.sql":    "402e8bc1de1b2a1b28632970cf54d1339d17d07db580155e75ccf3e9dda2494f",
+	"0028_basket_periods.tx.up.sql":      "6776fd12282ed98c1a6b507c97eb6b48471fde1fdeaed604bf6e923881c9dd29",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {
