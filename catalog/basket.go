@@ -121,18 +121,21 @@ var (
 // a conventionné shop only, since elsewhere the item does not matter — its
 // item's last change of evaluation (basket_item_periods).
 func basketLinesSQL(where string) string {
+	// The three "since" are told apart by their seq (one change, one seq;
+	// an item and a shop changed by the same decision share it, and their
+	// version and day then agree). greatest ignores NULLs.
 	return `SELECT p.id AS product_id, p.code, p.name, i.slug AS item_slug, i.name AS item_name,
 		` + productBasketSQL + ` AS basket, ` + productReasonSQL + ` AS reason,
-		since.seq AS since_seq, since.version AS from_version, since.day AS valid_from, NULL::date AS valid_to, false AS removed
+		g.seq AS since_seq,
+		CASE g.seq WHEN ip.seq THEN ip.from_version WHEN sp.seq THEN sp.from_version ELSE p.listed_version END AS from_version,
+		CASE g.seq WHEN ip.seq THEN ip.valid_from WHEN sp.seq THEN sp.valid_from ELSE p.listed_on END AS valid_from,
+		NULL::date AS valid_to, false AS removed
 	FROM shop_products p
 	JOIN shops s ON s.id = p.shop_id AND s.council_id = p.council_id
 	JOIN register_items i ON i.id = p.item_id AND i.council_id = p.council_id
 	LEFT JOIN basket_shop_periods sp ON sp.shop_id = p.shop_id AND sp.closed_seq IS NULL
 	LEFT JOIN basket_item_periods ip ON ip.item_id = p.item_id AND ip.closed_seq IS NULL AND ` + shopConventionneSQL + `
-	CROSS JOIN LATERAL (SELECT v.seq, v.version, v.day
-		FROM (VALUES (p.listed_seq, p.listed_version, p.listed_on), (sp.seq, sp.from_version, sp.valid_from),
-			(ip.seq, ip.from_version, ip.valid_from)) v (seq, version, day)
-		WHERE v.seq IS NOT NULL ORDER BY v.seq DESC LIMIT 1) since
+	CROSS JOIN LATERAL (SELECT greatest(p.listed_seq, sp.seq, ip.seq) AS seq) g
 	WHERE p.council_id = ?0 AND p.shop_id = ?1 ` + where
 }
 
