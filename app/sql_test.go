@@ -42,6 +42,7 @@ var tableOwner = map[string]string{
 	"notifications":      "governance/notify", "notification_prefs": "governance/notify", "notification_settings": "governance/notify",
 	"notification_optouts": "governance/notify", "subscribers": "governance/notify",
 	"shop_products": "catalog", "shop_basket_rows": "catalog", "shop_basket_marks": "catalog",
+	"shop_products_removed": "catalog", "basket_item_periods": "catalog", "basket_shop_periods": "catalog",
 	"sortition_draws": "governance/sortition", "sortition_volunteers": "governance/sortition", "sortition_seats": "governance/sortition",
 	"webhook_endpoints": "internal/webhook", "webhook_deliveries": "internal/webhook", "webhook_attempts": "internal/webhook",
 	"odoo_links": "internal/odoo",

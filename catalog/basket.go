@@ -2,9 +2,12 @@ package catalog
 
 // The shop's basket (issue #18, point 2): each point de vente lists what it
 // sells, each product under a register item; the platform evaluates that list
-// against the register in force and keeps the result per register version
-// (shop_basket_rows), so that a till can fetch the whole basket or only what
-// changed since the version it holds.
+// against the register in force, so that a till can fetch the whole basket or
+// only what changed since the version it holds. A product's evaluation is a
+// function of its item and of its shop's status: what is stored is the
+// evaluation per item and per shop (basket_item_periods,
+// basket_shop_periods, tens of rows per decision), and each product's line
+// is joined at read time (docs/perf.md, docs/decisions.md).
 
 import (
 	"context"
@@ -61,6 +64,11 @@ type shopProduct struct {
 	Code      string `bun:"code"`
 	CodeKey   string `bun:"code_key"`
 	ItemID    int64  `bun:"item_id"`
+	// The change that listed the product: its line holds since then, until
+	// its item or shop changes (basketLinesSQL).
+	ListedSeq     int64     `bun:"listed_seq"`
+	ListedVersion int       `bun:"listed_version"`
+	ListedOn      time.Time `bun:"listed_on,type:date"`
 }
 
 // BasketLine is one product of a shop's basket as evaluated against the
@@ -77,132 +85,178 @@ type BasketLine struct {
 	ValidFrom   time.Time  `bun:"valid_from,type:date"`
 	ValidTo     *time.Time `bun:"valid_to,type:date"`
 	Removed     bool       `bun:"removed"`
+	// Seq is the basket_seq value of the change since which this
+	// evaluation holds (?since= compares it with a version's mark).
+	Seq int64 `bun:"since_seq"`
 }
 
 const maxBasketProducts = 5000
 
-// basketCurrentSQL is the evaluation of the products of one council (and one
-// shop when the second argument is not 0), as a CTE named cur. The basket
-// follows the register item's status and the shop's own status; the reason is
-// the French sentence the cashier reads. Status values come from the typed
-// constants.
-var basketCurrentSQL = fmt.Sprintf(`WITH cur AS (
-	SELECT p.id AS product_id, p.shop_id, p.code, p.name, i.slug AS item_slug,
-		CASE WHEN s.status = '%[1]s' AND i.status IN ('%[2]s', '%[3]s') THEN '%[6]s' ELSE '%[7]s' END AS basket,
-		CASE WHEN s.status <> '%[1]s' THEN 'Ce point de vente n''est pas conventionné : l''allocation n''y paie rien.'
-			WHEN i.status = '%[2]s' THEN 'Conventionné par le Conseil (' || i.name || ').'
-			WHEN i.status = '%[3]s' THEN 'Conventionné sous conditions (' || i.name || ') : ' || i.conditions
-			WHEN i.status = '%[4]s' THEN 'Non conventionné (' || i.name || ') : ' || i.reason
-			ELSE 'Pas encore conventionné (' || i.name || ') : un débat est demandé au Conseil.' END AS reason
+// The evaluation, written once as SQL expressions over a register item i and
+// a shop s. A product's basket follows its item's status and its shop's own
+// status; the reason is the French sentence the cashier reads. The item's
+// side (itemBasketSQL, itemReasonSQL) is what a product under it gets in a
+// conventionné shop: basket_item_periods keeps it per item. Status values
+// come from the typed constants.
+var (
+	itemBasketSQL = fmt.Sprintf(`CASE WHEN i.status IN ('%[1]s', '%[2]s') THEN '%[3]s' ELSE '%[4]s' END`,
+		Conventionne, SousConditions, BasketConventionne, BasketNonConventionne)
+	itemReasonSQL = fmt.Sprintf(`CASE WHEN i.status = '%[1]s' THEN 'Conventionné par le Conseil (' || i.name || ').'
+			WHEN i.status = '%[2]s' THEN 'Conventionné sous conditions (' || i.name || ') : ' || i.conditions
+			WHEN i.status = '%[3]s' THEN 'Non conventionné (' || i.name || ') : ' || i.reason
+			ELSE 'Pas encore conventionné (' || i.name || ') : un débat est demandé au Conseil.' END`,
+		Conventionne, SousConditions, NonConventionne)
+	shopConventionneSQL = fmt.Sprintf(`(s.status = '%s')`, ShopConventionne)
+	productBasketSQL    = fmt.Sprintf(`CASE WHEN %s THEN %s ELSE '%s' END`, shopConventionneSQL, itemBasketSQL, BasketNonConventionne)
+	productReasonSQL    = fmt.Sprintf(`CASE WHEN NOT %s THEN 'Ce point de vente n''est pas conventionné : l''allocation n''y paie rien.' ELSE %s END`,
+		shopConventionneSQL, itemReasonSQL)
+)
+
+// basketLinesSQL reads the current lines of one shop's basket (?0 the
+// council, ?1 the shop), filtered by where (more conditions on p, the
+// product, s and i). Nothing is stored per product but its listing: the
+// line is joined from the product, its item and its shop, and holds since
+// the latest of three changes (the highest basket_seq): the product's
+// listing, its shop's last change of status (basket_shop_periods), and — in
+// a conventionné shop only, since elsewhere the item does not matter — its
+// item's last change of evaluation (basket_item_periods).
+func basketLinesSQL(where string) string {
+	// The three "since" are told apart by their seq (one change, one seq;
+	// an item and a shop changed by the same decision share it, and their
+	// version and day then agree). greatest ignores NULLs.
+	return `SELECT p.id AS product_id, p.code, p.name, i.slug AS item_slug, i.name AS item_name,
+		` + productBasketSQL + ` AS basket, ` + productReasonSQL + ` AS reason,
+		g.seq AS since_seq,
+		CASE g.seq WHEN ip.seq THEN ip.from_version WHEN sp.seq THEN sp.from_version ELSE p.listed_version END AS from_version,
+		CASE g.seq WHEN ip.seq THEN ip.valid_from WHEN sp.seq THEN sp.valid_from ELSE p.listed_on END AS valid_from,
+		NULL::date AS valid_to, false AS removed
 	FROM shop_products p
 	JOIN shops s ON s.id = p.shop_id AND s.council_id = p.council_id
 	JOIN register_items i ON i.id = p.item_id AND i.council_id = p.council_id
-	WHERE p.council_id = ?0 AND (?1 = 0 OR p.shop_id = ?1)
-	AND (?4 OR p.item_id = ANY(?5::bigint[]) OR p.shop_id = ANY(?6::bigint[])))
-`, ShopConventionne, Conventionne, SousConditions, NonConventionne, DebatSouhaite, BasketConventionne, BasketNonConventionne)
-
-// basketScope says which products a re-evaluation looks at: one shop's
-// (Shop), or those under the changed items or in the changed shops of a
-// register change; All with Shop 0 is every product of the council.
-type basketScope struct {
-	Shop  int64
-	All   bool
-	Items []int64
-	Shops []int64
+	LEFT JOIN basket_shop_periods sp ON sp.shop_id = p.shop_id AND sp.closed_seq IS NULL
+	LEFT JOIN basket_item_periods ip ON ip.item_id = p.item_id AND ip.closed_seq IS NULL AND ` + shopConventionneSQL + `
+	CROSS JOIN LATERAL (SELECT greatest(p.listed_seq, sp.seq, ip.seq) AS seq) g
+	WHERE p.council_id = ?0 AND p.shop_id = ?1 ` + where
 }
 
-func (s basketScope) args(councilID int64, version int, day time.Time) []any {
-	items, shops := s.Items, s.Shops
+// nextBasketSeq takes the basket_seq value that stamps one change.
+func nextBasketSeq(ctx context.Context, tx bun.IDB) (int64, error) {
+	var seq int64
+	err := tx.NewRaw("SELECT nextval('basket_seq')").Scan(ctx, &seq)
+	return seq, err
+}
+
+// openItemPeriods brings the evaluation periods of the given items up to
+// date after a change stamped seq (register version `version`, effective on
+// day): an item whose side of the evaluation differs from its open period's
+// gets that period closed and a new one opened; an item with no period gets
+// its first. Two statements, touching one row or two per item whatever the
+// number of products under it. It returns the items whose period opened.
+func openItemPeriods(ctx context.Context, tx bun.IDB, councilID int64, items []int64, seq int64, version int, day time.Time) ([]int64, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	args := []any{councilID, pgdialect.Array(items), seq, version, day}
+	if _, err := tx.NewRaw(`UPDATE basket_item_periods p SET closed_seq = ?2, to_version = ?3, valid_to = greatest(p.valid_from, ?4::date)
+		FROM register_items i WHERE i.council_id = ?0 AND i.id = ANY(?1::bigint[]) AND p.item_id = i.id AND p.closed_seq IS NULL
+		AND (p.basket, p.reason) IS DISTINCT FROM (`+itemBasketSQL+`, `+itemReasonSQL+`)`, args...).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("close item periods: %w", err)
+	}
+	var opened []int64
+	if err := tx.NewRaw(`INSERT INTO basket_item_periods (council_id, item_id, basket, reason, seq, from_version, valid_from)
+		SELECT ?0, i.id, `+itemBasketSQL+`, `+itemReasonSQL+`, ?2, ?3, ?4::date FROM register_items i
+		WHERE i.council_id = ?0 AND i.id = ANY(?1::bigint[])
+		AND NOT EXISTS (SELECT 1 FROM basket_item_periods o WHERE o.item_id = i.id AND o.closed_seq IS NULL)
+		RETURNING item_id`, args...).Scan(ctx, &opened); err != nil {
+		return nil, fmt.Errorf("open item periods: %w", err)
+	}
+	return opened, nil
+}
+
+// openShopPeriods does for shops what openItemPeriods does for items: a
+// shop's side of the evaluation is only whether it is conventionné.
+func openShopPeriods(ctx context.Context, tx bun.IDB, councilID int64, shops []int64, seq int64, version int, day time.Time) ([]int64, error) {
+	if len(shops) == 0 {
+		return nil, nil
+	}
+	args := []any{councilID, pgdialect.Array(shops), seq, version, day}
+	if _, err := tx.NewRaw(`UPDATE basket_shop_periods p SET closed_seq = ?2, to_version = ?3, valid_to = greatest(p.valid_from, ?4::date)
+		FROM shops s WHERE s.council_id = ?0 AND s.id = ANY(?1::bigint[]) AND p.shop_id = s.id AND p.closed_seq IS NULL
+		AND p.conventionne <> `+shopConventionneSQL, args...).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("close shop periods: %w", err)
+	}
+	var opened []int64
+	if err := tx.NewRaw(`INSERT INTO basket_shop_periods (council_id, shop_id, conventionne, seq, from_version, valid_from)
+		SELECT ?0, s.id, `+shopConventionneSQL+`, ?2, ?3, ?4::date FROM shops s
+		WHERE s.council_id = ?0 AND s.id = ANY(?1::bigint[])
+		AND NOT EXISTS (SELECT 1 FROM basket_shop_periods o WHERE o.shop_id = s.id AND o.closed_seq IS NULL)
+		RETURNING shop_id`, args...).Scan(ctx, &opened); err != nil {
+		return nil, fmt.Errorf("open shop periods: %w", err)
+	}
+	return opened, nil
+}
+
+// movedShops returns the slugs of the shops whose basket moved when the
+// given items' and shops' periods opened: a shop that changed status and
+// lists a product, and a conventionné shop listing a product under a changed
+// item (elsewhere the item does not change the line). One statement.
+func movedShops(ctx context.Context, tx bun.IDB, councilID int64, items, shops []int64) ([]string, error) {
+	if len(items) == 0 && len(shops) == 0 {
+		return nil, nil
+	}
 	if items == nil {
 		items = []int64{}
 	}
 	if shops == nil {
 		shops = []int64{}
 	}
-	return []any{councilID, s.Shop, version, day, s.All, pgdialect.Array(items), pgdialect.Array(shops)}
+	var slugs []string
+	err := tx.NewRaw(`SELECT s.slug FROM shops s WHERE s.council_id = ?0 AND (
+			(s.id = ANY(?2::bigint[]) AND EXISTS (SELECT 1 FROM shop_products p WHERE p.shop_id = s.id))
+			OR (`+shopConventionneSQL+` AND EXISTS (SELECT 1 FROM shop_products p WHERE p.shop_id = s.id AND p.item_id = ANY(?1::bigint[]))))
+		ORDER BY s.slug`, councilID, pgdialect.Array(items), pgdialect.Array(shops)).Scan(ctx, &slugs)
+	return slugs, err
 }
 
-// evaluateBaskets brings the evaluated rows of the council's baskets within
-// scope up to date, set-based: the evaluation goes to an analysed temporary
-// table, then one statement closes the open rows whose evaluation changed
-// (and, for a shop's own edit, those whose product is gone) and opens a row
-// for every product whose row was closed or that has none. version and day
-// stamp the change. It returns the ids of the shops whose basket changed, for
-// their webhook.
-//
-// One statement over a CTE instead of the temporary table was measured
-// slower (11.1 s against 9.4 s for the worst case, docs/perf.md): the
-// planner then probes the open rows once per product instead of hashing.
-func evaluateBaskets(ctx context.Context, tx bun.IDB, councilID int64, scope basketScope, version int, day time.Time) ([]int64, error) {
-	args := scope.args(councilID, version, day)
-	// The joins of 150,000 products sort and hash in memory with 64 MB; the
-	// setting lasts until the end of the transaction.
-	if _, err := tx.ExecContext(ctx, "SELECT set_config('work_mem', '64MB', true)"); err != nil {
-		return nil, err
-	}
-	if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS basket_cur"); err != nil {
-		return nil, err
-	}
-	if _, err := tx.NewRaw(strings.Replace(basketCurrentSQL, "WITH cur AS (", "CREATE TEMP TABLE basket_cur ON COMMIT DROP AS (", 1), args...).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("evaluate baskets: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, "ANALYZE basket_cur"); err != nil {
-		return nil, err
-	}
-	gone := "SELECT NULL::bigint AS product_id, NULL::bigint AS shop_id WHERE false"
-	if scope.Shop != 0 {
-		// Products gone from the list (only a shop's own edit removes any).
-		gone = `UPDATE shop_basket_rows r SET closed_seq = nextval('shop_basket_rows_id_seq'), to_version = ?2,
-				valid_to = greatest(r.valid_from, ?3::date)
-			WHERE r.council_id = ?0 AND r.shop_id = ?1 AND r.closed_seq IS NULL
-			AND NOT EXISTS (SELECT 1 FROM shop_products p WHERE p.id = r.product_id)
-			RETURNING r.product_id, r.shop_id`
-	}
-	var shops []int64
-	// The open rows as they were before this statement (its snapshot) are
-	// those it closes or keeps; a product without one gets its first.
-	err := tx.NewRaw(`WITH closed AS (
-			UPDATE shop_basket_rows r SET closed_seq = nextval('shop_basket_rows_id_seq'), to_version = ?2,
-				valid_to = greatest(r.valid_from, ?3::date)
-			FROM basket_cur c WHERE c.product_id = r.product_id AND r.closed_seq IS NULL
-			AND (c.code, c.name, c.item_slug, c.basket, c.reason) IS DISTINCT FROM (r.code, r.name, r.item_slug, r.basket, r.reason)
-			RETURNING r.product_id, r.shop_id),
-		gone AS (`+gone+`),
-		opened AS (
-			INSERT INTO shop_basket_rows (council_id, shop_id, product_id, code, name, item_slug, basket, reason, from_version, valid_from)
-			SELECT ?0, c.shop_id, c.product_id, c.code, c.name, c.item_slug, c.basket, c.reason, ?2, ?3::date
-			FROM basket_cur c LEFT JOIN shop_basket_rows o ON o.product_id = c.product_id AND o.closed_seq IS NULL
-			-- Reading closed makes its UPDATE run to the end before the
-			-- first row it closed is opened again (the open-row index is
-			-- unique).
-			WHERE o.id IS NULL OR c.product_id IN (SELECT product_id FROM closed)
-			RETURNING shop_id)
-		SELECT DISTINCT shop_id FROM (SELECT shop_id FROM opened UNION ALL SELECT shop_id FROM gone) s`, args...).Scan(ctx, &shops)
-	if err != nil {
-		return nil, fmt.Errorf("evaluate baskets: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, "DROP TABLE basket_cur"); err != nil {
-		return nil, err
-	}
-	return shops, nil
-}
-
-// reevaluateBaskets is ApplyChange's step: the products under the items it
-// changed, and those of the shops it changed, evaluated against register
-// version `version`, effective on day (the others cannot have moved: a
-// product's basket depends only on its item and its shop); then the mark that
-// ?since=version compares with. The caller holds the register head.
+// reevaluateBaskets is ApplyChange's step: the periods of the items and
+// shops it changed, evaluated against register version `version`, effective
+// on day (nothing else can have moved: a product's basket depends only on
+// its item and its shop); then the mark that ?since=version compares with,
+// and the webhook of every shop whose basket moved. Tens of rows, whatever
+// the number of products. The caller holds the register head.
 func reevaluateBaskets(ctx context.Context, tx bun.Tx, councilID int64, items, shops []int64, version int, day time.Time) error {
-	changed, err := evaluateBaskets(ctx, tx, councilID, basketScope{Items: items, Shops: shops}, version, day)
+	seq, err := nextBasketSeq(ctx, tx)
 	if err != nil {
 		return err
 	}
-	var mark int64
-	if err := tx.NewRaw(`INSERT INTO shop_basket_marks (council_id, version, seq)
-		VALUES (?, ?, nextval('shop_basket_rows_id_seq')) RETURNING seq`, councilID, version).Scan(ctx, &mark); err != nil {
+	if items, err = openItemPeriods(ctx, tx, councilID, items, seq, version, day); err != nil {
+		return err
+	}
+	if shops, err = openShopPeriods(ctx, tx, councilID, shops, seq, version, day); err != nil {
+		return err
+	}
+	if _, err := tx.NewRaw(`INSERT INTO shop_basket_marks (council_id, version, seq) VALUES (?, ?, ?)`,
+		councilID, version, seq).Exec(ctx); err != nil {
 		return fmt.Errorf("basket mark: %w", err)
 	}
-	return emitBasketChanges(ctx, tx, councilID, changed, version, mark)
+	return emitBasketMoves(ctx, tx, councilID, items, shops, version, seq)
+}
+
+// emitBasketMoves queues the webhook of every shop whose basket moved with
+// the given items' and shops' new periods. Nothing is read when no endpoint
+// wants it.
+func emitBasketMoves(ctx context.Context, tx bun.IDB, councilID int64, items, shops []int64, version int, seq int64) error {
+	if len(items) == 0 && len(shops) == 0 {
+		return nil
+	}
+	if want, err := webhook.Subscribed(ctx, tx, councilID, webhook.ShopBasketChanged); err != nil || !want {
+		return err
+	}
+	slugs, err := movedShops(ctx, tx, councilID, items, shops)
+	if err != nil {
+		return err
+	}
+	return emitBasketChanges(ctx, tx, councilID, slugs, version, seq)
 }
 
 // BasketChange is the payload of the shop.basket_changed webhook: which
@@ -216,51 +270,42 @@ type BasketChange struct {
 	Basket          string `json:"basket"`
 }
 
-// emitBasketChanges queues one shop.basket_changed event per shop whose
-// basket changed, in the transaction of the change. seq makes the event key
-// unique per evaluation, so that a retry of the delivery keeps its id and two
-// evaluations are two events. Nothing is read when no endpoint wants it.
-func emitBasketChanges(ctx context.Context, tx bun.IDB, councilID int64, shopIDs []int64, version int, seq int64) error {
-	if len(shopIDs) == 0 {
+// emitBasketChanges queues one shop.basket_changed event per shop slug, in
+// the transaction of the change, all in one batch (webhook.EmitMany). seq
+// makes the event key unique per change, so that a retry of the delivery
+// keeps its id and two changes are two events.
+func emitBasketChanges(ctx context.Context, tx bun.IDB, councilID int64, slugs []string, version int, seq int64) error {
+	if len(slugs) == 0 {
 		return nil
 	}
-	if want, err := webhook.Subscribed(ctx, tx, councilID, webhook.ShopBasketChanged); err != nil || !want {
-		return err
-	}
-	var slugs []string
-	if err := tx.NewSelect().Table("shops").Column("slug").Where("council_id = ? AND id IN (?)", councilID, bun.List(shopIDs)).
-		Order("slug").Scan(ctx, &slugs); err != nil {
-		return err
-	}
+	msgs := make([]webhook.Message, 0, len(slugs))
 	for _, slug := range slugs {
-		ch := BasketChange{Shop: slug, RegisterVersion: version, Basket: "/api/v1/shops/" + slug + "/basket"}
-		if err := webhook.Emit(ctx, tx, councilID, webhook.ShopBasketChanged,
-			webhook.EventKey(webhook.ShopBasketChanged, slug, seq), ch); err != nil {
-			return err
-		}
+		msgs = append(msgs, webhook.Message{Key: webhook.EventKey(webhook.ShopBasketChanged, slug, seq),
+			Data: BasketChange{Shop: slug, RegisterVersion: version, Basket: "/api/v1/shops/" + slug + "/basket"}})
 	}
-	return nil
+	return webhook.EmitMany(ctx, tx, councilID, webhook.ShopBasketChanged, msgs)
 }
 
 // ReevaluateItemBaskets re-evaluates, in tx, the baskets of the products
 // under one register item after a change that is not a decision (a wording
 // correction: the reason the cashier reads names the item), and emits their
-// webhook. The register version does not change: the rows are stamped with
-// the version in force, so ?since= that version shows them.
+// webhook. The register version does not change: the item's new period is
+// stamped with the version in force, so ?since= that version shows its
+// products.
 func ReevaluateItemBaskets(ctx context.Context, tx bun.Tx, councilID, itemID int64) error {
 	version, err := lockRegisterHead(ctx, tx, councilID)
 	if err != nil {
 		return err
 	}
-	changed, err := evaluateBaskets(ctx, tx, councilID, basketScope{Items: []int64{itemID}}, version, today())
-	if err != nil || len(changed) == 0 {
+	seq, err := nextBasketSeq(ctx, tx)
+	if err != nil {
 		return err
 	}
-	var seq int64
-	if err := tx.NewRaw("SELECT nextval('shop_basket_rows_id_seq')").Scan(ctx, &seq); err != nil {
+	items, err := openItemPeriods(ctx, tx, councilID, []int64{itemID}, seq, version, today())
+	if err != nil {
 		return err
 	}
-	return emitBasketChanges(ctx, tx, councilID, changed, version, seq)
+	return emitBasketMoves(ctx, tx, councilID, items, nil, version, seq)
 }
 
 // lockRegisterHead takes the council's register head for a basket edit and
@@ -407,9 +452,10 @@ func shopLabel(shop *Shop) string {
 }
 
 // AddProductsTx adds products to the shop's list in tx, all or nothing,
-// evaluates them against the register in force, writes the edit to the audit
-// trail on behalf of by, and emits the shop's basket webhook. A refused line
-// returns a *BadLinesError: the caller rolls back.
+// stamped with the change that listed them (their line holds since then),
+// writes the edit to the audit trail on behalf of by, and emits the shop's
+// basket webhook. A refused line returns a *BadLinesError: the caller rolls
+// back.
 func AddProductsTx(ctx context.Context, tx bun.Tx, shop *Shop, in []ProductInput, by audit.Actor) error {
 	version, err := lockRegisterHead(ctx, tx, shop.CouncilID)
 	if err != nil {
@@ -424,6 +470,14 @@ func AddProductsTx(ctx context.Context, tx bun.Tx, shop *Shop, in []ProductInput
 	}
 	if len(rows) == 0 {
 		return nil
+	}
+	seq, err := nextBasketSeq(ctx, tx)
+	if err != nil {
+		return err
+	}
+	day := today()
+	for i := range rows {
+		rows[i].ListedSeq, rows[i].ListedVersion, rows[i].ListedOn = seq, version, day
 	}
 	if _, err := tx.NewInsert().Model(&rows).Returning("id").Exec(ctx); err != nil {
 		return fmt.Errorf("insert products: %w", err)
@@ -440,21 +494,21 @@ func AddProductsTx(ctx context.Context, tx bun.Tx, shop *Shop, in []ProductInput
 	if err := audit.Record(ctx, tx, by.Entry(&councilID, "shop_products.add", "shop", strconv.FormatInt(shop.ID, 10), summary), nil, after); err != nil {
 		return err
 	}
-	return evaluateShopEdit(ctx, tx, shop, version)
+	return emitShopEdit(ctx, tx, shop, version, seq)
 }
 
-// evaluateShopEdit re-evaluates the shop's basket after an edit of its list
-// and emits its webhook.
-func evaluateShopEdit(ctx context.Context, tx bun.Tx, shop *Shop, version int) error {
-	changed, err := evaluateBaskets(ctx, tx, shop.CouncilID, basketScope{Shop: shop.ID, All: true}, version, today())
-	if err != nil || len(changed) == 0 {
+// emitShopEdit emits the webhook of a shop whose list was edited.
+func emitShopEdit(ctx context.Context, tx bun.Tx, shop *Shop, version int, seq int64) error {
+	if want, err := webhook.Subscribed(ctx, tx, shop.CouncilID, webhook.ShopBasketChanged); err != nil || !want {
 		return err
 	}
-	var seq int64
-	if err := tx.NewRaw("SELECT nextval('shop_basket_rows_id_seq')").Scan(ctx, &seq); err != nil {
-		return err
+	slug := shop.Slug
+	if slug == "" {
+		if err := tx.NewSelect().Table("shops").Column("slug").Where("id = ? AND council_id = ?", shop.ID, shop.CouncilID).Scan(ctx, &slug); err != nil {
+			return err
+		}
 	}
-	return emitBasketChanges(ctx, tx, shop.CouncilID, changed, version, seq)
+	return emitBasketChanges(ctx, tx, shop.CouncilID, []string{slug}, version, seq)
 }
 
 // AddProducts is AddProductsTx in a transaction of its own: the refused
@@ -475,13 +529,30 @@ func today() time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// DeleteProductTx removes a product from the shop's list in tx, closes its
-// basket row, and writes the edit to the audit trail on behalf of by. A
-// product of another shop (or council) is not found.
+// DeleteProductTx removes a product from the shop's list in tx, keeping its
+// last evaluation in shop_products_removed (for ?since=), and writes the
+// edit to the audit trail on behalf of by. A product of another shop (or
+// council) is not found.
 func DeleteProductTx(ctx context.Context, tx bun.Tx, shop *Shop, productID int64, by audit.Actor) error {
 	version, err := lockRegisterHead(ctx, tx, shop.CouncilID)
 	if err != nil {
 		return err
+	}
+	seq, err := nextBasketSeq(ctx, tx)
+	if err != nil {
+		return err
+	}
+	// The line as it stands, closed by this edit.
+	res, err := tx.NewRaw(`INSERT INTO shop_products_removed (product_id, council_id, shop_id, code, name, item_slug, basket, reason,
+			since_seq, from_version, valid_from, removed_seq, to_version, valid_to)
+		SELECT l.product_id, ?0, ?1, l.code, l.name, l.item_slug, l.basket, l.reason,
+			l.since_seq, l.from_version, l.valid_from, ?3, ?4, greatest(l.valid_from, ?5::date)
+		FROM (`+basketLinesSQL("AND p.id = ?2")+`) l`, shop.CouncilID, shop.ID, productID, seq, version, today()).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("keep removed product: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return apperr.New(apperr.NotFound, "Ce produit n'est pas dans la liste de ce point de vente.")
 	}
 	var gone []shopProduct
 	if _, err := tx.NewDelete().Model(&gone).Where("id = ? AND shop_id = ? AND council_id = ?", productID, shop.ID, shop.CouncilID).
@@ -498,26 +569,20 @@ func DeleteProductTx(ctx context.Context, tx bun.Tx, shop *Shop, productID int64
 		auditedProduct{ID: p.ID, Name: p.Name, Code: p.Code, Item: p.ItemID}, nil); err != nil {
 		return err
 	}
-	return evaluateShopEdit(ctx, tx, shop, version)
+	return emitShopEdit(ctx, tx, shop, version, seq)
 }
-
-// basketColumns are the columns of a BasketLine read from shop_basket_rows r
-// joined with register_items i.
-const basketColumns = `r.product_id, r.code, r.name, r.item_slug, coalesce(i.name, r.item_slug) AS item_name, r.basket, r.reason,
-	r.from_version, r.valid_from, r.valid_to`
 
 // ShopBasket returns the shop's evaluated basket, by product name.
 func ShopBasket(ctx context.Context, db bun.IDB, councilID, shopID int64) ([]BasketLine, error) {
 	var out []BasketLine
-	err := db.NewRaw(`SELECT `+basketColumns+`, false AS removed FROM shop_basket_rows r
-		LEFT JOIN register_items i ON i.council_id = r.council_id AND i.slug = r.item_slug
-		WHERE r.council_id = ? AND r.shop_id = ? AND r.closed_seq IS NULL ORDER BY r.name, r.product_id`, councilID, shopID).Scan(ctx, &out)
+	err := db.NewRaw(basketLinesSQL("ORDER BY p.name, p.id"), councilID, shopID).Scan(ctx, &out)
 	return out, err
 }
 
 // BasketSince returns what changed in the shop's basket after register
-// version `since` was published: the products whose evaluation is new, and
-// the products removed (Removed, with their last evaluation). A version
+// version `since` was published: the products whose line holds since a
+// later change, and the products removed since (Removed, with their last
+// evaluation) that were there with that evaluation before. A version
 // published before baskets existed counts as the beginning.
 func BasketSince(ctx context.Context, db bun.IDB, councilID, shopID int64, since int) ([]BasketLine, error) {
 	var mark int64
@@ -528,14 +593,13 @@ func BasketSince(ctx context.Context, db bun.IDB, councilID, shopID int64, since
 		}
 	}
 	var out []BasketLine
-	err := db.NewRaw(`SELECT `+basketColumns+`, false AS removed FROM shop_basket_rows r
-		LEFT JOIN register_items i ON i.council_id = r.council_id AND i.slug = r.item_slug
-		WHERE r.council_id = ?0 AND r.shop_id = ?1 AND r.closed_seq IS NULL AND r.id > ?2
+	err := db.NewRaw(`SELECT * FROM (`+basketLinesSQL("")+`) l WHERE l.since_seq > ?2
 		UNION ALL
-		SELECT `+basketColumns+`, true FROM shop_basket_rows r
+		SELECT r.product_id, r.code, r.name, r.item_slug, coalesce(i.name, r.item_slug) AS item_name, r.basket, r.reason,
+			r.since_seq, r.from_version, r.valid_from, r.valid_to, true AS removed
+		FROM shop_products_removed r
 		LEFT JOIN register_items i ON i.council_id = r.council_id AND i.slug = r.item_slug
-		WHERE r.council_id = ?0 AND r.shop_id = ?1 AND r.closed_seq > ?2 AND r.id <= ?2
-		AND NOT EXISTS (SELECT 1 FROM shop_basket_rows o WHERE o.product_id = r.product_id AND o.closed_seq IS NULL)
+		WHERE r.council_id = ?0 AND r.shop_id = ?1 AND r.removed_seq > ?2 AND r.since_seq <= ?2
 		ORDER BY name, product_id`, councilID, shopID, mark).Scan(ctx, &out)
 	return out, err
 }
@@ -544,13 +608,8 @@ func BasketSince(ctx context.Context, db bun.IDB, councilID, shopID int64, since
 // code when q is a valid code, else by name (accents and case ignored).
 func FindInBasket(ctx context.Context, db bun.IDB, councilID, shopID int64, q string) ([]BasketLine, error) {
 	var out []BasketLine
-	sel := db.NewRaw(`SELECT `+basketColumns+`, false AS removed FROM shop_basket_rows r
-		LEFT JOIN register_items i ON i.council_id = r.council_id AND i.slug = r.item_slug
-		JOIN shop_products p ON p.id = r.product_id
-		WHERE r.council_id = ?0 AND r.shop_id = ?1 AND r.closed_seq IS NULL
-		AND (p.code_key = ?2 OR (?2 = '' AND unaccent(lower(r.name)) LIKE '%' || unaccent(lower(?3)) || '%'))
-		ORDER BY r.name LIMIT 20`, councilID, shopID, codeKey(q), likeEscape(q))
-	err := sel.Scan(ctx, &out)
+	err := db.NewRaw(basketLinesSQL(`AND (p.code_key = ?2 OR (?2 = '' AND unaccent(lower(p.name)) LIKE '%' || unaccent(lower(?3)) || '%'))
+		ORDER BY p.name LIMIT 20`), councilID, shopID, codeKey(q), likeEscape(q)).Scan(ctx, &out)
 	return out, err
 }
 

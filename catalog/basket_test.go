@@ -176,17 +176,21 @@ func TestRegisterChangeMovesEveryBasketSellingTheItem(t *testing.T) {
 			}
 		}
 	}
-	// The history keeps the old evaluation, closed on the decision's date.
+	// The history keeps the old evaluation, closed on the decision's date:
+	// one period of the item, whatever the number of products under it.
 	var closed []struct {
 		Basket    string    `bun:"basket"`
+		Reason    string    `bun:"reason"`
 		ToVersion int       `bun:"to_version"`
 		ValidTo   time.Time `bun:"valid_to"`
 	}
-	if err := db.NewRaw("SELECT basket, to_version, valid_to FROM shop_basket_rows WHERE closed_seq IS NOT NULL").Scan(ctx, &closed); err != nil {
+	if err := db.NewRaw(`SELECT p.basket, p.reason, p.to_version, p.valid_to FROM basket_item_periods p
+		JOIN register_items i ON i.id = p.item_id WHERE i.slug = 'riz-de-camargue' AND p.closed_seq IS NOT NULL`).Scan(ctx, &closed); err != nil {
 		t.Fatal(err)
 	}
-	if len(closed) != 2 || closed[0].Basket != "non_conventionne" || closed[0].ToVersion != 3 || closed[0].ValidTo.Format("2006-01-02") != "2027-01-01" {
-		t.Fatalf("closed rows: %+v", closed)
+	if len(closed) != 1 || closed[0].Basket != "non_conventionne" || !strings.Contains(closed[0].Reason, "débat") ||
+		closed[0].ToVersion != 3 || closed[0].ValidTo.Format("2006-01-02") != "2027-01-01" {
+		t.Fatalf("closed periods: %+v", closed)
 	}
 	// The bakery's basket did not move.
 	if _, body := get(t, app, "/api/v1/shops/fournil-des-cometes/basket?since=2"); len(basketDoc(t, body).Products) != 0 {
@@ -431,5 +435,135 @@ func TestBasketFollowsWordingAndEditsAreAuditedOnce(t *testing.T) {
 	resp, body := fac.PostForm(base, url.Values{"name": {"Farine"}, "item": {"farines-pates-cereales"}, idempotency.Field: {""}})
 	if resp.StatusCode != http.StatusUnprocessableEntity || productCount(t, db) != 0 || !strings.Contains(html.UnescapeString(body), "Ce formulaire n'a pas pu être reconnu") {
 		t.Fatalf("no key: %d, %d products", resp.StatusCode, productCount(t, db))
+	}
+}
+
+// The shop's side of the evaluation (b18): suspending a shop moves every
+// line of its basket at once, from the decision's date, and the item's
+// changes while it is suspended do not move its lines; its return brings
+// them back under the item's status in force. shop.basket_changed is queued
+// for exactly the shops whose basket moved.
+func TestBasketFollowsShopStatusAndNotifiesMovedShopsOnly(t *testing.T) {
+	t.Parallel()
+	_, db, councilID := newApp(t)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `INSERT INTO webhook_endpoints (council_id, url, events, secret)
+		VALUES (?, 'https://caisse.example.org/hooks', ARRAY['shop.basket_changed'], ?)`, councilID, webhook.NewSecret()); err != nil {
+		t.Fatal(err)
+	}
+	events := func(slug string) int {
+		t.Helper()
+		var n int
+		if err := db.NewRaw("SELECT count(*) FROM webhook_deliveries WHERE council_id = ? AND event_key LIKE ?",
+			councilID, string(webhook.ShopBasketChanged)+":"+slug+":%").Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	ids := map[string]int64{}
+	for _, slug := range []string{"marche-du-lavoir", "marche-de-pont-de-barret", "fournil-des-cometes"} {
+		ids[slug] = shopID(t, db, councilID, slug)
+		in := []catalog.ProductInput{{Name: "Riz de Camargue", Item: "riz-de-camargue"}, {Name: "Farine T80", Item: "farines-pates-cereales"}}
+		if slug == "fournil-des-cometes" {
+			in = []catalog.ProductInput{{Name: "Pain au levain", Item: "pain"}}
+		}
+		if bad, err := catalog.AddProducts(ctx, db, councilID, ids[slug], in, audit.Actor{Name: "Test"}); err != nil || len(bad) > 0 {
+			t.Fatalf("%s: %v %+v", slug, err, bad)
+		}
+		if n := events(slug); n != 1 {
+			t.Fatalf("%s: %d webhooks after its edit, want 1", slug, n)
+		}
+	}
+	apply := func(want int, ch catalog.Change) {
+		t.Helper()
+		ch.Summary = "Banc"
+		v, err := applyInTx(t, db, councilID, ch, catalog.DecisionRef{Ref: "decision:" + strconv.Itoa(want)})
+		if err != nil || v.Number != want {
+			t.Fatalf("apply: %v %+v", err, v)
+		}
+	}
+	day := func(s string) time.Time {
+		d, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	basket := func(slug string, since int) map[string]catalog.BasketLine {
+		t.Helper()
+		var lines []catalog.BasketLine
+		var err error
+		if since < 0 {
+			lines, err = catalog.ShopBasket(ctx, db, councilID, ids[slug])
+		} else {
+			lines, err = catalog.BasketSince(ctx, db, councilID, ids[slug], since)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := map[string]catalog.BasketLine{}
+		for _, l := range lines {
+			m[l.Name] = l
+		}
+		return m
+	}
+
+	// Version 2: the Pont-de-Barret market is suspended.
+	apply(2, catalog.Change{EffectiveOn: day("2026-12-20"), Shops: []catalog.ShopChange{{Slug: "marche-de-pont-de-barret", Status: catalog.ShopSuspendu}}})
+	pont := basket("marche-de-pont-de-barret", -1)
+	for _, name := range []string{"Riz de Camargue", "Farine T80"} {
+		l := pont[name]
+		if l.Basket != catalog.BasketNonConventionne || !strings.Contains(l.Reason, "n'est pas conventionné") ||
+			l.ValidFrom.Format("2006-01-02") != "2026-12-20" || l.FromVersion != 2 {
+			t.Fatalf("suspended shop's %s: %+v", name, l)
+		}
+	}
+	if n := len(basket("marche-de-pont-de-barret", 1)); n != 2 {
+		t.Fatalf("suspended shop ?since=1: %d lines, want 2", n)
+	}
+	if n := len(basket("marche-du-lavoir", 2)); n != 0 {
+		t.Fatalf("lavoir ?since=2: %d lines, want 0", n)
+	}
+	if events("marche-de-pont-de-barret") != 2 || events("marche-du-lavoir") != 1 || events("fournil-des-cometes") != 1 {
+		t.Fatalf("webhooks after the suspension: %d %d %d", events("marche-de-pont-de-barret"), events("marche-du-lavoir"), events("fournil-des-cometes"))
+	}
+
+	// Version 3: the rice is conventionné under conditions. The suspended
+	// shop's lines do not move; the bakery sells no rice.
+	apply(3, catalog.Change{EffectiveOn: day("2027-01-01"), Items: []catalog.ItemChange{{Slug: "riz-de-camargue",
+		Status: catalog.SousConditions, Conditions: "Riz biologique uniquement"}}})
+	if l := basket("marche-du-lavoir", 2); len(l) != 1 || l["Riz de Camargue"].Basket != catalog.BasketConventionne ||
+		l["Riz de Camargue"].ValidFrom.Format("2006-01-02") != "2027-01-01" {
+		t.Fatalf("lavoir ?since=2 after the rice: %+v", l)
+	}
+	if l := basket("marche-de-pont-de-barret", 2); len(l) != 0 {
+		t.Fatalf("suspended shop ?since=2 after the rice: %+v", l)
+	}
+	if l := basket("marche-de-pont-de-barret", -1)["Riz de Camargue"]; l.ValidFrom.Format("2006-01-02") != "2026-12-20" || l.Basket != catalog.BasketNonConventionne {
+		t.Fatalf("suspended shop's rice after the rice decision: %+v", l)
+	}
+	if events("marche-de-pont-de-barret") != 2 || events("marche-du-lavoir") != 2 || events("fournil-des-cometes") != 1 {
+		t.Fatalf("webhooks after the rice: %d %d %d", events("marche-de-pont-de-barret"), events("marche-du-lavoir"), events("fournil-des-cometes"))
+	}
+
+	// Version 4: the market is conventionné again; its rice now follows the
+	// conditions of version 3.
+	apply(4, catalog.Change{EffectiveOn: day("2027-02-01"), Shops: []catalog.ShopChange{{Slug: "marche-de-pont-de-barret", Status: catalog.ShopConventionne}}})
+	l := basket("marche-de-pont-de-barret", 3)
+	if len(l) != 2 || l["Riz de Camargue"].Basket != catalog.BasketConventionne || !strings.Contains(l["Riz de Camargue"].Reason, "Riz biologique uniquement") ||
+		l["Riz de Camargue"].ValidFrom.Format("2006-01-02") != "2027-02-01" || l["Farine T80"].Basket != catalog.BasketConventionne {
+		t.Fatalf("market back, ?since=3: %+v", l)
+	}
+	if events("marche-de-pont-de-barret") != 3 || events("marche-du-lavoir") != 2 || events("fournil-des-cometes") != 1 {
+		t.Fatalf("webhooks after the return: %d %d %d", events("marche-de-pont-de-barret"), events("marche-du-lavoir"), events("fournil-des-cometes"))
+	}
+	// Every delivery has its job, in the same transaction.
+	var orphans int
+	if err := db.NewRaw(`SELECT count(*) FROM webhook_deliveries d WHERE d.event = ? AND NOT EXISTS (
+		SELECT 1 FROM river_job j WHERE (j.args->>'delivery_id')::bigint = d.id)`, string(webhook.ShopBasketChanged)).Scan(ctx, &orphans); err != nil {
+		t.Fatal(err)
+	}
+	if orphans != 0 {
+		t.Fatalf("%d deliveries without a job", orphans)
 	}
 }

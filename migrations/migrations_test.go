@@ -63,6 +63,8 @@ var merged = map[string]string{
 	"0027_sortition.tx.up.sql":           "1e49aa2a0c91dfc157c82059d18441335b4eaee7e82b30568ea776836ae8214b",
 	"0030_audit_subject.tx.down.sql":     "c5d9ddd4e19da068e53499eac63a8560f3b12cb377899089e9c74ae8d5392a4f",
 	"0030_audit_subject.tx.up.sql":       "7a04db2530ab45ac846fe8e60526010188be796410f4d2f5eed7e4593871aaf1",
+	"0028_basket_periods.tx.down.sql":    "402e8bc1de1b2a1b28632970cf54d1339d17d07db580155e75ccf3e9dda2494f",
+	"0028_basket_periods.tx.up.sql":      "6776fd12282ed98c1a6b507c97eb6b48471fde1fdeaed604bf6e923881c9dd29",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {
