@@ -25,6 +25,7 @@ import (
 	"cla/governance/proposal"
 	"cla/governance/sortition"
 	"cla/internal/auth"
+	"cla/internal/pagecache"
 	"cla/internal/web"
 )
 
@@ -55,7 +56,12 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	register := &catalog.Handlers{DB: db, Logger: logger, ItemDebates: debate.DebatesOfItem}
+	// The one cache of the public pages (internal/pagecache), shared by the
+	// register's handlers and every domain's pages, stopped at shutdown.
+	pages := pagecache.New(db, logger)
+	app.Hooks().OnShutdown(func() error { pages.Close(); return nil })
+	app.Use(pagecache.Middleware(pages))
+	register := &catalog.Handlers{DB: db, Logger: logger, ItemDebates: debate.DebatesOfItem, Cache: pages}
 	// A suspended or archived council, a private register (governance/instance).
 	app.Use(instance.StateGuard, instance.PrivateOpenData)
 	// Open data uses no session: served before the session middleware.

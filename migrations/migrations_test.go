@@ -61,6 +61,8 @@ var merged = map[string]string{
 	"0025_register_keywords.tx.up.sql":   "52e6a12e4505c532833e4d499357515b6624c88602a329c21a2852be2e69847c",
 	"0027_sortition.tx.down.sql":         "7b343c05b129e89fe094b1054ede5333158717e64a293cda0ba8f876f9123aa8",
 	"0027_sortition.tx.up.sql":           "1e49aa2a0c91dfc157c82059d18441335b4eaee7e82b30568ea776836ae8214b",
+	"0031_page_cache.tx.down.sql":        "781931f999cfbaebbee0d997c50bb5262c6f42708ba8a6e117f1db1aab044d92",
+	"0031_page_cache.tx.up.sql":          "b6caf12a7eab136ac4ffdba47e957c41fef8113705c9f76c3ff84a336b6dd506",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {
