@@ -210,6 +210,16 @@ func (c *Cache) Invalidate(councilID int64, kind Kind) {
 	}
 }
 
+// InvalidateCouncil drops every entry of the council.
+func (c *Cache) InvalidateCouncil(councilID int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch++
+	if cp := c.councils[councilID]; cp != nil {
+		cp.pages = map[Page]map[string]*Entry{}
+	}
+}
+
 // InvalidateAll drops every entry.
 func (c *Cache) InvalidateAll() {
 	c.mu.Lock()

@@ -25,10 +25,25 @@ const maxQuery = 256
 type localKey struct{}
 
 // Middleware makes cache the one Handler wraps use for this app's requests.
+// After a state-changing request that succeeded, it also drops the council's
+// pages of this instance at once: the NOTIFY of the change reaches every
+// instance a few milliseconds after the commit, and the writer, redirected to
+// the page it changed, must see its change. Ballots are the exception: cast by
+// the thousand during a vote, and shown on no cached page.
 func Middleware(cache *Cache) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		c.Locals(localKey{}, cache)
-		return c.Next()
+		err := c.Next()
+		switch c.Method() {
+		case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		default:
+			if err == nil && c.Response().StatusCode() < 400 && !strings.HasSuffix(c.Path(), "/bulletin") {
+				if co := web.Council(c); co != nil {
+					cache.InvalidateCouncil(co.ID)
+				}
+			}
+		}
+		return err
 	}
 }
 
