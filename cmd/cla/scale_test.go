@@ -155,7 +155,10 @@ func newCountingApp(t *testing.T, db *bun.DB) *countingApp {
 			}
 		})
 	}}
-	app := apptest.New(t, db, cfg.App())
+	// The budgets are those of a render: the page cache is off.
+	acfg := cfg.App()
+	acfg.PageCacheOff = true
+	app := apptest.New(t, db, acfg)
 	ca.app = app
 	return ca
 }
