@@ -118,6 +118,19 @@ func TestPagesNeverStale(t *testing.T) {
 	}
 	check("Salle témoin", meeting, "/meetings.ics")
 
+	// A proposal created and opened: the proposals list and its page.
+	warm()
+	resp, body = fac.PostForm("/propositions/nouvelle", url.Values{"kind": {"item_new"}, "title": {"Proposition témoin du cache"},
+		"item_name": {"Thé témoin"}, "proposed_status": {"conventionne"}, "outcome": {"Le thé devient conventionné."}})
+	if resp.StatusCode != 303 {
+		t.Fatalf("create proposal: %d %.2000s", resp.StatusCode, body)
+	}
+	proposal, _, _ := strings.Cut(resp.Header.Get("Location"), "?")
+	if resp, body := fac.PostForm(proposal+"/etat", url.Values{"to": {"ouverte"}}); resp.StatusCode != 303 {
+		t.Fatalf("open proposal: %d %.1500s", resp.StatusCode, body)
+	}
+	check("Proposition témoin du cache", "/propositions", proposal)
+
 	// The register changed (a wording correction): its pages and open data.
 	warm()
 	if resp, _ := fac.PostForm("/gestion/registre/kombucha", url.Values{"name": {"Kombucha témoin"},
