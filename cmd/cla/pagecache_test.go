@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/url"
 	"regexp"
 	"strings"
@@ -138,4 +139,20 @@ func TestPagesNeverStale(t *testing.T) {
 		t.Fatalf("wording: %d", resp.StatusCode)
 	}
 	check("Kombucha témoin", "/registre", "/registre/kombucha", "/api/v1/register")
+
+	// Two kinds this test does not yet drive through a handler (the boussole,
+	// a shop), written in SQL: the triggers of
+	// migration 0031 hold whatever writes, and both instances learn of it
+	// by NOTIFY only.
+	for _, w := range []struct{ sql, path, want string }{
+		{"UPDATE criteria SET name = 'Critère témoin du cache' WHERE council_id = ? AND name = 'Santé de l''environnement'", "/boussole", "Critère témoin du cache"},
+		{"UPDATE shops SET name = 'Boutique témoin du cache' WHERE id = (SELECT min(id) FROM shops WHERE council_id = ?)", "/points-de-vente", "Boutique témoin du cache"},
+	} {
+		warm()
+		if _, err := db.ExecContext(context.Background(), w.sql, co); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, anonA, "instance A", w.path, w.want)
+		eventually(t, anonB, "instance B", w.path, w.want)
+	}
 }
