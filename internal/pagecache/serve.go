@@ -28,8 +28,8 @@ type localKey struct{}
 // After a state-changing request that succeeded, it also drops the council's
 // pages of this instance at once: the NOTIFY of the change reaches every
 // instance a few milliseconds after the commit, and the writer, redirected to
-// the page it changed, must see its change. Ballots are the exception: cast by
-// the thousand during a vote, and shown on no cached page.
+// the page it changed, must see its change. Ballots, signing in and out are
+// the exceptions (localWriteKeepsPages): frequent, and shown on no cached page.
 func Middleware(cache *Cache) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		c.Locals(localKey{}, cache)
@@ -37,7 +37,7 @@ func Middleware(cache *Cache) fiber.Handler {
 		switch c.Method() {
 		case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
 		default:
-			if err == nil && c.Response().StatusCode() < 400 && !strings.HasSuffix(c.Path(), "/bulletin") {
+			if err == nil && c.Response().StatusCode() < 400 && !localWriteKeepsPages(c.Path()) {
 				if co := web.Council(c); co != nil {
 					cache.InvalidateCouncil(co.ID)
 				}
@@ -45,6 +45,14 @@ func Middleware(cache *Cache) fiber.Handler {
 		}
 		return err
 	}
+}
+
+// localWriteKeepsPages reports whether a successful POST to path changes no
+// cached page: a ballot (cast by the thousand during a vote; no cached page
+// shows a live count), signing in or out (no data of the council). Were one of
+// them to change a page, the triggers' NOTIFY would still drop it.
+func localWriteKeepsPages(path string) bool {
+	return strings.HasSuffix(path, "/bulletin") || path == "/connexion" || path == "/deconnexion"
 }
 
 // Of returns the request's cache (Middleware), or nil.
