@@ -27,6 +27,7 @@ import (
 	"cla/governance/proposal"
 	"cla/governance/sortition"
 	"cla/internal/auth"
+	"cla/internal/pagecache"
 	"cla/internal/web"
 )
 
@@ -48,6 +49,9 @@ type Config struct {
 	WebhooksAllowPrivate bool
 	// Odoo is the payment tool's connector (nil or without client: off).
 	Odoo *lokavaluto.Connector
+	// PageCacheOff renders every public page on every request (tests and
+	// benchmarks that measure what a render costs).
+	PageCacheOff bool
 }
 
 // New wires every domain's routes onto the shared app, in the order they are
@@ -57,7 +61,15 @@ func New(db *bun.DB, cfg Config, logger *slog.Logger) (*fiber.App, error) {
 	if err != nil {
 		return nil, err
 	}
-	register := &catalog.Handlers{DB: db, Logger: logger, ItemDebates: debate.DebatesOfItem}
+	// The one cache of the public pages (internal/pagecache), shared by the
+	// register's handlers and every domain's pages, stopped at shutdown.
+	pages := pagecache.Disabled()
+	if !cfg.PageCacheOff {
+		pages = pagecache.New(db, logger)
+	}
+	app.Hooks().OnShutdown(func() error { pages.Close(); return nil })
+	app.Use(pagecache.Middleware(pages))
+	register := &catalog.Handlers{DB: db, Logger: logger, ItemDebates: debate.DebatesOfItem, Cache: pages}
 	// A suspended or archived council, a private register (governance/instance).
 	app.Use(instance.StateGuard, instance.PrivateOpenData)
 	// Open data uses no session: served before the session middleware.

@@ -45,7 +45,7 @@ var tableOwner = map[string]string{
 	"shop_products_removed": "catalog", "basket_item_periods": "catalog", "basket_shop_periods": "catalog",
 	"sortition_draws": "governance/sortition", "sortition_volunteers": "governance/sortition", "sortition_seats": "governance/sortition",
 	"webhook_endpoints": "internal/webhook", "webhook_deliveries": "internal/webhook", "webhook_attempts": "internal/webhook",
-	"odoo_links": "internal/odoo",
+	"odoo_links": "internal/odoo", "page_generations": "internal/pagecache",
 }
 
 // foreignTableExceptions are the SQL strings of governance that still name

@@ -14,6 +14,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/csvout"
+	"cla/internal/pagecache"
 	"cla/internal/web"
 )
 
@@ -187,7 +188,7 @@ func (h *Handlers) apiAuditHead(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return NewEntry(body, jsonType, dataCacheControl).Send(c)
+	return pagecache.NewEntry(body, jsonType, dataCacheControl).Send(c)
 }
 
 // RegisterCSVHeader is the header row of /register.csv.

@@ -13,11 +13,11 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
-	"golang.org/x/sync/singleflight"
 
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/pagecache"
 	"cla/internal/web"
 )
 
@@ -26,16 +26,15 @@ import (
 type Handlers struct {
 	DB     *bun.DB
 	Logger *slog.Logger
-	// Cache holds the anonymous pages and the open data. Routes or
-	// OpenDataRoutes creates it (and stops it when the app shuts down) when nil.
-	Cache *Cache
+	// Cache holds the anonymous pages and the open data (the one page cache
+	// of every public page, internal/pagecache). Routes or OpenDataRoutes
+	// creates it (and stops it when the app shuts down) when nil.
+	Cache *pagecache.Cache
 	// ItemDebates lists the debates linked to a register item, for the links
 	// from its page (issue 20, point 5). The catalog never imports governance:
 	// app wires debate.DebatesOfItem here, and the debate package touches the
 	// cache (Touch) when it changes those links. Nil shows none.
 	ItemDebates func(ctx context.Context, db bun.IDB, councilID, itemID int64) ([]RelatedLink, error)
-
-	flight singleflight.Group
 }
 
 // RelatedLink is a page of another domain that bears on a register item.
@@ -53,7 +52,7 @@ const (
 
 func (h *Handlers) ensureCache(app *fiber.App) {
 	if h.Cache == nil {
-		h.Cache = NewCache(h.DB, h.Logger)
+		h.Cache = pagecache.New(h.DB, h.Logger)
 		cache := h.Cache
 		app.Hooks().OnShutdown(func() error { cache.Close(); return nil })
 	}
@@ -95,48 +94,60 @@ func (h *Handlers) Routes(app *fiber.App) {
 	h.basketRoutes(app)
 }
 
+// pageOf is the page group of a key of serve.
+func pageOf(key string) pagecache.Page {
+	switch {
+	case strings.HasPrefix(key, "api:") || strings.HasPrefix(key, "csv:"):
+		return pagecache.PageOpenData
+	case key == "/":
+		return pagecache.PageHome
+	case strings.HasPrefix(key, "/points-de-vente"):
+		return pagecache.PageShops
+	default:
+		return pagecache.PageRegister
+	}
+}
+
 // serve answers from the cache for anonymous visitors; otherwise (or on a miss,
 // or when key is "": an answer not worth keeping) build computes the body,
 // within the app's gate (web.Gate): cache hits never wait. The epoch is read before build reads the database,
-// so an entry built across a register change is not kept.
+// so an entry built across a change is not kept.
 func (h *Handlers) serve(c *fiber.Ctx, key, contentType, cacheControl string, build func(ctx context.Context) ([]byte, error)) error {
 	co := web.Council(c)
-	shared := web.ViewerOf(c) == nil && !web.HasFlash(c) && key != "" && !h.Cache.disabled
+	shared := web.ViewerOf(c) == nil && !web.HasFlash(c) && key != "" && !h.Cache.IsDisabled()
 	if !shared && strings.HasPrefix(contentType, "text/html") {
 		cacheControl = privateNoCache
 	}
+	page := pageOf(key)
 	if shared {
-		if e, _ := h.Cache.Get(co.ID, key); e != nil {
+		if e, _ := h.Cache.Get(co.ID, page, key); e != nil {
 			return e.Send(c)
 		}
 	}
-	var e *Entry
+	var e *pagecache.Entry
 	if shared {
-		// One build per key at a time: after a register change, concurrent
-		// visitors wait for the first one's rendering instead of all rendering.
-		v, err, _ := h.flight.Do(strconv.FormatInt(co.ID, 10)+" "+key, func() (any, error) {
-			_, epoch := h.Cache.Get(co.ID, "")
+		// One build per key at a time: after a change, concurrent visitors
+		// wait for the first one's rendering instead of all rendering.
+		v, err := h.Cache.Flight(co.ID, key, func() (any, error) {
+			_, epoch := h.Cache.Get(co.ID, page, "")
 			body, err := gatedBuild(c, build)
 			if err != nil {
 				return nil, err
 			}
-			e := NewEntry(body, contentType, cacheControl)
-			h.Cache.Put(co.ID, key, epoch, e)
+			e := pagecache.NewEntry(body, contentType, cacheControl)
+			h.Cache.Put(co.ID, page, key, epoch, e)
 			return e, nil
 		})
 		if err != nil {
 			return err
 		}
-		e = v.(*Entry)
+		e = v.(*pagecache.Entry)
 	} else {
 		body, err := gatedBuild(c, build)
 		if err != nil {
 			return err
 		}
-		e = NewEntry(body, contentType, cacheControl)
-	}
-	if strings.HasPrefix(contentType, "text/html") {
-		c.Vary(fiber.HeaderCookie)
+		e = pagecache.NewEntry(body, contentType, cacheControl)
 	}
 	return e.Send(c)
 }

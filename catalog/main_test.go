@@ -4,12 +4,12 @@ import (
 	"testing"
 	"time"
 
-	"cla/catalog"
+	"cla/internal/pagecache"
 	"cla/internal/testdb"
 )
 
 func TestMain(m *testing.M) {
 	// A short fallback check, so that a test can see it work.
-	catalog.PollInterval = 200 * time.Millisecond
+	pagecache.PollInterval = 200 * time.Millisecond
 	testdb.Main(m)
 }

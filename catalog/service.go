@@ -13,12 +13,9 @@ import (
 	"cla/internal/audit"
 	"cla/internal/markdown"
 	"cla/internal/odoo"
+	"cla/internal/pagecache"
 	"cla/internal/webhook"
 )
-
-// NotifyChannel is the PostgreSQL channel on which a register change is
-// announced (payload: the council id), so that every instance drops its cache.
-const NotifyChannel = "cla_register"
 
 // ApplyChange is the one way the register changes status: it applies change to
 // the council's register on behalf of the decision ref, and publishes the result
@@ -36,8 +33,9 @@ const NotifyChannel = "cla_register"
 //   - it writes the item status history, the full snapshot of the register, one
 //     audit entry per item or shop changed plus one for the version, bumps the
 //     register generation, re-evaluates every shop's basket (basket.go),
-//     and sends a NOTIFY on NotifyChannel that PostgreSQL
-//     delivers at commit (caches on every instance then reload).
+//     and bumps the page cache's register generation with its NOTIFY, which
+//     PostgreSQL delivers at commit (caches on every instance then reload;
+//     internal/pagecache).
 func ApplyChange(ctx context.Context, tx bun.Tx, councilID int64, change Change, ref DecisionRef) (*Version, error) {
 	if err := change.Validate(); err != nil {
 		return nil, err
@@ -245,9 +243,11 @@ func Touch(ctx context.Context, db bun.IDB, councilID int64) error {
 	return notify(ctx, db, councilID)
 }
 
+// notify tells the page caches of every instance (internal/pagecache) at
+// commit. The triggers of migration 0031 do it too for the register's tables;
+// the explicit bump covers a change they cannot see (Touch).
 func notify(ctx context.Context, db bun.IDB, councilID int64) error {
-	_, err := db.NewRaw("SELECT pg_notify(?, ?)", NotifyChannel, strconv.FormatInt(councilID, 10)).Exec(ctx)
-	return err
+	return pagecache.Bump(ctx, db, councilID, pagecache.KindRegister, pagecache.KindShops)
 }
 
 func withPrefix(err error, name string) error {

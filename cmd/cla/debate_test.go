@@ -205,7 +205,8 @@ func (c *countQueries) AfterQuery(context.Context, *bun.QueryEvent) {}
 
 func TestDebatePageRunsAFixedNumberOfQueries(t *testing.T) {
 	t.Parallel()
-	app, db := newTestApp(t)
+	_, db := newTestApp(t)
+	app := newUncachedAppOver(t, db)
 	counter := &countQueries{}
 	db.AddQueryHook(counter)
 	anon := webtest.New(t, app)

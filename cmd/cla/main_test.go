@@ -43,6 +43,15 @@ func newAppOver(t *testing.T, db *bun.DB) *fiber.App {
 	return apptest.New(t, db, (&Config{}).App())
 }
 
+// newUncachedAppOver is newAppOver with the page cache off, for the tests that
+// count what a render costs.
+func newUncachedAppOver(t *testing.T, db *bun.DB) *fiber.App {
+	t.Helper()
+	cfg := (&Config{}).App()
+	cfg.PageCacheOff = true
+	return apptest.New(t, db, cfg)
+}
+
 // get runs a GET through the real router and returns the response and its body.
 func get(t *testing.T, app *fiber.App, path string, header ...string) (*http.Response, string) {
 	t.Helper()

@@ -20,6 +20,7 @@ import (
 	"cla/app/apptest"
 	"cla/catalog"
 	"cla/internal/authz"
+	"cla/internal/pagecache"
 	"cla/internal/testdb"
 	"cla/internal/web"
 	"cla/internal/webtest"
@@ -67,7 +68,7 @@ func BenchmarkRegisterLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	(&catalog.Handlers{DB: db, Logger: quiet, Cache: catalog.NoCache()}).Routes(noCache)
+	(&catalog.Handlers{DB: db, Logger: quiet, Cache: pagecache.Disabled()}).Routes(noCache)
 	noCacheAddr := serve(b, noCache)
 
 	// A signed-in member's session: such requests bypass the shared cache.

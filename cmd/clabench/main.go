@@ -217,6 +217,7 @@ func run() error {
 			lines = append(lines, line{scenario: sc.name, target: sc.target, conns: c, result: r})
 		}
 	}
+	lines = append(lines, coldLines(o, db, "http://"+appAddr)...)
 	maxRSS, maxConns := mon.stop()
 	var ballots int64
 	_ = db.QueryRow("SELECT count(*) FROM ballots b JOIN votes v ON v.id = b.vote_id WHERE v.state = 'ouvert'").Scan(&ballots)

@@ -20,6 +20,7 @@ import (
 	"cla/internal/auth"
 	"cla/internal/authz"
 	"cla/internal/database"
+	"cla/internal/pagecache"
 	"cla/internal/text"
 	"cla/internal/web"
 )
@@ -35,11 +36,11 @@ type Handlers struct {
 // feeds.
 func (h *Handlers) Routes(app fiber.Router) {
 	h.ballots = NewBallotWriter(h.DB)
-	app.Get("/seances", web.Gated(h.meetings))
+	app.Get("/seances", pagecache.Handler(pagecache.PageMeetings, web.Gated(h.meetings)))
 	app.Post("/seances", auth.Require(authz.ManageMeeting), h.createMeeting)
 	app.Get("/seances/regles", auth.Require(authz.SetMeetingRules), web.Gated(h.rulesForm))
 	app.Post("/seances/regles", auth.Require(authz.SetMeetingRules), h.saveRules)
-	app.Get("/seances/:id", web.Gated(h.meeting))
+	app.Get("/seances/:id", pagecache.Handler(pagecache.PageMeetings, web.Gated(h.meeting)))
 	app.Post("/seances/:id/etat", auth.Require(authz.ManageMeeting), h.meetingState)
 	app.Post("/seances/:id/modifier", auth.Require(authz.ManageMeeting), h.editMeeting)
 	app.Post("/seances/:id/ordre-du-jour", auth.Require(authz.ManageMeeting), h.addAgendaItem)
@@ -47,9 +48,9 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Post("/seances/:id/ordre-du-jour/:item/retirer", auth.Require(authz.ManageMeeting), h.removeAgendaItem)
 	app.Post("/seances/:id/appel", auth.Require(authz.ManageMeeting), h.takeRoll)
 	app.Post("/seances/:id/votes", auth.Require(authz.ManageMeeting), h.openVote)
-	app.Get("/seances/:id/convocation", web.Gated(h.convocation))
-	app.Get("/seances/:id/dossier", web.Gated(h.meetingPack))
-	app.Get("/seances/:id/compte-rendu", web.Gated(h.minutes))
+	app.Get("/seances/:id/convocation", pagecache.Handler(pagecache.PageMeetings, web.Gated(h.convocation)))
+	app.Get("/seances/:id/dossier", pagecache.Handler(pagecache.PageMeetings, web.Gated(h.meetingPack)))
+	app.Get("/seances/:id/compte-rendu", pagecache.Handler(pagecache.PageMinutes, web.Gated(h.minutes)))
 	app.Post("/seances/:id/compte-rendu", auth.Require(authz.ManageMeeting), h.saveMinutes)
 	app.Post("/seances/:id/compte-rendu/regenerer", auth.Require(authz.ManageMeeting), h.regenerateMinutes)
 	app.Post("/seances/:id/compte-rendu/approuver", auth.Require(authz.ManageMeeting), h.approveMinutes)
@@ -63,11 +64,11 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Post("/seances/:id/procurations", auth.Require(authz.GiveProxy), h.giveProxy(false))
 	app.Post("/seances/:id/procurations/papier", auth.Require(authz.ManageMeeting), h.giveProxy(true))
 	app.Post("/seances/:id/procurations/:proxy/revoquer", auth.Require(authz.GiveProxy), h.revokeProxy)
-	app.Get("/decisions", web.Gated(h.decisions))
-	app.Get("/decisions.atom", web.Gated(h.decisionsAtom))
-	app.Get("/decisions/:id", web.Gated(h.decision))
+	app.Get("/decisions", pagecache.Handler(pagecache.PageDecisions, web.Gated(h.decisions)))
+	app.Get("/decisions.atom", pagecache.Handler(pagecache.PageFeeds, web.Gated(h.decisionsAtom)))
+	app.Get("/decisions/:id", pagecache.Handler(pagecache.PageDecisions, web.Gated(h.decision)))
 	app.Post("/decisions/:id/rectifier", auth.Require(authz.ManageMeeting), h.rectifyDecision)
-	app.Get("/meetings.ics", web.Gated(h.meetingsICS))
+	app.Get("/meetings.ics", pagecache.Handler(pagecache.PageFeeds, web.Gated(h.meetingsICS)))
 }
 
 // formInt is the form field name as a whole number, 0 when it is not one.

@@ -79,7 +79,7 @@ func TestMeetingPagesRunAFixedNumberOfQueries(t *testing.T) {
 
 	hook := &meetingQueryCounter{}
 	db.AddQueryHook(hook)
-	app := apptest.New(t, db, app.Config{})
+	app := apptest.New(t, db, app.Config{PageCacheOff: true}) // the budget of a render
 	anon := webtest.New(t, app)
 	anon.Host = "q.test"
 	fac, _ := webtest.SignIn(t, app, db, f.councilID, authz.Facilitator)

@@ -12,6 +12,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/pagecache"
 	"cla/internal/web"
 )
 
@@ -22,8 +23,8 @@ type Handlers struct {
 
 // Routes lists the boussole's routes.
 func (h *Handlers) Routes(app fiber.Router) {
-	app.Get("/boussole", web.Gated(h.boussole))
-	app.Get("/boussole/versions", web.Gated(h.versions))
+	app.Get("/boussole", pagecache.Handler(pagecache.PageBoussole, web.Gated(h.boussole)))
+	app.Get("/boussole/versions", pagecache.Handler(pagecache.PageBoussole, web.Gated(h.versions)))
 	app.Get("/boussole/premiere", auth.Require(authz.PublishFirstBoussole), web.Gated(h.firstForm))
 	app.Post("/boussole/premiere", h.publishFirst)
 }

@@ -14,6 +14,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/pagecache"
 	"cla/internal/text"
 	"cla/internal/web"
 )
@@ -25,23 +26,23 @@ type Handlers struct {
 
 // Routes lists the debate and search routes.
 func (h *Handlers) Routes(app fiber.Router) {
-	app.Get("/debats", web.Gated(h.debates))
-	app.Get("/debats/souhaites", web.Gated(h.backlog))
+	app.Get("/debats", pagecache.Handler(pagecache.PageDebates, web.Gated(h.debates)))
+	app.Get("/debats/souhaites", pagecache.Handler(pagecache.PageDebates, web.Gated(h.backlog)))
 	app.Post("/debats/souhaites/:slug/soutien", auth.Require(authz.SupportDebate), h.support)
 	app.Get("/debats/proposer", web.Gated(h.suggestForm))
 	app.Post("/debats/proposer", h.suggest)
 	app.Get("/debats/suggestions", auth.Require(authz.ReviewSuggestion), web.Gated(h.suggestions))
 	app.Post("/debats/suggestions/:id", auth.Require(authz.ReviewSuggestion), h.reviewSuggestion)
-	app.Get("/debats/:slug", web.Gated(h.debate))
+	app.Get("/debats/:slug", pagecache.Handler(pagecache.PageDebate, web.Gated(h.debate)))
 	app.Get("/debats/:slug/animer", auth.Require(authz.EditDebate), web.Gated(h.editDebateForm))
 	app.Post("/debats/:slug/animer", auth.Require(authz.EditDebate), h.editDebate)
 	app.Post("/debats/:slug/etat", auth.Require(authz.ChangeDebate), h.changeDebateState)
 	app.Post("/debats/:slug/arguments", auth.Require(authz.AddArgument), h.addArgument)
-	app.Get("/debats/:slug/arguments/:id", web.Gated(h.argument))
+	app.Get("/debats/:slug/arguments/:id", pagecache.Handler(pagecache.PageDebate, web.Gated(h.argument)))
 	app.Post("/debats/:slug/arguments/:id", auth.Require(authz.EditOwnArgument), h.editArgument)
 	app.Post("/debats/:slug/arguments/:id/masquer", auth.Require(authz.HideArgument), h.hideArgument)
 	app.Post("/debats/:slug/arguments/:id/reafficher", auth.Require(authz.HideArgument), h.showArgument)
-	app.Get("/recherche", web.Gated(h.search))
+	app.Get("/recherche", pagecache.Handler(pagecache.PageSearch, web.Gated(h.search)))
 }
 
 // reservedDebateSlugs are path segments under /debats that are not debates.

@@ -16,6 +16,7 @@ import (
 	"cla/internal/apperr"
 	"cla/internal/auth"
 	"cla/internal/authz"
+	"cla/internal/pagecache"
 	"cla/internal/web"
 )
 
@@ -37,17 +38,17 @@ type DebateLink struct {
 
 // Routes lists the proposal and scoring routes.
 func (h *Handlers) Routes(app fiber.Router) {
-	app.Get("/propositions", web.Gated(h.proposals))
+	app.Get("/propositions", pagecache.Handler(pagecache.PageProposals, web.Gated(h.proposals)))
 	app.Get("/propositions/nouvelle", auth.Require(authz.CreateProposal), web.Gated(h.proposalForm))
 	app.Post("/propositions/nouvelle", auth.Require(authz.CreateProposal), h.createProposal)
 	app.Get("/propositions/nouvelle-boussole", auth.Require(authz.CreateProposal), web.Gated(h.boussoleProposalForm))
 	app.Post("/propositions/nouvelle-boussole", auth.Require(authz.CreateProposal), h.createBoussoleProposal)
-	app.Get("/propositions/comparer", web.Gated(h.compareProposals))
-	app.Get("/propositions/:id/radar.svg", web.Gated(h.proposalRadar))
+	app.Get("/propositions/comparer", pagecache.Handler(pagecache.PageProposals, web.Gated(h.compareProposals)))
+	app.Get("/propositions/:id/radar.svg", pagecache.Handler(pagecache.PageProposal, web.Gated(h.proposalRadar)))
 	app.Get("/propositions/:id/evaluer", auth.Require(authz.ScoreProposal), web.Gated(h.scoreForm))
 	app.Post("/propositions/:id/evaluer", auth.Require(authz.ScoreProposal), h.saveScores)
 	app.Post("/propositions/:id/etat", h.transitionProposal)
-	app.Get("/propositions/:id", web.Gated(h.proposal))
+	app.Get("/propositions/:id", pagecache.Handler(pagecache.PageProposal, web.Gated(h.proposal)))
 }
 
 // proposalID reads the :id parameter; anything but a positive integer is not found.

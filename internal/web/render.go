@@ -386,3 +386,10 @@ func FormErrors(errs map[string]string, order, prefix string) []FieldError {
 	}
 	return out
 }
+
+// CSRFTokenOf returns the CSRF token forms of this request carry ("" when the
+// session middleware did not run): the page cache keeps no page containing it.
+func CSRFTokenOf(c *fiber.Ctx) string {
+	token, _ := c.Locals(csrfKey).(string)
+	return token
+}
