@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
@@ -284,22 +286,89 @@ func HideArgument(ctx context.Context, db *bun.DB, councilID, id int64, by audit
 	return out, err
 }
 
+// debateArgumentsSQL is every argument of a debate with its criterion's name,
+// oldest first: the columns scanArguments reads, in its order.
+const debateArgumentsSQL = `SELECT a.id, a.debate_id, a.parent_id, a.stance, a.criterion_id, a.body_html,
+	a.author_id, a.author_name, a.created_at, a.edited_at, a.hidden_at, a.hidden_by_name, a.hidden_reason, a.is_demo,
+	coalesce(c.name, '')
+	FROM arguments a LEFT JOIN criteria c ON c.id = a.criterion_id
+	WHERE a.council_id = $1 AND a.debate_id = $2
+	ORDER BY a.created_at, a.id`
+
 // DebateArguments returns every argument of a debate (replies nested under their
 // argument), oldest first, in one query whatever their number. Pages filter by
 // criterion in Go, so that the balance chart still counts every argument.
-func DebateArguments(ctx context.Context, db bun.IDB, councilID, debateID int64) ([]*Argument, error) {
+//
+// It is the debate page's measured fast path (docs/perf.md, issue 22): pgx on
+// the pool's connection, scanned by hand into one slice of arguments. bun's
+// reflection and database/sql's per-value conversions were a third of the
+// page's CPU with 500 arguments.
+func DebateArguments(ctx context.Context, db *bun.DB, councilID, debateID int64) ([]*Argument, error) {
 	var all []*Argument
-	err := db.NewSelect().Model(&all).ModelTableExpr("arguments AS a").
-		Column(argumentColumns...).
-		ColumnExpr("coalesce(c.name, '') AS criterion_name").
-		Join("LEFT JOIN criteria AS c ON c.id = a.criterion_id").
-		Where("a.council_id = ? AND a.debate_id = ?", councilID, debateID).
-		Order("a.created_at", "a.id").
-		Scan(ctx)
+	err := database.WithConn(ctx, db, func(pc *pgx.Conn) error {
+		rows, err := pc.Query(ctx, debateArgumentsSQL, councilID, debateID)
+		if err != nil {
+			return err
+		}
+		all, err = scanArguments(rows)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
 	return nest(all), nil
+}
+
+// scanArguments reads the rows of debateArgumentsSQL. The arguments live in
+// one slice and their optional values in a second one, so that 500 rows make
+// a handful of allocations besides their strings.
+func scanArguments(rows pgx.Rows) ([]*Argument, error) {
+	defer rows.Close()
+	store := make([]Argument, 0, 64)
+	type optional struct {
+		parent, criterion, author pgtype.Int8
+		edited, hidden            pgtype.Timestamptz
+	}
+	var o optional
+	var stance string
+	for rows.Next() {
+		store = append(store, Argument{})
+		a := &store[len(store)-1]
+		if err := rows.Scan(&a.ID, &a.DebateID, &o.parent, &stance, &o.criterion, &a.BodyHTML,
+			&o.author, &a.AuthorName, &a.CreatedAt, &o.edited, &o.hidden, &a.HiddenByName, &a.HiddenReason, &a.IsDemo,
+			&a.CriterionName); err != nil {
+			return nil, err
+		}
+		a.Stance = Stance(stance)
+		if o.parent.Valid || o.criterion.Valid || o.author.Valid {
+			ids := make([]int64, 3)
+			if o.parent.Valid {
+				ids[0], a.ParentID = o.parent.Int64, &ids[0]
+			}
+			if o.criterion.Valid {
+				ids[1], a.CriterionID = o.criterion.Int64, &ids[1]
+			}
+			if o.author.Valid {
+				ids[2], a.AuthorID = o.author.Int64, &ids[2]
+			}
+		}
+		if o.edited.Valid {
+			t := o.edited.Time
+			a.EditedAt = &t
+		}
+		if o.hidden.Valid {
+			t := o.hidden.Time
+			a.HiddenAt = &t
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	all := make([]*Argument, len(store))
+	for i := range store {
+		all[i] = &store[i]
+	}
+	return all, nil
 }
 
 func nest(all []*Argument) []*Argument {

@@ -196,7 +196,14 @@ func engineAt(loc *time.Location) (*html.Engine, error) {
 // the council chose another): the zone its pages show and its forms read.
 func Location(c *fiber.Ctx) *time.Location {
 	if co := Council(c); co != nil {
-		return co.Location()
+		// internal/council loads its zones itself: its Europe/Paris is another
+		// *time.Location than ours. Returning ours lets Render take the
+		// default engine and fiber's pooled body buffer (pointer comparison):
+		// before, every Paris page went through a per-zone engine into a new
+		// buffer grown from empty (issue 22, docs/perf.md).
+		if l := co.Location(); l.String() != paris.String() {
+			return l
+		}
 	}
 	return paris
 }
