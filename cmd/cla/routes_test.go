@@ -169,6 +169,8 @@ var routeTable = []routeCase{
 	{route: "GET /votes/:id", path: "/votes/{vote}", want: all(200)},
 	{route: "POST /votes/:id/bulletin", path: "/votes/{vote}/bulletin", form: url.Values{"choice": {"pour"}}, want: memberAction(409)},
 	{route: "POST /votes/:id/cloture", path: "/votes/{vote}/cloture", want: facilitatorAction(409)},
+	{route: "POST /votes/:id/correction", path: "/votes/{vote}/correction", form: url.Values{"pour": {"1"}, "correction_reason": {"Erreur de comptage"}}, want: facilitatorAction(409)},
+	{route: "POST /votes/:id/publication", path: "/votes/{vote}/publication", want: facilitatorAction(409)},
 	{route: "POST /votes/:id/papier", path: "/votes/{vote}/papier", form: url.Values{"choice": {"pour"}}, want: facilitatorAction(409)},
 	{route: "POST /votes/:id/procuration", path: "/votes/{vote}/procuration", form: url.Values{"choice": {"pour"}}, want: memberAction(409)},
 

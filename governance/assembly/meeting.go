@@ -149,6 +149,12 @@ type AgendaItem struct {
 	Notes      string     `bun:"notes"`
 	Minutes    int        `bun:"minutes"`
 	CreatedAt  time.Time  `bun:"created_at,nullzero,default:current_timestamp"`
+	// A rectification item (AgendaRectification) names the published
+	// decision it proposes to rectify, the register status it would set (""
+	// keeps the status) and why (rectification.go).
+	RectifiesID   *int64 `bun:"rectifies_id"`
+	RectifyStatus string `bun:"rectify_status"`
+	RectifyReason string `bun:"rectify_reason"`
 
 	// Read with the agenda.
 	DebateSlug string `bun:"debate_slug,scanonly"`

@@ -104,6 +104,7 @@ func TestMeetingStepsRefusalsAndTrail(t *testing.T) {
 	if status != http.StatusSeeOther {
 		t.Fatalf("close: %d", status)
 	}
+	publishForm(t, fac, v)
 	res, body = fac.PostForm(mpath+"/etat", url.Values{"to": {"close"}})
 	location(t, res, body)
 
@@ -119,7 +120,7 @@ func TestMeetingStepsRefusalsAndTrail(t *testing.T) {
 	for _, e := range trail {
 		got = append(got, e.Action)
 	}
-	want := "meeting.create agenda.add agenda.add agenda.move meeting.state meeting.roll vote.open vote.close meeting.state minutes.draft"
+	want := "meeting.create agenda.add agenda.add agenda.move meeting.state meeting.roll vote.open vote.count vote.close meeting.state minutes.draft"
 	if strings.Join(got, " ") != want {
 		t.Fatalf("trail:\n got %s\nwant %s", strings.Join(got, " "), want)
 	}

@@ -59,6 +59,8 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/votes/:id", web.Gated(h.vote))
 	app.Post("/votes/:id/bulletin", auth.Require(authz.CastBallot), h.castBallot)
 	app.Post("/votes/:id/cloture", auth.Require(authz.ManageMeeting), h.closeVote)
+	app.Post("/votes/:id/correction", auth.Require(authz.ManageMeeting), h.correctCount)
+	app.Post("/votes/:id/publication", auth.Require(authz.ManageMeeting), h.publishVoteResult)
 	app.Post("/votes/:id/procuration", auth.Require(authz.CastBallot), h.castOther(BallotByProxy))
 	app.Post("/votes/:id/papier", auth.Require(authz.ManageMeeting), h.castOther(BallotOnPaper))
 	app.Post("/seances/:id/procurations", auth.Require(authz.GiveProxy), h.giveProxy(false))
@@ -916,6 +918,8 @@ type closeForm struct {
 	Reasons    string
 	Motivation string
 	Adjourn    bool
+	// Reason is the reason typed in the correction form.
+	Reason string
 }
 
 // countField is one count input of the in-room close form.
@@ -930,6 +934,19 @@ func (v voteView) CountInput(name, label string) countField {
 	f := countField{Name: name, Label: label, Value: "0", Error: v.CloseErrors[name], Max: v.Present}
 	if typed, ok := v.CloseForm.Counts[name]; ok {
 		f.Value = typed
+	}
+	return f
+}
+
+// countsForm is the correction form filled with the counts of a counted vote.
+func countsForm(v *Vote) closeForm {
+	t := v.Tally
+	f := closeForm{Counts: map[string]string{"pour": strconv.Itoa(t.For), "contre": strconv.Itoa(t.Against),
+		"abstention": strconv.Itoa(t.Abstain), "objections": strconv.Itoa(t.Objections)}, Reasons: strings.Join(t.ObjectionReasons, "\n")}
+	for i, p := range t.Profiles {
+		for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
+			f.Counts[RoomCountField(i+1, g)] = strconv.Itoa(p.Counts[g])
+		}
 	}
 	return f
 }
@@ -1022,6 +1039,10 @@ func (h *Handlers) voteView(c *fiber.Ctx) (*voteView, error) {
 			return nil, err
 		}
 	}
+	if v.Counted() && v.Tally != nil {
+		// The correction form starts from the counts being checked.
+		view.CloseForm = countsForm(v)
+	}
 	if v.Closed() {
 		if view.Nominal, err = NominalBallots(ctx, h.DB, v); err != nil {
 			return nil, err
@@ -1091,42 +1112,17 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if v.Closed() {
+	switch v.State {
+	case VoteClosed:
 		return h.refuseClose(c, nil, closeForm{}, errVoteAlreadyClosed)
+	case VoteCounted:
+		return h.refuseClose(c, nil, closeForm{}, errVoteAlreadyCounted)
 	}
 	form := closeForm{Counts: map[string]string{}, Reasons: web.Form(c, "reasons"),
 		Motivation: web.Form(c, "motivation"), Adjourn: web.FormIs(c, "adjourn", "1")}
 	in := CloseInput{Adjourn: form.Adjourn, Motivation: form.Motivation}
 	if v.InRoom() {
-		errs := apperr.Fields{}
-		count := func(name string) int {
-			form.Counts[name] = web.Form(c, name)
-			n, msg := formWhole(c, name)
-			if msg != "" {
-				errs.Add(name, msg)
-			}
-			return n
-		}
-		rc := &RoomCounts{}
-		switch v.Method {
-		case MethodMajority:
-			rc.For, rc.Against, rc.Abstain = count("pour"), count("contre"), count("abstention")
-		case MethodConsent:
-			rc.Objections = count("objections")
-			for _, r := range strings.Split(form.Reasons, "\n") {
-				if r = strings.TrimSpace(r); r != "" {
-					rc.ObjectionReasons = append(rc.ObjectionReasons, r)
-				}
-			}
-		case MethodJudgment:
-			for _, o := range v.Options {
-				var p MeritProfile
-				for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
-					p.Counts[g] = count(RoomCountField(o.Position, g))
-				}
-				rc.Profiles = append(rc.Profiles, p)
-			}
-		}
+		rc, errs := roomCountsFromForm(c, v, &form)
 		if len(errs) > 0 {
 			return h.refuseClose(c, errs, form, nil)
 		}
@@ -1140,10 +1136,109 @@ func (h *Handlers) closeVote(c *fiber.Ctx) error {
 	} else if err != nil {
 		return err
 	}
+	if closed.Counted() {
+		return web.RedirectWithFlash(c, "/votes/"+strconv.FormatInt(closed.ID, 10)+"#verification",
+			"Décompte enregistré : vérifiez-le avec la salle, corrigez-le s'il le faut, puis publiez le résultat.")
+	}
 	if d != nil {
 		return web.RedirectWithFlash(c, d.Path(), "Vote clos, décision enregistrée.")
 	}
 	return web.RedirectWithFlash(c, "/votes/"+strconv.FormatInt(closed.ID, 10), "Vote clos.")
+}
+
+// roomCountsFromForm reads the counts of a show of hands from the close or
+// correction form, keeping what was typed in form; a count that is not a
+// whole number is refused beside its field.
+func roomCountsFromForm(c *fiber.Ctx, v *Vote, form *closeForm) (*RoomCounts, apperr.Fields) {
+	errs := apperr.Fields{}
+	if form.Counts == nil {
+		form.Counts = map[string]string{}
+	}
+	form.Reasons = web.Form(c, "reasons")
+	count := func(name string) int {
+		form.Counts[name] = web.Form(c, name)
+		n, msg := formWhole(c, name)
+		if msg != "" {
+			errs.Add(name, msg)
+		}
+		return n
+	}
+	rc := &RoomCounts{}
+	switch v.Method {
+	case MethodMajority:
+		rc.For, rc.Against, rc.Abstain = count("pour"), count("contre"), count("abstention")
+	case MethodConsent:
+		rc.Objections = count("objections")
+		for _, r := range strings.Split(form.Reasons, "\n") {
+			if r = strings.TrimSpace(r); r != "" {
+				rc.ObjectionReasons = append(rc.ObjectionReasons, r)
+			}
+		}
+	case MethodJudgment:
+		for _, o := range v.Options {
+			var p MeritProfile
+			for g := boussole.ARejeter; g <= boussole.Excellent; g++ {
+				p.Counts[g] = count(RoomCountField(o.Position, g))
+			}
+			rc.Profiles = append(rc.Profiles, p)
+		}
+	}
+	return rc, errs
+}
+
+// correctCount corrects the counts of an in-room vote awaiting publication;
+// a refusal (a count out of bounds, no reason) re-shows the vote page with
+// what was typed and the message beside its field.
+func (h *Handlers) correctCount(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx, co := c.UserContext(), web.Council(c)
+	v, err := GetVote(ctx, h.DB, co.ID, id)
+	if err != nil {
+		return err
+	}
+	form := closeForm{Reason: web.Form(c, "correction_reason")}
+	rc, errs := roomCountsFromForm(c, v, &form)
+	if !v.Counted() {
+		errs = nil // the state's refusal below says more than the counts'
+	}
+	if len(errs) > 0 {
+		if form.Reason == "" {
+			errs.Add("correction_reason", "Dites pourquoi le décompte est corrigé : le motif est publié avec le résultat.")
+		}
+		return h.refuseClose(c, errs, form, nil)
+	}
+	_, err = CorrectCounts(ctx, h.DB, co.ID, id, auth.ActorOf(web.ViewerOf(c)), rc, form.Reason)
+	if f := apperr.FieldsOf(err); f != nil {
+		return h.refuseClose(c, f, form, nil)
+	} else if apperr.CodeOf(err) == apperr.Conflict {
+		return h.refuseClose(c, nil, form, err)
+	} else if err != nil {
+		return err
+	}
+	return web.RedirectWithFlash(c, "/votes/"+strconv.FormatInt(id, 10)+"#verification", "Décompte corrigé ; la correction et son motif seront publiés avec le résultat.")
+}
+
+// publishVoteResult publishes the checked counts of an in-room vote.
+func (h *Handlers) publishVoteResult(c *fiber.Ctx) error {
+	id, err := web.ParamID(c, "id")
+	if err != nil {
+		return err
+	}
+	form := closeForm{Motivation: web.Form(c, "motivation"), Adjourn: web.FormIs(c, "adjourn", "1")}
+	v, d, err := PublishVote(c.UserContext(), h.DB, web.Council(c).ID, id, auth.ActorOf(web.ViewerOf(c)),
+		CloseInput{Adjourn: form.Adjourn, Motivation: form.Motivation})
+	if apperr.CodeOf(err) == apperr.Conflict {
+		return h.refuseClose(c, nil, form, err)
+	} else if err != nil {
+		return err
+	}
+	if d != nil {
+		return web.RedirectWithFlash(c, d.Path(), "Résultat publié, décision enregistrée.")
+	}
+	return web.RedirectWithFlash(c, "/votes/"+strconv.FormatInt(v.ID, 10), "Résultat publié.")
 }
 
 // refuseClose shows the vote page again with the close form's messages and

@@ -336,6 +336,16 @@ func closeForm(t *testing.T, fac *webtest.Client, v *assembly.Vote, counts url.V
 	return res.StatusCode, body
 }
 
+// publishForm publishes the checked counts of an in-room vote.
+func publishForm(t *testing.T, fac *webtest.Client, v *assembly.Vote) {
+	t.Helper()
+	path := "/votes/" + strconv.FormatInt(v.ID, 10)
+	fac.Get(path)
+	if res, body := fac.PostForm(path+"/publication", nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("publication: %d %.2000s", res.StatusCode, body)
+	}
+}
+
 // voteState reads a vote's state and ballot count from the database.
 func voteState(t *testing.T, db *bun.DB, id int64) (string, *int) {
 	t.Helper()
@@ -403,8 +413,12 @@ func TestInRoomCountsAreCheckedOnTheForm(t *testing.T) {
 	if status, _ := closeForm(t, fac, maj, url.Values{"pour": {"3"}, "contre": {" 1 "}, "abstention": {"0"}}); status != http.StatusSeeOther {
 		t.Fatalf("valid counts: %d", status)
 	}
-	if st, n := voteState(t, db, maj.ID); st != assembly.VoteClosed || n == nil || *n != 4 {
+	if st, n := voteState(t, db, maj.ID); st != assembly.VoteCounted || n == nil || *n != 4 {
 		t.Fatalf("after valid counts: %s %v", st, n)
+	}
+	publishForm(t, fac, maj)
+	if st, n := voteState(t, db, maj.ID); st != assembly.VoteClosed || n == nil || *n != 4 {
+		t.Fatalf("after publication: %s %v", st, n)
 	}
 
 	// Majority judgment: every grade of every option, each option's total
@@ -450,6 +464,7 @@ func TestInRoomCountsAreCheckedOnTheForm(t *testing.T) {
 	if status, _ := closeForm(t, fac, mj, grades(map[string]string{"o1g6": "3", "o1g2": "1", "o2g3": "4"})); status != http.StatusSeeOther {
 		t.Fatalf("valid grades: %d", status)
 	}
+	publishForm(t, fac, mj)
 	closed, err := assembly.GetVote(context.Background(), db, f.councilID, mj.ID)
 	if err != nil || closed.WinnerOption == nil || *closed.WinnerOption != 1 || closed.Count() != 4 {
 		t.Fatalf("judgment in room: %v %+v", err, closed)

@@ -3,6 +3,7 @@ package assembly
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -174,12 +175,17 @@ func SetMeetingStateAs(ctx context.Context, db *bun.DB, actor audit.Actor, counc
 			}
 			return record("Séance ouverte le " + web.FrenchDate(start) + ", prévue le " + web.FrenchDate(m.StartsAt) + " : " + m.Title)
 		case m.State == MeetingOpen && to == MeetingClosed:
-			open, err := tx.NewSelect().Table("votes").Where("meeting_id = ? AND council_id = ? AND state = ?", id, councilID, VoteOpen).Exists(ctx)
-			if err != nil {
+			var open []VoteState
+			if err := tx.NewSelect().Table("votes").Column("state").Where("meeting_id = ? AND council_id = ? AND state IN (?)", id, councilID,
+				bun.List([]VoteState{VoteOpen, VoteCounted})).Scan(ctx, &open); err != nil {
 				return err
 			}
-			if open {
+			switch {
+			case slices.Contains(open, VoteOpen):
 				return apperr.New(apperr.Conflict, "Un vote est encore ouvert : clôturez-le avant de clore la séance.")
+			case len(open) > 0:
+				// Counts are checked with the room present: not after it left.
+				return apperr.New(apperr.Conflict, "Le décompte d'un vote à main levée attend sa vérification : publiez son résultat avant de clore la séance.")
 			}
 			// A meeting closed without a roll keeps the quorum it closed with.
 			if err := snapshotQuorum(ctx, tx, councilID, id, true); err != nil {

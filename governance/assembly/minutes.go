@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"cla/governance/boussole"
 	"cla/internal/apperr"
 	"cla/internal/audit"
 	"cla/internal/council"
@@ -160,6 +161,9 @@ func joinOrDash(s []string) string {
 
 // tallyLine says a closed vote's result in one French line.
 func tallyLine(v *Vote) string {
+	if v.Counted() && v.Tally != nil {
+		return "Décompte à vérifier avant publication : " + countsLine(v, v.Tally) + "." + correctionNote(v.Tally)
+	}
 	if !v.Closed() || v.Tally == nil {
 		return "Vote en cours."
 	}
@@ -168,7 +172,51 @@ func tallyLine(v *Vote) string {
 	if rest != "" {
 		rest = "\n" + rest
 	}
-	return line + proxyNote(v.Tally) + rest
+	return line + proxyNote(v.Tally) + correctionNote(v.Tally) + rest
+}
+
+// countsLine says the counts of tally t of vote v, without the outcome: what
+// a correction replaces, and how two counts are compared.
+func countsLine(v *Vote, t *VoteTally) string {
+	switch v.Method {
+	case MethodMajority:
+		return fmt.Sprintf("%d pour, %d contre, %s", t.For, t.Against, text.Count(t.Abstain, "abstention", "abstentions"))
+	case MethodConsent:
+		s := text.Count(t.Objections, "objection", "objections")
+		if len(t.ObjectionReasons) > 0 {
+			s += " (« " + strings.Join(t.ObjectionReasons, " » ; « ") + " »)"
+		}
+		return s
+	case MethodJudgment:
+		var parts []string
+		for i, p := range t.Profiles {
+			if i >= len(v.Options) {
+				break
+			}
+			var grades []string
+			for g := boussole.Excellent; g >= boussole.ARejeter; g-- {
+				if n := p.Counts[g]; n > 0 {
+					grades = append(grades, fmt.Sprintf("%d %s", n, strings.ToLower(g.Label())))
+				}
+			}
+			if len(grades) == 0 {
+				grades = []string{"aucune mention"}
+			}
+			parts = append(parts, "« "+v.Options[i].Label+" » : "+strings.Join(grades, ", "))
+		}
+		return strings.Join(parts, " ; ")
+	}
+	return ""
+}
+
+// correctionNote says, after a result, each correction made to its counts
+// before publication: what they were and why they changed.
+func correctionNote(t *VoteTally) string {
+	var b strings.Builder
+	for _, c := range t.Corrections {
+		fmt.Fprintf(&b, " Décompte corrigé avant publication (il était de %s) — motif : « %s ».", c.Before, c.Reason)
+	}
+	return b.String()
 }
 
 // tallyResult says a closed vote's result in one French line.

@@ -71,7 +71,7 @@ func TestConcurrentInRoomCloses(t *testing.T) {
 		if won < 0 || lost < 0 {
 			t.Fatalf("round %d: statuses %v, want one 303 and one 409; bodies %.1500s / %.1500s", round, status, bodies[0], bodies[1])
 		}
-		if !strings.Contains(bodies[lost], "Ce vote était déjà clos") || !strings.Contains(bodies[lost], "Résultat :") {
+		if !strings.Contains(bodies[lost], "Le décompte de ce vote est déjà saisi") || !strings.Contains(bodies[lost], "Décompte à vérifier") {
 			t.Fatalf("round %d: the refused close does not show the page with its reason: %.3000s", round, bodies[lost])
 		}
 		got, err := assembly.GetVote(context.Background(), db, f.councilID, v.ID)
@@ -82,11 +82,100 @@ func TestConcurrentInRoomCloses(t *testing.T) {
 		if got.Tally == nil || got.Tally.For != want || got.Count() > 5 {
 			t.Fatalf("round %d: tally %+v, want the winner's %v", round, got.Tally, forms[won])
 		}
-		var closes int
-		if err := db.NewRaw("SELECT count(*) FROM audit_log WHERE action = 'vote.close' AND object_id = ?", strconv.FormatInt(v.ID, 10)).
-			Scan(context.Background(), &closes); err != nil || closes != 1 {
-			t.Fatalf("round %d: %d close entries (%v), want 1", round, closes, err)
+		entries := func(action string) int {
+			var n int
+			if err := db.NewRaw("SELECT count(*) FROM audit_log WHERE action = ? AND object_id = ?", action, strconv.FormatInt(v.ID, 10)).
+				Scan(context.Background(), &n); err != nil {
+				t.Fatal(err)
+			}
+			return n
 		}
+		if n := entries("vote.count"); n != 1 {
+			t.Fatalf("round %d: %d count entries, want 1", round, n)
+		}
+
+		// The counts checked, both publish at once: one result, one close.
+		for _, c := range pair {
+			c.Get(path)
+		}
+		for i, c := range pair {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, body := c.PostForm(path+"/publication", nil)
+				status[i], bodies[i] = res.StatusCode, body
+			}()
+		}
+		wg.Wait()
+		if !(status[0] == http.StatusSeeOther && status[1] == http.StatusConflict || status[1] == http.StatusSeeOther && status[0] == http.StatusConflict) {
+			t.Fatalf("round %d: publications %v, want one 303 and one 409", round, status)
+		}
+		for i := range status {
+			if status[i] == http.StatusConflict && (!strings.Contains(bodies[i], "Ce vote était déjà clos") || !strings.Contains(bodies[i], "Résultat :")) {
+				t.Fatalf("round %d: the refused publication does not show the result with its reason: %.3000s", round, bodies[i])
+			}
+		}
+		if n := entries("vote.close"); n != 1 {
+			t.Fatalf("round %d: %d close entries, want 1", round, n)
+		}
+	}
+}
+
+// The same correction sent twice (a double submit): the first replaces the
+// counts, the second finds them already so and is refused beside the form;
+// one correction is kept and audited. Run with -race.
+func TestConcurrentCountCorrections(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	f := newMeetingFixture(t, db, 4) // 5 present
+	a := apptest.New(t, db, app.Config{})
+	fac, _ := webtest.SignIn(t, a, db, f.councilID, authz.Facilitator)
+	tab := webtest.New(t, a)
+	tab.Host = fac.Host
+	tab.SetCookie(auth.SessionCookie, fac.Cookie(auth.SessionCookie))
+	v := f.openVote(t, f.freeItem(t, "Main levée"), &assembly.Vote{Question: "Adopter à main levée ?", Method: assembly.MethodMajority, Mode: assembly.ModeInRoom})
+	path := "/votes/" + strconv.FormatInt(v.ID, 10)
+	fac.Get(path)
+	if res, body := fac.PostForm(path+"/cloture", url.Values{"pour": {"3"}, "contre": {"1"}, "abstention": {"1"}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("close: %d %.2000s", res.StatusCode, body)
+	}
+	pair := []*webtest.Client{fac, tab}
+	for _, c := range pair {
+		c.Get(path)
+	}
+	form := url.Values{"pour": {"2"}, "contre": {"2"}, "abstention": {"1"}, "correction_reason": {"Une main comptée deux fois"}}
+	status := make([]int, 2)
+	bodies := make([]string, 2)
+	var wg sync.WaitGroup
+	for i, c := range pair {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, body := c.PostForm(path+"/correction", form)
+			status[i], bodies[i] = res.StatusCode, body
+		}()
+	}
+	wg.Wait()
+	lost := -1
+	for i, s := range status {
+		if s == http.StatusUnprocessableEntity {
+			lost = i
+		}
+	}
+	if lost < 0 || status[1-lost] != http.StatusSeeOther {
+		t.Fatalf("statuses %v, want one 303 and one 422", status)
+	}
+	if !strings.Contains(bodies[lost], "Ce décompte est celui déjà saisi") || !strings.Contains(bodies[lost], "Une main comptée deux fois</textarea>") {
+		t.Fatalf("the second correction is not refused on its form: %.3000s", bodies[lost])
+	}
+	got, err := assembly.GetVote(context.Background(), db, f.councilID, v.ID)
+	if err != nil || got.Tally.For != 2 || len(got.Tally.Corrections) != 1 {
+		t.Fatalf("after the double submit: %v %+v", err, got.Tally)
+	}
+	var n int
+	if err := db.NewRaw("SELECT count(*) FROM audit_log WHERE action = 'vote.correct' AND object_id = ?", strconv.FormatInt(v.ID, 10)).
+		Scan(context.Background(), &n); err != nil || n != 1 {
+		t.Fatalf("%d correction entries (%v), want 1", n, err)
 	}
 }
 

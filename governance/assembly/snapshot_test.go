@@ -36,7 +36,7 @@ func TestClosedMeetingIgnoresLaterMembersAndRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	room := f.openVote(t, item, &assembly.Vote{Question: "Adopter à main levée ?", Method: assembly.MethodMajority, Mode: assembly.ModeInRoom})
-	if _, _, err := assembly.CloseVote(ctx, db, f.councilID, room.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{For: 2, Against: 2, Abstain: 1}}); err != nil {
+	if _, _, err := closeAndPublish(ctx, db, f.councilID, room.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{For: 2, Against: 2, Abstain: 1}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := assembly.SetMeetingState(ctx, db, f.councilID, f.meeting.ID, assembly.MeetingClosed); err != nil {

@@ -155,12 +155,20 @@ type VoteState = string
 
 // The vote states.
 const (
-	VoteOpen   VoteState = "ouvert"
-	VoteClosed VoteState = "clos"
+	VoteOpen VoteState = "ouvert"
+	// VoteCounted is an in-room vote whose counts were entered at the close
+	// and are checked with the room before the result is published: no
+	// ballot is taken any more, the counts may be corrected with a reason,
+	// and no outcome or decision exists yet (docs/decisions.md).
+	VoteCounted VoteState = "a_verifier"
+	VoteClosed  VoteState = "clos"
 )
 
-// Closed reports whether the vote is closed.
+// Closed reports whether the vote is closed and its result published.
 func (v *Vote) Closed() bool { return v.State == VoteClosed }
+
+// Counted reports whether an in-room vote's counts await their check.
+func (v *Vote) Counted() bool { return v.State == VoteCounted }
 
 // ClosedTime is the close time (zero while open).
 func (v *Vote) ClosedTime() time.Time {
@@ -191,6 +199,9 @@ func (v *Vote) OutcomeLabel() string {
 		return "Adopté"
 	case "rejete":
 		return "Rejeté"
+	}
+	if v.Counted() {
+		return "Décompte à vérifier"
 	}
 	return "En cours"
 }
@@ -332,6 +343,18 @@ type VoteTally struct {
 	// those entered by the facilitator from a paper ballot.
 	ByProxy int `json:"procurations,omitempty"`
 	OnPaper int `json:"papier,omitempty"`
+	// Corrections are the corrections of an in-room count made before the
+	// result was published, oldest first: kept with the tally, so the vote
+	// page, the decision and the minutes say a count was corrected and why.
+	Corrections []CountCorrection `json:"corrections,omitempty"`
+}
+
+// CountCorrection is one correction of an in-room count before publication.
+type CountCorrection struct {
+	At     time.Time `json:"le"`
+	By     string    `json:"par"`
+	Reason string    `json:"motif"`
+	Before string    `json:"avant"` // the counts as they stood, in French
 }
 
 // Add counts one ballot.

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -252,10 +254,18 @@ type CloseInput struct {
 	Motivation string      // the decision's motivation (markdown)
 }
 
-// CloseVote closes a vote: in one transaction it locks the vote, computes the
-// tally from the stored ballots (or the counts entered in the room), stores it
-// with the outcome and, for a vote on a proposal, records the decision and
-// applies an adopted change to the register. All or nothing.
+// CloseVote closes a vote. An online vote is counted from its stored ballots
+// and published at once: in one transaction it locks the vote, stores the
+// tally with the outcome and, for a vote on a proposal, records the decision
+// and applies an adopted change to the register. All or nothing.
+//
+// An in-room vote is not published by its close: the counts of the show of
+// hands are checked first. The close stores them (bounded by the members
+// present and their proxies) and leaves the vote "à vérifier", without an
+// outcome or a decision (the returned decision is nil): the facilitator may
+// correct them with a reason (CorrectCounts), then publishes (PublishVote),
+// which does the rest of an online close. in.Adjourn and in.Motivation are
+// then read by PublishVote.
 func CloseVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor audit.Actor, in CloseInput) (*Vote, *Decision, error) {
 	var v *Vote
 	var d *Decision
@@ -264,63 +274,184 @@ func CloseVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor a
 		if v, err = lockVote(ctx, tx, councilID, voteID); err != nil {
 			return err
 		}
-		if v.State != VoteOpen {
+		switch v.State {
+		case VoteCounted:
+			return errVoteAlreadyCounted
+		case VoteClosed:
 			return errVoteAlreadyClosed
 		}
-		tally := &VoteTally{InRoom: v.InRoom()}
-		if tally.Present, err = presentCount(ctx, tx, councilID, v.MeetingID); err != nil {
-			return err
-		}
-		bound := tally.Present
 		if v.InRoom() {
-			if bound, err = maxInRoomVotes(ctx, tx, councilID, v.MeetingID); err != nil {
+			tally, err := countRoom(ctx, tx, v, in.Room)
+			if err != nil {
 				return err
 			}
+			raw, err := json.Marshal(tally)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.NewRaw(`UPDATE votes SET state = ?, tally = ?, ballot_count = ? WHERE id = ? AND council_id = ?`,
+				VoteCounted, string(raw), tally.Ballots, voteID, councilID).Exec(ctx); err != nil {
+				return fmt.Errorf("count vote: %w", err)
+			}
+			v.State, v.Tally, v.BallotCount = VoteCounted, tally, &tally.Ballots
+			return audit.Record(ctx, tx, actor.Entry(&councilID, "vote.count", "vote", strconv.FormatInt(v.ID, 10),
+				"Décompte saisi, à vérifier avant publication : "+v.Question), nil, tally)
+		}
+		tally := &VoteTally{}
+		if tally.Present, err = presentCount(ctx, tx, councilID, v.MeetingID); err != nil {
+			return err
 		}
 		var ballots []Ballot
 		if err := tx.NewSelect().Model(&ballots).Where("vote_id = ? AND council_id = ?", voteID, councilID).Order("id").Scan(ctx); err != nil {
 			return err
 		}
-		if v.InRoom() {
-			if in.Room == nil {
-				return apperr.Fields{"counts": "Saisissez le décompte du vote à main levée."}.Err()
-			}
-			if err := roomTally(v, in.Room, tally, bound); err != nil {
-				return err
-			}
-		} else {
-			for i := range ballots {
-				tally.Add(v, &ballots[i])
-			}
+		for i := range ballots {
+			tally.Add(v, &ballots[i])
 		}
-		outcome, winner := tally.Decide(v)
-		raw, err := json.Marshal(tally)
-		if err != nil {
-			return err
-		}
-		n := len(ballots)
-		if v.InRoom() {
-			n = tally.Ballots
-		}
-		if err := tx.NewRaw(`UPDATE votes SET state = ?, closed_at = greatest(clock_timestamp(), opened_at), tally = ?, ballot_count = ?,
-			outcome = ?, winner_option = ? WHERE id = ? AND council_id = ? RETURNING closed_at`,
-			VoteClosed, string(raw), n, outcome, winner, voteID, councilID).Scan(ctx, &v.ClosedAt); err != nil {
-			return fmt.Errorf("close vote: %w", err)
-		}
-		v.State, v.Tally, v.BallotCount, v.Outcome, v.WinnerOption = VoteClosed, tally, &n, outcome, winner
-		if err := audit.Record(ctx, tx, actor.Entry(&councilID, "vote.close", "vote", strconv.FormatInt(v.ID, 10), fmt.Sprintf("Vote clos (%s) : %s", v.OutcomeLabel(), v.Question)), nil, tally); err != nil {
-			return err
-		}
-		if d, err = decideOnClose(ctx, tx, v, actor, in); err != nil {
-			return err
-		}
-		return event.Enqueue(ctx, tx, event.VoteClosed{CouncilID: councilID, VoteID: voteID})
+		d, err = publishVote(ctx, tx, v, tally, len(ballots), actor, in)
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return v, d, nil
 }
+
+// countRoom checks the counts of a show of hands against the members present
+// now and the proxies they carry, and returns the tally they make.
+func countRoom(ctx context.Context, tx bun.Tx, v *Vote, rc *RoomCounts) (*VoteTally, error) {
+	if rc == nil {
+		return nil, apperr.Fields{"counts": "Saisissez le décompte du vote à main levée."}.Err()
+	}
+	tally := &VoteTally{InRoom: true}
+	var err error
+	if tally.Present, err = presentCount(ctx, tx, v.CouncilID, v.MeetingID); err != nil {
+		return nil, err
+	}
+	bound, err := maxInRoomVotes(ctx, tx, v.CouncilID, v.MeetingID)
+	if err != nil {
+		return nil, err
+	}
+	if err := roomTally(v, rc, tally, bound); err != nil {
+		return nil, err
+	}
+	return tally, nil
+}
+
+// publishVote closes a counted vote (n ballots or hands) and publishes its
+// result, inside the caller's transaction holding the vote's lock: the
+// outcome, the audit entry, the decision of a vote on a proposal (with its
+// register change) and the notification.
+func publishVote(ctx context.Context, tx bun.Tx, v *Vote, tally *VoteTally, n int, actor audit.Actor, in CloseInput) (*Decision, error) {
+	outcome, winner := tally.Decide(v)
+	raw, err := json.Marshal(tally)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.NewRaw(`UPDATE votes SET state = ?, closed_at = greatest(clock_timestamp(), opened_at), tally = ?, ballot_count = ?,
+		outcome = ?, winner_option = ? WHERE id = ? AND council_id = ? RETURNING closed_at`,
+		VoteClosed, string(raw), n, outcome, winner, v.ID, v.CouncilID).Scan(ctx, &v.ClosedAt); err != nil {
+		return nil, fmt.Errorf("close vote: %w", err)
+	}
+	v.State, v.Tally, v.BallotCount, v.Outcome, v.WinnerOption = VoteClosed, tally, &n, outcome, winner
+	if err := audit.Record(ctx, tx, actor.Entry(&v.CouncilID, "vote.close", "vote", strconv.FormatInt(v.ID, 10), fmt.Sprintf("Vote clos (%s) : %s", v.OutcomeLabel(), v.Question)), nil, tally); err != nil {
+		return nil, err
+	}
+	d, err := decideOnClose(ctx, tx, v, actor, in)
+	if err != nil {
+		return nil, err
+	}
+	return d, event.Enqueue(ctx, tx, event.VoteClosed{CouncilID: v.CouncilID, VoteID: v.ID})
+}
+
+// PublishVote publishes the checked counts of an in-room vote: the outcome,
+// the decision and the register change, as an online vote's close does.
+func PublishVote(ctx context.Context, db *bun.DB, councilID, voteID int64, actor audit.Actor, in CloseInput) (*Vote, *Decision, error) {
+	var v *Vote
+	var d *Decision
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if v, err = lockVote(ctx, tx, councilID, voteID); err != nil {
+			return err
+		}
+		switch v.State {
+		case VoteOpen:
+			return apperr.New(apperr.Conflict, "Le décompte de ce vote n'est pas encore saisi : clôturez-le d'abord.")
+		case VoteClosed:
+			return errVoteAlreadyClosed
+		}
+		d, err = publishVote(ctx, tx, v, v.Tally, v.Tally.Ballots, actor, in)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return v, d, nil
+}
+
+// CorrectCounts replaces the counts of an in-room vote before its result is
+// published, with the reason the room gave: the vote keeps the correction
+// (the counts it replaced, who, when, why) in its tally, and the audit trail
+// the tallies before and after. The new counts have the bounds of the first.
+func CorrectCounts(ctx context.Context, db *bun.DB, councilID, voteID int64, actor audit.Actor, rc *RoomCounts, reason string) (*Vote, error) {
+	var v *Vote
+	err := db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if v, err = lockVote(ctx, tx, councilID, voteID); err != nil {
+			return err
+		}
+		switch v.State {
+		case VoteOpen:
+			return apperr.New(apperr.Conflict, "Le décompte de ce vote n'est pas encore saisi : il n'y a rien à corriger.")
+		case VoteClosed:
+			return apperr.New(apperr.Conflict, "Le résultat de ce vote est publié : il ne se corrige plus. Une décision rectificative passe par l'ordre du jour d'une séance.")
+		}
+		reason = strings.TrimSpace(reason)
+		f := apperr.Fields{}
+		switch n := utf8.RuneCountInString(reason); {
+		case n == 0:
+			f.Add("correction_reason", "Dites pourquoi le décompte est corrigé : le motif est publié avec le résultat.")
+		case n > 500:
+			f.Add("correction_reason", "Le motif compte 500 caractères au plus.")
+		}
+		tally, err := countRoom(ctx, tx, v, rc)
+		if fe := apperr.FieldsOf(err); fe != nil {
+			for k, m := range fe {
+				f[k] = m
+			}
+		} else if err != nil {
+			return err
+		}
+		if len(f) > 0 {
+			return f.Err()
+		}
+		before := v.Tally
+		if countsLine(v, tally) == countsLine(v, before) {
+			return apperr.Fields{"counts": "Ce décompte est celui déjà saisi : rien à corriger."}.Err()
+		}
+		tally.Corrections = append(append([]CountCorrection(nil), before.Corrections...),
+			CountCorrection{At: time.Now(), By: actor.Name, Reason: reason, Before: countsLine(v, before)})
+		raw, err := json.Marshal(tally)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.NewRaw(`UPDATE votes SET tally = ?, ballot_count = ? WHERE id = ? AND council_id = ? AND state = ?`,
+			string(raw), tally.Ballots, voteID, councilID, VoteCounted).Exec(ctx); err != nil {
+			return fmt.Errorf("correct vote: %w", err)
+		}
+		v.Tally, v.BallotCount = tally, &tally.Ballots
+		return audit.Record(ctx, tx, actor.Entry(&councilID, "vote.correct", "vote", strconv.FormatInt(v.ID, 10),
+			fmt.Sprintf("Décompte corrigé avant publication (%s → %s) : %s", countsLine(v, before), countsLine(v, tally), reason)), before, tally)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// errVoteAlreadyCounted refuses a second close of an in-room vote (two
+// facilitators, or the same form sent twice): its counts are there to check.
+var errVoteAlreadyCounted = apperr.New(apperr.Conflict, "Le décompte de ce vote est déjà saisi : vérifiez-le ci-dessous, corrigez-le s'il le faut, puis publiez le résultat.")
 
 // RoomCountField is the form field (and validation key) of an in-room
 // majority-judgment count: option position, grade.

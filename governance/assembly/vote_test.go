@@ -330,7 +330,7 @@ func TestVoteMethods(t *testing.T) {
 	if _, _, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{For: 5, Against: 3}}); apperr.CodeOf(err) != apperr.Invalid {
 		t.Fatalf("more hands than present: %v", err)
 	}
-	c, _, err = assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{For: 4, Against: 2, Abstain: 1}})
+	c, _, err = closeAndPublish(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{For: 4, Against: 2, Abstain: 1}})
 	if err != nil || c.Outcome != "adopte" || *c.BallotCount != 7 {
 		t.Fatalf("in room: %v %+v", err, c)
 	}
@@ -409,7 +409,7 @@ func TestInRoomCounts(t *testing.T) {
 	if _, _, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{Objections: 1}}); apperr.FieldsOf(err)["reasons"] == "" {
 		t.Fatalf("objection without reason: %v", err)
 	}
-	c, _, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{Objections: 1, ObjectionReasons: []string{"Trop cher"}}})
+	c, _, err := closeAndPublish(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{Objections: 1, ObjectionReasons: []string{"Trop cher"}}})
 	if err != nil || c.Outcome != "rejete" || c.Tally.Consent != 5 || c.Tally.Objections != 1 {
 		t.Fatalf("consent in room: %v %+v", err, c.Tally)
 	}
@@ -423,7 +423,7 @@ func TestInRoomCounts(t *testing.T) {
 	if _, _, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{Profiles: []assembly.MeritProfile{huge, b}}}); apperr.FieldsOf(err)["o1g7"] == "" {
 		t.Fatalf("huge grade counts: %v", err)
 	}
-	c, _, err = assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{Profiles: []assembly.MeritProfile{a, b}}})
+	c, _, err = closeAndPublish(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{Room: &assembly.RoomCounts{Profiles: []assembly.MeritProfile{a, b}}})
 	if err != nil || c.WinnerOption == nil || *c.WinnerOption != 2 || *c.BallotCount != 6 {
 		t.Fatalf("judgment in room: %v %+v", err, c)
 	}

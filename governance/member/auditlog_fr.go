@@ -81,6 +81,8 @@ var auditVerbs = map[string]string{
 	"odoo.unlink":              "a délié un point de vente de son partenaire Odoo",
 	"shop.candidate":           "a inscrit un point de vente candidat",
 	"vote.close":               "a clos un vote",
+	"vote.count":               "a saisi le décompte d'un vote à main levée",
+	"vote.correct":             "a corrigé le décompte d'un vote avant publication",
 	"vote.open":                "a ouvert un vote",
 }
 
