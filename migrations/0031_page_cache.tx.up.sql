@@ -88,11 +88,23 @@ CREATE TRIGGER shop_products_pages_update AFTER UPDATE ON shop_products
     REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION page_generations_touch('shops');
 CREATE TRIGGER shop_products_pages_delete AFTER DELETE ON shop_products
     REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION page_generations_touch('shops');
-CREATE TRIGGER shop_basket_rows_pages_insert AFTER INSERT ON shop_basket_rows
+CREATE TRIGGER shop_products_removed_pages_insert AFTER INSERT ON shop_products_removed
     REFERENCING NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION page_generations_touch('shops');
-CREATE TRIGGER shop_basket_rows_pages_update AFTER UPDATE ON shop_basket_rows
+CREATE TRIGGER shop_products_removed_pages_update AFTER UPDATE ON shop_products_removed
     REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION page_generations_touch('shops');
-CREATE TRIGGER shop_basket_rows_pages_delete AFTER DELETE ON shop_basket_rows
+CREATE TRIGGER shop_products_removed_pages_delete AFTER DELETE ON shop_products_removed
+    REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION page_generations_touch('shops');
+CREATE TRIGGER basket_item_periods_pages_insert AFTER INSERT ON basket_item_periods
+    REFERENCING NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION page_generations_touch('shops');
+CREATE TRIGGER basket_item_periods_pages_update AFTER UPDATE ON basket_item_periods
+    REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION page_generations_touch('shops');
+CREATE TRIGGER basket_item_periods_pages_delete AFTER DELETE ON basket_item_periods
+    REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION page_generations_touch('shops');
+CREATE TRIGGER basket_shop_periods_pages_insert AFTER INSERT ON basket_shop_periods
+    REFERENCING NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION page_generations_touch('shops');
+CREATE TRIGGER basket_shop_periods_pages_update AFTER UPDATE ON basket_shop_periods
+    REFERENCING OLD TABLE AS changed_old NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION page_generations_touch('shops');
+CREATE TRIGGER basket_shop_periods_pages_delete AFTER DELETE ON basket_shop_periods
     REFERENCING OLD TABLE AS changed_old FOR EACH STATEMENT EXECUTE FUNCTION page_generations_touch('shops');
 CREATE TRIGGER shop_basket_marks_pages_insert AFTER INSERT ON shop_basket_marks
     REFERENCING NEW TABLE AS changed_new FOR EACH STATEMENT EXECUTE FUNCTION page_generations_touch('shops');

