@@ -234,17 +234,17 @@ func TestFacilitatorsAndAdminsManageMembers(t *testing.T) {
 
 	// The audit trail: every change, filterable by person and by object.
 	_, body = fac.Get("/gestion/journal")
-	for _, want := range []string{"Rôle d&#39;Alix Membre : Membre du CLA → Animateur·ice", "Lien de nouveau mot de passe créé pour Alix Membre", "a changé son mot de passe"} {
+	for _, want := range []string{"a changé le rôle d&#39;Alix Membre : Membre du CLA → Animateur·ice", "a créé un lien de mot de passe pour Alix Membre", "a changé son mot de passe"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("audit page lacks %q", want)
 		}
 	}
 	_, body = fac.Get(fmt.Sprintf("/gestion/journal?personne=%d", facID))
-	if !strings.Contains(body, "Lien de nouveau mot de passe") || strings.Contains(body, "Rôle d&#39;Alix") {
+	if !strings.Contains(body, "a créé un lien de mot de passe pour Alix Membre") || strings.Contains(body, "le rôle d&#39;Alix") {
 		t.Error("filter by person shows the wrong entries")
 	}
 	_, body = fac.Get(fmt.Sprintf("/gestion/journal?type=member&objet=%d", memberID))
-	if !strings.Contains(body, "Rôle d&#39;Alix") || strings.Contains(body, "Invitation") {
+	if !strings.Contains(body, "a changé le rôle d&#39;Alix") || strings.Contains(body, "invit") {
 		t.Error("filter by object shows the wrong entries")
 	}
 	if n, err := audit.Verify(context.Background(), db); err != nil || n < 4 {
