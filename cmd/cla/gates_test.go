@@ -710,7 +710,7 @@ var gateGETWritableTables = map[string]string{
 // gateBackgroundJobs are the job kinds made by periodic sweeps rather than by
 // requests: they may appear while the gates run.
 var gateBackgroundJobs = []string{"notify.convocation_sweep", "notify.closing_sweep", "notify.digest_sweep", "notify.deliver",
-	"notify.renewal_sweep", "notify.send"}
+	"notify.renewal_sweep", "notify.send", "auth.term_sweep"}
 
 // snapshot returns a digest of every table of the database (row count and md5
 // of all rows), so that a test can tell whether anything changed.
