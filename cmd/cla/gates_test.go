@@ -548,6 +548,9 @@ func TestAccessibility(t *testing.T) {
 
 	// Anonymous.
 	anon := b.NewStrictPage(t)
+	if err := anon.PreloadAxe(); err != nil {
+		t.Fatal(err)
+	}
 	pages, broken := e.crawl(e.client(), gateAnonymous)
 	anonPages := pages
 	for _, s := range broken {
@@ -561,6 +564,9 @@ func TestAccessibility(t *testing.T) {
 	// A sign-in that fails: its error must be announced.
 	email := e.newFacilitator()
 	fac := b.NewStrictPage(t)
+	if err := fac.PreloadAxe(); err != nil {
+		t.Fatal(err)
+	}
 	signIn := func(password string) (int, error) {
 		if _, err := fac.Navigate(e.base + "/connexion"); err != nil {
 			return 0, err

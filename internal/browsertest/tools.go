@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
 )
 
 // ToolsDir returns the folder where scripts/test installs the test tools:
@@ -109,8 +112,10 @@ func (p *Page) Axe() ([]AxeViolation, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Inject(script); err != nil {
-		return nil, err
+	if loaded, _ := Eval[bool](p, `typeof axe === 'object'`); !loaded {
+		if err := p.Inject(script); err != nil {
+			return nil, err
+		}
 	}
 	const run = `axe.run(document, {
 		runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']},
@@ -213,4 +218,20 @@ func ValidateHTML(docs []Document) (map[string][]VnuMessage, error) {
 		sort.SliceStable(ms, func(i, j int) bool { return ms[i].Line < ms[j].Line })
 	}
 	return out, nil
+}
+
+// PreloadAxe makes every document the tab loads from now on start with
+// axe-core defined, so that Axe does not send and evaluate the 550 kB script
+// after each navigation.
+func (p *Page) PreloadAxe() error {
+	script, err := AxeScript()
+	if err != nil {
+		return err
+	}
+	src, err := os.ReadFile(script)
+	if err != nil {
+		return err
+	}
+	_, err = chromedp.Call(p.Ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: string(src)})
+	return err
 }
