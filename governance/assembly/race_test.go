@@ -93,6 +93,21 @@ func TestConcurrentClosesRecordOneDecision(t *testing.T) {
 	if got := registerVersion(t, f); got != v0+1 {
 		t.Fatalf("two closes: register version %d, want %d", got, v0+1)
 	}
+	// Two facilitators ask at once to rectify the decision by a vote: one
+	// item on the agenda, the other told it is already there.
+	var decided int64
+	if err := db.NewRaw("SELECT id FROM decisions WHERE vote_id = ?", v.ID).Scan(ctx, &decided); err != nil {
+		t.Fatal(err)
+	}
+	oneWins("two rectifications", race(func(int) error {
+		_, err := assembly.ScheduleRectification(ctx, db, f.facilitator, f.councilID, f.meeting.ID,
+			&assembly.VotedRectification{DecisionID: decided, Status: "non_conventionne", Reason: "Décompte faux", Minutes: 5})
+		return err
+	}))
+	var items int
+	if err := db.NewRaw("SELECT count(*) FROM agenda_items WHERE rectifies_id = ?", decided).Scan(ctx, &items); err != nil || items != 1 {
+		t.Fatalf("%d rectification items (%v), want 1", items, err)
+	}
 
 	// A show of hands: the same counts entered twice, then two publications.
 	item, _ = f.proposalItem(t, "item_status", "riz-de-camargue", "conventionne", "")

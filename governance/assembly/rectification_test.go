@@ -15,6 +15,7 @@ import (
 	"cla/governance/assembly"
 	"cla/internal/apperr"
 	"cla/internal/authz"
+	"cla/internal/browsertest"
 	"cla/internal/testdb"
 	"cla/internal/webtest"
 )
@@ -92,6 +93,7 @@ func TestVotedRectification(t *testing.T) {
 		another.councilID, another.meeting.ID, another.freeItem(t, "Ailleurs").ID).Scan(ctx, &foreign); err != nil {
 		t.Fatal(err)
 	}
+	var docs []browsertest.Document
 	for _, c := range []struct {
 		name, decision, status, want string
 		code                         int
@@ -106,6 +108,9 @@ func TestVotedRectification(t *testing.T) {
 			!strings.Contains(body, `value="`+c.decision+`"`) {
 			i := strings.Index(body, "r-decision")
 			t.Fatalf("%s: %d, want %d with %q and the form as typed: %.3000s", c.name, res.StatusCode, c.code, c.want, body[max(i-1500, 0):])
+		}
+		if c.name == "same status" {
+			docs = append(docs, browsertest.Document{Name: "meeting page, rectification refused", HTML: []byte(body)})
 		}
 	}
 	if _, err := assembly.ScheduleRectification(ctx, db, another.facilitator, another.councilID, another.meeting.ID,
@@ -174,6 +179,18 @@ func TestVotedRectification(t *testing.T) {
 	res, body = fac.PostForm(d3.Path()+"/rectification-votee", url.Values{"meeting": {strconv.FormatInt(f.meeting.ID, 10)}, "status": {"non_conventionne"}, "reason": {""}, "minutes": {"12"}})
 	if res.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Dites ce que la rectification corrige") || !strings.Contains(body, `value="12"`) {
 		t.Fatalf("a voted rectification without a reason: %d %.3000s", res.StatusCode, body)
+	}
+	docs = append(docs, browsertest.Document{Name: "decision page, voted rectification refused", HTML: []byte(body)})
+	_, body = anon.Get(d2.Path())
+	docs = append(docs, browsertest.Document{Name: "rectifying decision", HTML: []byte(body)})
+	errs, err := browsertest.ValidateHTML(docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, msgs := range errs {
+		for _, m := range msgs {
+			t.Errorf("%s: %s", name, m)
+		}
 	}
 	res, body = fac.PostForm(d3.Path()+"/rectification-votee", url.Values{"meeting": {strconv.FormatInt(f.meeting.ID, 10)}, "status": {"non_conventionne"}, "reason": {"Riz importé"}, "minutes": {"12"}})
 	if loc := location(t, res, body); loc != mpath+"#ordre-du-jour" {
