@@ -208,4 +208,22 @@ func TestVotedRectification(t *testing.T) {
 	if n, m, r := audits("decision.rectify_scheduled"), audits("decision.rectify"), audits("decision.rectify_rejected"); n != 2 || m != 1 || r != 1 {
 		t.Fatalf("audit: %d scheduled, %d rectified, %d rejected; want 2, 1, 1", n, m, r)
 	}
+
+	// The minutes say what was put to the vote, adopted or not.
+	if err := assembly.SetMeetingState(ctx, db, co.ID, f.meeting.ID, assembly.MeetingClosed); err != nil {
+		t.Fatal(err)
+	}
+	mins, err := assembly.GetMinutes(ctx, db, co.ID, f.meeting.ID)
+	if err != nil || mins == nil {
+		t.Fatalf("minutes: %v", err)
+	}
+	for _, want := range []string{
+		"Décision rectificative proposée pour la décision n° " + d1id + " (nouveau statut : Non conventionné). Motif : Le décompte de la séance était faux",
+		"Décision rectificative proposée pour la décision n° " + strconv.FormatInt(d3.ID, 10) + " (nouveau statut : Non conventionné). Motif : Riz importé",
+		"**Décision** : " + d2.Title,
+	} {
+		if !strings.Contains(mins.BodyMD, want) {
+			t.Fatalf("the minutes lack %q: %s", want, mins.BodyMD)
+		}
+	}
 }
