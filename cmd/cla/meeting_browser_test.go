@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,10 +63,15 @@ func (u browserUser) submit(what, selector, until string) {
 	u.waitFor(what, `!document.body.dataset.before && document.readyState === 'complete' && (`+until+`)`)
 }
 
-// The journey in a real browser: schedule a meeting, build its agenda, take the
-// roll, open a vote, three members vote from three browser sessions, close; the
-// register, its API (new ETag) and the Atom feed show the new version, and the
-// minutes draft lists the decision.
+// The journey in a real browser: schedule a meeting of five members, build its
+// agenda; two members who cannot come give proxies (one on the site, one on
+// signed paper recorded by the facilitator); take the roll, open a vote, the
+// three members present vote from their browsers, two of them also for whom
+// they represent; close; the register, its API (new ETag) and the Atom feed
+// show the new version, the minutes draft lists the decision, and the next
+// meeting approves the minutes. Then a member joins and the rules change: the
+// closed meeting's page, minutes, vote and decision are byte-identical to
+// what they were (issue 19, "how it will be checked").
 func TestBrowserMeetingJourney(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
@@ -74,7 +80,7 @@ func TestBrowserMeetingJourney(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := assembly.SaveRules(ctx, db, &assembly.MeetingRules{CouncilID: co.ID, QuorumKind: assembly.QuorumCount, QuorumCount: 4}); err != nil {
+	if err := assembly.SaveRules(ctx, db, &assembly.MeetingRules{CouncilID: co.ID, QuorumKind: assembly.QuorumCount, QuorumCount: 4, ProxiesPerHolder: 1, ProxiesInQuorum: true}); err != nil {
 		t.Fatal(err)
 	}
 	var itemID, pid int64
@@ -90,8 +96,10 @@ func TestBrowserMeetingJourney(t *testing.T) {
 	}
 	base := listen(t, newAppOver(t, db))
 	b := browsertest.Start(t)
+	ids := map[string]int64{}
 	signInOn := func(page *browsertest.Page, role authz.Role, name string) browserUser {
-		_, email := webtest.CreateMember(t, db, co.ID, role, name)
+		id, email := webtest.CreateMember(t, db, co.ID, role, name)
+		ids[name] = id
 		u := browserUser{t: t, p: page}
 		u.open(base + "/connexion")
 		u.do("sign in", fmt.Sprintf(`document.querySelector('#email').value = %q; document.querySelector('#password').value = %q;
@@ -114,6 +122,12 @@ func TestBrowserMeetingJourney(t *testing.T) {
 	}
 	fac := signIn(authz.Facilitator, "Nadia Animatrice")
 	voters := []browserUser{signIn(authz.Member, "Votante Une"), signIn(authz.Member, "Votant Deux"), signIn(authz.Member, "Votante Trois")}
+	away := signIn(authz.Member, "Absente Quatre")
+	webtest.CreateMember(t, db, co.ID, authz.Member, "Absent Cinq") // gives a proxy on paper
+	selectByText := func(u browserUser, sel, text string) {
+		u.t.Helper()
+		u.do("choose "+text, fmt.Sprintf(`const s = document.querySelector(%q); s.value = [...s.options].find(o => o.text === %q).value`, sel, text))
+	}
 
 	// Schedule.
 	fac.open(base + "/seances")
@@ -128,9 +142,18 @@ func TestBrowserMeetingJourney(t *testing.T) {
 	// Build the agenda from the builder's suggestion (the adjourned proposal).
 	fac.do("pick the suggestion", `document.body.dataset.before = '1'; [...document.querySelectorAll('.suggestions form')].find(f => f.textContent.includes('Conventionner à l\'essai')).querySelector('button').click()`)
 	fac.waitFor("agenda", `!document.body.dataset.before && document.readyState === 'complete' && document.querySelector('.agenda') !== null`)
+	// Two proxies before the roll: one given on the site, one from paper.
+	away.open(base + mpath)
+	selectByText(away, "#holder", "Votante Une")
+	away.submit("give a proxy", `form[action$="/procurations"]`, `document.body.innerText.includes('Absente Quatre → Votante Une')`)
+	fac.open(base + mpath)
+	selectByText(fac, "#papier-giver", "Absent Cinq")
+	selectByText(fac, "#papier-holder", "Votant Deux")
+	fac.submit("record a paper proxy", `form[action$="/procurations/papier"]`, `document.body.innerText.includes('Absent Cinq → Votant Deux')`)
 	fac.submit("open the meeting", `form[action$="/etat"]`, `document.querySelector('.state-en_cours') !== null`)
-	// Roll call: the four of us present.
-	fac.do("roll", `for (const n of ['Nadia Animatrice', 'Votante Une', 'Votant Deux', 'Votante Trois']) document.querySelector('input[aria-label="' + n + ' présent·e"]').click()`)
+	// Roll call: the four of us present, the two who gave proxies excused.
+	fac.do("roll", `for (const n of ['Nadia Animatrice', 'Votante Une', 'Votant Deux', 'Votante Trois']) document.querySelector('input[aria-label="' + n + ' présent·e"]').click();
+		for (const n of ['Absente Quatre', 'Absent Cinq']) document.querySelector('input[aria-label="' + n + ' excusé·e"]').click()`)
 	fac.submit("take the roll", `form[action$="/appel"]`, `document.body.innerText.includes('Quorum atteint')`)
 	// Open the vote on the proposal.
 	fac.do("open details", `document.querySelector('details.open-vote').open = true`)
@@ -144,17 +167,22 @@ func TestBrowserMeetingJourney(t *testing.T) {
 	etag := res.Header.Get("ETag")
 	res.Body.Close()
 
-	// Three members vote from their own browsers; one changes their mind.
+	// Three members vote from their own browsers; one changes their mind;
+	// the two holders also vote for whom they represent.
 	for i, v := range voters {
 		v.open(base + vpath)
 		choice := "pour"
 		if i == 2 {
 			choice = "contre"
 		}
-		v.do("choose", `document.querySelector('input[name=choice][value=contre]').click()`)
+		v.do("choose", `document.querySelector('.ballot input[name=choice][value=contre]').click()`)
 		v.submit("vote", `.ballot form`, `document.querySelector('.flash') !== null`)
-		v.do("choose again", `document.querySelector('input[name=choice][value=`+choice+`]').click()`)
+		v.do("choose again", `document.querySelector('.ballot input[name=choice][value=`+choice+`]').click()`)
 		v.submit("change the vote", `.ballot form`, `document.querySelector('.flash') !== null`)
+		if i < 2 {
+			v.do("choose by proxy", `document.querySelector('.proxy-ballots input[name=choice][value=pour]').click()`)
+			v.submit("vote by proxy", `.proxy-ballots form`, `document.querySelector('.flash') !== null`)
+		}
 		if txt, _ := browsertest.Eval[string](v.p, `document.body.innerText`); strings.Contains(txt, "Résultat :") {
 			t.Fatal("results shown before the close")
 		}
@@ -172,7 +200,7 @@ func TestBrowserMeetingJourney(t *testing.T) {
 	fac.do("motivation", `document.querySelector('#motivation').value = 'À l\'essai pour un an.'`)
 	fac.submit("close", `.close-vote form`, `location.pathname.startsWith('/decisions/')`)
 	txt, _ := browsertest.Eval[string](fac.p, `document.body.innerText`)
-	if !strings.Contains(txt, "Adoptée : Conventionner à l'essai") || !strings.Contains(txt, "2 pour, 1 contre") {
+	if !strings.Contains(txt, "Adoptée : Conventionner à l'essai") || !strings.Contains(txt, "4 pour, 1 contre") || !strings.Contains(txt, "2 bulletins par procuration") {
 		t.Fatalf("decision page: %.1500s", txt)
 	}
 
@@ -219,4 +247,72 @@ func TestBrowserMeetingJourney(t *testing.T) {
 	if p, err := proposal.GetProposal(ctx, db, co.ID, pid); err != nil || p.State != proposal.ProposalApplied {
 		t.Fatalf("proposal after the decision: %v %v", p, err)
 	}
+
+	// The next meeting (set up directly: its course is the one above)
+	// approves the minutes in the browser.
+	mid, err := strconv.ParseInt(strings.TrimPrefix(mpath, "/seances/"), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := assembly.GetMeeting(ctx, db, co.ID, mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := &assembly.Meeting{CouncilID: co.ID, Title: "Séance suivante", StartsAt: first.StartsAt.Add(time.Minute), EndsAt: first.EndsAt.Add(time.Minute), Place: "Salle Bel Air"}
+	if err := assembly.CreateMeeting(ctx, db, next); err != nil {
+		t.Fatal(err)
+	}
+	if err := assembly.SetMeetingState(ctx, db, co.ID, next.ID, assembly.MeetingOpen); err != nil {
+		t.Fatal(err)
+	}
+	roll := map[int64]assembly.AttendanceStatus{}
+	for _, n := range []string{"Nadia Animatrice", "Votante Une", "Votant Deux", "Votante Trois"} {
+		roll[ids[n]] = assembly.Present
+	}
+	if err := assembly.RecordAttendance(ctx, db, co.ID, next.ID, roll); err != nil {
+		t.Fatal(err)
+	}
+	fac.open(base + assembly.MeetingPath(next.ID))
+	fac.submit("approve the minutes", `form[action="`+mpath+`/compte-rendu/approuver"]`, `document.querySelector('.flash') !== null && document.body.innerText.includes('Compte rendu approuvé')`)
+	dpath, _ := browsertest.Eval[string](auditor.p, `location.pathname`)
+
+	// A member joins and the quorum rule changes: the closed meeting's pages,
+	// rendered afresh (no page cache), are byte for byte what they were.
+	fresh := newUncachedAppOver(t, db)
+	paths := []string{mpath, mpath + "/compte-rendu", vpath, dpath}
+	before := make([]string, len(paths))
+	for i, p := range paths {
+		res, body := get(t, fresh, p)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d", p, res.StatusCode)
+		}
+		before[i] = body
+	}
+	if !strings.Contains(before[1], "Approuvé le") || !strings.Contains(before[1], "<strong>Décision</strong> : Adoptée : Conventionner à l&#39;essai") {
+		i := strings.Index(before[1], "<h1")
+		t.Fatalf("the public minutes are not the approved ones: %.3000s", before[1][max(i, 0):])
+	}
+	if !strings.Contains(before[0], "dont 2 bulletin(s) par procuration") || !strings.Contains(before[0], "membres") || !strings.Contains(before[2], "2 bulletins par procuration") {
+		t.Fatalf("the closed meeting's page or its vote does not say the members and proxies: %.3000s\n%.3000s", before[0], before[2])
+	}
+	webtest.CreateMember(t, db, co.ID, authz.Member, "Nouvelle Venue")
+	if err := assembly.SaveRules(ctx, db, &assembly.MeetingRules{CouncilID: co.ID, QuorumKind: assembly.QuorumCount, QuorumCount: 6, ProxiesPerHolder: 2}); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range paths {
+		_, body := get(t, fresh, p)
+		if body != before[i] {
+			t.Errorf("%s changed after a member joined: %s", p, firstDifference(before[i], body))
+		}
+	}
+}
+
+// firstDifference shows where two pages first differ.
+func firstDifference(a, b string) string {
+	i := 0
+	for i < len(a) && i < len(b) && a[i] == b[i] {
+		i++
+	}
+	from := max(i-200, 0)
+	return fmt.Sprintf("at byte %d: %q\nnow %q", i, a[from:min(i+200, len(a))], b[from:min(i+200, len(b))])
 }

@@ -70,6 +70,10 @@ func RectifyDecision(ctx context.Context, db *bun.DB, actor audit.Actor, council
 		} else if next != nil {
 			return apperr.New(apperr.Conflict, "Cette décision a déjà été rectifiée par la décision n° %d : rectifiez celle-ci.", next.ID)
 		}
+		// A voted rectification waiting on an agenda goes first.
+		if err := checkRectifiable(ctx, tx, of); err != nil {
+			return err
+		}
 		if err := r.Validate(of); err != nil {
 			return err
 		}

@@ -19,6 +19,10 @@ type correctionPanel struct {
 	// Form and Errors are the rectification form (as typed after a refusal).
 	Form   Rectification
 	Errors apperr.Fields
+	// Voted is the voted rectification form and Meetings the meetings to
+	// come, where it may be voted (rectification_http.go).
+	Voted    rectifyForm
+	Meetings []Meeting
 }
 
 // fillCorrections links a decision's page to its rectifications.
@@ -36,7 +40,7 @@ func (h *Handlers) fillCorrections(c *fiber.Ctx, view *decisionView) error {
 	}
 	p.CanRectify = p.SupersededBy == nil && auth.Can(c, authz.ManageMeeting)
 	p.Form = Rectification{Title: d.Title, Motivation: d.MotivationMD}
-	return nil
+	return h.fillVotedRectification(c, p)
 }
 
 func (h *Handlers) rectifyDecision(c *fiber.Ctx) error {

@@ -83,12 +83,16 @@ func (d *Decision) Ref() string { return "decision:" + strconv.FormatInt(d.ID, 1
 // Path is the decision's public page.
 func (d *Decision) Path() string { return "/decisions/" + strconv.FormatInt(d.ID, 10) }
 
-// decideOnClose records the decision of a vote on a proposal, inside the close's
+// decideOnClose records the decision of a vote on a proposal, or the
+// rectifying decision of a vote on a rectification item, inside the close's
 // transaction. Nothing happens for a vote on a debate or free item.
 func decideOnClose(ctx context.Context, tx bun.Tx, v *Vote, actor audit.Actor, in CloseInput) (*Decision, error) {
 	item := new(AgendaItem)
 	if err := tx.NewSelect().Model(item).Where("id = ? AND council_id = ?", v.AgendaItemID, v.CouncilID).Scan(ctx); err != nil {
 		return nil, err
+	}
+	if item.Kind == AgendaRectification {
+		return decideRectification(ctx, tx, v, item, actor, in)
 	}
 	if item.Kind != AgendaProposal || item.ProposalID == nil {
 		return nil, nil

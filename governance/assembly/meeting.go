@@ -121,6 +121,9 @@ const (
 	AgendaProposal AgendaKind = "proposal"
 	AgendaDebate   AgendaKind = "debate"
 	AgendaFree     AgendaKind = "free"
+	// AgendaRectification proposes to rectify a published decision by a
+	// vote (rectification.go).
+	AgendaRectification AgendaKind = "rectification"
 )
 
 // Label is the kind in French.
@@ -130,6 +133,8 @@ func (k AgendaKind) Label() string {
 		return "Proposition"
 	case AgendaDebate:
 		return "Débat"
+	case AgendaRectification:
+		return "Décision rectificative"
 	}
 	return "Point libre"
 }
@@ -185,6 +190,10 @@ func (a *AgendaItem) Validate() error {
 	case AgendaFree:
 		if a.DebateID != nil || a.ProposalID != nil {
 			f.Add("kind", "Un point libre ne désigne ni proposition ni débat.")
+		}
+	case AgendaRectification:
+		if a.RectifiesID == nil || a.DebateID != nil || a.ProposalID != nil {
+			f.Add("kind", "Un point « décision rectificative » désigne la décision qu'il rectifie.")
 		}
 	default:
 		f.Add("kind", "Type de point inconnu.")

@@ -44,6 +44,7 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Post("/seances/:id/etat", auth.Require(authz.ManageMeeting), h.meetingState)
 	app.Post("/seances/:id/modifier", auth.Require(authz.ManageMeeting), h.editMeeting)
 	app.Post("/seances/:id/ordre-du-jour", auth.Require(authz.ManageMeeting), h.addAgendaItem)
+	app.Post("/seances/:id/ordre-du-jour/rectification", auth.Require(authz.ManageMeeting), h.scheduleRectification)
 	app.Post("/seances/:id/ordre-du-jour/:item/deplacer", auth.Require(authz.ManageMeeting), h.moveAgendaItem)
 	app.Post("/seances/:id/ordre-du-jour/:item/retirer", auth.Require(authz.ManageMeeting), h.removeAgendaItem)
 	app.Post("/seances/:id/appel", auth.Require(authz.ManageMeeting), h.takeRoll)
@@ -70,6 +71,7 @@ func (h *Handlers) Routes(app fiber.Router) {
 	app.Get("/decisions.atom", pagecache.Handler(pagecache.PageFeeds, web.Gated(h.decisionsAtom)))
 	app.Get("/decisions/:id", pagecache.Handler(pagecache.PageDecisions, web.Gated(h.decision)))
 	app.Post("/decisions/:id/rectifier", auth.Require(authz.ManageMeeting), h.rectifyDecision)
+	app.Post("/decisions/:id/rectification-votee", auth.Require(authz.ManageMeeting), h.proposeRectification)
 	app.Get("/meetings.ics", pagecache.Handler(pagecache.PageFeeds, web.Gated(h.meetingsICS)))
 }
 
@@ -223,8 +225,10 @@ type agendaEntry struct {
 
 // Votable reports whether a vote may open on the item (the open-vote form is
 // offered only then; checkItemVotable is the same rule in OpenVote): a
-// proposal is voted once per agenda.
-func (e agendaEntry) Votable() bool { return e.Kind != AgendaProposal || len(e.Votes) == 0 }
+// proposal, or a rectification, is voted once per agenda.
+func (e agendaEntry) Votable() bool {
+	return e.Kind != AgendaProposal && e.Kind != AgendaRectification || len(e.Votes) == 0
+}
 
 // agendaSuggestion is an item the agenda builder proposes.
 type agendaSuggestion struct {
@@ -245,8 +249,11 @@ func (v MeetingView) VoteFormFor(it agendaEntry) voteForm {
 	f := voteForm{Item: it.ID, Method: string(MethodMajority), Threshold: string(ThresholdCast), Mode: ModeOnline, Secrecy: SecrecyAnonymous,
 		Options: []voteOptionRow{{"Conventionner", string(catalog.Conventionne)}, {"Conventionner sous conditions", string(catalog.SousConditions)},
 			{"Ne pas conventionner", string(catalog.NonConventionne)}}}
-	if it.Kind == AgendaProposal {
+	switch it.Kind {
+	case AgendaProposal:
 		f.Question = "Adopter la proposition « " + it.Title + " » ?"
+	case AgendaRectification:
+		f.Question = it.Title + " ?"
 	}
 	return f
 }
@@ -286,6 +293,9 @@ type MeetingView struct {
 	ItemForm itemForm
 	// Proxy is the proxies' part of the page (proxy_http.go).
 	Proxy *proxyPanel
+	// RectifyForm is the agenda builder's voted rectification form: as
+	// typed with its messages when refused (rectification_http.go).
+	RectifyForm rectifyForm
 }
 
 // itemForm is the free agenda item form.
@@ -440,7 +450,8 @@ func (h *Handlers) loadMeetingViewOf(c *fiber.Ctx, id int64, title string) (*Mee
 		EditForm: meetingForm{Title: m.Title, Place: m.Place, Note: m.Note,
 			StartsAt: m.StartsAt.In(web.Location(c)).Format("2006-01-02T15:04"), Duration: strconv.Itoa(int(m.EndsAt.Sub(m.StartsAt).Minutes()))},
 		CanManage: auth.Can(c, authz.ManageMeeting), CanVote: auth.Can(c, authz.CastBallot), ItemForm: itemForm{Minutes: strconv.Itoa(defaultItemMinutes)},
-		Methods: []VoteMethod{MethodMajority, MethodConsent, MethodJudgment}, Thresholds: []Threshold{ThresholdCast, ThresholdTwoThirds, ThresholdOfPresents}}
+		RectifyForm: rectifyForm{Minutes: strconv.Itoa(defaultItemMinutes)},
+		Methods:     []VoteMethod{MethodMajority, MethodConsent, MethodJudgment}, Thresholds: []Threshold{ThresholdCast, ThresholdTwoThirds, ThresholdOfPresents}}
 	for _, it := range items {
 		e := agendaEntry{AgendaItem: it}
 		switch {
@@ -448,6 +459,8 @@ func (h *Handlers) loadMeetingViewOf(c *fiber.Ctx, id int64, title string) (*Mee
 			e.Link = "/propositions/" + strconv.FormatInt(*it.ProposalID, 10)
 		case it.DebateID != nil:
 			e.Link = "/debats/" + it.DebateSlug
+		case it.RectifiesID != nil:
+			e.Link = "/decisions/" + strconv.FormatInt(*it.RectifiesID, 10)
 		}
 		for _, v := range votes {
 			if v.AgendaItemID == it.ID {

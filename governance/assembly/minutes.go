@@ -124,6 +124,10 @@ func draftMinutes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 		if it.Notes != "" {
 			b.WriteString(it.Notes + "\n\n")
 		}
+		if it.RectifiesID != nil {
+			// What was put to the vote, whatever its outcome.
+			fmt.Fprintf(&b, "Décision rectificative proposée pour la décision n° %d (%s). Motif : %s\n\n", *it.RectifiesID, it.RectifyStatusLabel(), it.RectifyReason)
+		}
 		any := false
 		for i := range votes {
 			v := &votes[i]

@@ -62,16 +62,31 @@ func voteProgress(ctx context.Context, db bun.IDB, councilID int64, v *Vote) (*b
 // to another meeting's agenda. A free or debate item may hold several votes
 // (several questions under "Questions diverses"). agendaEntry.Votable is the
 // same rule for the page, so the form is not offered.
+//
+// A rectification item is voted once too, and only while the decision it
+// names is not rectified yet (by a clerical rectification since).
 func checkItemVotable(ctx context.Context, tx bun.IDB, item *AgendaItem) error {
-	if item.Kind != AgendaProposal {
+	if item.Kind != AgendaProposal && item.Kind != AgendaRectification {
 		return nil
 	}
 	held, err := tx.NewSelect().Table("votes").Where("agenda_item_id = ? AND council_id = ?", item.ID, item.CouncilID).Exists(ctx)
 	if err != nil {
 		return err
 	}
+	if held && item.Kind == AgendaRectification {
+		return apperr.New(apperr.Conflict, "Cette rectification a déjà été votée à cette séance : une nouvelle demande passe par l'ordre du jour d'une autre séance.")
+	}
 	if held {
 		return apperr.New(apperr.Conflict, "Cette proposition a déjà été votée à cette séance : un nouveau vote passe par l'ordre du jour d'une autre séance.")
+	}
+	if item.Kind == AgendaRectification {
+		next, err := rectificationOf(ctx, tx, item.CouncilID, *item.RectifiesID)
+		if err != nil {
+			return err
+		}
+		if next != nil {
+			return apperr.New(apperr.Conflict, "La décision n° %d a été rectifiée entre-temps par la décision n° %d : ce point n'a plus d'objet.", *item.RectifiesID, next.ID)
+		}
 	}
 	return nil
 }

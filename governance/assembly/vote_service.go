@@ -52,6 +52,9 @@ func OpenVote(ctx context.Context, db *bun.DB, actor audit.Actor, v *Vote) error
 		if err := checkItemVotable(ctx, tx, item); err != nil {
 			return err
 		}
+		if item.Kind == AgendaRectification && v.Method == MethodJudgment {
+			return apperr.Fields{"method": "Une décision rectificative se vote à la majorité ou par consentement : adoptée, elle remplace la décision ; rejetée, la décision reste en vigueur."}.Err()
+		}
 		q, err := quorumOf(ctx, tx, v.CouncilID, v.MeetingID)
 		if err != nil {
 			return err
