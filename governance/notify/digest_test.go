@@ -181,8 +181,17 @@ func TestWeeklyDigestContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second)
-	if n := len(f.srv.Messages()); n != 2 {
-		t.Errorf("%d mails, want the 2 digests only", n)
+	// Count digests only: the runner's periodic sweeps start when it is
+	// elected leader, which under load can come after the clock moved a
+	// week on, and then rightly convoke to the meeting now 5 days away.
+	digests := 0
+	for _, m := range f.srv.Messages() {
+		if strings.HasPrefix(mailtest.Parse(t, m.Data).Get("Subject"), "Résumé de la semaine") {
+			digests++
+		}
+	}
+	if digests != 2 {
+		t.Errorf("%d digests, want the 2 of this week only", digests)
 	}
 	var others int
 	if err := f.db.NewRaw("SELECT count(*) FROM notifications WHERE council_id = ?", otherID).Scan(ctx, &others); err != nil || others != 0 {
