@@ -185,13 +185,16 @@ func TestWeeklyDigestContent(t *testing.T) {
 	// elected leader, which under load can come after the clock moved a
 	// week on, and then rightly convoke to the meeting now 5 days away.
 	digests := 0
+	var subjects []string
 	for _, m := range f.srv.Messages() {
-		if strings.HasPrefix(mailtest.Parse(t, m.Data).Get("Subject"), "Résumé de la semaine") {
+		subject := mailtest.Parse(t, m.Data).Get("Subject")
+		subjects = append(subjects, subject)
+		if strings.HasPrefix(subject, "Résumé de la semaine") {
 			digests++
 		}
 	}
 	if digests != 2 {
-		t.Errorf("%d digests, want the 2 of this week only", digests)
+		t.Errorf("%d digests, want the 2 of this week only (mails: %q)", digests, subjects)
 	}
 	var others int
 	if err := f.db.NewRaw("SELECT count(*) FROM notifications WHERE council_id = ?", otherID).Scan(ctx, &others); err != nil || others != 0 {
