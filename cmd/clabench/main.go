@@ -508,8 +508,15 @@ func scenarios(fx *fixtures, app, bare string) []scenario {
 		{name: "/debats/" + fx.debate + " (500 arguments), signed-in member", target: "signed", req: signed("/debats/" + fx.debate), ok: 200},
 		{name: "/seances/" + strconv.FormatInt(fx.votingMeeting, 10) + " during a vote, signed-in member", target: "signed", req: signed("/seances/" + strconv.FormatInt(fx.votingMeeting, 10)), ok: 200},
 		{name: fx.cashier + " (cashier's basket page)", target: "anon", req: get(app + fx.cashier), ok: 200},
-		{name: "/recherche?q=…, anonymous", target: "search", req: func(w, i int) *http.Request {
+		{name: "/recherche?q=…, anonymous (cached)", target: "anon", req: func(w, i int) *http.Request {
 			r, _ := http.NewRequest(http.MethodGet, app+"/recherche?q="+url.QueryEscape(terms[(w+i)%len(terms)]), nil)
+			return r
+		}, ok: 200},
+		// The same searches, each under a URL never seen before (a parameter
+		// the handler ignores but the page cache keys on): every request is a
+		// miss and runs the search query, which is what its target is about.
+		{name: "/recherche?q=…, anonymous, uncached (each URL new)", target: "search", req: func(w, i int) *http.Request {
+			r, _ := http.NewRequest(http.MethodGet, app+"/recherche?q="+url.QueryEscape(terms[(w+i)%len(terms)])+"&n="+strconv.Itoa(w)+"-"+strconv.Itoa(i), nil)
 			return r
 		}, ok: 200},
 		{name: "POST /votes/…/bulletin (ballot casting)", target: "ballot", req: func(w, i int) *http.Request {
