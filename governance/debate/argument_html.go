@@ -24,6 +24,9 @@ func (a *Argument) Card() template.HTML {
 // debate's template: one template action per column rather than per argument
 // (each action costs html/template a reflective call and an escaper).
 func (c stanceColumn) Cards() template.HTML {
+	if c.cards != "" {
+		return c.cards
+	}
 	n := 0
 	for _, a := range c.Arguments {
 		n += 1024 + len(a.BodyHTML)
@@ -37,6 +40,14 @@ func (c stanceColumn) Cards() template.HTML {
 		a.writeCard(&f)
 	}
 	return f.HTML()
+}
+
+// render renders the column's cards once, for Cards to return: the column is
+// about to be shared by every request that shows it.
+func (c *stanceColumn) render() {
+	if len(c.Arguments) > 0 {
+		c.cards = c.Cards()
+	}
 }
 
 func (a *Argument) writeCard(f *web.Fragment) {
