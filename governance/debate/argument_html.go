@@ -24,9 +24,6 @@ func (a *Argument) Card() template.HTML {
 // debate's template: one template action per column rather than per argument
 // (each action costs html/template a reflective call and an escaper).
 func (c stanceColumn) Cards() template.HTML {
-	if c.cards != "" {
-		return c.cards
-	}
 	n := 0
 	for _, a := range c.Arguments {
 		n += 1024 + len(a.BodyHTML)
@@ -40,14 +37,6 @@ func (c stanceColumn) Cards() template.HTML {
 		a.writeCard(&f)
 	}
 	return f.HTML()
-}
-
-// render renders the column's cards once, for Cards to return: the column is
-// about to be shared by every request that shows it.
-func (c *stanceColumn) render() {
-	if len(c.Arguments) > 0 {
-		c.cards = c.Cards()
-	}
 }
 
 func (a *Argument) writeCard(f *web.Fragment) {

@@ -1,6 +1,7 @@
 package debate
 
 import (
+	"bytes"
 	"context"
 	"html/template"
 	"net/url"
@@ -119,9 +120,6 @@ type Balance struct {
 type stanceColumn struct {
 	Stance    Stance
 	Arguments []*Argument
-	// cards is Cards' output, rendered once when the column is kept in the
-	// page cache (debateShared).
-	cards template.HTML
 }
 
 // debateView is a debate's page: synthesis first, then for and against side by
@@ -154,7 +152,13 @@ type debateShared struct {
 	Others     []stanceColumn
 	Balance    []Balance
 	Count      int
+	// html is the template debate/shared rendered for this value.
+	html template.HTML
 }
+
+// SharedHTML is the balance, the filter and the argument columns, rendered
+// once for every viewer (templates/governance/debate_shared.html).
+func (d *debateShared) SharedHTML() template.HTML { return d.html }
 
 func (h *Handlers) debate(c *fiber.Ctx) error {
 	filter, _ := strconv.ParseInt(c.Query("critere"), 10, 64)
@@ -166,7 +170,18 @@ func (h *Handlers) debate(c *fiber.Ctx) error {
 // the number of arguments.
 func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form argumentForm) error {
 	ctx, co := c.UserContext(), web.Council(c)
-	load := func() (any, error) { return loadDebateShared(ctx, h.DB, co.ID, slug, filter) }
+	load := func() (any, error) {
+		d, err := loadDebateShared(ctx, h.DB, co.ID, slug, filter)
+		if err != nil {
+			return nil, err
+		}
+		var b bytes.Buffer
+		if err := web.RenderTo(c, &b, "debate/shared", d); err != nil {
+			return nil, err
+		}
+		d.html = template.HTML(b.String()) //nolint:gosec // html/template's output
+		return d, nil
+	}
 	var v any
 	var err error
 	if cache := pagecache.Of(c); cache != nil && filter == 0 {
@@ -191,7 +206,8 @@ func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form ar
 }
 
 // loadDebateShared reads a debate's page in five queries (debate, arguments,
-// criteria, linked items, linked proposals) and renders its argument columns.
+// criteria, linked items, linked proposals) and sorts its arguments into
+// columns.
 func loadDebateShared(ctx context.Context, db *bun.DB, councilID int64, slug string, filter int64) (*debateShared, error) {
 	d, err := debatePage(ctx, db, councilID, slug)
 	if err != nil {
@@ -254,11 +270,6 @@ func loadDebateShared(ctx context.Context, db *bun.DB, councilID int64, slug str
 				col.Arguments = append(col.Arguments, a)
 			}
 		}
-	}
-	view.For.render()
-	view.Against.render()
-	for i := range view.Others {
-		view.Others[i].render()
 	}
 	return view, nil
 }
