@@ -145,11 +145,23 @@ func TestPagesNeverStale(t *testing.T) {
 	meeting := resp.Header.Get("Location")
 	// The meeting changed: its new place.
 	warm()
+	for _, c := range []*webtest.Client{fac, memB} {
+		if _, body := c.Get(meeting); !strings.Contains(body, "Mairie") {
+			t.Fatalf("signed-in meeting page before the change: no place")
+		}
+	}
 	if resp, _ := fac.PostForm(meeting+"/modifier", url.Values{"title": {"Séance témoin du cache"}, "starts_at": {"2027-01-16T18:00"},
 		"duration": {"120"}, "place": {"Salle témoin"}}); resp.StatusCode != 303 {
 		t.Fatalf("change meeting: %d", resp.StatusCode)
 	}
 	check("Salle témoin", meeting, "/meetings.ics")
+	// A member's meeting page shares the meeting's data with every viewer
+	// (pagecache.Cache.Value): the writer sees the change at once, the
+	// member on the other instance after the NOTIFY.
+	if _, body := fac.Get(meeting); !strings.Contains(body, "Salle témoin") {
+		t.Error("the facilitator's meeting page on instance A: no new place right after the change")
+	}
+	eventually(t, memB, "instance B, signed in", meeting, "Salle témoin")
 
 	// A proposal created and opened: the proposals list and its page.
 	warm()
