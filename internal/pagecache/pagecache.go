@@ -43,6 +43,12 @@ const Channel = "cla_pages"
 // being stored, and cannot push out the others.
 const maxEntriesPerPage = 512
 
+// maxSearchEntries bounds the search group lower: every query is a page of its
+// own, and the few that many people type are the ones worth keeping (512
+// result pages of ~25 KB per council made clabench's uncached search line
+// grow the app's memory by tens of MiB).
+const maxSearchEntries = 64
+
 // PollInterval is how often the fallback check of page_generations runs.
 var PollInterval = 5 * time.Second
 
@@ -163,7 +169,11 @@ func (c *Cache) Put(councilID int64, page Page, key string, epoch uint64, e *Ent
 		entries = map[string]*Entry{}
 		cp.pages[page] = entries
 	}
-	if _, ok := entries[key]; ok || len(entries) < maxEntriesPerPage {
+	limit := maxEntriesPerPage
+	if page == PageSearch {
+		limit = maxSearchEntries
+	}
+	if _, ok := entries[key]; ok || len(entries) < limit {
 		entries[key] = e
 	}
 }
