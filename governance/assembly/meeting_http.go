@@ -254,6 +254,8 @@ func (v MeetingView) VoteFormFor(it agendaEntry) voteForm {
 // MeetingView is a meeting's page.
 type MeetingView struct {
 	web.Page
+	// data is the shared part the view was built from (meetingData).
+	data        *meetingData
 	Meeting     *Meeting
 	Agenda      []agendaEntry
 	Quorum      quorum
@@ -419,6 +421,10 @@ type meetingData struct {
 	decisions []Decision
 	quorum    quorum
 	minutes   *Minutes
+	// proxies (names filled) and roll (member → status) are the proxy
+	// panel's; copy the proxies before marking them for a viewer.
+	proxies []Proxy
+	roll    map[int64]AttendanceStatus
 }
 
 func loadMeetingData(ctx context.Context, db bun.IDB, councilID, id int64) (*meetingData, error) {
@@ -442,6 +448,18 @@ func loadMeetingData(ctx context.Context, db bun.IDB, councilID, id int64) (*mee
 	if d.minutes, err = GetMinutes(ctx, db, councilID, id); err != nil {
 		return nil, err
 	}
+	if d.proxies, err = MeetingProxies(ctx, db, councilID, id); err != nil {
+		return nil, err
+	}
+	var roll []Attendance
+	if err := db.NewSelect().Model(&roll).Column("member_id", "status").
+		Where("council_id = ? AND meeting_id = ?", councilID, id).Scan(ctx); err != nil {
+		return nil, err
+	}
+	d.roll = make(map[int64]AttendanceStatus, len(roll))
+	for _, a := range roll {
+		d.roll[a.MemberID] = a.Status
+	}
 	return &d, nil
 }
 
@@ -464,7 +482,7 @@ func (h *Handlers) loadMeetingViewOf(c *fiber.Ctx, id int64, title string) (*Mee
 	if title == "" {
 		title = m.Title
 	}
-	view := &MeetingView{Page: web.NewPage(c, title), Meeting: m, Quorum: q, Minutes: mins,
+	view := &MeetingView{Page: web.NewPage(c, title), data: d, Meeting: m, Quorum: q, Minutes: mins,
 		EditForm: meetingForm{Title: m.Title, Place: m.Place, Note: m.Note,
 			StartsAt: m.StartsAt.In(web.Location(c)).Format("2006-01-02T15:04"), Duration: strconv.Itoa(int(m.EndsAt.Sub(m.StartsAt).Minutes()))},
 		CanManage: auth.Can(c, authz.ManageMeeting), CanVote: auth.Can(c, authz.CastBallot), ItemForm: itemForm{Minutes: strconv.Itoa(defaultItemMinutes)},
