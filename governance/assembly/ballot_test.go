@@ -34,9 +34,6 @@ func TestBallotWriterBatchesAndAnswersEachCast(t *testing.T) {
 	}
 
 	w := assembly.NewBallotWriter(db)
-	// One batch at a time, so that the casts queue behind the held first
-	// one (two at a time is batch.Group's, tested in internal/batch).
-	assembly.BatchOf(w).Flushers = 1
 	var mu sync.Mutex
 	var sizes []int
 	run := assembly.BatchOf(w).Run
