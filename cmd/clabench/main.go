@@ -11,8 +11,11 @@
 // kind (home, register item, shops, a shop and its poster, debates, a debate
 // with 500 arguments, a proposal, decisions, meetings, approved minutes, the
 // boussole, the feeds, open data), the cashier's basket page, signed-in pages
-// (a proposal, the debate, a meeting during a vote), a search and ballot
-// casting; each line is checked against its target of issue 22. Meanwhile it samples
+// (a proposal, the debate, a meeting during a vote), a search (from the page
+// cache, and uncached: each request under a new URL), ballot casting, the
+// first requests after a register change (cold) and the weekly digest (the
+// app sends it to clabench's SMTP sink); each line is checked against its
+// target of issue 22. Meanwhile it samples
 // the app's resident memory (/proc/<pid>/status) and its database connections
 // (pg_stat_activity). It writes a table to its section of docs/perf.md
 // (replaced on each run) and exits with status 1 if a target is missed.

@@ -427,6 +427,7 @@ type meetingData struct {
 	roll    map[int64]AttendanceStatus
 }
 
+// loadMeetingData reads a meeting's shared data, in a fixed number of queries.
 func loadMeetingData(ctx context.Context, db bun.IDB, councilID, id int64) (*meetingData, error) {
 	var d meetingData
 	var err error
