@@ -52,16 +52,12 @@ func queryWords(q string) []string {
 	return words
 }
 
-// Lookup answers "can I buy q?" over the council's register: its items'
+// LookupIn answers "can I buy q?" over the council's register: its items'
 // names and keywords, matched on French stems without accents
-// (catalog/match.go). One query; an empty question finds nothing.
-func Lookup(ctx context.Context, db bun.IDB, councilID int64, q string) (LookupResult, error) {
-	return LookupIn(ctx, nil, db, councilID, q)
-}
-
-// LookupIn is Lookup with the council's stemmed items kept in cache (the
-// register's page group, dropped by any change to the register), so that a
-// question stems only itself and runs no query. A nil cache reads them.
+// (catalog/match.go); an empty question finds nothing. The council's stemmed
+// items are kept in cache (the register's page group, dropped by any change
+// to the register), so that a question stems only itself and runs no query; a
+// nil cache reads them (one query).
 func LookupIn(ctx context.Context, cache *pagecache.Cache, db bun.IDB, councilID int64, q string) (LookupResult, error) {
 	words := queryWords(q)
 	if len(words) == 0 {
