@@ -181,8 +181,16 @@ func TestWeeklyDigestContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second)
-	if n := len(f.srv.Messages()); n != 2 {
-		t.Errorf("%d mails, want the 2 digests only", n)
+	// Next week the next meeting is due for its convocation (the
+	// convocation sweep sends it): count the digests only.
+	digests := 0
+	for _, r := range f.srv.Messages() {
+		if strings.HasPrefix(mailtest.Parse(t, r.Data).Get("Subject"), "Résumé de la semaine") {
+			digests++
+		}
+	}
+	if digests != 2 {
+		t.Errorf("%d digests, want the 2 of this week only", digests)
 	}
 	var others int
 	if err := f.db.NewRaw("SELECT count(*) FROM notifications WHERE council_id = ?", otherID).Scan(ctx, &others); err != nil || others != 0 {
