@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/uptrace/bun"
 
+	"cla/internal/pagecache"
 	"cla/internal/web"
 )
 
@@ -51,14 +52,38 @@ func queryWords(q string) []string {
 	return words
 }
 
-// Lookup answers "can I buy q?" over the council's register: its items'
+// LookupIn answers "can I buy q?" over the council's register: its items'
 // names and keywords, matched on French stems without accents
-// (catalog/match.go). One query; an empty question finds nothing.
-func Lookup(ctx context.Context, db bun.IDB, councilID int64, q string) (LookupResult, error) {
+// (catalog/match.go); an empty question finds nothing. The council's stemmed
+// items are kept in cache (the register's page group, dropped by any change
+// to the register), so that a question stems only itself and runs no query; a
+// nil cache reads them (one query).
+func LookupIn(ctx context.Context, cache *pagecache.Cache, db bun.IDB, councilID int64, q string) (LookupResult, error) {
 	words := queryWords(q)
 	if len(words) == 0 {
 		return LookupResult{}, nil
 	}
+	load := func() (any, error) { return lookupItems(ctx, db, councilID) }
+	var v any
+	var err error
+	if cache != nil {
+		v, err = cache.Value(councilID, pagecache.PageRegister, "lookup-items", load)
+	} else {
+		v, err = load()
+	}
+	if err != nil {
+		return LookupResult{}, err
+	}
+	res := lookup(v.([]matchItem), strings.Join(words, " "))
+	if len(res.Others) > maxHits {
+		res.Others = res.Others[:maxHits]
+	}
+	return res, nil
+}
+
+// lookupItems reads and stems the council's items, in one query. The result
+// is shared by concurrent lookups: lookup only reads it.
+func lookupItems(ctx context.Context, db bun.IDB, councilID int64) ([]matchItem, error) {
 	var rows []SearchHit
 	err := db.NewSelect().
 		TableExpr("register_items AS i").
@@ -69,7 +94,7 @@ func Lookup(ctx context.Context, db bun.IDB, councilID int64, q string) (LookupR
 		OrderExpr("i.position, i.id").
 		Scan(ctx, &rows)
 	if err != nil {
-		return LookupResult{}, err
+		return nil, err
 	}
 	items := make([]matchItem, len(rows))
 	for i, r := range rows {
@@ -90,11 +115,7 @@ func Lookup(ctx context.Context, db bun.IDB, councilID int64, q string) (LookupR
 		}
 		items[i] = m
 	}
-	res := lookup(items, strings.Join(words, " "))
-	if len(res.Others) > maxHits {
-		res.Others = res.Others[:maxHits]
-	}
-	return res, nil
+	return items, nil
 }
 
 // SearchView is the "Puis-je acheter… ?" page.
@@ -113,7 +134,7 @@ func (h *Handlers) search(c *fiber.Ctx) error {
 	q = strings.ToValidUTF8(q, "")
 	view := SearchView{Page: web.NewPage(c, "Puis-je acheter… ?"), Query: q, Searched: q != ""}
 	if view.Searched {
-		res, err := Lookup(c.UserContext(), h.DB, web.Council(c).ID, q)
+		res, err := LookupIn(c.UserContext(), pagecache.Of(c), h.DB, web.Council(c).ID, q)
 		if err != nil {
 			return err
 		}

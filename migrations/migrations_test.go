@@ -69,6 +69,8 @@ var merged = map[string]string{
 	"0028_basket_periods.tx.up.sql":             "6776fd12282ed98c1a6b507c97eb6b48471fde1fdeaed604bf6e923881c9dd29",
 	"0031_page_cache.tx.down.sql":               "7356a68d39dc8c0bcb9b72eed3165c4b5332232cb1ab7990a7854e0546376dd2",
 	"0031_page_cache.tx.up.sql":                 "e95ca98dd779841bfc91e880f35076d2a76ade3d6b86c42afd8de29b07b726e0",
+	"0033_search_docs.tx.down.sql":              "9f89c28c3e74d544444bd62802d3a36c2e1125942b47aed328cf13841eb4df31",
+	"0033_search_docs.tx.up.sql":                "a22a66ce4af90da591445e1b7a9a01d7ce9c0292791e53e9dc367f42ecbe284a",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

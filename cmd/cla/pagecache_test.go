@@ -44,6 +44,10 @@ func TestPagesNeverStale(t *testing.T) {
 	co := demoCouncilID(t, db)
 	fac, _ := webtest.SignIn(t, appA, db, co, authz.Facilitator)
 	anonA, anonB := webtest.New(t, appA), webtest.New(t, appB)
+	// A member signed in on instance B: their debate page is rendered for
+	// them around the debate's shared part, which the cache keeps
+	// (pagecache.Cache.Value) and must drop as it drops the pages.
+	memB, _ := webtest.SignIn(t, appB, db, co, authz.Member)
 	pages := []string{"/", "/registre", "/registre/kombucha", "/api/v1/register", "/debats", "/debats/riz-de-camargue",
 		"/seances", "/meetings.ics", "/decisions", "/propositions", "/boussole", "/points-de-vente"}
 	warm := func() {
@@ -53,6 +57,31 @@ func TestPagesNeverStale(t *testing.T) {
 					t.Fatalf("%s: %d", p, resp.StatusCode)
 				}
 			}
+		}
+		for _, c := range []*webtest.Client{fac, memB} {
+			if resp, _ := c.Get("/debats/riz-de-camargue"); resp.StatusCode != 200 {
+				t.Fatalf("signed-in debate page: %d", resp.StatusCode)
+			}
+		}
+	}
+	// checkSignedIn checks the signed-in debate pages: the writer's on
+	// instance A at once, a member's on instance B after the NOTIFY.
+	checkSignedIn := func(want string, shown bool) {
+		t.Helper()
+		if _, body := fac.Get("/debats/riz-de-camargue"); strings.Contains(body, want) != shown {
+			t.Errorf("the facilitator's debate page on instance A, right after the change: %q shown %v, want %v", want, !shown, shown)
+		}
+		deadline := time.Now().Add(pagecache.PollInterval * 3 / 4)
+		for {
+			_, body := memB.Get("/debats/riz-de-camargue")
+			if strings.Contains(body, want) == shown {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("the member's debate page on instance B: %q shown %v, want %v: stale", want, !shown, shown)
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
 		}
 	}
 	check := func(want string, paths ...string) {
@@ -91,6 +120,7 @@ func TestPagesNeverStale(t *testing.T) {
 	}
 	permalink := "/debats/riz-de-camargue/arguments/" + m[1]
 	check("Argument témoin du cache", "/debats/riz-de-camargue", permalink)
+	checkSignedIn("Argument témoin du cache", true)
 
 	// The argument hidden: the reason replaces it.
 	warm()
@@ -98,6 +128,8 @@ func TestPagesNeverStale(t *testing.T) {
 		t.Fatalf("hide: %d", resp.StatusCode)
 	}
 	check("Hors sujet pour le cache", "/debats/riz-de-camargue")
+	checkSignedIn("Hors sujet pour le cache", true)
+	checkSignedIn("Argument témoin du cache", false)
 	if _, body := anonA.Get("/debats/riz-de-camargue"); strings.Contains(body, "Argument témoin du cache") {
 		t.Error("the hidden argument is still shown on instance A")
 	}
@@ -113,11 +145,23 @@ func TestPagesNeverStale(t *testing.T) {
 	meeting := resp.Header.Get("Location")
 	// The meeting changed: its new place.
 	warm()
+	for _, c := range []*webtest.Client{fac, memB} {
+		if _, body := c.Get(meeting); !strings.Contains(body, "Mairie") {
+			t.Fatalf("signed-in meeting page before the change: no place")
+		}
+	}
 	if resp, _ := fac.PostForm(meeting+"/modifier", url.Values{"title": {"Séance témoin du cache"}, "starts_at": {"2027-01-16T18:00"},
 		"duration": {"120"}, "place": {"Salle témoin"}}); resp.StatusCode != 303 {
 		t.Fatalf("change meeting: %d", resp.StatusCode)
 	}
 	check("Salle témoin", meeting, "/meetings.ics")
+	// A member's meeting page shares the meeting's data with every viewer
+	// (pagecache.Cache.Value): the writer sees the change at once, the
+	// member on the other instance after the NOTIFY.
+	if _, body := fac.Get(meeting); !strings.Contains(body, "Salle témoin") {
+		t.Error("the facilitator's meeting page on instance A: no new place right after the change")
+	}
+	eventually(t, memB, "instance B, signed in", meeting, "Salle témoin")
 
 	// A proposal created and opened: the proposals list and its page.
 	warm()
@@ -154,5 +198,9 @@ func TestPagesNeverStale(t *testing.T) {
 		}
 		eventually(t, anonA, "instance A", w.path, w.want)
 		eventually(t, anonB, "instance B", w.path, w.want)
+		if strings.Contains(w.sql, "criteria") {
+			// The debate page names the boussole's criteria (its filter).
+			eventually(t, memB, "instance B, signed in", "/debats/riz-de-camargue", w.want)
+		}
 	}
 }

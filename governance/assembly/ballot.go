@@ -312,7 +312,11 @@ func NewBallotWriter(db *bun.DB) *BallotWriter {
 		return castBatch(ctx, db, reqs)
 	}
 	// One batch at a time, and a member's second cast in the same vote in a
-	// later batch (a statement writes a row once): the later ballot wins.
+	// later batch (a statement writes a row once): the later ballot wins. Two
+	// batches at a time (Flushers: 2) were measured and dropped: in clabench
+	// (fsync on) 3,003 ballots/s against 3,068 with one, and 0.34 ms of
+	// PostgreSQL CPU per ballot against 0.25 (smaller batches, and two
+	// transactions sharing the vote row's FOR SHARE lock make a multixact).
 	w.group.Key = func(r *castRequest) any { return [2]int64{r.VoteID, r.MemberID} }
 	return w
 }

@@ -261,6 +261,8 @@ func (v MeetingView) VoteFormFor(it agendaEntry) voteForm {
 // MeetingView is a meeting's page.
 type MeetingView struct {
 	web.Page
+	// data is the shared part the view was built from (meetingData).
+	data        *meetingData
 	Meeting     *Meeting
 	Agenda      []agendaEntry
 	Quorum      quorum
@@ -416,37 +418,82 @@ func (h *Handlers) loadMeetingView(c *fiber.Ctx, title string) (*MeetingView, er
 	return h.loadMeetingViewOf(c, id, title)
 }
 
+// meetingData is what a meeting's page shows every viewer alike: the meeting,
+// its agenda, votes (never their live ballots) and decisions, the roll's
+// counts and the minutes. The page cache keeps it (pagecache.Cache.Value, the
+// meetings' page group, dropped by any change to them and bounded by the
+// group's MaxAge like the pages), so that the members following a meeting
+// during a vote do not each run its six queries.
+type meetingData struct {
+	meeting   *Meeting
+	items     []AgendaItem
+	votes     []Vote
+	decisions []Decision
+	quorum    quorum
+	minutes   *Minutes
+	// proxies (names filled) and roll (member → status) are the proxy
+	// panel's; copy the proxies before marking them for a viewer.
+	proxies []Proxy
+	roll    map[int64]AttendanceStatus
+}
+
+// loadMeetingData reads a meeting's shared data, in a fixed number of queries.
+func loadMeetingData(ctx context.Context, db bun.IDB, councilID, id int64) (*meetingData, error) {
+	var d meetingData
+	var err error
+	if d.meeting, err = GetMeeting(ctx, db, councilID, id); err != nil {
+		return nil, err
+	}
+	if d.items, err = Agenda(ctx, db, councilID, id); err != nil {
+		return nil, err
+	}
+	if d.votes, err = MeetingVotes(ctx, db, councilID, id); err != nil {
+		return nil, err
+	}
+	if d.decisions, err = meetingDecisions(ctx, db, councilID, id); err != nil {
+		return nil, err
+	}
+	if d.quorum, err = quorumOf(ctx, db, councilID, id); err != nil {
+		return nil, err
+	}
+	if d.minutes, err = GetMinutes(ctx, db, councilID, id); err != nil {
+		return nil, err
+	}
+	if d.proxies, err = MeetingProxies(ctx, db, councilID, id); err != nil {
+		return nil, err
+	}
+	var roll []Attendance
+	if err := db.NewSelect().Model(&roll).Column("member_id", "status").
+		Where("council_id = ? AND meeting_id = ?", councilID, id).Scan(ctx); err != nil {
+		return nil, err
+	}
+	d.roll = make(map[int64]AttendanceStatus, len(roll))
+	for _, a := range roll {
+		d.roll[a.MemberID] = a.Status
+	}
+	return &d, nil
+}
+
 // loadMeetingViewOf is loadMeetingView of meeting id.
 func (h *Handlers) loadMeetingViewOf(c *fiber.Ctx, id int64, title string) (*MeetingView, error) {
 	ctx, co := c.UserContext(), web.Council(c)
-	m, err := GetMeeting(ctx, h.DB, co.ID, id)
+	load := func() (any, error) { return loadMeetingData(ctx, h.DB, co.ID, id) }
+	var v any
+	var err error
+	if cache := pagecache.Of(c); cache != nil {
+		v, err = cache.Value(co.ID, pagecache.PageMeetings, "meeting:"+strconv.FormatInt(id, 10), load)
+	} else {
+		v, err = load()
+	}
 	if err != nil {
 		return nil, err
 	}
-	items, err := Agenda(ctx, h.DB, co.ID, id)
-	if err != nil {
-		return nil, err
-	}
-	votes, err := MeetingVotes(ctx, h.DB, co.ID, id)
-	if err != nil {
-		return nil, err
-	}
-	decisions, err := meetingDecisions(ctx, h.DB, co.ID, id)
-	if err != nil {
-		return nil, err
-	}
-	q, err := quorumOf(ctx, h.DB, co.ID, id)
-	if err != nil {
-		return nil, err
-	}
-	mins, err := GetMinutes(ctx, h.DB, co.ID, id)
-	if err != nil {
-		return nil, err
-	}
+	d := v.(*meetingData)
+	m, items, votes, decisions, q, mins := d.meeting, d.items, d.votes, d.decisions, d.quorum, d.minutes
 	if title == "" {
 		title = m.Title
 	}
-	view := &MeetingView{Page: web.NewPage(c, title), Meeting: m, Quorum: q, Minutes: mins,
+	view := &MeetingView{Page: web.NewPage(c, title), data: d, Meeting: m, Quorum: q, Minutes: mins,
 		EditForm: meetingForm{Title: m.Title, Place: m.Place, Note: m.Note,
 			StartsAt: m.StartsAt.In(web.Location(c)).Format("2006-01-02T15:04"), Duration: strconv.Itoa(int(m.EndsAt.Sub(m.StartsAt).Minutes()))},
 		CanManage: auth.Can(c, authz.ManageMeeting), CanVote: auth.Can(c, authz.CastBallot), ItemForm: itemForm{Minutes: strconv.Itoa(defaultItemMinutes)},

@@ -109,3 +109,31 @@ func TestMeetingPagesRunAFixedNumberOfQueries(t *testing.T) {
 		}
 	}
 }
+
+// A planned meeting within its council's convocation period is due for its
+// convocation; one further away is not yet. (The bound was once compared as
+// an interval, which PostgreSQL refused: no convocation was ever due.)
+func TestMeetingsToConvene(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	f := newMeetingFixture(t, db, 1)
+	ctx := context.Background()
+	soon := &assembly.Meeting{CouncilID: f.councilID, Title: "Dans trois jours", StartsAt: time.Now().Add(72 * time.Hour), EndsAt: time.Now().Add(75 * time.Hour), Place: "Mairie"}
+	later := &assembly.Meeting{CouncilID: f.councilID, Title: "Dans un mois", StartsAt: time.Now().Add(30 * 24 * time.Hour), EndsAt: time.Now().Add(30*24*time.Hour + 3*time.Hour), Place: "Mairie"}
+	for _, m := range []*assembly.Meeting{soon, later} {
+		if err := assembly.CreateMeeting(ctx, db, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ms, err := assembly.MeetingsToConvene(ctx, db, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := map[int64]bool{}
+	for _, m := range ms {
+		due[m.ID] = true
+	}
+	if !due[soon.ID] || due[later.ID] {
+		t.Errorf("due: %v, want meeting %d and not %d", due, soon.ID, later.ID)
+	}
+}

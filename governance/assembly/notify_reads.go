@@ -23,7 +23,7 @@ func MeetingsToConvene(ctx context.Context, db bun.IDB, now time.Time) ([]Meetin
 		Join("LEFT JOIN meeting_rules AS r ON r.council_id = meeting.council_id").
 		Where("meeting.state IN (?, ?)", MeetingPlanned, MeetingCancelled).
 		Where("meeting.starts_at > ?", now).
-		Where("meeting.starts_at <= ? + make_interval(days => coalesce(r.convocation_days, ?))", now, DefaultConvocationDays).
+		Where("meeting.starts_at <= ?::timestamptz + make_interval(days => coalesce(r.convocation_days, ?))", now, DefaultConvocationDays).
 		Order("meeting.council_id", "meeting.starts_at").Limit(1000).Scan(ctx)
 	return ms, err
 }

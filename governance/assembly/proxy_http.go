@@ -59,18 +59,10 @@ func (h *Handlers) fillProxyPanel(c *fiber.Ctx, view *MeetingView) error {
 	}
 	ctx, co := c.UserContext(), web.Council(c)
 	var err error
-	if panel.Proxies, err = MeetingProxies(ctx, h.DB, co.ID, view.Meeting.ID); err != nil {
-		return err
-	}
-	var roll []Attendance
-	if err := h.DB.NewSelect().Model(&roll).Column("member_id", "status").
-		Where("council_id = ? AND meeting_id = ?", co.ID, view.Meeting.ID).Scan(ctx); err != nil {
-		return err
-	}
-	onRoll := make(map[int64]AttendanceStatus, len(roll))
-	for _, a := range roll {
-		onRoll[a.MemberID] = a.Status
-	}
+	// The meeting's proxies and roll come with its shared data (meetingData):
+	// the proxies are copied, since the panel marks them for this viewer.
+	panel.Proxies = append([]Proxy(nil), view.data.proxies...)
+	onRoll := view.data.roll
 	viewer := web.ViewerOf(c)
 	holds := false
 	for i := range panel.Proxies {

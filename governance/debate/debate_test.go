@@ -155,6 +155,37 @@ func TestSearchFindsAccentInsensitiveRankedAndScoped(t *testing.T) {
 	if proposals != 1 {
 		t.Errorf("kombucha: %d proposals found, want the public one only", proposals)
 	}
+	// A word in more arguments than are ranked: every match is counted, the
+	// most recent ones are ranked and paged.
+	if _, err := db.ExecContext(ctx, `INSERT INTO arguments (council_id, debate_id, stance, body_md, body_html, body_text, author_name, is_demo)
+		SELECT d.council_id, d.id, 'pour', 'Zythologie ' || i, '<p>Zythologie ' || i || '</p>', 'Zythologie ' || i, 'Démo', true
+		FROM debates d, generate_series(1, ?) i WHERE d.council_id = ? AND d.slug = 'riz-de-camargue' ORDER BY i`,
+		debate.SearchArgumentCandidates+51, co.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err = debate.Search(ctx, db, co.ID, "zythologie", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != debate.SearchArgumentCandidates+51 || res.Ranked != debate.SearchArgumentCandidates || !res.Capped() ||
+		res.Pages() != debate.SearchArgumentCandidates/debate.SearchPageSize || len(res.Results) != debate.SearchPageSize {
+		t.Errorf("zythologie: total %d, ranked %d, pages %d, %d results", res.Total, res.Ranked, res.Pages(), len(res.Results))
+	}
+	var oldest int64
+	if err := db.NewRaw("SELECT min(id) FROM arguments WHERE body_text LIKE 'Zythologie %'").Scan(ctx, &oldest); err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range []int{1, res.Pages()} {
+		res, err := debate.Search(ctx, db, co.ID, "zythologie", page)
+		if err != nil || len(res.Results) != debate.SearchPageSize {
+			t.Fatalf("zythologie, page %d: %+v %v", page, res, err)
+		}
+		for _, r := range res.Results {
+			if r.ID < oldest+51 || !strings.Contains(string(r.Snippet()), "<mark>Zythologie</mark>") {
+				t.Errorf("zythologie, page %d: argument %d (one of the 51 oldest: %v), snippet %q", page, r.ID, r.ID < oldest+51, r.Snippet())
+			}
+		}
+	}
 	// Another council sees none of it.
 	var other int64
 	if err := db.NewRaw("INSERT INTO councils (slug, name) VALUES ('autre', 'Autre') RETURNING id").Scan(ctx, &other); err != nil {

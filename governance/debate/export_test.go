@@ -18,6 +18,8 @@ var Itoa = itoa
 
 var SearchSQL = searchSQL
 
+const SearchArgumentCandidates = searchArgumentCandidates
+
 // EditDebate saves a debate's context, synthesis and links (editDebate).
 func EditDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, by audit.Actor, contextMD string, itemIDs []int64) (*Debate, error) {
 	return editDebate(ctx, db, councilID, slug, by, debateEdit{ContextMD: contextMD, ItemIDs: itemIDs})

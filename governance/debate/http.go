@@ -1,7 +1,9 @@
 package debate
 
 import (
+	"bytes"
 	"context"
+	"html/template"
 	"net/url"
 	"strconv"
 	"strings"
@@ -124,60 +126,117 @@ type stanceColumn struct {
 // side, the other stances, the balance by criterion and the argument form.
 type debateView struct {
 	web.Page
-	Debate      *Debate
-	Items       []LinkedItem
-	Proposals   []LinkedProposal
-	Criteria    []CriterionOption
+	*debateShared
 	Stances     []Stance
-	Filter      int64
-	FilterName  string
-	For         stanceColumn
-	Against     stanceColumn
-	Others      []stanceColumn
-	Balance     []Balance
-	Count       int
 	CanArgue    bool
 	CanModerate bool
 	CanEdit     bool
 	Form        argumentForm
 }
 
+// debateShared is what a debate's page shows every viewer alike: the debate,
+// its links, its arguments sorted into columns and already rendered, and the
+// balance by criterion. The unfiltered page's is kept in the page cache
+// (pagecache.Cache.Value) until a change drops the debate's pages: a
+// signed-in member's page, which is never cached whole, then runs no query
+// for it and renders only its own parts around it.
+type debateShared struct {
+	Debate     *Debate
+	Items      []LinkedItem
+	Proposals  []LinkedProposal
+	Criteria   []CriterionOption
+	Filter     int64
+	FilterName string
+	For        stanceColumn
+	Against    stanceColumn
+	Others     []stanceColumn
+	Balance    []Balance
+	Count      int
+	// html is the template debate/shared rendered for this value.
+	html template.HTML
+}
+
+// SharedHTML is the balance, the filter and the argument columns, rendered
+// once for every viewer (templates/governance/debate_shared.html).
+func (d *debateShared) SharedHTML() template.HTML { return d.html }
+
 func (h *Handlers) debate(c *fiber.Ctx) error {
 	filter, _ := strconv.ParseInt(c.Query("critere"), 10, 64)
 	return h.renderDebate(c, strings.Clone(c.Params("slug")), filter, argumentForm{Stance: StanceFor})
 }
 
-// renderDebate builds the debate page in a fixed number of queries (debate,
-// arguments, criteria, linked items), whatever the number of arguments.
+// renderDebate renders the debate page: the shared part from the page cache
+// (unfiltered) or from the database, in a fixed number of queries, whatever
+// the number of arguments.
 func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form argumentForm) error {
 	ctx, co := c.UserContext(), web.Council(c)
-	d, err := debatePage(ctx, h.DB, co.ID, slug)
+	load := func() (any, error) {
+		d, err := loadDebateShared(ctx, h.DB, co.ID, slug, filter)
+		if err != nil {
+			return nil, err
+		}
+		var b bytes.Buffer
+		if err := web.RenderTo(c, &b, "debate/shared", d); err != nil {
+			return nil, err
+		}
+		d.html = template.HTML(b.String()) //nolint:gosec // html/template's output
+		// The columns are in the HTML now: the kept value need not hold
+		// the parsed arguments too (half its memory for 500 of them).
+		d.For.Arguments, d.Against.Arguments = nil, nil
+		for i := range d.Others {
+			d.Others[i].Arguments = nil
+		}
+		return d, nil
+	}
+	var v any
+	var err error
+	if cache := pagecache.Of(c); cache != nil && filter == 0 {
+		v, err = cache.Value(co.ID, pagecache.PageDebate, "/debats/"+slug, load)
+	} else {
+		v, err = load()
+	}
 	if err != nil {
 		return err
 	}
-	args, err := DebateArguments(ctx, h.DB, co.ID, d.ID)
-	if err != nil {
-		return err
-	}
-	crit, err := currentCriteria(ctx, h.DB, co.ID)
-	if err != nil {
-		return err
-	}
-	items, err := DebateItems(ctx, h.DB, co.ID, d.ID)
-	if err != nil {
-		return err
-	}
-	props, err := DebateProposals(ctx, h.DB, co.ID, d.ID)
-	if err != nil {
-		return err
-	}
+	shared := v.(*debateShared)
 	role := auth.Role(c)
-	view := debateView{Page: web.NewPage(c, d.Title), Debate: d, Items: items, Proposals: props, Criteria: crit, Stances: stances,
-		Filter: filter, For: stanceColumn{Stance: StanceFor}, Against: stanceColumn{Stance: StanceAgainst},
-		CanArgue:    d.State == DebateOpen && authz.Can(role, authz.AddArgument),
+	view := debateView{Page: web.NewPage(c, shared.Debate.Title), debateShared: shared, Stances: stances,
+		CanArgue:    shared.Debate.State == DebateOpen && authz.Can(role, authz.AddArgument),
 		CanModerate: authz.Can(role, authz.HideArgument),
 		CanEdit:     authz.Can(role, authz.EditDebate) || authz.Can(role, authz.ChangeDebate),
 		Form:        form}
+	if form.Errors != nil {
+		c.Status(fiber.StatusUnprocessableEntity)
+	}
+	return web.Render(c, "governance/debate", view)
+}
+
+// loadDebateShared reads a debate's page in five queries (debate, arguments,
+// criteria, linked items, linked proposals) and sorts its arguments into
+// columns.
+func loadDebateShared(ctx context.Context, db *bun.DB, councilID int64, slug string, filter int64) (*debateShared, error) {
+	d, err := debatePage(ctx, db, councilID, slug)
+	if err != nil {
+		return nil, err
+	}
+	args, err := DebateArguments(ctx, db, councilID, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	crit, err := currentCriteria(ctx, db, councilID)
+	if err != nil {
+		return nil, err
+	}
+	items, err := DebateItems(ctx, db, councilID, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	props, err := DebateProposals(ctx, db, councilID, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	view := &debateShared{Debate: d, Items: items, Proposals: props, Criteria: crit,
+		Filter: filter, For: stanceColumn{Stance: StanceFor}, Against: stanceColumn{Stance: StanceAgainst}}
 	view.Balance = balance(args, crit, filter)
 	for _, b := range view.Balance {
 		if b.Selected {
@@ -218,10 +277,7 @@ func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form ar
 			}
 		}
 	}
-	if form.Errors != nil {
-		c.Status(fiber.StatusUnprocessableEntity)
-	}
-	return web.Render(c, "governance/debate", view)
+	return view, nil
 }
 
 // balance counts visible top-level arguments and replies per criterion.
@@ -732,7 +788,7 @@ func (h *Handlers) search(c *fiber.Ctx) error {
 	}
 	view := searchView{Page: web.NewPage(c, "Recherche"), Results: res}
 	if res.Query != "" && res.Page == 1 {
-		if view.Lookup, err = catalog.Lookup(c.UserContext(), h.DB, web.Council(c).ID, res.Query); err != nil {
+		if view.Lookup, err = catalog.LookupIn(c.UserContext(), pagecache.Of(c), h.DB, web.Council(c).ID, res.Query); err != nil {
 			return err
 		}
 	}

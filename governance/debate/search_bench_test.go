@@ -130,7 +130,18 @@ func BenchmarkSearch(b *testing.B) {
 		b.Fatal("no query found anything")
 	}
 	var plan []string
-	if err := db.NewRaw("EXPLAIN (ANALYZE, BUFFERS) "+debate.SearchSQL, council, "peche", debate.SearchPageSize, 0).Scan(ctx, &plan); err != nil {
+	rows, err := db.DB.QueryContext(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+debate.SearchSQL, council, "peche", debate.SearchPageSize, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			b.Fatal(err)
+		}
+		plan = append(plan, line)
+	}
+	if err := rows.Close(); err != nil {
 		b.Fatal(err)
 	}
 	if f := os.Getenv("CLA_SEARCH_PLAN"); f != "" {

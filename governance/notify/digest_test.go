@@ -181,20 +181,16 @@ func TestWeeklyDigestContent(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second)
-	// Count digests only: the runner's periodic sweeps start when it is
-	// elected leader, which under load can come after the clock moved a
-	// week on, and then rightly convoke to the meeting now 5 days away.
+	// Next week the next meeting is due for its convocation (the
+	// convocation sweep sends it): count the digests only.
 	digests := 0
-	var subjects []string
-	for _, m := range f.srv.Messages() {
-		subject := mailtest.Parse(t, m.Data).Get("Subject")
-		subjects = append(subjects, subject)
-		if strings.HasPrefix(subject, "Résumé de la semaine") {
+	for _, r := range f.srv.Messages() {
+		if strings.HasPrefix(mailtest.Parse(t, r.Data).Get("Subject"), "Résumé de la semaine") {
 			digests++
 		}
 	}
 	if digests != 2 {
-		t.Errorf("%d digests, want the 2 of this week only (mails: %q)", digests, subjects)
+		t.Errorf("%d digests, want the 2 of this week only", digests)
 	}
 	var others int
 	if err := f.db.NewRaw("SELECT count(*) FROM notifications WHERE council_id = ?", otherID).Scan(ctx, &others); err != nil || others != 0 {

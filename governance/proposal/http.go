@@ -226,16 +226,85 @@ type proposalView struct {
 	Debates     []DebateLink // the debates that bear on it
 }
 
+// proposalShared is what a proposal's page shows every viewer alike, or
+// every viewer of one kind (ResultsRows with and without the individual
+// grades): the page read (loadProposalPage), its debates, results, radar and
+// results table. The page cache keeps it per proposal (pagecache.Cache.Value,
+// the proposal group: scores, events, the boussole, debates and members'
+// names drop it), so that members following a proposal while scoring do not
+// each read and aggregate its scores.
+type proposalShared struct {
+	pg          *proposalPage
+	debates     []DebateLink
+	results     *Results
+	otherScores int
+	older       []*Results
+	radar       template.HTML
+	rows        template.HTML // without the individual grades
+	rowsDetails template.HTML // with them
+}
+
+// loadProposalShared reads and computes a proposal's shared part.
+func (h *Handlers) loadProposalShared(ctx context.Context, councilID, id int64) (*proposalShared, error) {
+	pg, err := loadProposalPage(ctx, h.DB, councilID, id)
+	if err != nil {
+		return nil, err
+	}
+	sh := &proposalShared{pg: pg}
+	p, b, scores := pg.Proposal, pg.Boussole, pg.Scores
+	if h.Debates != nil {
+		if sh.debates, err = h.Debates(ctx, h.DB, councilID, p.ID); err != nil {
+			return nil, err
+		}
+	}
+	if b == nil {
+		return sh, nil
+	}
+	sh.results = Aggregate(b, scores)
+	sh.otherScores = sh.results.OtherVersionScores()
+	if sh.otherScores > 0 {
+		var ids []int64
+		for id := range sh.results.OtherVersions {
+			ids = append(ids, id)
+		}
+		older, err := BoussolesByVersion(ctx, h.DB, councilID, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, ob := range older {
+			sh.older = append(sh.older, Aggregate(ob, scores))
+		}
+	}
+	sh.radar = boussole.RadarSVG("radar", "Boussole de « "+p.Title+" »", boussole.RadarAxesOf(b), []boussole.RadarSeries{{Label: p.Title, Values: sh.results.Majorities()}}, false)
+	details := map[int64][]criterionDetail{}
+	for _, s := range scores {
+		if s.BoussoleVersionID == b.Version.ID {
+			details[s.CriterionID] = append(details[s.CriterionID], criterionDetail{Name: s.GraderName, Grade: s.Grade, Comment: s.Comment})
+		}
+	}
+	sh.rows = resultsRows(sh.results, nil)
+	sh.rowsDetails = resultsRows(sh.results, details)
+	return sh, nil
+}
+
 func (h *Handlers) proposal(c *fiber.Ctx) error {
 	id, err := proposalID(c)
 	if err != nil {
 		return err
 	}
 	ctx, co, v := c.UserContext(), web.Council(c), web.ViewerOf(c)
-	pg, err := loadProposalPage(ctx, h.DB, co.ID, id)
+	load := func() (any, error) { return h.loadProposalShared(ctx, co.ID, id) }
+	var val any
+	if cache := pagecache.Of(c); cache != nil {
+		val, err = cache.Value(co.ID, pagecache.PageProposal, "proposal:"+strconv.FormatInt(id, 10), load)
+	} else {
+		val, err = load()
+	}
 	if err != nil {
 		return err
 	}
+	sh := val.(*proposalShared)
+	pg := sh.pg
 	p, b, scores := pg.Proposal, pg.Boussole, pg.Scores
 	if !p.VisibleTo(v) {
 		return errProposalNotFound
@@ -247,42 +316,17 @@ func (h *Handlers) proposal(c *fiber.Ctx) error {
 		ShowDetails: authz.Can(actor.Role, authz.ReadScoreDetails)}
 	view.Spec = p.BoussoleSpec()
 	view.Events, view.Members = pg.Events, pg.Members
-	if h.Debates != nil {
-		if view.Debates, err = h.Debates(ctx, h.DB, co.ID, p.ID); err != nil {
-			return err
-		}
-	}
+	view.Debates = sh.debates
 	if b == nil {
 		// No boussole yet: the page says so instead of the results.
 		view.CanScore = false
 		return web.Render(c, "governance/proposal", view)
 	}
-	view.Results = Aggregate(b, scores)
-	view.OtherScores = view.Results.OtherVersionScores()
-	if view.OtherScores > 0 {
-		var ids []int64
-		for id := range view.Results.OtherVersions {
-			ids = append(ids, id)
-		}
-		older, err := BoussolesByVersion(ctx, h.DB, co.ID, ids)
-		if err != nil {
-			return err
-		}
-		for _, ob := range older {
-			view.Older = append(view.Older, Aggregate(ob, scores))
-		}
-	}
-	view.Radar = boussole.RadarSVG("radar", "Boussole de « "+p.Title+" »", boussole.RadarAxesOf(b), []boussole.RadarSeries{{Label: p.Title, Values: view.Results.Majorities()}}, false)
-	var details map[int64][]criterionDetail
+	view.Results, view.OtherScores, view.Older, view.Radar = sh.results, sh.otherScores, sh.older, sh.radar
+	view.ResultsRows = sh.rows
 	if view.ShowDetails {
-		details = map[int64][]criterionDetail{}
-		for _, s := range scores {
-			if s.BoussoleVersionID == b.Version.ID {
-				details[s.CriterionID] = append(details[s.CriterionID], criterionDetail{Name: s.GraderName, Grade: s.Grade, Comment: s.Comment})
-			}
-		}
+		view.ResultsRows = sh.rowsDetails
 	}
-	view.ResultsRows = resultsRows(view.Results, details)
 	for _, s := range scores {
 		if s.AccountID == actor.AccountID {
 			view.HasScored = true

@@ -31,12 +31,14 @@ type Group[In, Out any] struct {
 	Flushers int
 	// Timeout bounds a batch (default 15 s).
 	Timeout time.Duration
-	// Key, when set, keeps two calls with the same key out of one batch: the
-	// later one runs in a later batch, after the earlier one.
+	// Key, when set, keeps two calls with the same key out of one batch, and
+	// out of two batches running at once (Flushers > 1): the later one runs
+	// in a later batch, after the earlier one has finished.
 	Key func(In) any
 
 	mu       sync.Mutex
 	pending  []*call[In, Out]
+	inflight map[any]int // keys of the calls of the running batches
 	flushers int
 }
 
@@ -90,6 +92,16 @@ func (g *Group[In, Out]) flush() {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		results := g.run(ctx, in)
 		cancel()
+		if g.Key != nil {
+			g.mu.Lock()
+			for _, c := range calls {
+				k := g.Key(c.in)
+				if g.inflight[k]--; g.inflight[k] <= 0 {
+					delete(g.inflight, k)
+				}
+			}
+			g.mu.Unlock()
+		}
 		for i, c := range calls {
 			if i < len(results) {
 				c.done <- results[i]
@@ -151,7 +163,7 @@ func (g *Group[In, Out]) take() []*call[In, Out] {
 		if g.Key != nil {
 			k = g.Key(c.in)
 		}
-		if len(calls) == limit || (g.Key != nil && seen[k]) {
+		if len(calls) == limit || (g.Key != nil && (seen[k] || g.inflight[k] > 0)) {
 			rest = append(rest, c)
 		} else {
 			calls = append(calls, c)
@@ -161,6 +173,20 @@ func (g *Group[In, Out]) take() []*call[In, Out] {
 		}
 	}
 	g.pending = rest
+	if len(calls) == 0 {
+		// Every pending call waits for a running batch with its key: that
+		// batch's flusher takes them when it is done.
+		g.flushers--
+		return nil
+	}
+	if g.Key != nil {
+		if g.inflight == nil {
+			g.inflight = map[any]int{}
+		}
+		for _, c := range calls {
+			g.inflight[g.Key(c.in)]++
+		}
+	}
 	return calls
 }
 

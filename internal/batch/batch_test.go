@@ -200,3 +200,68 @@ func TestGroupRunPanics(t *testing.T) {
 		t.Fatalf("call after the panic: %d %v", v, err)
 	}
 }
+
+// With two flushers, batches run at once, but never two calls with the same
+// key: the later one waits until the batch of the earlier one is done, so the
+// calls of one key run in the order they came.
+func TestGroupFlushersKeepKeysApart(t *testing.T) {
+	var mu sync.Mutex
+	running := map[int]bool{} // keys of the batches running now
+	var order []int           // calls of key 0, in the order they ran
+	concurrent, clash := 0, false
+	active := 0
+	g := &Group[[2]int, int]{Flushers: 2, Key: func(c [2]int) any { return c[0] }, Run: func(_ context.Context, in [][2]int) []Result[int] {
+		mu.Lock()
+		active++
+		concurrent = max(concurrent, active)
+		for _, c := range in {
+			if running[c[0]] {
+				clash = true
+			}
+			running[c[0]] = true
+			if c[0] == 0 {
+				order = append(order, c[1])
+			}
+		}
+		mu.Unlock()
+		time.Sleep(2 * time.Millisecond)
+		mu.Lock()
+		for _, c := range in {
+			delete(running, c[0])
+		}
+		active--
+		mu.Unlock()
+		return make([]Result[int], len(in))
+	}}
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 30; i++ {
+				key := w % 4 // two goroutines per key, one for key 0 writes in order
+				if _, err := g.Do(context.Background(), [2]int{key, w*1000 + i}); err != nil {
+					t.Error(err)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	if clash {
+		t.Error("two calls with the same key ran at once")
+	}
+	if concurrent < 2 {
+		t.Errorf("at most %d batch at once with two flushers", concurrent)
+	}
+	// Each goroutine's calls of key 0 ran in its own order.
+	last := map[int]int{}
+	for _, v := range order {
+		if p, ok := last[v/1000]; ok && v < p {
+			t.Errorf("call %d ran after %d", v, p)
+		}
+		last[v/1000] = v
+	}
+	if g.Pending() != 0 {
+		t.Errorf("%d calls left pending", g.Pending())
+	}
+}

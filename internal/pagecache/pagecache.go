@@ -43,6 +43,12 @@ const Channel = "cla_pages"
 // being stored, and cannot push out the others.
 const maxEntriesPerPage = 512
 
+// maxSearchEntries bounds the search group lower: every query is a page of its
+// own, and the few that many people type are the ones worth keeping (512
+// result pages of ~25 KB per council made clabench's uncached search line
+// grow the app's memory by tens of MiB).
+const maxSearchEntries = 64
+
 // PollInterval is how often the fallback check of page_generations runs.
 var PollInterval = 5 * time.Second
 
@@ -54,6 +60,9 @@ type Entry struct {
 	CacheControl string
 	// Headers are other response headers to replay (Content-Disposition…).
 	Headers [][2]string
+	// Value is data every viewer of the page group sees alike, kept by Value
+	// (an entry that is not a response: Body is empty).
+	Value any
 	// expires is when the entry stops being served (zero: never).
 	expires time.Time
 }
@@ -160,7 +169,11 @@ func (c *Cache) Put(councilID int64, page Page, key string, epoch uint64, e *Ent
 		entries = map[string]*Entry{}
 		cp.pages[page] = entries
 	}
-	if _, ok := entries[key]; ok || len(entries) < maxEntriesPerPage {
+	limit := maxEntriesPerPage
+	if page == PageSearch {
+		limit = maxSearchEntries
+	}
+	if _, ok := entries[key]; ok || len(entries) < limit {
 		entries[key] = e
 	}
 }
@@ -188,6 +201,31 @@ func (c *Cache) Flight(councilID int64, key string, build func() (any, error)) (
 	}
 	v, err, _ := c.flight.Do(strconv.FormatInt(councilID, 10)+" "+key, build)
 	return v, err
+}
+
+// Value returns the data kept under key in the council's page group, built
+// by build when missing (once for all concurrent callers) and kept until a
+// change drops the group, as a page is. It serves what a page shows every
+// viewer alike to those whose page is not cached: a signed-in member's debate
+// page reads its 500 arguments, already rendered, from here. Nothing in the
+// value may depend on the viewer. A disabled cache builds on every call.
+func (c *Cache) Value(councilID int64, page Page, key string, build func() (any, error)) (any, error) {
+	key = "value:" + key // page keys start with "/"
+	if e, _ := c.Get(councilID, page, key); e != nil && e.Value != nil {
+		return e.Value, nil
+	}
+	return c.Flight(councilID, string(page)+" "+key, func() (any, error) {
+		e, epoch := c.Get(councilID, page, key)
+		if e != nil && e.Value != nil {
+			return e.Value, nil
+		}
+		v, err := build()
+		if err != nil {
+			return nil, err
+		}
+		c.Put(councilID, page, key, epoch, &Entry{Value: v})
+		return v, nil
+	})
 }
 
 // Invalidate drops the council's page groups that kind affects; an unknown

@@ -131,3 +131,32 @@ func TestEveryTriggerKindHasItsPages(t *testing.T) {
 		}
 	}
 }
+
+// Each council's page group keeps a bounded number of pages, search fewer
+// than the others; a value (Value) is built once and dropped like a page.
+func TestBoundsAndValues(t *testing.T) {
+	c := newTestCache()
+	for i := 0; i < 100; i++ {
+		for _, p := range []Page{PageSearch, PageDebate} {
+			_, epoch := c.Get(1, p, "")
+			c.Put(1, p, "/x?"+strings.Repeat("a", i), epoch, NewEntry([]byte("x"), "text/html", "no-cache"))
+		}
+	}
+	if n := len(c.councils[1].pages[PageSearch]); n != maxSearchEntries {
+		t.Errorf("%d search pages kept, want %d", n, maxSearchEntries)
+	}
+	if n := len(c.councils[1].pages[PageDebate]); n != 100 {
+		t.Errorf("%d debate pages kept, want 100", n)
+	}
+	builds := 0
+	build := func() (any, error) { builds++; return builds, nil }
+	for i := 0; i < 3; i++ {
+		if v, err := c.Value(1, PageDebate, "/debats/a", build); err != nil || v != 1 {
+			t.Fatalf("value %v, %v: want the first build", v, err)
+		}
+	}
+	c.Invalidate(1, KindArguments)
+	if v, _ := c.Value(1, PageDebate, "/debats/a", build); v != 2 || builds != 2 {
+		t.Errorf("after a change: value %v after %d builds, want a second build", v, builds)
+	}
+}
