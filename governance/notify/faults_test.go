@@ -63,9 +63,9 @@ func TestRefusedAndServerDown(t *testing.T) {
 		t.Fatalf("delivery log: %d\n%s", resp.StatusCode, body)
 	}
 	f.srv.Unrefuse(f.emails[f.members[0]])
-	resp, _ = fc.PostForm(fmt.Sprintf("/gestion/notifications/%d/renvoyer", failed[0].ID), url.Values{})
+	resp, body = fc.PostForm(fmt.Sprintf("/gestion/notifications/%d/renvoyer", failed[0].ID), url.Values{})
 	if resp.StatusCode != 303 {
-		t.Fatalf("re-send: %d", resp.StatusCode)
+		t.Fatalf("re-send: %d\n%s", resp.StatusCode, body)
 	}
 	got := f.srv.Wait(t, 3)
 	if got[2].To[0] != f.emails[f.members[0]] {

@@ -209,11 +209,24 @@ func (h *Handlers) resend(c *fiber.Ctx) error {
 		if (n.State != Sent && n.State != Failed) || n.JobID == nil {
 			return apperr.New(apperr.Conflict, "Seul un message envoyé ou en échec peut être renvoyé.")
 		}
-		if _, err := tx.NewUpdate().Model((*Notification)(nil)).Set("state = ?", Queued).Set("sent_at = NULL").Set("updated_at = now()").
-			Where("id = ? AND council_id = ?", id, councilID).Exec(ctx); err != nil {
+		// Taken only from a sent or failed state, so that a double click
+		// re-sends once.
+		taken, err := tx.NewUpdate().Model((*Notification)(nil)).Set("state = ?", Queued).Set("sent_at = NULL").Set("updated_at = now()").
+			Where("id = ? AND council_id = ? AND state IN (?)", id, councilID, bun.List([]State{Sent, Failed})).Exec(ctx)
+		if err != nil {
 			return err
 		}
-		_, err = jobs.Retry(ctx, tx, *n.JobID)
+		if k, _ := taken.RowsAffected(); k == 0 {
+			return apperr.New(apperr.Conflict, "Ce message est déjà en cours de renvoi.")
+		}
+		// A job of its own rather than the old one retried: the old job may
+		// have carried other messages of its batch, and retrying it failed
+		// on river_job_unique_idx once the convocation sweep ran for real.
+		res, err := jobs.Enqueue(ctx, tx, sendArgs{CouncilID: councilID, IDs: []int64{id}}, nil)
+		if err != nil {
+			return err
+		}
+		_, err = tx.NewUpdate().Model((*Notification)(nil)).Set("job_id = ?", res.Job.ID).Where("id = ? AND council_id = ?", id, councilID).Exec(ctx)
 		return err
 	})
 	if err != nil {
