@@ -63,10 +63,18 @@ func TestRefusedAndServerDown(t *testing.T) {
 		t.Fatalf("delivery log: %d\n%s", resp.StatusCode, body)
 	}
 	f.srv.Unrefuse(f.emails[f.members[0]])
-	resp, body = fc.PostForm(fmt.Sprintf("/gestion/notifications/%d/renvoyer", failed[0].ID), url.Values{})
+	// The server is down while the button is clicked twice: the message
+	// stays queued, so the second click is refused and nothing is sent twice.
+	f.srv.Down()
+	resend := fmt.Sprintf("/gestion/notifications/%d/renvoyer", failed[0].ID)
+	resp, body = fc.PostForm(resend, url.Values{})
 	if resp.StatusCode != 303 {
 		t.Fatalf("re-send: %d\n%s", resp.StatusCode, body)
 	}
+	if resp, body := fc.PostForm(resend, url.Values{}); resp.StatusCode != 409 || !strings.Contains(body, "Seul un message envoyé ou en échec peut être renvoyé") {
+		t.Errorf("second click on re-send: %d", resp.StatusCode)
+	}
+	f.srv.Up(t)
 	got := f.srv.Wait(t, 3)
 	if got[2].To[0] != f.emails[f.members[0]] {
 		t.Errorf("re-sent to %v", got[2].To)
