@@ -49,6 +49,24 @@ func (f rectifyForm) votedRectification() (*VotedRectification, apperr.Fields) {
 	return r, errs
 }
 
+// schedule runs ScheduleRectification when the form is valid. It returns
+// status 0 once scheduled, or the status and reasons of a refusal to show
+// beside the form; err only for a failure that is not a refusal.
+func (h *Handlers) schedule(c *fiber.Ctx, meetingID int64, r *VotedRectification, errs apperr.Fields) (int, apperr.Fields, error) {
+	if len(errs) > 0 {
+		return fiber.StatusUnprocessableEntity, errs, nil
+	}
+	_, err := ScheduleRectification(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, meetingID, r)
+	if err == nil {
+		return 0, nil, nil
+	}
+	status, refused, ok := refusal(err, "rectify")
+	if !ok {
+		return 0, nil, err
+	}
+	return status, refused, nil
+}
+
 // scheduleRectification puts a voted rectification on the meeting's agenda
 // (the agenda builder's form: the decision's number is typed). A refusal
 // shows the meeting again with the form as typed and the reason beside the
@@ -60,20 +78,14 @@ func (h *Handlers) scheduleRectification(c *fiber.Ctx) error {
 	}
 	form := typedRectifyForm(c)
 	r, errs := form.votedRectification()
-	if len(errs) == 0 {
-		_, err = ScheduleRectification(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, id, r)
-	}
-	status, refused, ok := refusal(err, "rectify")
+	status, refused, err := h.schedule(c, id, r, errs)
 	switch {
-	case len(errs) > 0:
-		status, refused = fiber.StatusUnprocessableEntity, errs
-	case err != nil && !ok:
+	case err != nil:
 		return err
-	case err == nil:
+	case status == 0:
 		return web.RedirectWithFlash(c, MeetingPath(id)+"#ordre-du-jour", "Rectification de la décision n° "+strconv.FormatInt(r.DecisionID, 10)+" inscrite à l'ordre du jour : elle sera votée.")
-	}
-	if status == fiber.StatusNotFound {
-		return err // the meeting itself is not in this council
+	case status == fiber.StatusNotFound:
+		return apperr.New(apperr.NotFound, "%s", refused["rectify"]) // the meeting itself is not in this council
 	}
 	view, verr := h.meetingPageOf(c, id)
 	if verr != nil {
@@ -99,16 +111,11 @@ func (h *Handlers) proposeRectification(c *fiber.Ctx) error {
 	if !ok || meeting <= 0 {
 		errs.Add("meeting", "Choisissez la séance où la rectification sera votée.")
 	}
-	if len(errs) == 0 {
-		_, err = ScheduleRectification(c.UserContext(), h.DB, auth.ActorOf(web.ViewerOf(c)), web.Council(c).ID, meeting, r)
-	}
-	status, refused, ok := refusal(err, "rectify")
+	status, refused, err := h.schedule(c, meeting, r, errs)
 	switch {
-	case len(errs) > 0:
-		status, refused = fiber.StatusUnprocessableEntity, errs
-	case err != nil && !ok:
+	case err != nil:
 		return err
-	case err == nil:
+	case status == 0:
 		return web.RedirectWithFlash(c, MeetingPath(meeting)+"#ordre-du-jour", "Rectification de la décision n° "+strconv.FormatInt(id, 10)+" inscrite à l'ordre du jour : elle sera votée.")
 	case status == fiber.StatusNotFound:
 		// Another council's meeting, or one since deleted: said beside the select.

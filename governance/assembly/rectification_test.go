@@ -113,6 +113,15 @@ func TestVotedRectification(t *testing.T) {
 			docs = append(docs, browsertest.Document{Name: "meeting page, rectification refused", HTML: []byte(body)})
 		}
 	}
+	// Another council's meeting through this council's address: not found,
+	// nothing on its agenda.
+	foreignPath := "/seances/" + strconv.FormatInt(another.meeting.ID, 10) + "/ordre-du-jour/rectification"
+	if res, _ := fac.PostForm(foreignPath, url.Values{"decision": {d1id}, "reason": {"x"}, "minutes": {"10"}}); res.StatusCode != http.StatusNotFound {
+		t.Errorf("rectification on another council's meeting: %d", res.StatusCode)
+	}
+	if n, err := db.NewSelect().Table("agenda_items").Where("meeting_id = ? AND rectifies_id IS NOT NULL", another.meeting.ID).Count(ctx); err != nil || n != 0 {
+		t.Errorf("another council's agenda got %d rectification items (%v)", n, err)
+	}
 	if _, err := assembly.ScheduleRectification(ctx, db, another.facilitator, another.councilID, another.meeting.ID,
 		&assembly.VotedRectification{DecisionID: d1.ID, Reason: "x", Minutes: 5}); apperr.FieldsOf(err)["decision"] == "" {
 		t.Fatalf("another council rectifying this one's decision: %v", err)
