@@ -101,6 +101,8 @@ func pageOf(key string) pagecache.Page {
 		return pagecache.PageOpenData
 	case key == "/":
 		return pagecache.PageHome
+	case strings.HasPrefix(key, posterKey):
+		return pagecache.PagePosters
 	case strings.HasPrefix(key, "/points-de-vente"):
 		return pagecache.PageShops
 	default:
@@ -409,6 +411,9 @@ func (h *Handlers) shop(c *fiber.Ctx) error {
 	})
 }
 
+// posterKey prefixes the cache keys of the posters.
+const posterKey = "poster:"
+
 // PosterView is the printable A4 poster of a shop.
 type PosterView struct {
 	*ShopView
@@ -421,8 +426,10 @@ func (h *Handlers) poster(c *fiber.Ctx) error {
 		return apperr.New(apperr.NotFound, "Ce point de vente n'existe pas.")
 	}
 	base := strings.Clone(c.BaseURL())
-	// Not kept: the QR code depends on the Host header, and posters are rare.
-	return h.html(c, "", "catalog/poster", func(ctx context.Context) (any, error) {
+	// Kept per host too: the QR code and the printed address are the
+	// request's. The posters' group is bounded apart (pagecache.PagePosters),
+	// so made-up Host headers cannot push out the shops' pages.
+	return h.html(c, posterKey+base+"/points-de-vente/"+slug, "catalog/poster", func(ctx context.Context) (any, error) {
 		sv, err := h.shopView(ctx, c, slug)
 		if err != nil {
 			return nil, err

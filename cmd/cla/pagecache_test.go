@@ -44,12 +44,19 @@ func TestPagesNeverStale(t *testing.T) {
 	co := demoCouncilID(t, db)
 	fac, _ := webtest.SignIn(t, appA, db, co, authz.Facilitator)
 	anonA, anonB := webtest.New(t, appA), webtest.New(t, appB)
+	// Instance B's visitor is a browser: it gets the cached pages' gzip copies.
+	anonB.Header.Set("Accept-Encoding", "gzip, deflate, br")
+	var shop string
+	if err := db.NewSelect().Table("shops").Column("slug").Where("id = (SELECT min(id) FROM shops WHERE council_id = ?)", co).Scan(context.Background(), &shop); err != nil {
+		t.Fatal(err)
+	}
+	poster := "/points-de-vente/" + shop + "/affiche"
 	// A member signed in on instance B: their debate page is rendered for
 	// them around the debate's shared part, which the cache keeps
 	// (pagecache.Cache.Value) and must drop as it drops the pages.
 	memB, _ := webtest.SignIn(t, appB, db, co, authz.Member)
 	pages := []string{"/", "/registre", "/registre/kombucha", "/api/v1/register", "/debats", "/debats/riz-de-camargue",
-		"/seances", "/meetings.ics", "/decisions", "/propositions", "/boussole", "/points-de-vente"}
+		"/seances", "/meetings.ics", "/decisions", "/propositions", "/boussole", "/points-de-vente", poster}
 	warm := func() {
 		for _, p := range pages {
 			for _, c := range []*webtest.Client{anonA, anonB} {
@@ -105,6 +112,16 @@ func TestPagesNeverStale(t *testing.T) {
 	req.Header.Set("If-None-Match", etag)
 	if resp, _ := req.Get("/debats/riz-de-camargue"); resp.StatusCode != 304 {
 		t.Errorf("matching If-None-Match: %d, want 304", resp.StatusCode)
+	}
+	// A poster prints the address it was asked under: it is kept per host,
+	// and another host's copy is never served.
+	other := webtest.New(t, appA)
+	other.Host = "affiche.example"
+	if _, body := other.Get(poster); !strings.Contains(body, "affiche.example/points-de-vente/"+shop) {
+		t.Error("the poster asked under another host does not print that host's address")
+	}
+	if _, body := anonA.Get(poster); strings.Contains(body, "affiche.example") {
+		t.Error("the poster of one host was served under another")
 	}
 	// A signed-in member's page is never the cached one.
 	if resp, mine := fac.Get("/debats/riz-de-camargue"); resp.Header.Get("ETag") == etag || mine == body {
@@ -198,6 +215,10 @@ func TestPagesNeverStale(t *testing.T) {
 		}
 		eventually(t, anonA, "instance A", w.path, w.want)
 		eventually(t, anonB, "instance B", w.path, w.want)
+		if strings.Contains(w.sql, "shops") {
+			eventually(t, anonA, "instance A", poster, w.want)
+			eventually(t, anonB, "instance B", poster, w.want)
+		}
 		if strings.Contains(w.sql, "criteria") {
 			// The debate page names the boussole's criteria (its filter).
 			eventually(t, memB, "instance B, signed in", "/debats/riz-de-camargue", w.want)

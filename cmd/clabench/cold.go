@@ -29,8 +29,9 @@ func coldLines(o options, db *sql.DB, app string) []line {
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
 	get := func() (time.Duration, bool) {
+		req, _ := http.NewRequest(http.MethodGet, app+"/registre", nil)
 		t0 := time.Now()
-		resp, err := client.Get(app + "/registre")
+		resp, err := client.Do(browserLike(req))
 		if err != nil {
 			return 0, false
 		}

@@ -226,7 +226,7 @@ func run() error {
 					return err
 				}
 			}
-			logf("%-44s %3d conns  %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d", sc.name, c, r.rps, ms(r.p50), ms(r.p99), r.errors)
+			logf("%-44s %3d conns  %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  errors %d  %d bytes/answer", sc.name, c, r.rps, ms(r.p50), ms(r.p99), r.errors, r.bytes)
 			lines = append(lines, line{scenario: sc.name, target: sc.target, conns: c, result: r})
 		}
 	}
@@ -553,6 +553,20 @@ type result struct {
 	p50, p99      time.Duration
 	errors        int64
 	n             int
+	// bytes is the mean size of an answer's body as sent (compressed when
+	// the app compressed it).
+	bytes int64
+}
+
+// browserLike adds the Accept-Encoding header every browser sends. The
+// transports have DisableCompression: the load generator counts the bytes as
+// they come and leaves their decompression to the citizen's device, as it
+// would be; the app's CPU and bytes sent are what a line measures.
+func browserLike(req *http.Request) *http.Request {
+	if req.Header.Get("Accept-Encoding") == "" {
+		req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+	}
+	return req
 }
 
 // measure runs sc on conns keep-alive connections: 1 s of warm-up, then d.
@@ -560,7 +574,7 @@ func measure(sc scenario, conns int, d time.Duration, cpu func() [2]float64) res
 	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns, DisableCompression: true, IdleConnTimeout: time.Minute}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr, Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	var errs atomic.Int64
+	var errs, received atomic.Int64
 	var recording atomic.Bool
 	var stop atomic.Bool
 	lat := make([][]time.Duration, conns)
@@ -571,12 +585,15 @@ func measure(sc scenario, conns int, d time.Duration, cpu func() [2]float64) res
 			defer wg.Done()
 			buf := make([]byte, 32<<10)
 			for i := 0; !stop.Load(); i++ {
-				req := sc.req(w, i)
+				req := browserLike(sc.req(w, i))
 				t0 := time.Now()
 				resp, err := client.Do(req)
+				var size int64
 				if err == nil {
 					for {
-						if _, rerr := resp.Body.Read(buf); rerr != nil {
+						n, rerr := resp.Body.Read(buf)
+						size += int64(n)
+						if rerr != nil {
 							break
 						}
 					}
@@ -597,6 +614,7 @@ func measure(sc scenario, conns int, d time.Duration, cpu func() [2]float64) res
 					continue
 				}
 				lat[w] = append(lat[w], el)
+				received.Add(size)
 			}
 		}(w)
 	}
@@ -622,6 +640,7 @@ func measure(sc scenario, conns int, d time.Duration, cpu func() [2]float64) res
 		r.pgCPU = (cpu1[1] - cpu0[1]) * 1000 / float64(len(all))
 		r.p50 = all[len(all)*50/100]
 		r.p99 = all[min(len(all)-1, len(all)*99/100)]
+		r.bytes = received.Load() / int64(len(all))
 	}
 	return r
 }

@@ -47,6 +47,7 @@ const (
 	PageHome      Page = "home"      // /
 	PageRegister  Page = "register"  // /registre, its versions, changes and items
 	PageShops     Page = "shops"     // /points-de-vente, each shop's page and cashier page
+	PagePosters   Page = "posters"   // /points-de-vente/:slug/affiche, one per shop and host
 	PageOpenData  Page = "open-data" // /api/v1/register…, /api/v1/shops…, register.csv, shops.csv
 	PageDebates   Page = "debates"   // /debats, /debats/souhaites
 	PageDebate    Page = "debate"    // /debats/:slug and its arguments' pages
@@ -61,7 +62,7 @@ const (
 )
 
 // allPages lists every page group.
-var allPages = []Page{PageHome, PageRegister, PageShops, PageOpenData, PageDebates, PageDebate, PageSearch,
+var allPages = []Page{PageHome, PageRegister, PageShops, PagePosters, PageOpenData, PageDebates, PageDebate, PageSearch,
 	PageProposals, PageProposal, PageDecisions, PageMeetings, PageMinutes, PageFeeds, PageBoussole}
 
 // Affects is THE dependency table: for each kind of data, the page groups
@@ -75,11 +76,11 @@ var Affects = map[Kind][]Page{
 	// The register: its pages, the home summary, open data, shops' pages
 	// (what they may sell), search, the items linked from debates and
 	// proposals, and decisions (their register changes).
-	KindRegister: {PageHome, PageRegister, PageShops, PageOpenData, PageSearch, PageDebates, PageDebate,
+	KindRegister: {PageHome, PageRegister, PageShops, PagePosters, PageOpenData, PageSearch, PageDebates, PageDebate,
 		PageProposals, PageProposal, PageDecisions, PageFeeds},
-	// Shops: their pages, the items' pages (where to buy), open data, and the
-	// proposals that target a shop.
-	KindShops: {PageHome, PageRegister, PageShops, PageOpenData, PageSearch, PageProposals, PageProposal, PageDecisions},
+	// Shops: their pages and posters, the items' pages (where to buy), open
+	// data, and the proposals that target a shop.
+	KindShops: {PageHome, PageRegister, PageShops, PagePosters, PageOpenData, PageSearch, PageProposals, PageProposal, PageDecisions},
 	// The boussole: its pages, the criteria of arguments and of proposals' scores.
 	KindBoussole: {PageBoussole, PageDebates, PageDebate, PageProposals, PageProposal, PageSearch},
 	// Debates: their list and pages, search, and the links from items and proposals.

@@ -43,10 +43,11 @@ const Channel = "cla_pages"
 // being stored, and cannot push out the others.
 const maxEntriesPerPage = 512
 
-// maxSearchEntries bounds the search group lower: every query is a page of its
-// own, and the few that many people type are the ones worth keeping (512
-// result pages of ~25 KB per council made clabench's uncached search line
-// grow the app's memory by tens of MiB).
+// maxSearchEntries bounds the search and posters groups lower: every query is
+// a page of its own, and the few that many people type are the ones worth
+// keeping (512 result pages of ~25 KB per council made clabench's uncached
+// search line grow the app's memory by tens of MiB); a poster is kept per
+// shop and Host header, which a visitor chooses.
 const maxSearchEntries = 64
 
 // PollInterval is how often the fallback check of page_generations runs.
@@ -65,6 +66,10 @@ type Entry struct {
 	Value any
 	// expires is when the entry stops being served (zero: never).
 	expires time.Time
+	// gzip is the body compressed, made when the entry is stored (compress),
+	// and gzipETag its validator; nil for small or binary bodies.
+	gzip     []byte
+	gzipETag string
 }
 
 // NewEntry computes the strong ETag of body.
@@ -158,6 +163,7 @@ func (c *Cache) Put(councilID int64, page Page, key string, epoch uint64, e *Ent
 	if d := MaxAge[page]; d > 0 {
 		e.expires = c.now().Add(d)
 	}
+	e.compress()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if epoch != c.epoch {
@@ -170,7 +176,7 @@ func (c *Cache) Put(councilID int64, page Page, key string, epoch uint64, e *Ent
 		cp.pages[page] = entries
 	}
 	limit := maxEntriesPerPage
-	if page == PageSearch {
+	if page == PageSearch || page == PagePosters {
 		limit = maxSearchEntries
 	}
 	if _, ok := entries[key]; ok || len(entries) < limit {

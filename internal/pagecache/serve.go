@@ -105,9 +105,18 @@ func Key(c *fiber.Ctx) string {
 }
 
 // Send writes e, or 304 Not Modified when the request's If-None-Match matches.
+// A stored entry is sent gzipped to the clients that accept it.
 func (e *Entry) Send(c *fiber.Ctx) error {
+	body, etag := e.Body, e.ETag
+	if e.gzip != nil {
+		c.Vary(fiber.HeaderAcceptEncoding)
+		if acceptsGzip(c.Get(fiber.HeaderAcceptEncoding)) {
+			body, etag = e.gzip, e.gzipETag
+			c.Set(fiber.HeaderContentEncoding, "gzip")
+		}
+	}
 	c.Set(fiber.HeaderContentType, e.ContentType)
-	c.Set(fiber.HeaderETag, e.ETag)
+	c.Set(fiber.HeaderETag, etag)
 	c.Set(fiber.HeaderCacheControl, e.CacheControl)
 	for _, h := range e.Headers {
 		c.Set(h[0], h[1])
@@ -115,11 +124,13 @@ func (e *Entry) Send(c *fiber.Ctx) error {
 	if strings.HasPrefix(e.ContentType, "text/html") {
 		c.Vary(fiber.HeaderCookie)
 	}
-	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && ETagMatches(inm, e.ETag) {
+	// Either encoding's validator names the same content: a client holding
+	// one is up to date.
+	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && (ETagMatches(inm, e.ETag) || e.gzip != nil && ETagMatches(inm, e.gzipETag)) {
 		c.Response().ResetBody()
 		return c.SendStatus(fiber.StatusNotModified)
 	}
-	return c.Send(e.Body)
+	return c.Send(body)
 }
 
 // Handler serves page from the cache for anonymous visitors (Shared), and

@@ -7,6 +7,8 @@
 package webtest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"html"
@@ -107,6 +109,16 @@ func (c *Client) Do(req *http.Request) (*http.Response, string) {
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
 		c.t.Fatal(err)
+	}
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		// As a browser does, for clients that send Accept-Encoding: gzip.
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			c.t.Fatalf("%s %s: gzip body: %v", req.Method, req.URL, err)
+		}
+		if b, err = io.ReadAll(zr); err != nil {
+			c.t.Fatalf("%s %s: gzip body: %v", req.Method, req.URL, err)
+		}
 	}
 	for _, ck := range resp.Cookies() {
 		if ck.MaxAge < 0 || ck.Value == "" {
