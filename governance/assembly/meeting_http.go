@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -298,6 +302,10 @@ type MeetingView struct {
 	// RectifyForm is the agenda builder's voted rectification form: as
 	// typed with its messages when refused (rectification_http.go).
 	RectifyForm rectifyForm
+	// AgendaHTML is the agenda section rendered for every viewer of the
+	// role (sharedAgenda), ManageHTML the facilitator's part
+	// (sharedManage); empty, the page renders them itself.
+	AgendaHTML, ManageHTML template.HTML
 }
 
 // itemForm is the free agenda item form.
@@ -435,7 +443,49 @@ type meetingData struct {
 	// panel's; copy the proxies before marking them for a viewer.
 	proxies []Proxy
 	roll    map[int64]AttendanceStatus
+	// agenda is the agenda section rendered once for readers ([0]) and
+	// once for facilitators ([1]), manage the facilitator's part, with
+	// csrfStandIn in their forms (MeetingView.sharedAgenda,
+	// Handlers.sharedManage).
+	agenda [2]renderedOnce
+	manage renderedOnce
 }
+
+// renderedOnce is a part of a page rendered on its first successful use:
+// concurrent first uses wait for one rendering; a failed one (a request
+// cancelled while it queried) is not kept.
+type renderedOnce struct {
+	mu   sync.Mutex
+	done bool
+	html string
+}
+
+// get returns the part, rendering it with render the first time.
+func (r *renderedOnce) get(render func(w io.Writer) error) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.done {
+		var b strings.Builder
+		if err := render(&b); err != nil {
+			return "", err
+		}
+		r.html, r.done = b.String(), true
+	}
+	return r.html, nil
+}
+
+// withToken is a part rendered with csrfStandIn, carrying token instead.
+func withToken(html, token string) template.HTML {
+	return template.HTML(strings.ReplaceAll(html, csrfStandIn, token)) //nolint:gosec // html/template's output; the token is URL-safe base64
+}
+
+// csrfStandIn takes the place of the CSRF token in a part of a page rendered
+// once for many viewers; each request puts its own token in its place. It is
+// drawn at start so that no text a member writes can contain it.
+var csrfStandIn = "csrf-stand-in-" + auth.NewToken()
+
+// agendaShared turns sharedAgenda on; a test compares both renderings.
+var agendaShared = func() *atomic.Bool { var b atomic.Bool; b.Store(true); return &b }()
 
 // loadMeetingData reads a meeting's shared data, in a fixed number of queries.
 func loadMeetingData(ctx context.Context, db bun.IDB, councilID, id int64) (*meetingData, error) {
@@ -525,11 +575,78 @@ func (h *Handlers) loadMeetingViewOf(c *fiber.Ctx, id int64, title string) (*Mee
 }
 
 func (h *Handlers) meeting(c *fiber.Ctx) error {
-	view, err := h.meetingPage(c)
+	id, err := web.ParamID(c, "id")
 	if err != nil {
 		return err
 	}
+	view, err := h.loadMeetingViewOf(c, id, "")
+	if err != nil {
+		return err
+	}
+	if view.ManageHTML, err = h.sharedManage(c, view); err != nil {
+		return err
+	}
+	if view.ManageHTML == "" {
+		if err := h.fillManagerView(c, view); err != nil {
+			return err
+		}
+	}
+	if err := h.fillProxyPanel(c, view); err != nil {
+		return err
+	}
+	if view.AgendaHTML, err = view.sharedAgenda(c); err != nil {
+		return err
+	}
 	return web.Render(c, "governance/meeting", view)
+}
+
+// shareable reports whether the view's shared parts may be used: it has
+// them (meetingData), and no form of the page is shown again as typed.
+func (v *MeetingView) shareable() bool {
+	return v.data != nil && agendaShared.Load() && v.VoteForm.Item == 0 && v.VoteErrors == nil &&
+		len(v.Refusals) == 0 && !v.ConfirmOtherDay && v.EditErrors == nil && v.ItemForm.Errors == nil && v.RectifyForm.Errors == nil
+}
+
+// sharedAgenda is the agenda section (template governance/meeting-agenda)
+// for the viewer's role, rendered once per change of the meeting: during a
+// vote every present member reloads the page, and a facilitator's agenda
+// (a vote-opening form per item) was most of the page's cost. Each request
+// only puts its CSRF token in the forms. A page shown again with a refused
+// form renders its agenda itself (the form as typed, its messages).
+func (v *MeetingView) sharedAgenda(c *fiber.Ctx) (template.HTML, error) {
+	if !v.shareable() {
+		return "", nil
+	}
+	part := &v.data.agenda[0]
+	if v.CanManage {
+		part = &v.data.agenda[1]
+	}
+	html, err := part.get(func(w io.Writer) error {
+		standIn := *v
+		standIn.CSRFToken = csrfStandIn
+		return web.RenderTo(c, w, "governance/meeting-agenda", &standIn)
+	})
+	return withToken(html, v.CSRFToken), err
+}
+
+// sharedManage is the facilitator's part of the page (template
+// governance/meeting-manage), its data read (fillManagerView: the roll, the
+// agenda builder's suggestions, the minutes to approve) and rendered once per
+// change of the meeting, or "" for a reader or a page shown again with a
+// refusal.
+func (h *Handlers) sharedManage(c *fiber.Ctx, v *MeetingView) (template.HTML, error) {
+	if !v.CanManage || !v.shareable() {
+		return "", nil
+	}
+	html, err := v.data.manage.get(func(w io.Writer) error {
+		standIn := *v
+		standIn.CSRFToken = csrfStandIn
+		if err := h.fillManagerView(c, &standIn); err != nil {
+			return err
+		}
+		return web.RenderTo(c, w, "governance/meeting-manage", &standIn)
+	})
+	return withToken(html, v.CSRFToken), err
 }
 
 // meetingPage is the whole page of the meeting of the request's :id: what

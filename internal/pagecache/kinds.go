@@ -83,8 +83,9 @@ var Affects = map[Kind][]Page{
 	KindShops: {PageHome, PageRegister, PageShops, PagePosters, PageOpenData, PageSearch, PageProposals, PageProposal, PageDecisions},
 	// The boussole: its pages, the criteria of arguments and of proposals' scores.
 	KindBoussole: {PageBoussole, PageDebates, PageDebate, PageProposals, PageProposal, PageSearch},
-	// Debates: their list and pages, search, and the links from items and proposals.
-	KindDebates: {PageHome, PageDebates, PageDebate, PageSearch, PageRegister, PageProposals, PageProposal},
+	// Debates: their list and pages, search, the links from items and
+	// proposals, and the requested debates a meeting's agenda builder offers.
+	KindDebates: {PageHome, PageDebates, PageDebate, PageSearch, PageRegister, PageProposals, PageProposal, PageMeetings},
 	// An argument: its debate (and its page), the debates list (counts), search,
 	// and the proposals whose debates show counts.
 	KindArguments: {PageDebates, PageDebate, PageSearch, PageProposal},
