@@ -28,10 +28,11 @@ import (
 // Ballot.ValidateFor alone, run in Go before the statement (castVariant).
 // TestCastRulesAgree walks every case through the statement and the Go model.
 //
-// No ballot lands after the close: the ballots_vote_open trigger takes the vote
-// row FOR SHARE before each write, and the close takes it FOR UPDATE (lockVote),
-// so a ballot either commits before the close and is counted, or waits and
-// finds the vote closed.
+// No ballot lands after the close: a statement that writes ballots takes the
+// rows of their votes FOR SHARE once, at its end (the statement-level triggers
+// of migration 0034, whatever the code path), and the close takes the vote row
+// FOR UPDATE (lockVote), so a ballot either commits before the close and is
+// counted, or waits and finds the vote closed, which fails its statement.
 
 // castRequest is one member's cast, as the statement receives it.
 type castRequest struct {
@@ -156,7 +157,7 @@ func castRefusal(f *castFacts, b *Ballot) error {
 	return errCastUnexplained
 }
 
-// isVoteClosedError reports the ballots_vote_open trigger's refusal: the vote
+// isVoteClosedError reports the ballots_votes_open trigger's refusal: the vote
 // was closed after the statement read it.
 func isVoteClosedError(err error) bool {
 	var pgErr *pgconn.PgError
