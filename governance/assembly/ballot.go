@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
 
 	"cla/internal/apperr"
 	"cla/internal/batch"
+	"cla/internal/database"
 )
 
 // Casting is the hot path of a meeting: every present member votes within a
@@ -255,46 +257,71 @@ func castBatch(ctx context.Context, db *bun.DB, reqs []*castRequest) []batch.Res
 	return out
 }
 
-// runCast runs castSQL, one statement and (outside a transaction) one commit,
-// and returns the facts of each request by position (nil: no such vote).
+// runCast runs castSQL, one statement and one commit, and returns the facts
+// of each request by position (nil: no such vote). It is the hot path of the
+// writer: pgx's own connection, without database/sql's row conversions.
 func runCast(ctx context.Context, db *bun.DB, reqs []*castRequest) ([]*castFacts, error) {
-	return runCastOn(ctx, db.DB, reqs)
+	facts := make([]*castFacts, len(reqs))
+	batch, err := castBatchJSON(reqs)
+	if err != nil {
+		return facts, err
+	}
+	err = database.WithConn(ctx, db, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, castSQL, batch)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		return scanCastFacts(rows, facts)
+	})
+	return facts, err
 }
 
-// queryer is what runCastOn runs its statement on: the pool, or a
-// transaction that writes more with the ballot (RecordPaperBallot).
+// queryer is what runCastOn runs its statement on: a transaction that
+// writes more with the ballot (RecordPaperBallot).
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // runCastOn is runCast on q.
 func runCastOn(ctx context.Context, q queryer, reqs []*castRequest) ([]*castFacts, error) {
-	for i, r := range reqs {
-		r.N = i
-	}
-	batch, err := json.Marshal(reqs)
+	batch, err := castBatchJSON(reqs)
 	if err != nil {
-		return nil, err
+		return make([]*castFacts, len(reqs)), err
 	}
 	// A fixed SQL text with a bound parameter rather than bun's interpolation:
 	// the driver prepares it once per connection.
-	rows, err := q.QueryContext(ctx, castSQL, string(batch))
+	rows, err := q.QueryContext(ctx, castSQL, batch)
 	if err != nil {
 		return make([]*castFacts, len(reqs)), err
 	}
 	defer rows.Close()
 	facts := make([]*castFacts, len(reqs))
+	return facts, scanCastFacts(rows, facts)
+}
+
+// castBatchJSON numbers reqs by position and encodes them for castSQL's $1.
+func castBatchJSON(reqs []*castRequest) (string, error) {
+	for i, r := range reqs {
+		r.N = i
+	}
+	b, err := json.Marshal(reqs)
+	return string(b), err
+}
+
+// scanCastFacts reads castSQL's rows into facts, by the position each names.
+func scanCastFacts(rows database.RowScanner, facts []*castFacts) error {
 	for rows.Next() {
 		var n int
 		f := new(castFacts)
 		if err := rows.Scan(&n, &f.Refusal, &f.Method, &f.Options, &f.Written); err != nil {
-			return facts, err
+			return err
 		}
 		if n >= 0 && n < len(facts) {
 			facts[n] = f
 		}
 	}
-	return facts, rows.Err()
+	return rows.Err()
 }
 
 // CastBallot records (or replaces) a member's ballot in an open online vote,
