@@ -71,6 +71,8 @@ var merged = map[string]string{
 	"0031_page_cache.tx.up.sql":                 "e95ca98dd779841bfc91e880f35076d2a76ade3d6b86c42afd8de29b07b726e0",
 	"0033_search_docs.tx.down.sql":              "9f89c28c3e74d544444bd62802d3a36c2e1125942b47aed328cf13841eb4df31",
 	"0033_search_docs.tx.up.sql":                "a22a66ce4af90da591445e1b7a9a01d7ce9c0292791e53e9dc367f42ecbe284a",
+	"0034_ballots_vote_lock.tx.down.sql":        "32ee9905c119490da9a7d010f4e1f85f58c88a7f80c73276d622da62006e8175",
+	"0034_ballots_vote_lock.tx.up.sql":          "38cb330367c4bf6fa5ebc09d30f6208b4c3296a9eacd69b814e59a36acc2b085",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -137,7 +137,7 @@ func MeetingVotes(ctx context.Context, db bun.IDB, councilID, meetingID int64) (
 }
 
 // lockVote loads a vote and its options, the vote row locked FOR UPDATE for the
-// close: a ballot's write takes the row FOR SHARE (trigger ballots_vote_open),
+// close: a statement writing ballots takes the row FOR SHARE (trigger ballots_votes_open),
 // so it either commits before the close and is counted, or waits and is refused.
 func lockVote(ctx context.Context, tx bun.Tx, councilID, id int64) (*Vote, error) {
 	v := new(Vote)

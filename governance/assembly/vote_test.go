@@ -216,6 +216,147 @@ func TestCastWhileClosing(t *testing.T) {
 	}
 }
 
+// The vote's lock decides the race between a ballot's statement and the
+// close, whichever comes first (migration 0034: the statement takes its votes
+// FOR SHARE once, after writing its rows). A statement that meets a close in
+// progress waits for it, then fails whole: no ballot of it is changed, not
+// even those of open votes; through the writer, the closed vote's cast is
+// refused and the open vote's written. A close that meets ballots being
+// written waits for their commit and counts them.
+func TestBallotStatementAndCloseOrder(t *testing.T) {
+	t.Parallel()
+	db := testdb.New(t)
+	f := newMeetingFixture(t, db, 3)
+	ctx := context.Background()
+	item := f.freeItem(t, "Point mis au vote")
+	open := func(q string) *assembly.Vote {
+		return f.openVote(t, item, &assembly.Vote{Question: q, Method: assembly.MethodMajority})
+	}
+	// waitForLock returns once a backend of this database waits for a row lock.
+	waitForLock := func() {
+		t.Helper()
+		for i := 0; i < 500; i++ {
+			var n int
+			if err := db.NewRaw(`SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(ctx, &n); err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatal("nobody waits for the vote's lock")
+	}
+	ballots := func(voteID int64) int {
+		t.Helper()
+		var n int
+		if err := db.NewRaw("SELECT count(*) FROM ballots WHERE vote_id = ?", voteID).Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	t.Run("the close first", func(t *testing.T) {
+		v, other := open("Adopter le premier point ?"), open("Adopter le second point ?")
+		for _, id := range []int64{v.ID, other.ID} {
+			if err := assembly.CastBallot(ctx, db, f.councilID, id, f.members[0], &assembly.Ballot{Choice: assembly.ChoiceFor}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A close in progress: the vote locked FOR UPDATE and closed, not yet committed.
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, "SELECT 1 FROM votes WHERE id = ? FOR UPDATE", v.ID); err != nil {
+			t.Fatal(err)
+		}
+		// One statement changing two ballots, one in each vote (as a batch of
+		// the writer). A change, not a new ballot: a new one would also wait on
+		// its foreign key's lock of the vote.
+		done := make(chan error, 1)
+		go func() {
+			_, err := db.ExecContext(ctx, `UPDATE ballots SET choice = 'contre', cast_at = clock_timestamp(), changes = changes + 1
+				WHERE vote_id IN (?, ?) AND member_id = ?`, v.ID, other.ID, f.members[0])
+			done <- err
+		}()
+		waitForLock()
+		if _, err := tx.ExecContext(ctx, `UPDATE votes SET state = 'clos', outcome = 'rejete', closed_at = clock_timestamp(),
+			tally = '{}', ballot_count = 1 WHERE id = ?`, v.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err == nil || !strings.Contains(err.Error(), "ballot refused") {
+			t.Fatalf("ballots changed while the vote closed: %v", err)
+		}
+		var changed int
+		if err := db.NewRaw("SELECT count(*) FROM ballots WHERE vote_id IN (?, ?) AND choice <> 'pour'", v.ID, other.ID).Scan(ctx, &changed); err != nil {
+			t.Fatal(err)
+		}
+		if changed != 0 {
+			t.Fatalf("%d ballot(s) changed: the statement should fail whole", changed)
+		}
+		// Through the writer: the closed vote's cast is refused with the
+		// member's message, the open vote's is written.
+		w := assembly.NewBallotWriter(db)
+		errs := make(chan error, 2)
+		for _, id := range []int64{v.ID, other.ID} {
+			go func(id int64) {
+				errs <- w.Cast(ctx, f.councilID, id, f.members[2], &assembly.Ballot{Choice: assembly.ChoiceFor})
+			}(id)
+		}
+		var refused int
+		for i := 0; i < 2; i++ {
+			switch err := <-errs; {
+			case apperr.CodeOf(err) == apperr.Conflict:
+				refused++
+			case err != nil:
+				t.Fatal(err)
+			}
+		}
+		if refused != 1 || ballots(other.ID) != 2 || ballots(v.ID) != 1 {
+			t.Fatalf("%d cast(s) refused; ballots: %d in the closed vote, %d in the open one", refused, ballots(v.ID), ballots(other.ID))
+		}
+	})
+
+	t.Run("the ballots first", func(t *testing.T) {
+		v := open("Adopter le troisième point ?")
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO ballots (council_id, vote_id, member_id, choice) VALUES (?, ?, ?, 'pour'), (?, ?, ?, 'contre')`,
+			f.councilID, v.ID, f.members[0], f.councilID, v.ID, f.members[1]); err != nil {
+			t.Fatal(err)
+		}
+		type closed struct {
+			v   *assembly.Vote
+			err error
+		}
+		done := make(chan closed, 1)
+		go func() {
+			cv, _, err := assembly.CloseVote(ctx, db, f.councilID, v.ID, f.facilitator, assembly.CloseInput{})
+			done <- closed{cv, err}
+		}()
+		waitForLock()
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		c := <-done
+		if c.err != nil {
+			t.Fatal(c.err)
+		}
+		if c.v.Tally == nil || c.v.Tally.Ballots != 2 || c.v.Tally.For != 1 || c.v.Tally.Against != 1 {
+			t.Fatalf("the close did not count the ballots committed while it waited: %+v", c.v.Tally)
+		}
+	})
+}
+
 func TestVoteMethods(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)

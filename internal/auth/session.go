@@ -7,10 +7,12 @@ import (
 	"encoding/base64"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"cla/internal/authz"
 	"cla/internal/batch"
+	"cla/internal/database"
 	"cla/internal/text"
 )
 
@@ -117,25 +119,27 @@ func loadSessions(ctx context.Context, db *bun.DB, keys []sessionLookup, idle ti
 		hashes[i], councils[i] = k.idHash, k.councilID
 	}
 	// A fixed SQL text with bound parameters rather than bun's interpolation:
-	// the driver prepares it once per connection.
-	rows, err := db.DB.QueryContext(ctx, loadSessionsSQL, hashes, councils, idle.Seconds())
-	if err == nil {
+	// pgx prepares it once per connection. pgx's own connection, without
+	// database/sql's row conversions: every signed-in request waits for it.
+	err := database.WithConn(ctx, db, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, loadSessionsSQL, hashes, councils, idle.Seconds())
+		if err != nil {
+			return err
+		}
 		defer rows.Close()
 		for rows.Next() {
 			var n int64
 			s := new(Session)
-			if err = rows.Scan(&n, &s.AccountID, &s.Name, &s.Role, &s.CSRFToken, &s.LastSeenAt); err != nil {
-				break
+			if err := rows.Scan(&n, &s.AccountID, &s.Name, &s.Role, &s.CSRFToken, &s.LastSeenAt); err != nil {
+				return err
 			}
 			if n >= 1 && n <= int64(len(keys)) {
 				s.idHash = keys[n-1].idHash
 				out[n-1].Value = s
 			}
 		}
-		if err == nil {
-			err = rows.Err()
-		}
-	}
+		return rows.Err()
+	})
 	if err != nil {
 		for i := range out {
 			out[i] = batch.Result[*Session]{Err: err}
