@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"unicode"
 	"time"
 
 	"cla/catalog"
@@ -203,15 +204,6 @@ func TestSearchFindsAccentInsensitiveRankedAndScoped(t *testing.T) {
 	}
 }
 
-func TestHighlightEscapesEverythingButTheMarks(t *testing.T) {
-	t.Parallel()
-	got := string(debate.Highlight("<b>riz</b> \uE000Camargue\uE001 & \uE001 \uE000x"))
-	want := "&lt;b&gt;riz&lt;/b&gt; <mark>Camargue</mark> &amp;  <mark>x</mark>"
-	if got != want {
-		t.Errorf("highlight = %q, want %q", got, want)
-	}
-}
-
 func TestBacklogOrderAndSuggestions(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
@@ -303,19 +295,26 @@ func TestBalanceCountsVisibleArgumentsAndRepliesPerCriterion(t *testing.T) {
 	}
 }
 
-// FuzzHighlight: whatever the stored text holds, a search snippet carries no
-// markup but balanced <mark> elements.
+// FuzzHighlight: whatever the stored text and the query's lexemes hold, a
+// search snippet carries no markup but balanced <mark> elements, each around
+// one word.
 func FuzzHighlight(f *testing.F) {
-	f.Add("<b>riz</b> \uE000Camargue\uE001 & \uE001 \uE000x")
-	f.Add("\uE000<script>alert(1)</script>\uE001")
-	f.Fuzz(func(t *testing.T, s string) {
-		out := string(debate.Highlight(s))
+	f.Add("<b>riz</b> Camargue & riz", "'riz' & 'camargu'")
+	f.Add("<script>alert(1)</script> l'agriculture", "'script' <-> 'agricultur'")
+	f.Fuzz(func(t *testing.T, s, tree string) {
+		r := debate.Headline(s, tree)
+		out := string(r.Snippet())
 		rest := strings.NewReplacer("<mark>", "", "</mark>", "").Replace(out)
 		if strings.ContainsAny(rest, "<>\"'") {
-			t.Fatalf("highlight(%q) = %q", s, out)
+			t.Fatalf("snippet of %q = %q", s, out)
 		}
 		if strings.Count(out, "<mark>") != strings.Count(out, "</mark>") {
 			t.Fatalf("unbalanced marks in %q", out)
+		}
+		for _, p := range r.Headline {
+			if p.Mark && strings.IndexFunc(p.Text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) }) >= 0 {
+				t.Fatalf("marked part %q is not one word", p.Text)
+			}
 		}
 	})
 }

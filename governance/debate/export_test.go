@@ -12,7 +12,12 @@ import (
 
 var BalanceOf = balance
 
-var Highlight = highlight
+// Headline cuts and marks text for the query whose querytree is tree.
+func Headline(text, tree string) SearchResult {
+	return SearchResult{Headline: headline(text, queryStems(tree))}
+}
+
+var QueryStems = queryStems
 
 var Itoa = itoa
 

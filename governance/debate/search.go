@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"html"
 	"html/template"
 	"strconv"
 	"strings"
@@ -50,12 +49,14 @@ func (k SearchKind) Label() string {
 
 // SearchResult is one ranked hit.
 type SearchResult struct {
-	Kind     SearchKind
-	ID       int64
-	Slug     string // the debate's or item's slug
-	Title    string // for an argument, its debate's title
-	Rank     float64
-	Headline string // raw ts_headline output with Mark/EndMark sentinels
+	Kind  SearchKind
+	ID    int64
+	Slug  string // the debate's or item's slug
+	Title string // for an argument, its debate's title
+	Rank  float64
+	// Headline is the snippet of the result's text, the query's words
+	// marked (headline).
+	Headline []HeadlinePart
 }
 
 // URL is the result's page.
@@ -73,38 +74,14 @@ func (r SearchResult) URL() string {
 	return "/"
 }
 
-// Snippet is the headline, HTML-escaped, with the matched words in <mark>.
-// Only the sentinels the query put there become markup: the text itself is
-// always escaped, whatever it contains.
+// Snippet is the headline as HTML: every part escaped by html/template, the
+// words the query looks for in <mark>.
 func (r SearchResult) Snippet() template.HTML {
-	return highlight(r.Headline)
-}
-
-func highlight(s string) template.HTML {
 	var b strings.Builder
-	open := false
-	for len(s) > 0 {
-		i := strings.IndexAny(s, string(markdown.Mark)+string(markdown.EndMark))
-		if i < 0 {
-			b.WriteString(html.EscapeString(s))
-			break
-		}
-		b.WriteString(html.EscapeString(s[:i]))
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == markdown.Mark && !open:
-			b.WriteString("<mark>")
-			open = true
-		case r == markdown.EndMark && open:
-			b.WriteString("</mark>")
-			open = false
-		}
-		s = s[i+size:]
+	if err := snippetTemplate.Execute(&b, r.Headline); err != nil {
+		return ""
 	}
-	if open {
-		b.WriteString("</mark>")
-	}
-	return template.HTML(b.String()) //nolint:gosec // escaped above
+	return template.HTML(b.String()) //nolint:gosec // html/template escaped every part
 }
 
 // SearchResults is one page of results.
@@ -151,10 +128,9 @@ const searchArgumentCandidates = 200
 //   - The page (count(*) OVER (), ORDER BY rank, LIMIT/OFFSET) is cut before
 //     any text is read; then each of its rows fetches its title and text by
 //     primary key (LATERAL, one branch per kind, the others skipped by a
-//     one-time filter) and ts_headline runs for those rows only. Markdown
-//     marks are dropped from the headline's text: emphasis and link targets
-//     with nothing in their place (a space there read "l' accessibilité" and
-//     "local ."), block marks (#, >, |, brackets) with a space.
+//     one-time filter). The texts are sent as stored, with the query's
+//     lexemes (querytree, once): the snippets are cut and marked in Go
+//     (headline), where ts_headline parsed and stemmed each text again.
 var searchSQL = `WITH q AS MATERIALIZED (SELECT websearch_to_tsquery('fr_unaccent', $2) AS q),
 	args AS (
 		SELECT a.id, a.search_doc, count(*) OVER () AS n FROM arguments a
@@ -177,8 +153,7 @@ var searchSQL = `WITH q AS MATERIALIZED (SELECT websearch_to_tsquery('fr_unaccen
 		SELECT kind, id, rank, count(*) OVER () AS total FROM hits ORDER BY rank DESC, kind, id LIMIT $3 OFFSET $4)
 	SELECT p.kind, p.id, t.slug, t.title, p.rank, p.total::int AS total,
 		coalesce((SELECT max(n) FROM args), 0)::int AS arg_count,
-		ts_headline('fr_unaccent', regexp_replace(regexp_replace(t.text, '\]\([^)]*\)|[*_~]+', '', 'g'), '[#>\[\]|]+', ' ', 'g'), (SELECT q FROM q),
-			'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') AS headline
+		(SELECT querytree(q) FROM q) AS stems, t.text
 	FROM page p CROSS JOIN LATERAL (
 		SELECT d.slug, d.title, d.title || ' — ' || d.question || ' ' || d.synthesis_md || ' ' || d.conclusion_md || ' ' || d.context_md AS text
 		FROM debates d WHERE p.kind = 'debate' AND d.id = p.id AND d.council_id = $1
@@ -237,11 +212,17 @@ func Search(ctx context.Context, db bun.IDB, councilID int64, query string, page
 	}
 	defer rows.Close()
 	var ranked, args int
+	var tree, text string
+	var stems []string
 	for rows.Next() {
 		var r SearchResult
-		if err := rows.Scan(&r.Kind, &r.ID, &r.Slug, &r.Title, &r.Rank, &ranked, &args, &r.Headline); err != nil {
+		if err := rows.Scan(&r.Kind, &r.ID, &r.Slug, &r.Title, &r.Rank, &ranked, &args, &tree, &text); err != nil {
 			return nil, err
 		}
+		if stems == nil {
+			stems = queryStems(tree)
+		}
+		r.Headline = headline(text, stems)
 		out.Results = append(out.Results, r)
 	}
 	if err := rows.Err(); err != nil {
