@@ -71,6 +71,8 @@ var merged = map[string]string{
 	"0031_page_cache.tx.up.sql":                 "e95ca98dd779841bfc91e880f35076d2a76ade3d6b86c42afd8de29b07b726e0",
 	"0033_search_docs.tx.down.sql":              "9f89c28c3e74d544444bd62802d3a36c2e1125942b47aed328cf13841eb4df31",
 	"0033_search_docs.tx.up.sql":                "a22a66ce4af90da591445e1b7a9a01d7ce9c0292791e53e9dc367f42ecbe284a",
+	"0035_search_gin_no_pending.tx.down.sql":    "0db233b9ddcadb96f7fc0b4b6f4d5f1ac8334b656fb5af3ad4770e359185c846",
+	"0035_search_gin_no_pending.tx.up.sql":      "83c05632f9186ef2e8f489114a1beb96130628845160238f044a88e271b696be",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {
