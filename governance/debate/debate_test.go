@@ -4,8 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"unicode"
 	"time"
+	"unicode"
 
 	"cla/catalog"
 	"cla/demo"

@@ -29,3 +29,5 @@ const SearchArgumentCandidates = searchArgumentCandidates
 func EditDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, by audit.Actor, contextMD string, itemIDs []int64) (*Debate, error) {
 	return editDebate(ctx, db, councilID, slug, by, debateEdit{ContextMD: contextMD, ItemIDs: itemIDs})
 }
+
+var StripMarkdown = stripMarkdown

@@ -1,8 +1,6 @@
 package debate
 
 import (
-	"html/template"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -40,21 +38,55 @@ const (
 	headlineDelimiter = " … "
 )
 
-// markdownMarks and markdownBlocks are the Markdown left in stored texts that
-// a snippet drops: emphasis and link targets with nothing in their place (a
-// space there read "l' accessibilité" and "local ."), block marks (#, >, |,
-// brackets) replaced by a space.
-var (
-	markdownMarks  = regexp.MustCompile(`\]\([^)]*\)|[*_~]+`)
-	markdownBlocks = regexp.MustCompile(`[#>\[\]|]+`)
-)
+// stripMarkdown drops the Markdown left in stored texts that a snippet would
+// show: emphasis marks and link targets with nothing in their place (a space
+// there read "l' accessibilité" and "local ."), each run of block marks (#, >,
+// |, brackets) replaced by one space. It is the regular expressions
+// `\]\([^)]*\)|[*_~]+` → "" then `[#>\[\]|]+` → " " in one pass.
+func stripMarkdown(text string) string {
+	if !strings.ContainsAny(text, "*_~#>[]|") {
+		return text
+	}
+	b := make([]byte, 0, len(text))
+	inBlock := false // the last byte written is a block run's space
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		switch c {
+		case ']':
+			if i+1 < len(text) && text[i+1] == '(' {
+				if j := strings.IndexByte(text[i+2:], ')'); j >= 0 {
+					i += 2 + j // the link target goes, "]" with it
+					continue
+				}
+			}
+			fallthrough
+		case '#', '>', '[', '|':
+			if !inBlock {
+				b = append(b, ' ')
+				inBlock = true
+			}
+			continue
+		case '*', '_', '~':
+			continue
+		}
+		b = append(b, c)
+		inBlock = false
+	}
+	return string(b)
+}
 
 // queryStems reads the lexemes out of querytree's text ('riz' & 'camargu',
 // 'riz' <2> 'camargu'): each between single quotes, a quote doubled inside.
 // querytree leaves out negated terms ("-chasse"), which are never marked.
-// The lexemes are compared as folded words are (comparable).
+// The lexemes are folded as words are (appendFolded), each followed by its
+// forms from stemRewrites.
 func queryStems(tree string) []string {
 	var out []string
+	add := func(s string) {
+		if s != "" && !contains(out, s) {
+			out = append(out, s)
+		}
+	}
 	for i := 0; i < len(tree); i++ {
 		if tree[i] != '\'' {
 			continue
@@ -73,8 +105,12 @@ func queryStems(tree string) []string {
 			b.WriteByte(tree[j])
 		}
 		i = j
-		if s := comparable(b.String()); s != "" && !contains(out, s) {
-			out = append(out, s)
+		stem := string(appendFolded(nil, b.String()))
+		add(stem)
+		for _, r := range stemRewrites {
+			if len(stem) > len(r.stem)+1 && strings.HasSuffix(stem, r.stem) {
+				add(stem[:len(stem)-len(r.stem)] + r.word)
+			}
 		}
 	}
 	return out
@@ -89,10 +125,47 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// comparable folds a word or lexeme for comparison. Snowball writes a "y"
-// next to a vowel as "i" (payer → pai), so "y" is compared as "i".
-func comparable(s string) string {
-	return strings.ReplaceAll(catalog.Fold(s), "y", "i")
+// appendFolded appends word to buf lowered, without accents or ligatures
+// ("Œufs" → "oeufs"), as fr_unaccent has it before stemming, and with "y" as
+// "i": Snowball writes a "y" next to a vowel as "i" (payer → pai). French
+// letters are folded here without allocating; rarer ones by catalog.Fold.
+func appendFolded(buf []byte, word string) []byte {
+	for _, r := range word {
+		if r < utf8.RuneSelf {
+			c := byte(r)
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c == 'y' {
+				c = 'i'
+			}
+			buf = append(buf, c)
+			continue
+		}
+		switch unicode.ToLower(r) {
+		case 'à', 'â', 'ä', 'á', 'ã', 'å':
+			buf = append(buf, 'a')
+		case 'é', 'è', 'ê', 'ë':
+			buf = append(buf, 'e')
+		case 'î', 'ï', 'í', 'ì', 'ÿ', 'ý':
+			buf = append(buf, 'i')
+		case 'ô', 'ö', 'ó', 'ò', 'õ':
+			buf = append(buf, 'o')
+		case 'ù', 'û', 'ü', 'ú':
+			buf = append(buf, 'u')
+		case 'ç':
+			buf = append(buf, 'c')
+		case 'ñ':
+			buf = append(buf, 'n')
+		case 'œ':
+			buf = append(buf, 'o', 'e')
+		case 'æ':
+			buf = append(buf, 'a', 'e')
+		default:
+			buf = append(buf, strings.ReplaceAll(catalog.Fold(string(r)), "y", "i")...)
+		}
+	}
+	return buf
 }
 
 // stemRewrites are the endings Snowball's French stemmer rewrites rather than
@@ -110,33 +183,27 @@ var stemRewrites = []struct{ stem, word string }{
 // ending no longer than a French suffix the stemmer removes (up to nine
 // letters, "issements"; two after a stem of three letters or fewer, so that
 // "bio" does not mark "biologique"). A number matches itself only.
-func stemPrefixOf(w, stem string) bool {
-	if !strings.HasPrefix(w, stem) {
+func stemPrefixOf(w []byte, stem string) bool {
+	if len(w) < len(stem) || string(w[:len(stem)]) != stem {
 		return false
 	}
 	tail := len(w) - len(stem)
-	if tail == 0 {
+	switch {
+	case tail == 0:
 		return true
-	}
-	if r, _ := utf8.DecodeRuneInString(stem); unicode.IsDigit(r) {
+	case stem[0] >= '0' && stem[0] <= '9':
 		return false
-	}
-	if utf8.RuneCountInString(stem) <= 3 {
+	case len(stem) <= 3:
 		return tail <= 2
 	}
 	return tail <= 9
 }
 
 // isHit reports whether the folded word w is one the query looks for.
-func isHit(w string, stems []string) bool {
+func isHit(w []byte, stems []string) bool {
 	for _, s := range stems {
 		if stemPrefixOf(w, s) {
 			return true
-		}
-		for _, r := range stemRewrites {
-			if len(s) > len(r.stem)+1 && strings.HasSuffix(s, r.stem) && stemPrefixOf(w, s[:len(s)-len(r.stem)]+r.word) {
-				return true
-			}
 		}
 	}
 	return false
@@ -153,7 +220,12 @@ func textWords(text string) []span {
 	var out []span
 	start := -1
 	for i, r := range text {
-		word := unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+		var word bool
+		if r < utf8.RuneSelf {
+			word = 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+		} else {
+			word = unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+		}
 		switch {
 		case word && start < 0:
 			start = i
@@ -173,14 +245,26 @@ func textWords(text string) []span {
 // (the text's beginning when none is marked), each word the query looks for
 // marked.
 func headline(text string, stems []string) []HeadlinePart {
-	text = markdownBlocks.ReplaceAllString(markdownMarks.ReplaceAllString(text, ""), " ")
+	text = stripMarkdown(text)
 	words := textWords(text)
 	if len(words) == 0 {
 		return nil
 	}
-	hit := make([]bool, len(words))
-	for i, w := range words {
-		hit[i] = len(stems) > 0 && isHit(comparable(text[w.from:w.to]), stems)
+	// Words are folded and compared when a passage needs them: a long
+	// debate's text is read up to its second passage only.
+	known := make([]int8, len(words)) // 0 not yet compared, 1 hit, -1 not
+	var buf []byte
+	hit := func(i int) bool {
+		if known[i] == 0 {
+			known[i] = -1
+			if len(stems) > 0 {
+				buf = appendFolded(buf[:0], text[words[i].from:words[i].to])
+				if isHit(buf, stems) {
+					known[i] = 1
+				}
+			}
+		}
+		return known[i] > 0
 	}
 	// Passages, as word ranges [from, to).
 	var frags []span
@@ -189,7 +273,7 @@ func headline(text string, stems []string) []HeadlinePart {
 	} else {
 		next := 0
 		for i := 0; i < len(words) && len(frags) < headlineFragments; i++ {
-			if !hit[i] || i < next {
+			if i < next || !hit(i) {
 				continue
 			}
 			from := max(next, i-headlineLead)
@@ -231,7 +315,7 @@ func headline(text string, stems []string) []HeadlinePart {
 			end = len(text)
 		}
 		for i := f.from; i < f.to; i++ {
-			if !hit[i] {
+			if !hit(i) {
 				continue
 			}
 			add(text[pos:words[i].from], false)
@@ -242,8 +326,3 @@ func headline(text string, stems []string) []HeadlinePart {
 	}
 	return out
 }
-
-// snippetTemplate renders a headline: html/template escapes every part, the
-// marks are the template's own markup.
-var snippetTemplate = template.Must(template.New("snippet").Parse(
-	`{{range .}}{{if .Mark}}<mark>{{.Text}}</mark>{{else}}{{.Text}}{{end}}{{end}}`))
