@@ -37,7 +37,12 @@ var negators = map[string]bool{"non": true, "hors": true, "sans": true}
 // ligatures are spelled out before the accents go.
 var ligatures = strings.NewReplacer("œ", "oe", "æ", "ae", "ß", "ss", "’", "'")
 
-// fold lowers s and strips its accents and ligatures: "Œufs" → "oeufs".
+// Fold lowers s and strips its accents and ligatures: "Œufs" → "oeufs", as
+// the fr_unaccent search configuration does before stemming. The search
+// page's highlighting compares words folded so with PostgreSQL's lexemes.
+func Fold(s string) string { return fold(s) }
+
+// fold is Fold.
 func fold(s string) string {
 	s = strings.ToLower(s)
 	if isASCII(s) {

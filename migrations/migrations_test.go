@@ -73,6 +73,8 @@ var merged = map[string]string{
 	"0033_search_docs.tx.up.sql":                "a22a66ce4af90da591445e1b7a9a01d7ce9c0292791e53e9dc367f42ecbe284a",
 	"0034_ballots_vote_lock.tx.down.sql":        "32ee9905c119490da9a7d010f4e1f85f58c88a7f80c73276d622da62006e8175",
 	"0034_ballots_vote_lock.tx.up.sql":          "38cb330367c4bf6fa5ebc09d30f6208b4c3296a9eacd69b814e59a36acc2b085",
+	"0035_search_gin_no_pending.tx.down.sql":    "0db233b9ddcadb96f7fc0b4b6f4d5f1ac8334b656fb5af3ad4770e359185c846",
+	"0035_search_gin_no_pending.tx.up.sql":      "83c05632f9186ef2e8f489114a1beb96130628845160238f044a88e271b696be",
 }
 
 func TestMergedMigrationsNeverChange(t *testing.T) {

@@ -12,7 +12,12 @@ import (
 
 var BalanceOf = balance
 
-var Highlight = highlight
+// Headline cuts and marks text for the query whose querytree is tree.
+func Headline(text, tree string) SearchResult {
+	return SearchResult{Headline: headline(text, queryStems(tree))}
+}
+
+var QueryStems = queryStems
 
 var Itoa = itoa
 
@@ -24,3 +29,5 @@ const SearchArgumentCandidates = searchArgumentCandidates
 func EditDebate(ctx context.Context, db *bun.DB, councilID int64, slug string, by audit.Actor, contextMD string, itemIDs []int64) (*Debate, error) {
 	return editDebate(ctx, db, councilID, slug, by, debateEdit{ContextMD: contextMD, ItemIDs: itemIDs})
 }
+
+var StripMarkdown = stripMarkdown

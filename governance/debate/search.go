@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"html"
 	"html/template"
 	"strconv"
 	"strings"
@@ -50,12 +49,14 @@ func (k SearchKind) Label() string {
 
 // SearchResult is one ranked hit.
 type SearchResult struct {
-	Kind     SearchKind
-	ID       int64
-	Slug     string // the debate's or item's slug
-	Title    string // for an argument, its debate's title
-	Rank     float64
-	Headline string // raw ts_headline output with Mark/EndMark sentinels
+	Kind  SearchKind
+	ID    int64
+	Slug  string // the debate's or item's slug
+	Title string // for an argument, its debate's title
+	Rank  float64
+	// Headline is the snippet of the result's text, the query's words
+	// marked (headline).
+	Headline []HeadlinePart
 }
 
 // URL is the result's page.
@@ -73,38 +74,20 @@ func (r SearchResult) URL() string {
 	return "/"
 }
 
-// Snippet is the headline, HTML-escaped, with the matched words in <mark>.
-// Only the sentinels the query put there become markup: the text itself is
-// always escaped, whatever it contains.
+// Snippet is the headline as HTML: every part escaped by html/template's
+// escaper, the words the query looks for in <mark>.
 func (r SearchResult) Snippet() template.HTML {
-	return highlight(r.Headline)
-}
-
-func highlight(s string) template.HTML {
 	var b strings.Builder
-	open := false
-	for len(s) > 0 {
-		i := strings.IndexAny(s, string(markdown.Mark)+string(markdown.EndMark))
-		if i < 0 {
-			b.WriteString(html.EscapeString(s))
-			break
-		}
-		b.WriteString(html.EscapeString(s[:i]))
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == markdown.Mark && !open:
+	for _, p := range r.Headline {
+		if p.Mark {
 			b.WriteString("<mark>")
-			open = true
-		case r == markdown.EndMark && open:
-			b.WriteString("</mark>")
-			open = false
 		}
-		s = s[i+size:]
+		b.WriteString(template.HTMLEscapeString(p.Text))
+		if p.Mark {
+			b.WriteString("</mark>")
+		}
 	}
-	if open {
-		b.WriteString("</mark>")
-	}
-	return template.HTML(b.String()) //nolint:gosec // escaped above
+	return template.HTML(b.String()) //nolint:gosec // every part escaped above
 }
 
 // SearchResults is one page of results.
@@ -140,21 +123,22 @@ const searchArgumentCandidates = 200
 // an interpolated text cost ~2 ms of planning per search.
 //
 //   - Each branch selects (kind, id, rank) of the council's matching rows of
-//     one kind over a stored tsvector (search_doc, migrations 0006 and 0033)
-//     and its GIN index on (council_id, search_doc). Its WHERE clause calls
-//     websearch_to_tsquery on the parameter, so that the index condition holds
-//     the query; the rank and the headline take the query from the InitPlan
-//     (SELECT q FROM q), computed once: in a generic plan a call on a
-//     parameter is not folded and was evaluated again for every row.
+//     one kind over a stored tsvector (search_doc, migrations 0006 and 0033).
+//     The arguments' WHERE clause calls websearch_to_tsquery on the
+//     parameter, so that the condition on their GIN index on (council_id,
+//     search_doc) holds the query. Everything else takes the query from the
+//     InitPlan (SELECT q FROM q), computed once: in a generic plan a call on a
+//     parameter is not folded and was evaluated again for every row, and the
+//     planner reads a council's few debates, items and proposals without their
+//     GIN index, testing each row (148 calls per search at scale 0.2).
 //   - Arguments: only the searchArgumentCandidates most recent matches are
 //     ranked (the others are counted, in arg_count).
 //   - The page (count(*) OVER (), ORDER BY rank, LIMIT/OFFSET) is cut before
 //     any text is read; then each of its rows fetches its title and text by
 //     primary key (LATERAL, one branch per kind, the others skipped by a
-//     one-time filter) and ts_headline runs for those rows only. Markdown
-//     marks are dropped from the headline's text: emphasis and link targets
-//     with nothing in their place (a space there read "l' accessibilité" and
-//     "local ."), block marks (#, >, |, brackets) with a space.
+//     one-time filter). The texts are sent as stored, with the query's
+//     lexemes (querytree, once): the snippets are cut and marked in Go
+//     (headline), where ts_headline parsed and stemmed each text again.
 var searchSQL = `WITH q AS MATERIALIZED (SELECT websearch_to_tsquery('fr_unaccent', $2) AS q),
 	args AS (
 		SELECT a.id, a.search_doc, count(*) OVER () AS n FROM arguments a
@@ -162,23 +146,22 @@ var searchSQL = `WITH q AS MATERIALIZED (SELECT websearch_to_tsquery('fr_unaccen
 		ORDER BY a.id DESC LIMIT ` + strconv.Itoa(searchArgumentCandidates) + `),
 	hits AS (
 		SELECT 'debate' AS kind, d.id, ts_rank_cd(d.search_doc, (SELECT q FROM q)) AS rank
-		FROM debates d WHERE d.council_id = $1 AND d.search_doc @@ websearch_to_tsquery('fr_unaccent', $2)
+		FROM debates d WHERE d.council_id = $1 AND d.search_doc @@ (SELECT q FROM q)
 		UNION ALL
 		SELECT 'argument', a.id, ts_rank_cd(a.search_doc, (SELECT q FROM q)) FROM args a
 		UNION ALL
 		SELECT 'register_item', r.id, ts_rank_cd(r.search_doc, (SELECT q FROM q))
-		FROM register_items r WHERE r.council_id = $1 AND r.search_doc @@ websearch_to_tsquery('fr_unaccent', $2)
+		FROM register_items r WHERE r.council_id = $1 AND r.search_doc @@ (SELECT q FROM q)
 		UNION ALL
 		-- Drafts are their author's only: never searchable.
 		SELECT 'proposal', pr.id, ts_rank_cd(pr.search_doc, (SELECT q FROM q))
 		FROM proposals pr WHERE pr.council_id = $1 AND pr.state <> '` + string(proposal.ProposalDraft) + `'
-			AND pr.search_doc @@ websearch_to_tsquery('fr_unaccent', $2)),
+			AND pr.search_doc @@ (SELECT q FROM q)),
 	page AS (
 		SELECT kind, id, rank, count(*) OVER () AS total FROM hits ORDER BY rank DESC, kind, id LIMIT $3 OFFSET $4)
 	SELECT p.kind, p.id, t.slug, t.title, p.rank, p.total::int AS total,
 		coalesce((SELECT max(n) FROM args), 0)::int AS arg_count,
-		ts_headline('fr_unaccent', regexp_replace(regexp_replace(t.text, '\]\([^)]*\)|[*_~]+', '', 'g'), '[#>\[\]|]+', ' ', 'g'), (SELECT q FROM q),
-			'StartSel=' || chr(57344) || ', StopSel=' || chr(57345) || ', MaxWords=35, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "') AS headline
+		(SELECT querytree(q) FROM q) AS stems, t.text
 	FROM page p CROSS JOIN LATERAL (
 		SELECT d.slug, d.title, d.title || ' — ' || d.question || ' ' || d.synthesis_md || ' ' || d.conclusion_md || ' ' || d.context_md AS text
 		FROM debates d WHERE p.kind = 'debate' AND d.id = p.id AND d.council_id = $1
@@ -237,11 +220,17 @@ func Search(ctx context.Context, db bun.IDB, councilID int64, query string, page
 	}
 	defer rows.Close()
 	var ranked, args int
+	var tree, text string
+	var stems []string
 	for rows.Next() {
 		var r SearchResult
-		if err := rows.Scan(&r.Kind, &r.ID, &r.Slug, &r.Title, &r.Rank, &ranked, &args, &r.Headline); err != nil {
+		if err := rows.Scan(&r.Kind, &r.ID, &r.Slug, &r.Title, &r.Rank, &ranked, &args, &tree, &text); err != nil {
 			return nil, err
 		}
+		if stems == nil {
+			stems = queryStems(tree)
+		}
+		r.Headline = headline(text, stems)
 		out.Results = append(out.Results, r)
 	}
 	if err := rows.Err(); err != nil {

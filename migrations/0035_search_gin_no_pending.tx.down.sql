@@ -1,0 +1,1 @@
+ALTER INDEX arguments_search RESET (fastupdate);
