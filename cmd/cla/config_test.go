@@ -96,7 +96,7 @@ func TestMigrateSubcommand(t *testing.T) {
 	if err := run(context.Background(), []string{"migrate", "--database-url", url, "status"}, &out, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "0001_foundation") || strings.Contains(out.String(), "pending") || !strings.Contains(out.String(), "river\tschema version") {
+	if !strings.Contains(out.String(), "0001_foundation") || strings.Contains(out.String(), "\tpending") || !strings.Contains(out.String(), "river\tschema version") {
 		t.Errorf("migrate status on a migrated database:\n%s", out.String())
 	}
 	if err := run(context.Background(), []string{"migrate", "--database-url", url, "sideways"}, &out, &bytes.Buffer{}); err == nil {
