@@ -120,3 +120,29 @@ func TestStoredPagesAreSentGzippedToBrowsers(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyOutlivesItsRequest: a page's key is kept in the cache's maps after
+// its request; it must not share the request's buffer, which fasthttp reuses
+// for the next request (a key turned into another page's path served one
+// meeting's minutes under another's URL).
+func TestKeyOutlivesItsRequest(t *testing.T) {
+	app := fiber.New()
+	var keys []string
+	app.Get("/*", func(c *fiber.Ctx) error {
+		keys = append(keys, Key(c))
+		return nil
+	})
+	var paths []string
+	for i := 0; i < 20; i++ {
+		path := "/seances/" + string(rune('a'+i)) + "/compte-rendu"
+		paths = append(paths, path)
+		if _, err := app.Test(httptest.NewRequest("GET", path, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, k := range keys {
+		if k != paths[i] {
+			t.Fatalf("key of request %d is now %q, was %q", i, k, paths[i])
+		}
+	}
+}

@@ -74,7 +74,10 @@ func Shared(c *fiber.Ctx) bool {
 func Key(c *fiber.Ctx) string {
 	args := c.Request().URI().QueryArgs()
 	if args.Len() == 0 {
-		return c.Path()
+		// A copy: c.Path() shares the request's buffer (Immutable is off),
+		// which the next request on the context overwrites, and the key
+		// outlives the request in the cache's maps.
+		return strings.Clone(c.Path())
 	}
 	if len(c.Request().URI().QueryString()) > maxQuery {
 		return ""
