@@ -621,10 +621,22 @@ func (v *MeetingView) sharedAgenda(c *fiber.Ctx) (template.HTML, error) {
 	if v.CanManage {
 		part = &v.data.agenda[1]
 	}
+	return v.renderShared(c, part, "governance/meeting-agenda", nil)
+}
+
+// renderShared is part, rendered the first time from a copy of the view
+// carrying csrfStandIn (fill, when given, completes that copy first), with
+// the viewer's token in its forms.
+func (v *MeetingView) renderShared(c *fiber.Ctx, part *renderedOnce, name string, fill func(*MeetingView) error) (template.HTML, error) {
 	html, err := part.get(func(w io.Writer) error {
 		standIn := *v
 		standIn.CSRFToken = csrfStandIn
-		return web.RenderTo(c, w, "governance/meeting-agenda", &standIn)
+		if fill != nil {
+			if err := fill(&standIn); err != nil {
+				return err
+			}
+		}
+		return web.RenderTo(c, w, name, &standIn)
 	})
 	return withToken(html, v.CSRFToken), err
 }
@@ -638,15 +650,9 @@ func (h *Handlers) sharedManage(c *fiber.Ctx, v *MeetingView) (template.HTML, er
 	if !v.CanManage || !v.shareable() {
 		return "", nil
 	}
-	html, err := v.data.manage.get(func(w io.Writer) error {
-		standIn := *v
-		standIn.CSRFToken = csrfStandIn
-		if err := h.fillManagerView(c, &standIn); err != nil {
-			return err
-		}
-		return web.RenderTo(c, w, "governance/meeting-manage", &standIn)
+	return v.renderShared(c, &v.data.manage, "governance/meeting-manage", func(standIn *MeetingView) error {
+		return h.fillManagerView(c, standIn)
 	})
-	return withToken(html, v.CSRFToken), err
 }
 
 // meetingPage is the whole page of the meeting of the request's :id: what
