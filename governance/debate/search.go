@@ -145,16 +145,16 @@ var searchSQL = `WITH q AS MATERIALIZED (SELECT websearch_to_tsquery('fr_unaccen
 		WHERE a.council_id = $1 AND a.hidden_at IS NULL AND a.search_doc @@ websearch_to_tsquery('fr_unaccent', $2)
 		ORDER BY a.id DESC LIMIT ` + strconv.Itoa(searchArgumentCandidates) + `),
 	hits AS (
-		SELECT 'debate' AS kind, d.id, ts_rank_cd(d.search_doc, (SELECT q FROM q)) AS rank
-		FROM debates d WHERE d.council_id = $1 AND d.search_doc @@ (SELECT q FROM q)
+		SELECT 'debate' AS kind, d.id, ts_rank(d.search_doc, (SELECT q FROM q)) AS rank
+		FROM (SELECT id, search_doc FROM debates WHERE council_id = $1 OFFSET 0) d WHERE d.search_doc @@ (SELECT q FROM q)
 		UNION ALL
-		SELECT 'argument', a.id, ts_rank_cd(a.search_doc, (SELECT q FROM q)) FROM args a
+		SELECT 'argument', a.id, ts_rank(a.search_doc, (SELECT q FROM q)) FROM args a
 		UNION ALL
-		SELECT 'register_item', r.id, ts_rank_cd(r.search_doc, (SELECT q FROM q))
-		FROM register_items r WHERE r.council_id = $1 AND r.search_doc @@ (SELECT q FROM q)
+		SELECT 'register_item', r.id, ts_rank(r.search_doc, (SELECT q FROM q))
+		FROM (SELECT id, search_doc FROM register_items WHERE council_id = $1 OFFSET 0) r WHERE r.search_doc @@ (SELECT q FROM q)
 		UNION ALL
 		-- Drafts are their author's only: never searchable.
-		SELECT 'proposal', pr.id, ts_rank_cd(pr.search_doc, (SELECT q FROM q))
+		SELECT 'proposal', pr.id, ts_rank(pr.search_doc, (SELECT q FROM q))
 		FROM proposals pr WHERE pr.council_id = $1 AND pr.state <> '` + string(proposal.ProposalDraft) + `'
 			AND pr.search_doc @@ (SELECT q FROM q)),
 	page AS (
