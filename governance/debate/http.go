@@ -132,6 +132,18 @@ type debateView struct {
 	CanModerate bool
 	CanEdit     bool
 	Form        argumentForm
+	// standIn renders pagecache.StandIn in place of the shared part, which
+	// pagecache.SendSpliced then puts back, compressed once.
+	standIn bool
+}
+
+// SharedHTML is the shared part, or its stand-in when the page is sent
+// spliced around the kept part (renderDebate).
+func (v debateView) SharedHTML() template.HTML {
+	if v.standIn {
+		return template.HTML(pagecache.StandIn) //nolint:gosec // an HTML comment of ours
+	}
+	return v.debateShared.SharedHTML()
 }
 
 // debateShared is what a debate's page shows every viewer alike: the debate,
@@ -152,8 +164,11 @@ type debateShared struct {
 	Others     []stanceColumn
 	Balance    []Balance
 	Count      int
-	// html is the template debate/shared rendered for this value.
+	// html is the template debate/shared rendered for this value, and part
+	// the same kept for pagecache.SendSpliced when the value is kept in the
+	// page cache (nil otherwise).
 	html template.HTML
+	part *pagecache.Part
 }
 
 // SharedHTML is the balance, the filter and the argument columns, rendered
@@ -170,6 +185,9 @@ func (h *Handlers) debate(c *fiber.Ctx) error {
 // the number of arguments.
 func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form argumentForm) error {
 	ctx, co := c.UserContext(), web.Council(c)
+	// kept: the value is kept in the page cache for the requests to come,
+	// and so is the deflate form of its part.
+	kept := false
 	load := func() (any, error) {
 		d, err := loadDebateShared(ctx, h.DB, co.ID, slug, filter)
 		if err != nil {
@@ -180,6 +198,9 @@ func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form ar
 			return nil, err
 		}
 		d.html = template.HTML(b.String()) //nolint:gosec // html/template's output
+		if kept {
+			d.part = pagecache.NewPart(string(d.html))
+		}
 		// The columns are in the HTML now: the kept value need not hold
 		// the parsed arguments too (half its memory for 500 of them).
 		d.For.Arguments, d.Against.Arguments = nil, nil
@@ -191,6 +212,7 @@ func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form ar
 	var v any
 	var err error
 	if cache := pagecache.Of(c); cache != nil && filter == 0 {
+		kept = !cache.IsDisabled()
 		v, err = cache.Value(co.ID, pagecache.PageDebate, "/debats/"+slug, load)
 	} else {
 		v, err = load()
@@ -208,7 +230,20 @@ func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form ar
 	if form.Errors != nil {
 		c.Status(fiber.StatusUnprocessableEntity)
 	}
-	return web.Render(c, "governance/debate", view)
+	if shared.part == nil {
+		return web.Render(c, "governance/debate", view)
+	}
+	// The page is rendered around a stand-in (a few KiB) and sent with the
+	// kept part in its place: gzipped, with the part's deflate block made
+	// once per change of the debate, to a browser that accepts it.
+	view.standIn = true
+	var page bytes.Buffer
+	page.Grow(16 << 10)
+	if err := web.RenderTo(c, &page, "governance/debate", view); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+	return pagecache.SendSpliced(c, page.Bytes(), shared.part)
 }
 
 // loadDebateShared reads a debate's page in five queries (debate, arguments,
