@@ -45,10 +45,10 @@ func (p *Part) compressed() []byte {
 	p.once.Do(func() {
 		var buf bytes.Buffer
 		buf.Grow(len(p.html) / 4)
-		zw := getDeflater(&buf)
+		zw := partDeflaters.get(&buf)
 		_, _ = io.WriteString(zw, p.html) // a bytes.Buffer does not fail
 		_ = zw.Flush()
-		putDeflater(zw)
+		partDeflaters.put(zw)
 		p.deflated = bytes.Clone(buf.Bytes())
 		p.crc = crc32.ChecksumIEEE([]byte(p.html))
 		p.shift = zerosOperator(len(p.html))
@@ -133,8 +133,8 @@ var finalBlock = []byte{1, 0, 0, 0xff, 0xff}
 // a sync flush: nothing in it refers back into a part.
 func writeSpliced(w io.Writer, pieces [][]byte, parts []*Part) {
 	_, _ = w.Write(gzipHeader)
-	zw := getDeflater(w)
-	defer putDeflater(zw)
+	zw := pieceDeflaters.get(w)
+	defer pieceDeflaters.put(zw)
 	crc, size := uint32(0), uint32(0)
 	for i, piece := range pieces {
 		if len(piece) > 0 {
@@ -158,25 +158,38 @@ func writeSpliced(w io.Writer, pieces [][]byte, parts []*Part) {
 	_, _ = w.Write(trailer[:])
 }
 
-// deflaters keeps compressors between requests: a new one allocates its
-// tables (hundreds of KiB), Reset does not.
-var deflaters sync.Pool
+// deflaters keeps compressors between uses: a new one allocates its tables
+// (hundreds of KiB), Reset does not. A part is compressed once, at the
+// default level; a request's own few KiB are compressed at the fastest
+// level, which costs a quarter less CPU for a few more bytes
+// (BenchmarkWriteSpliced: ~38 µs against ~50 for 6 KiB, +4 % bytes).
+type deflaters struct {
+	level int
+	pool  sync.Pool
+}
 
-func getDeflater(w io.Writer) *flate.Writer {
-	if zw, ok := deflaters.Get().(*flate.Writer); ok {
+var (
+	partDeflaters  = &deflaters{level: flate.DefaultCompression}
+	pieceDeflaters = &deflaters{level: flate.BestSpeed}
+)
+
+// get returns a compressor writing to w, with no history.
+func (d *deflaters) get(w io.Writer) *flate.Writer {
+	if zw, ok := d.pool.Get().(*flate.Writer); ok {
 		zw.Reset(w)
 		return zw
 	}
-	zw, err := flate.NewWriter(w, flate.DefaultCompression)
+	zw, err := flate.NewWriter(w, d.level)
 	if err != nil {
 		panic(err) // only for an invalid level
 	}
 	return zw
 }
 
-func putDeflater(zw *flate.Writer) {
+// put keeps zw for a later get.
+func (d *deflaters) put(zw *flate.Writer) {
 	zw.Reset(io.Discard) // drop the reference to the destination
-	deflaters.Put(zw)
+	d.pool.Put(zw)
 }
 
 // crcOperator is a linear map on CRC-32 (IEEE) values over GF(2): entry i is
