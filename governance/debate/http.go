@@ -169,6 +169,11 @@ type debateShared struct {
 	// page cache (nil otherwise).
 	html template.HTML
 	part *pagecache.Part
+	// fields are the new-argument form's fields as first shown (template
+	// debate/argument-fields): the same for every member, and most of the
+	// member's own rendering time (~0.4 ms of html/template for 17
+	// options). Kept with part, empty otherwise.
+	fields template.HTML
 }
 
 // SharedHTML is the balance, the filter and the argument columns, rendered
@@ -200,6 +205,11 @@ func (h *Handlers) renderDebate(c *fiber.Ctx, slug string, filter int64, form ar
 		d.html = template.HTML(b.String()) //nolint:gosec // html/template's output
 		if kept {
 			d.part = pagecache.NewPart(string(d.html))
+			var f bytes.Buffer
+			if err := web.RenderTo(c, &f, "debate/argument-fields", newArgumentFields(argumentForm{Stance: StanceFor}, d.Criteria)); err != nil {
+				return nil, err
+			}
+			d.fields = template.HTML(f.String()) //nolint:gosec // html/template's output
 		}
 		// The columns are in the HTML now: the kept value need not hold
 		// the parsed arguments too (half its memory for 500 of them).
@@ -846,8 +856,21 @@ type argumentFields struct {
 }
 
 // NewFields is the new-argument form of the debate page.
-func (v debateView) NewFields() argumentFields {
-	return argumentFields{Prefix: "nouvel-", Form: v.Form, Stances: v.Stances, Criteria: v.Criteria}
+func (v debateView) NewFields() argumentFields { return newArgumentFields(v.Form, v.Criteria) }
+
+func newArgumentFields(form argumentForm, criteria []CriterionOption) argumentFields {
+	return argumentFields{Prefix: "nouvel-", Form: form, Stances: stances, Criteria: criteria}
+}
+
+// KeptFields is the new-argument form's fields rendered once with the
+// debate's shared part, or "" when the form is shown again as typed (or
+// nothing was kept): the page then renders NewFields.
+func (v debateView) KeptFields() template.HTML {
+	f := v.Form
+	if f.Errors != nil || f.Message != "" || f.Stance != StanceFor || f.CriterionID != 0 || f.Body != "" {
+		return ""
+	}
+	return v.fields
 }
 
 // ReplyFields is the reply form of the permalink page.
