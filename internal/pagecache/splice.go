@@ -20,9 +20,9 @@ import (
 // The deflate form is made once, by the first request that wants it, with a
 // fresh compressor ended by a sync flush: its back-references stay within the
 // part, and it ends on a byte boundary without a final block, so it is valid
-// anywhere in a deflate stream. Each request compresses only its own bytes
-// around it, and the gzip trailer's CRC-32 is combined from the parts' own
-// (crcShift), not computed again over the part.
+// anywhere in a deflate stream. Each request sends its own bytes around it
+// in stored blocks, and the gzip trailer's CRC-32 is combined from the
+// parts' own (shift), not computed again over the part.
 type Part struct {
 	html string
 
@@ -74,8 +74,8 @@ var errStandIns = errors.New("pagecache: the page's stand-ins do not match its p
 
 // SendSpliced sends page, rendered with one StandIn for each of parts (in
 // order), with each stand-in replaced by its part. A client that accepts gzip
-// gets the page gzipped: its own bytes compressed now, the parts' deflate
-// blocks copied as they are. The answer is the same page either way, so it
+// gets the page gzipped: the parts' deflate blocks copied as they are, the
+// request's own bytes around them in stored blocks (writeSpliced). The answer is the same page either way, so it
 // keeps no validator; it varies on Accept-Encoding.
 //
 // Only pages for one viewer are sent gzipped: a page that Handler may store
@@ -129,21 +129,18 @@ var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 var finalBlock = []byte{1, 0, 0, 0xff, 0xff}
 
 // writeSpliced writes one gzip member holding pieces[0], parts[0],
-// pieces[1]… to w. Each piece is compressed by a fresh compressor, ended by
-// a sync flush: nothing in it refers back into a part.
+// pieces[1]… to w. The request's own pieces are sent as stored (not
+// compressed) deflate blocks: a signed-in debate page's ~6 KiB of them then
+// add ~3 KB to its ~20 KB answer, where compressing them cost a quarter of
+// the request's CPU in clabench (two Huffman trees built per request; see
+// docs/perf.md, session 29).
 func writeSpliced(w io.Writer, pieces [][]byte, parts []*Part) {
 	_, _ = w.Write(gzipHeader)
-	zw := pieceDeflaters.get(w)
-	defer pieceDeflaters.put(zw)
 	crc, size := uint32(0), uint32(0)
 	for i, piece := range pieces {
-		if len(piece) > 0 {
-			zw.Reset(w)
-			_, _ = zw.Write(piece)
-			_ = zw.Flush()
-			crc = crc32.Update(crc, crc32.IEEETable, piece)
-			size += uint32(len(piece)) //nolint:gosec // gzip's ISIZE is the length mod 2^32
-		}
+		writeStored(w, piece)
+		crc = crc32.Update(crc, crc32.IEEETable, piece)
+		size += uint32(len(piece)) //nolint:gosec // gzip's ISIZE is the length mod 2^32
 		if i < len(parts) {
 			p := parts[i]
 			_, _ = w.Write(p.compressed())
@@ -158,20 +155,27 @@ func writeSpliced(w io.Writer, pieces [][]byte, parts []*Part) {
 	_, _ = w.Write(trailer[:])
 }
 
-// deflaters keeps compressors between uses: a new one allocates its tables
-// (hundreds of KiB), Reset does not. A part is compressed once, at the
-// default level; a request's own few KiB are compressed at the fastest
-// level, which costs a quarter less CPU for a few more bytes
-// (BenchmarkWriteSpliced: ~38 µs against ~50 for 6 KiB, +4 % bytes).
+// writeStored writes b as stored deflate blocks, not final. Every block
+// before it ends on a byte boundary, so each header is one zero byte
+// (BFINAL 0, BTYPE 00, padding), then LEN and its complement.
+func writeStored(w io.Writer, b []byte) {
+	for len(b) > 0 {
+		n := min(len(b), 0xffff)
+		_, _ = w.Write([]byte{0, byte(n), byte(n >> 8), ^byte(n), ^byte(n >> 8)})
+		_, _ = w.Write(b[:n])
+		b = b[n:]
+	}
+}
+
+// deflaters keeps compressors between parts: a new one allocates its
+// tables (hundreds of KiB), Reset does not.
 type deflaters struct {
 	level int
 	pool  sync.Pool
 }
 
-var (
-	partDeflaters  = &deflaters{level: flate.DefaultCompression}
-	pieceDeflaters = &deflaters{level: flate.BestSpeed}
-)
+// partDeflaters compress the parts, once each, at the default level.
+var partDeflaters = &deflaters{level: flate.DefaultCompression}
 
 // get returns a compressor writing to w, with no history.
 func (d *deflaters) get(w io.Writer) *flate.Writer {

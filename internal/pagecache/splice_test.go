@@ -54,9 +54,9 @@ func gunzip(t *testing.T, z []byte) []byte {
 
 // TestSplicedGzipIsThePage: a page spliced around kept parts decompresses,
 // checksum and length verified, to exactly the page with the parts in place,
-// whatever the pieces around them: empty, repeating the part (a compressor
-// that referred back into the part would decode wrong bytes), binary,
-// stand-in look-alikes, long.
+// whatever the pieces around them: empty, repeating the part, binary,
+// deflate and gzip look-alikes, stand-in look-alikes, longer than a stored
+// block (65,535 bytes).
 func TestSplicedGzipIsThePage(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	random := make([]byte, 50000)
