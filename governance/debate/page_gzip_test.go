@@ -84,7 +84,7 @@ func TestSignedInDebatePageSentGzipped(t *testing.T) {
 		if zipped != plain {
 			t.Fatalf("the gzipped page (%d bytes) is not the plain one (%d)", len(zipped), len(plain))
 		}
-		if resp.ContentLength <= 0 || resp.ContentLength > int64(len(plain)/3) {
+		if resp.ContentLength <= 0 || resp.ContentLength > int64(len(plain)/2) {
 			t.Errorf("gzipped page sent in %d bytes for %d", resp.ContentLength, len(plain))
 		}
 	}
