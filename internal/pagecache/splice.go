@@ -75,8 +75,9 @@ var errStandIns = errors.New("pagecache: the page's stand-ins do not match its p
 // SendSpliced sends page, rendered with one StandIn for each of parts (in
 // order), with each stand-in replaced by its part. A client that accepts gzip
 // gets the page gzipped: the parts' deflate blocks copied as they are, the
-// request's own bytes around them in stored blocks (writeSpliced). The answer is the same page either way, so it
-// keeps no validator; it varies on Accept-Encoding.
+// request's own bytes around them in stored blocks (writeSpliced). The
+// answer is the same page either way, so it keeps no validator; it varies
+// on Accept-Encoding.
 //
 // Only pages for one viewer are sent gzipped: a page that Handler may store
 // (an anonymous GET, Shared) is sent as it is, since the stored entry is its
@@ -125,14 +126,15 @@ func splitStandIns(page []byte, n int) ([][]byte, error) {
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 
 // finalBlock is an empty stored deflate block marked final: it ends a stream
-// whose last block was ended by a sync flush (byte-aligned).
+// whose blocks all end on a byte boundary (stored ones, and parts ended by
+// a sync flush).
 var finalBlock = []byte{1, 0, 0, 0xff, 0xff}
 
 // writeSpliced writes one gzip member holding pieces[0], parts[0],
 // pieces[1]… to w. The request's own pieces are sent as stored (not
 // compressed) deflate blocks: a signed-in debate page's ~6 KiB of them then
-// add ~3 KB to its ~20 KB answer, where compressing them cost a quarter of
-// the request's CPU in clabench (two Huffman trees built per request; see
+// add ~3 KB to its ~20 KB answer, where compressing them cost a fifth to a
+// third of the request's CPU in clabench (two Huffman trees built per request; see
 // docs/perf.md, session 29).
 func writeSpliced(w io.Writer, pieces [][]byte, parts []*Part) {
 	_, _ = w.Write(gzipHeader)
