@@ -1,6 +1,8 @@
 package debate_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"io"
 	"net/http/httptest"
@@ -165,7 +167,9 @@ func (c *benchCounter) AfterQuery(context.Context, *bun.QueryEvent) {}
 // BenchmarkDebatePage renders a debate with 500 arguments through the real
 // router (stored HTML only, no goldmark) and reports queries per page, for an
 // anonymous visitor and for a signed-in member (who gets the argument form and
-// goes through the session middleware; the page is never cached for them).
+// goes through the session middleware; the page is never cached for them),
+// without and with Accept-Encoding: gzip (the kept part spliced in
+// compressed, pagecache.SendSpliced; the benchmark's client decompresses).
 // Run: go test -run '^$' -bench BenchmarkDebatePage -benchtime 200x ./governance/debate/
 func BenchmarkDebatePage(b *testing.B) {
 	db := testdb.New(b)
@@ -187,23 +191,44 @@ func BenchmarkDebatePage(b *testing.B) {
 	cookie := auth.SessionCookie + "=" + member.Cookie(auth.SessionCookie)
 	counter := &benchCounter{}
 	db.AddQueryHook(counter)
-	for _, signedIn := range []bool{false, true} {
-		name := "anonymous"
-		if signedIn {
-			name = "signed-in"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, variant := range []struct {
+		name             string
+		signedIn, gzipOK bool
+	}{{"anonymous", false, false}, {"signed-in", true, false}, {"signed-in-gzip", true, true}} {
+		signedIn := variant.signedIn
+		b.Run(variant.name, func(b *testing.B) {
 			get := func() int {
 				req := httptest.NewRequest("GET", "/debats/riz-de-camargue", nil)
 				req.Host = host
 				if signedIn {
 					req.Header.Set("Cookie", cookie)
 				}
+				if variant.gzipOK {
+					req.Header.Set("Accept-Encoding", "gzip")
+				}
 				resp, err := a.Test(req, -1)
 				if err != nil {
 					b.Fatal(err)
 				}
 				body, _ := io.ReadAll(resp.Body)
+				if variant.gzipOK {
+					// Read as sent (the reported size), checked decompressed.
+					if resp.Header.Get("Content-Encoding") != "gzip" {
+						b.Fatal("not gzipped")
+					}
+					zr, err := gzip.NewReader(bytes.NewReader(body))
+					if err != nil {
+						b.Fatal(err)
+					}
+					plain, err := io.ReadAll(zr)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if !strings.Contains(string(plain), "Argument <strong>495</strong>") || !strings.Contains(string(plain), "Publier l'argument") {
+						b.Fatal("gzipped page incomplete")
+					}
+					return len(body)
+				}
 				if resp.StatusCode != 200 || !strings.Contains(string(body), "Argument <strong>495</strong>") {
 					b.Fatalf("status %d", resp.StatusCode)
 				}
