@@ -3,6 +3,7 @@ package assembly
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -37,32 +38,32 @@ import (
 
 // castRequest is one member's cast, as the statement receives it.
 type castRequest struct {
-	CouncilID int64
-	VoteID    int64
-	MemberID  int64
+	CouncilID int64 `json:"council_id"`
+	VoteID    int64 `json:"vote_id"`
+	MemberID  int64 `json:"member_id"`
 	// ByID is who casts when it is not the member (the holder of their proxy,
 	// or the facilitator entering a paper ballot), and Via says which: see
 	// BallotVia. Zero and "" for a member's own ballot.
-	ByID int64
-	Via  BallotVia
+	ByID int64     `json:"by_id"`
+	Via  BallotVia `json:"via"`
 	// Variants is the ballot as a vote of each method stores it (see
 	// Ballot.ValidateFor), for the methods where it is valid: the statement
 	// keeps the variant of the vote's method, and refuses the ballot when
 	// there is none.
-	Variants []castVariant
+	Variants map[VoteMethod]castVariant `json:"variants"`
+	N        int                        `json:"n"` // position in the batch
 
 	ballot *Ballot
 }
 
-// castVariant is a ballot as a vote of Method stores it, valid
+// castVariant is a ballot as a vote of one method stores it, valid
 // (Ballot.ValidateFor) in a vote of that method with Options options: the
 // statement writes it only into such a vote.
 type castVariant struct {
-	Method  VoteMethod
-	Options int32
-	Choice  Choice
-	Reason  string
-	Grades  string // a PostgreSQL array literal
+	Options int    `json:"options"`
+	Choice  Choice `json:"choice"`
+	Reason  string `json:"reason"`
+	Grades  string `json:"grades"` // a PostgreSQL array literal
 }
 
 func newCastRequest(councilID, voteID, memberID int64, b *Ballot) *castRequest {
@@ -78,7 +79,8 @@ func newCastRequestBy(councilID, voteID, memberID, byID int64, via BallotVia, b 
 	// The batch is written by another goroutine, which may outlive the request
 	// whose memory Fiber reuses: copy the texts.
 	b.Choice, b.Reason = Choice(strings.Clone(string(b.Choice))), strings.Clone(b.Reason)
-	r := &castRequest{CouncilID: councilID, VoteID: voteID, MemberID: memberID, ByID: byID, Via: via, ballot: b}
+	r := &castRequest{CouncilID: councilID, VoteID: voteID, MemberID: memberID, ByID: byID, Via: via, ballot: b,
+		Variants: make(map[VoteMethod]castVariant, 3)}
 	for _, m := range []VoteMethod{MethodMajority, MethodConsent, MethodJudgment} {
 		c := *b
 		c.Grades = append([]int16(nil), b.Grades...)
@@ -90,9 +92,10 @@ func newCastRequestBy(councilID, voteID, memberID, byID int64, via BallotVia, b 
 		}
 		// An invalid variant is not sent: the statement refuses the ballot
 		// without it, and its text could fail the whole batch's statement (a
-		// NUL). Sending only the valid ones also keeps the batch small.
+		// NUL). Sending only the valid ones also keeps the batch's JSON, which
+		// PostgreSQL parses, about a third of its size.
 		if c.ValidateFor(&Vote{Method: m, Options: make([]VoteOption, options)}) == nil {
-			r.Variants = append(r.Variants, castVariant{Method: m, Options: int32(options), Choice: c.Choice, Reason: c.Reason, Grades: pgArray(c.Grades)})
+			r.Variants[m] = castVariant{Options: options, Choice: c.Choice, Reason: c.Reason, Grades: pgArray(c.Grades)}
 		}
 	}
 	return r
@@ -115,7 +118,7 @@ type castRule struct {
 var castRules = []castRule{
 	{"closed", "v.state = '" + VoteOpen + "' AND v.not_closed", errVoteClosed},
 	{"in_room", "v.mode = '" + ModeOnline + "'", apperr.New(apperr.Conflict, "Ce vote se fait à main levée, en salle.")},
-	{"ballot", "v.options = v.b_options", nil}, // no variant: v.b_options is NULL
+	{"ballot", "v.options = (v.b ->> 'options')::int", nil}, // no variant: v.b is NULL
 	{"proxy", "v.proxy_ok", errProxyGone},
 	{"not_allowed", "v.allowed", apperr.New(apperr.Forbidden, "Seuls les membres présents à la séance votent.")},
 }
@@ -163,29 +166,19 @@ func isVoteClosedError(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23514" && strings.Contains(pgErr.Message, "ballot refused")
 }
 
-// castSQL casts a batch of ballots and returns, for each cast whose vote
-// exists in its council, the facts of castFacts. The casts come as parallel
-// arrays (castArgs): $1–$5 their council, vote, member, caster and via, a
-// cast's position n being its index in them (from 1); $6–$11 the valid
-// variants of every cast (castRequest.Variants), each naming its cast by n.
-// Its refusal is the CASE of castRules, and the INSERT writes only the rows
-// none of them refused. Rows are written in (vote, member) order, so that two
-// batches never wait for each other's rows in opposite orders.
+// castSQL casts a batch of ballots ($1: a JSON array of castRequest) and
+// returns, for each cast whose vote exists in its council, the facts of
+// castFacts. Its refusal is the CASE of castRules, and the INSERT writes only
+// the rows none of them refused. Rows are written in (vote, member) order, so
+// that two batches never wait for each other's rows in opposite orders.
 //
-// Arrays rather than one JSON document: pgx sends them in PostgreSQL's
-// binary format, which PostgreSQL reads without parsing text (jsonb_in was a
-// tenth of the statement's CPU), and the app encodes them without
-// encoding/json's reflection. The votes are found by the array of the batch's
-// vote ids ($2), not by the join alone: the plan is generic (a prepared
-// statement) and a join on a set-returning function, estimated at 100 rows,
-// scanned the whole votes table into a hash (4,000 rows at scale 0.2, 20,000
-// at scale 1); an array estimates 10 ids and reads them through the index.
+// The votes are found by the array of the batch's vote ids, not by the join
+// alone: the plan is generic (a prepared statement) and counts 100 rows for
+// jsonb_to_recordset, for which it scanned the whole votes table into a hash
+// (4,000 rows at scale 0.2, 20,000 at scale 1); an array estimates 10 ids and
+// reads them through the index.
 var castSQL = `WITH r AS (
-		SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[]) WITH ORDINALITY
-			AS r (council_id, vote_id, member_id, by_id, via, n)),
-	b AS (
-		SELECT * FROM unnest($6::bigint[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[])
-			AS b (n, method, options, choice, reason, grades)),
+		SELECT * FROM jsonb_to_recordset($1::jsonb) AS r (n int, council_id bigint, vote_id bigint, member_id bigint, by_id bigint, via text, variants jsonb)),
 	v AS (
 		SELECT r.n, r.member_id, nullif(r.by_id, 0) AS by_id, r.via, v.id, v.council_id, v.state, v.method, v.mode,
 			v.closes_at IS NULL OR v.closes_at > clock_timestamp() AS not_closed,
@@ -200,15 +193,14 @@ var castSQL = `WITH r AS (
 			r.via <> '` + string(BallotByProxy) + `' OR (v.closes_at IS NULL AND EXISTS (SELECT 1 FROM proxies p
 				WHERE p.meeting_id = v.meeting_id AND p.council_id = v.council_id AND p.giver_id = r.member_id
 				AND p.holder_id = r.by_id AND p.state = '` + string(ProxyActive) + `' FOR SHARE)) AS proxy_ok,
-			b.options AS b_options, b.choice AS b_choice, b.reason AS b_reason, b.grades AS b_grades
+			r.variants -> v.method AS b
 		FROM r JOIN votes v ON v.id = r.vote_id AND v.council_id = r.council_id
-		LEFT JOIN b ON b.n = r.n AND b.method = v.method
-		WHERE v.id = ANY ($2::bigint[])),
+		WHERE v.id = ANY (ARRAY(SELECT r.vote_id FROM r))),
 	c AS (
 		SELECT v.*, ` + castRefusalSQL() + ` AS refusal FROM v),
 	ins AS (
 		INSERT INTO ballots (council_id, vote_id, member_id, choice, reason, grades, cast_at, via, cast_by_id)
-		SELECT c.council_id, c.id, c.member_id, c.b_choice, c.b_reason, c.b_grades::smallint[], clock_timestamp(),
+		SELECT c.council_id, c.id, c.member_id, c.b ->> 'choice', c.b ->> 'reason', (c.b ->> 'grades')::smallint[], clock_timestamp(),
 			c.via, c.by_id
 		FROM c
 		WHERE c.refusal = ''
@@ -270,9 +262,12 @@ func castBatch(ctx context.Context, db *bun.DB, reqs []*castRequest) []batch.Res
 // writer: pgx's own connection, without database/sql's row conversions.
 func runCast(ctx context.Context, db *bun.DB, reqs []*castRequest) ([]*castFacts, error) {
 	facts := make([]*castFacts, len(reqs))
-	args := castArgs(reqs)
-	err := database.WithConn(ctx, db, func(c *pgx.Conn) error {
-		rows, err := c.Query(ctx, castSQL, args...)
+	batch, err := castBatchJSON(reqs)
+	if err != nil {
+		return facts, err
+	}
+	err = database.WithConn(ctx, db, func(c *pgx.Conn) error {
+		rows, err := c.Query(ctx, castSQL, batch)
 		if err != nil {
 			return err
 		}
@@ -290,9 +285,13 @@ type queryer interface {
 
 // runCastOn is runCast on q.
 func runCastOn(ctx context.Context, q queryer, reqs []*castRequest) ([]*castFacts, error) {
-	// A fixed SQL text with bound parameters rather than bun's interpolation:
+	batch, err := castBatchJSON(reqs)
+	if err != nil {
+		return make([]*castFacts, len(reqs)), err
+	}
+	// A fixed SQL text with a bound parameter rather than bun's interpolation:
 	// the driver prepares it once per connection.
-	rows, err := q.QueryContext(ctx, castSQL, castArgs(reqs)...)
+	rows, err := q.QueryContext(ctx, castSQL, batch)
 	if err != nil {
 		return make([]*castFacts, len(reqs)), err
 	}
@@ -301,38 +300,25 @@ func runCastOn(ctx context.Context, q queryer, reqs []*castRequest) ([]*castFact
 	return facts, scanCastFacts(rows, facts)
 }
 
-// castArgs are castSQL's parameters for reqs: the casts as parallel arrays,
-// a cast's position n (from 1) its index in them, then their variants.
-func castArgs(reqs []*castRequest) []any {
-	councils, votes, members, bys := make([]int64, len(reqs)), make([]int64, len(reqs)), make([]int64, len(reqs)), make([]int64, len(reqs))
-	vias := make([]string, len(reqs))
-	var ns []int64
-	var methods, choices, reasons, grades []string
-	var options []int32
+// castBatchJSON numbers reqs by position and encodes them for castSQL's $1.
+func castBatchJSON(reqs []*castRequest) (string, error) {
 	for i, r := range reqs {
-		councils[i], votes[i], members[i], bys[i], vias[i] = r.CouncilID, r.VoteID, r.MemberID, r.ByID, string(r.Via)
-		for _, v := range r.Variants {
-			ns = append(ns, int64(i+1))
-			methods = append(methods, string(v.Method))
-			options = append(options, v.Options)
-			choices = append(choices, string(v.Choice))
-			reasons = append(reasons, v.Reason)
-			grades = append(grades, v.Grades)
-		}
+		r.N = i
 	}
-	return []any{councils, votes, members, bys, vias, ns, methods, options, choices, reasons, grades}
+	b, err := json.Marshal(reqs)
+	return string(b), err
 }
 
 // scanCastFacts reads castSQL's rows into facts, by the position each names.
 func scanCastFacts(rows database.RowScanner, facts []*castFacts) error {
 	for rows.Next() {
-		var n int64
+		var n int
 		f := new(castFacts)
 		if err := rows.Scan(&n, &f.Refusal, &f.Method, &f.Options, &f.Written); err != nil {
 			return err
 		}
-		if n >= 1 && n <= int64(len(facts)) {
-			facts[n-1] = f
+		if n >= 0 && n < len(facts) {
+			facts[n] = f
 		}
 	}
 	return rows.Err()
