@@ -212,17 +212,29 @@ func setSecurityHeaders(c *fiber.Ctx, tls bool) {
 }
 
 func setSecurityHeadersOn(h *fasthttp.ResponseHeader, tls bool) {
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-		"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	// Keys already in canonical form, as bytes made once: Set would copy and
+	// normalize each key and convert each value on every response.
+	for _, kv := range securityHeaders {
+		h.SetCanonical(kv[0], kv[1])
+	}
 	if tls {
-		h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		h.SetCanonical(hstsHeader[0], hstsHeader[1])
 	}
 }
+
+// securityHeaders are the headers of every response (setSecurityHeadersOn).
+var securityHeaders = [][2][]byte{
+	{[]byte("Content-Security-Policy"), []byte("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'")},
+	{[]byte("X-Content-Type-Options"), []byte("nosniff")},
+	{[]byte("X-Frame-Options"), []byte("DENY")},
+	{[]byte("Referrer-Policy"), []byte("strict-origin-when-cross-origin")},
+	{[]byte("Permissions-Policy"), []byte("camera=(), microphone=(), geolocation=(), interest-cohort=()")},
+	{[]byte("Cross-Origin-Opener-Policy"), []byte("same-origin")},
+}
+
+// hstsHeader is added to the responses sent over TLS.
+var hstsHeader = [2][]byte{[]byte("Strict-Transport-Security"), []byte("max-age=31536000; includeSubDomains")}
 
 // guardServer wraps the fasthttp handler under Fiber's router, for what Fiber
 // answers before any middleware runs: a request whose method Fiber does not

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/valyala/fasthttp"
 
 	"cla/internal/testdb"
 )
@@ -171,5 +173,40 @@ func TestEarlyErrorsAreFrenchWithSecurityHeaders(t *testing.T) {
 			t.Errorf("%.40q: English in %.300s", tc.raw, body)
 		}
 		checkSecurityHeaders(t, fmt.Sprintf("%.40q", tc.raw), res.Header)
+	}
+}
+
+// setSecurityHeadersOn writes each header once, with its value, replacing
+// one already set (a handler's, or its own on a second call).
+func TestSecurityHeadersValues(t *testing.T) {
+	t.Parallel()
+	want := map[string]string{
+		"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+			"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+		"X-Content-Type-Options":     "nosniff",
+		"X-Frame-Options":            "DENY",
+		"Referrer-Policy":            "strict-origin-when-cross-origin",
+		"Permissions-Policy":         "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+		"Cross-Origin-Opener-Policy": "same-origin",
+	}
+	for _, tls := range []bool{false, true} {
+		var h fasthttp.ResponseHeader
+		h.Set("X-Frame-Options", "SAMEORIGIN")
+		setSecurityHeadersOn(&h, tls)
+		setSecurityHeadersOn(&h, tls)
+		got := map[string][]string{}
+		h.VisitAll(func(k, v []byte) { got[string(k)] = append(got[string(k)], string(v)) })
+		w := maps.Clone(want)
+		if tls {
+			w["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+		}
+		for k, v := range w {
+			if len(got[k]) != 1 || got[k][0] != v {
+				t.Errorf("tls %v: %s = %q, want once %q", tls, k, got[k], v)
+			}
+		}
+		if !tls && got["Strict-Transport-Security"] != nil {
+			t.Errorf("HSTS without TLS: %q", got["Strict-Transport-Security"])
+		}
 	}
 }

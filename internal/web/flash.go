@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -36,6 +37,17 @@ const (
 type flashState struct {
 	key    []byte
 	secure bool
+	// last is the last cookie value signed. A value depends only on the
+	// council, the message and the second it expires, so the confirmations
+	// of one form sent by many members within a second (ballots, by the
+	// thousand during a vote) share one signature.
+	last atomic.Pointer[flashValue]
+}
+
+// flashValue is a signed flash cookie's value and what it was made from.
+type flashValue struct {
+	councilID, expires int64
+	message, value     string
 }
 
 // flashSetKey marks a request whose response already carries a new flash.
@@ -86,9 +98,17 @@ func SetFlash(c *fiber.Ctx, message string) {
 			message = message[:len(message)-1]
 		}
 	}
-	payload := []byte(strconv.FormatInt(time.Now().Add(flashMaxAge).Unix(), 10) + "|" + message)
-	value := base64.RawURLEncoding.EncodeToString(payload) + "." +
-		base64.RawURLEncoding.EncodeToString(flashMAC(st.key, councilIDOf(c), payload))
+	councilID, expires := councilIDOf(c), time.Now().Add(flashMaxAge).Unix()
+	var value string
+	if last := st.last.Load(); last != nil && last.councilID == councilID && last.expires == expires && last.message == message {
+		value = last.value
+	} else {
+		payload := []byte(strconv.FormatInt(expires, 10) + "|" + message)
+		value = base64.RawURLEncoding.EncodeToString(payload) + "." +
+			base64.RawURLEncoding.EncodeToString(flashMAC(st.key, councilID, payload))
+		// The message may live in the request's memory, which Fiber reuses.
+		st.last.Store(&flashValue{councilID: councilID, expires: expires, message: strings.Clone(message), value: value})
+	}
 	c.Cookie(&fiber.Cookie{Name: FlashCookie, Value: value, Path: "/", MaxAge: int(flashMaxAge / time.Second),
 		HTTPOnly: true, Secure: st.secure, SameSite: fiber.CookieSameSiteLaxMode})
 	c.Locals(flashSetKey{}, true)

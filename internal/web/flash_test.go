@@ -42,6 +42,7 @@ func flashApp(t *testing.T) (*fiber.App, []byte, int64) {
 		t.Fatal(err)
 	}
 	app.Post("/fait", func(c *fiber.Ctx) error { return RedirectWithFlash(c, "/page#appel", "Appel enregistré.") })
+	app.Post("/autre", func(c *fiber.Ctx) error { return RedirectWithFlash(c, "/page", "Autre message.") })
 	app.Get("/page", func(c *fiber.Ctx) error { return c.SendString("flash=" + NewPage(c, "Page").Flash) })
 	// A second instance over the same database shares the key.
 	key, err := InstanceSecret(ctx, db, flashSecretName)
@@ -146,5 +147,33 @@ func TestFlashIsSignedShownOnceAndNeverReadFromTheURL(t *testing.T) {
 	// Council A's flash, replayed on council B's host, means nothing there.
 	if _, body := flashDo(t, app, http.MethodGet, "/page", "b.test", ck.Value); body != "flash=" {
 		t.Errorf("council A's flash on council B: %q", body)
+	}
+}
+
+// The last signed value is reused for the same council, message and second
+// (flashState.last): never for another council or message.
+func TestFlashSignedOncePerCouncilAndMessage(t *testing.T) {
+	t.Parallel()
+	app, _, _ := flashApp(t)
+	for i := 0; i < 3; i++ {
+		for _, host := range []string{"", "b.test"} {
+			for path, want := range map[string]string{"/fait": "Appel enregistré.", "/autre": "Autre message."} {
+				resp, _ := flashDo(t, app, http.MethodPost, path, host, "")
+				ck := flashCookieOf(resp)
+				if ck == nil {
+					t.Fatalf("%s on %q: no flash", path, host)
+				}
+				if _, body := flashDo(t, app, http.MethodGet, "/page", host, ck.Value); body != "flash="+want {
+					t.Errorf("%s on %q, round %d: %q", path, host, i, body)
+				}
+				other := "b.test"
+				if host == other {
+					other = ""
+				}
+				if _, body := flashDo(t, app, http.MethodGet, "/page", other, ck.Value); body != "flash=" {
+					t.Errorf("%s made on %q shown on %q: %q", path, host, other, body)
+				}
+			}
+		}
 	}
 }
