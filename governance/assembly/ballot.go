@@ -80,8 +80,8 @@ func newCastRequestBy(councilID, voteID, memberID, byID int64, via BallotVia, b 
 	// whose memory Fiber reuses: copy the texts.
 	b.Choice, b.Reason = Choice(strings.Clone(string(b.Choice))), strings.Clone(b.Reason)
 	r := &castRequest{CouncilID: councilID, VoteID: voteID, MemberID: memberID, ByID: byID, Via: via, ballot: b,
-		Variants: make(map[VoteMethod]castVariant, 3)}
-	for _, m := range []VoteMethod{MethodMajority, MethodConsent, MethodJudgment} {
+		Variants: make(map[VoteMethod]castVariant, len(castMethods))}
+	for _, m := range castMethods {
 		c := *b
 		c.Grades = append([]int16(nil), b.Grades...)
 		// Only majority judgment has options; a ballot grades each of them, so
@@ -354,7 +354,8 @@ func castBatchJSON(reqs []*castRequest) (string, error) {
 }
 
 // castMethods are the methods a ballot has a variant for, in the order
-// castBatchJSON writes them (encoding/json's: sorted).
+// castBatchJSON writes them (encoding/json's: sorted). newCastRequestBy makes
+// its variants from this same list, so that none is left out of the JSON.
 var castMethods = []VoteMethod{MethodConsent, MethodJudgment, MethodMajority}
 
 // appendJSONString appends s as a JSON string, as encoding/json reads it
