@@ -35,8 +35,16 @@ type Group[In, Out any] struct {
 	// out of two batches running at once (Flushers > 1): the later one runs
 	// in a later batch, after the earlier one has finished.
 	Key func(In) any
+	// Linger, when set, lets a flusher whose last batch held several calls
+	// wait up to this long for as many to be pending before it takes the
+	// next batch: under steady load the batches stay large, so their fixed
+	// cost (a statement, a commit) is shared by more calls. A lone call
+	// never waits: after a batch of one, the next runs at once.
+	Linger time.Duration
 
 	mu       sync.Mutex
+	want     int           // pending calls a lingering flusher waits for
+	enough   chan struct{} // closed when want calls are pending
 	pending  []*call[In, Out]
 	inflight map[any]int // keys of the calls of the running batches
 	flushers int
@@ -53,6 +61,10 @@ func (g *Group[In, Out]) Do(ctx context.Context, in In) (Out, error) {
 	c := &call[In, Out]{in: in, done: make(chan Result[Out], 1)}
 	g.mu.Lock()
 	g.pending = append(g.pending, c)
+	if g.want > 0 && len(g.pending) >= g.want {
+		close(g.enough)
+		g.want = 0
+	}
 	if g.flushers < max(g.Flushers, 1) {
 		g.flushers++
 		go g.flush()
@@ -80,11 +92,14 @@ func (g *Group[In, Out]) flush() {
 	if timeout <= 0 {
 		timeout = 15 * time.Second
 	}
+	last := 0
 	for {
+		g.linger(last)
 		calls := g.take()
 		if calls == nil {
 			return
 		}
+		last = len(calls)
 		in := make([]In, len(calls))
 		for i, c := range calls {
 			in[i] = c.in
@@ -110,6 +125,33 @@ func (g *Group[In, Out]) flush() {
 			}
 		}
 	}
+}
+
+// linger waits, after a batch of last calls, until as many are pending or
+// Linger has passed (Group.Linger).
+func (g *Group[In, Out]) linger(last int) {
+	const minBatch = 4 // below this, the load is light: no waiting
+	// One flusher only: want and enough are the group's, not a flusher's.
+	if g.Linger <= 0 || last < minBatch || g.Flushers > 1 {
+		return
+	}
+	g.mu.Lock()
+	if len(g.pending) >= last {
+		g.mu.Unlock()
+		return
+	}
+	g.want, g.enough = last, make(chan struct{})
+	enough := g.enough
+	g.mu.Unlock()
+	t := time.NewTimer(g.Linger)
+	select {
+	case <-enough:
+	case <-t.C:
+	}
+	t.Stop()
+	g.mu.Lock()
+	g.want = 0
+	g.mu.Unlock()
 }
 
 // run calls Run. A panic there fails every call of the batch with a

@@ -265,3 +265,90 @@ func TestGroupFlushersKeepKeysApart(t *testing.T) {
 		t.Errorf("%d calls left pending", g.Pending())
 	}
 }
+
+// With Linger, after a batch of several calls the flusher waits until as many
+// are pending (not a moment longer), or until Linger has passed; after a
+// batch of one, a lone call runs at once.
+func TestGroupLingersAfterALargeBatch(t *testing.T) {
+	const linger = 500 * time.Millisecond
+	release, started := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var sizes []int
+	g := &Group[int, int]{Linger: linger, Run: func(_ context.Context, in []int) []Result[int] {
+		mu.Lock()
+		sizes = append(sizes, len(in))
+		first := len(sizes) == 1
+		mu.Unlock()
+		if first {
+			close(started)
+			<-release
+		}
+		out := make([]Result[int], len(in))
+		for i, x := range in {
+			out[i].Value = x
+		}
+		return out
+	}}
+	batches := func() []int {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]int(nil), sizes...)
+	}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	do := func(n int) {
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := g.Do(ctx, i); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+	}
+	// A lone call, held while eight queue behind it: batches of 1, then 8.
+	do(1)
+	<-started
+	do(8)
+	for g.Pending() < 8 {
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	// The flusher now waits for eight: seven are not enough.
+	do(7)
+	for g.Pending() < 7 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(linger / 5)
+	if got := batches(); len(got) != 2 {
+		t.Fatalf("batches %v while lingering for 8 with 7 pending, want [1 8]", got)
+	}
+	start := time.Now()
+	do(1)
+	wg.Wait()
+	if waited := time.Since(start); waited > linger/2 {
+		t.Errorf("the eighth call waited %v: the batch should run as soon as 8 are pending", waited)
+	}
+	if got := batches(); fmt.Sprint(got) != "[1 8 8]" {
+		t.Fatalf("batches %v, want [1 8 8]", got)
+	}
+	// Alone after a batch of 8, a call waits for Linger, no more.
+	start = time.Now()
+	do(1)
+	wg.Wait()
+	if waited := time.Since(start); waited < linger*4/5 || waited > 10*linger {
+		t.Errorf("a lone call after a batch of 8 waited %v, want about %v", waited, linger)
+	}
+	// After a batch of one, the next lone call runs at once.
+	start = time.Now()
+	do(1)
+	wg.Wait()
+	if waited := time.Since(start); waited > linger/2 {
+		t.Errorf("a lone call after a batch of 1 waited %v", waited)
+	}
+	if got := batches(); fmt.Sprint(got) != "[1 8 8 1 1]" {
+		t.Fatalf("batches %v, want [1 8 8 1 1]", got)
+	}
+}
