@@ -84,28 +84,12 @@ func TestGroupBatchesConcurrentCalls(t *testing.T) {
 // Max bounds a batch; calls with the same Key never share a batch and run in
 // the order they came.
 func TestGroupMaxAndKey(t *testing.T) {
-	release, started := make(chan struct{}), make(chan struct{})
-	var mu sync.Mutex
-	var batches [][]string
-	g := &Group[string, string]{Max: 3, Key: func(s string) any { return s[:1] }, Run: func(_ context.Context, in []string) []Result[string] {
-		mu.Lock()
-		batches = append(batches, append([]string(nil), in...))
-		first := len(batches) == 1
-		mu.Unlock()
-		if first {
-			close(started)
-			<-release
-		}
-		out := make([]Result[string], len(in))
-		for i, s := range in {
-			out[i].Value = s
-		}
-		return out
-	}}
+	rec := newRecorder[string]()
+	g := &Group[string, string]{Max: 3, Key: func(s string) any { return s[:1] }, Run: rec.run}
 	ctx := context.Background()
 	done := make(chan struct{})
 	go func() { _, _ = g.Do(ctx, "z0"); close(done) }()
-	<-started
+	<-rec.started
 	var wg sync.WaitGroup
 	for _, s := range []string{"a1", "a2", "b1", "c1", "d1", "a3"} {
 		wg.Add(1)
@@ -114,11 +98,10 @@ func TestGroupMaxAndKey(t *testing.T) {
 			time.Sleep(time.Millisecond)
 		}
 	}
-	close(release)
+	close(rec.release)
 	wg.Wait()
 	<-done
-	mu.Lock()
-	defer mu.Unlock()
+	batches := rec.all()
 	want := [][]string{{"z0"}, {"a1", "b1", "c1"}, {"a2", "d1"}, {"a3"}}
 	if len(batches) != len(want) {
 		t.Fatalf("batches %v, want %v", batches, want)
@@ -271,29 +254,9 @@ func TestGroupFlushersKeepKeysApart(t *testing.T) {
 // batch of one, a lone call runs at once.
 func TestGroupLingersAfterALargeBatch(t *testing.T) {
 	const linger = 500 * time.Millisecond
-	release, started := make(chan struct{}), make(chan struct{})
-	var mu sync.Mutex
-	var sizes []int
-	g := &Group[int, int]{Linger: linger, Run: func(_ context.Context, in []int) []Result[int] {
-		mu.Lock()
-		sizes = append(sizes, len(in))
-		first := len(sizes) == 1
-		mu.Unlock()
-		if first {
-			close(started)
-			<-release
-		}
-		out := make([]Result[int], len(in))
-		for i, x := range in {
-			out[i].Value = x
-		}
-		return out
-	}}
-	batches := func() []int {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]int(nil), sizes...)
-	}
+	rec := newRecorder[int]()
+	g := &Group[int, int]{Linger: linger, Run: rec.run}
+	batches := rec.sizes
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	do := func(n int) {
@@ -309,12 +272,12 @@ func TestGroupLingersAfterALargeBatch(t *testing.T) {
 	}
 	// A lone call, held while eight queue behind it: batches of 1, then 8.
 	do(1)
-	<-started
+	<-rec.started
 	do(8)
 	for g.Pending() < 8 {
 		time.Sleep(time.Millisecond)
 	}
-	close(release)
+	close(rec.release)
 	wg.Wait()
 	// The flusher now waits for eight: seven are not enough.
 	do(7)
@@ -351,4 +314,49 @@ func TestGroupLingersAfterALargeBatch(t *testing.T) {
 	if got := batches(); fmt.Sprint(got) != "[1 8 8 1 1]" {
 		t.Fatalf("batches %v, want [1 8 8 1 1]", got)
 	}
+}
+
+// recorder is a Group's Run that answers each call with its input, records
+// each batch, and holds the first batch until release is closed (started is
+// closed when it begins), so that the calls made meanwhile queue.
+type recorder[T any] struct {
+	started, release chan struct{}
+	mu               sync.Mutex
+	batches          [][]T
+}
+
+func newRecorder[T any]() *recorder[T] {
+	return &recorder[T]{started: make(chan struct{}), release: make(chan struct{})}
+}
+
+func (r *recorder[T]) run(_ context.Context, in []T) []Result[T] {
+	r.mu.Lock()
+	r.batches = append(r.batches, append([]T(nil), in...))
+	first := len(r.batches) == 1
+	r.mu.Unlock()
+	if first {
+		close(r.started)
+		<-r.release
+	}
+	out := make([]Result[T], len(in))
+	for i, x := range in {
+		out[i].Value = x
+	}
+	return out
+}
+
+// all is the batches run so far.
+func (r *recorder[T]) all() [][]T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([][]T(nil), r.batches...)
+}
+
+// sizes is the sizes of the batches run so far.
+func (r *recorder[T]) sizes() []int {
+	var n []int
+	for _, b := range r.all() {
+		n = append(n, len(b))
+	}
+	return n
 }
