@@ -17,8 +17,8 @@ var compressible = []string{"text/", "application/json", "application/atom+xml",
 
 // compress gives e its gzip copy and that copy's validator, once, when the
 // entry is stored: every later hit from a browser (all send Accept-Encoding:
-// gzip) then sends a fifth of the bytes without compressing anything. A
-// 500-argument debate is ~340 KiB of HTML and ~45 KiB gzipped, which is what
+// gzip) then sends a small part of the bytes, compressing nothing. A
+// 500-argument debate is ~340 KiB of HTML and ~19 KB gzipped, which is what
 // a citizen on a cheap phone and a slow network waits for.
 func (e *Entry) compress() {
 	if e.gzip != nil || len(e.Body) < minGzipSize || !compressibleType(e.ContentType) {
