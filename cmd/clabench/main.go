@@ -202,13 +202,6 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	// The generator's and the sign-ins' rows are vacuumed and flushed before
-	// anything is measured: otherwise autovacuum and the checkpointer did
-	// that work during whichever line came first, and PostgreSQL's CPU per
-	// request of that line counted it.
-	if _, err := db.ExecContext(ctx, "VACUUM (ANALYZE)"); err != nil {
-		return fmt.Errorf("vacuum after generating: %w", err)
-	}
 	mon := startMonitor(db, app.Process.Pid)
 
 	var lines []line
@@ -294,14 +287,17 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, time.Now().Format("15:04:05 ")+format+"\n", args...)
 }
 
-// settle flushes the pages dirtied so far (CHECKPOINT) before a line, so that
-// each line's PostgreSQL CPU is its own work and not the writing out of the
-// line before (or of the generated data). Without the superuser privilege
-// (an outside DATABASE_URL) it says so once and goes on.
+// settle vacuums and flushes what the lines before left (VACUUM, CHECKPOINT)
+// before a line, so that each line's PostgreSQL CPU is its own work: not
+// autovacuum going over the ballots of the line before, nor the checkpointer
+// writing out its pages (or the generated data). Without the privileges (an
+// outside DATABASE_URL) it says so once and goes on.
 func settle(ctx context.Context, db *sql.DB) {
-	if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil && !settleWarned {
-		settleWarned = true
-		logf("no CHECKPOINT between lines (%v): a line may pay for the writes of the one before", err)
+	for _, stmt := range []string{"VACUUM (ANALYZE)", "CHECKPOINT"} {
+		if _, err := db.ExecContext(ctx, stmt); err != nil && !settleWarned {
+			settleWarned = true
+			logf("no %s between lines (%v): a line may pay for the work the one before left", stmt, err)
+		}
 	}
 }
 
@@ -876,7 +872,7 @@ func report(o options, lines []line, rssKB, dbConns int64, genTime time.Duration
 		fmt.Fprintf(&b, "| %s | %d | %.0f | %.3f | %.2f ms | %.2f ms | %d | %.3f ms | %s | %s |\n", l.scenario, l.conns, l.rps, ratio, ms(l.p50), ms(l.p99), l.errors, l.appCPU, pgCPU, verdict)
 	}
 	rssOK, connsOK := rssKB <= 128*1024, dbConns <= 16
-	b.WriteString("\nCPU/req: CPU time of the server process (the app, or the bare server on its lines) and of PostgreSQL (postmaster and backends) during the line, divided by the requests served: unlike req/s it hardly depends on the machine's load.\n")
+	b.WriteString("\nCPU/req: CPU time of the server process (the app, or the bare server on its lines) and of PostgreSQL (postmaster and backends) during the line, divided by the requests served: unlike req/s it hardly depends on the machine's load. Before each line, clabench runs VACUUM (ANALYZE) and CHECKPOINT, so that a line does not pay for what the lines before left to vacuum and write.\n")
 	fmt.Fprintf(&b, "\n- App resident memory (VmRSS of `cla serve`, sampled every 100 ms): max **%.1f MiB** (target ≤ 128 MiB: %s).\n", float64(rssKB)/1024, metStr(rssOK))
 	fmt.Fprintf(&b, "- Database connections of the instance (pg_stat_activity, sampled every 300 ms): max **%d** (target ≤ 16: %s).\n", dbConns, metStr(connsOK))
 	if !rssOK {
