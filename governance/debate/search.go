@@ -112,10 +112,13 @@ func (s *SearchResults) Capped() bool { return s.Ranked < s.Total }
 func (s *SearchResults) ArgumentCandidates() int { return searchArgumentCandidates }
 
 // searchArgumentCandidates is how many of the matching arguments are ranked:
-// the most recent ones. Ranking costs PostgreSQL about a microsecond per row;
-// a council word in a third of 4,000 arguments (clabench's generated debates)
-// made it the largest part of a search. Every match is still counted.
-const searchArgumentCandidates = 200
+// the most recent ones, five pages of results. Ranking costs PostgreSQL
+// 1.5–2 µs per row, with the row carried through the sort; a council word in a
+// third of 4,000 arguments (clabench's generated debates) made it the largest
+// part of a search. 100 instead of 200 took 10–15 % off the statement over
+// clabench's six words (docs/perf.md, session 30). Every match is still
+// counted.
+const searchArgumentCandidates = 100
 
 // searchSQL is the single statement behind /recherche ($1 council, $2 the
 // query as typed, $3 page size, $4 offset), sent with bound parameters: the
