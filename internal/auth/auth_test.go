@@ -282,7 +282,7 @@ func TestExpiredSessionsAreSwept(t *testing.T) {
 	}
 }
 
-func TestLoadingASessionRefreshesItsIdleClockInOneStatement(t *testing.T) {
+func TestLoadingASessionRefreshesItsIdleClockOnceAMinute(t *testing.T) {
 	t.Parallel()
 	db := testdb.New(t)
 	ctx := context.Background()
@@ -308,6 +308,17 @@ func TestLoadingASessionRefreshesItsIdleClockInOneStatement(t *testing.T) {
 	}
 	if seen() {
 		t.Error("loading a session five minutes idle did not refresh its idle clock")
+	}
+	// Seen 30 seconds ago: read, not written (most requests write nothing).
+	if _, err := db.NewRaw("UPDATE sessions SET last_seen_at = now() - interval '30 seconds' WHERE id_hash = ?", HashToken(id)).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := loadSession(ctx, db, id, 0, time.Hour); err != nil || s == nil {
+		t.Fatalf("load: %v %v", s, err)
+	}
+	var untouched bool
+	if err := db.NewRaw("SELECT last_seen_at < now() - interval '29 seconds' FROM sessions WHERE id_hash = ?", HashToken(id)).Scan(ctx, &untouched); err != nil || !untouched {
+		t.Errorf("a session seen 30 s ago was written again (%v)", err)
 	}
 	// Idle past the limit: not loaded, and not revived either.
 	if _, err := db.NewRaw("UPDATE sessions SET last_seen_at = now() - interval '2 hours' WHERE id_hash = ?", HashToken(id)).Exec(ctx); err != nil {

@@ -91,23 +91,24 @@ type sessionLookup struct {
 }
 
 // loadSessionsSQL reads sessions ($1 id hashes, $2 councils, by position) that
-// are neither expired nor idle for longer than $3 seconds. One statement
-// whatever happens, so that every request costs the same: the CTE refreshes the
-// idle clock at most once a minute (no write on most requests) while the
-// SELECT reads the sessions as they were.
+// are neither expired nor idle for longer than $3 seconds, and tells which
+// were last seen more than a minute ago (touchSessionsSQL refreshes those).
+// A plain SELECT: it runs for every signed-in request, and a data-modifying
+// CTE in it cost every batch an UPDATE node for the once-a-minute refresh.
 const loadSessionsSQL = `WITH k AS (
-		SELECT * FROM unnest($1::bytea[], $2::bigint[]) WITH ORDINALITY AS k (id_hash, council_id, n)),
-	live AS (
-		SELECT k.n, k.council_id, s.id_hash, s.account_id, s.csrf_token, s.last_seen_at
-		FROM k JOIN sessions AS s ON s.id_hash = k.id_hash
-		WHERE s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => $3)),
-	touched AS (
-		UPDATE sessions SET last_seen_at = now()
-		WHERE id_hash IN (SELECT id_hash FROM live) AND last_seen_at < now() - interval '1 minute')
-	SELECT live.n, live.account_id, a.name, coalesce(m.role, ''), live.csrf_token, live.last_seen_at
-	FROM live
-	JOIN accounts AS a ON a.id = live.account_id
-	LEFT JOIN memberships AS m ON m.account_id = live.account_id AND m.council_id = live.council_id AND ` + activeSQL
+		SELECT * FROM unnest($1::bytea[], $2::bigint[]) WITH ORDINALITY AS k (id_hash, council_id, n))
+	SELECT k.n, s.account_id, a.name, coalesce(m.role, ''), s.csrf_token, s.last_seen_at,
+		s.last_seen_at < now() - interval '1 minute' AS stale
+	FROM k
+	JOIN sessions AS s ON s.id_hash = k.id_hash
+	JOIN accounts AS a ON a.id = s.account_id
+	LEFT JOIN memberships AS m ON m.account_id = s.account_id AND m.council_id = k.council_id AND ` + activeSQL + `
+	WHERE s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => $3)`
+
+// touchSessionsSQL refreshes the idle clock of sessions ($1 id hashes) at
+// most once a minute.
+const touchSessionsSQL = `UPDATE sessions SET last_seen_at = now()
+	WHERE id_hash = ANY ($1::bytea[]) AND last_seen_at < now() - interval '1 minute'`
 
 // loadSessions loads the sessions of keys in one statement: the session
 // middleware batches the lookups of concurrent requests (Manager.sessions).
@@ -127,18 +128,28 @@ func loadSessions(ctx context.Context, db *bun.DB, keys []sessionLookup, idle ti
 			return err
 		}
 		defer rows.Close()
+		var stale [][]byte
 		for rows.Next() {
 			var n int64
+			var old bool
 			s := new(Session)
-			if err := rows.Scan(&n, &s.AccountID, &s.Name, &s.Role, &s.CSRFToken, &s.LastSeenAt); err != nil {
+			if err := rows.Scan(&n, &s.AccountID, &s.Name, &s.Role, &s.CSRFToken, &s.LastSeenAt, &old); err != nil {
 				return err
 			}
 			if n >= 1 && n <= int64(len(keys)) {
 				s.idHash = keys[n-1].idHash
 				out[n-1].Value = s
+				if old {
+					stale = append(stale, s.idHash)
+				}
 			}
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil || len(stale) == 0 {
+			return err
+		}
+		rows.Close()
+		_, err = c.Exec(ctx, touchSessionsSQL, stale)
+		return err
 	})
 	if err != nil {
 		for i := range out {
