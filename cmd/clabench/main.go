@@ -84,6 +84,9 @@ type options struct {
 	keep     bool
 	only     *regexp.Regexp // lines to run (nil: all); a partial run writes no report
 	profDir  string         // where to write a CPU profile of the app per line
+	// loadAtStart is the load average before clabench built or ran anything:
+	// what else the machine was doing.
+	loadAtStart string
 }
 
 func run() error {
@@ -121,6 +124,7 @@ func run() error {
 	if !o.keep {
 		defer os.RemoveAll(tmp)
 	}
+	o.loadAtStart = loadAverage()
 	logf("building cla and clabench")
 	bin := filepath.Join(tmp, "cla")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/cla").CombinedOutput(); err != nil {
@@ -810,10 +814,9 @@ func report(o options, lines []line, rssKB, dbConns int64, genTime time.Duration
 			ref[l.conns] = l.rps
 		}
 	}
-	fmt.Fprintf(&b, "Run on %s with `go run ./cmd/clabench --scale %v --duration %s`: %d CPU cores, load average before the report %s "+
-		"(other engineers' test suites were running on the same machine). Generated data: scale %v (%d councils), loaded by `cla demo --scale` in %s. "+
+	fmt.Fprintf(&b, "Run on %s with `go run ./cmd/clabench --scale %v --duration %s`: %d CPU cores, load average %s at the start (what else ran on the machine) and %s at the report (clabench's own lines included). Generated data: scale %v (%d councils), loaded by `cla demo --scale` in %s. "+
 		"Load generator: Go keep-alive clients in the clabench process, on the same 2 cores as the app, PostgreSQL and the reference server.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), o.scale, o.duration, runtime.NumCPU(), loadAverage(), o.scale, scalegen.SizesFor(o.scale).Councils, genTime.Round(time.Second))
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), o.scale, o.duration, runtime.NumCPU(), o.loadAtStart, loadAverage(), o.scale, scalegen.SizesFor(o.scale).Councils, genTime.Round(time.Second))
 	b.WriteString("| line | conns | req/s | × bare | p50 | p99 | errors | server CPU/req | PostgreSQL CPU/req | target |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, l := range lines {
 		ratio := 0.0
