@@ -104,18 +104,27 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 }
 
 // tuneGC lets the heap grow to three times its live size between
-// collections (GOGC=200 instead of Go's 100), under a soft limit of 192 MiB.
-// cla's live heap is small and its pages allocate a lot: with the default, a
-// tenth of a page's CPU went to collecting (docs/perf.md). GOGC and GOMEMLIMIT
-// set in the environment win.
+// collections (GOGC=200 instead of Go's 100), under a soft limit of
+// defaultMemoryLimit. cla's live heap is small and its pages allocate a lot:
+// with the default, a tenth of a page's CPU went to collecting
+// (docs/perf.md). GOGC and GOMEMLIMIT set in the environment win: an instance
+// serving many councils, whose live heap nears the limit, raises it there.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(200)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(192 << 20)
+		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 }
+
+// defaultMemoryLimit is the Go runtime's soft memory limit. Three times the
+// live heap is not bounded by itself: each sign-in's argon2id hash allocates
+// 19 MiB that is garbage when it returns, and with two hashes live the heap
+// goal went past 190 MiB; 32 sign-ins left the process at 170 MiB resident.
+// Under 96 MiB (plus ~25 MiB of the binary's mapped code) it stays within the
+// 128 MiB target, at the same CPU per request in clabench (docs/perf.md).
+const defaultMemoryLimit = 96 << 20
 
 // Main is a running cla: its database (private or external), its HTTP app and
 // listener. Tests start one with Run and stop it with Close.

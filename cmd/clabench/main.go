@@ -225,6 +225,7 @@ func run() error {
 				go func() { prof <- fetchProfile("http://"+pprofAddr, file, o.duration+time.Second) }()
 			}
 			settle(ctx, db)
+			mon.measuring(fmt.Sprintf("%s, %d connections", sc.name, c))
 			r := measure(sc, c, o.duration, func() [2]float64 { return [2]float64{procCPU(pid), treeCPU(pgPID)} })
 			if prof != nil {
 				if err := <-prof; err != nil {
@@ -236,14 +237,16 @@ func run() error {
 		}
 	}
 	settle(ctx, db)
+	mon.measuring("the cold lines")
 	lines = append(lines, coldLines(o, db, "http://"+appAddr)...)
 	settle(ctx, db)
+	mon.measuring("the weekly digest")
 	lines = append(lines, digestLine(o, db, sink, func() [2]float64 { return [2]float64{procCPU(app.Process.Pid), treeCPU(pgPID)} })...)
 	maxRSS, maxConns := mon.stop()
 	var ballots int64
 	_ = db.QueryRow("SELECT count(*) FROM ballots b JOIN votes v ON v.id = b.vote_id WHERE v.state = 'ouvert'").Scan(&ballots)
 
-	rep := report(o, lines, maxRSS, maxConns, genTime)
+	rep := report(o, lines, maxRSS, mon.during(), maxConns, genTime)
 	fmt.Println(rep.text)
 	if o.out != "" {
 		if err := replaceSection(o.out, rep.text); err != nil {
@@ -675,6 +678,10 @@ type monitor struct {
 	wg       sync.WaitGroup
 	maxRSS   atomic.Int64
 	maxConns atomic.Int64
+	// line is the line being measured (set by the caller), and maxRSSLine
+	// the one during which maxRSS was sampled: which line needs the memory.
+	line       atomic.Pointer[string]
+	maxRSSLine atomic.Pointer[string]
 }
 
 func startMonitor(db *sql.DB, pid int) *monitor {
@@ -687,6 +694,7 @@ func startMonitor(db *sql.DB, pid int) *monitor {
 		for i := 0; ; i++ {
 			if kb := vmRSS(pid); kb > m.maxRSS.Load() {
 				m.maxRSS.Store(kb)
+				m.maxRSSLine.Store(m.line.Load())
 			}
 			if i%3 == 0 {
 				var n int64
@@ -710,6 +718,17 @@ func (m *monitor) stop() (rssKB, conns int64) {
 	m.wg.Wait()
 	return m.maxRSS.Load(), m.maxConns.Load()
 }
+
+// during names the line during which the memory peaked ("" if none).
+func (m *monitor) during() string {
+	if l := m.maxRSSLine.Load(); l != nil {
+		return *l
+	}
+	return ""
+}
+
+// measuring tells the monitor which line runs now.
+func (m *monitor) measuring(line string) { m.line.Store(&line) }
 
 func vmRSS(pid int) int64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -805,7 +824,7 @@ func loadAverage() string {
 	return strings.Join(f[:3], " ")
 }
 
-func report(o options, lines []line, rssKB, dbConns int64, genTime time.Duration) reportOut {
+func report(o options, lines []line, rssKB int64, rssDuring string, dbConns int64, genTime time.Duration) reportOut {
 	var b strings.Builder
 	var missed []string
 	ref := map[int]float64{}
@@ -876,7 +895,11 @@ func report(o options, lines []line, rssKB, dbConns int64, genTime time.Duration
 	}
 	rssOK, connsOK := rssKB <= 128*1024, dbConns <= 16
 	b.WriteString("\nCPU/req: CPU time of the server process (the app, or the bare server on its lines) and of PostgreSQL (postmaster and backends) during the line, divided by the requests served: unlike req/s it hardly depends on the machine's load. Before each line, clabench runs VACUUM (ANALYZE) and CHECKPOINT, so that a line does not pay for what the lines before left to vacuum and write.\n")
-	fmt.Fprintf(&b, "\n- App resident memory (VmRSS of `cla serve`, sampled every 100 ms): max **%.1f MiB** (target ≤ 128 MiB: %s).\n", float64(rssKB)/1024, metStr(rssOK))
+	peak := ""
+	if rssDuring != "" {
+		peak = ", reached during " + rssDuring
+	}
+	fmt.Fprintf(&b, "\n- App resident memory (VmRSS of `cla serve`, sampled every 100 ms): max **%.1f MiB**%s (target ≤ 128 MiB: %s).\n", float64(rssKB)/1024, peak, metStr(rssOK))
 	fmt.Fprintf(&b, "- Database connections of the instance (pg_stat_activity, sampled every 300 ms): max **%d** (target ≤ 16: %s).\n", dbConns, metStr(connsOK))
 	if !rssOK {
 		missed = append(missed, "resident memory")
