@@ -308,7 +308,7 @@ func settle(ctx context.Context, db *sql.DB) {
 	}
 }
 
-// settleWarned tells that settle has reported that it cannot checkpoint.
+// settleWarned tells that settle has reported a statement it could not run.
 var settleWarned bool
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

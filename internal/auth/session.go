@@ -110,7 +110,8 @@ const loadSessionsSQL = `WITH k AS (
 const touchSessionsSQL = `UPDATE sessions SET last_seen_at = now()
 	WHERE id_hash = ANY ($1::bytea[]) AND last_seen_at < now() - interval '1 minute'`
 
-// loadSessions loads the sessions of keys in one statement: the session
+// loadSessions loads the sessions of keys in one statement (and, for those last
+// seen over a minute ago, refreshes their idle clock in a second): the session
 // middleware batches the lookups of concurrent requests (Manager.sessions).
 // A nil Value is no live session.
 func loadSessions(ctx context.Context, db *bun.DB, keys []sessionLookup, idle time.Duration) []batch.Result[*Session] {
