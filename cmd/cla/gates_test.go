@@ -702,7 +702,7 @@ func TestHTMLValidity(t *testing.T) {
 // limits are taken by POSTs only; flash messages live in a cookie). Add a
 // table here only with a reason a read must write it.
 var gateGETWritableTables = map[string]string{
-	"sessions":            "last_seen_at is refreshed by every signed-in request",
+	"sessions":            "last_seen_at is refreshed by a signed-in request, at most once a minute",
 	"bun_migrations":      "migration bookkeeping",
 	"bun_migration_locks": "migration bookkeeping",
 	"river_leader":        "the job runner's leader election, renewed every few seconds (internal/jobs)",
