@@ -288,27 +288,25 @@ func TestGroupLingersAfterALargeBatch(t *testing.T) {
 	if got := batches(); len(got) != 2 {
 		t.Fatalf("batches %v while lingering for 8 with 7 pending, want [1 8]", got)
 	}
-	start := time.Now()
-	do(1)
-	wg.Wait()
-	if waited := time.Since(start); waited > linger/2 {
+	// oneMore makes one call and returns how long until every call returned.
+	oneMore := func() time.Duration {
+		start := time.Now()
+		do(1)
+		wg.Wait()
+		return time.Since(start)
+	}
+	if waited := oneMore(); waited > linger/2 {
 		t.Errorf("the eighth call waited %v: the batch should run as soon as 8 are pending", waited)
 	}
 	if got := batches(); fmt.Sprint(got) != "[1 8 8]" {
 		t.Fatalf("batches %v, want [1 8 8]", got)
 	}
 	// Alone after a batch of 8, a call waits for Linger, no more.
-	start = time.Now()
-	do(1)
-	wg.Wait()
-	if waited := time.Since(start); waited < linger*4/5 || waited > 10*linger {
+	if waited := oneMore(); waited < linger*4/5 || waited > 10*linger {
 		t.Errorf("a lone call after a batch of 8 waited %v, want about %v", waited, linger)
 	}
 	// After a batch of one, the next lone call runs at once.
-	start = time.Now()
-	do(1)
-	wg.Wait()
-	if waited := time.Since(start); waited > linger/2 {
+	if waited := oneMore(); waited > linger/2 {
 		t.Errorf("a lone call after a batch of 1 waited %v", waited)
 	}
 	if got := batches(); fmt.Sprint(got) != "[1 8 8 1 1]" {
